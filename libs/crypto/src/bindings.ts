@@ -1,0 +1,37 @@
+/**
+ * What each seal belongs to. The HPKE info names the kind of blob and the AAD names the exact
+ * owner, so that a blob moved to another record, key or user fails to open.
+ */
+import { lengthPrefixed } from './bytes.ts';
+
+export interface Binding {
+  /** HPKE info: the kind of blob, versioned. */
+  readonly info: string;
+  /** Associated data: the ids this blob belongs to, length-prefixed. */
+  readonly aad: Buffer;
+}
+
+/** A submitted value, sealed to a data key. */
+export function recordBinding(recordId: string, type: string, dataKeyId: string): Binding {
+  return { info: 'coffer/record/v1', aad: lengthPrefixed(recordId, type, dataKeyId) };
+}
+
+/** A data key's private half, wrapped to one recipient (user or recovery key). */
+export function dataKeyWrapBinding(dataKeyId: string, recipientId: string): Binding {
+  return { info: 'coffer/wrap/data-key/v1', aad: lengthPrefixed(dataKeyId, recipientId) };
+}
+
+/** The org signing key's private half, wrapped to a key-admin or to the recovery key. */
+export function orgKeyWrapBinding(orgKeyId: string, recipientId: string): Binding {
+  return { info: 'coffer/wrap/org-key/v1', aad: lengthPrefixed(orgKeyId, recipientId) };
+}
+
+/** AAD of a user's private key wrapped under the password-derived KEK. */
+export function userKeyAad(userId: string, keyVersion: number): Buffer {
+  return lengthPrefixed('coffer/user-key/v1', userId, String(keyVersion));
+}
+
+/** AAD of a user's private key re-wrapped under a session key. */
+export function sessionKeyAad(sessionId: string, userId: string): Buffer {
+  return lengthPrefixed('coffer/session-key/v1', sessionId, userId);
+}

@@ -1,0 +1,256 @@
+/**
+ * HPKE base mode (RFC 9180) composed from node:crypto: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+ * and AES-128-GCM or AES-256-GCM. Only what Coffer uses is here: base mode, single-shot and
+ * sequenced contexts, no PSK/auth modes, no exporter interface. Checked against RFC 9180's
+ * known-answer vectors and cross-checked against @hpke/core in hpke.test.ts.
+ */
+import { createHmac, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_LENGTH } from '../aead/aes-gcm.ts';
+import { i2osp, utf8, wipe } from '../bytes.ts';
+import { CryptoError } from '../errors.ts';
+import { PrivateKey, PublicKey, privateKeyObject } from '../keys/keys.ts';
+
+export const KEM_X25519_HKDF_SHA256 = 0x0020;
+export const KDF_HKDF_SHA256 = 0x0001;
+export const AEAD_AES_128_GCM = 0x0001;
+export const AEAD_AES_256_GCM = 0x0002;
+
+export interface Suite {
+  readonly kem: typeof KEM_X25519_HKDF_SHA256;
+  readonly kdf: typeof KDF_HKDF_SHA256;
+  readonly aead: typeof AEAD_AES_128_GCM | typeof AEAD_AES_256_GCM;
+}
+
+/** The one suite Coffer seals with. */
+export const COFFER_SUITE: Suite = { kem: KEM_X25519_HKDF_SHA256, kdf: KDF_HKDF_SHA256, aead: AEAD_AES_256_GCM };
+
+const HASH_LENGTH = 32;
+const ENC_LENGTH = 32;
+const MODE_BASE = 0x00;
+const VERSION_LABEL = utf8('HPKE-v1');
+const KEM_SUITE_ID = Buffer.concat([utf8('KEM'), i2osp(KEM_X25519_HKDF_SHA256, 2)]);
+const EMPTY = Buffer.alloc(0);
+
+// RFC 5869, on HMAC-SHA256. An empty salt is HashLen zero bytes, as the RFC says.
+function extract(salt: Uint8Array, ikm: Uint8Array): Buffer {
+  return createHmac('sha256', salt.length === 0 ? Buffer.alloc(HASH_LENGTH) : salt)
+    .update(ikm)
+    .digest();
+}
+
+function expand(prk: Uint8Array, info: Uint8Array, length: number): Buffer {
+  const blocks: Buffer[] = [];
+  let previous = EMPTY;
+  for (let i = 1; blocks.length * HASH_LENGTH < length; i++) {
+    previous = createHmac('sha256', prk).update(previous).update(info).update(Buffer.of(i)).digest();
+    blocks.push(previous);
+  }
+  const out = Buffer.concat(blocks).subarray(0, length);
+  wipe(...blocks.slice(0, -1));
+  return Buffer.from(out);
+}
+
+function labeledExtract(suiteId: Buffer, salt: Uint8Array, label: string, ikm: Uint8Array): Buffer {
+  return extract(salt, Buffer.concat([VERSION_LABEL, suiteId, utf8(label), ikm]));
+}
+
+function labeledExpand(suiteId: Buffer, prk: Uint8Array, label: string, info: Uint8Array, length: number): Buffer {
+  return expand(prk, Buffer.concat([i2osp(length, 2), VERSION_LABEL, suiteId, utf8(label), info]), length);
+}
+
+/** RFC 9180 §7.1.3 DeriveKeyPair for X25519 (used by the known-answer tests). */
+export function deriveKeyPair(ikm: Uint8Array): PrivateKey<'x25519'> {
+  const prk = labeledExtract(KEM_SUITE_ID, EMPTY, 'dkp_prk', ikm);
+  const sk = labeledExpand(KEM_SUITE_ID, prk, 'sk', EMPTY, 32);
+  try {
+    return PrivateKey.fromBytes('x25519', sk);
+  } finally {
+    wipe(prk, sk);
+  }
+}
+
+function dh(privateKey: Parameters<typeof diffieHellman>[0]['privateKey'], publicKey: PublicKey<'x25519'>): Buffer {
+  try {
+    return diffieHellman({ privateKey, publicKey: publicKey.keyObject });
+  } catch {
+    // OpenSSL refuses an all-zero shared secret (a low-order point), as RFC 9180 §7.1.4 requires.
+    throw new CryptoError('DecryptionFailed');
+  }
+}
+
+function kemSharedSecret(dhResult: Buffer, enc: Uint8Array, recipient: PublicKey<'x25519'>): Buffer {
+  const prk = labeledExtract(KEM_SUITE_ID, EMPTY, 'eae_prk', dhResult);
+  const secret = labeledExpand(
+    KEM_SUITE_ID,
+    prk,
+    'shared_secret',
+    Buffer.concat([enc, recipient.bytes()]),
+    HASH_LENGTH,
+  );
+  wipe(prk, dhResult);
+  return secret;
+}
+
+function suiteId(suite: Suite): Buffer {
+  return Buffer.concat([utf8('HPKE'), i2osp(suite.kem, 2), i2osp(suite.kdf, 2), i2osp(suite.aead, 2)]);
+}
+
+const contextCache = new Map<string, Buffer>();
+
+/** key_schedule_context depends only on suite and info; Coffer's infos are a few constants. */
+function keyScheduleContext(suite: Suite, info: Uint8Array): Buffer {
+  const cacheKey = `${suite.aead}:${Buffer.from(info).toString('base64')}`;
+  const hit = contextCache.get(cacheKey);
+  if (hit) return hit;
+  const id = suiteId(suite);
+  const context = Buffer.concat([
+    Buffer.of(MODE_BASE),
+    labeledExtract(id, EMPTY, 'psk_id_hash', EMPTY),
+    labeledExtract(id, EMPTY, 'info_hash', info),
+  ]);
+  if (contextCache.size < 64) contextCache.set(cacheKey, context);
+  return context;
+}
+
+/** Everything the key schedule produces; the tests compare each field with the RFC. */
+export interface KeySchedule {
+  readonly keyScheduleContext: Buffer;
+  readonly secret: Buffer;
+  readonly key: Buffer;
+  readonly baseNonce: Buffer;
+  readonly exporterSecret: Buffer;
+}
+
+export function keySchedule(suite: Suite, sharedSecret: Uint8Array, info: Uint8Array): KeySchedule {
+  const id = suiteId(suite);
+  const context = keyScheduleContext(suite, info);
+  const secret = labeledExtract(id, sharedSecret, 'secret', EMPTY);
+  const keyLength = suite.aead === AEAD_AES_256_GCM ? 32 : 16;
+  return {
+    keyScheduleContext: context,
+    secret,
+    key: labeledExpand(id, secret, 'key', context, keyLength),
+    baseNonce: labeledExpand(id, secret, 'base_nonce', context, GCM_NONCE_LENGTH),
+    exporterSecret: labeledExpand(id, secret, 'exp', context, HASH_LENGTH),
+  };
+}
+
+/** A sequenced HPKE context (RFC 9180 §5.2). Coffer seals one message per context. */
+export class Context {
+  #seq = 0;
+  readonly #key: Buffer;
+  readonly #baseNonce: Buffer;
+
+  constructor(schedule: KeySchedule) {
+    this.#key = schedule.key;
+    this.#baseNonce = schedule.baseNonce;
+    wipe(schedule.secret, schedule.exporterSecret);
+  }
+
+  #nextNonce(): Buffer {
+    const nonce = Buffer.from(this.#baseNonce);
+    const seq = i2osp(this.#seq, GCM_NONCE_LENGTH);
+    for (let i = 0; i < GCM_NONCE_LENGTH; i++) nonce[i] = (nonce[i] as number) ^ (seq[i] as number);
+    this.#seq += 1;
+    return nonce;
+  }
+
+  seal(aad: Uint8Array, plaintext: Uint8Array): Buffer {
+    return aesGcmEncrypt(this.#key, this.#nextNonce(), plaintext, aad);
+  }
+
+  open(aad: Uint8Array, ciphertext: Uint8Array): Buffer {
+    const nonce = this.#nextNonce();
+    try {
+      return aesGcmDecrypt(this.#key, nonce, ciphertext, aad);
+    } catch (err) {
+      this.#seq -= 1; // RFC 9180 §5.2: a failed open does not advance the sequence
+      throw err;
+    }
+  }
+
+  destroy(): void {
+    wipe(this.#key, this.#baseNonce);
+  }
+}
+
+/**
+ * SetupBaseS. `ephemeral` exists for known-answer tests only; in use a fresh key pair is drawn.
+ * Returns the encapsulated key and the sender context.
+ */
+export function setupSender(
+  suite: Suite,
+  recipient: PublicKey<'x25519'>,
+  info: Uint8Array,
+  ephemeral?: PrivateKey<'x25519'>,
+): { enc: Buffer; context: Context } {
+  let enc: Buffer;
+  let dhResult: Buffer;
+  if (ephemeral) {
+    enc = ephemeral.publicKey.bytes();
+    dhResult = dh(privateKeyObject(ephemeral), recipient);
+  } else {
+    // Public half as JWK, private half stays a KeyObject (never serialised).
+    const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } });
+    enc = Buffer.from((pair.publicKey as unknown as { x: string }).x as string, 'base64url');
+    dhResult = dh(pair.privateKey, recipient);
+  }
+  const sharedSecret = kemSharedSecret(dhResult, enc, recipient);
+  const context = new Context(keySchedule(suite, sharedSecret, info));
+  wipe(sharedSecret);
+  return { enc, context };
+}
+
+/** SetupBaseR. Throws DecryptionFailed for an enc that is not a usable X25519 public key. */
+export function setupRecipient(
+  suite: Suite,
+  enc: Uint8Array,
+  recipient: PrivateKey<'x25519'>,
+  info: Uint8Array,
+): Context {
+  if (enc.length !== ENC_LENGTH) throw new CryptoError('Malformed', 'encapsulated key must be 32 bytes');
+  let ephemeralPublic: PublicKey<'x25519'>;
+  try {
+    ephemeralPublic = PublicKey.fromBytes('x25519', enc);
+  } catch {
+    throw new CryptoError('DecryptionFailed');
+  }
+  const dhResult = dh(privateKeyObject(recipient), ephemeralPublic);
+  const sharedSecret = kemSharedSecret(dhResult, enc, recipient.publicKey);
+  const context = new Context(keySchedule(suite, sharedSecret, info));
+  wipe(sharedSecret);
+  return context;
+}
+
+/** Single-shot seal (RFC 9180 §6.1). */
+export function sealBase(
+  suite: Suite,
+  recipient: PublicKey<'x25519'>,
+  info: Uint8Array,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+): { enc: Buffer; ciphertext: Buffer } {
+  const { enc, context } = setupSender(suite, recipient, info);
+  try {
+    return { enc, ciphertext: context.seal(aad, plaintext) };
+  } finally {
+    context.destroy();
+  }
+}
+
+/** Single-shot open (RFC 9180 §6.1). */
+export function openBase(
+  suite: Suite,
+  enc: Uint8Array,
+  recipient: PrivateKey<'x25519'>,
+  info: Uint8Array,
+  aad: Uint8Array,
+  ciphertext: Uint8Array,
+): Buffer {
+  const context = setupRecipient(suite, enc, recipient, info);
+  try {
+    return context.open(aad, ciphertext);
+  } finally {
+    context.destroy();
+  }
+}

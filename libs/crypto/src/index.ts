@@ -1,0 +1,43 @@
+/**
+ * @coffer/crypto — the only place Coffer touches cryptography.
+ *
+ * Public-key seals: `seal(recipient, plaintext, binding)` / `open(identity, blob, binding)`.
+ * Key wrapping: `wrapPrivateKey` / `unwrapPrivateKey` (to a public key), `wrapWithSymmetricKey` /
+ * `unwrapWithSymmetricKey` (under a KEK or session key). Everything else derives, signs or splits
+ * keys for those two. Every failure is a CryptoError with a named `code`.
+ */
+export {
+  type Binding,
+  dataKeyWrapBinding,
+  orgKeyWrapBinding,
+  recordBinding,
+  sessionKeyAad,
+  userKeyAad,
+} from './bindings.ts';
+export { open, parseSealedBlob, SEALED_BLOB_OVERHEAD, SEALED_BLOB_VERSION, seal } from './blob/sealed-blob.ts';
+export { CryptoError, CryptoErrorCode, isCryptoError } from './errors.ts';
+export { type KeyKind, PrivateKey, PublicKey } from './keys/keys.ts';
+export { SymmetricKey } from './keys/symmetric-key.ts';
+export {
+  enrollPassword,
+  isVerifierStale,
+  PASSWORD_PARAMS_FLOOR,
+  type PasswordParams,
+  unlockWithPassword,
+} from './password/password.ts';
+export { createSessionToken, deriveSessionKey, sessionTokenHash } from './session/session.ts';
+export { combineRecoveryShares, decodeShare, splitRecoveryKey } from './shamir/recovery-shares.ts';
+export {
+  bundleCovers,
+  canonicalDataKeyBundle,
+  canonicalUserCertificate,
+  type DataKeyBundle,
+  ROLES,
+  type Role,
+  signDataKeyBundle,
+  signUserCertificate,
+  type UserCertificate,
+  verifyDataKeyBundle,
+  verifyUserCertificate,
+} from './signature/bundles.ts';
+export { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap/wrap.ts';

@@ -1,0 +1,168 @@
+/**
+ * Key objects. Private keys keep their material inside a node:crypto KeyObject held in an ES
+ * private field: JSON.stringify, util.inspect, template strings and string concatenation all see a
+ * redacted label. Raw private bytes are reachable only through `exportPrivateBytes`, which this
+ * package uses internally to wrap keys and split the recovery key and does not re-export.
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { inspect } from 'node:util';
+import { fromBase64url, wipe } from '../bytes.ts';
+import { CryptoError } from '../errors.ts';
+
+export type KeyKind = 'x25519' | 'ed25519';
+
+/** DER prefixes that turn 32 raw bytes into PKCS#8 / SPKI for the two curves (RFC 8410). */
+const PKCS8_PREFIX: Record<KeyKind, Buffer> = {
+  x25519: Buffer.from('302e020100300506032b656e04220420', 'hex'),
+  ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'),
+};
+const KEY_LENGTH = 32;
+
+export class PublicKey<K extends KeyKind = KeyKind> {
+  readonly kind: K;
+  readonly #raw: Buffer;
+  readonly #object: KeyObject;
+
+  private constructor(kind: K, raw: Buffer, object: KeyObject) {
+    this.kind = kind;
+    this.#raw = raw;
+    this.#object = object;
+  }
+
+  static fromBytes<K extends KeyKind>(kind: K, bytes: Uint8Array): PublicKey<K> {
+    if (bytes.length !== KEY_LENGTH) throw new CryptoError('InvalidKey', `${kind} public key must be 32 bytes`);
+    const raw = Buffer.from(bytes);
+    try {
+      const crv = kind === 'x25519' ? 'X25519' : 'Ed25519';
+      const object = createPublicKey({ key: { kty: 'OKP', crv, x: raw.toString('base64url') }, format: 'jwk' });
+      return new PublicKey(kind, raw, object);
+    } catch {
+      throw new CryptoError('InvalidKey', `not a valid ${kind} public key`);
+    }
+  }
+
+  static fromBase64url<K extends KeyKind>(kind: K, text: string): PublicKey<K> {
+    return PublicKey.fromBytes(kind, fromBase64url(text, KEY_LENGTH));
+  }
+
+  /** @internal the node:crypto object, for this package's DH and verify calls. */
+  get keyObject(): KeyObject {
+    return this.#object;
+  }
+
+  bytes(): Buffer {
+    return Buffer.from(this.#raw);
+  }
+
+  toBase64url(): string {
+    return this.#raw.toString('base64url');
+  }
+
+  equals(other: PublicKey): boolean {
+    return this.kind === other.kind && this.#raw.equals(other.#raw);
+  }
+
+  /**
+   * A fingerprint two people can read to each other: six groups of five digits (about 99 bits)
+   * from SHA-256 over a domain label, the key kind and the key, as Signal's safety numbers do.
+   */
+  fingerprint(): string {
+    const digest = createHash('sha256').update(`coffer/fingerprint/v1/${this.kind}/`).update(this.#raw).digest();
+    const groups: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      groups.push((digest.readUIntBE(i * 5, 5) % 100000).toString().padStart(5, '0'));
+    }
+    return groups.join(' ');
+  }
+
+  toJSON(): string {
+    return this.toBase64url();
+  }
+}
+
+let exportBytes: (key: PrivateKey) => Buffer;
+let objectOf: (key: PrivateKey) => KeyObject;
+
+export class PrivateKey<K extends KeyKind = KeyKind> {
+  readonly kind: K;
+  readonly publicKey: PublicKey<K>;
+  readonly #object: KeyObject;
+
+  private constructor(kind: K, object: KeyObject, publicKey: PublicKey<K>) {
+    this.kind = kind;
+    this.#object = object;
+    this.publicKey = publicKey;
+  }
+
+  static {
+    objectOf = (key) => key.#object;
+    exportBytes = (key) => {
+      const der = key.#object.export({ format: 'der', type: 'pkcs8' });
+      const raw = Buffer.from(der.subarray(der.length - KEY_LENGTH));
+      wipe(der);
+      return raw;
+    };
+  }
+
+  static generate<K extends KeyKind>(kind: K): PrivateKey<K> {
+    // Ask for the public half as JWK at generation time: exporting a freshly generated X25519
+    // KeyObject as JWK can deadlock on Node 20.20.
+    const pair =
+      kind === 'x25519'
+        ? generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } })
+        : generateKeyPairSync('ed25519', { publicKeyEncoding: { format: 'jwk' } });
+    // @types/node has no overload for a JWK public key encoding; the runtime returns a JWK.
+    const publicKey = PublicKey.fromBase64url(kind, (pair.publicKey as unknown as { x: string }).x as string);
+    return new PrivateKey(kind, pair.privateKey, publicKey);
+  }
+
+  /** Import 32 raw private bytes. The caller's buffer is left as it was; wipe it when done. */
+  static fromBytes<K extends KeyKind>(kind: K, bytes: Uint8Array): PrivateKey<K> {
+    if (bytes.length !== KEY_LENGTH) throw new CryptoError('InvalidKey', `${kind} private key must be 32 bytes`);
+    // PKCS#8 DER rather than JWK: the DER buffer can be wiped, a base64 string cannot.
+    const der = Buffer.concat([PKCS8_PREFIX[kind], bytes]);
+    try {
+      const object = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      const jwk = createPublicKey(object).export({ format: 'jwk' });
+      return new PrivateKey(kind, object, PublicKey.fromBase64url(kind, jwk.x as string));
+    } catch (err) {
+      if (err instanceof CryptoError) throw err;
+      throw new CryptoError('InvalidKey', `not a valid ${kind} private key`);
+    } finally {
+      wipe(der);
+    }
+  }
+
+  #label(): string {
+    return `[${this.kind} private key ${this.publicKey.fingerprint()}]`;
+  }
+
+  toJSON(): string {
+    return this.#label();
+  }
+
+  toString(): string {
+    return this.#label();
+  }
+
+  [Symbol.toPrimitive](): string {
+    return this.#label();
+  }
+
+  [inspect.custom](): string {
+    return this.#label();
+  }
+}
+
+/**
+ * @internal Raw private bytes for wrapping and secret sharing inside this package. The caller owns
+ * the returned buffer and must wipe it. Not exported from the package entry point.
+ */
+export function exportPrivateBytes(key: PrivateKey): Buffer {
+  return exportBytes(key);
+}
+
+/** @internal The node:crypto object behind a private key, for DH and signing in this package. */
+export function privateKeyObject(key: PrivateKey): KeyObject {
+  return objectOf(key);
+}

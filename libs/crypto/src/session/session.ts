@@ -1,0 +1,43 @@
+/**
+ * Session tokens and session keys. The token (32 random bytes, base64url) goes to the browser
+ * only; the server keeps SHA-256 of it, and the key that wraps the user's private key for the
+ * session is HKDF-SHA256(token, salt = session id, info "coffer/session/v1") — so the server alone
+ * can never unwrap it.
+ */
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { fromBase64url, utf8, wipe } from '../bytes.ts';
+import { CryptoError } from '../errors.ts';
+import { SymmetricKey } from '../keys/symmetric-key.ts';
+
+const TOKEN_LENGTH = 32;
+
+export function createSessionToken(): string {
+  return randomBytes(TOKEN_LENGTH).toString('base64url');
+}
+
+function tokenBytes(token: string): Buffer {
+  try {
+    return fromBase64url(token, TOKEN_LENGTH);
+  } catch {
+    throw new CryptoError('Malformed', 'not a session token');
+  }
+}
+
+/** Hex SHA-256 of the token's bytes: what the vault stores and looks sessions up by. */
+export function sessionTokenHash(token: string): string {
+  const bytes = tokenBytes(token);
+  try {
+    return createHash('sha256').update(bytes).digest('hex');
+  } finally {
+    wipe(bytes);
+  }
+}
+
+export function deriveSessionKey(token: string, sessionId: string): SymmetricKey {
+  const bytes = tokenBytes(token);
+  try {
+    return SymmetricKey.adopt(Buffer.from(hkdfSync('sha256', bytes, utf8(sessionId), 'coffer/session/v1', 32)));
+  } finally {
+    wipe(bytes);
+  }
+}
