@@ -1,0 +1,43 @@
+/**
+ * The bus as the services see it. Two implementations: NATS JetStream (deployed, and `pnpm dev`
+ * when a nats-server is at hand) and an in-process bus (dev mode on a machine without one).
+ */
+import type { BusNames } from '@coffer/protocol';
+
+export class BusUnavailableError extends Error {
+  override readonly name = 'BusUnavailableError';
+}
+
+export interface RecordDelivery {
+  readonly data: Uint8Array;
+  /** The publisher's Nats-Msg-Id (the record id). */
+  readonly msgId: string | undefined;
+}
+
+export type RequestHandler = (data: Uint8Array, subject: string) => Promise<Uint8Array>;
+
+export interface RecordConsumer {
+  stop(): Promise<void>;
+}
+
+export interface Bus {
+  readonly names: BusNames;
+  /** Connected to the server right now (always true in process). */
+  isConnected(): boolean;
+  /**
+   * Publish a record with Nats-Msg-Id = `msgId`; resolves only once the stream has durably taken
+   * it. Throws BusUnavailableError when disconnected instead of buffering.
+   */
+  publishRecord(msgId: string, data: Uint8Array): Promise<{ duplicate: boolean }>;
+  request(subject: string, data: Uint8Array, timeoutMs?: number): Promise<Uint8Array>;
+  /** Answer requests on `subject` (wildcards allowed); one replica answers each request. */
+  serve(subject: string, handler: RequestHandler): void;
+  /** Vault only: create or update the records stream and the durable consumer. */
+  ensureRecordStream(): Promise<void>;
+  /**
+   * Vault only: deliver records in batches; each batch is acknowledged after `handle` resolves
+   * and redelivered later when it throws.
+   */
+  consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer;
+  close(): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export { type Bus, BusUnavailableError, type RecordConsumer, type RecordDelivery, type RequestHandler } from './bus.ts';
+export { InProcessBus } from './in-process-bus.ts';
+export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';

@@ -1,0 +1,167 @@
+/** The Bus on NATS JetStream. */
+
+import { type BusNames, DUPLICATE_WINDOW_MS } from '@coffer/protocol';
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type Bus, BusUnavailableError, type RecordConsumer, type RecordDelivery, type RequestHandler } from './bus.ts';
+
+export interface NatsBusOptions {
+  readonly url: string;
+  readonly names: BusNames;
+  /** Which service connects: sets the connection name and the inbox prefix the server allows it. */
+  readonly service: 'ingest' | 'vault' | 'admin';
+  readonly user?: string | undefined;
+  readonly password?: string | undefined;
+  /** JetStream replicas of the records stream (1 on one server, 3 in a cluster). */
+  readonly replicas?: number;
+  readonly log?: (event: string) => void;
+}
+
+const ns = (ms: number) => ms * 1_000_000;
+
+export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
+  const nc = await connect({
+    servers: options.url,
+    name: `coffer-${options.service}`,
+    inboxPrefix: `_INBOX_${options.service}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+    ...(options.user ? { user: options.user, pass: options.password ?? '' } : {}),
+  });
+  return new NatsBus(nc, options);
+}
+
+class NatsBus implements Bus {
+  readonly names: BusNames;
+  #connected = true;
+  readonly #nc: NatsConnection;
+  readonly #options: NatsBusOptions;
+  readonly #js;
+
+  constructor(nc: NatsConnection, options: NatsBusOptions) {
+    this.#nc = nc;
+    this.#options = options;
+    this.names = options.names;
+    this.#js = jetstream(nc);
+    void this.#watchStatus();
+  }
+
+  async #watchStatus(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (s.type === 'disconnect') {
+        this.#connected = false;
+        this.#options.log?.('bus disconnected');
+      } else if (s.type === 'reconnect') {
+        this.#connected = true;
+        this.#options.log?.('bus reconnected');
+      }
+    }
+  }
+
+  isConnected(): boolean {
+    return this.#connected && !this.#nc.isClosed();
+  }
+
+  #assertConnected(): void {
+    // The client would buffer while disconnected and flush after a reconnect; a caller that has
+    // already answered 503 must not have its record appear later, so refuse up front.
+    if (!this.isConnected()) throw new BusUnavailableError('bus is not connected');
+  }
+
+  async publishRecord(msgId: string, data: Uint8Array): Promise<{ duplicate: boolean }> {
+    this.#assertConnected();
+    try {
+      const ack = await this.#js.publish(this.names.records, data, { msgID: msgId, timeout: 5000 });
+      return { duplicate: ack.duplicate };
+    } catch (err) {
+      throw new BusUnavailableError(`publish failed: ${(err as Error).message}`);
+    }
+  }
+
+  async request(subject: string, data: Uint8Array, timeoutMs = 5000): Promise<Uint8Array> {
+    this.#assertConnected();
+    try {
+      return (await this.#nc.request(subject, data, { timeout: timeoutMs })).data;
+    } catch (err) {
+      throw new BusUnavailableError(`request failed: ${(err as Error).message}`);
+    }
+  }
+
+  serve(subject: string, handler: RequestHandler): void {
+    this.#nc.subscribe(subject, {
+      queue: 'vault',
+      callback: (err, msg) => {
+        if (err) return;
+        handler(msg.data, msg.subject).then(
+          (reply) => msg.respond(reply),
+          () => msg.respond(new TextEncoder().encode('{"v":1,"error":"internal"}')),
+        );
+      },
+    });
+  }
+
+  async ensureRecordStream(): Promise<void> {
+    const jsm = await jetstreamManager(this.#nc);
+    const config = {
+      name: this.names.stream,
+      subjects: [this.names.records],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      duplicate_window: ns(DUPLICATE_WINDOW_MS),
+      num_replicas: this.#options.replicas ?? 1,
+    };
+    try {
+      await jsm.streams.info(this.names.stream);
+      await jsm.streams.update(this.names.stream, config);
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw err;
+      await jsm.streams.add(config);
+    }
+    await jsm.consumers.add(this.names.stream, {
+      durable_name: this.names.consumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: ns(30_000),
+      max_ack_pending: 20_000,
+    });
+  }
+
+  consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer {
+    let stopped = false;
+    const loop = (async () => {
+      while (!stopped) {
+        try {
+          const consumer = await this.#js.consumers.get(this.names.stream, this.names.consumer);
+          while (!stopped) {
+            const messages = [];
+            for await (const m of await consumer.fetch({ max_messages: batchSize, expires: 1000 })) messages.push(m);
+            if (messages.length === 0) continue;
+            try {
+              await handle(messages.map((m) => ({ data: m.data, msgId: m.headers?.get('Nats-Msg-Id') })));
+            } catch (err) {
+              this.#options.log?.(`storing a batch failed, will retry: ${(err as Error).message}`);
+              for (const m of messages) m.nak(1000);
+              continue;
+            }
+            for (const m of messages) m.ack();
+          }
+        } catch (err) {
+          if (stopped) break;
+          this.#options.log?.(`consumer interrupted, resuming: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        await loop;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#nc.isClosed()) return;
+    await this.#nc.drain().catch(() => this.#nc.close());
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Requests on `vault.admin.*`. Issue by issue this grows; each operation has one schema for its
+ * request and its reply. Binary fields are base64.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { DataKeyBundleJson } from './messages.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const B64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 16384 });
+const B64url = Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 128 });
+
+const WrappedCopy = Type.Object(
+  { recipientKind: Type.Union([Type.Literal('user'), Type.Literal('recovery')]), recipientId: Id, wrapped: B64 },
+  { additionalProperties: false },
+);
+
+/** `vault.admin.bootstrap`: everything `coffer init` made, stored in one transaction. */
+export const BootstrapRequest = Type.Object(
+  {
+    v: Type.Literal(1),
+    org: Type.Object(
+      {
+        orgKeyId: Id,
+        trustRoot: B64url,
+        recoveryKeyId: Id,
+        recoveryPublicKey: B64url,
+        recoveryThreshold: Type.Integer({ minimum: 2, maximum: 255 }),
+        recoveryShares: Type.Integer({ minimum: 2, maximum: 255 }),
+      },
+      { additionalProperties: false },
+    ),
+    admin: Type.Object(
+      {
+        id: Id,
+        email: Type.String({ minLength: 3, maxLength: 254 }),
+        passwordVerifier: Type.String({ maxLength: 256 }),
+        keyVersion: Type.Integer({ minimum: 1 }),
+        publicKey: B64url,
+        wrappedPrivateKey: B64,
+        certificateSignature: B64url,
+      },
+      { additionalProperties: false },
+    ),
+    orgKeyCopies: Type.Array(WrappedCopy, { minItems: 2, maxItems: 2 }),
+    dataKeys: Type.Array(
+      Type.Object(
+        { bundle: DataKeyBundleJson, signature: B64url, copies: Type.Array(WrappedCopy, { maxItems: 64 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 64 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BootstrapRequest = Static<typeof BootstrapRequest>;
+
+export const AdminReply = Type.Union([
+  Type.Object({ v: Type.Literal(1), ok: Type.Literal(true), result: Type.Optional(Type.Unknown()) }),
+  Type.Object({
+    v: Type.Literal(1),
+    ok: Type.Literal(false),
+    error: Type.String(),
+    detail: Type.Optional(Type.String()),
+  }),
+]);
+export type AdminReply = Static<typeof AdminReply>;

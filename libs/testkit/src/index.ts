@@ -1,0 +1,9 @@
+export {
+  createTestDatabase,
+  freePort,
+  postgresAvailable,
+  prepareRuntimeRole,
+  reachable,
+  requireServices,
+  type TestDatabase,
+} from './postgres.ts';

@@ -1,0 +1,210 @@
+// Private nats-server instances for tests: each gets its own temp dir, config, random port and
+// JetStream store, so tests never share state with each other or with a developer's server.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+// tests/ does not depend on the NATS client itself; re-exporting it here lets tests resolve it
+// through this package's dependencies (and keeps client and helper on one version).
+export { connect, errors } from '@nats-io/transport-node';
+
+export interface NatsServerOptions {
+  /** Extra config text appended after the generated listen/jetstream/include lines. */
+  config?: string;
+  /** Absolute path of a config file to include (e.g. deploy/nats/permissions.conf). */
+  include?: string;
+  /** Extra environment for the server, e.g. the passwords that `$VAR` references resolve to. */
+  env?: Record<string, string>;
+  /** Enable JetStream with a store inside the temp dir. Default true. */
+  jetstream?: boolean;
+  /** Keep the temp dir (config, store, log) after stop() for post-mortem debugging. */
+  keepDir?: boolean;
+}
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  /** JetStream store dir; survives restart(), removed by stop() unless keepDir. */
+  storeDir: string;
+  /** Temp dir holding nats.conf, nats.log and the store. */
+  dir: string;
+  logFile: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+// Children still running when the test process exits are killed here, and their temp dirs
+// removed; 'exit' handlers must be synchronous, so this is a plain SIGKILL with no waiting.
+const live = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+function findBinary(): string {
+  const candidates = ['/usr/sbin/nats-server'];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir) candidates.push(path.join(dir, 'nats-server'));
+  }
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not there or not executable; try the next one
+    }
+  }
+  throw new Error('nats-server not found: neither /usr/sbin/nats-server nor nats-server on PATH is executable');
+}
+
+/** A port that was free a moment ago (the kernel picks it for a port-0 bind; we release it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error('could not obtain a free port'))));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+async function logTail(logFile: string): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text.split('\n').slice(-15).join('\n');
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
+  const binary = findBinary();
+  installExitHook();
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'coffer-nats-'));
+  if (!opts.keepDir) tempDirs.add(dir);
+  const storeDir = path.join(dir, 'jetstream');
+  const configFile = path.join(dir, 'nats.conf');
+  const logFile = path.join(dir, 'nats.log');
+  const port = await freePort();
+
+  const lines = [`listen: "127.0.0.1:${port}"`];
+  if (opts.jetstream ?? true) lines.push(`jetstream { store_dir: ${JSON.stringify(storeDir)} }`);
+  // nats-server joins include paths onto the including file's directory, so an absolute path
+  // would not work: include it by its path relative to the temp dir instead.
+  if (opts.include) lines.push(`include ${JSON.stringify(path.relative(dir, opts.include))}`);
+  if (opts.config) lines.push(opts.config);
+  await writeFile(configFile, `${lines.join('\n')}\n`);
+
+  let child: ChildProcess | undefined;
+  const removeDir = async (): Promise<void> => {
+    if (opts.keepDir) return;
+    await rm(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
+  };
+
+  const launch = async (): Promise<void> => {
+    const log = await open(logFile, 'a');
+    try {
+      child = spawn(binary, ['-c', configFile], {
+        env: { ...process.env, ...opts.env },
+        stdio: ['ignore', log.fd, log.fd],
+      });
+    } finally {
+      // The child holds its own copy of the descriptor.
+      await log.close();
+    }
+    const proc = child;
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
+    let spawnError: Error | undefined;
+    proc.once('error', (err) => {
+      spawnError = err;
+    });
+
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (spawnError) throw new Error(`nats-server failed to spawn: ${spawnError.message}`);
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`nats-server exited during start-up:\n${await logTail(logFile)}`);
+      }
+      if (await canConnect(port)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await halt();
+    throw new Error(`nats-server did not listen on ${port} within ${START_TIMEOUT_MS} ms:\n${await logTail(logFile)}`);
+  };
+
+  const halt = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc) return;
+    proc.kill('SIGTERM');
+    if (!(await waitForExit(proc, STOP_TIMEOUT_MS))) {
+      proc.kill('SIGKILL');
+      await waitForExit(proc, STOP_TIMEOUT_MS);
+    }
+    live.delete(proc);
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    await removeDir();
+    throw err;
+  }
+
+  let stopped = false;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    dir,
+    logFile,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await halt();
+      await removeDir();
+    },
+    async restart() {
+      if (stopped) throw new Error('restart() after stop(): the temp dir and store are gone');
+      await halt();
+      await launch();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The data public key ingest seals to. Fetched from the vault over `keys.current`, accepted only
+ * when the org signature verifies against the pinned trust root and its window covers now, and
+ * refreshed every minute and just before the window ends. A bundle that fails either check is
+ * never used: ingest answers 503 and logs one alert line per bad bundle.
+ */
+import type { Bus } from '@coffer/bus';
+import { bundleCovers, type PublicKey, verifyDataKeyBundle } from '@coffer/crypto';
+import { decodeJson, KeyBundleReply } from '@coffer/protocol';
+import type { Logger } from 'pino';
+
+export interface VerifiedKey {
+  readonly id: string;
+  readonly key: PublicKey<'x25519'>;
+  readonly notAfter: Date;
+  /** The bundle and signature as the vault sent them, for GET /v1/keys/current. */
+  readonly signed: { bundle: unknown; signature: string };
+}
+
+const REFRESH_MS = 60_000;
+const BEFORE_END_MS = 30_000;
+
+export class DataKeySource {
+  #current: VerifiedKey | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #alerted = new Set<string>();
+  readonly #bus: Bus;
+  readonly #trustRoot: PublicKey<'ed25519'>;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+
+  constructor(bus: Bus, trustRoot: PublicKey<'ed25519'>, log: Logger, now: () => Date) {
+    this.#bus = bus;
+    this.#trustRoot = trustRoot;
+    this.#log = log;
+    this.#now = now;
+  }
+
+  /** The verified key if its window still covers now. */
+  current(): VerifiedKey | undefined {
+    const key = this.#current;
+    if (key && key.notAfter.getTime() > this.#now().getTime()) return key;
+    return undefined;
+  }
+
+  async refresh(): Promise<void> {
+    let reply: KeyBundleReply;
+    try {
+      reply = decodeJson(KeyBundleReply, await this.#bus.request(this.#bus.names.keysCurrent, new Uint8Array(), 3000));
+    } catch (err) {
+      this.#log.warn({ reason: (err as Error).message }, 'could not fetch the current data key');
+      return;
+    }
+    if ('error' in reply) {
+      this.#alert('none', `the vault has no data key: ${reply.error}`);
+      this.#current = undefined;
+      return;
+    }
+    try {
+      const verified = verifyDataKeyBundle(this.#trustRoot, reply.bundle, reply.signature);
+      if (!bundleCovers(verified, this.#now())) throw new Error('its validity window does not cover now');
+      this.#current = {
+        id: verified.id,
+        key: verified.key,
+        notAfter: new Date(verified.notAfter),
+        signed: { bundle: reply.bundle, signature: reply.signature },
+      };
+    } catch (err) {
+      this.#current = undefined;
+      this.#alert(reply.bundle.id, `data key bundle rejected: ${(err as Error).message}`);
+    }
+  }
+
+  #alert(keyId: string, message: string): void {
+    const key = `${keyId}:${message}`;
+    if (this.#alerted.has(key)) return;
+    this.#alerted.add(key);
+    this.#log.error({ alert: 'data-key', keyId }, message);
+  }
+
+  /** Refresh now, then every minute and shortly before the current window ends. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    const end = this.#current ? this.#current.notAfter.getTime() - BEFORE_END_MS - this.#now().getTime() : REFRESH_MS;
+    const wait = Math.max(1000, Math.min(REFRESH_MS, end));
+    this.#timer = setTimeout(() => {
+      void this.refresh().finally(() => this.#schedule());
+    }, wait);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}

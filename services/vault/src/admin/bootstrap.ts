@@ -1,0 +1,76 @@
+/**
+ * `vault.admin.bootstrap`: store what `coffer init` made — org trust root, recovery public key,
+ * the first key-admin and the first data keys with their wrapped copies — in one transaction,
+ * once. The vault checks every signature against the trust root in the request before storing,
+ * so a malformed ceremony cannot leave a half-trusted state behind.
+ */
+import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
+import { BootstrapRequest, decodeJson } from '@coffer/protocol';
+import type postgres from 'postgres';
+import { appendAudit } from '../audit.ts';
+import { AdminError } from './router.ts';
+
+export async function isInitialised(sql: postgres.Sql): Promise<boolean> {
+  const [row] = await sql`SELECT 1 FROM org`;
+  return row !== undefined;
+}
+
+export function bootstrapHandler(sql: postgres.Sql, now: () => Date) {
+  return async (data: Uint8Array): Promise<{ trustRoot: string }> => {
+    const req = decodeJson(BootstrapRequest, data);
+    let trustRoot: PublicKey<'ed25519'>;
+    try {
+      trustRoot = PublicKey.fromBase64url('ed25519', req.org.trustRoot);
+      verifyUserCertificate(
+        trustRoot,
+        { id: req.admin.id, role: 'key-admin', publicKey: req.admin.publicKey },
+        req.admin.certificateSignature,
+      );
+      for (const k of req.dataKeys) verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
+    } catch (err) {
+      throw new AdminError('bad-signature', `bootstrap material does not verify: ${(err as Error).message}`);
+    }
+    return sql.begin(async (tx) => {
+      await tx`LOCK TABLE org IN EXCLUSIVE MODE`;
+      const [existing] = await tx`SELECT 1 FROM org`;
+      if (existing) throw new AdminError('already-initialised', 'this vault is already initialised');
+      const o = req.org;
+      await tx`INSERT INTO org (org_key_id, trust_root, recovery_key_id, recovery_public_key, recovery_threshold, recovery_shares)
+        VALUES (${o.orgKeyId}, ${o.trustRoot}, ${o.recoveryKeyId}, ${o.recoveryPublicKey}, ${o.recoveryThreshold}, ${o.recoveryShares})`;
+      const a = req.admin;
+      await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
+                                  wrapped_private_key, certificate_signature, confirmed_at)
+        VALUES (${a.id}, ${a.email}, 'key-admin', 'active', ${a.passwordVerifier}, ${a.keyVersion}, ${a.publicKey},
+                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now()})`;
+      const copies = req.orgKeyCopies.map((c) => ({ key_kind: 'org', key_id: o.orgKeyId, ...copyRow(c) }));
+      for (const k of req.dataKeys) {
+        await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
+          VALUES (${k.bundle.id}, ${k.bundle.publicKey}, ${k.bundle.notBefore}, ${k.bundle.notAfter},
+                  ${tx.json(k.bundle)}, ${k.signature})`;
+        copies.push(...k.copies.map((c) => ({ key_kind: 'data', key_id: k.bundle.id, ...copyRow(c) })));
+      }
+      await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+      await appendAudit(
+        tx,
+        {
+          actor: 'coffer init',
+          action: 'org.bootstrap',
+          target: o.orgKeyId,
+          outcome: 'success',
+          details: {
+            admin: a.id,
+            dataKeys: req.dataKeys.length,
+            threshold: o.recoveryThreshold,
+            shares: o.recoveryShares,
+          },
+        },
+        now(),
+      );
+      return { trustRoot: o.trustRoot };
+    });
+  };
+}
+
+function copyRow(c: { recipientKind: string; recipientId: string; wrapped: string }) {
+  return { recipient_kind: c.recipientKind, recipient_id: c.recipientId, wrapped: Buffer.from(c.wrapped, 'base64') };
+}

@@ -1,0 +1,101 @@
+/**
+ * The vault, assembled from its parts: the record consumer, `keys.current`, the admin API and the
+ * health endpoints. main.ts gives it configuration; tests and `pnpm dev` give it the same.
+ */
+import type { Bus } from '@coffer/bus';
+import Fastify from 'fastify';
+import type { Logger } from 'pino';
+import type postgres from 'postgres';
+import { bootstrapHandler, isInitialised } from './admin/bootstrap.ts';
+import { adminRouter } from './admin/router.ts';
+import { CurrentKey } from './current-key.ts';
+import { vaultMetrics } from './metrics.ts';
+import { storeRecordBatch } from './store-records.ts';
+
+export interface VaultOptions {
+  readonly sql: postgres.Sql;
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly host: string;
+  readonly port: number;
+  readonly batchSize?: number;
+  readonly now?: () => Date;
+}
+
+export interface Vault {
+  readonly url: string;
+  readonly currentKey: CurrentKey;
+  close(): Promise<void>;
+}
+
+export async function startVault(options: VaultOptions): Promise<Vault> {
+  const { sql, bus, log } = options;
+  const now = options.now ?? (() => new Date());
+  const metrics = vaultMetrics();
+  const currentKey = new CurrentKey(sql, now);
+
+  await bus.ensureRecordStream();
+  const consumer = bus.consumeRecords(async (batch) => {
+    const end = metrics.batchSeconds.startTimer();
+    const result = await storeRecordBatch(sql, batch);
+    end();
+    metrics.stored.inc(result.stored);
+    metrics.duplicates.inc(result.duplicates);
+    metrics.deadLetters.inc(result.deadLetters);
+    if (result.deadLetters > 0) log.warn({ deadLetters: result.deadLetters }, 'messages moved to dead_letters');
+  }, options.batchSize ?? 500);
+
+  bus.serve(bus.names.keysCurrent, () => currentKey.reply());
+  bus.serve(
+    `${bus.names.admin}.>`,
+    adminRouter(
+      bus.names.admin,
+      {
+        status: async () => ({ initialised: await isInitialised(sql) }),
+        bootstrap: bootstrapHandler(sql, now),
+      },
+      (msg) => log.error(msg),
+    ),
+  );
+
+  const refreshStatus = async () => {
+    const status = await currentKey.check();
+    metrics.degraded.set(status.degraded ? 1 : 0);
+    if (status.degraded && (await isInitialised(sql)))
+      log.warn({ keyId: status.keyId }, `data key degraded: ${status.reason}`);
+  };
+  await refreshStatus().catch((err) => log.error({ err: (err as Error).message }, 'key status check failed'));
+  const timer = setInterval(() => void refreshStatus().catch(() => {}), 60_000);
+  timer.unref();
+
+  const http = Fastify({ logger: false });
+  http.get('/healthz', async () => ({ status: 'live' }));
+  http.get('/readyz', async (_req, reply) => {
+    const database = await sql`SELECT 1`.then(
+      () => true,
+      () => false,
+    );
+    const ready = database && bus.isConnected();
+    const key = currentKey.status;
+    return reply.code(ready ? 200 : 503).send({
+      status: !ready ? 'unavailable' : key.degraded ? 'degraded' : 'ready',
+      database,
+      bus: bus.isConnected(),
+      dataKey: key,
+    });
+  });
+  http.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  const url = await http.listen({ host: options.host, port: options.port });
+
+  return {
+    url,
+    currentKey,
+    async close() {
+      clearInterval(timer);
+      await consumer.stop();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { postgresAvailable } from '@coffer/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, canonicalJson, verifyAuditChain } from './audit.ts';
+import { createVaultDatabase, type VaultDatabase } from './test-support.ts';
+
+const available = await postgresAvailable();
+
+describe('canonical JSON', () => {
+  it('sorts keys at every level, whatever the input order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}',
+    );
+  });
+});
+
+describe.skipIf(!available)('audit chain', () => {
+  let db: VaultDatabase;
+  beforeAll(async () => {
+    db = await createVaultDatabase();
+    for (let i = 0; i < 20; i++) {
+      await db.runtime.begin((tx) =>
+        appendAudit(tx, {
+          actor: `user-${i % 3}`,
+          action: 'record.reveal',
+          target: `r-${i}`,
+          reason: 'ticket 42',
+          outcome: 'success',
+          details: { n: i, z: 'last', a: 'first' },
+        }),
+      );
+    }
+  });
+  afterAll(() => db?.drop());
+
+  it('verifies from genesis to head', async () => {
+    const verdict = await verifyAuditChain(db.runtime);
+    expect(verdict).toMatchObject({ ok: true, events: 20 });
+  });
+
+  it('keeps a linear chain under concurrent appends', async () => {
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        db.runtime.begin((tx) =>
+          appendAudit(tx, { actor: 'c', action: 'concurrent', target: String(i), outcome: 'success' }),
+        ),
+      ),
+    );
+    expect(await verifyAuditChain(db.runtime)).toMatchObject({ ok: true, events: 30 });
+  });
+
+  it('names the first edited row when a superuser tampers with it', async () => {
+    await db.owner`UPDATE audit_events SET reason = 'nothing to see' WHERE seq = 7`;
+    expect(await verifyAuditChain(db.runtime)).toEqual({ ok: false, brokenAt: 7, events: 6 });
+    await db.owner`UPDATE audit_events SET reason = 'ticket 42' WHERE seq = 7`;
+    expect(await verifyAuditChain(db.runtime)).toMatchObject({ ok: true });
+  });
+
+  it('names the gap when a superuser deletes a row', async () => {
+    await db.owner`DELETE FROM audit_events WHERE seq = 12`;
+    expect(await verifyAuditChain(db.runtime)).toEqual({ ok: false, brokenAt: 12, events: 11 });
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The audit log: append-only and hash-chained. Each event's hash is SHA-256 over the previous
+ * hash and the event's canonical JSON (sorted keys), so editing or removing any row breaks every
+ * later link; `verifyAuditChain` finds the first break. Appends serialise on an advisory lock so the
+ * chain is linear.
+ */
+import { createHash } from 'node:crypto';
+import type postgres from 'postgres';
+
+export interface AuditEvent {
+  readonly actor: string;
+  readonly action: string;
+  readonly target?: string | null;
+  readonly reason?: string | null;
+  readonly outcome: 'success' | 'failure' | 'denied';
+  readonly origin?: string | null;
+  readonly details?: Record<string, string | number | boolean | null> | null;
+}
+
+const AUDIT_LOCK = 0x636f66666561; // names the audit append lock in pg_locks
+const GENESIS = Buffer.alloc(32);
+
+/** JSON with object keys sorted at every level: one byte string per value, whatever jsonb did. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+interface StoredEvent extends AuditEvent {
+  readonly seq: number;
+  readonly at: string;
+}
+
+function eventHash(prev: Buffer, e: StoredEvent): Buffer {
+  const canonical = canonicalJson({
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    target: e.target ?? null,
+    reason: e.reason ?? null,
+    outcome: e.outcome,
+    origin: e.origin ?? null,
+    details: e.details ?? null,
+  });
+  return createHash('sha256').update(prev).update(canonical).digest();
+}
+
+/** Append one event inside the caller's transaction; if the transaction fails, so does the event. */
+export async function appendAudit(tx: postgres.TransactionSql, event: AuditEvent, now = new Date()): Promise<number> {
+  await tx`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`;
+  const [last] = await tx<
+    { seq: string; hash: Buffer }[]
+  >`SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`;
+  const stored: StoredEvent = { ...event, seq: last ? Number(last.seq) + 1 : 1, at: now.toISOString() };
+  const hash = eventHash(last?.hash ?? GENESIS, stored);
+  await tx`INSERT INTO audit_events (seq, at, actor, action, target, reason, outcome, origin, details, prev_hash, hash)
+    VALUES (${stored.seq}, ${stored.at}, ${stored.actor}, ${stored.action}, ${stored.target ?? null},
+            ${stored.reason ?? null}, ${stored.outcome}, ${stored.origin ?? null},
+            ${stored.details ? tx.json(stored.details) : null}, ${last?.hash ?? GENESIS}, ${hash})`;
+  return stored.seq;
+}
+
+export type ChainVerdict = { ok: true; events: number; head: string } | { ok: false; brokenAt: number; events: number };
+
+/** Walk the whole chain in order; names the first event whose link or hash does not hold. */
+export async function verifyAuditChain(sql: postgres.Sql): Promise<ChainVerdict> {
+  let prev: Buffer = GENESIS;
+  let expectedSeq = 1;
+  let events = 0;
+  const cursor = sql<
+    {
+      seq: string;
+      at: Date;
+      actor: string;
+      action: string;
+      target: string | null;
+      reason: string | null;
+      outcome: AuditEvent['outcome'];
+      origin: string | null;
+      details: Record<string, string | number | boolean | null> | null;
+      prev_hash: Buffer;
+      hash: Buffer;
+    }[]
+  >`SELECT * FROM audit_events ORDER BY seq`.cursor(500);
+  for await (const rows of cursor) {
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      const stored: StoredEvent = { ...row, seq, at: row.at.toISOString() };
+      if (seq !== expectedSeq || !row.prev_hash.equals(prev) || !eventHash(prev, stored).equals(row.hash)) {
+        return { ok: false, brokenAt: expectedSeq === seq ? seq : expectedSeq, events };
+      }
+      prev = row.hash;
+      expectedSeq++;
+      events++;
+    }
+  }
+  return { ok: true, events, head: prev.toString('hex') };
+}

@@ -1,0 +1,36 @@
+/** Prometheus metrics of the vault (prom-client), one registry per vault instance. */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export function vaultMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    stored: new Counter({
+      name: 'coffer_vault_records_stored_total',
+      help: 'Records committed',
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'coffer_vault_records_duplicate_total',
+      help: 'Redelivered records already stored (no-ops)',
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'coffer_vault_dead_letters_total',
+      help: 'Bus messages that could not be stored, kept in dead_letters',
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'coffer_vault_store_batch_seconds',
+      help: 'Time to commit one batch from the stream',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    degraded: new Gauge({
+      name: 'coffer_vault_data_key_degraded',
+      help: '1 when no data key covers now and the newest is served',
+      registers: [registry],
+    }),
+  };
+}
+export type VaultMetrics = ReturnType<typeof vaultMetrics>;

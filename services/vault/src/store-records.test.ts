@@ -1,0 +1,76 @@
+import type { RecordDelivery } from '@coffer/bus';
+import { recordBinding, seal } from '@coffer/crypto';
+import { encodeJson, newRecordId, type RecordMessage } from '@coffer/protocol';
+import { postgresAvailable } from '@coffer/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeRecordBatch } from './store-records.ts';
+import { createVaultDatabase, insertDataKey, type VaultDatabase } from './test-support.ts';
+
+const available = await postgresAvailable();
+
+describe.skipIf(!available)('storing records from the stream', () => {
+  let db: VaultDatabase;
+  let keyId: string;
+  let key: Awaited<ReturnType<typeof insertDataKey>>['key'];
+  beforeAll(async () => {
+    db = await createVaultDatabase();
+    ({
+      key,
+      bundle: { id: keyId },
+    } = await insertDataKey(db.owner, new Date(Date.now() - 1000), new Date(Date.now() + 1e9)));
+  });
+  afterAll(() => db?.drop());
+
+  function message(overrides: Partial<RecordMessage> = {}): RecordMessage {
+    const id = overrides.id ?? newRecordId();
+    const sealed = seal(key.publicKey, Buffer.from('4111111111111111'), recordBinding(id, 'pan', keyId));
+    return {
+      v: 1,
+      id,
+      type: 'pan',
+      keyId,
+      hint: '1111',
+      submittedAt: new Date().toISOString(),
+      sealed: sealed.toString('base64'),
+      ...overrides,
+    };
+  }
+  const deliver = (m: unknown, msgId?: string): RecordDelivery => ({
+    data: typeof m === 'string' ? Buffer.from(m) : encodeJson(m),
+    msgId: msgId ?? (m as RecordMessage).id,
+  });
+
+  it('stores a batch in one go, and a redelivered batch is a no-op', async () => {
+    const batch = Array.from({ length: 50 }, () => deliver(message()));
+    expect(await storeRecordBatch(db.runtime, batch)).toEqual({ stored: 50, duplicates: 0, deadLetters: 0 });
+    expect(await storeRecordBatch(db.runtime, batch)).toEqual({ stored: 0, duplicates: 50, deadLetters: 0 });
+    const ids = batch.map((d) => d.msgId as string);
+    const [{ count }] = (await db.runtime`SELECT count(*)::int AS count FROM records WHERE id = ANY(${ids})`) as [
+      { count: number },
+    ];
+    expect(count).toBe(50);
+  });
+
+  it('stores one row for a record delivered twice in the same batch', async () => {
+    const m = deliver(message());
+    expect(await storeRecordBatch(db.runtime, [m, m])).toEqual({ stored: 1, duplicates: 1, deadLetters: 0 });
+  });
+
+  it.each([
+    ['not JSON', () => deliver('{"v":1,', newRecordId()), /not UTF-8 JSON/],
+    ['an unknown field', () => deliver({ ...message(), extra: 1 }), /invalid at/],
+    ['a wrong version', () => deliver({ ...message(), v: 2 }), /invalid at \/v/],
+    ['a hint of more than four digits', () => deliver(message({ hint: '411111' })), /invalid at \/hint/],
+    ['a hint on a secret', () => deliver(message({ type: 'secret' })), /hint does not fit/],
+    ['a msg id that is not the record id', () => deliver(message(), newRecordId()), /does not match/],
+    ['a sealed value that is not a sealed blob', () => deliver(message({ sealed: 'AAAA' })), /not a v1 sealed blob/],
+    ['an unknown data key', () => deliver(message({ keyId: 'dk-unknown' })), /unknown data key/],
+  ])('keeps %s in dead_letters with its reason, and stores the rest', async (_name, make, reason) => {
+    const bad = make();
+    const good = deliver(message());
+    expect(await storeRecordBatch(db.runtime, [bad, good])).toMatchObject({ stored: 1, deadLetters: 1 });
+    const [row] = await db.runtime`SELECT reason, payload FROM dead_letters WHERE msg_id = ${bad.msgId as string}`;
+    expect(row?.reason).toMatch(reason);
+    expect(Buffer.compare(row?.payload, Buffer.from(bad.data))).toBe(0);
+  });
+});
