@@ -1,6 +1,6 @@
+export { freePort, type NatsServer, type NatsServerOptions, startNatsServer } from './nats-server.ts';
 export {
   createTestDatabase,
-  freePort,
   postgresAvailable,
   prepareRuntimeRole,
   reachable,

@@ -2,7 +2,7 @@
 // JetStream store, so tests never share state with each other or with a developer's server.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,8 @@ export interface NatsServerOptions {
   jetstream?: boolean;
   /** Keep the temp dir (config, store, log) after stop() for post-mortem debugging. */
   keepDir?: boolean;
+  /** Use this directory instead of a temp dir, and keep it: `pnpm dev` persists its stream here. */
+  dir?: string;
 }
 
 export interface NatsServer {
@@ -71,7 +73,7 @@ function findBinary(): string {
 }
 
 /** A port that was free a moment ago (the kernel picks it for a port-0 bind; we release it). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -115,8 +117,10 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const binary = findBinary();
   installExitHook();
 
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'coffer-nats-'));
-  if (!opts.keepDir) tempDirs.add(dir);
+  const keep = opts.keepDir || opts.dir !== undefined;
+  const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'coffer-nats-')));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (!keep) tempDirs.add(dir);
   const storeDir = path.join(dir, 'jetstream');
   const configFile = path.join(dir, 'nats.conf');
   const logFile = path.join(dir, 'nats.log');
@@ -132,7 +136,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 
   let child: ChildProcess | undefined;
   const removeDir = async (): Promise<void> => {
-    if (opts.keepDir) return;
+    if (keep) return;
     await rm(dir, { recursive: true, force: true });
     tempDirs.delete(dir);
   };

@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { freePort } from './nats-server.ts';
 
 export interface TestDatabase {
   readonly name: string;
@@ -43,17 +44,6 @@ export function reachable(host: string, port: number): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.once('timeout', () => done(false));
     socket.connect(port, host);
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
   });
 }
 

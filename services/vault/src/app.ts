@@ -6,7 +6,7 @@ import type { Bus } from '@coffer/bus';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
-import { bootstrapHandler, isInitialised } from './admin/bootstrap.ts';
+import { bootstrapHandler, isInitialised, orgStatus } from './admin/bootstrap.ts';
 import { adminRouter } from './admin/router.ts';
 import { CurrentKey } from './current-key.ts';
 import { vaultMetrics } from './metrics.ts';
@@ -51,7 +51,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     adminRouter(
       bus.names.admin,
       {
-        status: async () => ({ initialised: await isInitialised(sql) }),
+        status: () => orgStatus(sql),
         bootstrap: bootstrapHandler(sql, now),
       },
       (msg) => log.error(msg),

@@ -10,9 +10,16 @@ import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import { AdminError } from './router.ts';
 
+const BOOTSTRAP_LOCK = 0x636f66666569; // names the bootstrap lock in pg_locks
+
 export async function isInitialised(sql: postgres.Sql): Promise<boolean> {
-  const [row] = await sql`SELECT 1 FROM org`;
-  return row !== undefined;
+  return (await orgStatus(sql)).initialised;
+}
+
+/** `vault.admin.status`: whether `coffer init` has run, and the trust root it pinned. */
+export async function orgStatus(sql: postgres.Sql): Promise<{ initialised: boolean; trustRoot: string | null }> {
+  const [row] = await sql<{ trust_root: string }[]>`SELECT trust_root FROM org`;
+  return { initialised: row !== undefined, trustRoot: row?.trust_root ?? null };
 }
 
 export function bootstrapHandler(sql: postgres.Sql, now: () => Date) {
@@ -31,7 +38,8 @@ export function bootstrapHandler(sql: postgres.Sql, now: () => Date) {
       throw new AdminError('bad-signature', `bootstrap material does not verify: ${(err as Error).message}`);
     }
     return sql.begin(async (tx) => {
-      await tx`LOCK TABLE org IN EXCLUSIVE MODE`;
+      // Serialise concurrent ceremonies; the singleton primary key would refuse a second row anyway.
+      await tx`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`;
       const [existing] = await tx`SELECT 1 FROM org`;
       if (existing) throw new AdminError('already-initialised', 'this vault is already initialised');
       const o = req.org;

@@ -1,0 +1,80 @@
+/**
+ * `coffer init`: the bootstrap ceremony against a running vault, over the bus with the admin
+ * plane's credential (this command never touches the database). Refuses an initialised vault.
+ * Prints the trust root to pin in ingest and admin, and the recovery shares — once.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { connectNatsBus } from '@coffer/bus';
+import { asPositiveInt, asString, asUrl, readConfig, setting } from '@coffer/config';
+import { busNames } from '@coffer/protocol';
+import { runCeremony } from '../ceremony.ts';
+import { promptSecret } from '../prompt.ts';
+import { callVault, orgStatus } from '../vault-client.ts';
+
+export async function initCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      email: { type: 'string' },
+      'password-file': { type: 'string' },
+      shares: { type: 'string', default: '5' },
+      threshold: { type: 'string', default: '3' },
+      'horizon-days': { type: 'string', default: '365' },
+    },
+    strict: true,
+  });
+  if (!values.email) throw new Error('--email of the first key-admin is required');
+  const env = readConfig({
+    natsUrl: setting('NATS_URL', 'NATS server URL', asUrl(['nats:', 'tls:']), 'nats://127.0.0.1:4222'),
+    natsUser: setting('NATS_USER', "the admin plane's NATS user", asString, ''),
+    natsPassword: setting('NATS_PASSWORD', "the admin plane's NATS password", asString, ''),
+    namespace: setting('COFFER_BUS_NAMESPACE', 'bus name prefix (tests only)', asString, ''),
+    dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per data key', asPositiveInt, 90),
+  });
+  const bus = await connectNatsBus({
+    url: env.natsUrl,
+    names: busNames(env.namespace),
+    service: 'admin',
+    user: env.natsUser || undefined,
+    password: env.natsPassword || undefined,
+  });
+  try {
+    if ((await orgStatus(bus)).initialised) throw new Error('this vault is already initialised; init runs once');
+    const password = values['password-file']
+      ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
+      : await readPasswordTwice();
+    const ceremony = await runCeremony({
+      adminEmail: values.email,
+      adminPassword: password,
+      shares: asPositiveInt(values.shares),
+      threshold: asPositiveInt(values.threshold),
+      dataKeyDays: env.dataKeyDays,
+      horizonDays: asPositiveInt(values['horizon-days']),
+      now: new Date(),
+    });
+    await callVault(bus, 'bootstrap', ceremony.request);
+    const out = process.stdout;
+    out.write(`Coffer is initialised.\n\n`);
+    out.write(`Trust root (set COFFER_TRUST_ROOT to this in ingest and admin):\n  ${ceremony.trustRoot}\n\n`);
+    out.write(`First key-admin: ${values.email}, key fingerprint ${ceremony.adminFingerprint}\n`);
+    out.write(`Data keys made: ${ceremony.request.dataKeys.length} (${env.dataKeyDays} days each)\n\n`);
+    out.write(
+      `Recovery shares: any ${ceremony.request.org.recoveryThreshold} of these ${ceremony.shares.length} rebuild the recovery key\n` +
+        `(fingerprint ${ceremony.recoveryFingerprint}). Give one to each officer now; they are not shown again\n` +
+        `and are stored nowhere.\n\n`,
+    );
+    ceremony.shares.forEach((share, i) => {
+      out.write(`  share ${i + 1}: ${share}\n`);
+    });
+  } finally {
+    await bus.close();
+  }
+}
+
+async function readPasswordTwice(): Promise<string> {
+  const first = await promptSecret('Password for the first key-admin: ');
+  const second = await promptSecret('Again: ');
+  if (first !== second) throw new Error('the two passwords differ');
+  return first;
+}

@@ -1,0 +1,29 @@
+/** `pnpm coffer <command>`: the operator's tool. Each command lives in ./commands. */
+import { devCommand } from './commands/dev.ts';
+import { initCommand } from './commands/init.ts';
+import { migrateCommand } from './commands/migrate.ts';
+
+const usage = `usage: pnpm coffer <command>
+  init --email ADDRESS [--password-file FILE] [--shares 5] [--threshold 3]
+                     run the bootstrap ceremony against a running vault (over the bus)
+  migrate            apply database migrations (COFFER_MIGRATION_DATABASE_URL, owner role)
+  dev                run every plane on this machine (embedded mode; not for production)`;
+
+const [command, ...rest] = process.argv.slice(2);
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  init: initCommand,
+  migrate: () => migrateCommand(),
+  dev: devCommand,
+};
+
+const run = command ? commands[command] : undefined;
+if (!run) {
+  process.stderr.write(`${usage}\n`);
+  process.exit(command ? 2 : 0);
+}
+try {
+  await run(rest);
+} catch (err) {
+  process.stderr.write(`coffer ${command}: ${(err as Error).message}\n`);
+  process.exit(1);
+}

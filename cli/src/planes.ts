@@ -1,0 +1,76 @@
+/**
+ * Start the planes in this process against a given database and buses — what `pnpm dev` runs,
+ * and what cross-service tests and benchmarks start. The same code as the deployed services:
+ * startVault and buildIngest, only without separate hosts.
+ */
+import type { Bus } from '@coffer/bus';
+import { PublicKey } from '@coffer/crypto';
+import { buildIngest } from '@coffer/ingest';
+import { startVault, type Vault } from '@coffer/vault';
+import type { Logger } from 'pino';
+import type postgres from 'postgres';
+import { type CeremonyInput, type CeremonyOutput, runCeremony } from './ceremony.ts';
+import { callVault, orgStatus } from './vault-client.ts';
+
+export interface PlanesOptions {
+  readonly sql: postgres.Sql;
+  readonly buses: { readonly vault: Bus; readonly ingest: Bus; readonly admin: Bus };
+  readonly logs: { readonly vault: Logger; readonly ingest: Logger };
+  readonly host: string;
+  readonly ingestPort: number;
+  readonly vaultPort: number;
+  /** Run the bootstrap ceremony when the vault is not initialised yet. */
+  readonly bootstrap?: Omit<CeremonyInput, 'now'>;
+  readonly ratePerMinute?: number;
+  readonly now?: () => Date;
+}
+
+export interface Planes {
+  readonly vault: Vault;
+  readonly ingestUrl: string;
+  readonly trustRoot: string;
+  /** Present when this start ran the ceremony. */
+  readonly ceremony: CeremonyOutput | undefined;
+  close(): Promise<void>;
+}
+
+export async function startPlanes(options: PlanesOptions): Promise<Planes> {
+  const now = options.now ?? (() => new Date());
+  const vault = await startVault({
+    sql: options.sql,
+    bus: options.buses.vault,
+    log: options.logs.vault,
+    host: options.host,
+    port: options.vaultPort,
+    now,
+  });
+  let ceremony: CeremonyOutput | undefined;
+  let status = await orgStatus(options.buses.admin);
+  if (!status.initialised) {
+    if (!options.bootstrap) throw new Error('the vault is not initialised: run `pnpm coffer init`');
+    ceremony = await runCeremony({ ...options.bootstrap, now: now() });
+    await callVault(options.buses.admin, 'bootstrap', ceremony.request);
+    await vault.currentKey.check();
+    status = await orgStatus(options.buses.admin);
+  }
+  const trustRoot = status.trustRoot as string;
+  const { app, keys } = await buildIngest({
+    bus: options.buses.ingest,
+    trustRoot: PublicKey.fromBase64url('ed25519', trustRoot),
+    log: options.logs.ingest,
+    ratePerMinute: options.ratePerMinute ?? 600,
+    now,
+  });
+  await keys.start();
+  const ingestUrl = await app.listen({ host: options.host, port: options.ingestPort });
+  return {
+    vault,
+    ingestUrl,
+    trustRoot,
+    ceremony,
+    async close() {
+      await app.close();
+      await vault.close();
+    },
+  };
+}

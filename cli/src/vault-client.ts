@@ -1,0 +1,26 @@
+/** Calls to the vault's admin API over the bus, as the admin plane (and this CLI) make them. */
+import type { Bus } from '@coffer/bus';
+import { AdminReply, decodeJson, encodeJson } from '@coffer/protocol';
+
+export class VaultRefused extends Error {
+  override readonly name = 'VaultRefused';
+  readonly code: string;
+
+  constructor(code: string, detail: string | undefined) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.code = code;
+  }
+}
+
+export async function callVault<T>(bus: Bus, operation: string, body: unknown = { v: 1 }): Promise<T> {
+  const reply = decodeJson(AdminReply, await bus.request(`${bus.names.admin}.${operation}`, encodeJson(body), 15_000));
+  if (!reply.ok) throw new VaultRefused(reply.error, reply.detail);
+  return reply.result as T;
+}
+
+export interface OrgStatus {
+  readonly initialised: boolean;
+  readonly trustRoot: string | null;
+}
+
+export const orgStatus = (bus: Bus) => callVault<OrgStatus>(bus, 'status');

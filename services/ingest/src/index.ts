@@ -1,0 +1,3 @@
+/** What other packages (`pnpm dev`, cross-service tests) may use of ingest. */
+export { buildIngest, type IngestOptions } from './app.ts';
+export { ingestLogger } from './log.ts';

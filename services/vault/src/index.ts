@@ -1,0 +1,5 @@
+/** What other packages (the CLI, `pnpm dev`, cross-service tests) may use of the vault. */
+
+export { startVault, type Vault, type VaultOptions } from './app.ts';
+export { verifyAuditChain } from './audit.ts';
+export { migrate } from './db/migrate.ts';
