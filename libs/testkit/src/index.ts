@@ -1,3 +1,4 @@
+export { natsForTests, uniqueNamespace } from './nats.ts';
 export { freePort, type NatsServer, type NatsServerOptions, startNatsServer } from './nats-server.ts';
 export {
   createTestDatabase,

@@ -56,6 +56,8 @@ export class CurrentKey {
     const reason = row ? 'no data key covers now; serving the newest' : 'no data keys';
     this.#status = { degraded: true, keyId: row?.id ?? null, reason };
     const now = this.#now();
+    // Before `coffer init` there are no keys by design; that is not worth an audit event.
+    if (!row && (await this.#sql`SELECT 1 FROM org`).length === 0) return this.#status;
     await this.#sql.begin(async (tx) => {
       const [recent] = await tx`SELECT 1 FROM audit_events
         WHERE action = 'data-key.degraded' AND at > ${new Date(now.getTime() - DAY_MS)} LIMIT 1`;
