@@ -39,5 +39,7 @@ export interface Bus {
    * and redelivered later when it throws.
    */
   consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer;
+  /** Resolves when the connection is gone for good (closed, or refused on reconnect). */
+  closed(): Promise<void>;
   close(): Promise<void>;
 }

@@ -83,8 +83,18 @@ export class InProcessBus implements Bus {
     };
   }
 
+  #onClosed: (() => void) | undefined;
+  readonly #closedPromise = new Promise<void>((resolve) => {
+    this.#onClosed = resolve;
+  });
+
+  closed(): Promise<void> {
+    return this.#closedPromise;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    this.#onClosed?.();
   }
 }
 

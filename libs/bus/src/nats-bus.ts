@@ -146,7 +146,7 @@ class NatsBus implements Bus {
             for (const m of messages) m.ack();
           }
         } catch (err) {
-          if (stopped) break;
+          if (stopped || this.#nc.isClosed()) break;
           this.#options.log?.(`consumer interrupted, resuming: ${(err as Error).message}`);
           await new Promise((r) => setTimeout(r, 500));
         }
@@ -158,6 +158,10 @@ class NatsBus implements Bus {
         await loop;
       },
     };
+  }
+
+  async closed(): Promise<void> {
+    await this.#nc.closed();
   }
 
   async close(): Promise<void> {

@@ -16,14 +16,25 @@ export function recordBinding(recordId: string, type: string, dataKeyId: string)
   return { info: 'coffer/record/v1', aad: lengthPrefixed(recordId, type, dataKeyId) };
 }
 
+/** The HPKE info of every wrapped private key starts with this; see isWrappedKeyBinding. */
+const WRAPPED_KEY_INFO_PREFIX = 'coffer/wrap/';
+
+/**
+ * Whether a binding is a wrapped private key's. Those blobs hold raw private bytes, so only
+ * wrap/unwrap may seal or open them, and wrap/unwrap may use nothing else.
+ */
+export function isWrappedKeyBinding(binding: Binding): boolean {
+  return binding.info.startsWith(WRAPPED_KEY_INFO_PREFIX);
+}
+
 /** A data key's private half, wrapped to one recipient (user or recovery key). */
 export function dataKeyWrapBinding(dataKeyId: string, recipientId: string): Binding {
-  return { info: 'coffer/wrap/data-key/v1', aad: lengthPrefixed(dataKeyId, recipientId) };
+  return { info: `${WRAPPED_KEY_INFO_PREFIX}data-key/v1`, aad: lengthPrefixed(dataKeyId, recipientId) };
 }
 
 /** The org signing key's private half, wrapped to a key-admin or to the recovery key. */
 export function orgKeyWrapBinding(orgKeyId: string, recipientId: string): Binding {
-  return { info: 'coffer/wrap/org-key/v1', aad: lengthPrefixed(orgKeyId, recipientId) };
+  return { info: `${WRAPPED_KEY_INFO_PREFIX}org-key/v1`, aad: lengthPrefixed(orgKeyId, recipientId) };
 }
 
 /** AAD of a user's private key wrapped under the password-derived KEK. */

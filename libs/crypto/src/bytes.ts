@@ -1,10 +1,27 @@
 /** Small byte helpers shared by the formats. None of them is a cryptographic primitive. */
 import { CryptoError } from './errors.ts';
 
-export const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
+// The repo's lib is ES2023; String.prototype.isWellFormed is ES2024 but ships in Node 20.
+export const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
-/** Big-endian unsigned integer of `width` bytes (RFC 8017 I2OSP). */
+/**
+ * UTF-8 bytes of a string. An unpaired surrogate would be written as U+FFFD, so two different ids
+ * (or passwords) would encode alike; such strings are refused instead.
+ */
+export function utf8(s: string): Buffer {
+  if (!isWellFormed(s)) throw new CryptoError('Malformed', 'string is not well-formed Unicode');
+  return Buffer.from(s, 'utf8');
+}
+
+/**
+ * Big-endian unsigned integer of `width` bytes (RFC 8017 I2OSP). A value the width cannot hold
+ * exactly (negative, fractional, too large) is refused: writing it as something else would let two
+ * different values sign alike.
+ */
 export function i2osp(value: number, width: number): Buffer {
+  if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** (8 * width)) {
+    throw new CryptoError('Malformed', `not an unsigned integer of ${width} bytes`);
+  }
   const out = Buffer.alloc(width);
   let v = value;
   for (let i = width - 1; i >= 0 && v > 0; i--) {

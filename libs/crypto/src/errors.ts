@@ -23,8 +23,15 @@ export const CryptoErrorCode = {
   InvalidBundle: 'InvalidBundle',
   /** Password does not match the stored verifier. */
   WrongPassword: 'WrongPassword',
-  /** Parameters are below the floor this build enforces, or out of range. */
+  /** Parameters are below the floor this build enforces (or a share split that cannot work). */
   WeakParameters: 'WeakParameters',
+  /**
+   * Parameters are not integers or are above the ceiling this build accepts: a stored verifier
+   * asking for more would make one sign-in take minutes or gigabytes.
+   */
+  InvalidParameters: 'InvalidParameters',
+  /** A binding used where it does not belong: a wrapped-key binding outside wrap/unwrap, or the reverse. */
+  WrongBinding: 'WrongBinding',
   /** A printed recovery share fails its checksum (mistyped or damaged). */
   ShareChecksumMismatch: 'ShareChecksumMismatch',
   /** Shares belong to different sets, repeat an index, or are fewer than the threshold. */

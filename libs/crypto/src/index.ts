@@ -1,7 +1,8 @@
 /**
  * @coffer/crypto — the only place Coffer touches cryptography.
  *
- * Public-key seals: `seal(recipient, plaintext, binding)` / `open(identity, blob, binding)`.
+ * Public-key seals: `seal(recipient, plaintext, binding)` / `open(identity, blob, binding)`, for
+ * any binding but a wrapped key's (those are refused with WrongBinding).
  * Key wrapping: `wrapPrivateKey` / `unwrapPrivateKey` (to a public key), `wrapWithSymmetricKey` /
  * `unwrapWithSymmetricKey` (under a KEK or session key). Everything else derives, signs or splits
  * keys for those two. Every failure is a CryptoError with a named `code`.
@@ -21,6 +22,7 @@ export { SymmetricKey } from './keys/symmetric-key.ts';
 export {
   enrollPassword,
   isVerifierStale,
+  PASSWORD_PARAMS_CEILING,
   PASSWORD_PARAMS_FLOOR,
   type PasswordParams,
   unlockWithPassword,

@@ -44,8 +44,18 @@ const { app, keys } = await buildIngest({ bus, trustRoot: config.trustRoot, log,
 await keys.start();
 await app.listen({ host: config.host, port: config.port });
 
+let stopping = false;
+// A connection the server refuses for good (say, a changed password) will not come back: exit so
+// the supervisor restarts the process, rather than run on without a bus.
+void bus.closed().then(() => {
+  if (stopping) return;
+  log.error('the bus connection closed for good; exiting');
+  process.exit(1);
+});
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
+    stopping = true;
     await app.close();
     await bus.close();
     process.exit(0);

@@ -46,8 +46,18 @@ const bus = await connectNatsBus({
 const vault = await startVault({ sql, bus, log, host: config.host, port: config.port });
 log.info({ url: vault.url }, 'vault started');
 
+let stopping = false;
+// A connection the server refuses for good (say, a changed password) will not come back: exit so
+// the supervisor restarts the process, rather than run on without a bus.
+void bus.closed().then(() => {
+  if (stopping) return;
+  log.error('the bus connection closed for good; exiting');
+  process.exit(1);
+});
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
+    stopping = true;
     await vault.close();
     await bus.close();
     await sql.end({ timeout: 5 });

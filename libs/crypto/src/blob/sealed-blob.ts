@@ -9,12 +9,17 @@
  *   5       2     HPKE AEAD id (0x0002 AES-256-GCM)
  *   7       32    encapsulated key (enc)
  *   39      n+16  ciphertext ‖ GCM tag
+ *
+ * The public `seal` and `open` refuse wrapped-key bindings (info `coffer/wrap/…`): the plaintext of
+ * a wrapped key is the raw private key, so anyone holding a key could otherwise wrap it to
+ * themselves and `open` it back as bytes. Wrapped keys go through wrap/wrap.ts, which uses the
+ * unchecked `sealBlob` / `openBlob` and hands out only PrivateKey objects.
  */
-import type { Binding } from '../bindings.ts';
+import { type Binding, isWrappedKeyBinding } from '../bindings.ts';
 import { utf8 } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { COFFER_SUITE, openBase, type Suite, sealBase } from '../hpke/hpke.ts';
-import type { PrivateKey, PublicKey } from '../keys/keys.ts';
+import { assertKind, type PrivateKey, type PublicKey } from '../keys/keys.ts';
 
 export const SEALED_BLOB_VERSION = 0x01;
 const HEADER_LENGTH = 7;
@@ -50,8 +55,27 @@ export function parseSealedBlob(blob: Uint8Array): ParsedSealedBlob {
   };
 }
 
-/** Seal `plaintext` to `recipient`, bound to `binding`. */
+function refuseWrappedKeyBinding(binding: Binding): void {
+  if (isWrappedKeyBinding(binding)) {
+    throw new CryptoError('WrongBinding', 'wrapped-key bindings are for wrapPrivateKey / unwrapPrivateKey only');
+  }
+}
+
+/** Seal `plaintext` to `recipient`, bound to `binding` (any binding but a wrapped key's). */
 export function seal(recipient: PublicKey<'x25519'>, plaintext: Uint8Array, binding: Binding): Buffer {
+  refuseWrappedKeyBinding(binding);
+  return sealBlob(recipient, plaintext, binding);
+}
+
+/** Open a sealed blob; the whole plaintext or a CryptoError, never part of it. */
+export function open(identity: PrivateKey<'x25519'>, blob: Uint8Array, binding: Binding): Buffer {
+  refuseWrappedKeyBinding(binding);
+  return openBlob(identity, blob, binding);
+}
+
+/** @internal seal without the binding check, for wrap.ts. Not exported from the package. */
+export function sealBlob(recipient: PublicKey<'x25519'>, plaintext: Uint8Array, binding: Binding): Buffer {
+  assertKind(recipient, 'x25519', 'recipient');
   const { enc, ciphertext } = sealBase(COFFER_SUITE, recipient, utf8(binding.info), binding.aad, plaintext);
   const header = Buffer.alloc(HEADER_LENGTH);
   header[0] = SEALED_BLOB_VERSION;
@@ -61,8 +85,9 @@ export function seal(recipient: PublicKey<'x25519'>, plaintext: Uint8Array, bind
   return Buffer.concat([header, enc, ciphertext]);
 }
 
-/** Open a sealed blob; the whole plaintext or a CryptoError, never part of it. */
-export function open(identity: PrivateKey<'x25519'>, blob: Uint8Array, binding: Binding): Buffer {
+/** @internal open without the binding check, for wrap.ts and the vectors. Not exported from the package. */
+export function openBlob(identity: PrivateKey<'x25519'>, blob: Uint8Array, binding: Binding): Buffer {
+  assertKind(identity, 'x25519', 'identity');
   const parsed = parseSealedBlob(blob);
   return openBase(parsed.suite, parsed.enc, identity, utf8(binding.info), binding.aad, parsed.ciphertext);
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { describe, expect, it } from 'vitest';
+import { CryptoError } from '../errors.ts';
 import { exportPrivateBytes, PrivateKey, PublicKey } from '../keys/keys.ts';
 import {
   AEAD_AES_128_GCM,
@@ -136,5 +137,52 @@ describe('cross-check with @hpke/core (AES-256-GCM)', () => {
     const theirs = await reference.kem.deriveKeyPair(ab(ikm));
     const theirPublic = Buffer.from(await reference.kem.serializePublicKey(theirs.publicKey));
     expect(deriveKeyPair(ikm).publicKey.bytes().equals(theirPublic)).toBe(true);
+  });
+});
+
+describe('secrets in memory', () => {
+  const suite = COFFER_SUITE;
+  const info = Buffer.from('coffer/record/v1');
+  // A Buffer that is a slice of Node's shared pool cannot be wiped for good: copies stay behind.
+  const ownsItsMemory = (b: Buffer) => b.byteOffset === 0 && b.buffer.byteLength === b.length;
+
+  it('derives every secret of the key schedule into memory of its own', () => {
+    // key_schedule_context is left out: it is computed from the suite and the (public) info alone.
+    const { secret, key, baseNonce, exporterSecret } = keySchedule(suite, Buffer.alloc(32, 1), info);
+    for (const [name, b] of Object.entries({ secret, key, baseNonce, exporterSecret })) {
+      expect(ownsItsMemory(b), name).toBe(true);
+    }
+  });
+
+  it('hands out a copy of the cached key_schedule_context, so callers cannot change the cache', () => {
+    const first = keySchedule(suite, Buffer.alloc(32, 1), info);
+    const expected = Buffer.from(first.keyScheduleContext);
+    first.keyScheduleContext.fill(0xee);
+    const second = keySchedule(suite, Buffer.alloc(32, 2), info);
+    expect(second.keyScheduleContext).not.toBe(first.keyScheduleContext);
+    expect(second.keyScheduleContext.equals(expected)).toBe(true);
+  });
+});
+
+describe('key kinds', () => {
+  const codeOf = (run: () => unknown) => {
+    try {
+      run();
+    } catch (err) {
+      if (err instanceof CryptoError) return err.code;
+      throw err;
+    }
+    return undefined;
+  };
+  const ed = PrivateKey.generate('ed25519') as unknown as PrivateKey<'x25519'>;
+  const info = Buffer.from('coffer/record/v1');
+
+  it('refuse an Ed25519 key where X25519 is needed, before any DH', () => {
+    expect(codeOf(() => setupSender(COFFER_SUITE, ed.publicKey, info))).toBe('InvalidKey');
+    expect(codeOf(() => sealBase(COFFER_SUITE, ed.publicKey, info, Buffer.alloc(0), Buffer.alloc(1)))).toBe(
+      'InvalidKey',
+    );
+    const enc = PrivateKey.generate('x25519').publicKey.bytes();
+    expect(codeOf(() => setupRecipient(COFFER_SUITE, enc, ed, info))).toBe('InvalidKey');
   });
 });

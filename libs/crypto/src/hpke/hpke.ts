@@ -8,7 +8,7 @@ import { createHmac, diffieHellman, generateKeyPairSync } from 'node:crypto';
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_LENGTH } from '../aead/aes-gcm.ts';
 import { i2osp, utf8, wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { PrivateKey, PublicKey, privateKeyObject } from '../keys/keys.ts';
+import { assertKind, PrivateKey, PublicKey, privateKeyObject } from '../keys/keys.ts';
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;
@@ -31,27 +31,32 @@ const VERSION_LABEL = utf8('HPKE-v1');
 const KEM_SUITE_ID = Buffer.concat([utf8('KEM'), i2osp(KEM_X25519_HKDF_SHA256, 2)]);
 const EMPTY = Buffer.alloc(0);
 
-// RFC 5869, on HMAC-SHA256. An empty salt is HashLen zero bytes, as the RFC says.
-function extract(salt: Uint8Array, ikm: Uint8Array): Buffer {
-  return createHmac('sha256', salt.length === 0 ? Buffer.alloc(HASH_LENGTH) : salt)
-    .update(ikm)
-    .digest();
+// RFC 5869, on HMAC-SHA256. An empty salt is HashLen zero bytes, as the RFC says. The input is
+// fed in parts rather than concatenated: a concatenation would be a copy of the secret in Node's
+// shared Buffer pool, out of wipe()'s reach.
+function extract(salt: Uint8Array, ...ikm: Uint8Array[]): Buffer {
+  const hmac = createHmac('sha256', salt.length === 0 ? Buffer.alloc(HASH_LENGTH) : salt);
+  for (const part of ikm) hmac.update(part);
+  return hmac.digest();
 }
 
+// The output is allocated with Buffer.alloc (memory of its own, never a pool slice) and every
+// HMAC block is wiped once copied, so wiping the result leaves no copy of the secret behind.
 function expand(prk: Uint8Array, info: Uint8Array, length: number): Buffer {
-  const blocks: Buffer[] = [];
+  const out = Buffer.alloc(length);
   let previous = EMPTY;
-  for (let i = 1; blocks.length * HASH_LENGTH < length; i++) {
-    previous = createHmac('sha256', prk).update(previous).update(info).update(Buffer.of(i)).digest();
-    blocks.push(previous);
+  for (let i = 1, written = 0; written < length; i++) {
+    const block = createHmac('sha256', prk).update(previous).update(info).update(Buffer.of(i)).digest();
+    wipe(previous);
+    written += block.copy(out, written);
+    previous = block;
   }
-  const out = Buffer.concat(blocks).subarray(0, length);
-  wipe(...blocks.slice(0, -1));
-  return Buffer.from(out);
+  wipe(previous);
+  return out;
 }
 
 function labeledExtract(suiteId: Buffer, salt: Uint8Array, label: string, ikm: Uint8Array): Buffer {
-  return extract(salt, Buffer.concat([VERSION_LABEL, suiteId, utf8(label), ikm]));
+  return extract(salt, VERSION_LABEL, suiteId, utf8(label), ikm);
 }
 
 function labeledExpand(suiteId: Buffer, prk: Uint8Array, label: string, info: Uint8Array, length: number): Buffer {
@@ -69,6 +74,8 @@ export function deriveKeyPair(ikm: Uint8Array): PrivateKey<'x25519'> {
   }
 }
 
+// setupSender and setupRecipient check key kinds before calling this (InvalidKey), so a failure
+// here is the DH itself.
 function dh(privateKey: Parameters<typeof diffieHellman>[0]['privateKey'], publicKey: PublicKey<'x25519'>): Buffer {
   try {
     return diffieHellman({ privateKey, publicKey: publicKey.keyObject });
@@ -78,17 +85,17 @@ function dh(privateKey: Parameters<typeof diffieHellman>[0]['privateKey'], publi
   }
 }
 
-function kemSharedSecret(dhResult: Buffer, enc: Uint8Array, recipient: PublicKey<'x25519'>): Buffer {
+/**
+ * DHKEM ExtractAndExpand (RFC 9180 §4.1) with kem_context = enc ‖ pkR. Wipes `dhResult`. Exported
+ * (not from the package) for the low-order blob vector, which is sealed as if DH gave all zeros.
+ */
+export function kemSharedSecret(dhResult: Buffer, enc: Uint8Array, recipient: PublicKey<'x25519'>): Buffer {
   const prk = labeledExtract(KEM_SUITE_ID, EMPTY, 'eae_prk', dhResult);
-  const secret = labeledExpand(
-    KEM_SUITE_ID,
-    prk,
-    'shared_secret',
-    Buffer.concat([enc, recipient.bytes()]),
-    HASH_LENGTH,
-  );
-  wipe(prk, dhResult);
-  return secret;
+  try {
+    return labeledExpand(KEM_SUITE_ID, prk, 'shared_secret', Buffer.concat([enc, recipient.bytes()]), HASH_LENGTH);
+  } finally {
+    wipe(prk, dhResult);
+  }
 }
 
 function suiteId(suite: Suite): Buffer {
@@ -97,18 +104,21 @@ function suiteId(suite: Suite): Buffer {
 
 const contextCache = new Map<string, Buffer>();
 
-/** key_schedule_context depends only on suite and info; Coffer's infos are a few constants. */
+/**
+ * key_schedule_context depends only on suite and info; Coffer's infos are a few constants. Callers
+ * get a copy, so nothing they do to it can change what the next key schedule uses.
+ */
 function keyScheduleContext(suite: Suite, info: Uint8Array): Buffer {
   const cacheKey = `${suite.aead}:${Buffer.from(info).toString('base64')}`;
   const hit = contextCache.get(cacheKey);
-  if (hit) return hit;
+  if (hit) return Buffer.from(hit);
   const id = suiteId(suite);
   const context = Buffer.concat([
     Buffer.of(MODE_BASE),
     labeledExtract(id, EMPTY, 'psk_id_hash', EMPTY),
     labeledExtract(id, EMPTY, 'info_hash', info),
   ]);
-  if (contextCache.size < 64) contextCache.set(cacheKey, context);
+  if (contextCache.size < 64) contextCache.set(cacheKey, Buffer.from(context));
   return context;
 }
 
@@ -141,22 +151,29 @@ export class Context {
   readonly #key: Buffer;
   readonly #baseNonce: Buffer;
 
+  /** Takes ownership of the schedule's key and base nonce (wiped by destroy) and wipes the rest. */
   constructor(schedule: KeySchedule) {
     this.#key = schedule.key;
     this.#baseNonce = schedule.baseNonce;
     wipe(schedule.secret, schedule.exporterSecret);
   }
 
+  // The first nonce equals the base nonce, so nonces get memory of their own and are wiped after use.
   #nextNonce(): Buffer {
-    const nonce = Buffer.from(this.#baseNonce);
+    const nonce = Buffer.alloc(GCM_NONCE_LENGTH);
     const seq = i2osp(this.#seq, GCM_NONCE_LENGTH);
-    for (let i = 0; i < GCM_NONCE_LENGTH; i++) nonce[i] = (nonce[i] as number) ^ (seq[i] as number);
+    for (let i = 0; i < GCM_NONCE_LENGTH; i++) nonce[i] = (this.#baseNonce[i] as number) ^ (seq[i] as number);
     this.#seq += 1;
     return nonce;
   }
 
   seal(aad: Uint8Array, plaintext: Uint8Array): Buffer {
-    return aesGcmEncrypt(this.#key, this.#nextNonce(), plaintext, aad);
+    const nonce = this.#nextNonce();
+    try {
+      return aesGcmEncrypt(this.#key, nonce, plaintext, aad);
+    } finally {
+      wipe(nonce);
+    }
   }
 
   open(aad: Uint8Array, ciphertext: Uint8Array): Buffer {
@@ -166,6 +183,8 @@ export class Context {
     } catch (err) {
       this.#seq -= 1; // RFC 9180 §5.2: a failed open does not advance the sequence
       throw err;
+    } finally {
+      wipe(nonce);
     }
   }
 
@@ -184,6 +203,8 @@ export function setupSender(
   info: Uint8Array,
   ephemeral?: PrivateKey<'x25519'>,
 ): { enc: Buffer; context: Context } {
+  assertKind(recipient, 'x25519', 'HPKE recipient');
+  if (ephemeral) assertKind(ephemeral, 'x25519', 'HPKE ephemeral key');
   let enc: Buffer;
   let dhResult: Buffer;
   if (ephemeral) {
@@ -196,9 +217,11 @@ export function setupSender(
     dhResult = dh(pair.privateKey, recipient);
   }
   const sharedSecret = kemSharedSecret(dhResult, enc, recipient);
-  const context = new Context(keySchedule(suite, sharedSecret, info));
-  wipe(sharedSecret);
-  return { enc, context };
+  try {
+    return { enc, context: new Context(keySchedule(suite, sharedSecret, info)) };
+  } finally {
+    wipe(sharedSecret);
+  }
 }
 
 /** SetupBaseR. Throws DecryptionFailed for an enc that is not a usable X25519 public key. */
@@ -208,6 +231,7 @@ export function setupRecipient(
   recipient: PrivateKey<'x25519'>,
   info: Uint8Array,
 ): Context {
+  assertKind(recipient, 'x25519', 'HPKE recipient');
   if (enc.length !== ENC_LENGTH) throw new CryptoError('Malformed', 'encapsulated key must be 32 bytes');
   let ephemeralPublic: PublicKey<'x25519'>;
   try {
@@ -217,9 +241,11 @@ export function setupRecipient(
   }
   const dhResult = dh(privateKeyObject(recipient), ephemeralPublic);
   const sharedSecret = kemSharedSecret(dhResult, enc, recipient.publicKey);
-  const context = new Context(keySchedule(suite, sharedSecret, info));
-  wipe(sharedSecret);
-  return context;
+  try {
+    return new Context(keySchedule(suite, sharedSecret, info));
+  } finally {
+    wipe(sharedSecret);
+  }
 }
 
 /** Single-shot seal (RFC 9180 §6.1). */

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { isCryptoError } from '../errors.ts';
 import { exportPrivateBytes, PrivateKey, PublicKey } from './keys.ts';
-import { SymmetricKey } from './symmetric-key.ts';
+import { SymmetricKey, symmetricKeyBytes, symmetricKeyFromBytes } from './symmetric-key.ts';
 
 describe.each(['x25519', 'ed25519'] as const)('%s private key', (kind) => {
   const key = PrivateKey.generate(kind);
@@ -69,10 +69,34 @@ describe('public key', () => {
 describe('symmetric key', () => {
   it('prints redacted', () => {
     const bytes = Buffer.alloc(32, 0xab);
-    const key = SymmetricKey.adopt(Buffer.from(bytes));
+    const key = symmetricKeyFromBytes(Buffer.from(bytes));
     for (const text of [JSON.stringify({ key }), inspect(key, { showHidden: true }), `${key}`]) {
       expect(text).not.toContain('abab');
       expect(text).not.toContain(bytes.toString('base64'));
     }
+  });
+
+  it('has no public way in: the class offers no static constructor', () => {
+    expect(Object.getOwnPropertyNames(SymmetricKey).sort()).toEqual(['length', 'name', 'prototype']);
+  });
+
+  it('keeps its own copy: the caller’s buffer is neither aliased nor wiped by destroy()', () => {
+    const mine = Buffer.alloc(32, 1);
+    const key = symmetricKeyFromBytes(mine);
+    mine.fill(2);
+    expect(symmetricKeyBytes(key).equals(Buffer.alloc(32, 1))).toBe(true);
+    key.destroy();
+    expect(mine.equals(Buffer.alloc(32, 2))).toBe(true);
+    expect(symmetricKeyBytes(key).equals(Buffer.alloc(32))).toBe(true);
+  });
+
+  it('refuses key bytes of the wrong length by name', () => {
+    let err: unknown;
+    try {
+      symmetricKeyFromBytes(Buffer.alloc(31));
+    } catch (e) {
+      err = e;
+    }
+    expect(isCryptoError(err, 'InvalidKey')).toBe(true);
   });
 });

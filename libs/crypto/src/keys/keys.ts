@@ -166,3 +166,14 @@ export function exportPrivateBytes(key: PrivateKey): Buffer {
 export function privateKeyObject(key: PrivateKey): KeyObject {
   return objectOf(key);
 }
+
+/**
+ * Entry points check key kinds at runtime: the type parameter is erased, and an Ed25519 key used for
+ * X25519 (or the reverse) would otherwise fail deep inside node:crypto with an unnamed error, or as
+ * DecryptionFailed. Also refuses look-alike objects that are not this package's keys.
+ */
+export function assertKind<K extends KeyKind>(key: PublicKey | PrivateKey, kind: K, role: string): void {
+  if (!(key instanceof PublicKey || key instanceof PrivateKey) || key.kind !== kind) {
+    throw new CryptoError('InvalidKey', `${role} must be an ${kind} key`);
+  }
+}

@@ -6,6 +6,7 @@ import { unwrapWithSymmetricKey, wrapWithSymmetricKey } from '../wrap/wrap.ts';
 import {
   enrollPassword,
   isVerifierStale,
+  PASSWORD_PARAMS_CEILING,
   PASSWORD_PARAMS_FLOOR,
   parseVerifier,
   unlockWithPassword,
@@ -65,6 +66,53 @@ describe('password verifier and KEK', async () => {
     }
     const weakVerifier = verifier.replace('t=3', 't=1');
     expect(await codeOf(() => unlockWithPassword(password, weakVerifier))).toBe('WeakParameters');
+  });
+
+  it('refuses parameters above the ceiling, from the caller or from a stored verifier', async () => {
+    // Parallelism first: before the ceiling existed it was the cheap one to run.
+    for (const high of [
+      { memoryKiB: 65536, iterations: 3, parallelism: 17 },
+      { memoryKiB: 65536, iterations: 11, parallelism: 4 },
+      { memoryKiB: 1048577, iterations: 3, parallelism: 4 },
+      { memoryKiB: 65536, iterations: 3.5, parallelism: 4 },
+    ]) {
+      expect(await codeOf(() => enrollPassword(password, high)), JSON.stringify(high)).toBe('InvalidParameters');
+    }
+    // A verifier is data from the database: argon2 never runs with what it asks for above the ceiling.
+    for (const stored of ['m=65536,t=11,p=4', 'm=65536,t=4294967295,p=4', 'm=4194304,t=3,p=4', 'm=65536,t=3,p=64']) {
+      const high = verifier.replace('m=65536,t=3,p=4', stored);
+      expect(await codeOf(async () => parseVerifier(high)), stored).toBe('InvalidParameters');
+      expect(await codeOf(() => unlockWithPassword(password, high)), stored).toBe('InvalidParameters');
+    }
+    expect(PASSWORD_PARAMS_CEILING).toEqual({ memoryKiB: 1048576, iterations: 10, parallelism: 16 });
+    const top = await enrollPassword(password, { ...PASSWORD_PARAMS_CEILING, memoryKiB: 65536 });
+    expect(parseVerifier(top.verifier).params.iterations).toBe(10);
+  });
+
+  it('reads only the canonical spelling of a verifier', async () => {
+    const [, , , , salt, hash] = verifier.split('$') as string[];
+    // The last base64 character of a 16- or 32-byte value carries bits that decoding ignores.
+    const bumpLast = (b64: string) => {
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      const last = alphabet.indexOf(b64.at(-1) as string);
+      return b64.slice(0, -1) + alphabet[last ^ 1];
+    };
+    for (const bad of [
+      verifier.replace('m=65536', 'm=00065536'),
+      verifier.replace('t=3', 't=03'),
+      verifier.replace('p=4', 'p=04'),
+      verifier.replace('v=19', 'v=019'),
+      verifier.replace(`$${salt}$`, `$${bumpLast(salt as string)}$`),
+      verifier.replace(`$${hash}`, `$${bumpLast(hash as string)}`),
+      `${verifier}=`,
+    ]) {
+      expect(await codeOf(async () => parseVerifier(bad)), bad).toBe('Malformed');
+    }
+  });
+
+  it('refuses a password that is not well-formed Unicode, which would be hashed as U+FFFD', async () => {
+    expect(await codeOf(() => enrollPassword('pass\uD800word-long'))).toBe('Malformed');
+    expect(await codeOf(() => unlockWithPassword('pass\uDFFFword-long', verifier))).toBe('Malformed');
   });
 
   it('reports a verifier made with weaker parameters than the current ones as stale', async () => {

@@ -10,9 +10,9 @@
  */
 import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import argon2 from 'argon2';
-import { utf8, wipe } from '../bytes.ts';
+import { isWellFormed, utf8, wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { SymmetricKey } from '../keys/symmetric-key.ts';
+import { type SymmetricKey, symmetricKeyFromBytes } from '../keys/symmetric-key.ts';
 
 export interface PasswordParams {
   /** argon2id memory in KiB. */
@@ -24,11 +24,22 @@ export interface PasswordParams {
 /** RFC 9106 §4, second recommended option: the floor this build accepts and its default. */
 export const PASSWORD_PARAMS_FLOOR: PasswordParams = { memoryKiB: 65536, iterations: 3, parallelism: 4 };
 
+/**
+ * The most this build runs argon2id with. The parameters of a stored verifier are data: without a
+ * ceiling, one edited row (t = 2^32 - 1, m = 4 GiB) makes every sign-in of that user hang the
+ * server or exhaust its memory. 1 GiB, 10 passes and 16 lanes leave ample room above the floor
+ * for stronger hardware while keeping the worst sign-in bounded.
+ */
+export const PASSWORD_PARAMS_CEILING: PasswordParams = { memoryKiB: 1048576, iterations: 10, parallelism: 16 };
+
 const FUNCTION_ID = 'coffer-argon2id-hkdf';
 const ARGON2_VERSION = 19;
 const SALT_LENGTH = 16;
 const MASTER_LENGTH = 32;
-const PHC_PATTERN = /^\$([a-z0-9-]+)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+// Numbers without leading zeros and unpadded base64: a verifier is read only in the one spelling
+// enrollPassword writes, so a stored row has exactly one meaning.
+const PHC_PATTERN =
+  /^\$([a-z0-9-]+)\$v=(0|[1-9]\d*)\$m=(0|[1-9]\d*),t=(0|[1-9]\d*),p=(0|[1-9]\d*)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
 export interface ParsedVerifier {
   readonly params: PasswordParams;
@@ -40,6 +51,13 @@ function b64(bytes: Buffer): string {
   return bytes.toString('base64').replace(/=+$/, '');
 }
 
+/** Decode unpadded base64 and refuse any spelling b64() would not write (e.g. stray low bits). */
+function fromB64(text: string): Buffer {
+  const bytes = Buffer.from(text, 'base64');
+  if (b64(bytes) !== text) throw new CryptoError('Malformed', 'non-canonical base64 in verifier');
+  return bytes;
+}
+
 export function parseVerifier(verifier: string): ParsedVerifier {
   const m = PHC_PATTERN.exec(verifier);
   if (!m) throw new CryptoError('Malformed', 'not a Coffer password verifier');
@@ -48,28 +66,40 @@ export function parseVerifier(verifier: string): ParsedVerifier {
   if (Number(version) !== ARGON2_VERSION) throw new CryptoError('UnsupportedVersion', 'unknown argon2 version');
   const parsed = {
     params: { memoryKiB: Number(mem), iterations: Number(t), parallelism: Number(p) },
-    salt: Buffer.from(salt as string, 'base64'),
-    verifierHash: Buffer.from(hash as string, 'base64'),
+    salt: fromB64(salt as string),
+    verifierHash: fromB64(hash as string),
   };
   if (parsed.salt.length !== SALT_LENGTH || parsed.verifierHash.length !== 32) {
     throw new CryptoError('Malformed', 'verifier salt or hash has the wrong length');
   }
+  // Checked here, not only before hashing, so nothing that reads a verifier acts on such values.
+  assertWithinCeiling(parsed.params);
   return parsed;
 }
 
+function assertWithinCeiling(params: PasswordParams): void {
+  const ceiling = PASSWORD_PARAMS_CEILING;
+  if (
+    !Number.isSafeInteger(params.memoryKiB) ||
+    !Number.isSafeInteger(params.iterations) ||
+    !Number.isSafeInteger(params.parallelism) ||
+    params.memoryKiB > ceiling.memoryKiB ||
+    params.iterations > ceiling.iterations ||
+    params.parallelism > ceiling.parallelism
+  ) {
+    throw new CryptoError('InvalidParameters', 'argon2id parameters are above the accepted ceiling');
+  }
+}
+
 function assertStrongEnough(params: PasswordParams): void {
+  assertWithinCeiling(params);
   const floor = PASSWORD_PARAMS_FLOOR;
   if (
-    !Number.isInteger(params.memoryKiB) ||
-    !Number.isInteger(params.iterations) ||
-    !Number.isInteger(params.parallelism) ||
     params.memoryKiB < floor.memoryKiB ||
     params.iterations < floor.iterations ||
-    params.parallelism < floor.parallelism ||
-    params.memoryKiB > 4 * 1024 * 1024 ||
-    params.parallelism > 64
+    params.parallelism < floor.parallelism
   ) {
-    throw new CryptoError('WeakParameters', 'argon2id parameters are outside the accepted range');
+    throw new CryptoError('WeakParameters', 'argon2id parameters are below the accepted floor');
   }
 }
 
@@ -79,6 +109,8 @@ async function derive(
   salt: Buffer,
   params: PasswordParams,
 ): Promise<{ verifierHash: Buffer; kek: SymmetricKey }> {
+  // Unpaired surrogates would all hash as U+FFFD: two different passwords would unlock alike.
+  if (!isWellFormed(password)) throw new CryptoError('Malformed', 'password is not well-formed Unicode');
   // NFC so that the same password typed on different systems gives the same bytes (RFC 8265).
   const secret = utf8(password.normalize('NFC'));
   let master: Buffer | undefined;
@@ -93,9 +125,10 @@ async function derive(
       parallelism: params.parallelism,
     });
     const verifierKey = Buffer.from(hkdfSync('sha256', master, salt, 'coffer/password/verifier/v1', 32));
-    const kek = SymmetricKey.adopt(Buffer.from(hkdfSync('sha256', master, salt, 'coffer/password/kek/v1', 32)));
+    const kekBytes = Buffer.from(hkdfSync('sha256', master, salt, 'coffer/password/kek/v1', 32));
+    const kek = symmetricKeyFromBytes(kekBytes);
     const verifierHash = createHash('sha256').update(verifierKey).digest();
-    wipe(verifierKey);
+    wipe(verifierKey, kekBytes);
     return { verifierHash, kek };
   } finally {
     wipe(secret, master);

@@ -23,6 +23,16 @@ describe('session tokens', () => {
     expect(symmetricKeyBytes(deriveSessionKey(token, 'sid-2')).equals(expected)).toBe(false);
   });
 
+  it('refuse a session id that is not well-formed Unicode, which would salt as U+FFFD', () => {
+    let err: unknown;
+    try {
+      deriveSessionKey(createSessionToken(), 'sid-\uD800');
+    } catch (e) {
+      err = e;
+    }
+    expect(isCryptoError(err, 'Malformed')).toBe(true);
+  });
+
   it('refuse anything that is not a 32-byte base64url token', () => {
     for (const bad of ['', 'abc', `${createSessionToken()}A`, 'a'.repeat(43).replace(/a$/, '!')]) {
       let err: unknown;

@@ -1,13 +1,15 @@
 /**
- * Session tokens and session keys. The token (32 random bytes, base64url) goes to the browser
- * only; the server keeps SHA-256 of it, and the key that wraps the user's private key for the
- * session is HKDF-SHA256(token, salt = session id, info "coffer/session/v1") — so the server alone
- * can never unwrap it.
+ * Session tokens and session keys. The token (32 random bytes, base64url) is held by the browser;
+ * the server stores only SHA-256 of it, and the key that wraps the user's private key for the
+ * session is HKDF-SHA256(token, salt = session id, info "coffer/session/v1"). So a copy of the
+ * database (or a backup) cannot unwrap session-wrapped keys. The live admin host does see the token
+ * on each request and can derive the key while the session lasts: this protects data at rest, not
+ * against a compromised running server.
  */
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { fromBase64url, utf8, wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { SymmetricKey } from '../keys/symmetric-key.ts';
+import { type SymmetricKey, symmetricKeyFromBytes } from '../keys/symmetric-key.ts';
 
 const TOKEN_LENGTH = 32;
 
@@ -35,9 +37,11 @@ export function sessionTokenHash(token: string): string {
 
 export function deriveSessionKey(token: string, sessionId: string): SymmetricKey {
   const bytes = tokenBytes(token);
+  let key: Buffer | undefined;
   try {
-    return SymmetricKey.adopt(Buffer.from(hkdfSync('sha256', bytes, utf8(sessionId), 'coffer/session/v1', 32)));
+    key = Buffer.from(hkdfSync('sha256', bytes, utf8(sessionId), 'coffer/session/v1', 32));
+    return symmetricKeyFromBytes(key);
   } finally {
-    wipe(bytes);
+    wipe(bytes, key);
   }
 }

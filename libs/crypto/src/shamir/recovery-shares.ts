@@ -2,7 +2,9 @@
  * The recovery key, split k-of-n with shamir-secret-sharing (audited), and its shares as text an
  * officer can print and type back in. Each share carries a checksum, so a mistyped share is named
  * instead of silently combining into a wrong key, and the id of its set (from the recovery public
- * key), so shares of different sets are never mixed.
+ * key), so shares of different sets are never mixed. The threshold is the caller's (the vault
+ * stores it beside the recovery public key); the k and n printed on a share are only checked
+ * against it, never trusted: a forged share claiming 1-of-1 must not lower the bar.
  *
  * Share payload, version 1 (44 bytes), written in Crockford base32 in groups of five:
  *   0   1   version (0x01)
@@ -16,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { combine, split } from 'shamir-secret-sharing';
 import { wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { exportPrivateBytes, PrivateKey, type PublicKey } from '../keys/keys.ts';
+import { assertKind, exportPrivateBytes, PrivateKey, type PublicKey } from '../keys/keys.ts';
 
 const SHARE_VERSION = 0x01;
 const SHARE_BODY = 40;
@@ -40,24 +42,30 @@ function base32Encode(bytes: Buffer): string {
   return out;
 }
 
+/** Decodes into a buffer of its own; on any error the bytes decoded so far are wiped. */
 function base32Decode(text: string, length: number): Buffer {
   const out = Buffer.alloc(length);
-  let bits = 0;
-  let value = 0;
-  let n = 0;
-  for (const ch of text) {
-    const digit = ALPHABET.indexOf(ch);
-    if (digit < 0) throw new CryptoError('Malformed', `character "${ch}" is not in the share alphabet`);
-    value = ((value << 5) | digit) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      if (n >= length) throw new CryptoError('Malformed', 'share is too long');
-      out[n++] = (value >>> (bits - 8)) & 0xff;
-      bits -= 8;
+  try {
+    let bits = 0;
+    let value = 0;
+    let n = 0;
+    for (const ch of text) {
+      const digit = ALPHABET.indexOf(ch);
+      if (digit < 0) throw new CryptoError('Malformed', `character "${ch}" is not in the share alphabet`);
+      value = ((value << 5) | digit) & 0xffff;
+      bits += 5;
+      if (bits >= 8) {
+        if (n >= length) throw new CryptoError('Malformed', 'share is too long');
+        out[n++] = (value >>> (bits - 8)) & 0xff;
+        bits -= 8;
+      }
     }
+    if (n !== length) throw new CryptoError('Truncated', 'share is too short');
+    return out;
+  } catch (err) {
+    wipe(out);
+    throw err;
   }
-  if (n !== length) throw new CryptoError('Truncated', 'share is too short');
-  return out;
 }
 
 function checksum(body: Buffer): Buffer {
@@ -92,26 +100,33 @@ export function decodeShare(text: string): DecodedShare {
     .replace(/O/g, '0')
     .replace(/[IL]/g, '1');
   const bytes = base32Decode(cleaned, SHARE_LENGTH);
-  const body = bytes.subarray(0, SHARE_BODY);
-  if (!checksum(body).equals(bytes.subarray(SHARE_BODY))) {
+  try {
+    const body = bytes.subarray(0, SHARE_BODY);
+    if (!checksum(body).equals(bytes.subarray(SHARE_BODY))) {
+      throw new CryptoError('ShareChecksumMismatch', 'share fails its checksum: a character is mistyped');
+    }
+    if (bytes[0] !== SHARE_VERSION) throw new CryptoError('UnsupportedVersion', `share version ${bytes[0]}`);
+    const threshold = bytes[1] as number;
+    const count = bytes[2] as number;
+    if (threshold < 2 || count < threshold) throw new CryptoError('Malformed', `share claims ${threshold} of ${count}`);
+    // x = 0 is where the secret itself sits on the polynomial; split() never hands out that point.
+    const index = bytes[SHARE_BODY - 1] as number;
+    if (index === 0) throw new CryptoError('Malformed', 'share has x coordinate 0');
+    return {
+      threshold,
+      count,
+      setId: body.subarray(3, 7).toString('hex'),
+      index,
+      share: Buffer.from(body.subarray(7)),
+    };
+  } finally {
     wipe(bytes);
-    throw new CryptoError('ShareChecksumMismatch', 'share fails its checksum: a character is mistyped');
   }
-  if (bytes[0] !== SHARE_VERSION) throw new CryptoError('UnsupportedVersion', `share version ${bytes[0]}`);
-  const share = Buffer.from(body.subarray(7, SHARE_BODY));
-  const decoded = {
-    threshold: bytes[1] as number,
-    count: bytes[2] as number,
-    setId: body.subarray(3, 7).toString('hex'),
-    index: share[32] as number,
-    share,
-  };
-  wipe(bytes);
-  return decoded;
 }
 
 /** Split the recovery private key into `count` printable shares, any `threshold` of which rebuild it. */
 export async function splitRecoveryKey(key: PrivateKey<'x25519'>, count: number, threshold: number): Promise<string[]> {
+  assertKind(key, 'x25519', 'recovery key');
   if (!Number.isInteger(threshold) || !Number.isInteger(count) || threshold < 2 || count < threshold || count > 255) {
     throw new CryptoError('WeakParameters', 'need 2 ≤ threshold ≤ shares ≤ 255');
   }
@@ -131,13 +146,21 @@ export async function splitRecoveryKey(key: PrivateKey<'x25519'>, count: number,
 
 /**
  * Rebuild the recovery key from printed shares and check it against the stored recovery public
- * key. Errors name the offending share by its position in `texts` (1-based).
+ * key. `threshold` is the one stored with that key, not read from the shares: every share must
+ * state it and the same share count, or it is refused. Errors name the offending share by its
+ * position in `texts` (1-based).
  */
 export async function combineRecoveryShares(
   texts: readonly string[],
   expected: PublicKey<'x25519'>,
+  threshold: number,
 ): Promise<PrivateKey<'x25519'>> {
+  assertKind(expected, 'x25519', 'recovery public key');
+  if (!Number.isInteger(threshold) || threshold < 2 || threshold > 255) {
+    throw new CryptoError('WeakParameters', 'need 2 ≤ threshold ≤ 255');
+  }
   const decoded: DecodedShare[] = [];
+  let plain: Uint8Array[] = [];
   try {
     texts.forEach((text, i) => {
       try {
@@ -148,10 +171,15 @@ export async function combineRecoveryShares(
       }
     });
     const wantSet = setIdOf(expected).toString('hex');
-    const threshold = decoded[0]?.threshold ?? 2;
+    const count = decoded[0]?.count;
     decoded.forEach((d, i) => {
-      if (d.setId !== wantSet || d.threshold !== threshold)
+      if (d.setId !== wantSet) {
         throw new CryptoError('ShareSetMismatch', `share ${i + 1} belongs to another recovery key`);
+      }
+      if (d.threshold !== threshold) {
+        throw new CryptoError('ShareSetMismatch', `share ${i + 1} says ${d.threshold} of ${d.count}, not ${threshold}`);
+      }
+      if (d.count !== count) throw new CryptoError('ShareSetMismatch', `share ${i + 1} names another share count`);
       if (decoded.findIndex((o) => o.index === d.index) !== i) {
         throw new CryptoError('ShareSetMismatch', `share ${i + 1} repeats an earlier share`);
       }
@@ -159,19 +187,29 @@ export async function combineRecoveryShares(
     if (decoded.length < threshold) {
       throw new CryptoError('ShareSetMismatch', `need ${threshold} shares, got ${decoded.length}`);
     }
-    const plain = decoded.map((d) => new Uint8Array(d.share));
-    const combined = await combine(plain);
-    wipe(...plain);
+    // The library insists on plain Uint8Array (not Buffer).
+    plain = decoded.map((d) => new Uint8Array(d.share));
+    let combined: Uint8Array;
+    try {
+      combined = await combine(plain);
+    } catch {
+      // The checks above leave the library nothing to refuse; if it still does, say so by name.
+      throw new CryptoError('ShareSetMismatch', 'shares do not combine');
+    }
     const secret = Buffer.from(combined);
     wipe(combined);
+    let key: PrivateKey<'x25519'>;
     try {
-      const key = PrivateKey.fromBytes('x25519', secret);
-      if (!key.publicKey.equals(expected)) throw new CryptoError('RecoveryKeyMismatch');
-      return key;
+      key = PrivateKey.fromBytes('x25519', secret);
+    } catch {
+      throw new CryptoError('RecoveryKeyMismatch', 'shares do not rebuild a usable key');
     } finally {
       wipe(secret);
     }
+    if (!key.publicKey.equals(expected)) throw new CryptoError('RecoveryKeyMismatch');
+    return key;
   } finally {
+    wipe(...plain);
     for (const d of decoded) wipe(d.share);
   }
 }

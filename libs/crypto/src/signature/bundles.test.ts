@@ -74,12 +74,45 @@ describe('data key bundle', () => {
       { ...bundle, notBefore: bundle.notAfter },
       { ...bundle, publicKey: 'AAAA' },
       { ...bundle, notAfter: 1 },
+      { ...bundle, id: 'dk\uDC00' },
+      // Before 1970 a time has no 64-bit unsigned encoding; it must not be written as zero.
+      { ...bundle, notBefore: '1969-12-31T23:59:59.999Z' },
+      { ...bundle, notBefore: '0001-01-01T00:00:00.000Z' },
     ];
     for (const c of cases)
       expect(
         codeOf(() => canonicalDataKeyBundle(c)),
         JSON.stringify(c),
       ).toBe('InvalidBundle');
+  });
+
+  it('accepts the epoch itself as a time', () => {
+    expect(codeOf(() => canonicalDataKeyBundle({ ...bundle, notBefore: '1970-01-01T00:00:00.000Z' }))).toBeUndefined();
+  });
+
+  it('returns what it verified, reading each field once', () => {
+    const planted = PrivateKey.generate('x25519').publicKey.toBase64url();
+    let reads = 0;
+    const shifty = { id: bundle.id, notBefore: bundle.notBefore, notAfter: bundle.notAfter };
+    Object.defineProperty(shifty, 'publicKey', {
+      enumerable: true,
+      get: () => (reads++ === 0 ? bundle.publicKey : planted),
+    });
+    const verified = verifyDataKeyBundle(orgKey.publicKey, shifty, signature);
+    expect(verified.publicKey).toBe(bundle.publicKey);
+    expect(verified.key.equals(dataKey.publicKey)).toBe(true);
+    expect(reads).toBe(1);
+  });
+
+  it('turns a field that throws when read into InvalidBundle', () => {
+    const hostile = { id: bundle.id, publicKey: bundle.publicKey, notBefore: bundle.notBefore };
+    Object.defineProperty(hostile, 'notAfter', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    expect(codeOf(() => verifyDataKeyBundle(orgKey.publicKey, hostile, signature))).toBe('InvalidBundle');
   });
 
   it('covers [notBefore, notAfter)', () => {
@@ -109,8 +142,64 @@ describe('user certificate', () => {
     expect(codeOf(() => canonicalUserCertificate({ ...cert, role: 'root' }))).toBe('InvalidBundle');
   });
 
-  it('is not interchangeable with a data key bundle signature', () => {
-    expect(canonicalUserCertificate(cert).subarray(0, 30).toString()).toContain('coffer/user-certificate/v1');
-    expect(codeOf(() => verifyDataKeyBundle(orgKey.publicKey, bundle, signature))).toBe('BadSignature');
+  it('refuses ids that are not well-formed Unicode, which would sign as U+FFFD', () => {
+    expect(codeOf(() => canonicalUserCertificate({ ...cert, id: 'alice\uD800' }))).toBe('InvalidBundle');
+    // The certificate for a well-formed look-alike does not cover the ill-formed id.
+    const lookAlike = signUserCertificate(orgKey, { ...cert, id: 'alice\uFFFD' });
+    expect(codeOf(() => verifyUserCertificate(orgKey.publicKey, { ...cert, id: 'alice\uD800' }, lookAlike))).toBe(
+      'InvalidBundle',
+    );
+  });
+
+  it('returns what it verified, reading each field once', () => {
+    const admin = PrivateKey.generate('x25519').publicKey.toBase64url();
+    const reads: Record<string, number> = {};
+    const shifty = {};
+    for (const [field, first, later] of [
+      ['id', cert.id, 'user-2'],
+      ['role', cert.role, 'key-admin'],
+      ['publicKey', cert.publicKey, admin],
+    ] as const) {
+      Object.defineProperty(shifty, field, {
+        enumerable: true,
+        get: () => {
+          reads[field] = (reads[field] ?? 0) + 1;
+          return reads[field] === 1 ? first : later;
+        },
+      });
+    }
+    const verified = verifyUserCertificate(orgKey.publicKey, shifty, signature);
+    expect(verified).toMatchObject({ id: cert.id, role: 'viewer', publicKey: cert.publicKey });
+    expect(verified.key.equals(user.publicKey)).toBe(true);
+    expect(reads).toEqual({ id: 1, role: 1, publicKey: 1 });
+  });
+
+  it('has an encoding no data key bundle can share, and a signature no bundle accepts', () => {
+    // The same strings in both shapes: id, and the key as the certificate's and the bundle's key.
+    const sameStrings: DataKeyBundle = { ...bundle, id: cert.id, publicKey: cert.publicKey };
+    const asCertificate = canonicalUserCertificate(cert);
+    const asBundle = canonicalDataKeyBundle(sameStrings);
+    // The first length-prefixed field is the domain label; the labels differ, and a
+    // length-prefixed field is read unambiguously, so the two encodings can never be equal.
+    const label = (encoded: Buffer) => encoded.subarray(2, 2 + encoded.readUInt16BE(0)).toString();
+    expect(label(asCertificate)).toBe('coffer/user-certificate/v1');
+    expect(label(asBundle)).toBe('coffer/data-key-bundle/v1');
+    expect(asCertificate.equals(asBundle)).toBe(false);
+    expect(codeOf(() => verifyDataKeyBundle(orgKey.publicKey, sameStrings, signature))).toBe('BadSignature');
+    const bundleSignature = signDataKeyBundle(orgKey, sameStrings);
+    expect(codeOf(() => verifyUserCertificate(orgKey.publicKey, cert, bundleSignature))).toBe('BadSignature');
+  });
+});
+
+describe('key kinds', () => {
+  const cert = { id: 'user-1', role: 'viewer' as const, publicKey: dataKey.publicKey.toBase64url() };
+
+  it('refuse a trust root or signing key that is not Ed25519, by name', () => {
+    const x25519 = PrivateKey.generate('x25519') as unknown as PrivateKey<'ed25519'>;
+    const signature = signDataKeyBundle(orgKey, bundle);
+    expect(codeOf(() => verifyDataKeyBundle(x25519.publicKey, bundle, signature))).toBe('InvalidKey');
+    expect(codeOf(() => verifyUserCertificate(x25519.publicKey, cert, signature))).toBe('InvalidKey');
+    expect(codeOf(() => signDataKeyBundle(x25519, bundle))).toBe('InvalidKey');
+    expect(codeOf(() => signUserCertificate(x25519, cert))).toBe('InvalidKey');
   });
 });

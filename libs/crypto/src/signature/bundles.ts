@@ -4,9 +4,9 @@
  * bundle has exactly one byte string whatever the field order of the JSON it arrived in.
  */
 import { sign, verify } from 'node:crypto';
-import { fromBase64url, i2osp, lengthPrefixed } from '../bytes.ts';
+import { fromBase64url, i2osp, isWellFormed, lengthPrefixed } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { type PrivateKey, PublicKey, privateKeyObject } from '../keys/keys.ts';
+import { assertKind, type PrivateKey, PublicKey, privateKeyObject } from '../keys/keys.ts';
 
 /** The public half of a data key and its validity window (ISO 8601 UTC, as toISOString). */
 export interface DataKeyBundle {
@@ -33,17 +33,32 @@ function invalid(why: string): never {
   throw new CryptoError('InvalidBundle', why);
 }
 
-function exactFields(value: unknown, fields: readonly string[]): Record<string, unknown> {
+/**
+ * Reads each expected field of `value` exactly once into a plain object. Everything after this works
+ * on the copy: a getter or Proxy that answers differently on a second read cannot make the bytes
+ * that were verified differ from the values returned. A read that throws is InvalidBundle.
+ */
+function readFields<F extends string>(value: unknown, fields: readonly F[]): Record<F, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('not an object');
-  const keys = Object.keys(value);
-  if (keys.length !== fields.length || !fields.every((f) => keys.includes(f))) {
-    invalid(`expected exactly the fields ${fields.join(', ')}`);
+  try {
+    const keys = Object.keys(value);
+    if (keys.length !== fields.length || !fields.every((f) => keys.includes(f))) {
+      invalid(`expected exactly the fields ${fields.join(', ')}`);
+    }
+    const source = value as Record<string, unknown>;
+    const copy = {} as Record<F, unknown>;
+    for (const f of fields) copy[f] = source[f];
+    return copy;
+  } catch (err) {
+    if (err instanceof CryptoError) throw err;
+    invalid('fields cannot be read');
   }
-  return value as Record<string, unknown>;
 }
 
 function id(value: unknown): string {
   if (typeof value !== 'string' || value.length < 1 || value.length > 128) invalid('id must be 1–128 characters');
+  // An unpaired surrogate would be signed as U+FFFD, so two ids would share one signature.
+  if (!isWellFormed(value)) invalid('id is not well-formed Unicode');
   return value;
 }
 
@@ -51,38 +66,67 @@ function instant(value: unknown): number {
   if (typeof value !== 'string' || !ISO_UTC.test(value)) invalid('time must be ISO 8601 UTC with milliseconds');
   const ms = Date.parse(value);
   if (Number.isNaN(ms) || new Date(ms).toISOString() !== value) invalid('time is not a real instant');
+  // Times are signed as unsigned 64-bit milliseconds: an earlier time has no encoding of its own.
+  if (ms < 0) invalid('time is before 1970-01-01');
   return ms;
 }
 
-function x25519Key(value: unknown): Buffer {
+function x25519Key(value: unknown): PublicKey<'x25519'> {
   if (typeof value !== 'string') invalid('publicKey must be base64url');
   try {
-    return PublicKey.fromBase64url('x25519', value).bytes();
+    return PublicKey.fromBase64url('x25519', value);
   } catch {
     invalid('publicKey is not a 32-byte X25519 key');
   }
 }
 
-/** Canonical bytes of a data key bundle; throws InvalidBundle for anything not well-formed. */
-export function canonicalDataKeyBundle(bundle: unknown): Buffer {
-  const b = exactFields(bundle, ['id', 'publicKey', 'notBefore', 'notAfter']);
+/** A bundle or certificate as read once and checked, with its canonical bytes. */
+interface Read<T> {
+  readonly fields: T;
+  readonly key: PublicKey<'x25519'>;
+  readonly canonical: Buffer;
+}
+
+function readDataKeyBundle(bundle: unknown): Read<DataKeyBundle> {
+  const b = readFields(bundle, ['id', 'publicKey', 'notBefore', 'notAfter']);
+  const bundleId = id(b.id);
+  const key = x25519Key(b.publicKey);
   const notBefore = instant(b.notBefore);
   const notAfter = instant(b.notAfter);
   if (notAfter <= notBefore) invalid('notAfter must be later than notBefore');
-  return lengthPrefixed(
+  const fields = {
+    id: bundleId,
+    publicKey: b.publicKey as string,
+    notBefore: b.notBefore as string,
+    notAfter: b.notAfter as string,
+  };
+  const canonical = lengthPrefixed(
     'coffer/data-key-bundle/v1',
-    id(b.id),
-    x25519Key(b.publicKey),
+    fields.id,
+    key.bytes(),
     i2osp(notBefore, 8),
     i2osp(notAfter, 8),
   );
+  return { fields, key, canonical };
+}
+
+function readUserCertificate(certificate: unknown): Read<UserCertificate> {
+  const c = readFields(certificate, ['id', 'role', 'publicKey']);
+  const certificateId = id(c.id);
+  if (!ROLES.includes(c.role as Role)) invalid('unknown role');
+  const key = x25519Key(c.publicKey);
+  const fields = { id: certificateId, role: c.role as Role, publicKey: c.publicKey as string };
+  return { fields, key, canonical: lengthPrefixed('coffer/user-certificate/v1', fields.id, fields.role, key.bytes()) };
+}
+
+/** Canonical bytes of a data key bundle; throws InvalidBundle for anything not well-formed. */
+export function canonicalDataKeyBundle(bundle: unknown): Buffer {
+  return readDataKeyBundle(bundle).canonical;
 }
 
 /** Canonical bytes of a user certificate; throws InvalidBundle for anything not well-formed. */
 export function canonicalUserCertificate(certificate: unknown): Buffer {
-  const c = exactFields(certificate, ['id', 'role', 'publicKey']);
-  if (!ROLES.includes(c.role as Role)) invalid('unknown role');
-  return lengthPrefixed('coffer/user-certificate/v1', id(c.id), c.role as Role, x25519Key(c.publicKey));
+  return readUserCertificate(certificate).canonical;
 }
 
 function signCanonical(orgKey: PrivateKey<'ed25519'>, message: Buffer): string {
@@ -100,6 +144,7 @@ function verifyCanonical(trustRoot: PublicKey<'ed25519'>, message: Buffer, signa
 }
 
 export function signDataKeyBundle(orgKey: PrivateKey<'ed25519'>, bundle: DataKeyBundle): string {
+  assertKind(orgKey, 'ed25519', 'org key');
   return signCanonical(orgKey, canonicalDataKeyBundle(bundle));
 }
 
@@ -109,15 +154,10 @@ export function verifyDataKeyBundle(
   bundle: unknown,
   signature: string,
 ): DataKeyBundle & { key: PublicKey<'x25519'> } {
-  verifyCanonical(trustRoot, canonicalDataKeyBundle(bundle), signature);
-  const b = bundle as DataKeyBundle;
-  return {
-    id: b.id,
-    publicKey: b.publicKey,
-    notBefore: b.notBefore,
-    notAfter: b.notAfter,
-    key: PublicKey.fromBase64url('x25519', b.publicKey),
-  };
+  assertKind(trustRoot, 'ed25519', 'trust root');
+  const { fields, key, canonical } = readDataKeyBundle(bundle);
+  verifyCanonical(trustRoot, canonical, signature);
+  return { ...fields, key };
 }
 
 /** Whether `at` falls inside the bundle's validity window [notBefore, notAfter). */
@@ -127,6 +167,7 @@ export function bundleCovers(bundle: DataKeyBundle, at: Date): boolean {
 }
 
 export function signUserCertificate(orgKey: PrivateKey<'ed25519'>, certificate: UserCertificate): string {
+  assertKind(orgKey, 'ed25519', 'org key');
   return signCanonical(orgKey, canonicalUserCertificate(certificate));
 }
 
@@ -135,7 +176,8 @@ export function verifyUserCertificate(
   certificate: unknown,
   signature: string,
 ): UserCertificate & { key: PublicKey<'x25519'> } {
-  verifyCanonical(trustRoot, canonicalUserCertificate(certificate), signature);
-  const c = certificate as UserCertificate;
-  return { id: c.id, role: c.role, publicKey: c.publicKey, key: PublicKey.fromBase64url('x25519', c.publicKey) };
+  assertKind(trustRoot, 'ed25519', 'trust root');
+  const { fields, key, canonical } = readUserCertificate(certificate);
+  verifyCanonical(trustRoot, canonical, signature);
+  return { ...fields, key };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataKeyWrapBinding, orgKeyWrapBinding, sessionKeyAad, userKeyAad } from '../bindings.ts';
+import { dataKeyWrapBinding, orgKeyWrapBinding, recordBinding, sessionKeyAad, userKeyAad } from '../bindings.ts';
 import { CryptoError, type CryptoErrorCode } from '../errors.ts';
 import { PrivateKey } from '../keys/keys.ts';
 import { createSessionToken, deriveSessionKey } from '../session/session.ts';
@@ -46,6 +46,21 @@ describe('wrap to a public key', () => {
       'DecryptionFailed',
     );
     expect(codeOf(() => unwrapPrivateKey('ed25519', alice, wrapped, binding))).toBe('WrongKeyKind');
+  });
+
+  it('wraps only under wrapped-key bindings, which the public open refuses', () => {
+    expect(codeOf(() => wrapPrivateKey(dataKey, alice.publicKey, recordBinding('r', 'pan', 'dk-1')))).toBe(
+      'WrongBinding',
+    );
+    expect(codeOf(() => unwrapPrivateKey('x25519', alice, wrapped, recordBinding('r', 'pan', 'dk-1')))).toBe(
+      'WrongBinding',
+    );
+  });
+
+  it('refuses a recipient or identity that is not X25519 by name', () => {
+    const ed = PrivateKey.generate('ed25519') as unknown as PrivateKey<'x25519'>;
+    expect(codeOf(() => wrapPrivateKey(dataKey, ed.publicKey, binding))).toBe('InvalidKey');
+    expect(codeOf(() => unwrapPrivateKey('x25519', ed, wrapped, binding))).toBe('InvalidKey');
   });
 });
 

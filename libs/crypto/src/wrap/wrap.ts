@@ -5,7 +5,8 @@
  *  - under a symmetric key (AES-256-GCM): a user's key under the KEK or a session key.
  *
  * The wrapped plaintext is one kind byte followed by the 32 raw private bytes, so a key unwrapped
- * as the wrong kind is refused by name.
+ * as the wrong kind is refused by name. Wrapping to a public key takes only wrapped-key bindings
+ * (`coffer/wrap/…`), which the public `open` refuses: the raw bytes come back only as a PrivateKey.
  *
  * Symmetric wrap format, version 1:
  *   0  1   format version (0x01)
@@ -15,12 +16,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_LENGTH, GCM_TAG_LENGTH } from '../aead/aes-gcm.ts';
-import type { Binding } from '../bindings.ts';
-import { open, seal } from '../blob/sealed-blob.ts';
+import { type Binding, isWrappedKeyBinding } from '../bindings.ts';
+import { openBlob, sealBlob } from '../blob/sealed-blob.ts';
 import { wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { AEAD_AES_256_GCM } from '../hpke/hpke.ts';
-import { exportPrivateBytes, type KeyKind, PrivateKey, type PublicKey } from '../keys/keys.ts';
+import { assertKind, exportPrivateBytes, type KeyKind, PrivateKey, type PublicKey } from '../keys/keys.ts';
 import { type SymmetricKey, symmetricKeyBytes } from '../keys/symmetric-key.ts';
 
 const KIND_BYTE: Record<KeyKind, number> = { x25519: 0x01, ed25519: 0x02 };
@@ -46,11 +47,19 @@ function decodeKey<K extends KeyKind>(kind: K, encoded: Buffer): PrivateKey<K> {
   }
 }
 
+function requireWrappedKeyBinding(binding: Binding): void {
+  if (!isWrappedKeyBinding(binding)) {
+    throw new CryptoError('WrongBinding', 'a wrapped key needs dataKeyWrapBinding or orgKeyWrapBinding');
+  }
+}
+
 /** Wrap a private key to a recipient's X25519 public key (HPKE sealed blob). */
 export function wrapPrivateKey(key: PrivateKey, recipient: PublicKey<'x25519'>, binding: Binding): Buffer {
+  requireWrappedKeyBinding(binding);
+  assertKind(recipient, 'x25519', 'recipient');
   const encoded = encodeKey(key);
   try {
-    return seal(recipient, encoded, binding);
+    return sealBlob(recipient, encoded, binding);
   } finally {
     wipe(encoded);
   }
@@ -62,7 +71,8 @@ export function unwrapPrivateKey<K extends KeyKind>(
   wrapped: Uint8Array,
   binding: Binding,
 ): PrivateKey<K> {
-  return decodeKey(kind, open(identity, wrapped, binding));
+  requireWrappedKeyBinding(binding);
+  return decodeKey(kind, openBlob(identity, wrapped, binding));
 }
 
 /** Wrap a private key under a symmetric key (KEK or session key). */
