@@ -50,7 +50,6 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
     if (!options.bootstrap) throw new Error('the vault is not initialised: run `pnpm coffer init`');
     ceremony = await runCeremony({ ...options.bootstrap, now: now() });
     await callVault(options.buses.admin, 'bootstrap', ceremony.request);
-    await vault.currentKey.check();
     status = await orgStatus(options.buses.admin);
   }
   const trustRoot = status.trustRoot as string;

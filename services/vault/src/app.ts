@@ -46,18 +46,6 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   }, options.batchSize ?? 500);
 
   bus.serve(bus.names.keysCurrent, () => currentKey.reply());
-  bus.serve(
-    `${bus.names.admin}.>`,
-    adminRouter(
-      bus.names.admin,
-      {
-        status: () => orgStatus(sql),
-        bootstrap: bootstrapHandler(sql, now),
-      },
-      (msg) => log.error(msg),
-    ),
-  );
-
   const refreshStatus = async () => {
     const status = await currentKey.check();
     metrics.degraded.set(status.degraded ? 1 : 0);
@@ -65,6 +53,23 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       log.warn({ keyId: status.keyId }, `data key degraded: ${status.reason}`);
   };
   await refreshStatus().catch((err) => log.error({ err: (err as Error).message }, 'key status check failed'));
+  const bootstrap = bootstrapHandler(sql, now);
+  bus.serve(
+    `${bus.names.admin}.>`,
+    adminRouter(
+      bus.names.admin,
+      {
+        status: () => orgStatus(sql),
+        bootstrap: async (data) => {
+          const result = await bootstrap(data);
+          await refreshStatus();
+          return result;
+        },
+      },
+      (msg) => log.error(msg),
+    ),
+  );
+
   const timer = setInterval(() => void refreshStatus().catch(() => {}), 60_000);
   timer.unref();
 
