@@ -4,13 +4,13 @@
  * startVault and buildIngest, only without separate hosts.
  */
 import type { Bus } from '@coffer/bus';
+import { callVault, orgStatus } from '@coffer/bus';
 import { PublicKey } from '@coffer/crypto';
 import { buildIngest } from '@coffer/ingest';
 import { startVault, type Vault } from '@coffer/vault';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { type CeremonyInput, type CeremonyOutput, runCeremony } from './ceremony.ts';
-import { callVault, orgStatus } from './vault-client.ts';
 
 export interface PlanesOptions {
   readonly sql: postgres.Sql;

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bus, connectNatsBus } from '@coffer/bus';
+import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
 import { PrivateKey, signDataKeyBundle } from '@coffer/crypto';
 import { busNames } from '@coffer/protocol';
 import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
@@ -10,7 +10,6 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createVaultDatabase, type VaultDatabase } from '../../../services/vault/src/test-support.ts';
 import { runCeremony } from '../ceremony.ts';
-import { callVault } from '../vault-client.ts';
 import { initCommand } from './init.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;

@@ -5,12 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { connectNatsBus } from '@coffer/bus';
+import { callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { asPositiveInt, asString, asUrl, readConfig, setting } from '@coffer/config';
 import { busNames } from '@coffer/protocol';
 import { runCeremony } from '../ceremony.ts';
 import { promptSecret } from '../prompt.ts';
-import { callVault, orgStatus } from '../vault-client.ts';
 
 export async function initCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({

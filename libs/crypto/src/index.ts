@@ -27,7 +27,13 @@ export {
   type PasswordParams,
   unlockWithPassword,
 } from './password/password.ts';
-export { createSessionToken, deriveSessionKey, sessionTokenHash } from './session/session.ts';
+export {
+  createSessionToken,
+  csrfMatches,
+  deriveCsrfToken,
+  deriveSessionKey,
+  sessionTokenHash,
+} from './session/session.ts';
 export { combineRecoveryShares, decodeShare, splitRecoveryKey } from './shamir/recovery-shares.ts';
 export {
   bundleCovers,

@@ -1,3 +1,11 @@
+export {
+  AdminApi,
+  type AdminOperation,
+  type AdminRequest,
+  type SealedForUser,
+  type SessionKeyMaterial,
+  type SigninLookup,
+} from './admin-api.ts';
 export { AdminReply, BootstrapRequest } from './admin-messages.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
 export { DataKeyBundleJson, decodeJson, encodeJson, KeyBundleReply, ProtocolError, RecordMessage } from './messages.ts';

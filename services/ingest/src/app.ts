@@ -4,6 +4,7 @@
  */
 import type { Bus } from '@coffer/bus';
 import type { PublicKey } from '@coffer/crypto';
+import { installProblemHandlers } from '@coffer/http';
 import { DUPLICATE_WINDOW_MS } from '@coffer/protocol';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -11,7 +12,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DataKeySource } from './data-key.ts';
 import { IdempotencyCache } from './idempotency.ts';
-import { installProblemHandlers } from './problem.ts';
 import { currentKeyRoute } from './routes/current-key.ts';
 import type { IngestDeps } from './routes/deps.ts';
 import { healthRoutes } from './routes/health.ts';

@@ -6,8 +6,12 @@ import type { Bus } from '@coffer/bus';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
+import { auditHandlers } from './admin/audit-api.ts';
 import { bootstrapHandler, isInitialised, orgStatus } from './admin/bootstrap.ts';
+import { exportHandlers } from './admin/exports.ts';
+import { recordHandlers } from './admin/records.ts';
 import { adminRouter } from './admin/router.ts';
+import { deleteExpiredSessions, sessionHandlers } from './admin/sessions.ts';
 import { CurrentKey } from './current-key.ts';
 import { vaultMetrics } from './metrics.ts';
 import { storeRecordBatch } from './store-records.ts';
@@ -60,6 +64,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       bus.names.admin,
       {
         status: () => orgStatus(sql),
+        ...sessionHandlers(sql, now),
+        ...recordHandlers(sql, now),
+        ...exportHandlers(sql, now),
+        ...auditHandlers(sql, now),
         bootstrap: async (data) => {
           const result = await bootstrap(data);
           await refreshStatus();
@@ -70,7 +78,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     ),
   );
 
-  const timer = setInterval(() => void refreshStatus().catch(() => {}), 60_000);
+  const timer = setInterval(() => {
+    void refreshStatus().catch(() => {});
+    void deleteExpiredSessions(sql, now()).catch(() => {});
+  }, 60_000);
   timer.unref();
 
   const http = Fastify({ logger: false });

@@ -2,7 +2,7 @@ import { createHash, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isCryptoError } from '../errors.ts';
 import { symmetricKeyBytes } from '../keys/symmetric-key.ts';
-import { createSessionToken, deriveSessionKey, sessionTokenHash } from './session.ts';
+import { createSessionToken, csrfMatches, deriveCsrfToken, deriveSessionKey, sessionTokenHash } from './session.ts';
 
 describe('session tokens', () => {
   it('are 32 random bytes in base64url', () => {
@@ -43,5 +43,21 @@ describe('session tokens', () => {
       }
       expect(isCryptoError(err, 'Malformed')).toBe(true);
     }
+  });
+});
+
+describe('CSRF values', () => {
+  it('are HKDF-SHA256(token, info coffer/csrf/v1), not the token, and checked in constant time', () => {
+    const token = createSessionToken();
+    const csrf = deriveCsrfToken(token);
+    const expected = Buffer.from(
+      hkdfSync('sha256', Buffer.from(token, 'base64url'), Buffer.alloc(0), 'coffer/csrf/v1', 32),
+    );
+    expect(csrf).toBe(expected.toString('base64url'));
+    expect(csrf).not.toBe(token);
+    expect(csrfMatches(token, csrf)).toBe(true);
+    expect(csrfMatches(token, undefined)).toBe(false);
+    expect(csrfMatches(token, deriveCsrfToken(createSessionToken()))).toBe(false);
+    expect(csrfMatches(token, csrf.slice(1))).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
  * on each request and can derive the key while the session lasts: this protects data at rest, not
  * against a compromised running server.
  */
-import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { fromBase64url, utf8, wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { type SymmetricKey, symmetricKeyFromBytes } from '../keys/symmetric-key.ts';
@@ -44,4 +44,25 @@ export function deriveSessionKey(token: string, sessionId: string): SymmetricKey
   } finally {
     wipe(bytes, key);
   }
+}
+
+/**
+ * The CSRF value for a session: HKDF-SHA256(token, info "coffer/csrf/v1"), base64url. Derived, so
+ * nothing extra is stored; one-way, so the header never reveals the cookie.
+ */
+export function deriveCsrfToken(token: string): string {
+  const bytes = tokenBytes(token);
+  try {
+    return Buffer.from(hkdfSync('sha256', bytes, Buffer.alloc(0), 'coffer/csrf/v1', 32)).toString('base64url');
+  } finally {
+    wipe(bytes);
+  }
+}
+
+/** Constant-time check of a presented CSRF value against the session's. */
+export function csrfMatches(token: string, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  const expected = Buffer.from(deriveCsrfToken(token));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

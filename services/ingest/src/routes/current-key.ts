@@ -1,6 +1,7 @@
 /** GET /v1/keys/current — the signed data key bundle, for clients that seal in the browser. */
+
+import { sendProblem } from '@coffer/http';
 import type { FastifyPluginAsync } from 'fastify';
-import { sendProblem } from '../problem.ts';
 import type { IngestDeps } from './deps.ts';
 
 export const currentKeyRoute: FastifyPluginAsync<IngestDeps> = async (app, deps) => {

@@ -4,10 +4,10 @@
  */
 import { BusUnavailableError } from '@coffer/bus';
 import { recordBinding, seal } from '@coffer/crypto';
+import { sendProblem } from '@coffer/http';
 import { checkValue, encodeJson, newRecordId, RECORD_TYPES, type RecordMessage } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { sendProblem } from '../problem.ts';
 import type { IngestDeps } from './deps.ts';
 
 const Body = Type.Object(

@@ -1,6 +1,7 @@
 /** Calls to the vault's admin API over the bus, as the admin plane (and this CLI) make them. */
-import type { Bus } from '@coffer/bus';
+
 import { AdminReply, decodeJson, encodeJson } from '@coffer/protocol';
+import type { Bus } from './bus.ts';
 
 export class VaultRefused extends Error {
   override readonly name = 'VaultRefused';

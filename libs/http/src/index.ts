@@ -1,0 +1,1 @@
+export { installProblemHandlers, type Problem, sendProblem } from './problem.ts';

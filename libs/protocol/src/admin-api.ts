@@ -1,0 +1,116 @@
+/**
+ * The admin plane's requests on `vault.admin.<operation>`. Every call made for a signed-in person
+ * carries `session`: hex SHA-256 of their session token. The vault checks it (expiry, user
+ * status, role) on every call; the token itself never reaches the vault.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { RECORD_TYPES } from './values.ts';
+
+const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const B64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 16384 });
+const Email = Type.String({ minLength: 3, maxLength: 254 });
+const Origin = Type.String({ maxLength: 200 });
+const Reason = Type.String({ minLength: 3, maxLength: 500 });
+const RecordTypeSchema = Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)));
+const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
+
+const strict = <T extends Record<string, TSchema>>(props: T) =>
+  Type.Object({ v: Type.Literal(1), ...props }, { additionalProperties: false });
+
+export const AdminApi = {
+  /** Sign-in, step 1: what the admin plane needs to check a password, or `found: false`. */
+  'signin.lookup': strict({ email: Email }),
+  /** A failed sign-in: counted toward lockout and audited. */
+  'signin.fail': strict({ email: Email, userId: Type.Union([Id, Type.Null()]), origin: Origin }),
+  /** A successful sign-in: store the session (hash and session-wrapped key), audit it. */
+  'signin.complete': strict({
+    userId: Id,
+    session: Hex64,
+    sessionId: Id,
+    wrappedKey: B64,
+    origin: Origin,
+    /** Present when the password was re-enrolled with today's parameters at this sign-in. */
+    rehash: Type.Optional(
+      Type.Object(
+        { verifier: Type.String({ maxLength: 256 }), wrappedPrivateKey: B64 },
+        { additionalProperties: false },
+      ),
+    ),
+  }),
+  signout: strict({ session: Hex64, origin: Origin }),
+  /** Who this session belongs to (and it keeps the session alive). */
+  whoami: strict({ session: Hex64 }),
+  'records.list': strict({
+    session: Hex64,
+    type: Type.Optional(RecordTypeSchema),
+    before: Type.Optional(Id),
+    limit: Type.Integer({ minimum: 1, maximum: 500 }),
+  }),
+  /** Audit first, then return the sealed record and this user's keys to open it. */
+  'records.reveal': strict({ session: Hex64, recordId: Id, reason: Reason, origin: Origin }),
+  /** The admin plane could not open what it was given: audit the failure. */
+  'records.reveal-failed': strict({ session: Hex64, recordId: Id, error: Id, origin: Origin }),
+  'export.begin': strict({
+    session: Hex64,
+    reason: Reason,
+    type: Type.Optional(RecordTypeSchema),
+    from: Type.Optional(Instant),
+    to: Type.Optional(Instant),
+    origin: Origin,
+  }),
+  /** One page of an export; carries the filter again so the vault keeps no export state. */
+  'export.page': strict({
+    session: Hex64,
+    exportId: Id,
+    type: Type.Optional(RecordTypeSchema),
+    from: Type.Optional(Instant),
+    to: Type.Optional(Instant),
+    after: Type.Optional(Id),
+    limit: Type.Integer({ minimum: 1, maximum: 2000 }),
+  }),
+  'export.finish': strict({
+    session: Hex64,
+    exportId: Id,
+    count: Type.Integer({ minimum: 0 }),
+    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+    origin: Origin,
+  }),
+  'audit.list': strict({
+    session: Hex64,
+    after: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Integer({ minimum: 1, maximum: 500 }),
+  }),
+  'audit.verify': strict({ session: Hex64 }),
+  /** A request the admin plane refused (e.g. no CSRF header): audited against the session. */
+  denied: strict({ session: Hex64, action: Id, reason: Type.String({ maxLength: 200 }), origin: Origin }),
+} as const;
+
+export type AdminOperation = keyof typeof AdminApi;
+export type AdminRequest<Op extends AdminOperation> = Static<(typeof AdminApi)[Op]>;
+
+/** What the vault returns to open one record: the sealed value and this user's keys for it. */
+export interface SealedForUser {
+  readonly record: { id: string; type: string; dataKeyId: string; sealed: string };
+  readonly wrappedDataKey: string;
+  readonly session: SessionKeyMaterial;
+}
+
+/** The session-wrapped user key and the ids it is bound to. */
+export interface SessionKeyMaterial {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly wrappedKey: string;
+}
+
+export interface SigninLookup {
+  readonly found: boolean;
+  readonly userId?: string;
+  readonly email?: string;
+  readonly role?: string;
+  readonly status?: string;
+  readonly verifier?: string | null;
+  readonly wrappedPrivateKey?: string | null;
+  readonly keyVersion?: number | null;
+  readonly lockedUntil?: string | null;
+}

@@ -1,0 +1,76 @@
+/**
+ * The admin plane assembled: security headers, cookies, rate limits, problem details, the JSON
+ * API and the portal. It has no database credential: every read and write is a request to the
+ * vault over `vault.admin.*`, carrying the session token's hash.
+ */
+import type { Bus } from '@coffer/bus';
+import { enrollPassword } from '@coffer/crypto';
+import { installProblemHandlers } from '@coffer/http';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { portal } from './portal.ts';
+import { auditRoutes } from './routes/audit.ts';
+import type { AdminDeps } from './routes/deps.ts';
+import { exportsRoute } from './routes/exports.ts';
+import { recordsRoute } from './routes/records.ts';
+import { revealRoute } from './routes/reveal.ts';
+import { sessionRoutes } from './routes/session.ts';
+
+export interface AdminOptions {
+  readonly bus: Bus;
+  readonly log: Logger;
+  /** false only for plain-HTTP dev mode on 127.0.0.1. */
+  readonly secureCookie?: boolean;
+  readonly signinPerMinute?: number;
+  readonly now?: () => Date;
+}
+
+export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    bodyLimit: 16 * 1024,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+    return503OnClosing: true,
+  });
+  app.removeContentTypeParser('text/plain');
+  installProblemHandlers(app);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  const deps: AdminDeps = {
+    bus: options.bus,
+    now: options.now ?? (() => new Date()),
+    secureCookie: options.secureCookie ?? true,
+    // A password nobody knows, so that an unknown email costs the same argon2id call.
+    dummyVerifier: (await enrollPassword(`dummy-${crypto.randomUUID()}`)).verifier,
+    signinPerMinute: options.signinPerMinute ?? 20,
+  };
+  await app.register(sessionRoutes, deps);
+  await app.register(recordsRoute, deps);
+  await app.register(revealRoute, deps);
+  await app.register(exportsRoute, deps);
+  await app.register(auditRoutes, deps);
+  await app.register(portal);
+  app.get('/healthz', async () => ({ status: 'live' }));
+  app.get('/readyz', async (_req, reply) => {
+    const bus = options.bus.isConnected();
+    return reply.code(bus ? 200 : 503).send({ status: bus ? 'ready' : 'unavailable', bus });
+  });
+  return app;
+}

@@ -1,0 +1,130 @@
+/**
+ * POST /api/session (sign in), DELETE /api/session (sign out), GET /api/me.
+ *
+ * Sign-in verifies the password (one argon2id call, which also yields the KEK), unwraps the
+ * user's key, re-wraps it under a key derived from a fresh session token, and hands the vault only
+ * the token's hash and that wrapped copy. Unknown email and wrong password give the same 401
+ * after the same argon2id work.
+ */
+import { callVault } from '@coffer/bus';
+import {
+  createSessionToken,
+  deriveCsrfToken,
+  deriveSessionKey,
+  enrollPassword,
+  isCryptoError,
+  sessionKeyAad,
+  sessionTokenHash,
+  unlockWithPassword,
+  unwrapWithSymmetricKey,
+  userKeyAad,
+  wrapWithSymmetricKey,
+} from '@coffer/crypto';
+import { sendProblem } from '@coffer/http';
+import { newRecordId, type SigninLookup } from '@coffer/protocol';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { clearSessionCookie, originOf, setSessionCookie } from '../session.ts';
+import { sendVaultError } from '../vault-errors.ts';
+import { type AdminDeps, requireSession } from './deps.ts';
+
+const SignIn = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    totp: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
+  const unauthorized = { status: 401, type: 'signin-failed', title: 'Wrong email or password' } as const;
+
+  app.post(
+    '/api/session',
+    { schema: { body: SignIn }, config: { rateLimit: { max: deps.signinPerMinute, timeWindow: 60_000 } } },
+    async (req, reply) => {
+      const { email, password } = req.body as { email: string; password: string };
+      const origin = originOf(req);
+      try {
+        const user = await callVault<SigninLookup>(deps.bus, 'signin.lookup', { v: 1, email });
+        if (user.lockedUntil) {
+          return sendProblem(reply, { status: 423, type: 'locked', title: 'Too many failed sign-ins; try later' });
+        }
+        if (!user.found || !user.userId || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion) {
+          // Same argon2id work as a real account, so timing does not tell which emails exist.
+          await unlockWithPassword(password, deps.dummyVerifier).catch(() => {});
+          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: null, origin });
+          return sendProblem(reply, unauthorized);
+        }
+        let unlocked: Awaited<ReturnType<typeof unlockWithPassword>>;
+        try {
+          unlocked = await unlockWithPassword(password, user.verifier);
+        } catch (err) {
+          if (!isCryptoError(err, 'WrongPassword')) throw err;
+          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: user.userId, origin });
+          return sendProblem(reply, unauthorized);
+        }
+        const userKey = unwrapWithSymmetricKey(
+          'x25519',
+          unlocked.kek,
+          Buffer.from(user.wrappedPrivateKey, 'base64'),
+          userKeyAad(user.userId, user.keyVersion),
+        );
+        unlocked.kek.destroy();
+        let rehash: { verifier: string; wrappedPrivateKey: string } | undefined;
+        if (unlocked.stale) {
+          // The parameters were raised since this password was set: enrol it again now.
+          const fresh = await enrollPassword(password);
+          const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, userKeyAad(user.userId, user.keyVersion));
+          fresh.kek.destroy();
+          rehash = { verifier: fresh.verifier, wrappedPrivateKey: wrapped.toString('base64') };
+        }
+        const token = createSessionToken();
+        const sessionId = newRecordId();
+        const sessionKey = deriveSessionKey(token, sessionId);
+        const wrappedKey = wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, user.userId));
+        sessionKey.destroy();
+        await callVault(deps.bus, 'signin.complete', {
+          v: 1,
+          userId: user.userId,
+          session: sessionTokenHash(token),
+          sessionId,
+          wrappedKey: wrappedKey.toString('base64'),
+          origin,
+          ...(rehash ? { rehash } : {}),
+        });
+        setSessionCookie(reply, token, deps.secureCookie);
+        return reply
+          .header('cache-control', 'no-store')
+          .send({ user: { id: user.userId, email: user.email, role: user.role }, csrf: deriveCsrfToken(token) });
+      } catch (err) {
+        return sendVaultError(reply, err);
+      }
+    },
+  );
+
+  app.delete('/api/session', async (req, reply) => {
+    const session = await requireSession(deps, req, reply, 'signout', { csrf: true });
+    if (!session) return reply;
+    try {
+      await callVault(deps.bus, 'signout', { v: 1, session: session.hash, origin: originOf(req) });
+    } catch (err) {
+      return sendVaultError(reply, err);
+    }
+    clearSessionCookie(reply, deps.secureCookie);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/me', async (req, reply) => {
+    const session = await requireSession(deps, req, reply, 'whoami', { csrf: false });
+    if (!session) return reply;
+    try {
+      return reply
+        .header('cache-control', 'no-store')
+        .send(await callVault(deps.bus, 'whoami', { v: 1, session: session.hash }));
+    } catch (err) {
+      return sendVaultError(reply, err);
+    }
+  });
+};

@@ -1,0 +1,48 @@
+/**
+ * The browser's session: the token lives only in the `__Host-coffer` cookie (HttpOnly, Secure,
+ * SameSite=Strict, Path=/). The admin plane hashes it for the vault and derives the session key
+ * from it inside one request; it never stores it. State-changing requests also carry
+ * X-Coffer-CSRF, derived from the token.
+ */
+import { csrfMatches, sessionTokenHash } from '@coffer/crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export const COOKIE = '__Host-coffer';
+export const CSRF_HEADER = 'x-coffer-csrf';
+
+export interface SessionAuth {
+  /** The raw token: only for deriving the session key in this request. */
+  readonly token: string;
+  /** SHA-256 of the token: what the vault knows the session by. */
+  readonly hash: string;
+}
+
+/** The session this request presents, or undefined (no cookie, or not a token). */
+export function presentedSession(req: FastifyRequest): SessionAuth | undefined {
+  const token = req.cookies[COOKIE];
+  if (!token) return undefined;
+  try {
+    return { token, hash: sessionTokenHash(token) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function csrfPresent(req: FastifyRequest, session: SessionAuth): boolean {
+  const header = req.headers[CSRF_HEADER];
+  return csrfMatches(session.token, typeof header === 'string' ? header : undefined);
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean): void {
+  reply.setCookie(COOKIE, token, { httpOnly: true, secure, sameSite: 'strict', path: '/' });
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  reply.clearCookie(COOKIE, { httpOnly: true, secure, sameSite: 'strict', path: '/' });
+}
+
+/** Where a request came from, for the audit log. */
+export function originOf(req: FastifyRequest): string {
+  const agent = String(req.headers['user-agent'] ?? '').slice(0, 120);
+  return `${req.ip}${agent ? ` ${agent}` : ''}`;
+}

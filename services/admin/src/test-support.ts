@@ -1,0 +1,106 @@
+/**
+ * A vault and an admin plane on a real database and a real NATS, initialised by the ceremony,
+ * with records sealed to its data keys — for the admin route tests.
+ */
+import { Writable } from 'node:stream';
+import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
+import { PublicKey, recordBinding, seal } from '@coffer/crypto';
+import { busNames, newRecordId } from '@coffer/protocol';
+import { natsForTests, uniqueNamespace } from '@coffer/testkit';
+import { startVault, type Vault } from '@coffer/vault';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { type CeremonyOutput, runCeremony } from '../../../cli/src/ceremony.ts';
+import { createVaultDatabase, type VaultDatabase } from '../../vault/src/test-support.ts';
+import { buildAdmin } from './app.ts';
+import { adminLogger } from './log.ts';
+
+export const ADMIN_EMAIL = 'key.admin@example.com';
+export const ADMIN_PASSWORD = 'correct-quartz-lantern-harbour-91';
+
+export interface AdminStack {
+  readonly app: FastifyInstance;
+  readonly db: VaultDatabase;
+  readonly vault: Vault;
+  readonly ceremony: CeremonyOutput;
+  readonly logs: string[];
+  /** Move the vault's clock (sessions expire by it). */
+  advance(ms: number): void;
+  /** Seal a value to the current data key and store it as ingest and the vault would. */
+  addRecord(type: 'pan' | 'ssn' | 'secret', value: string, hint?: string | null): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startAdminStack(): Promise<AdminStack> {
+  const url = (await natsForTests()) as string;
+  const names = busNames(uniqueNamespace());
+  const db = await createVaultDatabase();
+  const buses: Bus[] = [
+    await connectNatsBus({ url, names, service: 'vault' }),
+    await connectNatsBus({ url, names, service: 'admin' }),
+  ];
+  const [vaultBus, adminBus] = buses as [Bus, Bus];
+  let offset = 0;
+  const now = () => new Date(Date.now() + offset);
+  const vault = await startVault({
+    sql: db.runtime,
+    bus: vaultBus,
+    log: pino({ level: 'silent' }),
+    host: '127.0.0.1',
+    port: 0,
+    now,
+  });
+  const ceremony = await runCeremony({
+    adminEmail: ADMIN_EMAIL,
+    adminPassword: ADMIN_PASSWORD,
+    shares: 3,
+    threshold: 2,
+    dataKeyDays: 90,
+    horizonDays: 90,
+    now: now(),
+  });
+  await callVault(adminBus, 'bootstrap', ceremony.request);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await buildAdmin({ bus: adminBus, log: adminLogger(sink), signinPerMinute: 1000, now });
+  const [dataKey] = ceremony.request.dataKeys;
+  if (!dataKey) throw new Error('the ceremony made no data key');
+  return {
+    app,
+    db,
+    vault,
+    ceremony,
+    logs,
+    advance(ms) {
+      offset += ms;
+    },
+    async addRecord(type, value, hint = type === 'secret' ? null : value.replace(/\D/g, '').slice(-4)) {
+      const id = newRecordId();
+      const key = PublicKey.fromBase64url('x25519', dataKey.bundle.publicKey);
+      const sealed = seal(key, Buffer.from(value), recordBinding(id, type, dataKey.bundle.id));
+      await db.owner`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at)
+        VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${sealed}, ${hint}, ${now()})`;
+      return id;
+    },
+    async close() {
+      await app.close();
+      await vault.close();
+      for (const bus of buses) await bus.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Sign in and return the cookie header and CSRF value for later requests. */
+export async function signIn(app: FastifyInstance, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
+  const res = await app.inject({ method: 'POST', url: '/api/session', payload: { email, password } });
+  if (res.statusCode !== 200) throw new Error(`sign-in failed: ${res.statusCode} ${res.body}`);
+  const cookie = res.cookies.find((c) => c.name === '__Host-coffer');
+  if (!cookie) throw new Error('no session cookie');
+  return { cookie: `${cookie.name}=${cookie.value}`, token: cookie.value, csrf: res.json().csrf as string, res };
+}

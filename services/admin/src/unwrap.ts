@@ -1,0 +1,41 @@
+/**
+ * Session-bound unwrapping, all in memory inside one request: token → session key → the user's
+ * private key → a data key → the record. Nothing unwrapped outlives the request.
+ */
+import {
+  dataKeyWrapBinding,
+  deriveSessionKey,
+  open,
+  type PrivateKey,
+  recordBinding,
+  sessionKeyAad,
+  unwrapPrivateKey,
+  unwrapWithSymmetricKey,
+} from '@coffer/crypto';
+import type { SessionKeyMaterial } from '@coffer/protocol';
+
+export function unwrapUserKey(token: string, material: SessionKeyMaterial): PrivateKey<'x25519'> {
+  const sessionKey = deriveSessionKey(token, material.sessionId);
+  try {
+    return unwrapWithSymmetricKey(
+      'x25519',
+      sessionKey,
+      Buffer.from(material.wrappedKey, 'base64'),
+      sessionKeyAad(material.sessionId, material.userId),
+    );
+  } finally {
+    sessionKey.destroy();
+  }
+}
+
+export function unwrapDataKey(userKey: PrivateKey<'x25519'>, userId: string, dataKeyId: string, wrapped: string) {
+  return unwrapPrivateKey('x25519', userKey, Buffer.from(wrapped, 'base64'), dataKeyWrapBinding(dataKeyId, userId));
+}
+
+/** Open one record's sealed value; the returned buffer is the caller's to wipe. */
+export function openRecord(
+  dataKey: PrivateKey<'x25519'>,
+  record: { id: string; type: string; dataKeyId: string; sealed: string },
+): Buffer {
+  return open(dataKey, Buffer.from(record.sealed, 'base64'), recordBinding(record.id, record.type, record.dataKeyId));
+}

@@ -1,0 +1,24 @@
+/** How a vault refusal or an unreachable bus reads over HTTP. */
+import { BusUnavailableError, VaultRefused } from '@coffer/bus';
+import { sendProblem } from '@coffer/http';
+import type { FastifyReply } from 'fastify';
+
+const STATUS: Record<string, [number, string]> = {
+  unauthenticated: [401, 'Sign in first'],
+  forbidden: [403, 'Your role does not allow this'],
+  'no-access': [403, 'You hold no key for this record'],
+  'not-found': [404, 'No such record'],
+  'bad-request': [400, 'The request is not valid'],
+  'audit-unavailable': [503, 'The audit log could not record this, so nothing was returned'],
+};
+
+export function sendVaultError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof VaultRefused) {
+    const [status, title] = STATUS[err.code] ?? [503, 'The vault could not answer'];
+    return sendProblem(reply, { status, type: err.code in STATUS ? err.code : 'vault-unavailable', title });
+  }
+  if (err instanceof BusUnavailableError) {
+    return sendProblem(reply, { status: 503, type: 'vault-unavailable', title: 'The vault is not reachable' });
+  }
+  throw err;
+}

@@ -1,0 +1,212 @@
+/**
+ * Sessions, from the vault's side. The vault stores SHA-256 of the token and the user key wrapped
+ * under a key only the token can derive; it checks expiry (idle 15 min, absolute 8 h), user status
+ * and role on every call, and counts failed sign-ins toward a lockout (10 failures → 30 min).
+ */
+import { AdminApi, decodeJson, type SigninLookup } from '@coffer/protocol';
+import type postgres from 'postgres';
+import { appendAudit } from '../audit.ts';
+import { AdminError } from './router.ts';
+
+export const IDLE_MS = 15 * 60 * 1000;
+export const ABSOLUTE_MS = 8 * 60 * 60 * 1000;
+export const LOCKOUT_FAILURES = 10;
+export const LOCKOUT_MS = 30 * 60 * 1000;
+
+export type Role = 'viewer' | 'key-admin' | 'auditor';
+
+export interface Caller {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly email: string;
+  readonly role: Role;
+  readonly status: string;
+  readonly wrappedKey: Buffer;
+}
+
+type Clock = () => Date;
+
+/** The live session behind a token hash, kept alive by this call; or 'unauthenticated'. */
+export async function authenticate(sql: postgres.Sql, session: string, now: Date): Promise<Caller> {
+  await sql`DELETE FROM sessions WHERE token_hash = ${session}
+    AND (idle_expires_at <= ${now} OR absolute_expires_at <= ${now})`;
+  const [row] = await sql<
+    { id: string; user_id: string; email: string; role: Role; status: string; wrapped_key: Buffer }[]
+  >`UPDATE sessions s SET last_seen_at = ${now},
+        idle_expires_at = LEAST(${new Date(now.getTime() + IDLE_MS)}, s.absolute_expires_at)
+      FROM users u
+      WHERE s.token_hash = ${session} AND u.id = s.user_id AND u.status IN ('active', 'unconfirmed')
+      RETURNING s.id, s.user_id, u.email, u.role, u.status, s.wrapped_key`;
+  if (!row) throw new AdminError('unauthenticated', 'no live session');
+  return {
+    sessionId: row.id,
+    userId: row.user_id,
+    email: row.email,
+    role: row.role,
+    status: row.status,
+    wrappedKey: row.wrapped_key,
+  };
+}
+
+/** Refuse, and audit the refusal in its own transaction so that it stays. */
+export async function requireRole(
+  sql: postgres.Sql,
+  caller: Caller,
+  roles: readonly Role[],
+  action: string,
+  target: string | null,
+  origin: string,
+  now: Date,
+): Promise<void> {
+  if (roles.includes(caller.role)) return;
+  await sql.begin((tx) =>
+    appendAudit(
+      tx,
+      { actor: caller.userId, action, target, outcome: 'denied', origin, details: { role: caller.role } },
+      now,
+    ),
+  );
+  throw new AdminError('forbidden', `a ${caller.role} may not ${action}`);
+}
+
+export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
+  return {
+    'signin.lookup': async (data: Uint8Array): Promise<SigninLookup> => {
+      const req = decodeJson(AdminApi['signin.lookup'], data);
+      const [u] = await sql<
+        {
+          id: string;
+          email: string;
+          role: string;
+          status: string;
+          password_verifier: string | null;
+          wrapped_private_key: Buffer | null;
+          key_version: number | null;
+          locked_until: Date | null;
+        }[]
+      >`SELECT id, email, role, status, password_verifier, wrapped_private_key, key_version, locked_until
+        FROM users WHERE lower(email) = lower(${req.email}) AND status IN ('active', 'unconfirmed')`;
+      if (!u) return { found: false };
+      const locked = u.locked_until && u.locked_until > clock() ? u.locked_until.toISOString() : null;
+      return {
+        found: true,
+        userId: u.id,
+        email: u.email,
+        role: u.role,
+        status: u.status,
+        verifier: u.password_verifier,
+        wrappedPrivateKey: u.wrapped_private_key?.toString('base64') ?? null,
+        keyVersion: u.key_version,
+        lockedUntil: locked,
+      };
+    },
+
+    'signin.fail': async (data: Uint8Array): Promise<{ locked: boolean }> => {
+      const req = decodeJson(AdminApi['signin.fail'], data);
+      const now = clock();
+      return sql.begin(async (tx) => {
+        let locked = false;
+        if (req.userId) {
+          const [u] = await tx<{ failed_signins: number }[]>`UPDATE users SET failed_signins = failed_signins + 1
+            WHERE id = ${req.userId} RETURNING failed_signins`;
+          if (u && u.failed_signins >= LOCKOUT_FAILURES) {
+            locked = true;
+            await tx`UPDATE users SET failed_signins = 0, locked_until = ${new Date(now.getTime() + LOCKOUT_MS)}
+              WHERE id = ${req.userId}`;
+          }
+        }
+        const actor = req.userId ?? 'unknown';
+        await appendAudit(
+          tx,
+          { actor, action: 'signin', target: req.email, outcome: 'failure', origin: req.origin },
+          now,
+        );
+        if (locked) {
+          await appendAudit(
+            tx,
+            { actor, action: 'signin.lockout', target: req.email, outcome: 'success', origin: req.origin },
+            now,
+          );
+        }
+        return { locked };
+      });
+    },
+
+    'signin.complete': async (data: Uint8Array) => {
+      const req = decodeJson(AdminApi['signin.complete'], data);
+      const now = clock();
+      const absolute = new Date(now.getTime() + ABSOLUTE_MS);
+      const idle = new Date(now.getTime() + IDLE_MS);
+      return sql.begin(async (tx) => {
+        if (req.rehash) {
+          await tx`UPDATE users SET password_verifier = ${req.rehash.verifier},
+            wrapped_private_key = ${Buffer.from(req.rehash.wrappedPrivateKey, 'base64')} WHERE id = ${req.userId}`;
+        }
+        await tx`UPDATE users SET failed_signins = 0, locked_until = NULL WHERE id = ${req.userId}`;
+        await tx`INSERT INTO sessions (token_hash, id, user_id, wrapped_key, created_at, last_seen_at,
+                                       idle_expires_at, absolute_expires_at)
+          VALUES (${req.session}, ${req.sessionId}, ${req.userId}, ${Buffer.from(req.wrappedKey, 'base64')},
+                  ${now}, ${now}, ${idle}, ${absolute})`;
+        await appendAudit(
+          tx,
+          {
+            actor: req.userId,
+            action: 'signin',
+            target: req.sessionId,
+            outcome: 'success',
+            origin: req.origin,
+            details: { rehashed: req.rehash !== undefined },
+          },
+          now,
+        );
+        return { idleExpiresAt: idle.toISOString(), absoluteExpiresAt: absolute.toISOString() };
+      });
+    },
+
+    signout: async (data: Uint8Array) => {
+      const req = decodeJson(AdminApi.signout, data);
+      const now = clock();
+      const caller = await authenticate(sql, req.session, now);
+      await sql.begin(async (tx) => {
+        await tx`DELETE FROM sessions WHERE token_hash = ${req.session}`;
+        await appendAudit(
+          tx,
+          { actor: caller.userId, action: 'signout', target: caller.sessionId, outcome: 'success', origin: req.origin },
+          now,
+        );
+      });
+    },
+
+    whoami: async (data: Uint8Array) => {
+      const req = decodeJson(AdminApi.whoami, data);
+      const c = await authenticate(sql, req.session, clock());
+      return { id: c.userId, email: c.email, role: c.role, status: c.status };
+    },
+
+    denied: async (data: Uint8Array) => {
+      const req = decodeJson(AdminApi.denied, data);
+      const now = clock();
+      const caller = await authenticate(sql, req.session, now).catch(() => undefined);
+      await sql.begin((tx) =>
+        appendAudit(
+          tx,
+          {
+            actor: caller?.userId ?? 'unknown',
+            action: req.action,
+            outcome: 'denied',
+            origin: req.origin,
+            details: { reason: req.reason },
+          },
+          now,
+        ),
+      );
+    },
+  };
+}
+
+/** The janitor: expired sessions go, with their wrapped keys. */
+export async function deleteExpiredSessions(sql: postgres.Sql, now: Date): Promise<number> {
+  const rows = await sql`DELETE FROM sessions WHERE idle_expires_at <= ${now} OR absolute_expires_at <= ${now}
+    RETURNING id`;
+  return rows.length;
+}
