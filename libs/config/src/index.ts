@@ -79,3 +79,21 @@ export function refuseToStart(service: string, err: unknown): never {
   process.stderr.write(`${service}: refusing to start: ${reason}\n`);
   process.exit(1);
 }
+
+/**
+ * Which proxies to trust for the client address (rate limits and audit origins key on it):
+ * "false" (default: the peer), "true" (any), or a comma-separated list of proxy addresses or
+ * CIDRs — fastify's trustProxy.
+ */
+export function asTrustProxy(raw: string): boolean | string[] {
+  if (raw === 'false') return false;
+  if (raw === 'true') return true;
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0 || !list.every((s) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(s))) {
+    throw new Error('must be true, false, or proxy addresses/CIDRs separated by commas');
+  }
+  return list;
+}

@@ -26,6 +26,8 @@ export interface AdminOptions {
   readonly secureCookie?: boolean;
   readonly signinPerMinute?: number;
   readonly now?: () => Date;
+  /** fastify trustProxy: whose X-Forwarded-For to believe for the client address. */
+  readonly trustProxy?: boolean | string[];
 }
 
 export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
@@ -34,6 +36,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
   });
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);

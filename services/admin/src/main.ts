@@ -3,7 +3,16 @@
  * start with one in its environment; every read and write goes to the vault over the bus.
  */
 import { connectNatsBus } from '@coffer/bus';
-import { asPort, asPositiveInt, asString, asUrl, readConfig, refuseToStart, setting } from '@coffer/config';
+import {
+  asPort,
+  asPositiveInt,
+  asString,
+  asTrustProxy,
+  asUrl,
+  readConfig,
+  refuseToStart,
+  setting,
+} from '@coffer/config';
 import { busNames } from '@coffer/protocol';
 import { buildAdmin } from './app.ts';
 import { adminLogger } from './log.ts';
@@ -25,6 +34,12 @@ function loadConfig() {
         asPositiveInt,
         20,
       ),
+      trustProxy: setting(
+        'COFFER_TRUST_PROXY',
+        'proxies trusted for the client address',
+        asTrustProxy,
+        false as boolean | string[],
+      ),
       host: setting('HOST', 'listen address', asString, '127.0.0.1'),
       port: setting('PORT', 'listen port', asPort, 8081),
     });
@@ -42,7 +57,7 @@ const bus = await connectNatsBus({
   password: config.natsPassword || undefined,
   log: (event) => log.info(event),
 });
-const app = await buildAdmin({ bus, log, signinPerMinute: config.signinPerMinute });
+const app = await buildAdmin({ bus, log, signinPerMinute: config.signinPerMinute, trustProxy: config.trustProxy });
 await app.listen({ host: config.host, port: config.port });
 
 let stopping = false;

@@ -24,6 +24,8 @@ export interface IngestOptions {
   /** Submissions per client address per minute. */
   readonly ratePerMinute: number;
   readonly now?: () => Date;
+  /** fastify trustProxy: whose X-Forwarded-For to believe for the client address. */
+  readonly trustProxy?: boolean | string[];
 }
 
 export const BODY_LIMIT = 16 * 1024;
@@ -37,6 +39,7 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
     // Never coerce "4111…" from a number, never drop unknown fields silently: refuse both.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
   });
   // JSON only: without this, fastify would parse text/plain and answer 400 instead of 415.
   app.removeContentTypeParser('text/plain');

@@ -43,6 +43,26 @@ export class DataKeySource {
     return undefined;
   }
 
+  #inFlight: Promise<void> | undefined;
+  #lastAttempt = 0;
+
+  /**
+   * The current key, or — when there is none, say just past a window's end — one refresh now
+   * (shared by concurrent callers, at most once a second) and whatever it found.
+   */
+  async currentOrRefresh(): Promise<VerifiedKey | undefined> {
+    const key = this.current();
+    if (key) return key;
+    if (!this.#inFlight && Date.now() - this.#lastAttempt >= 1000) {
+      this.#lastAttempt = Date.now();
+      this.#inFlight = this.refresh().finally(() => {
+        this.#inFlight = undefined;
+      });
+    }
+    await this.#inFlight;
+    return this.current();
+  }
+
   async refresh(): Promise<void> {
     let reply: KeyBundleReply;
     try {

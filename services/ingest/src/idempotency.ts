@@ -1,19 +1,24 @@
 /**
- * Idempotency-Key: the same key with the same body within the window gets the first answer again
- * and makes no second record. Kept in this process's memory (bounded, expiring): behind a load
- * balancer, route a client's retries to the same ingest replica. Bodies are compared by SHA-256
- * held only in memory, never logged or stored.
+ * Idempotency-Key: within the window, the same key with the same body reuses the first prepared
+ * submission — same record id, same sealed message. A retry after an ambiguous failure (a PubAck
+ * that timed out after the stream had stored the record) therefore republishes the same
+ * Nats-Msg-Id, and JetStream drops it as a duplicate: one record, whatever happened. The same key
+ * with another body is a conflict.
+ *
+ * Kept in this process's memory (bounded, expiring with the stream's duplicate window): behind a
+ * load balancer, route a client's retries to the same ingest replica. Bodies are compared by
+ * SHA-256 held only in memory, never logged or stored.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-interface Entry {
+interface Entry<T> {
   readonly bodyHash: Buffer;
   readonly at: number;
-  readonly result: Promise<unknown>;
+  readonly prepared: T;
 }
 
-export class IdempotencyCache {
-  readonly #entries = new Map<string, Entry>();
+export class IdempotencyCache<T> {
+  readonly #entries = new Map<string, Entry<T>>();
   readonly #windowMs: number;
   readonly #maxEntries: number;
 
@@ -22,23 +27,19 @@ export class IdempotencyCache {
     this.#maxEntries = maxEntries;
   }
 
-  /**
-   * Run `work` once per key and body. A repeat returns the first result (even while it is still
-   * running); the same key with another body returns 'conflict'. Failed work is forgotten so that
-   * the client can retry.
-   */
-  run<T>(key: string, body: string, now: number, work: () => Promise<T>): Promise<T> | 'conflict' {
+  /** The submission prepared for this key and body (made now if new), or 'conflict'. */
+  prepare(key: string, body: string, now: number, make: () => T): T | 'conflict' {
     this.#expire(now);
     const bodyHash = createHash('sha256').update(body).digest();
     const entry = this.#entries.get(key);
-    if (entry) return timingSafeEqual(entry.bodyHash, bodyHash) ? (entry.result as Promise<T>) : 'conflict';
-    const result = work();
-    this.#entries.set(key, { bodyHash, at: now, result });
-    result.catch(() => this.#entries.delete(key));
-    return result;
+    if (entry) return timingSafeEqual(entry.bodyHash, bodyHash) ? entry.prepared : 'conflict';
+    const prepared = make();
+    this.#entries.set(key, { bodyHash, at: now, prepared });
+    return prepared;
   }
 
   #expire(now: number): void {
+    // Map iteration is insertion order, so the oldest entries come first.
     for (const [key, entry] of this.#entries) {
       if (now - entry.at <= this.#windowMs && this.#entries.size <= this.#maxEntries) break;
       this.#entries.delete(key);

@@ -3,7 +3,16 @@
  * refuses to start with a database URL in its environment, since it must never hold one.
  */
 import { connectNatsBus } from '@coffer/bus';
-import { asPort, asPositiveInt, asString, asUrl, readConfig, refuseToStart, setting } from '@coffer/config';
+import {
+  asPort,
+  asPositiveInt,
+  asString,
+  asTrustProxy,
+  asUrl,
+  readConfig,
+  refuseToStart,
+  setting,
+} from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { busNames } from '@coffer/protocol';
 import { buildIngest } from './app.ts';
@@ -23,6 +32,12 @@ function loadConfig() {
       natsPassword: setting('NATS_PASSWORD', "ingest's NATS password", asString, ''),
       namespace: setting('COFFER_BUS_NAMESPACE', 'bus name prefix (tests only)', asString, ''),
       ratePerMinute: setting('COFFER_SUBMIT_RATE_PER_MINUTE', 'submissions per client per minute', asPositiveInt, 600),
+      trustProxy: setting(
+        'COFFER_TRUST_PROXY',
+        'proxies trusted for the client address',
+        asTrustProxy,
+        false as boolean | string[],
+      ),
       host: setting('HOST', 'listen address', asString, '127.0.0.1'),
       port: setting('PORT', 'listen port', asPort, 8080),
     });
@@ -40,7 +55,13 @@ const bus = await connectNatsBus({
   password: config.natsPassword || undefined,
   log: (event) => log.info(event),
 });
-const { app, keys } = await buildIngest({ bus, trustRoot: config.trustRoot, log, ratePerMinute: config.ratePerMinute });
+const { app, keys } = await buildIngest({
+  bus,
+  trustRoot: config.trustRoot,
+  log,
+  ratePerMinute: config.ratePerMinute,
+  trustProxy: config.trustProxy,
+});
 await keys.start();
 await app.listen({ host: config.host, port: config.port });
 

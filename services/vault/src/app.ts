@@ -53,6 +53,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   const refreshStatus = async () => {
     const status = await currentKey.check();
     metrics.degraded.set(status.degraded ? 1 : 0);
+    if (typeof status.horizonDays === 'number') metrics.horizonDays.set(status.horizonDays);
     if (status.degraded && (await isInitialised(sql)))
       log.warn({ keyId: status.keyId }, `data key degraded: ${status.reason}`);
   };

@@ -31,7 +31,7 @@ describe.skipIf(!available)('keys.current', () => {
     expect((await replyAt(new Date(t0.getTime() + 90 * DAY - 1))).reply).toMatchObject({ bundle: { id: first } });
     expect((await replyAt(new Date(t0.getTime() + 90 * DAY))).reply).toMatchObject({ bundle: { id: second } });
     const { current } = await replyAt(new Date(t0.getTime() + 100 * DAY));
-    expect(await current.check()).toEqual({ degraded: false, keyId: second, reason: null });
+    expect(await current.check()).toEqual({ degraded: false, keyId: second, reason: null, horizonDays: 80 });
   });
 
   it('with none covering now, serves the newest, reports degraded, and audits it once a day', async () => {

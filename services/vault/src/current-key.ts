@@ -11,6 +11,8 @@ export interface KeyStatus {
   readonly degraded: boolean;
   readonly keyId: string | null;
   readonly reason: string | null;
+  /** Days until the last data key's window ends: rotation must add keys before this reaches 0. */
+  readonly horizonDays?: number | null;
 }
 
 interface KeyRow {
@@ -49,12 +51,16 @@ export class CurrentKey {
   /** Look again and record what was found; audit a degraded state at most once a day. */
   async check(): Promise<KeyStatus> {
     const row = await this.#find();
+    const [{ last } = { last: null }] = await this.#sql<
+      { last: Date | null }[]
+    >`SELECT max(not_after) AS last FROM data_keys`;
+    const horizonDays = last ? Math.floor((last.getTime() - this.#now().getTime()) / DAY_MS) : null;
     if (row?.covers) {
-      this.#status = { degraded: false, keyId: row.id, reason: null };
+      this.#status = { degraded: false, keyId: row.id, reason: null, horizonDays };
       return this.#status;
     }
     const reason = row ? 'no data key covers now; serving the newest' : 'no data keys';
-    this.#status = { degraded: true, keyId: row?.id ?? null, reason };
+    this.#status = { degraded: true, keyId: row?.id ?? null, reason, horizonDays };
     const now = this.#now();
     // Before `coffer init` there are no keys by design; that is not worth an audit event.
     if (!row && (await this.#sql`SELECT 1 FROM org`).length === 0) return this.#status;

@@ -31,6 +31,11 @@ export function vaultMetrics() {
       help: '1 when no data key covers now and the newest is served',
       registers: [registry],
     }),
+    horizonDays: new Gauge({
+      name: 'coffer_vault_data_key_horizon_days',
+      help: 'Days until the last data key window ends; pre-generate keys well before 0',
+      registers: [registry],
+    }),
   };
 }
 export type VaultMetrics = ReturnType<typeof vaultMetrics>;

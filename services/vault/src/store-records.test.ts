@@ -56,7 +56,31 @@ describe.skipIf(!available)('storing records from the stream', () => {
     expect(await storeRecordBatch(db.runtime, [m, m])).toEqual({ stored: 1, duplicates: 1, deadLetters: 0 });
   });
 
+  it('dead-letters a row the database refuses and stores the rest of the batch', async () => {
+    // A hint the schema allows but the column check refuses would stall the stream forever if the
+    // batch were only ever retried whole; here the CHECK is tightened to make one row unstorable.
+    await db.owner`ALTER TABLE records ADD CONSTRAINT test_no_hint_0000 CHECK (hint IS DISTINCT FROM '0000')`;
+    try {
+      const bad = deliver(message({ hint: '0000' }));
+      const good = [deliver(message()), deliver(message())];
+      expect(await storeRecordBatch(db.runtime, [good[0], bad, good[1]] as RecordDelivery[])).toEqual({
+        stored: 2,
+        duplicates: 0,
+        deadLetters: 1,
+      });
+      const [row] = await db.runtime`SELECT reason FROM dead_letters WHERE msg_id = ${bad.msgId as string}`;
+      expect(row?.reason).toMatch(/refused by the database: .*test_no_hint_0000/);
+    } finally {
+      await db.owner`ALTER TABLE records DROP CONSTRAINT test_no_hint_0000`;
+    }
+  });
+
   it.each([
+    [
+      'a submittedAt that is not a real instant',
+      () => deliver(message({ submittedAt: '2026-13-45T00:00:00.000Z' })),
+      /not a real instant/,
+    ],
     ['not JSON', () => deliver('{"v":1,', newRecordId()), /not UTF-8 JSON/],
     ['an unknown field', () => deliver({ ...message(), extra: 1 }), /invalid at/],
     ['a wrong version', () => deliver({ ...message(), v: 2 }), /invalid at \/v/],

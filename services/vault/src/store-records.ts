@@ -34,6 +34,9 @@ function toRow(delivery: RecordDelivery): Row {
     throw new ProtocolError(`sealed value is not a v1 sealed blob: ${(err as Error).message}`);
   }
   if ((m.type === 'secret') !== (m.hint === null)) throw new ProtocolError('hint does not fit the record type');
+  if (Number.isNaN(Date.parse(m.submittedAt)) || new Date(m.submittedAt).toISOString() !== m.submittedAt) {
+    throw new ProtocolError('submittedAt is not a real instant');
+  }
   return { id: m.id, type: m.type, data_key_id: m.keyId, sealed, hint: m.hint, submitted_at: m.submittedAt };
 }
 
@@ -62,14 +65,44 @@ export async function storeRecordBatch(sql: postgres.Sql, batch: readonly Record
   });
   // One message id twice in a batch (a redelivery racing the original) must not fail the INSERT.
   const unique = [...new Map(storable.map((r) => [r.id, r])).values()];
-  return sql.begin(async (tx) => {
-    const inserted = unique.length
-      ? await tx`INSERT INTO records ${tx(unique, 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at')}
-                 ON CONFLICT (id) DO NOTHING RETURNING id`
-      : [];
-    if (dead.length) {
-      await tx`INSERT INTO dead_letters ${tx(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;
+  const commit = (rows: Row[]) =>
+    sql.begin(async (tx) => {
+      const inserted = rows.length
+        ? await tx`INSERT INTO records ${tx(rows, 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at')}
+                   ON CONFLICT (id) DO NOTHING RETURNING id`
+        : [];
+      if (dead.length) {
+        await tx`INSERT INTO dead_letters ${tx(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;
+      }
+      return { stored: inserted.length, duplicates: storable.length - inserted.length, deadLetters: dead.length };
+    });
+  try {
+    return await commit(unique);
+  } catch (err) {
+    if (!isDataError(err)) throw err; // the database is down: let the bus redeliver the batch
+  }
+  // One row the database refuses must not stall the stream: store row by row, dead-letter it.
+  let stored = 0;
+  for (const row of unique) {
+    try {
+      const inserted =
+        await sql`INSERT INTO records ${sql([row], 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at')}
+                                 ON CONFLICT (id) DO NOTHING RETURNING id`;
+      stored += inserted.length;
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      const delivery = batch.find((d) => d.msgId === row.id);
+      const reason = `refused by the database: ${(err as Error).message}`;
+      dead.push({ msg_id: row.id, reason, payload: Buffer.from(delivery?.data ?? []) });
     }
-    return { stored: inserted.length, duplicates: storable.length - inserted.length, deadLetters: dead.length };
-  });
+  }
+  await sql`INSERT INTO dead_letters ${sql(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;
+  const refused = dead.filter((d) => d.reason.startsWith('refused by the database')).length;
+  return { stored, duplicates: storable.length - refused - stored, deadLetters: dead.length };
+}
+
+/** PostgreSQL error classes 22 (data exception) and 23 (integrity constraint): the row, not the database. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }

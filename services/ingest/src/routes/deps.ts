@@ -1,12 +1,13 @@
 import type { Bus } from '@coffer/bus';
 import type { DataKeySource } from '../data-key.ts';
 import type { IdempotencyCache } from '../idempotency.ts';
+import type { PreparedRecord } from './submit-record.ts';
 
 /** What the ingest routes need, passed as plugin options rather than globals. */
 export interface IngestDeps {
   readonly bus: Bus;
   readonly keys: DataKeySource;
-  readonly idempotency: IdempotencyCache;
+  readonly idempotency: IdempotencyCache<PreparedRecord>;
   readonly now: () => Date;
   readonly rateLimit: { max: number; timeWindow: number };
 }

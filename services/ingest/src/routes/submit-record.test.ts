@@ -1,5 +1,6 @@
+import { BusUnavailableError } from '@coffer/bus';
 import { open, recordBinding } from '@coffer/crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BODY_LIMIT } from '../app.ts';
 import { type IngestUnderTest, startIngestForTest } from '../test-support.ts';
 
@@ -91,6 +92,24 @@ describe('POST /v1/records', () => {
     const other = await post({ type: 'pan', value: '5555555555554444' }, headers);
     expect(other.statusCode).toBe(422);
     expect(ingest.stored).toHaveLength(before + 1);
+  });
+
+  it('turns an ambiguous failure plus a retry with the same Idempotency-Key into exactly one record', async () => {
+    const before = ingest.stored.length;
+    const publish = ingest.bus.publishRecord.bind(ingest.bus);
+    // The stream stores the record, then the acknowledgement is lost.
+    const spy = vi.spyOn(ingest.bus, 'publishRecord').mockImplementationOnce(async (id, data) => {
+      await publish(id, data);
+      throw new BusUnavailableError('PubAck lost');
+    });
+    const headers = { 'idempotency-key': 'ambiguous-1' };
+    const first = await post({ type: 'ssn', value: '123-45-6789' }, headers);
+    expect(first.statusCode).toBe(503);
+    const retry = await post({ type: 'ssn', value: '123-45-6789' }, headers);
+    expect(retry.statusCode).toBe(202);
+    expect(ingest.stored).toHaveLength(before + 1);
+    expect(ingest.stored.at(-1)?.id).toBe(retry.json().id);
+    spy.mockRestore();
   });
 
   it('sends strict security headers', async () => {

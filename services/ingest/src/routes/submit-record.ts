@@ -8,6 +8,7 @@ import { sendProblem } from '@coffer/http';
 import { checkValue, encodeJson, newRecordId, RECORD_TYPES, type RecordMessage } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { VerifiedKey } from '../data-key.ts';
 import type { IngestDeps } from './deps.ts';
 
 const Body = Type.Object(
@@ -28,15 +29,15 @@ const Accepted = Type.Object({
   keyId: Type.String(),
 });
 
-interface Answer {
-  readonly status: 202 | 503;
-  readonly body: unknown;
+/** A sealed record ready to publish: reused as-is when a client retries with its Idempotency-Key. */
+export interface PreparedRecord {
+  readonly id: string;
+  readonly message: Uint8Array;
+  readonly answer: { id: string; type: string; hint: string | null; keyId: string };
 }
 
 export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, deps) => {
-  const submit = async (type: RecordMessage['type'], normalized: string, hint: string | null): Promise<Answer> => {
-    const key = deps.keys.current();
-    if (!key) return { status: 503, body: 'no-key' };
+  const prepare = (key: VerifiedKey, type: RecordMessage['type'], normalized: string, hint: string | null) => {
     const id = newRecordId();
     const plaintext = Buffer.from(normalized, 'utf8');
     const sealed = seal(key.key, plaintext, recordBinding(id, type, key.id));
@@ -50,13 +51,7 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
       submittedAt: deps.now().toISOString(),
       sealed: sealed.toString('base64'),
     };
-    try {
-      await deps.bus.publishRecord(id, encodeJson(message));
-    } catch (err) {
-      if (err instanceof BusUnavailableError) return { status: 503, body: 'bus' };
-      throw err;
-    }
-    return { status: 202, body: { id, type, hint, keyId: key.id } };
+    return { id, message: encodeJson(message), answer: { id, type, hint, keyId: key.id } };
   };
 
   app.post(
@@ -77,29 +72,39 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
           rule: check.rule,
         });
       }
+      const key = await deps.keys.currentOrRefresh();
+      if (!key) {
+        return sendProblem(reply, {
+          status: 503,
+          type: 'no-verified-key',
+          title: 'No verified data key is available',
+          detail: 'Nothing was stored; try again later.',
+        });
+      }
       const idempotencyKey = (req.headers as { 'idempotency-key'?: string })['idempotency-key'];
-      const work = () => submit(body.type, check.normalized, check.hint);
-      const pending = idempotencyKey
-        ? deps.idempotency.run(idempotencyKey, `${body.type}\n${check.normalized}`, deps.now().getTime(), work)
-        : work();
-      if (pending === 'conflict') {
+      const make = () => prepare(key, body.type, check.normalized, check.hint);
+      const prepared = idempotencyKey
+        ? deps.idempotency.prepare(idempotencyKey, `${body.type}\n${check.normalized}`, deps.now().getTime(), make)
+        : make();
+      if (prepared === 'conflict') {
         return sendProblem(reply, {
           status: 422,
           type: 'idempotency-key-reused',
           title: 'This Idempotency-Key was used with a different body',
         });
       }
-      const answer = await pending;
-      if (answer.status === 503) {
+      try {
+        await deps.bus.publishRecord(prepared.id, prepared.message);
+      } catch (err) {
+        if (!(err instanceof BusUnavailableError)) throw err;
         return sendProblem(reply, {
           status: 503,
-          type: answer.body === 'bus' ? 'bus-unavailable' : 'no-verified-key',
-          title:
-            answer.body === 'bus' ? 'The record could not be handed to the bus' : 'No verified data key is available',
-          detail: 'Nothing was stored; try again later.',
+          type: 'bus-unavailable',
+          title: 'The record could not be handed to the bus',
+          detail: 'It may or may not have been stored: retry with the same Idempotency-Key to be sure of one record.',
         });
       }
-      return reply.code(202).send(answer.body);
+      return reply.code(202).send(prepared.answer);
     },
   );
 };
