@@ -1,4 +1,5 @@
 /** `pnpm coffer <command>`: the operator's tool. Each command lives in ./commands. */
+import { auditCommand } from './commands/audit.ts';
 import { devCommand } from './commands/dev.ts';
 import { initCommand } from './commands/init.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -7,6 +8,7 @@ const usage = `usage: pnpm coffer <command>
   init --email ADDRESS [--password-file FILE] [--shares 5] [--threshold 3]
                      run the bootstrap ceremony against a running vault (over the bus)
   migrate            apply database migrations (COFFER_MIGRATION_DATABASE_URL, owner role)
+  audit verify       walk the audit log's hash chain (DATABASE_URL) and name the first broken event
   dev                run every plane on this machine (embedded mode; not for production)`;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -14,6 +16,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   init: initCommand,
   migrate: () => migrateCommand(),
   dev: devCommand,
+  audit: auditCommand,
 };
 
 const run = command ? commands[command] : undefined;

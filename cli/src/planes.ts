@@ -3,6 +3,7 @@
  * and what cross-service tests and benchmarks start. The same code as the deployed services:
  * startVault and buildIngest, only without separate hosts.
  */
+import { adminLogger, buildAdmin } from '@coffer/admin';
 import type { Bus } from '@coffer/bus';
 import { callVault, orgStatus } from '@coffer/bus';
 import { PublicKey } from '@coffer/crypto';
@@ -15,10 +16,12 @@ import { type CeremonyInput, type CeremonyOutput, runCeremony } from './ceremony
 export interface PlanesOptions {
   readonly sql: postgres.Sql;
   readonly buses: { readonly vault: Bus; readonly ingest: Bus; readonly admin: Bus };
-  readonly logs: { readonly vault: Logger; readonly ingest: Logger };
+  readonly logs: { readonly vault: Logger; readonly ingest: Logger; readonly admin?: Logger };
   readonly host: string;
   readonly ingestPort: number;
   readonly vaultPort: number;
+  /** Start the admin plane too, on this port. */
+  readonly adminPort?: number;
   /** Run the bootstrap ceremony when the vault is not initialised yet. */
   readonly bootstrap?: Omit<CeremonyInput, 'now'>;
   readonly ratePerMinute?: number;
@@ -28,6 +31,7 @@ export interface PlanesOptions {
 export interface Planes {
   readonly vault: Vault;
   readonly ingestUrl: string;
+  readonly adminUrl: string | null;
   readonly trustRoot: string;
   /** Present when this start ran the ceremony. */
   readonly ceremony: CeremonyOutput | undefined;
@@ -62,12 +66,19 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
   });
   await keys.start();
   const ingestUrl = await app.listen({ host: options.host, port: options.ingestPort });
+  const admin =
+    options.adminPort === undefined
+      ? undefined
+      : await buildAdmin({ bus: options.buses.admin, log: options.logs.admin ?? adminLogger(), now });
+  const adminUrl = admin ? await admin.listen({ host: options.host, port: options.adminPort ?? 0 }) : null;
   return {
     vault,
     ingestUrl,
+    adminUrl,
     trustRoot,
     ceremony,
     async close() {
+      await admin?.close();
       await app.close();
       await vault.close();
     },

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { adminLogger } from '@coffer/admin';
 import { type Bus, connectNatsBus, InProcessBus } from '@coffer/bus';
 import { ingestLogger } from '@coffer/ingest';
 import { busNames } from '@coffer/protocol';
@@ -128,9 +129,14 @@ export async function devCommand(): Promise<void> {
   const planes = await startPlanes({
     sql,
     buses: { vault: buses.vault as Bus, ingest: buses.ingest as Bus, admin: buses.admin as Bus },
-    logs: { vault: log.child({ plane: 'vault' }), ingest: ingestLogger().child({ plane: 'ingest' }) },
+    logs: {
+      vault: log.child({ plane: 'vault' }),
+      ingest: ingestLogger().child({ plane: 'ingest' }),
+      admin: adminLogger().child({ plane: 'admin' }),
+    },
     host: HOST,
     ingestPort: await portOr(Number(process.env.COFFER_DEV_INGEST_PORT ?? 8080)),
+    adminPort: await portOr(Number(process.env.COFFER_DEV_ADMIN_PORT ?? 8081)),
     vaultPort: 0,
     bootstrap: {
       adminEmail: secrets.admin.email,
@@ -147,7 +153,7 @@ export async function devCommand(): Promise<void> {
   }
   const devJson = {
     ingestUrl: planes.ingestUrl,
-    adminUrl: null,
+    adminUrl: planes.adminUrl,
     databaseUrl: runtimeUrl,
     natsUrl,
     trustRoot: planes.trustRoot,
@@ -162,7 +168,7 @@ export async function devCommand(): Promise<void> {
       'This is not split-plane and not for production.',
       '',
       `  ingest      ${planes.ingestUrl}`,
-      '  admin       (not built yet)',
+      `  admin       ${planes.adminUrl} (sign in with the key-admin below)`,
       `  database    embedded PostgreSQL, data in ${join(dir, 'postgres')}`,
       `  bus         ${natsUrl ?? 'in-process (no nats-server found; set NATS_URL to use one)'}`,
       `  trust root  ${planes.trustRoot}`,
