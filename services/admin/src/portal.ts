@@ -15,4 +15,5 @@ export const portal: FastifyPluginAsync = async (app) => {
     const body = readFileSync(join(PUBLIC, file));
     app.get(path, async (_req, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
   }
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
 };

@@ -7,8 +7,9 @@ import { type AdminDeps, requireSession } from './deps.ts';
 
 const Query = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    // Query strings are strings: no type coercion anywhere, so parse the numbers here.
+    after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
   },
   { additionalProperties: false },
 );
@@ -17,13 +18,13 @@ export const auditRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
   app.get('/api/audit', { schema: { querystring: Query } }, async (req, reply) => {
     const session = await requireSession(deps, req, reply, 'audit.list', { csrf: false });
     if (!session) return reply;
-    const q = req.query as { after?: number; limit?: number };
+    const q = req.query as { after?: string; limit?: string };
     try {
       const page = await callVault(deps.bus, 'audit.list', {
         v: 1,
         session: session.hash,
-        ...(q.after !== undefined ? { after: q.after } : {}),
-        limit: q.limit ?? 100,
+        ...(q.after !== undefined ? { after: Number(q.after) } : {}),
+        limit: Math.min(Number(q.limit ?? 100), 500),
       });
       return reply.header('cache-control', 'no-store').send(page);
     } catch (err) {
