@@ -8,10 +8,13 @@ import { RECORD_TYPES } from './values.ts';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Id = Type.String({ minLength: 1, maxLength: 128 });
+const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 const B64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 16384 });
-const Email = Type.String({ minLength: 3, maxLength: 254 });
-const Origin = Type.String({ maxLength: 200 });
-const Reason = Type.String({ minLength: 3, maxLength: 500 });
+// PostgreSQL text cannot hold NUL: refuse it here as a bad request, not later as an audit outage.
+const NO_NUL = '^[^\\u0000]*$';
+const Email = Type.String({ minLength: 3, maxLength: 254, pattern: NO_NUL });
+const Origin = Type.String({ maxLength: 200, pattern: NO_NUL });
+const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: NO_NUL });
 const RecordTypeSchema = Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)));
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
 
@@ -44,7 +47,7 @@ export const AdminApi = {
   'records.list': strict({
     session: Hex64,
     type: Type.Optional(RecordTypeSchema),
-    before: Type.Optional(Id),
+    before: Type.Optional(Uuid),
     limit: Type.Integer({ minimum: 1, maximum: 500 }),
   }),
   /** Audit first, then return the sealed record and this user's keys to open it. */
@@ -66,7 +69,7 @@ export const AdminApi = {
     type: Type.Optional(RecordTypeSchema),
     from: Type.Optional(Instant),
     to: Type.Optional(Instant),
-    after: Type.Optional(Id),
+    after: Type.Optional(Uuid),
     limit: Type.Integer({ minimum: 1, maximum: 2000 }),
   }),
   'export.finish': strict({

@@ -60,3 +60,26 @@ describe.skipIf(!available)('audit chain', () => {
     expect(await verifyAuditChain(db.runtime)).toEqual({ ok: false, brokenAt: 12, events: 11 });
   });
 });
+
+describe.skipIf(!available)('audit text that UTF-8 cannot hold', () => {
+  it('stores and hashes a lone surrogate as U+FFFD, so the chain still verifies', async () => {
+    const db = await createVaultDatabase();
+    try {
+      await db.runtime.begin((tx) =>
+        appendAudit(tx, {
+          actor: 'a',
+          action: 'signin',
+          target: 'nobody\ud800@example.com',
+          reason: '\udfff',
+          outcome: 'failure',
+          details: { k: 'x\ud800' },
+        }),
+      );
+      expect(await verifyAuditChain(db.runtime)).toMatchObject({ ok: true, events: 1 });
+      const [row] = await db.runtime`SELECT target FROM audit_events`;
+      expect(row?.target).toBe('nobody\ufffd@example.com');
+    } finally {
+      await db.drop();
+    }
+  });
+});

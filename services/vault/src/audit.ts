@@ -52,13 +52,34 @@ function eventHash(prev: Buffer, e: StoredEvent): Buffer {
   return createHash('sha256').update(prev).update(canonical).digest();
 }
 
+// PostgreSQL stores text as UTF-8, where a lone UTF-16 surrogate cannot exist: it would come back
+// as U+FFFD and the hash would no longer match. Hash and store exactly what will be read back.
+const wellFormed = (s: string): string => (s as unknown as { toWellFormed(): string }).toWellFormed();
+function storable(event: AuditEvent): AuditEvent {
+  const text = (v: string | null | undefined) => (typeof v === 'string' ? wellFormed(v) : null);
+  const details = event.details
+    ? Object.fromEntries(
+        Object.entries(event.details).map(([k, v]) => [wellFormed(k), typeof v === 'string' ? wellFormed(v) : v]),
+      )
+    : null;
+  return {
+    actor: wellFormed(event.actor),
+    action: wellFormed(event.action),
+    target: text(event.target),
+    reason: text(event.reason),
+    outcome: event.outcome,
+    origin: text(event.origin),
+    details,
+  };
+}
+
 /** Append one event inside the caller's transaction; if the transaction fails, so does the event. */
 export async function appendAudit(tx: postgres.TransactionSql, event: AuditEvent, now = new Date()): Promise<number> {
   await tx`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`;
   const [last] = await tx<
     { seq: string; hash: Buffer }[]
   >`SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`;
-  const stored: StoredEvent = { ...event, seq: last ? Number(last.seq) + 1 : 1, at: now.toISOString() };
+  const stored: StoredEvent = { ...storable(event), seq: last ? Number(last.seq) + 1 : 1, at: now.toISOString() };
   const hash = eventHash(last?.hash ?? GENESIS, stored);
   await tx`INSERT INTO audit_events (seq, at, actor, action, target, reason, outcome, origin, details, prev_hash, hash)
     VALUES (${stored.seq}, ${stored.at}, ${stored.actor}, ${stored.action}, ${stored.target ?? null},

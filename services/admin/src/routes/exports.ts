@@ -17,7 +17,7 @@ import { type AdminDeps, requireSession } from './deps.ts';
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
 const Body = Type.Object(
   {
-    reason: Type.String({ minLength: 3, maxLength: 500 }),
+    reason: Type.String({ minLength: 3, maxLength: 500, pattern: '^[^\\u0000]*$' }),
     type: Type.Optional(Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)))),
     from: Type.Optional(Instant),
     to: Type.Optional(Instant),

@@ -9,7 +9,7 @@ import { type AdminDeps, requireSession } from './deps.ts';
 const Query = Type.Object(
   {
     type: Type.Optional(Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)))),
-    before: Type.Optional(Type.String({ pattern: '^[0-9a-f-]{36}$' })),
+    before: Type.Optional(Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' })),
     // Query strings are strings: no type coercion anywhere, so parse the number here.
     limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
   },

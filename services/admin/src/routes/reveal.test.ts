@@ -184,6 +184,12 @@ describe.skipIf(!available)('POST /api/records/:id/reveal', () => {
     expect(await verifyChain()).toMatchObject({ ok: true });
   });
 
+  it('refuses a reason PostgreSQL cannot store (a NUL character) as a bad request, not as an audit outage', async () => {
+    const res = await reveal(ids.pan, 'reason with a \u0000 NUL');
+    expect(res.body).not.toContain(PAN);
+    expect(res.statusCode, res.body).toBe(400);
+  });
+
   it('blocks the reveal when the audit write fails: 503 audit-unavailable, no value', async () => {
     const before = await auditCount();
     await stack.db.owner`REVOKE INSERT ON audit_events FROM coffer_vault`;

@@ -14,7 +14,10 @@ import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
-const Body = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false });
+const Body = Type.Object(
+  { reason: Type.String({ minLength: 3, maxLength: 500, pattern: '^[^\\u0000]*$' }) },
+  { additionalProperties: false },
+);
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const revealRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => {

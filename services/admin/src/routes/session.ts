@@ -30,7 +30,7 @@ import { type AdminDeps, requireSession } from './deps.ts';
 
 const SignIn = Type.Object(
   {
-    email: Type.String({ minLength: 3, maxLength: 254 }),
+    email: Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\u0000]*$' }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     totp: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
   },
