@@ -4,7 +4,7 @@
  * vault over `vault.admin.*`, carrying the session token's hash.
  */
 import type { Bus } from '@coffer/bus';
-import { enrollPassword } from '@coffer/crypto';
+import { enrollPassword, PASSWORD_PARAMS_FLOOR, type PasswordParams } from '@coffer/crypto';
 import { installProblemHandlers } from '@coffer/http';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -25,6 +25,8 @@ export interface AdminOptions {
   /** false only for plain-HTTP dev mode on 127.0.0.1. */
   readonly secureCookie?: boolean;
   readonly signinPerMinute?: number;
+  /** argon2id parameters for new hashes; a stored hash made with less is redone at sign-in. */
+  readonly passwordParams?: PasswordParams;
   readonly now?: () => Date;
   /** fastify trustProxy: whose X-Forwarded-For to believe for the client address. */
   readonly trustProxy?: boolean | string[];
@@ -61,8 +63,9 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     now: options.now ?? (() => new Date()),
     secureCookie: options.secureCookie ?? true,
     // A password nobody knows, so that an unknown email costs the same argon2id call.
-    dummyVerifier: (await enrollPassword(`dummy-${crypto.randomUUID()}`)).verifier,
+    dummyVerifier: (await enrollPassword(`dummy-${crypto.randomUUID()}`, options.passwordParams)).verifier,
     signinPerMinute: options.signinPerMinute ?? 20,
+    passwordParams: options.passwordParams ?? PASSWORD_PARAMS_FLOOR,
   };
   await app.register(sessionRoutes, deps);
   await app.register(recordsRoute, deps);

@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
-import { PublicKey, recordBinding, seal } from '@coffer/crypto';
+import { type PasswordParams, PublicKey, recordBinding, seal } from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
 import { natsForTests, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
@@ -31,7 +31,7 @@ export interface AdminStack {
   close(): Promise<void>;
 }
 
-export async function startAdminStack(): Promise<AdminStack> {
+export async function startAdminStack(options: { passwordParams?: PasswordParams } = {}): Promise<AdminStack> {
   const url = (await natsForTests()) as string;
   const names = busNames(uniqueNamespace());
   const db = await createVaultDatabase();
@@ -67,7 +67,13 @@ export async function startAdminStack(): Promise<AdminStack> {
       done();
     },
   });
-  const app = await buildAdmin({ bus: adminBus, log: adminLogger(sink), signinPerMinute: 1000, now });
+  const app = await buildAdmin({
+    bus: adminBus,
+    log: adminLogger(sink),
+    signinPerMinute: 1000,
+    now,
+    ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
+  });
   const [dataKey] = ceremony.request.dataKeys;
   if (!dataKey) throw new Error('the ceremony made no data key');
   return {

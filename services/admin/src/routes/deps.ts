@@ -1,5 +1,6 @@
 import type { Bus } from '@coffer/bus';
 import { callVault } from '@coffer/bus';
+import type { PasswordParams } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csrfPresent, originOf, presentedSession, type SessionAuth } from '../session.ts';
@@ -13,6 +14,8 @@ export interface AdminDeps {
   /** A verifier for a password nobody knows: unknown emails cost one argon2id call too. */
   readonly dummyVerifier: string;
   readonly signinPerMinute: number;
+  /** Today's argon2id parameters: a stored hash made with less is redone at sign-in. */
+  readonly passwordParams: PasswordParams;
 }
 
 /**

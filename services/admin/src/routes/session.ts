@@ -53,13 +53,13 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
         }
         if (!user.found || !user.userId || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion) {
           // Same argon2id work as a real account, so timing does not tell which emails exist.
-          await unlockWithPassword(password, deps.dummyVerifier).catch(() => {});
+          await unlockWithPassword(password, deps.dummyVerifier, deps.passwordParams).catch(() => {});
           await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: null, origin });
           return sendProblem(reply, unauthorized);
         }
         let unlocked: Awaited<ReturnType<typeof unlockWithPassword>>;
         try {
-          unlocked = await unlockWithPassword(password, user.verifier);
+          unlocked = await unlockWithPassword(password, user.verifier, deps.passwordParams);
         } catch (err) {
           if (!isCryptoError(err, 'WrongPassword')) throw err;
           await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: user.userId, origin });
@@ -75,7 +75,7 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
         let rehash: { verifier: string; wrappedPrivateKey: string } | undefined;
         if (unlocked.stale) {
           // The parameters were raised since this password was set: enrol it again now.
-          const fresh = await enrollPassword(password);
+          const fresh = await enrollPassword(password, deps.passwordParams);
           const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, userKeyAad(user.userId, user.keyVersion));
           fresh.kek.destroy();
           rehash = { verifier: fresh.verifier, wrappedPrivateKey: wrapped.toString('base64') };
