@@ -69,7 +69,13 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
   const admin =
     options.adminPort === undefined
       ? undefined
-      : await buildAdmin({ bus: options.buses.admin, log: options.logs.admin ?? adminLogger(), now });
+      : await buildAdmin({
+          bus: options.buses.admin,
+          trustRoot: PublicKey.fromBase64url('ed25519', trustRoot),
+          dataKeyDays: options.bootstrap?.dataKeyDays ?? 90,
+          log: options.logs.admin ?? adminLogger(),
+          now,
+        });
   const adminUrl = admin ? await admin.listen({ host: options.host, port: options.adminPort ?? 0 }) : null;
   return {
     vault,

@@ -6,10 +6,12 @@ import type { Bus } from './bus.ts';
 export class VaultRefused extends Error {
   override readonly name = 'VaultRefused';
   readonly code: string;
+  readonly detail: string | undefined;
 
   constructor(code: string, detail: string | undefined) {
     super(detail ? `${code}: ${detail}` : code);
     this.code = code;
+    this.detail = detail;
   }
 }
 

@@ -85,6 +85,78 @@ export const AdminApi = {
     limit: Type.Integer({ minimum: 1, maximum: 500 }),
   }),
   'audit.verify': strict({ session: Hex64 }),
+  /** A key-admin invites a person: the user row and a single-use invite (token hash only). */
+  'users.invite': strict({
+    session: Hex64,
+    email: Email,
+    role: Type.Union([Type.Literal('viewer'), Type.Literal('key-admin'), Type.Literal('auditor')]),
+    inviteHash: Hex64,
+    origin: Origin,
+  }),
+  /** Who an unused, unexpired invite is for. */
+  'invites.lookup': strict({ inviteHash: Hex64 }),
+  /** The invitee set a password; the admin plane made their keys. Uses the invite up. */
+  'invites.accept': strict({
+    inviteHash: Hex64,
+    keyVersion: Type.Integer({ minimum: 1 }),
+    verifier: Type.String({ maxLength: 256 }),
+    publicKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+    wrappedPrivateKey: B64,
+    origin: Origin,
+  }),
+  /** What a key-admin's session needs to confirm a user: their key, and the caller's copies. */
+  'users.confirm-material': strict({ session: Hex64, userId: Id }),
+  /** Store a confirmed user's certificate and the keys wrapped to them. */
+  'users.confirm': strict({
+    session: Hex64,
+    userId: Id,
+    certificateSignature: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+    dataKeys: Type.Array(Type.Object({ keyId: Id, wrapped: B64 }, { additionalProperties: false }), { maxItems: 512 }),
+    orgKey: Type.Optional(B64),
+    origin: Origin,
+  }),
+  /** Revoke: wrapped keys and sessions gone; keys made later never include the user. */
+  'users.revoke': strict({ session: Hex64, userId: Id, origin: Origin }),
+  /** A forgotten password: new keys are needed, so the user is invited (and confirmed) again. */
+  'users.reset': strict({ session: Hex64, userId: Id, inviteHash: Hex64, origin: Origin }),
+  /** Change one's own password: the same key, re-wrapped under the new KEK; other sessions end. */
+  'me.password': strict({
+    session: Hex64,
+    verifier: Type.String({ maxLength: 256 }),
+    wrappedPrivateKey: B64,
+    origin: Origin,
+  }),
+  'keys.list': strict({ session: Hex64 }),
+  /** What a key-admin's session needs to make the next data keys. */
+  'keys.material': strict({ session: Hex64 }),
+  'keys.store': strict({
+    session: Hex64,
+    dataKeys: Type.Array(
+      Type.Object(
+        {
+          bundle: Type.Object(
+            { id: Id, publicKey: Type.String(), notBefore: Type.String(), notAfter: Type.String() },
+            { additionalProperties: false },
+          ),
+          signature: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+          copies: Type.Array(
+            Type.Object(
+              {
+                recipientKind: Type.Union([Type.Literal('user'), Type.Literal('recovery')]),
+                recipientId: Id,
+                wrapped: B64,
+              },
+              { additionalProperties: false },
+            ),
+            { maxItems: 512 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 64 },
+    ),
+    origin: Origin,
+  }),
   /** A request the admin plane refused (e.g. no CSRF header): audited against the session. */
   denied: strict({ session: Hex64, action: Id, reason: Type.String({ maxLength: 200 }), origin: Origin }),
 } as const;
@@ -104,6 +176,29 @@ export interface SessionKeyMaterial {
   readonly sessionId: string;
   readonly userId: string;
   readonly wrappedKey: string;
+}
+
+/** What confirming a user needs (users.confirm-material). */
+export interface ConfirmMaterial {
+  readonly user: { id: string; email: string; role: string; status: string; publicKey: string };
+  readonly orgKeyId: string;
+  /** The caller's wrapped copy of the org signing key. */
+  readonly orgKey: string;
+  /** The caller's wrapped copies of every data key whose window has not ended. */
+  readonly dataKeys: { keyId: string; wrapped: string }[];
+  readonly session: SessionKeyMaterial;
+}
+
+/** What making the next data keys needs (keys.material). */
+export interface KeysMaterial {
+  readonly orgKeyId: string;
+  readonly orgKey: string;
+  readonly recovery: { id: string; publicKey: string };
+  /** Active viewers and key-admins, with the certificate each must show. */
+  readonly recipients: { id: string; role: string; publicKey: string; certificateSignature: string | null }[];
+  /** End of the last data key's window, or null before any. */
+  readonly lastNotAfter: string | null;
+  readonly session: SessionKeyMaterial;
 }
 
 export interface SigninLookup {

@@ -2,6 +2,8 @@ export {
   AdminApi,
   type AdminOperation,
   type AdminRequest,
+  type ConfirmMaterial,
+  type KeysMaterial,
   type SealedForUser,
   type SessionKeyMaterial,
   type SigninLookup,

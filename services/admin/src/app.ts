@@ -4,7 +4,7 @@
  * vault over `vault.admin.*`, carrying the session token's hash.
  */
 import type { Bus } from '@coffer/bus';
-import { enrollPassword, PASSWORD_PARAMS_FLOOR, type PasswordParams } from '@coffer/crypto';
+import { enrollPassword, PASSWORD_PARAMS_FLOOR, type PasswordParams, type PublicKey } from '@coffer/crypto';
 import { installProblemHandlers } from '@coffer/http';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -15,12 +15,18 @@ import { portal } from './portal.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { AdminDeps } from './routes/deps.ts';
 import { exportsRoute } from './routes/exports.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { meRoutes } from './routes/me.ts';
 import { recordsRoute } from './routes/records.ts';
 import { revealRoute } from './routes/reveal.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { userRoutes } from './routes/users.ts';
 
 export interface AdminOptions {
   readonly bus: Bus;
+  /** The org public key (COFFER_TRUST_ROOT). */
+  readonly trustRoot: PublicKey<'ed25519'>;
+  readonly dataKeyDays?: number;
   readonly log: Logger;
   /** false only for plain-HTTP dev mode on 127.0.0.1. */
   readonly secureCookie?: boolean;
@@ -66,12 +72,17 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     dummyVerifier: (await enrollPassword(`dummy-${crypto.randomUUID()}`, options.passwordParams)).verifier,
     signinPerMinute: options.signinPerMinute ?? 20,
     passwordParams: options.passwordParams ?? PASSWORD_PARAMS_FLOOR,
+    trustRoot: options.trustRoot,
+    dataKeyDays: options.dataKeyDays ?? 90,
   };
   await app.register(sessionRoutes, deps);
   await app.register(recordsRoute, deps);
   await app.register(revealRoute, deps);
   await app.register(exportsRoute, deps);
   await app.register(auditRoutes, deps);
+  await app.register(userRoutes, deps);
+  await app.register(meRoutes, deps);
+  await app.register(keyRoutes, deps);
   await app.register(portal);
   app.get('/healthz', async () => ({ status: 'live' }));
   app.get('/readyz', async (_req, reply) => {

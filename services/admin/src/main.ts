@@ -13,6 +13,7 @@ import {
   refuseToStart,
   setting,
 } from '@coffer/config';
+import { PublicKey } from '@coffer/crypto';
 import { busNames } from '@coffer/protocol';
 import { buildAdmin } from './app.ts';
 import { adminLogger } from './log.ts';
@@ -24,6 +25,10 @@ function loadConfig() {
     if (process.env.DATABASE_URL)
       throw new Error('DATABASE_URL is set, but the admin plane must hold no database credential');
     return readConfig({
+      trustRoot: setting('COFFER_TRUST_ROOT', 'the org public key, base64url', (raw) =>
+        PublicKey.fromBase64url('ed25519', raw),
+      ),
+      dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per pre-generated data key', asPositiveInt, 90),
       natsUrl: setting('NATS_URL', 'NATS server URL', asUrl(['nats:', 'tls:']), 'nats://127.0.0.1:4222'),
       natsUser: setting('NATS_USER', "the admin plane's NATS user", asString, ''),
       natsPassword: setting('NATS_PASSWORD', "the admin plane's NATS password", asString, ''),
@@ -57,7 +62,14 @@ const bus = await connectNatsBus({
   password: config.natsPassword || undefined,
   log: (event) => log.info(event),
 });
-const app = await buildAdmin({ bus, log, signinPerMinute: config.signinPerMinute, trustProxy: config.trustProxy });
+const app = await buildAdmin({
+  bus,
+  log,
+  trustRoot: config.trustRoot,
+  dataKeyDays: config.dataKeyDays,
+  signinPerMinute: config.signinPerMinute,
+  trustProxy: config.trustProxy,
+});
 await app.listen({ host: config.host, port: config.port });
 
 let stopping = false;

@@ -69,6 +69,7 @@ export async function startAdminStack(options: { passwordParams?: PasswordParams
   });
   const app = await buildAdmin({
     bus: adminBus,
+    trustRoot: PublicKey.fromBase64url('ed25519', ceremony.trustRoot),
     log: adminLogger(sink),
     signinPerMinute: 1000,
     now,

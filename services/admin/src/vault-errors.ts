@@ -9,13 +9,23 @@ const STATUS: Record<string, [number, string]> = {
   'no-access': [403, 'You hold no key for this record'],
   'not-found': [404, 'No such record'],
   'bad-request': [400, 'The request is not valid'],
+  conflict: [409, 'The request conflicts with the current state'],
+  'bad-signature': [422, 'A signature does not verify under the trust root'],
   'audit-unavailable': [503, 'The audit log could not record this, so nothing was returned'],
 };
 
 export function sendVaultError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof VaultRefused) {
     const [status, title] = STATUS[err.code] ?? [503, 'The vault could not answer'];
-    return sendProblem(reply, { status, type: err.code in STATUS ? err.code : 'vault-unavailable', title });
+    const known = err.code in STATUS;
+    // Details of these refusals are the vault's own fixed sentences; others may carry internals.
+    const explain = ['conflict', 'bad-request', 'bad-signature', 'not-found'].includes(err.code);
+    return sendProblem(reply, {
+      status,
+      type: known ? err.code : 'vault-unavailable',
+      title,
+      ...(explain && err.detail ? { detail: err.detail } : {}),
+    });
   }
   if (err instanceof BusUnavailableError) {
     return sendProblem(reply, { status: 503, type: 'vault-unavailable', title: 'The vault is not reachable' });

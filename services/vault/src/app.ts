@@ -9,12 +9,15 @@ import type postgres from 'postgres';
 import { auditHandlers } from './admin/audit-api.ts';
 import { bootstrapHandler, isInitialised, orgStatus } from './admin/bootstrap.ts';
 import { exportHandlers } from './admin/exports.ts';
+import { keyHandlers } from './admin/keys.ts';
 import { recordHandlers } from './admin/records.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions, sessionHandlers } from './admin/sessions.ts';
+import { userHandlers } from './admin/users.ts';
 import { CurrentKey } from './current-key.ts';
 import { vaultMetrics } from './metrics.ts';
-import { storeRecordBatch } from './store-records.ts';
+import { purgeExpired } from './purge.ts';
+import { type Retention, storeRecordBatch } from './store-records.ts';
 
 export interface VaultOptions {
   readonly sql: postgres.Sql;
@@ -24,6 +27,8 @@ export interface VaultOptions {
   readonly port: number;
   readonly batchSize?: number;
   readonly now?: () => Date;
+  /** Days to keep each record type (sets records.expires_at); a type left out is kept forever. */
+  readonly retention?: Retention;
 }
 
 export interface Vault {
@@ -41,7 +46,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await bus.ensureRecordStream();
   const consumer = bus.consumeRecords(async (batch) => {
     const end = metrics.batchSeconds.startTimer();
-    const result = await storeRecordBatch(sql, batch);
+    const result = await storeRecordBatch(sql, batch, options.retention);
     end();
     metrics.stored.inc(result.stored);
     metrics.duplicates.inc(result.duplicates);
@@ -69,6 +74,8 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
         ...recordHandlers(sql, now),
         ...exportHandlers(sql, now),
         ...auditHandlers(sql, now),
+        ...userHandlers(sql, now),
+        ...keyHandlers(sql, now, refreshStatus),
         bootstrap: async (data) => {
           const result = await bootstrap(data);
           await refreshStatus();
@@ -82,6 +89,13 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   const timer = setInterval(() => {
     void refreshStatus().catch(() => {});
     void deleteExpiredSessions(sql, now()).catch(() => {});
+    void purgeExpired(sql, now()).then(
+      (purged) => {
+        metrics.purgedRecords.inc(purged.records);
+        metrics.destroyedDataKeys.inc(purged.dataKeys);
+      },
+      (err) => log.error({ err: (err as Error).message }, 'purge failed'),
+    );
   }, 60_000);
   timer.unref();
 

@@ -1,6 +1,6 @@
 import type { Bus } from '@coffer/bus';
 import { callVault } from '@coffer/bus';
-import type { PasswordParams } from '@coffer/crypto';
+import type { PasswordParams, PublicKey } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csrfPresent, originOf, presentedSession, type SessionAuth } from '../session.ts';
@@ -16,6 +16,10 @@ export interface AdminDeps {
   readonly signinPerMinute: number;
   /** Today's argon2id parameters: a stored hash made with less is redone at sign-in. */
   readonly passwordParams: PasswordParams;
+  /** The org public key: certificates of key recipients are checked against it. */
+  readonly trustRoot: PublicKey<'ed25519'>;
+  /** Cryptoperiod of a pre-generated data key. */
+  readonly dataKeyDays: number;
 }
 
 /**

@@ -69,7 +69,7 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock) {
         reason: req.reason,
         origin: req.origin,
       };
-      if (!row || !row.wrapped) {
+      if (!row?.wrapped) {
         await sql.begin((tx) =>
           auditOrRefuse(tx, { ...event, outcome: 'failure', details: { error: row ? 'no-key' : 'not-found' } }, now),
         );

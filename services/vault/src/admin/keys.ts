@@ -1,0 +1,123 @@
+/**
+ * Data keys, from the vault's side: metadata for key-admins, the material a key-admin's session
+ * needs to make the next keys, and storing them — after checking every signature against the
+ * stored trust root. The vault itself never makes a key.
+ */
+import { PublicKey, verifyDataKeyBundle } from '@coffer/crypto';
+import { AdminApi, decodeJson, type KeysMaterial } from '@coffer/protocol';
+import type postgres from 'postgres';
+import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { AdminError } from './router.ts';
+import { authenticate, requireRole } from './sessions.ts';
+
+type Clock = () => Date;
+
+export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Promise<void>) {
+  const keyAdmin = async (session: string, action: string, origin: string) => {
+    const now = clock();
+    const caller = await authenticate(sql, session, now);
+    await requireRole(sql, caller, ['key-admin'], action, null, origin, now);
+    return { caller, now };
+  };
+
+  return {
+    'keys.list': async (data: Uint8Array) => {
+      const req = decodeJson(AdminApi['keys.list'], data);
+      const { now } = await keyAdmin(req.session, 'keys.list', '');
+      const rows = await sql<
+        { id: string; public_key: string; not_before: Date; not_after: Date; records: string; copies: string }[]
+      >`
+        SELECT d.id, d.public_key, d.not_before, d.not_after,
+          (SELECT count(*) FROM records r WHERE r.data_key_id = d.id) AS records,
+          (SELECT count(*) FROM wrapped_keys w WHERE w.key_kind = 'data' AND w.key_id = d.id) AS copies
+        FROM data_keys d ORDER BY d.not_before`;
+      return {
+        items: rows.map((r) => ({
+          id: r.id,
+          publicKey: r.public_key,
+          notBefore: r.not_before.toISOString(),
+          notAfter: r.not_after.toISOString(),
+          current: r.not_before <= now && now < r.not_after,
+          records: Number(r.records),
+          wrappedCopies: Number(r.copies),
+        })),
+      };
+    },
+
+    'keys.material': async (data: Uint8Array): Promise<KeysMaterial> => {
+      const req = decodeJson(AdminApi['keys.material'], data);
+      const { caller } = await keyAdmin(req.session, 'keys.pregenerate', '');
+      const [org] = await sql<
+        { org_key_id: string; recovery_key_id: string; recovery_public_key: string; wrapped: Buffer | null }[]
+      >`
+        SELECT o.org_key_id, o.recovery_key_id, o.recovery_public_key, w.wrapped FROM org o
+        LEFT JOIN wrapped_keys w ON w.key_kind = 'org' AND w.key_id = o.org_key_id
+          AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}`;
+      if (!org?.wrapped) throw new AdminError('no-access', 'this key-admin holds no copy of the org key');
+      const recipients = await sql<
+        { id: string; role: string; public_key: string; certificate_signature: string | null }[]
+      >`
+        SELECT id, role, public_key, certificate_signature FROM users
+        WHERE status = 'active' AND role IN ('viewer', 'key-admin') AND public_key IS NOT NULL ORDER BY id`;
+      const [last] = await sql<{ last: Date | null }[]>`SELECT max(not_after) AS last FROM data_keys`;
+      return {
+        orgKeyId: org.org_key_id,
+        orgKey: org.wrapped.toString('base64'),
+        recovery: { id: org.recovery_key_id, publicKey: org.recovery_public_key },
+        recipients: recipients.map((r) => ({
+          id: r.id,
+          role: r.role,
+          publicKey: r.public_key,
+          certificateSignature: r.certificate_signature,
+        })),
+        lastNotAfter: last?.last?.toISOString() ?? null,
+        session: sessionMaterial(caller),
+      };
+    },
+
+    'keys.store': async (data: Uint8Array) => {
+      const req = decodeJson(AdminApi['keys.store'], data);
+      const { caller, now } = await keyAdmin(req.session, 'keys.pregenerate', req.origin);
+      const [org] = await sql<{ trust_root: string }[]>`SELECT trust_root FROM org`;
+      if (!org) throw new AdminError('conflict', 'the vault is not initialised');
+      const trustRoot = PublicKey.fromBase64url('ed25519', org.trust_root);
+      for (const k of req.dataKeys) {
+        try {
+          verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
+        } catch {
+          throw new AdminError('bad-signature', `data key ${k.bundle.id} is not signed by the org key`);
+        }
+      }
+      await sql.begin(async (tx) => {
+        for (const k of req.dataKeys) {
+          await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
+            VALUES (${k.bundle.id}, ${k.bundle.publicKey}, ${k.bundle.notBefore}, ${k.bundle.notAfter}, ${tx.json(k.bundle)}, ${k.signature})`;
+          const copies = k.copies.map((c) => ({
+            key_kind: 'data',
+            key_id: k.bundle.id,
+            recipient_kind: c.recipientKind,
+            recipient_id: c.recipientId,
+            wrapped: Buffer.from(c.wrapped, 'base64'),
+          }));
+          if (copies.length) {
+            await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+          }
+        }
+        await auditOrRefuse(
+          tx,
+          {
+            actor: caller.userId,
+            action: 'keys.pregenerate',
+            target: req.dataKeys.map((k) => k.bundle.id).join(','),
+            outcome: 'success',
+            origin: req.origin,
+            details: { count: req.dataKeys.length, recipients: req.dataKeys[0]?.copies.length ?? 0 },
+          },
+          now,
+        );
+      });
+      await onStored();
+      return { stored: req.dataKeys.length };
+    },
+  };
+}
