@@ -26,6 +26,15 @@ function loadConfig() {
       replicas: setting('COFFER_STREAM_REPLICAS', 'JetStream replicas of the records stream', asPositiveInt, 1),
       host: setting('HOST', 'address of the health endpoints', asString, '127.0.0.1'),
       port: setting('PORT', 'port of the health endpoints', asPort, 8082),
+      // No default: unset keeps that type forever.
+      retentionPan: setting<number | null>('COFFER_RETENTION_DAYS_PAN', 'days to keep a PAN', asPositiveInt, null),
+      retentionSsn: setting<number | null>('COFFER_RETENTION_DAYS_SSN', 'days to keep an SSN', asPositiveInt, null),
+      retentionSecret: setting<number | null>(
+        'COFFER_RETENTION_DAYS_SECRET',
+        'days to keep a secret',
+        asPositiveInt,
+        null,
+      ),
     });
   } catch (err) {
     refuseToStart('vault', err);
@@ -43,8 +52,9 @@ const bus = await connectNatsBus({
   replicas: config.replicas,
   log: (event) => log.info(event),
 });
-const vault = await startVault({ sql, bus, log, host: config.host, port: config.port });
-log.info({ url: vault.url }, 'vault started');
+const retention = { pan: config.retentionPan, ssn: config.retentionSsn, secret: config.retentionSecret };
+const vault = await startVault({ sql, bus, log, host: config.host, port: config.port, retention });
+log.info({ url: vault.url, retentionDays: retention }, 'vault started');
 
 let stopping = false;
 // A connection the server refuses for good (say, a changed password) will not come back: exit so

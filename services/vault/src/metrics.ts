@@ -20,6 +20,16 @@ export function vaultMetrics() {
       help: 'Bus messages that could not be stored, kept in dead_letters',
       registers: [registry],
     }),
+    purgedRecords: new Counter({
+      name: 'coffer_vault_purged_records_total',
+      help: 'Records deleted once past their retention',
+      registers: [registry],
+    }),
+    destroyedDataKeys: new Counter({
+      name: 'coffer_vault_destroyed_data_keys_total',
+      help: 'Data keys destroyed (row and wrapped copies) once expired and drained of records',
+      registers: [registry],
+    }),
     batchSeconds: new Histogram({
       name: 'coffer_vault_store_batch_seconds',
       help: 'Time to commit one batch from the stream',

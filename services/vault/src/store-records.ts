@@ -2,11 +2,12 @@
  * From the stream to committed rows. Each batch becomes one transaction: valid records in one
  * multi-row INSERT … ON CONFLICT (id) DO NOTHING (a redelivered record is a no-op), and anything
  * that cannot be stored goes whole to dead_letters with its reason. The bus acknowledges the batch
- * only after this resolves, so a crash in between redelivers rather than loses.
+ * only after this resolves, so a crash in between redelivers rather than loses. With a retention
+ * for its type, a record gets expires_at = submitted_at + retention, and purge.ts deletes it then.
  */
 import type { RecordDelivery } from '@coffer/bus';
 import { parseSealedBlob } from '@coffer/crypto';
-import { decodeJson, ProtocolError, RecordMessage } from '@coffer/protocol';
+import { decodeJson, ProtocolError, RecordMessage, type RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 
 export interface StoreResult {
@@ -15,6 +16,11 @@ export interface StoreResult {
   readonly deadLetters: number;
 }
 
+/** Days to keep each record type; a type left out (or null) is kept forever. */
+export type Retention = Readonly<Partial<Record<RecordType, number | null>>>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 interface Row {
   id: string;
   type: string;
@@ -22,9 +28,10 @@ interface Row {
   sealed: Buffer;
   hint: string | null;
   submitted_at: string;
+  expires_at: string | null;
 }
 
-function toRow(delivery: RecordDelivery): Row {
+function toRow(delivery: RecordDelivery, retention: Retention): Row {
   const m = decodeJson(RecordMessage, delivery.data);
   if (delivery.msgId !== m.id) throw new ProtocolError('Nats-Msg-Id does not match the record id');
   const sealed = Buffer.from(m.sealed, 'base64');
@@ -37,15 +44,31 @@ function toRow(delivery: RecordDelivery): Row {
   if (Number.isNaN(Date.parse(m.submittedAt)) || new Date(m.submittedAt).toISOString() !== m.submittedAt) {
     throw new ProtocolError('submittedAt is not a real instant');
   }
-  return { id: m.id, type: m.type, data_key_id: m.keyId, sealed, hint: m.hint, submitted_at: m.submittedAt };
+  const days = retention[m.type];
+  const expires = days ? new Date(Date.parse(m.submittedAt) + days * DAY_MS) : null;
+  // A retention past the last instant a Date can hold (about 100 million days) is forever.
+  const expires_at = expires && !Number.isNaN(expires.getTime()) ? expires.toISOString() : null;
+  return {
+    id: m.id,
+    type: m.type,
+    data_key_id: m.keyId,
+    sealed,
+    hint: m.hint,
+    submitted_at: m.submittedAt,
+    expires_at,
+  };
 }
 
-export async function storeRecordBatch(sql: postgres.Sql, batch: readonly RecordDelivery[]): Promise<StoreResult> {
+export async function storeRecordBatch(
+  sql: postgres.Sql,
+  batch: readonly RecordDelivery[],
+  retention: Retention = {},
+): Promise<StoreResult> {
   const rows: Row[] = [];
   const dead: { msg_id: string | null; reason: string; payload: Buffer }[] = [];
   for (const delivery of batch) {
     try {
-      rows.push(toRow(delivery));
+      rows.push(toRow(delivery, retention));
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       dead.push({ msg_id: delivery.msgId ?? null, reason: err.message, payload: Buffer.from(delivery.data) });
@@ -68,7 +91,7 @@ export async function storeRecordBatch(sql: postgres.Sql, batch: readonly Record
   const commit = (rows: Row[]) =>
     sql.begin(async (tx) => {
       const inserted = rows.length
-        ? await tx`INSERT INTO records ${tx(rows, 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at')}
+        ? await tx`INSERT INTO records ${tx(rows, 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at', 'expires_at')}
                    ON CONFLICT (id) DO NOTHING RETURNING id`
         : [];
       if (dead.length) {
@@ -86,7 +109,7 @@ export async function storeRecordBatch(sql: postgres.Sql, batch: readonly Record
   for (const row of unique) {
     try {
       const inserted =
-        await sql`INSERT INTO records ${sql([row], 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at')}
+        await sql`INSERT INTO records ${sql([row], 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at', 'expires_at')}
                                  ON CONFLICT (id) DO NOTHING RETURNING id`;
       stored += inserted.length;
     } catch (err) {
