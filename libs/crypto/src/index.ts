@@ -20,6 +20,7 @@ export { CryptoError, CryptoErrorCode, isCryptoError } from './errors.ts';
 export { type KeyKind, PrivateKey, PublicKey } from './keys/keys.ts';
 export { SymmetricKey } from './keys/symmetric-key.ts';
 export {
+  checkPasswordProof,
   enrollPassword,
   isVerifierStale,
   PASSWORD_PARAMS_CEILING,

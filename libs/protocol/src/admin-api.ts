@@ -22,13 +22,18 @@ const strict = <T extends Record<string, TSchema>>(props: T) =>
   Type.Object({ v: Type.Literal(1), ...props }, { additionalProperties: false });
 
 export const AdminApi = {
-  /** Sign-in, step 1: what the admin plane needs to check a password, or `found: false`. */
-  'signin.lookup': strict({ email: Email }),
-  /** A failed sign-in: counted toward lockout and audited. */
+  /**
+   * Sign-in, step 1: count the attempt against the email (known or not) and, unless it is locked,
+   * return what the admin plane needs to check the password, or `found: false`.
+   */
+  'signin.begin': strict({ email: Email, origin: Origin }),
+  /** A failed sign-in: audited (the attempt was already counted). */
   'signin.fail': strict({ email: Email, userId: Type.Union([Id, Type.Null()]), origin: Origin }),
   /** A successful sign-in: store the session (hash and session-wrapped key), audit it. */
   'signin.complete': strict({
     userId: Id,
+    /** The verifier key from unlocking: the vault checks it against the stored verifier. */
+    proof: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
     session: Hex64,
     sessionId: Id,
     wrappedKey: B64,
@@ -62,13 +67,10 @@ export const AdminApi = {
     to: Type.Optional(Instant),
     origin: Origin,
   }),
-  /** One page of an export; carries the filter again so the vault keeps no export state. */
+  /** One page of an export this session began: the vault applies the filter audited at the start. */
   'export.page': strict({
     session: Hex64,
     exportId: Id,
-    type: Type.Optional(RecordTypeSchema),
-    from: Type.Optional(Instant),
-    to: Type.Optional(Instant),
     after: Type.Optional(Uuid),
     limit: Type.Integer({ minimum: 1, maximum: 2000 }),
   }),
@@ -76,7 +78,7 @@ export const AdminApi = {
     session: Hex64,
     exportId: Id,
     count: Type.Integer({ minimum: 0 }),
-    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('aborted')]),
     origin: Origin,
   }),
   'audit.list': strict({
@@ -122,6 +124,8 @@ export const AdminApi = {
   /** Change one's own password: the same key, re-wrapped under the new KEK; other sessions end. */
   'me.password': strict({
     session: Hex64,
+    /** Proof of the current password, checked against the stored verifier. */
+    proof: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
     verifier: Type.String({ maxLength: 256 }),
     wrappedPrivateKey: B64,
     origin: Origin,
@@ -203,6 +207,8 @@ export interface KeysMaterial {
 
 export interface SigninLookup {
   readonly found: boolean;
+  /** Set while the email is locked out; nothing else is returned then. */
+  readonly locked?: string;
   readonly userId?: string;
   readonly email?: string;
   readonly role?: string;
@@ -210,5 +216,4 @@ export interface SigninLookup {
   readonly verifier?: string | null;
   readonly wrappedPrivateKey?: string | null;
   readonly keyVersion?: number | null;
-  readonly lockedUntil?: string | null;
 }

@@ -44,6 +44,8 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     return503OnClosing: true,
+    // A client that walked away from a stream must not hold shutdown open.
+    forceCloseConnections: true,
     trustProxy: options.trustProxy ?? false,
   });
   app.removeContentTypeParser('text/plain');

@@ -24,6 +24,8 @@ export interface AdminStack {
   readonly vault: Vault;
   readonly ceremony: CeremonyOutput;
   readonly logs: string[];
+  /** The admin plane's bus: for calling the vault directly, as a compromised admin host could. */
+  readonly adminBus: Bus;
   /** Move the vault's clock (sessions expire by it). */
   advance(ms: number): void;
   /** Seal a value to the current data key and store it as ingest and the vault would. */
@@ -83,6 +85,7 @@ export async function startAdminStack(options: { passwordParams?: PasswordParams
     vault,
     ceremony,
     logs,
+    adminBus,
     advance(ms) {
       offset += ms;
     },

@@ -48,8 +48,20 @@ export class CurrentKey {
     return row;
   }
 
-  /** Look again and record what was found; audit a degraded state at most once a day. */
-  async check(): Promise<KeyStatus> {
+  #checking: Promise<KeyStatus> | undefined;
+
+  /**
+   * Look again and record what was found; audit a degraded state at most once a day. One check at
+   * a time: two at once would both find no recent audit event and write two.
+   */
+  check(): Promise<KeyStatus> {
+    this.#checking ??= this.#check().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  async #check(): Promise<KeyStatus> {
     const row = await this.#find();
     const [{ last } = { last: null }] = await this.#sql<
       { last: Date | null }[]

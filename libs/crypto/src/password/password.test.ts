@@ -4,6 +4,7 @@ import { CryptoError } from '../errors.ts';
 import { PrivateKey } from '../keys/keys.ts';
 import { unwrapWithSymmetricKey, wrapWithSymmetricKey } from '../wrap/wrap.ts';
 import {
+  checkPasswordProof,
   enrollPassword,
   isVerifierStale,
   PASSWORD_PARAMS_CEILING,
@@ -133,5 +134,15 @@ describe('password verifier and KEK', async () => {
         /Malformed|UnsupportedSuite|UnsupportedVersion/,
       );
     }
+  });
+
+  it('yields a proof the verifier accepts, and no other proof passes', async () => {
+    const unlocked = await unlockWithPassword(password, verifier);
+    expect(checkPasswordProof(unlocked.proof, verifier)).toBe(true);
+    const other = await enrollPassword(password);
+    expect(checkPasswordProof(unlocked.proof, other.verifier)).toBe(false);
+    expect(checkPasswordProof(Buffer.alloc(32).toString('base64url'), verifier)).toBe(false);
+    expect(checkPasswordProof('not base64url!', verifier)).toBe(false);
+    expect(verifier).not.toContain(unlocked.proof);
   });
 });

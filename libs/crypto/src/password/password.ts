@@ -10,7 +10,7 @@
  */
 import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import argon2 from 'argon2';
-import { isWellFormed, utf8, wipe } from '../bytes.ts';
+import { fromBase64url, isWellFormed, utf8, wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { type SymmetricKey, symmetricKeyFromBytes } from '../keys/symmetric-key.ts';
 
@@ -108,7 +108,7 @@ async function derive(
   password: string,
   salt: Buffer,
   params: PasswordParams,
-): Promise<{ verifierHash: Buffer; kek: SymmetricKey }> {
+): Promise<{ verifierHash: Buffer; proof: string; kek: SymmetricKey }> {
   // Unpaired surrogates would all hash as U+FFFD: two different passwords would unlock alike.
   if (!isWellFormed(password)) throw new CryptoError('Malformed', 'password is not well-formed Unicode');
   // NFC so that the same password typed on different systems gives the same bytes (RFC 8265).
@@ -128,8 +128,9 @@ async function derive(
     const kekBytes = Buffer.from(hkdfSync('sha256', master, salt, 'coffer/password/kek/v1', 32));
     const kek = symmetricKeyFromBytes(kekBytes);
     const verifierHash = createHash('sha256').update(verifierKey).digest();
+    const proof = verifierKey.toString('base64url');
     wipe(verifierKey, kekBytes);
-    return { verifierHash, kek };
+    return { verifierHash, proof, kek };
   } finally {
     wipe(secret, master);
   }
@@ -156,15 +157,35 @@ export async function unlockWithPassword(
   password: string,
   verifier: string,
   current: PasswordParams = PASSWORD_PARAMS_FLOOR,
-): Promise<{ kek: SymmetricKey; stale: boolean }> {
+): Promise<{ kek: SymmetricKey; stale: boolean; proof: string }> {
   const parsed = parseVerifier(verifier);
   assertStrongEnough(parsed.params);
-  const { verifierHash, kek } = await derive(password, parsed.salt, parsed.params);
+  const { verifierHash, proof, kek } = await derive(password, parsed.salt, parsed.params);
   if (!timingSafeEqual(verifierHash, parsed.verifierHash)) {
     kek.destroy();
     throw new CryptoError('WrongPassword');
   }
-  return { kek, stale: isVerifierStale(verifier, current) };
+  return { kek, stale: isVerifierStale(verifier, current), proof };
+}
+
+/**
+ * Whether `proof` (the verifier key that unlocking yields) matches a stored verifier: lets the
+ * vault check that whoever asks for a session knew the password, without the vault ever seeing
+ * it. The proof is one HKDF output of argon2id(password): it opens no KEK, and a database dump
+ * holds only its SHA-256. Constant time.
+ */
+export function checkPasswordProof(proof: string, verifier: string): boolean {
+  let parsed: ParsedVerifier;
+  let bytes: Buffer;
+  try {
+    parsed = parseVerifier(verifier);
+    bytes = fromBase64url(proof, 32);
+  } catch {
+    return false;
+  }
+  const hash = createHash('sha256').update(bytes).digest();
+  wipe(bytes);
+  return timingSafeEqual(hash, parsed.verifierHash);
 }
 
 export function isVerifierStale(verifier: string, current: PasswordParams = PASSWORD_PARAMS_FLOOR): boolean {

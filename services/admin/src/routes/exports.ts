@@ -60,7 +60,7 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
     } catch (err) {
       return sendVaultError(reply, err);
     }
-    const finish = (count: number, outcome: 'success' | 'failure') =>
+    const finish = (count: number, outcome: 'success' | 'failure' | 'aborted') =>
       callVault(deps.bus, 'export.finish', {
         v: 1,
         session: session.hash,
@@ -75,6 +75,7 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
       const dataKeys = new Map<string, PrivateKey<'x25519'>>();
       let count = 0;
       let after: string | undefined;
+      let outcome: 'success' | 'failure' | 'aborted' = 'aborted';
       try {
         yield 'id,type,value,submitted_at\r\n';
         for (;;) {
@@ -83,7 +84,6 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
             session: session?.hash,
             exportId: begun.exportId,
             limit: PAGE,
-            ...filter,
             ...(after ? { after } : {}),
           });
           const lines: string[] = [];
@@ -104,10 +104,13 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
           if (page.records.length < PAGE) break;
           after = page.records.at(-1)?.id;
         }
-        await finish(count, 'success');
+        outcome = 'success';
       } catch (err) {
-        await finish(count, 'failure').catch(() => {});
+        outcome = 'failure';
         throw err;
+      } finally {
+        // Also when the client goes away mid-stream (the generator is returned, not thrown into).
+        await finish(count, outcome).catch(() => {});
       }
     }
 

@@ -48,7 +48,11 @@ export const meRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
           rule: verdict.rule,
         });
       }
-      const user = await callVault<SigninLookup>(deps.bus, 'signin.lookup', { v: 1, email: me.email });
+      // Counted like a sign-in attempt: a stolen session cannot guess the password without limit.
+      const user = await callVault<SigninLookup>(deps.bus, 'signin.begin', { v: 1, email: me.email, origin });
+      if (user.locked) {
+        return sendProblem(reply, { status: 423, type: 'locked', title: 'Too many failed attempts; try later' });
+      }
       if (!user.found || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion || user.userId !== me.id) {
         return sendProblem(reply, {
           status: 409,
@@ -78,6 +82,7 @@ export const meRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
       await callVault(deps.bus, 'me.password', {
         v: 1,
         session: session.hash,
+        proof: unlocked.proof,
         verifier: fresh.verifier,
         wrappedPrivateKey: wrapped.toString('base64'),
         origin,

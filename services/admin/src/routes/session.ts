@@ -47,8 +47,8 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
       const { email, password } = req.body as { email: string; password: string };
       const origin = originOf(req);
       try {
-        const user = await callVault<SigninLookup>(deps.bus, 'signin.lookup', { v: 1, email });
-        if (user.lockedUntil) {
+        const user = await callVault<SigninLookup>(deps.bus, 'signin.begin', { v: 1, email, origin });
+        if (user.locked) {
           return sendProblem(reply, { status: 423, type: 'locked', title: 'Too many failed sign-ins; try later' });
         }
         if (!user.found || !user.userId || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion) {
@@ -88,6 +88,7 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
         await callVault(deps.bus, 'signin.complete', {
           v: 1,
           userId: user.userId,
+          proof: unlocked.proof,
           session: sessionTokenHash(token),
           sessionId,
           wrappedKey: wrappedKey.toString('base64'),

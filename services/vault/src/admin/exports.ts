@@ -5,6 +5,7 @@
 import { AdminApi, decodeJson, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { AdminError } from './router.ts';
 import { authenticate, requireRole } from './sessions.ts';
 
 type Clock = () => Date;
@@ -18,8 +19,10 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock) {
       const caller = await authenticate(sql, req.session, now);
       await requireRole(sql, caller, EXPORTERS, 'export', null, req.origin, now);
       const exportId = newRecordId();
-      await sql.begin((tx) =>
-        auditOrRefuse(
+      const filter = { type: req.type ?? null, from: req.from ?? null, to: req.to ?? null };
+      await sql.begin(async (tx) => {
+        await tx`INSERT INTO exports (id, user_id, filter, started_at) VALUES (${exportId}, ${caller.userId}, ${tx.json(filter)}, ${now})`;
+        await auditOrRefuse(
           tx,
           {
             actor: caller.userId,
@@ -28,11 +31,11 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock) {
             reason: req.reason,
             outcome: 'success',
             origin: req.origin,
-            details: { type: req.type ?? null, from: req.from ?? null, to: req.to ?? null },
+            details: filter,
           },
           now,
-        ),
-      );
+        );
+      });
       return { exportId, session: sessionMaterial(caller) };
     },
 
@@ -41,11 +44,15 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock) {
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
       await requireRole(sql, caller, EXPORTERS, 'export', req.exportId, '', now);
+      const [started] = await sql<{ filter: { type: string | null; from: string | null; to: string | null } }[]>`
+        SELECT filter FROM exports WHERE id::text = ${req.exportId} AND user_id = ${caller.userId} AND finished_at IS NULL`;
+      if (!started) throw new AdminError('not-found', 'no open export of yours with this id');
+      const f = started.filter;
       const rows = await sql<{ id: string; type: string; data_key_id: string; sealed: Buffer; submitted_at: Date }[]>`
         SELECT id, type, data_key_id, sealed, submitted_at FROM records
-        WHERE (${req.type ?? null}::text IS NULL OR type = ${req.type ?? null})
-          AND (${req.from ?? null}::timestamptz IS NULL OR submitted_at >= ${req.from ?? null}::timestamptz)
-          AND (${req.to ?? null}::timestamptz IS NULL OR submitted_at < ${req.to ?? null}::timestamptz)
+        WHERE (${f.type}::text IS NULL OR type = ${f.type})
+          AND (${f.from}::timestamptz IS NULL OR submitted_at >= ${f.from}::timestamptz)
+          AND (${f.to}::timestamptz IS NULL OR submitted_at < ${f.to}::timestamptz)
           AND (${req.after ?? null}::uuid IS NULL OR id > ${req.after ?? null}::uuid)
         ORDER BY id LIMIT ${req.limit}`;
       const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
@@ -70,20 +77,23 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock) {
       const req = decodeJson(AdminApi['export.finish'], data);
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
-      await sql.begin((tx) =>
-        auditOrRefuse(
+      await sql.begin(async (tx) => {
+        const [open] = await tx`UPDATE exports SET finished_at = ${now}
+          WHERE id::text = ${req.exportId} AND user_id = ${caller.userId} AND finished_at IS NULL RETURNING id`;
+        if (!open) throw new AdminError('not-found', 'no open export of yours with this id');
+        await auditOrRefuse(
           tx,
           {
             actor: caller.userId,
             action: 'export.finish',
             target: req.exportId,
-            outcome: req.outcome,
+            outcome: req.outcome === 'success' ? 'success' : 'failure',
             origin: req.origin,
-            details: { count: req.count },
+            details: { count: req.count, aborted: req.outcome === 'aborted' },
           },
           now,
-        ),
-      );
+        );
+      });
     },
   };
 }

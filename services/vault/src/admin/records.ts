@@ -92,6 +92,7 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock) {
       const req = decodeJson(AdminApi['records.reveal-failed'], data);
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
+      await requireRole(sql, caller, ['viewer', 'key-admin'], 'record.reveal', req.recordId, req.origin, now);
       await sql.begin((tx) =>
         auditOrRefuse(
           tx,

@@ -3,6 +3,8 @@
  * under a key only the token can derive; it checks expiry (idle 15 min, absolute 8 h), user status
  * and role on every call, and counts failed sign-ins toward a lockout (10 failures → 30 min).
  */
+import { createHash } from 'node:crypto';
+import { checkPasswordProof } from '@coffer/crypto';
 import { AdminApi, decodeJson, type SigninLookup } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
@@ -25,6 +27,11 @@ export interface Caller {
 }
 
 type Clock = () => Date;
+
+/** Throttling is keyed on the email as typed, lower-cased and hashed, known or not. */
+export function hashEmail(email: string): string {
+  return createHash('sha256').update(email.toLowerCase()).digest('hex');
+}
 
 /** The live session behind a token hash, kept alive by this call; or 'unauthenticated'. */
 export async function authenticate(sql: postgres.Sql, session: string, now: Date): Promise<Caller> {
@@ -71,8 +78,35 @@ export async function requireRole(
 
 export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
   return {
-    'signin.lookup': async (data: Uint8Array): Promise<SigninLookup> => {
-      const req = decodeJson(AdminApi['signin.lookup'], data);
+    'signin.begin': async (data: Uint8Array): Promise<SigninLookup> => {
+      const req = decodeJson(AdminApi['signin.begin'], data);
+      const now = clock();
+      const emailHash = hashEmail(req.email);
+      const stale = new Date(now.getTime() - LOCKOUT_MS);
+      // Count this attempt before any password is checked, in one statement: parallel guesses
+      // cannot outrun the lock, and unknown emails lock exactly like known ones.
+      const [t] = await sql<{ attempts: number; locked_until: Date | null }[]>`
+        INSERT INTO signin_throttle (email_hash, attempts, updated_at) VALUES (${emailHash}, 1, ${now})
+        ON CONFLICT (email_hash) DO UPDATE SET
+          attempts = CASE
+            WHEN signin_throttle.locked_until > ${now} THEN signin_throttle.attempts
+            WHEN signin_throttle.updated_at < ${stale} THEN 1
+            ELSE signin_throttle.attempts + 1 END,
+          updated_at = ${now}
+        RETURNING attempts, locked_until`;
+      if (t?.locked_until && t.locked_until > now) return { found: false, locked: t.locked_until.toISOString() };
+      if (t && t.attempts > LOCKOUT_FAILURES) {
+        const until = new Date(now.getTime() + LOCKOUT_MS);
+        await sql.begin(async (tx) => {
+          await tx`UPDATE signin_throttle SET attempts = 0, locked_until = ${until} WHERE email_hash = ${emailHash}`;
+          await appendAudit(
+            tx,
+            { actor: 'unknown', action: 'signin.lockout', target: req.email, outcome: 'success', origin: req.origin },
+            now,
+          );
+        });
+        return { found: false, locked: until.toISOString() };
+      }
       const [u] = await sql<
         {
           id: string;
@@ -82,12 +116,10 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
           password_verifier: string | null;
           wrapped_private_key: Buffer | null;
           key_version: number | null;
-          locked_until: Date | null;
         }[]
-      >`SELECT id, email, role, status, password_verifier, wrapped_private_key, key_version, locked_until
+      >`SELECT id, email, role, status, password_verifier, wrapped_private_key, key_version
         FROM users WHERE lower(email) = lower(${req.email}) AND status IN ('active', 'unconfirmed')`;
       if (!u) return { found: false };
-      const locked = u.locked_until && u.locked_until > clock() ? u.locked_until.toISOString() : null;
       return {
         found: true,
         userId: u.id,
@@ -97,39 +129,25 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
         verifier: u.password_verifier,
         wrappedPrivateKey: u.wrapped_private_key?.toString('base64') ?? null,
         keyVersion: u.key_version,
-        lockedUntil: locked,
       };
     },
 
-    'signin.fail': async (data: Uint8Array): Promise<{ locked: boolean }> => {
+    'signin.fail': async (data: Uint8Array) => {
       const req = decodeJson(AdminApi['signin.fail'], data);
       const now = clock();
-      return sql.begin(async (tx) => {
-        let locked = false;
-        if (req.userId) {
-          const [u] = await tx<{ failed_signins: number }[]>`UPDATE users SET failed_signins = failed_signins + 1
-            WHERE id = ${req.userId} RETURNING failed_signins`;
-          if (u && u.failed_signins >= LOCKOUT_FAILURES) {
-            locked = true;
-            await tx`UPDATE users SET failed_signins = 0, locked_until = ${new Date(now.getTime() + LOCKOUT_MS)}
-              WHERE id = ${req.userId}`;
-          }
-        }
-        const actor = req.userId ?? 'unknown';
-        await appendAudit(
+      await sql.begin((tx) =>
+        appendAudit(
           tx,
-          { actor, action: 'signin', target: req.email, outcome: 'failure', origin: req.origin },
+          {
+            actor: req.userId ?? 'unknown',
+            action: 'signin',
+            target: req.email,
+            outcome: 'failure',
+            origin: req.origin,
+          },
           now,
-        );
-        if (locked) {
-          await appendAudit(
-            tx,
-            { actor, action: 'signin.lockout', target: req.email, outcome: 'success', origin: req.origin },
-            now,
-          );
-        }
-        return { locked };
-      });
+        ),
+      );
     },
 
     'signin.complete': async (data: Uint8Array) => {
@@ -138,11 +156,18 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
       const absolute = new Date(now.getTime() + ABSOLUTE_MS);
       const idle = new Date(now.getTime() + IDLE_MS);
       return sql.begin(async (tx) => {
+        // The admin plane must show it knew the password: a bus credential alone makes no session.
+        const [u] = await tx<{ email: string; password_verifier: string | null }[]>`
+          SELECT email, password_verifier FROM users WHERE id = ${req.userId} AND status IN ('active', 'unconfirmed')
+          FOR UPDATE`;
+        if (!u?.password_verifier || !checkPasswordProof(req.proof, u.password_verifier)) {
+          throw new AdminError('unauthenticated', 'no proof of the password');
+        }
+        await tx`DELETE FROM signin_throttle WHERE email_hash = ${hashEmail(u.email)}`;
         if (req.rehash) {
           await tx`UPDATE users SET password_verifier = ${req.rehash.verifier},
             wrapped_private_key = ${Buffer.from(req.rehash.wrappedPrivateKey, 'base64')} WHERE id = ${req.userId}`;
         }
-        await tx`UPDATE users SET failed_signins = 0, locked_until = NULL WHERE id = ${req.userId}`;
         await tx`INSERT INTO sessions (token_hash, id, user_id, wrapped_key, created_at, last_seen_at,
                                        idle_expires_at, absolute_expires_at)
           VALUES (${req.session}, ${req.sessionId}, ${req.userId}, ${Buffer.from(req.wrappedKey, 'base64')},
@@ -186,12 +211,15 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
     denied: async (data: Uint8Array) => {
       const req = decodeJson(AdminApi.denied, data);
       const now = clock();
+      // Only a live session's refusals are audited: a stranger's junk cookie must not be able to
+      // fill the audit log.
       const caller = await authenticate(sql, req.session, now).catch(() => undefined);
+      if (!caller) return;
       await sql.begin((tx) =>
         appendAudit(
           tx,
           {
-            actor: caller?.userId ?? 'unknown',
+            actor: caller.userId,
             action: req.action,
             outcome: 'denied',
             origin: req.origin,

@@ -4,7 +4,7 @@
  * confirmation (certificate checked against the stored trust root; auditors receive no data key),
  * revocation and reset. Every step is audited.
  */
-import { PublicKey, verifyUserCertificate } from '@coffer/crypto';
+import { checkPasswordProof, PublicKey, verifyUserCertificate } from '@coffer/crypto';
 import { AdminApi, type ConfirmMaterial, decodeJson, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
@@ -232,6 +232,11 @@ export function userHandlers(sql: postgres.Sql, clock: Clock) {
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
       await sql.begin(async (tx) => {
+        const [u] = await tx<{ password_verifier: string | null }[]>`
+          SELECT password_verifier FROM users WHERE id = ${caller.userId} FOR UPDATE`;
+        if (!u?.password_verifier || !checkPasswordProof(req.proof, u.password_verifier)) {
+          throw new AdminError('unauthenticated', 'no proof of the current password');
+        }
         await tx`UPDATE users SET password_verifier = ${req.verifier},
             wrapped_private_key = ${Buffer.from(req.wrappedPrivateKey, 'base64')} WHERE id = ${caller.userId}`;
         const others =

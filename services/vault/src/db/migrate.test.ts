@@ -16,7 +16,7 @@ describe.skipIf(!available)('migrations and database roles', () => {
     const [a, b] = await Promise.all([migrate(db.owner), migrate(db.owner)]);
     expect([a, b]).toEqual([[], []]);
     const applied = await db.owner`SELECT name FROM schema_migrations ORDER BY name`;
-    expect(applied.map((r) => r.name)).toEqual(['001_roles.sql', '002_schema.sql']);
+    expect(applied.map((r) => r.name)).toEqual(['001_roles.sql', '002_schema.sql', '003_throttle_exports.sql']);
   });
 
   it('give the runtime role no DDL', async () => {
