@@ -43,6 +43,8 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
 
 /** Where a request came from, for the audit log. */
 export function originOf(req: FastifyRequest): string {
-  const agent = String(req.headers['user-agent'] ?? '').slice(0, 120);
-  return `${req.ip}${agent ? ` ${agent}` : ''}`;
+  // Bounded and NUL-free whatever the client sends: the audit event must always be writable.
+  const clean = (s: string, n: number) => s.replace(/\u0000/g, '').slice(0, n);
+  const agent = clean(String(req.headers['user-agent'] ?? ''), 120);
+  return `${clean(req.ip, 64)}${agent ? ` ${agent}` : ''}`;
 }

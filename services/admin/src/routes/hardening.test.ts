@@ -18,7 +18,9 @@ describe.skipIf(!available)('hardening', () => {
     stack = await startAdminStack();
     // More than one export page (1,000), so that a client can walk away mid-export.
     for (let i = 0; i < 25; i++) {
-      await Promise.all(Array.from({ length: 100 }, (_, j) => stack.addRecord('secret', `exported value ${i * 100 + j}`)));
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) => stack.addRecord('secret', `exported value ${i * 100 + j}`)),
+      );
     }
   });
   afterAll(() => stack?.close());

@@ -84,7 +84,13 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
       const idempotencyKey = (req.headers as { 'idempotency-key'?: string })['idempotency-key'];
       const make = () => prepare(key, body.type, check.normalized, check.hint);
       const prepared = idempotencyKey
-        ? deps.idempotency.prepare(idempotencyKey, `${body.type}\n${check.normalized}`, deps.now().getTime(), make)
+        ? // Scoped to the client address: another client reusing a key learns nothing about this body.
+          deps.idempotency.prepare(
+            `${req.ip} ${idempotencyKey}`,
+            `${body.type}\n${check.normalized}`,
+            deps.now().getTime(),
+            make,
+          )
         : make();
       if (prepared === 'conflict') {
         return sendProblem(reply, {
