@@ -23,10 +23,8 @@ export function auditHandlers(sql: postgres.Sql, clock: Clock) {
           target: string | null;
           reason: string | null;
           outcome: string;
-          origin: string | null;
-          details: unknown;
         }[]
-      >`SELECT seq, at, actor, action, target, reason, outcome, origin, details FROM audit_events
+      >`SELECT seq, at, actor, action, target, reason, outcome FROM audit_events
         WHERE seq > ${req.after ?? 0} ORDER BY seq LIMIT ${req.limit + 1}`;
       const items = rows.slice(0, req.limit).map((r) => ({ ...r, seq: Number(r.seq), at: r.at.toISOString() }));
       return { items, next: rows.length > req.limit ? (items.at(-1)?.seq ?? null) : null };
