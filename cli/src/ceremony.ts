@@ -60,27 +60,49 @@ export function dataKeyWindows(
   }));
 }
 
-export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput> {
-  const verdict = checkPassword(input.adminPassword, input.adminEmail);
+/**
+ * A key-admin made offline with the org key in hand (at init, and at break-glass recovery): a key
+ * pair, the password's verifier and KEK-wrapped private key, and a certificate.
+ */
+export async function makeKeyAdmin(orgKey: PrivateKey<'ed25519'>, email: string, password: string) {
+  const verdict = checkPassword(password, email);
   if (!verdict.ok) throw new CeremonyError(`password refused: ${verdict.detail}`);
-  if (!/^[^\s@]+@[^\s@]+$/.test(input.adminEmail)) throw new CeremonyError('the key-admin email is not an address');
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new CeremonyError('the key-admin email is not an address');
+  const id = newRecordId();
+  const key = PrivateKey.generate('x25519');
+  const { verifier, kek } = await enrollPassword(password);
+  const wrapped = wrapWithSymmetricKey(key, kek, userKeyAad(id, 1));
+  kek.destroy();
+  const certificateSignature = signUserCertificate(orgKey, {
+    id,
+    role: 'key-admin',
+    publicKey: key.publicKey.toBase64url(),
+  });
+  return {
+    key,
+    record: {
+      id,
+      email,
+      passwordVerifier: verifier,
+      keyVersion: 1,
+      publicKey: key.publicKey.toBase64url(),
+      wrappedPrivateKey: wrapped.toString('base64'),
+      certificateSignature,
+    },
+  };
+}
 
+export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput> {
   const orgKey = PrivateKey.generate('ed25519');
+  const admin = await makeKeyAdmin(orgKey, input.adminEmail, input.adminPassword);
+
   const orgKeyId = newRecordId();
   const recovery = PrivateKey.generate('x25519');
   const recoveryKeyId = `recovery-${newRecordId()}`;
   const shares = await splitRecoveryKey(recovery, input.shares, input.threshold);
 
-  const adminId = newRecordId();
-  const adminKey = PrivateKey.generate('x25519');
-  const { verifier, kek } = await enrollPassword(input.adminPassword);
-  const wrappedAdminKey = wrapWithSymmetricKey(adminKey, kek, userKeyAad(adminId, 1));
-  kek.destroy();
-  const certificateSignature = signUserCertificate(orgKey, {
-    id: adminId,
-    role: 'key-admin',
-    publicKey: adminKey.publicKey.toBase64url(),
-  });
+  const adminId = admin.record.id;
+  const adminKey = admin.key;
 
   const recipients = [
     { recipientKind: 'user' as const, recipientId: adminId, key: adminKey.publicKey },
@@ -123,15 +145,7 @@ export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput>
         recoveryThreshold: input.threshold,
         recoveryShares: input.shares,
       },
-      admin: {
-        id: adminId,
-        email: input.adminEmail,
-        passwordVerifier: verifier,
-        keyVersion: 1,
-        publicKey: adminKey.publicKey.toBase64url(),
-        wrappedPrivateKey: b64(wrappedAdminKey),
-        certificateSignature,
-      },
+      admin: admin.record,
       orgKeyCopies,
       dataKeys,
     },

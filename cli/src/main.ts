@@ -3,11 +3,14 @@ import { auditCommand } from './commands/audit.ts';
 import { devCommand } from './commands/dev.ts';
 import { initCommand } from './commands/init.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { recoverCommand } from './commands/recover.ts';
 
 const usage = `usage: pnpm coffer <command>
   init --email ADDRESS [--password-file FILE] [--shares 5] [--threshold 3]
                      run the bootstrap ceremony against a running vault (over the bus)
   migrate            apply database migrations (COFFER_MIGRATION_DATABASE_URL, owner role)
+  recover --email ADDRESS [--password-file FILE] [--shares-file FILE]
+                     break-glass: rebuild the recovery key from k shares and make a new key-admin
   audit verify       walk the audit log's hash chain (DATABASE_URL) and name the first broken event
   dev                run every plane on this machine (embedded mode; not for production)`;
 
@@ -17,6 +20,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   migrate: () => migrateCommand(),
   dev: devCommand,
   audit: auditCommand,
+  recover: recoverCommand,
 };
 
 const run = command ? commands[command] : undefined;

@@ -47,6 +47,8 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
     host: options.host,
     port: options.vaultPort,
     now,
+    // Dev mode is not production: no TOTP needed to reveal (the admin plane agrees below).
+    requireMfa: false,
   });
   let ceremony: CeremonyOutput | undefined;
   let status = await orgStatus(options.buses.admin);
@@ -75,6 +77,7 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
           dataKeyDays: options.bootstrap?.dataKeyDays ?? 90,
           log: options.logs.admin ?? adminLogger(),
           now,
+          requireMfa: false,
         });
   const adminUrl = admin ? await admin.listen({ host: options.host, port: options.adminPort ?? 0 }) : null;
   return {

@@ -14,9 +14,9 @@ import { createTestDatabase, type NatsServer, prepareRuntimeRole, startNatsServe
 import { migrate } from '@coffer/vault';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import postgres from 'postgres';
 // tests/ has no pino dependency of its own; the CLI's copy is the one `pnpm dev` runs the vault with.
 import pino, { type Logger } from 'pino';
+import postgres from 'postgres';
 import { type CeremonyOutput, runCeremony } from '../../cli/src/ceremony.ts';
 import { type Planes, startPlanes } from '../../cli/src/planes.ts';
 

@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { callVault, connectNatsBus, orgStatus } from '@coffer/bus';
-import { asPositiveInt, asString, asUrl, readConfig, setting } from '@coffer/config';
-import { busNames } from '@coffer/protocol';
+import { callVault, connectService, natsSettings, orgStatus } from '@coffer/bus';
+import { asPositiveInt, readConfig, setting } from '@coffer/config';
 import { runCeremony } from '../ceremony.ts';
 import { promptSecret } from '../prompt.ts';
 
@@ -25,19 +24,10 @@ export async function initCommand(argv: string[]): Promise<void> {
   });
   if (!values.email) throw new Error('--email of the first key-admin is required');
   const env = readConfig({
-    natsUrl: setting('NATS_URL', 'NATS server URL', asUrl(['nats:', 'tls:']), 'nats://127.0.0.1:4222'),
-    natsUser: setting('NATS_USER', "the admin plane's NATS user", asString, ''),
-    natsPassword: setting('NATS_PASSWORD', "the admin plane's NATS password", asString, ''),
-    namespace: setting('COFFER_BUS_NAMESPACE', 'bus name prefix (tests only)', asString, ''),
+    ...natsSettings('admin'),
     dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per data key', asPositiveInt, 90),
   });
-  const bus = await connectNatsBus({
-    url: env.natsUrl,
-    names: busNames(env.namespace),
-    service: 'admin',
-    user: env.natsUser || undefined,
-    password: env.natsPassword || undefined,
-  });
+  const bus = await connectService(env, 'admin');
   try {
     if ((await orgStatus(bus)).initialised) throw new Error('this vault is already initialised; init runs once');
     const password = values['password-file']

@@ -27,6 +27,8 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
+    // Async stack traces cost two Error objects per publish: half the client's CPU per record.
+    noAsyncTraces: true,
     ...(options.user ? { user: options.user, pass: options.password ?? '' } : {}),
   });
   return new NatsBus(nc, options);

@@ -97,3 +97,23 @@ export function asTrustProxy(raw: string): boolean | string[] {
   }
   return list;
 }
+
+export function asBoolean(raw: string): boolean {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new Error('must be true or false');
+}
+
+/** Load a service's settings, or print the one-line refusal and exit. */
+export function loadOrRefuse<S extends Record<string, Setting<unknown>>>(
+  service: string,
+  settings: S,
+  check?: () => void,
+): { [K in keyof S]: S[K] extends Setting<infer T> ? T : never } {
+  try {
+    check?.();
+    return readConfig(settings);
+  } catch (err) {
+    refuseToStart(service, err);
+  }
+}

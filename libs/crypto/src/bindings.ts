@@ -16,6 +16,14 @@ export function recordBinding(recordId: string, type: string, dataKeyId: string)
   return { info: 'coffer/record/v1', aad: lengthPrefixed(recordId, type, dataKeyId) };
 }
 
+/**
+ * A user's TOTP secret (enrolled or pending), sealed to that user's own X25519 key: only a session
+ * or password that unwraps the user's key opens it, and a database dump holds only the blob.
+ */
+export function totpBinding(userId: string): Binding {
+  return { info: 'coffer/totp/v1', aad: lengthPrefixed(userId) };
+}
+
 /** The HPKE info of every wrapped private key starts with this; see isWrappedKeyBinding. */
 const WRAPPED_KEY_INFO_PREFIX = 'coffer/wrap/';
 
@@ -35,6 +43,14 @@ export function dataKeyWrapBinding(dataKeyId: string, recipientId: string): Bind
 /** The org signing key's private half, wrapped to a key-admin or to the recovery key. */
 export function orgKeyWrapBinding(orgKeyId: string, recipientId: string): Binding {
   return { info: `${WRAPPED_KEY_INFO_PREFIX}org-key/v1`, aad: lengthPrefixed(orgKeyId, recipientId) };
+}
+
+/**
+ * A random challenge the vault seals to the recovery public key: opening it proves that whoever
+ * runs `coffer recover` rebuilt the recovery key from enough shares.
+ */
+export function recoveryChallengeBinding(challengeId: string): Binding {
+  return { info: 'coffer/recovery-challenge/v1', aad: lengthPrefixed(challengeId) };
 }
 
 /** AAD of a user's private key wrapped under the password-derived KEK. */

@@ -12,7 +12,9 @@ export {
   dataKeyWrapBinding,
   orgKeyWrapBinding,
   recordBinding,
+  recoveryChallengeBinding,
   sessionKeyAad,
+  totpBinding,
   userKeyAad,
 } from './bindings.ts';
 export { open, parseSealedBlob, SEALED_BLOB_OVERHEAD, SEALED_BLOB_VERSION, seal } from './blob/sealed-blob.ts';

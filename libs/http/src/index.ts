@@ -1,1 +1,2 @@
+export { REDACT_PATHS, redactingLogger } from './logger.ts';
 export { installProblemHandlers, type Problem, sendProblem } from './problem.ts';

@@ -17,6 +17,8 @@ const Origin = Type.String({ maxLength: 200, pattern: NO_NUL });
 const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: NO_NUL });
 const RecordTypeSchema = Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)));
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
+/** A TOTP time step: 30-second periods since the epoch. */
+const TotpStep = Type.Integer({ minimum: 0, maximum: 2 ** 40 });
 
 const strict = <T extends Record<string, TSchema>>(props: T) =>
   Type.Object({ v: Type.Literal(1), ...props }, { additionalProperties: false });
@@ -28,7 +30,13 @@ export const AdminApi = {
    */
   'signin.begin': strict({ email: Email, origin: Origin }),
   /** A failed sign-in: audited (the attempt was already counted). */
-  'signin.fail': strict({ email: Email, userId: Type.Union([Id, Type.Null()]), origin: Origin }),
+  'signin.fail': strict({
+    email: Email,
+    userId: Type.Union([Id, Type.Null()]),
+    origin: Origin,
+    /** Set when the password was right and the TOTP code missing, wrong or used before. */
+    reason: Type.Optional(Type.Literal('totp')),
+  }),
   /** A successful sign-in: store the session (hash and session-wrapped key), audit it. */
   'signin.complete': strict({
     userId: Id,
@@ -38,6 +46,11 @@ export const AdminApi = {
     sessionId: Id,
     wrappedKey: B64,
     origin: Origin,
+    /**
+     * The TOTP time step whose code the admin plane accepted; required when the user has TOTP.
+     * The vault takes it only if it is later than the last accepted one (each code works once).
+     */
+    totpStep: Type.Optional(TotpStep),
     /** Present when the password was re-enrolled with today's parameters at this sign-in. */
     rehash: Type.Optional(
       Type.Object(
@@ -161,6 +174,36 @@ export const AdminApi = {
     ),
     origin: Origin,
   }),
+  /** Break-glass, step 1: a challenge sealed to the recovery key, and the recovery key's copies. */
+  'recovery.begin': strict({ origin: Origin }),
+  /** Break-glass, step 2: the opened challenge and a new key-admin made with the recovered keys. */
+  'recovery.enrol': strict({
+    challengeId: Id,
+    answer: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+    admin: Type.Object(
+      {
+        id: Id,
+        email: Email,
+        passwordVerifier: Type.String({ maxLength: 256 }),
+        keyVersion: Type.Integer({ minimum: 1 }),
+        publicKey: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+        wrappedPrivateKey: B64,
+        certificateSignature: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+      },
+      { additionalProperties: false },
+    ),
+    orgKey: B64,
+    dataKeys: Type.Array(Type.Object({ keyId: Id, wrapped: B64 }, { additionalProperties: false }), { maxItems: 512 }),
+    origin: Origin,
+  }),
+  /** What TOTP enrolment needs: the caller's email, session key material and pending secret. */
+  'totp.material': strict({ session: Hex64 }),
+  /** Offer a new TOTP secret (sealed to the caller's key) for enrolment; replaces any pending one. */
+  'totp.pending': strict({ session: Hex64, sealed: B64 }),
+  /** A code for the pending secret matched at `step`: it becomes the caller's TOTP. Audited. */
+  'totp.enrol': strict({ session: Hex64, pending: B64, step: TotpStep, origin: Origin }),
+  /** A code for the pending secret did not match: audited as a failed enrolment. */
+  'totp.enrol-failed': strict({ session: Hex64, error: Id, origin: Origin }),
   /** A request the admin plane refused (e.g. no CSRF header): audited against the session. */
   denied: strict({ session: Hex64, action: Id, reason: Type.String({ maxLength: 200 }), origin: Origin }),
 } as const;
@@ -193,6 +236,18 @@ export interface ConfirmMaterial {
   readonly session: SessionKeyMaterial;
 }
 
+/** What break-glass recovery needs (recovery.begin). */
+export interface RecoveryMaterial {
+  readonly challengeId: string;
+  /** 32 random bytes sealed to the recovery key (recoveryChallengeBinding). */
+  readonly challenge: string;
+  readonly trustRoot: string;
+  readonly recovery: { id: string; publicKey: string; threshold: number };
+  readonly orgKeyId: string;
+  readonly orgKey: string;
+  readonly dataKeys: { keyId: string; wrapped: string }[];
+}
+
 /** What making the next data keys needs (keys.material). */
 export interface KeysMaterial {
   readonly orgKeyId: string;
@@ -216,4 +271,6 @@ export interface SigninLookup {
   readonly verifier?: string | null;
   readonly wrappedPrivateKey?: string | null;
   readonly keyVersion?: number | null;
+  /** The enrolled TOTP secret, sealed to the user's key (totpBinding); null when none. */
+  readonly totp?: string | null;
 }

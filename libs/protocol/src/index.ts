@@ -4,6 +4,7 @@ export {
   type AdminRequest,
   type ConfirmMaterial,
   type KeysMaterial,
+  type RecoveryMaterial,
   type SealedForUser,
   type SessionKeyMaterial,
   type SigninLookup,

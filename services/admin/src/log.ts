@@ -1,22 +1,7 @@
-/** The admin plane's logger: passwords, tokens, cookies and revealed values never reach a line. */
-import pino, { type DestinationStream, type Logger } from 'pino';
-
-export const REDACT_PATHS = [
-  'req.body',
-  'body',
-  'value',
-  '*.value',
-  'password',
-  '*.password',
-  'token',
-  '*.token',
-  'csrf',
-  'req.headers.cookie',
-  'req.headers["x-coffer-csrf"]',
-  'res.headers["set-cookie"]',
-];
+/** The admin plane's logger: see @coffer/http's redactingLogger for what never reaches a line. */
+import { redactingLogger } from '@coffer/http';
+import type { DestinationStream, Logger } from 'pino';
 
 export function adminLogger(destination?: DestinationStream): Logger {
-  const options = { name: 'admin', redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
-  return destination ? pino(options, destination) : pino(options);
+  return redactingLogger('admin', destination);
 }

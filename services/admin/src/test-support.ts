@@ -26,14 +26,23 @@ export interface AdminStack {
   readonly logs: string[];
   /** The admin plane's bus: for calling the vault directly, as a compromised admin host could. */
   readonly adminBus: Bus;
-  /** Move the vault's clock (sessions expire by it). */
+  /** Move the vault's and the admin plane's clock (sessions expire by it, TOTP codes change with it). */
   advance(ms: number): void;
+  /** The stack's clock: the time the vault and the admin plane both see. */
+  now(): Date;
   /** Seal a value to the current data key and store it as ingest and the vault would. */
   addRecord(type: 'pan' | 'ssn' | 'secret', value: string, hint?: string | null): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startAdminStack(options: { passwordParams?: PasswordParams } = {}): Promise<AdminStack> {
+export async function startAdminStack(
+  options: {
+    passwordParams?: PasswordParams;
+    /** COFFER_REQUIRE_MFA for both the admin plane and the vault; off unless asked for. */
+    requireMfa?: boolean;
+  } = {},
+): Promise<AdminStack> {
+  const requireMfa = options.requireMfa ?? false;
   const url = (await natsForTests()) as string;
   const names = busNames(uniqueNamespace());
   const db = await createVaultDatabase();
@@ -51,6 +60,7 @@ export async function startAdminStack(options: { passwordParams?: PasswordParams
     host: '127.0.0.1',
     port: 0,
     now,
+    requireMfa,
   });
   const ceremony = await runCeremony({
     adminEmail: ADMIN_EMAIL,
@@ -75,6 +85,7 @@ export async function startAdminStack(options: { passwordParams?: PasswordParams
     log: adminLogger(sink),
     signinPerMinute: 1000,
     now,
+    requireMfa,
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
   });
   const [dataKey] = ceremony.request.dataKeys;
@@ -89,6 +100,7 @@ export async function startAdminStack(options: { passwordParams?: PasswordParams
     advance(ms) {
       offset += ms;
     },
+    now,
     async addRecord(type, value, hint = type === 'secret' ? null : value.replace(/\D/g, '').slice(-4)) {
       const id = newRecordId();
       const key = PublicKey.fromBase64url('x25519', dataKey.bundle.publicKey);
@@ -106,9 +118,13 @@ export async function startAdminStack(options: { passwordParams?: PasswordParams
   };
 }
 
-/** Sign in and return the cookie header and CSRF value for later requests. */
-export async function signIn(app: FastifyInstance, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-  const res = await app.inject({ method: 'POST', url: '/api/session', payload: { email, password } });
+/** Sign in and return the cookie header and CSRF value for later requests; `totp` when enrolled. */
+export async function signIn(app: FastifyInstance, email = ADMIN_EMAIL, password = ADMIN_PASSWORD, totp?: string) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/session',
+    payload: { email, password, ...(totp === undefined ? {} : { totp }) },
+  });
   if (res.statusCode !== 200) throw new Error(`sign-in failed: ${res.statusCode} ${res.body}`);
   const cookie = res.cookies.find((c) => c.name === '__Host-coffer');
   if (!cookie) throw new Error('no session cookie');

@@ -11,8 +11,10 @@ import { bootstrapHandler, isInitialised, orgStatus } from './admin/bootstrap.ts
 import { exportHandlers } from './admin/exports.ts';
 import { keyHandlers } from './admin/keys.ts';
 import { recordHandlers } from './admin/records.ts';
+import { recoveryHandlers } from './admin/recovery.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions, sessionHandlers } from './admin/sessions.ts';
+import { totpHandlers } from './admin/totp.ts';
 import { userHandlers } from './admin/users.ts';
 import { CurrentKey } from './current-key.ts';
 import { vaultMetrics } from './metrics.ts';
@@ -29,6 +31,11 @@ export interface VaultOptions {
   readonly now?: () => Date;
   /** Days to keep each record type (sets records.expires_at); a type left out is kept forever. */
   readonly retention?: Retention;
+  /**
+   * Refuse reveals and exports to viewers and key-admins whose session was not opened with a TOTP
+   * code (COFFER_REQUIRE_MFA). The admin plane checks the same first; default false.
+   */
+  readonly requireMfa?: boolean;
 }
 
 export interface Vault {
@@ -71,10 +78,12 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       {
         status: () => orgStatus(sql),
         ...sessionHandlers(sql, now),
-        ...recordHandlers(sql, now),
-        ...exportHandlers(sql, now),
+        ...recordHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
+        ...exportHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
         ...auditHandlers(sql, now),
         ...userHandlers(sql, now),
+        ...totpHandlers(sql, now),
+        ...recoveryHandlers(sql, now),
         ...keyHandlers(sql, now, refreshStatus),
         bootstrap: async (data) => {
           const result = await bootstrap(data);

@@ -2,75 +2,44 @@
  * The vault process: configuration, database, bus, then the vault. It never runs migrations
  * (`pnpm coffer migrate`, as the owner role, does) and never holds a private key.
  */
-import { connectNatsBus } from '@coffer/bus';
-import { asPort, asPositiveInt, asString, asUrl, readConfig, refuseToStart, setting } from '@coffer/config';
-import { busNames } from '@coffer/protocol';
+import { connectService, natsSettings, stopOnSignals } from '@coffer/bus';
+import { asBoolean, asPort, asPositiveInt, asString, asUrl, loadOrRefuse, setting } from '@coffer/config';
 import pino from 'pino';
 import postgres from 'postgres';
 import { startVault } from './app.ts';
 
 const log = pino({ name: 'vault' });
+const days = (type: string) =>
+  setting<number | null>(`COFFER_RETENTION_DAYS_${type.toUpperCase()}`, `days to keep a ${type}`, asPositiveInt, null);
 
-function loadConfig() {
-  try {
-    return readConfig({
-      databaseUrl: setting(
-        'DATABASE_URL',
-        'PostgreSQL URL of the coffer_vault role',
-        asUrl(['postgres:', 'postgresql:']),
-      ),
-      natsUrl: setting('NATS_URL', 'NATS server URL', asUrl(['nats:', 'tls:']), 'nats://127.0.0.1:4222'),
-      natsUser: setting('NATS_USER', "the vault's NATS user", asString, ''),
-      natsPassword: setting('NATS_PASSWORD', "the vault's NATS password", asString, ''),
-      namespace: setting('COFFER_BUS_NAMESPACE', 'bus name prefix (tests only)', asString, ''),
-      replicas: setting('COFFER_STREAM_REPLICAS', 'JetStream replicas of the records stream', asPositiveInt, 1),
-      host: setting('HOST', 'address of the health endpoints', asString, '127.0.0.1'),
-      port: setting('PORT', 'port of the health endpoints', asPort, 8082),
-      // No default: unset keeps that type forever.
-      retentionPan: setting<number | null>('COFFER_RETENTION_DAYS_PAN', 'days to keep a PAN', asPositiveInt, null),
-      retentionSsn: setting<number | null>('COFFER_RETENTION_DAYS_SSN', 'days to keep an SSN', asPositiveInt, null),
-      retentionSecret: setting<number | null>(
-        'COFFER_RETENTION_DAYS_SECRET',
-        'days to keep a secret',
-        asPositiveInt,
-        null,
-      ),
-    });
-  } catch (err) {
-    refuseToStart('vault', err);
-  }
-}
-const config = loadConfig();
+const config = loadOrRefuse('vault', {
+  databaseUrl: setting('DATABASE_URL', 'PostgreSQL URL of the coffer_vault role', asUrl(['postgres:', 'postgresql:'])),
+  ...natsSettings('vault'),
+  replicas: setting('COFFER_STREAM_REPLICAS', 'JetStream replicas of the records stream', asPositiveInt, 1),
+  requireMfa: setting('COFFER_REQUIRE_MFA', 'reveal and export only from sessions opened with TOTP', asBoolean, true),
+  host: setting('HOST', 'address of the health endpoints', asString, '127.0.0.1'),
+  port: setting('PORT', 'port of the health endpoints', asPort, 8082),
+  // No default: unset keeps that type forever.
+  retentionPan: days('pan'),
+  retentionSsn: days('ssn'),
+  retentionSecret: days('secret'),
+});
 
 const sql = postgres(config.databaseUrl, { max: 10, onnotice: () => {} });
-const bus = await connectNatsBus({
-  url: config.natsUrl,
-  names: busNames(config.namespace),
-  service: 'vault',
-  user: config.natsUser || undefined,
-  password: config.natsPassword || undefined,
-  replicas: config.replicas,
-  log: (event) => log.info(event),
-});
+const bus = await connectService(config, 'vault', { log: (event) => log.info(event), replicas: config.replicas });
 const retention = { pan: config.retentionPan, ssn: config.retentionSsn, secret: config.retentionSecret };
-const vault = await startVault({ sql, bus, log, host: config.host, port: config.port, retention });
-log.info({ url: vault.url, retentionDays: retention }, 'vault started');
-
-let stopping = false;
-// A connection the server refuses for good (say, a changed password) will not come back: exit so
-// the supervisor restarts the process, rather than run on without a bus.
-void bus.closed().then(() => {
-  if (stopping) return;
-  log.error('the bus connection closed for good; exiting');
-  process.exit(1);
+const vault = await startVault({
+  sql,
+  bus,
+  log,
+  host: config.host,
+  port: config.port,
+  retention,
+  requireMfa: config.requireMfa,
 });
+log.info({ url: vault.url, retentionDays: retention, requireMfa: config.requireMfa }, 'vault started');
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    stopping = true;
-    await vault.close();
-    await bus.close();
-    await sql.end({ timeout: 5 });
-    process.exit(0);
-  });
-}
+stopOnSignals(bus, log, async () => {
+  await vault.close();
+  await sql.end({ timeout: 5 });
+});

@@ -4,9 +4,10 @@
  * Sign-in verifies the password (one argon2id call, which also yields the KEK), unwraps the
  * user's key, re-wraps it under a key derived from a fresh session token, and hands the vault only
  * the token's hash and that wrapped copy. Unknown email and wrong password give the same 401
- * after the same argon2id work.
+ * after the same argon2id work. A user with TOTP enrolled also needs a code: its secret is opened
+ * with the key just unwrapped, and a missing, wrong or reused code is that same 401.
  */
-import { callVault } from '@coffer/bus';
+import { callVault, VaultRefused } from '@coffer/bus';
 import {
   createSessionToken,
   deriveCsrfToken,
@@ -25,6 +26,7 @@ import { newRecordId, type SigninLookup } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { clearSessionCookie, originOf, setSessionCookie } from '../session.ts';
+import { acceptedStep, openTotpSecret } from '../totp.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
@@ -44,7 +46,7 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
     '/api/session',
     { schema: { body: SignIn }, config: { rateLimit: { max: deps.signinPerMinute, timeWindow: 60_000 } } },
     async (req, reply) => {
-      const { email, password } = req.body as { email: string; password: string };
+      const { email, password, totp } = req.body as { email: string; password: string; totp?: string };
       const origin = originOf(req);
       try {
         const user = await callVault<SigninLookup>(deps.bus, 'signin.begin', { v: 1, email, origin });
@@ -72,6 +74,21 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
           userKeyAad(user.userId, user.keyVersion),
         );
         unlocked.kek.destroy();
+        const userId = user.userId;
+        const totpFailed = async () => {
+          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
+          return sendProblem(reply, unauthorized);
+        };
+        let totpStep: number | undefined;
+        if (user.totp) {
+          try {
+            totpStep = acceptedStep(openTotpSecret(userKey, user.userId, user.totp), totp, deps.now());
+          } catch (err) {
+            // A sealed secret that is not this user's (moved, tampered) opens nothing and signs in no one.
+            if (!isCryptoError(err)) throw err;
+          }
+          if (totpStep === undefined) return totpFailed();
+        }
         let rehash: { verifier: string; wrappedPrivateKey: string } | undefined;
         if (unlocked.stale) {
           // The parameters were raised since this password was set: enrol it again now.
@@ -85,16 +102,23 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
         const sessionKey = deriveSessionKey(token, sessionId);
         const wrappedKey = wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, user.userId));
         sessionKey.destroy();
-        await callVault(deps.bus, 'signin.complete', {
-          v: 1,
-          userId: user.userId,
-          proof: unlocked.proof,
-          session: sessionTokenHash(token),
-          sessionId,
-          wrappedKey: wrappedKey.toString('base64'),
-          origin,
-          ...(rehash ? { rehash } : {}),
-        });
+        try {
+          await callVault(deps.bus, 'signin.complete', {
+            v: 1,
+            userId: user.userId,
+            proof: unlocked.proof,
+            session: sessionTokenHash(token),
+            sessionId,
+            wrappedKey: wrappedKey.toString('base64'),
+            origin,
+            ...(totpStep === undefined ? {} : { totpStep }),
+            ...(rehash ? { rehash } : {}),
+          });
+        } catch (err) {
+          // The vault refuses a step it accepted before: the code was used already.
+          if (err instanceof VaultRefused && err.code === 'totp-rejected') return totpFailed();
+          throw err;
+        }
         setSessionCookie(reply, token, deps.secureCookie);
         return reply
           .header('cache-control', 'no-store')

@@ -4,20 +4,21 @@
  */
 import { AdminApi, decodeJson, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError } from './router.ts';
-import { authenticate, requireRole } from './sessions.ts';
+import { authenticate, requireMfa, requireRole } from './sessions.ts';
 
 type Clock = () => Date;
 const EXPORTERS = ['viewer', 'key-admin'] as const;
 
-export function exportHandlers(sql: postgres.Sql, clock: Clock) {
+export function exportHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPolicy = {}) {
   return {
     'export.begin': async (data: Uint8Array) => {
       const req = decodeJson(AdminApi['export.begin'], data);
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
       await requireRole(sql, caller, EXPORTERS, 'export', null, req.origin, now);
+      await requireMfa(sql, policy.requireMfa ?? false, caller, 'export', null, req.origin, now);
       const exportId = newRecordId();
       const filter = { type: req.type ?? null, from: req.from ?? null, to: req.to ?? null };
       await sql.begin(async (tx) => {
@@ -44,6 +45,7 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock) {
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
       await requireRole(sql, caller, EXPORTERS, 'export', req.exportId, '', now);
+      await requireMfa(sql, policy.requireMfa ?? false, caller, 'export', req.exportId, '', now);
       const [started] = await sql<{ filter: { type: string | null; from: string | null; to: string | null } }[]>`
         SELECT filter FROM exports WHERE id::text = ${req.exportId} AND user_id = ${caller.userId} AND finished_at IS NULL`;
       if (!started) throw new AdminError('not-found', 'no open export of yours with this id');

@@ -7,9 +7,15 @@ import { AdminApi, decodeJson, type SealedForUser } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import { AdminError } from './router.ts';
-import { authenticate, type Caller, requireRole } from './sessions.ts';
+import { authenticate, type Caller, requireMfa, requireRole } from './sessions.ts';
 
 type Clock = () => Date;
+
+/** Policy the vault enforces itself, whatever the admin plane checked. */
+export interface AccessPolicy {
+  /** Viewers and key-admins reveal and export only from a session opened with a TOTP code. */
+  readonly requireMfa?: boolean;
+}
 
 /** Append an audit event; a failure to write it becomes 'audit-unavailable', never a silent pass. */
 export async function auditOrRefuse(tx: postgres.TransactionSql, event: Parameters<typeof appendAudit>[1], now: Date) {
@@ -24,7 +30,7 @@ export function sessionMaterial(caller: Caller) {
   return { sessionId: caller.sessionId, userId: caller.userId, wrappedKey: caller.wrappedKey.toString('base64') };
 }
 
-export function recordHandlers(sql: postgres.Sql, clock: Clock) {
+export function recordHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPolicy = {}) {
   return {
     'records.list': async (data: Uint8Array) => {
       const req = decodeJson(AdminApi['records.list'], data);
@@ -53,6 +59,7 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock) {
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
       await requireRole(sql, caller, ['viewer', 'key-admin'], 'record.reveal', req.recordId, req.origin, now);
+      await requireMfa(sql, policy.requireMfa ?? false, caller, 'record.reveal', req.recordId, req.origin, now);
       const found = await sql<
         { id: string; type: string; data_key_id: string; sealed: Buffer; wrapped: Buffer | null }[]
       >`

@@ -24,7 +24,14 @@ export interface Caller {
   readonly role: Role;
   readonly status: string;
   readonly wrappedKey: Buffer;
+  /** Whether this session was opened with a TOTP code. */
+  readonly mfa: boolean;
+  /** Whether the user has TOTP enrolled. */
+  readonly totp: boolean;
 }
+
+/** The roles that hold data keys: with MFA required, they reveal and export only from an MFA session. */
+export const MFA_ROLES: readonly Role[] = ['viewer', 'key-admin'];
 
 type Clock = () => Date;
 
@@ -38,12 +45,21 @@ export async function authenticate(sql: postgres.Sql, session: string, now: Date
   await sql`DELETE FROM sessions WHERE token_hash = ${session}
     AND (idle_expires_at <= ${now} OR absolute_expires_at <= ${now})`;
   const [row] = await sql<
-    { id: string; user_id: string; email: string; role: Role; status: string; wrapped_key: Buffer }[]
+    {
+      id: string;
+      user_id: string;
+      email: string;
+      role: Role;
+      status: string;
+      wrapped_key: Buffer;
+      mfa: boolean;
+      totp: boolean;
+    }[]
   >`UPDATE sessions s SET last_seen_at = ${now},
         idle_expires_at = LEAST(${new Date(now.getTime() + IDLE_MS)}, s.absolute_expires_at)
       FROM users u
       WHERE s.token_hash = ${session} AND u.id = s.user_id AND u.status IN ('active', 'unconfirmed')
-      RETURNING s.id, s.user_id, u.email, u.role, u.status, s.wrapped_key`;
+      RETURNING s.id, s.user_id, u.email, u.role, u.status, s.wrapped_key, s.mfa, u.totp_sealed IS NOT NULL AS totp`;
   if (!row) throw new AdminError('unauthenticated', 'no live session');
   return {
     sessionId: row.id,
@@ -52,6 +68,8 @@ export async function authenticate(sql: postgres.Sql, session: string, now: Date
     role: row.role,
     status: row.status,
     wrappedKey: row.wrapped_key,
+    mfa: row.mfa,
+    totp: row.totp,
   };
 }
 
@@ -74,6 +92,30 @@ export async function requireRole(
     ),
   );
   throw new AdminError('forbidden', `a ${caller.role} may not ${action}`);
+}
+
+/**
+ * With MFA required, a viewer or key-admin reveals and exports only from a session opened with a
+ * TOTP code; a refusal is audited like a role refusal. The admin plane checks the same first.
+ */
+export async function requireMfa(
+  sql: postgres.Sql,
+  required: boolean,
+  caller: Caller,
+  action: string,
+  target: string | null,
+  origin: string,
+  now: Date,
+): Promise<void> {
+  if (!required || caller.mfa || !MFA_ROLES.includes(caller.role)) return;
+  await sql.begin((tx) =>
+    appendAudit(
+      tx,
+      { actor: caller.userId, action, target, outcome: 'denied', origin, details: { reason: 'mfa-required' } },
+      now,
+    ),
+  );
+  throw new AdminError('forbidden', `a ${caller.role} must sign in with a TOTP code to ${action}`);
 }
 
 export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
@@ -116,8 +158,9 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
           password_verifier: string | null;
           wrapped_private_key: Buffer | null;
           key_version: number | null;
+          totp_sealed: Buffer | null;
         }[]
-      >`SELECT id, email, role, status, password_verifier, wrapped_private_key, key_version
+      >`SELECT id, email, role, status, password_verifier, wrapped_private_key, key_version, totp_sealed
         FROM users WHERE lower(email) = lower(${req.email}) AND status IN ('active', 'unconfirmed')`;
       if (!u) return { found: false };
       return {
@@ -129,6 +172,7 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
         verifier: u.password_verifier,
         wrappedPrivateKey: u.wrapped_private_key?.toString('base64') ?? null,
         keyVersion: u.key_version,
+        totp: u.totp_sealed?.toString('base64') ?? null,
       };
     },
 
@@ -144,6 +188,7 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
             target: req.email,
             outcome: 'failure',
             origin: req.origin,
+            ...(req.reason ? { details: { reason: req.reason } } : {}),
           },
           now,
         ),
@@ -157,11 +202,23 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
       const idle = new Date(now.getTime() + IDLE_MS);
       return sql.begin(async (tx) => {
         // The admin plane must show it knew the password: a bus credential alone makes no session.
-        const [u] = await tx<{ email: string; password_verifier: string | null }[]>`
-          SELECT email, password_verifier FROM users WHERE id = ${req.userId} AND status IN ('active', 'unconfirmed')
+        const [u] = await tx<{ email: string; password_verifier: string | null; totp: boolean }[]>`
+          SELECT email, password_verifier, totp_sealed IS NOT NULL AS totp FROM users
+          WHERE id = ${req.userId} AND status IN ('active', 'unconfirmed')
           FOR UPDATE`;
         if (!u?.password_verifier || !checkPasswordProof(req.proof, u.password_verifier)) {
           throw new AdminError('unauthenticated', 'no proof of the password');
+        }
+        let mfa = false;
+        if (u.totp) {
+          // Each code works once: the step must be later than the last accepted one, checked and
+          // recorded in one statement. (The vault cannot open the secret; the admin plane did.)
+          const step = req.totpStep;
+          if (step === undefined) throw new AdminError('totp-rejected', 'this user signs in with a TOTP code');
+          const [fresh] = await tx`UPDATE users SET totp_last_step = ${step}
+            WHERE id = ${req.userId} AND (totp_last_step IS NULL OR totp_last_step < ${step}) RETURNING id`;
+          if (!fresh) throw new AdminError('totp-rejected', 'this TOTP code, or a later one, was used already');
+          mfa = true;
         }
         await tx`DELETE FROM signin_throttle WHERE email_hash = ${hashEmail(u.email)}`;
         if (req.rehash) {
@@ -169,9 +226,9 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
             wrapped_private_key = ${Buffer.from(req.rehash.wrappedPrivateKey, 'base64')} WHERE id = ${req.userId}`;
         }
         await tx`INSERT INTO sessions (token_hash, id, user_id, wrapped_key, created_at, last_seen_at,
-                                       idle_expires_at, absolute_expires_at)
+                                       idle_expires_at, absolute_expires_at, mfa)
           VALUES (${req.session}, ${req.sessionId}, ${req.userId}, ${Buffer.from(req.wrappedKey, 'base64')},
-                  ${now}, ${now}, ${idle}, ${absolute})`;
+                  ${now}, ${now}, ${idle}, ${absolute}, ${mfa})`;
         await appendAudit(
           tx,
           {
@@ -180,7 +237,7 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
             target: req.sessionId,
             outcome: 'success',
             origin: req.origin,
-            details: { rehashed: req.rehash !== undefined },
+            details: { rehashed: req.rehash !== undefined, mfa },
           },
           now,
         );
@@ -205,7 +262,7 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
     whoami: async (data: Uint8Array) => {
       const req = decodeJson(AdminApi.whoami, data);
       const c = await authenticate(sql, req.session, clock());
-      return { id: c.userId, email: c.email, role: c.role, status: c.status };
+      return { id: c.userId, email: c.email, role: c.role, status: c.status, totp: c.totp, mfa: c.mfa };
     },
 
     denied: async (data: Uint8Array) => {

@@ -182,7 +182,8 @@ export function userHandlers(sql: postgres.Sql, clock: Clock) {
       if (req.userId === caller.userId) throw new AdminError('conflict', 'a key-admin cannot revoke themselves');
       await sql.begin(async (tx) => {
         const [user] =
-          await tx`UPDATE users SET status = 'revoked', wrapped_private_key = NULL, password_verifier = NULL
+          await tx`UPDATE users SET status = 'revoked', wrapped_private_key = NULL, password_verifier = NULL,
+            totp_sealed = NULL, totp_pending = NULL
           WHERE id::text = ${req.userId} AND status <> 'revoked' RETURNING id`;
         if (!user) throw new AdminError('not-found', 'no such user');
         const keys =
@@ -211,7 +212,8 @@ export function userHandlers(sql: postgres.Sql, clock: Clock) {
       return sql.begin(async (tx) => {
         const [user] =
           await tx`UPDATE users SET status = 'invited', password_verifier = NULL, wrapped_private_key = NULL,
-            public_key = NULL, certificate_signature = NULL, confirmed_at = NULL
+            public_key = NULL, certificate_signature = NULL, confirmed_at = NULL,
+            totp_sealed = NULL, totp_pending = NULL, totp_last_step = NULL
           WHERE id::text = ${req.userId} AND status IN ('active', 'unconfirmed') RETURNING id`;
         if (!user) throw new AdminError('not-found', 'no such user');
         await tx`DELETE FROM wrapped_keys WHERE recipient_kind = 'user' AND recipient_id = ${req.userId}`;

@@ -1,7 +1,8 @@
+import { readdirSync } from 'node:fs';
 import { postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultDatabase, type VaultDatabase } from '../test-support.ts';
-import { migrate } from './migrate.ts';
+import { MIGRATIONS_DIR, migrate } from './migrate.ts';
 
 const available = await postgresAvailable();
 
@@ -16,7 +17,12 @@ describe.skipIf(!available)('migrations and database roles', () => {
     const [a, b] = await Promise.all([migrate(db.owner), migrate(db.owner)]);
     expect([a, b]).toEqual([[], []]);
     const applied = await db.owner`SELECT name FROM schema_migrations ORDER BY name`;
-    expect(applied.map((r) => r.name)).toEqual(['001_roles.sql', '002_schema.sql', '003_throttle_exports.sql']);
+    expect(applied.map((r) => r.name)).toEqual(
+      readdirSync(MIGRATIONS_DIR)
+        .filter((f) => f.endsWith('.sql'))
+        .sort(),
+    );
+    expect(applied.length).toBeGreaterThanOrEqual(5);
   });
 
   it('give the runtime role no DDL', async () => {

@@ -1,0 +1,61 @@
+/**
+ * `coffer recover --email ADDRESS [--password-file FILE] [--shares-file FILE]`: break-glass. Reads
+ * k recovery shares (one per line from the file, or typed at the prompt), rebuilds the recovery
+ * key in this process, and makes a new key-admin holding the org key and every live data key.
+ * Uses the admin plane's bus credential, like `init`. Audited by the vault.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { connectService, natsSettings } from '@coffer/bus';
+import { readConfig } from '@coffer/config';
+import { promptSecret } from '../prompt.ts';
+import { runRecovery } from '../recovery.ts';
+
+async function readShares(file: string | undefined): Promise<string[]> {
+  if (file)
+    return readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
+  if (!process.stdin.isTTY) throw new Error('no terminal to type shares at: use --shares-file');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const shares: string[] = [];
+  try {
+    process.stdout.write('Type one recovery share per line; an empty line ends.\n');
+    for (;;) {
+      const line = (await rl.question(`share ${shares.length + 1}: `)).trim();
+      if (!line) break;
+      shares.push(line);
+    }
+  } finally {
+    rl.close();
+  }
+  return shares;
+}
+
+export async function recoverCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { email: { type: 'string' }, 'password-file': { type: 'string' }, 'shares-file': { type: 'string' } },
+    strict: true,
+  });
+  if (!values.email) throw new Error('--email of the new key-admin is required');
+  const env = readConfig({
+    ...natsSettings('admin'),
+  });
+  const shares = await readShares(values['shares-file']);
+  const password = values['password-file']
+    ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
+    : await promptSecret('Password for the new key-admin: ');
+  const bus = await connectService(env, 'admin');
+  try {
+    const { userId, fingerprint } = await runRecovery({ bus, shares, email: values.email, password });
+    process.stdout.write(
+      `Recovered. New key-admin ${values.email} (${userId}), key fingerprint ${fingerprint}.\n` +
+        'They hold the org key and every live data key; sign in to the admin plane.\n',
+    );
+  } finally {
+    await bus.close();
+  }
+}

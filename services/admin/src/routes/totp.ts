@@ -1,0 +1,90 @@
+/**
+ * TOTP enrolment for the signed-in user:
+ * - POST /api/me/totp {} → {secret, otpauthUrl}: a new secret, offered as pending. It is sealed to
+ *   the user's own key (unwrapped from the session for this request) before it reaches the vault.
+ * - POST /api/me/totp/verify {code} → 204 when the code matches the pending secret, which then
+ *   becomes the user's TOTP (sign-in asks for a code from then on); 400 when it does not.
+ * Both outcomes of a verification are audited as `totp.enrol`.
+ */
+import { callVault } from '@coffer/bus';
+import { CryptoError } from '@coffer/crypto';
+import { sendProblem } from '@coffer/http';
+import type { SessionKeyMaterial } from '@coffer/protocol';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { originOf } from '../session.ts';
+import { acceptedStep, newTotp, openTotpSecret, sealTotpSecret } from '../totp.ts';
+import { unwrapUserKey } from '../unwrap.ts';
+import { sendVaultError } from '../vault-errors.ts';
+import { type AdminDeps, requireSession } from './deps.ts';
+
+/** What the vault returns for totp.material. */
+interface TotpMaterial {
+  readonly email: string;
+  /** The pending secret, sealed to the user's key; null when none is on offer. */
+  readonly pending: string | null;
+  readonly enrolled: boolean;
+  readonly session: SessionKeyMaterial;
+}
+
+const Begin = Type.Object({}, { additionalProperties: false });
+const Verify = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
+
+export const totpRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
+  app.post('/api/me/totp', { schema: { body: Begin } }, async (req, reply) => {
+    const session = await requireSession(deps, req, reply, 'totp.enrol', { csrf: true });
+    if (!session) return reply;
+    try {
+      const material = await callVault<TotpMaterial>(deps.bus, 'totp.material', { v: 1, session: session.hash });
+      const userKey = unwrapUserKey(session.token, material.session);
+      const { totp, secret } = newTotp(material.email);
+      const sealed = sealTotpSecret(userKey.publicKey, material.session.userId, secret);
+      await callVault(deps.bus, 'totp.pending', { v: 1, session: session.hash, sealed: sealed.toString('base64') });
+      return reply.header('cache-control', 'no-store').send({ secret: secret.base32, otpauthUrl: totp.toString() });
+    } catch (err) {
+      return sendVaultError(reply, err);
+    }
+  });
+
+  app.post('/api/me/totp/verify', { schema: { body: Verify } }, async (req, reply) => {
+    const session = await requireSession(deps, req, reply, 'totp.enrol', { csrf: true });
+    if (!session) return reply;
+    const { code } = req.body as { code: string };
+    const origin = originOf(req);
+    const fail = (error: string) =>
+      callVault(deps.bus, 'totp.enrol-failed', { v: 1, session: session.hash, error, origin });
+    try {
+      const material = await callVault<TotpMaterial>(deps.bus, 'totp.material', { v: 1, session: session.hash });
+      if (!material.pending) {
+        await fail('none-pending');
+        return sendProblem(reply, {
+          status: 409,
+          type: 'conflict',
+          title: 'No TOTP secret is pending: request one with POST /api/me/totp first',
+        });
+      }
+      const userKey = unwrapUserKey(session.token, material.session);
+      let step: number | undefined;
+      try {
+        step = acceptedStep(openTotpSecret(userKey, material.session.userId, material.pending), code, deps.now());
+      } catch (err) {
+        if (!(err instanceof CryptoError)) throw err;
+        // The pending blob is not this user's (tampered or moved): refuse it, never use it.
+        await fail(err.code);
+        return sendProblem(reply, {
+          status: 409,
+          type: 'conflict',
+          title: 'The pending TOTP secret cannot be opened: request a new one',
+        });
+      }
+      if (step === undefined) {
+        await fail('wrong-code');
+        return sendProblem(reply, { status: 400, type: 'totp-mismatch', title: 'The code does not match' });
+      }
+      await callVault(deps.bus, 'totp.enrol', { v: 1, session: session.hash, pending: material.pending, step, origin });
+      return reply.code(204).send();
+    } catch (err) {
+      return sendVaultError(reply, err);
+    }
+  });
+};

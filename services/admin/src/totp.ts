@@ -1,0 +1,47 @@
+/**
+ * TOTP (RFC 6238: SHA-1, 6 digits, 30 s), computed by `otpauth`. The secret rests only sealed to
+ * the user's own X25519 key (totpBinding): the admin plane opens it with the key it unwrapped for
+ * this request (from the password at sign-in, from the session during enrolment), checks the code
+ * and forgets it. A code is accepted one step either side of now; the vault then refuses any step
+ * not later than the last one it accepted, so each code works once.
+ */
+import { open, type PrivateKey, type PublicKey, seal, totpBinding } from '@coffer/crypto';
+import { Secret, TOTP } from 'otpauth';
+
+export const TOTP_ISSUER = 'Coffer';
+const PARAMS = { issuer: TOTP_ISSUER, algorithm: 'SHA1', digits: 6, period: 30 } as const;
+/** Steps accepted either side of the current one: clocks drift and people type slowly. */
+export const TOTP_WINDOW = 1;
+
+/** A new secret (20 random bytes, as RFC 4226 recommends) and its otpauth:// URL for the app. */
+export function newTotp(label: string): { totp: TOTP; secret: Secret } {
+  const secret = new Secret({ size: 20 });
+  return { totp: new TOTP({ ...PARAMS, label, secret }), secret };
+}
+
+export function sealTotpSecret(recipient: PublicKey<'x25519'>, userId: string, secret: Secret): Buffer {
+  return seal(recipient, Buffer.from(secret.bytes), totpBinding(userId));
+}
+
+/** Open a sealed secret; throws a CryptoError when the blob is not this user's. */
+export function openTotpSecret(userKey: PrivateKey<'x25519'>, userId: string, sealed: string): Secret {
+  const bytes = open(userKey, Buffer.from(sealed, 'base64'), totpBinding(userId));
+  try {
+    // A fresh ArrayBuffer of exactly these bytes (a Buffer's .buffer may be a shared pool).
+    return new Secret({ buffer: Uint8Array.from(bytes).buffer });
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/**
+ * The time step whose code this is, within one step of `at`; undefined for anything else (no code,
+ * a malformed one, a wrong one, one from further away).
+ */
+export function acceptedStep(secret: Secret, code: string | undefined, at: Date): number | undefined {
+  if (code === undefined || !/^[0-9]{6}$/.test(code)) return undefined;
+  const totp = new TOTP({ ...PARAMS, secret });
+  const timestamp = at.getTime();
+  const delta = totp.validate({ token: code, timestamp, window: TOTP_WINDOW });
+  return delta === null ? undefined : totp.counter({ timestamp }) + delta;
+}

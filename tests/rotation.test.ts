@@ -1,0 +1,118 @@
+/**
+ * Rotation across a cryptoperiod boundary, with one clock for every plane: records submitted
+ * before the boundary seal to the old data key, records after it to the new one, and both open.
+ */
+import { type Bus, connectNatsBus } from '@coffer/bus';
+import { busNames } from '@coffer/protocol';
+import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Planes, startPlanes } from '../cli/src/planes.ts';
+import { createVaultDatabase, type VaultDatabase } from '../services/vault/src/test-support.ts';
+
+const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const DAY = 86_400_000;
+const PASSWORD = 'correct-quartz-lantern-harbour-91';
+
+describe.skipIf(!available)('data key rotation across a boundary', () => {
+  let db: VaultDatabase;
+  let buses: Bus[];
+  let planes: Planes;
+  let offset = 0;
+  const now = () => new Date(Date.now() + offset);
+
+  beforeAll(async () => {
+    const url = (await natsForTests()) as string;
+    const names = busNames(uniqueNamespace());
+    db = await createVaultDatabase();
+    buses = [
+      await connectNatsBus({ url, names, service: 'vault' }),
+      await connectNatsBus({ url, names, service: 'ingest' }),
+      await connectNatsBus({ url, names, service: 'admin' }),
+    ];
+    const [vault, ingest, admin] = buses as [Bus, Bus, Bus];
+    const silent = pino({ level: 'silent' });
+    planes = await startPlanes({
+      sql: db.runtime,
+      buses: { vault, ingest, admin },
+      logs: { vault: silent, ingest: silent, admin: silent },
+      host: '127.0.0.1',
+      ingestPort: 0,
+      vaultPort: 0,
+      adminPort: 0,
+      bootstrap: {
+        adminEmail: 'ka@example.com',
+        adminPassword: PASSWORD,
+        shares: 3,
+        threshold: 2,
+        dataKeyDays: 90,
+        horizonDays: 180,
+      },
+      ratePerMinute: 100_000,
+      now,
+    });
+  });
+  afterAll(async () => {
+    await planes?.close();
+    for (const bus of buses ?? []) await bus.close();
+    await db?.drop();
+  });
+
+  const submit = async (value: string) => {
+    const res = await fetch(`${planes.ingestUrl}/v1/records`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'secret', value }),
+    });
+    expect(res.status).toBe(202);
+    return (await res.json()) as { id: string; keyId: string };
+  };
+  const stored = async (id: string) => {
+    for (let i = 0; i < 100; i++) {
+      if ((await db.owner`SELECT 1 FROM records WHERE id = ${id}`).length) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`record ${id} was not stored`);
+  };
+
+  it('seals to the next key after the boundary, and opens records of both', async () => {
+    const before = await submit('sealed in the first period');
+    offset += 91 * DAY;
+    // Ingest notices the window's end at its next refresh; ask it now instead of waiting a minute.
+    const afterBoundary = await (async () => {
+      for (let i = 0; i < 30; i++) {
+        const r = await fetch(`${planes.ingestUrl}/v1/records`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'secret', value: 'sealed in the second period' }),
+        });
+        if (r.status === 202) return (await r.json()) as { id: string; keyId: string };
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error('ingest never took the next key');
+    })();
+    expect(afterBoundary.keyId).not.toBe(before.keyId);
+    await stored(before.id);
+    await stored(afterBoundary.id);
+
+    const adminUrl = planes.adminUrl as string;
+    const signin = await fetch(`${adminUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ka@example.com', password: PASSWORD }),
+    });
+    const cookie = (signin.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const { csrf } = (await signin.json()) as { csrf: string };
+    for (const [id, value] of [
+      [before.id, 'sealed in the first period'],
+      [afterBoundary.id, 'sealed in the second period'],
+    ] as const) {
+      const res = await fetch(`${adminUrl}/api/records/${id}/reveal`, {
+        method: 'POST',
+        headers: { cookie, 'x-coffer-csrf': csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'rotation test' }),
+      });
+      expect(await res.json()).toMatchObject({ id, value });
+    }
+  });
+});
