@@ -103,7 +103,9 @@ $('signin').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   try {
-    const res = await api('POST', '/api/session', { email: form.get('email'), password: form.get('password') });
+    const body = { email: form.get('email'), password: form.get('password') };
+    if (form.get('totp')) body.totp = form.get('totp');
+    const res = await api('POST', '/api/session', body);
     event.target.reset();
     csrf = res.csrf;
     signedIn(res.user);
