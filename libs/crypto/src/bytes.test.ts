@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordBinding } from './bindings.ts';
 import { i2osp, lengthPrefixed, utf8 } from './bytes.ts';
-import { CryptoError } from './errors.ts';
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof CryptoError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { codeOf } from './test-helpers.ts';
 
 describe('i2osp', () => {
   it('writes big-endian unsigned integers of the given width', () => {

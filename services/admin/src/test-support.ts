@@ -130,3 +130,21 @@ export async function signIn(app: FastifyInstance, email = ADMIN_EMAIL, password
   if (!cookie) throw new Error('no session cookie');
   return { cookie: `${cookie.name}=${cookie.value}`, token: cookie.value, csrf: res.json().csrf as string, res };
 }
+
+export type Signed = Awaited<ReturnType<typeof signIn>>;
+
+/** One API call as `who` (cookie and CSRF header), or anonymously. */
+export function call(
+  app: FastifyInstance,
+  who: Signed | undefined,
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) {
+  const headers: Record<string, string> = {};
+  if (who) {
+    headers.cookie = who.cookie;
+    headers['x-coffer-csrf'] = who.csrf;
+  }
+  return app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+}

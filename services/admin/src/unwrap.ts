@@ -6,6 +6,7 @@ import {
   dataKeyWrapBinding,
   deriveSessionKey,
   open,
+  orgKeyWrapBinding,
   type PrivateKey,
   recordBinding,
   sessionKeyAad,
@@ -26,6 +27,21 @@ export function unwrapUserKey(token: string, material: SessionKeyMaterial): Priv
   } finally {
     sessionKey.destroy();
   }
+}
+
+/** A key-admin's copy of the org signing key, through their session: for certificates and bundles. */
+export function unwrapOrgKey(
+  token: string,
+  material: { session: SessionKeyMaterial; orgKeyId: string; orgKey: string },
+): { callerKey: PrivateKey<'x25519'>; orgKey: PrivateKey<'ed25519'> } {
+  const callerKey = unwrapUserKey(token, material.session);
+  const orgKey = unwrapPrivateKey(
+    'ed25519',
+    callerKey,
+    Buffer.from(material.orgKey, 'base64'),
+    orgKeyWrapBinding(material.orgKeyId, material.session.userId),
+  );
+  return { callerKey, orgKey };
 }
 
 export function unwrapDataKey(userKey: PrivateKey<'x25519'>, userId: string, dataKeyId: string, wrapped: string) {

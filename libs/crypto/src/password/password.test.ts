@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { userKeyAad } from '../bindings.ts';
 import { CryptoError } from '../errors.ts';
 import { PrivateKey } from '../keys/keys.ts';
+import { failureOf } from '../test-helpers.ts';
 import { unwrapWithSymmetricKey, wrapWithSymmetricKey } from '../wrap/wrap.ts';
 import {
   checkPasswordProof,
@@ -15,15 +16,7 @@ import {
 
 const password = 'quiet-harbour-lantern-91-orbit';
 
-async function codeOf(run: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await run();
-  } catch (err) {
-    if (err instanceof CryptoError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+const codeOf = async (run: () => Promise<unknown>) => (await failureOf(run))?.code;
 
 describe('password verifier and KEK', async () => {
   const { verifier, kek } = await enrollPassword(password);

@@ -1,32 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { CryptoError } from '../errors.ts';
 import { PrivateKey } from '../keys/keys.ts';
+import { codeOf, failureOf } from '../test-helpers.ts';
 import { combineRecoveryShares, decodeShare, encodeShare, splitRecoveryKey } from './recovery-shares.ts';
 
-async function failure(run: () => Promise<unknown>): Promise<{ code: string; message: string } | undefined> {
-  try {
-    await run();
-  } catch (err) {
-    if (err instanceof CryptoError) return { code: err.code, message: err.message };
-    throw err;
-  }
-  return undefined;
-}
+const failure = failureOf;
 
 function subsets<T>(items: T[], k: number): T[][] {
   if (k === 0) return [[]];
   return items.flatMap((item, i) => subsets(items.slice(i + 1), k - 1).map((rest) => [item, ...rest]));
-}
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof CryptoError) return err.code;
-    throw err;
-  }
-  return undefined;
 }
 
 /** A printed share with its checksum (or a wrong one), for payloads encodeShare would not write. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CryptoError } from '../errors.ts';
 import { PrivateKey } from '../keys/keys.ts';
+import { codeOf } from '../test-helpers.ts';
 import {
   bundleCovers,
   canonicalDataKeyBundle,
@@ -21,16 +21,6 @@ const bundle: DataKeyBundle = {
   notBefore: '2026-10-01T00:00:00.000Z',
   notAfter: '2026-12-30T00:00:00.000Z',
 };
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof CryptoError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('data key bundle', () => {
   const signature = signDataKeyBundle(orgKey, bundle);

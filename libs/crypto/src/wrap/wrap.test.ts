@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { dataKeyWrapBinding, orgKeyWrapBinding, recordBinding, sessionKeyAad, userKeyAad } from '../bindings.ts';
-import { CryptoError, type CryptoErrorCode } from '../errors.ts';
+import type { CryptoErrorCode } from '../errors.ts';
 import { PrivateKey } from '../keys/keys.ts';
 import { createSessionToken, deriveSessionKey } from '../session/session.ts';
+import { codeOf } from '../test-helpers.ts';
 import { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap.ts';
-
-function codeOf(run: () => unknown): CryptoErrorCode | undefined {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof CryptoError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('wrap to a public key', () => {
   const dataKey = PrivateKey.generate('x25519');

@@ -7,11 +7,9 @@
 import { callVault } from '@coffer/bus';
 import {
   dataKeyWrapBinding,
-  orgKeyWrapBinding,
   PrivateKey,
   PublicKey,
   signDataKeyBundle,
-  unwrapPrivateKey,
   verifyUserCertificate,
   wrapPrivateKey,
 } from '@coffer/crypto';
@@ -19,7 +17,7 @@ import { type KeysMaterial, newRecordId } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
-import { unwrapUserKey } from '../unwrap.ts';
+import { unwrapOrgKey } from '../unwrap.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
@@ -45,14 +43,7 @@ export const keyRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
     const { count } = req.body as { count: number };
     try {
       const m = await callVault<KeysMaterial>(deps.bus, 'keys.material', { v: 1, session: session.hash });
-      const callerId = m.session.userId;
-      const callerKey = unwrapUserKey(session.token, m.session);
-      const orgKey = unwrapPrivateKey(
-        'ed25519',
-        callerKey,
-        Buffer.from(m.orgKey, 'base64'),
-        orgKeyWrapBinding(m.orgKeyId, callerId),
-      );
+      const { orgKey } = unwrapOrgKey(session.token, m);
       const recipients: { kind: 'user' | 'recovery'; id: string; key: PublicKey<'x25519'> }[] = m.recipients.flatMap(
         (r) => {
           try {

@@ -1,26 +1,22 @@
 import { callVault, VaultRefused } from '@coffer/bus';
 import { isCryptoError, open, PrivateKey, sessionTokenHash, totpBinding } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
-import type { FastifyInstance } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, signIn, startAdminStack } from '../test-support.ts';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  type AdminStack,
+  call,
+  type Signed,
+  signIn,
+  startAdminStack,
+} from '../test-support.ts';
 import { unwrapUserKey } from '../unwrap.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const STEP_MS = 30_000;
 const STRONG = 'violet-harbour-compass-7342-quietly';
-
-type Signed = Awaited<ReturnType<typeof signIn>>;
-
-async function call(app: FastifyInstance, who: Signed | undefined, method: 'GET' | 'POST', url: string, body?: object) {
-  const headers: Record<string, string> = {};
-  if (who) {
-    headers.cookie = who.cookie;
-    headers['x-coffer-csrf'] = who.csrf;
-  }
-  return app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: body }) });
-}
 
 /** The code an authenticator app shows `steps` periods from the stack's now. */
 function code(stack: AdminStack, secret: string, steps = 0): string {

@@ -1,29 +1,11 @@
 import { dataKeyWrapBinding, PrivateKey, signUserCertificate, unwrapPrivateKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, signIn, startAdminStack } from '../test-support.ts';
+import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../test-support.ts';
 import { unwrapUserKey } from '../unwrap.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const STRONG = 'violet-harbour-compass-7342-quietly';
-
-type Signed = Awaited<ReturnType<typeof signIn>>;
-
-async function call(
-  app: FastifyInstance,
-  who: Signed | undefined,
-  method: 'GET' | 'POST' | 'DELETE',
-  url: string,
-  payload?: unknown,
-) {
-  const headers: Record<string, string> = {};
-  if (who) {
-    headers.cookie = who.cookie;
-    headers['x-coffer-csrf'] = who.csrf;
-  }
-  return app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
-}
 
 describe.skipIf(!available)('people: invite, accept, confirm, roles, password, reset, revoke, rotation', () => {
   let stack: AdminStack;

@@ -28,7 +28,7 @@ import type { ConfirmMaterial } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
-import { unwrapUserKey } from '../unwrap.ts';
+import { unwrapOrgKey } from '../unwrap.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
@@ -148,13 +148,7 @@ export const userRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
         });
       }
       const callerId = m.session.userId;
-      const callerKey = unwrapUserKey(session.token, m.session);
-      const orgKey = unwrapPrivateKey(
-        'ed25519',
-        callerKey,
-        Buffer.from(m.orgKey, 'base64'),
-        orgKeyWrapBinding(m.orgKeyId, callerId),
-      );
+      const { callerKey, orgKey } = unwrapOrgKey(session.token, m);
       const role = m.user.role as 'viewer' | 'key-admin' | 'auditor';
       const certificateSignature = signUserCertificate(orgKey, { id: m.user.id, role, publicKey: m.user.publicKey });
       const dataKeys =
