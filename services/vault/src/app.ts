@@ -81,10 +81,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
         ...recordHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
         ...exportHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
         ...auditHandlers(sql, now),
-        ...userHandlers(sql, now),
+        ...userHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
         ...totpHandlers(sql, now),
         ...recoveryHandlers(sql, now),
-        ...keyHandlers(sql, now, refreshStatus),
+        ...keyHandlers(sql, now, refreshStatus, { requireMfa: options.requireMfa ?? false }),
         bootstrap: async (data) => {
           const result = await bootstrap(data);
           await refreshStatus();

@@ -3,20 +3,23 @@
  * needs to make the next keys, and storing them — after checking every signature against the
  * stored trust root. The vault itself never makes a key.
  */
-import { PublicKey, verifyDataKeyBundle } from '@coffer/crypto';
+import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
 import { AdminApi, decodeJson, type KeysMaterial } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError } from './router.ts';
-import { authenticate, requireRole } from './sessions.ts';
+import { authenticate, requireMfa, requireRole } from './sessions.ts';
 
 type Clock = () => Date;
+const MAX_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
 
-export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Promise<void>) {
+export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Promise<void>, policy: AccessPolicy = {}) {
   const keyAdmin = async (session: string, action: string, origin: string) => {
     const now = clock();
     const caller = await authenticate(sql, session, now);
     await requireRole(sql, caller, ['key-admin'], action, null, origin, now);
+    // Key management unwraps the org key and every data key: the same second factor as a reveal.
+    await requireMfa(sql, policy.requireMfa ?? false, caller, action, null, origin, now);
     return { caller, now };
   };
 
@@ -78,7 +81,9 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
     'keys.store': async (data: Uint8Array) => {
       const req = decodeJson(AdminApi['keys.store'], data);
       const { caller, now } = await keyAdmin(req.session, 'keys.pregenerate', req.origin);
-      const [org] = await sql<{ trust_root: string }[]>`SELECT trust_root FROM org`;
+      const [org] = await sql<
+        { trust_root: string; recovery_key_id: string }[]
+      >`SELECT trust_root, recovery_key_id FROM org`;
       if (!org) throw new AdminError('conflict', 'the vault is not initialised');
       const trustRoot = PublicKey.fromBase64url('ed25519', org.trust_root);
       for (const k of req.dataKeys) {
@@ -87,8 +92,53 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
         } catch {
           throw new AdminError('bad-signature', `data key ${k.bundle.id} is not signed by the org key`);
         }
+        if (Date.parse(k.bundle.notAfter) > now.getTime() + MAX_HORIZON_MS) {
+          throw new AdminError('conflict', 'data keys may reach at most two years ahead');
+        }
       }
       await sql.begin(async (tx) => {
+        // The vault checks the recipients itself, inside the transaction: only active, certified
+        // viewers and key-admins, and the org's own recovery key — whatever the admin plane sent.
+        const ids = [
+          ...new Set(
+            req.dataKeys.flatMap((k) => k.copies.filter((c) => c.recipientKind === 'user').map((c) => c.recipientId)),
+          ),
+        ];
+        const users = ids.length
+          ? await tx<
+              {
+                id: string;
+                role: 'viewer' | 'key-admin' | 'auditor';
+                public_key: string;
+                certificate_signature: string | null;
+              }[]
+            >`
+              SELECT id, role, public_key, certificate_signature FROM users
+              WHERE id::text = ANY(${ids}) AND status = 'active' AND role IN ('viewer', 'key-admin') FOR SHARE`
+          : [];
+        const certified = new Set(
+          users
+            .filter((u) => {
+              try {
+                verifyUserCertificate(
+                  trustRoot,
+                  { id: u.id, role: u.role, publicKey: u.public_key },
+                  u.certificate_signature ?? '',
+                );
+                return true;
+              } catch {
+                return false;
+              }
+            })
+            .map((u) => u.id),
+        );
+        for (const k of req.dataKeys) {
+          for (const c of k.copies) {
+            const ok =
+              c.recipientKind === 'user' ? certified.has(c.recipientId) : c.recipientId === org.recovery_key_id;
+            if (!ok) throw new AdminError('bad-request', `recipient ${c.recipientId} may not receive a data key`);
+          }
+        }
         for (const k of req.dataKeys) {
           await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
             VALUES (${k.bundle.id}, ${k.bundle.publicKey}, ${k.bundle.notBefore}, ${k.bundle.notAfter}, ${tx.json(k.bundle)}, ${k.signature})`;

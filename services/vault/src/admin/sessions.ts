@@ -83,15 +83,28 @@ export async function requireRole(
   origin: string,
   now: Date,
 ): Promise<void> {
-  if (roles.includes(caller.role)) return;
+  // Authority comes with confirmation: an unconfirmed user (who accepted an invite but whose
+  // fingerprint no key-admin has checked yet) may sign in, change their password and enrol TOTP,
+  // and nothing else.
+  if (roles.includes(caller.role) && caller.status === 'active') return;
   await sql.begin((tx) =>
     appendAudit(
       tx,
-      { actor: caller.userId, action, target, outcome: 'denied', origin, details: { role: caller.role } },
+      {
+        actor: caller.userId,
+        action,
+        target,
+        outcome: 'denied',
+        origin,
+        details: { role: caller.role, status: caller.status },
+      },
       now,
     ),
   );
-  throw new AdminError('forbidden', `a ${caller.role} may not ${action}`);
+  throw new AdminError(
+    'forbidden',
+    caller.status === 'active' ? `a ${caller.role} may not ${action}` : 'an unconfirmed user may not do this yet',
+  );
 }
 
 /**
@@ -215,6 +228,9 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
           // recorded in one statement. (The vault cannot open the secret; the admin plane did.)
           const step = req.totpStep;
           if (step === undefined) throw new AdminError('totp-rejected', 'this user signs in with a TOTP code');
+          // A step from the future would block every real code until then: refuse beyond +1.
+          if (step > Math.floor(now.getTime() / 30_000) + 1)
+            throw new AdminError('totp-rejected', 'TOTP step from the future');
           const [fresh] = await tx`UPDATE users SET totp_last_step = ${step}
             WHERE id = ${req.userId} AND (totp_last_step IS NULL OR totp_last_step < ${step}) RETURNING id`;
           if (!fresh) throw new AdminError('totp-rejected', 'this TOTP code, or a later one, was used already');

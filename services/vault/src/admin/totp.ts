@@ -38,6 +38,14 @@ export function totpHandlers(sql: postgres.Sql, clock: Clock) {
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
       const event = { actor: caller.userId, action: 'totp.enrol', target: caller.userId, origin: req.origin };
+      // Replacing an enrolled authenticator takes a session opened with it: otherwise a session
+      // from before enrolment (or a stolen password) could take the second factor over.
+      if (caller.totp && !caller.mfa) {
+        await sql.begin((tx) =>
+          auditOrRefuse(tx, { ...event, outcome: 'denied', details: { error: 'mfa-required' } }, now),
+        );
+        throw new AdminError('forbidden', 'replacing an enrolled authenticator needs a session opened with it');
+      }
       const done = await sql.begin(async (tx) => {
         // Only the pending secret the code was checked against: a newer offer made meanwhile stays pending.
         const [row] = await tx`UPDATE users SET totp_sealed = totp_pending, totp_pending = NULL,

@@ -7,18 +7,42 @@
 import { checkPasswordProof, PublicKey, verifyUserCertificate } from '@coffer/crypto';
 import { AdminApi, type ConfirmMaterial, decodeJson, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError } from './router.ts';
-import { authenticate, requireRole } from './sessions.ts';
+import { authenticate, requireMfa, requireRole } from './sessions.ts';
 
 type Clock = () => Date;
 export const INVITE_MS = 24 * 60 * 60 * 1000;
 
-export function userHandlers(sql: postgres.Sql, clock: Clock) {
+/**
+ * Inside a revoke or reset: lock the caller's and the target's rows (in id order, so two
+ * key-admins acting on each other cannot deadlock or both succeed), check the caller is still an
+ * active key-admin, and refuse to remove the last one.
+ */
+async function lockCallerAndTarget(tx: postgres.TransactionSql, callerId: string, targetId: string) {
+  const rows = await tx<{ id: string; role: string; status: string }[]>`
+    SELECT id, role, status FROM users WHERE id::text IN (${callerId}, ${targetId}) ORDER BY id FOR UPDATE`;
+  const caller = rows.find((r) => r.id === callerId);
+  const target = rows.find((r) => r.id === targetId);
+  if (caller?.status !== 'active' || caller.role !== 'key-admin') {
+    throw new AdminError('forbidden', 'the caller is no longer an active key-admin');
+  }
+  if (!target) throw new AdminError('not-found', 'no such user');
+  if (target.role === 'key-admin' && target.status === 'active') {
+    const [others] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM users
+      WHERE role = 'key-admin' AND status = 'active' AND id::text <> ${targetId}`;
+    if (!others?.n) throw new AdminError('conflict', 'this is the last active key-admin');
+  }
+  return target;
+}
+
+export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPolicy = {}) {
   const keyAdmin = async (session: string, action: string, target: string | null, origin: string) => {
     const now = clock();
     const caller = await authenticate(sql, session, now);
     await requireRole(sql, caller, ['key-admin'], action, target, origin, now);
+    // Key management unwraps the org key and every data key: the same second factor as a reveal.
+    await requireMfa(sql, policy.requireMfa ?? false, caller, action, target, origin, now);
     return { caller, now };
   };
 
@@ -181,9 +205,12 @@ export function userHandlers(sql: postgres.Sql, clock: Clock) {
       const { caller, now } = await keyAdmin(req.session, 'user.revoke', req.userId, req.origin);
       if (req.userId === caller.userId) throw new AdminError('conflict', 'a key-admin cannot revoke themselves');
       await sql.begin(async (tx) => {
+        await lockCallerAndTarget(tx, caller.userId, req.userId);
+        // The certificate goes too: a row flipped back to 'active' by a database writer has
+        // nothing that would make the admin plane wrap a new key to it.
         const [user] =
           await tx`UPDATE users SET status = 'revoked', wrapped_private_key = NULL, password_verifier = NULL,
-            totp_sealed = NULL, totp_pending = NULL
+            totp_sealed = NULL, totp_pending = NULL, certificate_signature = NULL, public_key = NULL
           WHERE id::text = ${req.userId} AND status <> 'revoked' RETURNING id`;
         if (!user) throw new AdminError('not-found', 'no such user');
         const keys =
@@ -208,8 +235,10 @@ export function userHandlers(sql: postgres.Sql, clock: Clock) {
     'users.reset': async (data: Uint8Array) => {
       const req = decodeJson(AdminApi['users.reset'], data);
       const { caller, now } = await keyAdmin(req.session, 'user.reset', req.userId, req.origin);
+      if (req.userId === caller.userId) throw new AdminError('conflict', 'a key-admin cannot reset themselves');
       const expiresAt = new Date(now.getTime() + INVITE_MS);
       return sql.begin(async (tx) => {
+        await lockCallerAndTarget(tx, caller.userId, req.userId);
         const [user] =
           await tx`UPDATE users SET status = 'invited', password_verifier = NULL, wrapped_private_key = NULL,
             public_key = NULL, certificate_signature = NULL, confirmed_at = NULL,
