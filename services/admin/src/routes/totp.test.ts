@@ -331,7 +331,7 @@ describe.skipIf(!available)('COFFER_REQUIRE_MFA: no reveal or export without a T
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(VaultRefused);
-      expect((err as VaultRefused).code).toBe('forbidden');
+      expect((err as VaultRefused).code).toBe('mfa-required');
     }
   });
 

@@ -128,7 +128,7 @@ export async function requireMfa(
       now,
     ),
   );
-  throw new AdminError('forbidden', `a ${caller.role} must sign in with a TOTP code to ${action}`);
+  throw new AdminError('mfa-required', `a ${caller.role} must sign in with a TOTP code to ${action}`);
 }
 
 export function sessionHandlers(sql: postgres.Sql, clock: Clock) {

@@ -9,7 +9,7 @@ import { AdminApi, type ConfirmMaterial, decodeJson, newRecordId } from '@coffer
 import type postgres from 'postgres';
 import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError } from './router.ts';
-import { authenticate, requireMfa, requireRole } from './sessions.ts';
+import { authenticate, hashEmail, requireMfa, requireRole } from './sessions.ts';
 
 type Clock = () => Date;
 export const INVITE_MS = 24 * 60 * 60 * 1000;
@@ -272,6 +272,8 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
             wrapped_private_key = ${Buffer.from(req.wrappedPrivateKey, 'base64')} WHERE id = ${caller.userId}`;
         const others =
           await tx`DELETE FROM sessions WHERE user_id = ${caller.userId} AND token_hash <> ${req.session} RETURNING id`;
+        // The change proved the password: the attempt it counted is forgiven, as at sign-in.
+        await tx`DELETE FROM signin_throttle WHERE email_hash = ${hashEmail(caller.email)}`;
         await auditOrRefuse(
           tx,
           {
