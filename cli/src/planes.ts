@@ -77,7 +77,6 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
           dataKeyDays: options.bootstrap?.dataKeyDays ?? 90,
           log: options.logs.admin ?? adminLogger(),
           now,
-          requireMfa: false,
         });
   const adminUrl = admin ? await admin.listen({ host: options.host, port: options.adminPort ?? 0 }) : null;
   return {

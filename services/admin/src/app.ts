@@ -11,7 +11,6 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { mfaGuard } from './mfa.ts';
 import { portal } from './portal.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { AdminDeps } from './routes/deps.ts';
@@ -38,11 +37,6 @@ export interface AdminOptions {
   readonly now?: () => Date;
   /** fastify trustProxy: whose X-Forwarded-For to believe for the client address. */
   readonly trustProxy?: boolean | string[];
-  /**
-   * COFFER_REQUIRE_MFA: viewers and key-admins without a TOTP-opened session get 403
-   * mfa-required on reveal and export. Default true; off only for dev mode and tests.
-   */
-  readonly requireMfa?: boolean;
 }
 
 export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
@@ -83,10 +77,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     passwordParams: options.passwordParams ?? PASSWORD_PARAMS_FLOOR,
     trustRoot: options.trustRoot,
     dataKeyDays: options.dataKeyDays ?? 90,
-    requireMfa: options.requireMfa ?? true,
   };
-  // Before the routes are registered, so that it applies to each of them.
-  app.addHook('preHandler', mfaGuard(deps));
   await app.register(sessionRoutes, deps);
   await app.register(recordsRoute, deps);
   await app.register(revealRoute, deps);

@@ -3,7 +3,7 @@
  * start with one in its environment; every read and write goes to the vault over the bus.
  */
 import { connectService, natsSettings, stopOnSignals } from '@coffer/bus';
-import { asBoolean, asPort, asPositiveInt, asString, asTrustProxy, loadOrRefuse, setting } from '@coffer/config';
+import { asPort, asPositiveInt, asString, asTrustProxy, loadOrRefuse, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { buildAdmin } from './app.ts';
 import { adminLogger } from './log.ts';
@@ -29,12 +29,6 @@ const config = loadOrRefuse(
       asTrustProxy,
       false as boolean | string[],
     ),
-    requireMfa: setting(
-      'COFFER_REQUIRE_MFA',
-      'whether viewers and key-admins need a TOTP sign-in to reveal and export',
-      asBoolean,
-      true,
-    ),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8081),
     ...natsSettings('admin'),
@@ -53,7 +47,6 @@ const app = await buildAdmin({
   dataKeyDays: config.dataKeyDays,
   signinPerMinute: config.signinPerMinute,
   trustProxy: config.trustProxy,
-  requireMfa: config.requireMfa,
 });
 await app.listen({ host: config.host, port: config.port });
 

@@ -85,7 +85,6 @@ export async function startAdminStack(
     log: adminLogger(sink),
     signinPerMinute: 1000,
     now,
-    requireMfa,
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
   });
   const [dataKey] = ceremony.request.dataKeys;

@@ -20,8 +20,6 @@ export interface AdminDeps {
   readonly trustRoot: PublicKey<'ed25519'>;
   /** Cryptoperiod of a pre-generated data key. */
   readonly dataKeyDays: number;
-  /** Viewers and key-admins reveal and export only from a session opened with a TOTP code. */
-  readonly requireMfa: boolean;
 }
 
 /**
