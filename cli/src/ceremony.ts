@@ -142,6 +142,11 @@ export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput>
         trustRoot,
         recoveryKeyId,
         recoveryPublicKey: recovery.publicKey.toBase64url(),
+        recoveryCertificate: signUserCertificate(orgKey, {
+          id: recoveryKeyId,
+          role: 'recovery',
+          publicKey: recovery.publicKey.toBase64url(),
+        }),
         recoveryThreshold: input.threshold,
         recoveryShares: input.shares,
       },

@@ -252,7 +252,7 @@ export interface RecoveryMaterial {
 export interface KeysMaterial {
   readonly orgKeyId: string;
   readonly orgKey: string;
-  readonly recovery: { id: string; publicKey: string };
+  readonly recovery: { id: string; publicKey: string; certificate: string | null };
   /** Active viewers and key-admins, with the certificate each must show. */
   readonly recipients: { id: string; role: string; publicKey: string; certificateSignature: string | null }[];
   /** End of the last data key's window, or null before any. */

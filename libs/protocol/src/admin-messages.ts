@@ -24,6 +24,8 @@ export const BootstrapRequest = Type.Object(
         trustRoot: B64url,
         recoveryKeyId: Id,
         recoveryPublicKey: B64url,
+        /** The org key's certificate over (recovery key id, 'recovery', public key). */
+        recoveryCertificate: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
         recoveryThreshold: Type.Integer({ minimum: 2, maximum: 255 }),
         recoveryShares: Type.Integer({ minimum: 2, maximum: 255 }),
       },

@@ -16,7 +16,8 @@ export interface DataKeyBundle {
   readonly notAfter: string;
 }
 
-export const ROLES = ['viewer', 'key-admin', 'auditor'] as const;
+/** Users' roles, and 'recovery' for the recovery key's own certificate. */
+export const ROLES = ['viewer', 'key-admin', 'auditor', 'recovery'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A user's public key and role, as certified by the org key. */

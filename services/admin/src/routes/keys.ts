@@ -8,11 +8,12 @@ import { callVault } from '@coffer/bus';
 import {
   dataKeyWrapBinding,
   PrivateKey,
-  PublicKey,
+  type PublicKey,
   signDataKeyBundle,
   verifyUserCertificate,
   wrapPrivateKey,
 } from '@coffer/crypto';
+import { sendProblem } from '@coffer/http';
 import { type KeysMaterial, newRecordId } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -59,11 +60,23 @@ export const keyRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
           }
         },
       );
-      recipients.push({
-        kind: 'recovery',
-        id: m.recovery.id,
-        key: PublicKey.fromBase64url('x25519', m.recovery.publicKey),
-      });
+      // The recovery key receives every data key: it must carry the org key's certificate too.
+      let recovery: PublicKey<'x25519'>;
+      try {
+        recovery = verifyUserCertificate(
+          deps.trustRoot,
+          { id: m.recovery.id, role: 'recovery', publicKey: m.recovery.publicKey },
+          m.recovery.certificate ?? '',
+        ).key;
+      } catch {
+        req.log.error({ alert: 'recovery-key' }, 'the recovery key has no valid certificate: no data keys made');
+        return sendProblem(reply, {
+          status: 409,
+          type: 'recovery-key-uncertified',
+          title: 'The stored recovery key is not certified by the org key; no data keys were made',
+        });
+      }
+      recipients.push({ kind: 'recovery', id: m.recovery.id, key: recovery });
       const now = deps.now().getTime();
       let start = Math.max(now - (now % 1000), m.lastNotAfter ? Date.parse(m.lastNotAfter) : 0);
       const dataKeys = Array.from({ length: count }, () => {

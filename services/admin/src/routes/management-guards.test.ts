@@ -1,4 +1,5 @@
 /** Guards around people and keys found by review: authority needs confirmation, the last key-admin stays, horizons are bounded. */
+import { PrivateKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../test-support.ts';
@@ -57,6 +58,19 @@ describe.skipIf(!available)('management guards', () => {
     const made = await call(stack.app, admin, 'POST', '/api/keys/pregenerate', { count: 1 });
     expect(made.statusCode).toBe(201);
     expect(await stack.db.owner`SELECT 1 FROM wrapped_keys WHERE recipient_id = ${id}`).toHaveLength(0);
+  });
+
+  it('wraps no data key to a recovery key the org key did not certify', async () => {
+    const [org] = await stack.db.owner`SELECT recovery_public_key FROM org`;
+    const planted = PrivateKey.generate('x25519').publicKey.toBase64url();
+    await stack.db.owner`UPDATE org SET recovery_public_key = ${planted}`;
+    try {
+      const res = await call(stack.app, admin, 'POST', '/api/keys/pregenerate', { count: 1 });
+      expect(res.statusCode).toBe(409);
+      expect(res.json().type).toBe('urn:coffer:problem:recovery-key-uncertified');
+    } finally {
+      await stack.db.owner`UPDATE org SET recovery_public_key = ${org?.recovery_public_key}`;
+    }
   });
 
   it('refuses data keys reaching more than two years ahead', async () => {

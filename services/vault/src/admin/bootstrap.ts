@@ -33,6 +33,11 @@ export function bootstrapHandler(sql: postgres.Sql, now: () => Date) {
         { id: req.admin.id, role: 'key-admin', publicKey: req.admin.publicKey },
         req.admin.certificateSignature,
       );
+      verifyUserCertificate(
+        trustRoot,
+        { id: req.org.recoveryKeyId, role: 'recovery', publicKey: req.org.recoveryPublicKey },
+        req.org.recoveryCertificate,
+      );
       for (const k of req.dataKeys) verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
     } catch (err) {
       throw new AdminError('bad-signature', `bootstrap material does not verify: ${(err as Error).message}`);
@@ -43,8 +48,8 @@ export function bootstrapHandler(sql: postgres.Sql, now: () => Date) {
       const [existing] = await tx`SELECT 1 FROM org`;
       if (existing) throw new AdminError('already-initialised', 'this vault is already initialised');
       const o = req.org;
-      await tx`INSERT INTO org (org_key_id, trust_root, recovery_key_id, recovery_public_key, recovery_threshold, recovery_shares)
-        VALUES (${o.orgKeyId}, ${o.trustRoot}, ${o.recoveryKeyId}, ${o.recoveryPublicKey}, ${o.recoveryThreshold}, ${o.recoveryShares})`;
+      await tx`INSERT INTO org (org_key_id, trust_root, recovery_key_id, recovery_public_key, recovery_threshold, recovery_shares, recovery_certificate)
+        VALUES (${o.orgKeyId}, ${o.trustRoot}, ${o.recoveryKeyId}, ${o.recoveryPublicKey}, ${o.recoveryThreshold}, ${o.recoveryShares}, ${o.recoveryCertificate})`;
       const a = req.admin;
       await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
                                   wrapped_private_key, certificate_signature, confirmed_at)

@@ -51,9 +51,15 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
       const req = decodeJson(AdminApi['keys.material'], data);
       const { caller } = await keyAdmin(req.session, 'keys.pregenerate', '');
       const [org] = await sql<
-        { org_key_id: string; recovery_key_id: string; recovery_public_key: string; wrapped: Buffer | null }[]
+        {
+          org_key_id: string;
+          recovery_key_id: string;
+          recovery_public_key: string;
+          recovery_certificate: string | null;
+          wrapped: Buffer | null;
+        }[]
       >`
-        SELECT o.org_key_id, o.recovery_key_id, o.recovery_public_key, w.wrapped FROM org o
+        SELECT o.org_key_id, o.recovery_key_id, o.recovery_public_key, o.recovery_certificate, w.wrapped FROM org o
         LEFT JOIN wrapped_keys w ON w.key_kind = 'org' AND w.key_id = o.org_key_id
           AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}`;
       if (!org?.wrapped) throw new AdminError('no-access', 'this key-admin holds no copy of the org key');
@@ -66,7 +72,11 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
       return {
         orgKeyId: org.org_key_id,
         orgKey: org.wrapped.toString('base64'),
-        recovery: { id: org.recovery_key_id, publicKey: org.recovery_public_key },
+        recovery: {
+          id: org.recovery_key_id,
+          publicKey: org.recovery_public_key,
+          certificate: org.recovery_certificate,
+        },
         recipients: recipients.map((r) => ({
           id: r.id,
           role: r.role,
