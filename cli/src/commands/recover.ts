@@ -13,11 +13,13 @@ import { promptSecret } from '../prompt.ts';
 import { runRecovery } from '../recovery.ts';
 
 async function readShares(file: string | undefined): Promise<string[]> {
-  if (file)
+  // One share a line; a leading "share N:" label (as `pnpm dev` writes them) is ignored.
+  if (file) {
     return readFileSync(file, 'utf8')
       .split(/\r?\n/)
-      .map((l) => l.trim())
+      .map((l) => l.replace(/^\s*share\s+\d+\s*:/i, '').trim())
       .filter(Boolean);
+  }
   if (!process.stdin.isTTY) throw new Error('no terminal to type shares at: use --shares-file');
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   const shares: string[] = [];
