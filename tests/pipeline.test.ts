@@ -56,7 +56,7 @@ describe.skipIf(!available)('1,000 records end to end', () => {
     expect(rows.map((r) => ({ ...r }))).toEqual(expected);
     const [dead] = await infra.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM dead_letters`;
     expect(dead?.n).toBe(0);
-  });
+  }, 120_000); // 1,000 submissions: seconds alone, much longer with every other test file running
 
   it('leaves no plaintext in any table, in the JetStream store or in any output', async () => {
     const { infra, buses } = stack;
@@ -124,5 +124,5 @@ describe.skipIf(!available)('1,000 records end to end', () => {
       `leak search: ${needles.length} needles over ${haystacks.length} haystacks ` +
         `(${haystacks.reduce((n, h) => n + h.bytes.length, 0)} bytes, ${store.length} store files)`,
     );
-  });
+  }, 60_000);
 });

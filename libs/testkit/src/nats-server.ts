@@ -124,15 +124,20 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const storeDir = path.join(dir, 'jetstream');
   const configFile = path.join(dir, 'nats.conf');
   const logFile = path.join(dir, 'nats.log');
-  const port = await freePort();
-
-  const lines = [`listen: "127.0.0.1:${port}"`];
-  if (opts.jetstream ?? true) lines.push(`jetstream { store_dir: ${JSON.stringify(storeDir)} }`);
-  // nats-server joins include paths onto the including file's directory, so an absolute path
-  // would not work: include it by its path relative to the temp dir instead.
-  if (opts.include) lines.push(`include ${JSON.stringify(path.relative(dir, opts.include))}`);
-  if (opts.config) lines.push(opts.config);
-  await writeFile(configFile, `${lines.join('\n')}\n`);
+  let port = 0;
+  // The port is picked by binding port 0 and letting go: another test may take it before this
+  // server binds it. Write the config per attempt so that a taken port can be retried.
+  const writeConfig = async (): Promise<void> => {
+    port = await freePort();
+    const lines = [`listen: "127.0.0.1:${port}"`];
+    if (opts.jetstream ?? true) lines.push(`jetstream { store_dir: ${JSON.stringify(storeDir)} }`);
+    // nats-server joins include paths onto the including file's directory, so an absolute path
+    // would not work: include it by its path relative to the temp dir instead.
+    if (opts.include) lines.push(`include ${JSON.stringify(path.relative(dir, opts.include))}`);
+    if (opts.config) lines.push(opts.config);
+    await writeFile(configFile, `${lines.join('\n')}\n`);
+  };
+  await writeConfig();
 
   let child: ChildProcess | undefined;
   const removeDir = async (): Promise<void> => {
@@ -166,7 +171,10 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       if (proc.exitCode !== null || proc.signalCode !== null) {
         throw new Error(`nats-server exited during start-up:\n${await logTail(logFile)}`);
       }
-      if (await canConnect(port)) return;
+      // Ready only when this process says it listens: a connect alone could reach another test's
+      // server that took the port first.
+      const log = await readFile(logFile, 'utf8').catch(() => '');
+      if (log.includes(`Listening for client connections on 127.0.0.1:${port}`) && (await canConnect(port))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     await halt();
@@ -186,7 +194,17 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   };
 
   try {
-    await launch();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await launch();
+        break;
+      } catch (err) {
+        const taken = /address already in use/.test(await readFile(logFile, 'utf8').catch(() => ''));
+        if (!taken || attempt >= 5) throw err;
+        await writeFile(logFile, '');
+        await writeConfig();
+      }
+    }
   } catch (err) {
     await removeDir();
     throw err;
