@@ -114,5 +114,39 @@ describe.skipIf(!available)('data key rotation across a boundary', () => {
       });
       expect(await res.json()).toMatchObject({ id, value });
     }
+
+    // A viewer confirmed after the boundary receives every existing data key, so records of the
+    // ended period stay readable to them.
+    const api = (path: string, body: unknown, who = { cookie, csrf }) =>
+      fetch(`${adminUrl}${path}`, {
+        method: 'POST',
+        headers: { cookie: who.cookie, 'x-coffer-csrf': who.csrf, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const invite = (await (await api('/api/users', { email: 'late.viewer@example.com', role: 'viewer' })).json()) as {
+      id: string;
+      inviteToken: string;
+    };
+    const viewerPassword = 'violet-harbour-compass-7342-quietly';
+    const accepted = (await (
+      await api(
+        '/api/invites/accept',
+        { token: invite.inviteToken, password: viewerPassword },
+        { cookie: '', csrf: '' },
+      )
+    ).json()) as { fingerprint: string };
+    const confirmed = await api(`/api/users/${invite.id}/confirm`, { fingerprint: accepted.fingerprint });
+    expect(await confirmed.json()).toEqual({ wrappedKeys: 2 });
+    const viewerSignin = await api(
+      '/api/session',
+      { email: 'late.viewer@example.com', password: viewerPassword },
+      { cookie: '', csrf: '' },
+    );
+    const viewer = {
+      cookie: (viewerSignin.headers.get('set-cookie') ?? '').split(';')[0] as string,
+      csrf: ((await viewerSignin.json()) as { csrf: string }).csrf,
+    };
+    const old = await api(`/api/records/${before.id}/reveal`, { reason: 'late viewer, old period' }, viewer);
+    expect(await old.json()).toMatchObject({ value: 'sealed in the first period' });
   });
 });

@@ -231,7 +231,7 @@ export interface ConfirmMaterial {
   readonly orgKeyId: string;
   /** The caller's wrapped copy of the org signing key. */
   readonly orgKey: string;
-  /** The caller's wrapped copies of every data key whose window has not ended. */
+  /** The caller's wrapped copies of every data key that still exists (ended windows too: their records stay readable). */
   readonly dataKeys: { keyId: string; wrapped: string }[];
   readonly session: SessionKeyMaterial;
 }

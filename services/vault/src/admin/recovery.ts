@@ -57,7 +57,7 @@ export function recoveryHandlers(sql: postgres.Sql, clock: Clock) {
         SELECT w.key_kind, w.key_id, w.wrapped FROM wrapped_keys w
         LEFT JOIN data_keys d ON w.key_kind = 'data' AND d.id = w.key_id
         WHERE w.recipient_kind = 'recovery' AND w.recipient_id = ${org.recovery_key_id}
-          AND (w.key_kind = 'org' OR d.not_after > ${now})`;
+          AND (w.key_kind = 'org' OR d.id IS NOT NULL)`;
       const orgCopy = copies.find((c) => c.key_kind === 'org');
       if (!orgCopy) throw new AdminError('conflict', 'the recovery key holds no copy of the org key');
       return {

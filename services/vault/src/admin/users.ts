@@ -114,7 +114,7 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
 
     'users.confirm-material': async (data: Uint8Array): Promise<ConfirmMaterial> => {
       const req = decodeJson(AdminApi['users.confirm-material'], data);
-      const { caller, now } = await keyAdmin(req.session, 'user.confirm', req.userId, '');
+      const { caller } = await keyAdmin(req.session, 'user.confirm', req.userId, '');
       const [user] = await sql<
         { id: string; email: string; role: string; status: string; public_key: string | null }[]
       >`
@@ -132,7 +132,7 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       const dataKeys = await sql<{ key_id: string; wrapped: Buffer }[]>`
         SELECT w.key_id, w.wrapped FROM wrapped_keys w JOIN data_keys d ON d.id = w.key_id
         WHERE w.key_kind = 'data' AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}
-          AND d.not_after > ${now} ORDER BY d.not_before`;
+        ORDER BY d.not_before`;
       return {
         user: { id: user.id, email: user.email, role: user.role, status: user.status, publicKey: user.public_key },
         orgKeyId: org.org_key_id,
