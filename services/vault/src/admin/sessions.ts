@@ -42,8 +42,8 @@ export function hashEmail(email: string): string {
 
 /** The live session behind a token hash, kept alive by this call; or 'unauthenticated'. */
 export async function authenticate(sql: postgres.Sql, session: string, now: Date): Promise<Caller> {
-  await sql`DELETE FROM sessions WHERE token_hash = ${session}
-    AND (idle_expires_at <= ${now} OR absolute_expires_at <= ${now})`;
+  // One statement on the common path: touch a live session. Only when none answers is an expired
+  // one (and its wrapped key) deleted, so that it cannot linger until the janitor runs.
   const [row] = await sql<
     {
       id: string;
@@ -59,8 +59,13 @@ export async function authenticate(sql: postgres.Sql, session: string, now: Date
         idle_expires_at = LEAST(${new Date(now.getTime() + IDLE_MS)}, s.absolute_expires_at)
       FROM users u
       WHERE s.token_hash = ${session} AND u.id = s.user_id AND u.status IN ('active', 'unconfirmed')
+        AND s.idle_expires_at > ${now} AND s.absolute_expires_at > ${now}
       RETURNING s.id, s.user_id, u.email, u.role, u.status, s.wrapped_key, s.mfa, u.totp_sealed IS NOT NULL AS totp`;
-  if (!row) throw new AdminError('unauthenticated', 'no live session');
+  if (!row) {
+    await sql`DELETE FROM sessions WHERE token_hash = ${session}
+      AND (idle_expires_at <= ${now} OR absolute_expires_at <= ${now})`;
+    throw new AdminError('unauthenticated', 'no live session');
+  }
   return {
     sessionId: row.id,
     userId: row.user_id,
