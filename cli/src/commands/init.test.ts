@@ -102,7 +102,7 @@ describe.skipIf(!available)('coffer init, against a running vault over the bus',
     expect(await counts()).toEqual({ org: 1, users: 1, data_keys: 5, wrapped: 12, audit: 1 });
     const [admin] = await db.owner`SELECT role, status, password_verifier FROM users`;
     expect(admin).toMatchObject({ role: 'key-admin', status: 'active' });
-    expect(admin?.password_verifier).toMatch(/^\$coffer-argon2id-hkdf\$/);
+    expect(admin?.password_verifier).toMatch(/^\$coffer-argon2id-ed25519\$/);
     expect((await vault.currentKey.check()).degraded).toBe(false);
   });
 

@@ -28,6 +28,7 @@ export {
   PASSWORD_PARAMS_CEILING,
   PASSWORD_PARAMS_FLOOR,
   type PasswordParams,
+  signPasswordProof,
   unlockWithPassword,
 } from './password/password.ts';
 export {

@@ -40,8 +40,9 @@ export const AdminApi = {
   /** A successful sign-in: store the session (hash and session-wrapped key), audit it. */
   'signin.complete': strict({
     userId: Id,
-    /** The verifier key from unlocking: the vault checks it against the stored verifier. */
-    proof: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+    /** Signature by the password's key over the challenge, the user and this session's hash. */
+    challengeId: Id,
+    proof: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
     session: Hex64,
     sessionId: Id,
     wrappedKey: B64,
@@ -137,8 +138,9 @@ export const AdminApi = {
   /** Change one's own password: the same key, re-wrapped under the new KEK; other sessions end. */
   'me.password': strict({
     session: Hex64,
-    /** Proof of the current password, checked against the stored verifier. */
-    proof: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+    /** Proof of the current password over a fresh challenge, the user and 'password-change'. */
+    challengeId: Id,
+    proof: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
     verifier: Type.String({ maxLength: 256 }),
     wrappedPrivateKey: B64,
     origin: Origin,
@@ -262,6 +264,8 @@ export interface KeysMaterial {
 
 export interface SigninLookup {
   readonly found: boolean;
+  /** A single-use challenge for the password proof (given for unknown emails too). */
+  readonly challenge?: { id: string; nonce: string };
   /** Set while the email is locked out; nothing else is returned then. */
   readonly locked?: string;
   readonly userId?: string;

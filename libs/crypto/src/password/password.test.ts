@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { userKeyAad } from '../bindings.ts';
 import { CryptoError } from '../errors.ts';
@@ -11,6 +12,7 @@ import {
   PASSWORD_PARAMS_CEILING,
   PASSWORD_PARAMS_FLOOR,
   parseVerifier,
+  signPasswordProof,
   unlockWithPassword,
 } from './password.ts';
 
@@ -25,7 +27,9 @@ describe('password verifier and KEK', async () => {
   const wrapped = wrapWithSymmetricKey(userKey, kek, aad);
 
   it('writes a PHC string with the parameters beside the hash', () => {
-    expect(verifier).toMatch(/^\$coffer-argon2id-hkdf\$v=19\$m=65536,t=3,p=4\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(verifier).toMatch(
+      /^\$coffer-argon2id-ed25519\$v=19\$m=65536,t=3,p=4\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/,
+    );
     expect(parseVerifier(verifier).params).toEqual(PASSWORD_PARAMS_FLOOR);
   });
 
@@ -129,13 +133,18 @@ describe('password verifier and KEK', async () => {
     }
   });
 
-  it('yields a proof the verifier accepts, and no other proof passes', async () => {
+  it('proves the password to a verifier with a signature bound to one challenge and context', async () => {
     const unlocked = await unlockWithPassword(password, verifier);
-    expect(checkPasswordProof(unlocked.proof, verifier)).toBe(true);
+    const challenge = { id: 'c-1', nonce: 'bm9uY2U' };
+    const proof = signPasswordProof(unlocked.authKey, challenge, ['user-1', 'session-hash']);
+    expect(checkPasswordProof(verifier, challenge, ['user-1', 'session-hash'], proof)).toBe(true);
+    // Another challenge, context or password: refused.
+    expect(checkPasswordProof(verifier, { ...challenge, id: 'c-2' }, ['user-1', 'session-hash'], proof)).toBe(false);
+    expect(checkPasswordProof(verifier, challenge, ['user-1', 'other-session'], proof)).toBe(false);
     const other = await enrollPassword(password);
-    expect(checkPasswordProof(unlocked.proof, other.verifier)).toBe(false);
-    expect(checkPasswordProof(Buffer.alloc(32).toString('base64url'), verifier)).toBe(false);
-    expect(checkPasswordProof('not base64url!', verifier)).toBe(false);
-    expect(verifier).not.toContain(unlocked.proof);
+    expect(checkPasswordProof(other.verifier, challenge, ['user-1', 'session-hash'], proof)).toBe(false);
+    expect(checkPasswordProof(verifier, challenge, ['user-1', 'session-hash'], 'not a signature')).toBe(false);
+    // The verifier holds only the public half.
+    expect(inspect(unlocked.authKey)).toContain('private key');
   });
 });

@@ -1,17 +1,20 @@
 /**
- * Passwords: one argon2id call, split by HKDF-SHA256 into a verifier key and the KEK (the pattern
- * Bitwarden uses). The stored verifier holds only SHA-256 of the verifier key, and HKDF's outputs
- * under distinct labels are independent, so a verifier from a database dump gives no KEK; guessing
- * the password costs one argon2id call either way. Against two argon2id calls (separate salts) it
- * halves sign-in time at equal brute-force cost — docs/benchmarks.md has the measurement.
+ * Passwords: one argon2id call, split by HKDF-SHA256 into an authentication key and the KEK. The
+ * authentication key is an Ed25519 seed: the stored verifier holds its public half, and whoever
+ * knows the password proves it to the vault by signing a single-use challenge — so the vault can
+ * check a sign-in without ever seeing the password, and nothing that crosses the bus can be
+ * replayed. HKDF's outputs under distinct labels are independent, so a verifier from a database
+ * dump gives no KEK; guessing the password costs one argon2id call either way. Against two argon2id
+ * calls (separate salts) it halves sign-in time — docs/benchmarks.md has the measurement.
  *
- * Verifier, a PHC string (its own function id, since the hash field is not argon2's raw output):
- *   $coffer-argon2id-hkdf$v=19$m=65536,t=3,p=4$<salt>$<SHA-256(verifier key)>
+ * Verifier, a PHC string (its own function id, since the last field is not argon2's raw output):
+ *   $coffer-argon2id-ed25519$v=19$m=65536,t=3,p=4$<salt>$<Ed25519 public key>
  */
-import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hkdfSync, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import argon2 from 'argon2';
-import { fromBase64url, isWellFormed, utf8, wipe } from '../bytes.ts';
+import { fromBase64url, isWellFormed, lengthPrefixed, utf8, wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
+import { PrivateKey, PublicKey, privateKeyObject } from '../keys/keys.ts';
 import { type SymmetricKey, symmetricKeyFromBytes } from '../keys/symmetric-key.ts';
 
 export interface PasswordParams {
@@ -32,7 +35,7 @@ export const PASSWORD_PARAMS_FLOOR: PasswordParams = { memoryKiB: 65536, iterati
  */
 export const PASSWORD_PARAMS_CEILING: PasswordParams = { memoryKiB: 1048576, iterations: 10, parallelism: 16 };
 
-const FUNCTION_ID = 'coffer-argon2id-hkdf';
+const FUNCTION_ID = 'coffer-argon2id-ed25519';
 const ARGON2_VERSION = 19;
 const SALT_LENGTH = 16;
 const MASTER_LENGTH = 32;
@@ -44,7 +47,8 @@ const PHC_PATTERN =
 export interface ParsedVerifier {
   readonly params: PasswordParams;
   readonly salt: Buffer;
-  readonly verifierHash: Buffer;
+  /** Public half of the password's authentication key. */
+  readonly authPublicKey: Buffer;
 }
 
 function b64(bytes: Buffer): string {
@@ -67,10 +71,10 @@ export function parseVerifier(verifier: string): ParsedVerifier {
   const parsed = {
     params: { memoryKiB: Number(mem), iterations: Number(t), parallelism: Number(p) },
     salt: fromB64(salt as string),
-    verifierHash: fromB64(hash as string),
+    authPublicKey: fromB64(hash as string),
   };
-  if (parsed.salt.length !== SALT_LENGTH || parsed.verifierHash.length !== 32) {
-    throw new CryptoError('Malformed', 'verifier salt or hash has the wrong length');
+  if (parsed.salt.length !== SALT_LENGTH || parsed.authPublicKey.length !== 32) {
+    throw new CryptoError('Malformed', 'verifier salt or key has the wrong length');
   }
   // Checked here, not only before hashing, so nothing that reads a verifier acts on such values.
   assertWithinCeiling(parsed.params);
@@ -103,12 +107,12 @@ function assertStrongEnough(params: PasswordParams): void {
   }
 }
 
-/** argon2id(password) → (SHA-256 of verifier key, KEK). The master secret is wiped here. */
+/** argon2id(password) → (authentication key, KEK). The master secret is wiped here. */
 async function derive(
   password: string,
   salt: Buffer,
   params: PasswordParams,
-): Promise<{ verifierHash: Buffer; proof: string; kek: SymmetricKey }> {
+): Promise<{ authKey: PrivateKey<'ed25519'>; kek: SymmetricKey }> {
   // Unpaired surrogates would all hash as U+FFFD: two different passwords would unlock alike.
   if (!isWellFormed(password)) throw new CryptoError('Malformed', 'password is not well-formed Unicode');
   // NFC so that the same password typed on different systems gives the same bytes (RFC 8265).
@@ -124,13 +128,12 @@ async function derive(
       timeCost: params.iterations,
       parallelism: params.parallelism,
     });
-    const verifierKey = Buffer.from(hkdfSync('sha256', master, salt, 'coffer/password/verifier/v1', 32));
+    const authSeed = Buffer.from(hkdfSync('sha256', master, salt, 'coffer/password/auth/v1', 32));
     const kekBytes = Buffer.from(hkdfSync('sha256', master, salt, 'coffer/password/kek/v1', 32));
     const kek = symmetricKeyFromBytes(kekBytes);
-    const verifierHash = createHash('sha256').update(verifierKey).digest();
-    const proof = verifierKey.toString('base64url');
-    wipe(verifierKey, kekBytes);
-    return { verifierHash, proof, kek };
+    const authKey = PrivateKey.fromBytes('ed25519', authSeed);
+    wipe(authSeed, kekBytes);
+    return { authKey, kek };
   } finally {
     wipe(secret, master);
   }
@@ -143,8 +146,8 @@ export async function enrollPassword(
 ): Promise<{ verifier: string; kek: SymmetricKey }> {
   assertStrongEnough(params);
   const salt = randomBytes(SALT_LENGTH);
-  const { verifierHash, kek } = await derive(password, salt, params);
-  const verifier = `$${FUNCTION_ID}$v=${ARGON2_VERSION}$m=${params.memoryKiB},t=${params.iterations},p=${params.parallelism}$${b64(salt)}$${b64(verifierHash)}`;
+  const { authKey, kek } = await derive(password, salt, params);
+  const verifier = `$${FUNCTION_ID}$v=${ARGON2_VERSION}$m=${params.memoryKiB},t=${params.iterations},p=${params.parallelism}$${b64(salt)}$${b64(authKey.publicKey.bytes())}`;
   return { verifier, kek };
 }
 
@@ -157,35 +160,48 @@ export async function unlockWithPassword(
   password: string,
   verifier: string,
   current: PasswordParams = PASSWORD_PARAMS_FLOOR,
-): Promise<{ kek: SymmetricKey; stale: boolean; proof: string }> {
+): Promise<{ kek: SymmetricKey; stale: boolean; authKey: PrivateKey<'ed25519'> }> {
   const parsed = parseVerifier(verifier);
   assertStrongEnough(parsed.params);
-  const { verifierHash, proof, kek } = await derive(password, parsed.salt, parsed.params);
-  if (!timingSafeEqual(verifierHash, parsed.verifierHash)) {
+  const { authKey, kek } = await derive(password, parsed.salt, parsed.params);
+  if (!timingSafeEqual(authKey.publicKey.bytes(), parsed.authPublicKey)) {
     kek.destroy();
     throw new CryptoError('WrongPassword');
   }
-  return { kek, stale: isVerifierStale(verifier, current), proof };
+  return { kek, stale: isVerifierStale(verifier, current), authKey };
+}
+
+/** What a password proof signs: a single-use challenge and what the proof is for. */
+function proofMessage(challenge: { id: string; nonce: string }, context: readonly string[]): Buffer {
+  return lengthPrefixed('coffer/password-proof/v1', challenge.id, challenge.nonce, ...context);
 }
 
 /**
- * Whether `proof` (the verifier key that unlocking yields) matches a stored verifier: lets the
- * vault check that whoever asks for a session knew the password, without the vault ever seeing
- * it. The proof is one HKDF output of argon2id(password): it opens no KEK, and a database dump
- * holds only its SHA-256. Constant time.
+ * Prove knowledge of the password to the vault: an Ed25519 signature by the password's
+ * authentication key over a challenge the vault issued once, and the context (user, session) it
+ * is for. Seen on the bus, it opens nothing and cannot be used again.
  */
-export function checkPasswordProof(proof: string, verifier: string): boolean {
-  let parsed: ParsedVerifier;
-  let bytes: Buffer;
+export function signPasswordProof(
+  authKey: PrivateKey<'ed25519'>,
+  challenge: { id: string; nonce: string },
+  context: readonly string[],
+): string {
+  return sign(null, proofMessage(challenge, context), privateKeyObject(authKey)).toString('base64url');
+}
+
+/** Whether `proof` was made with the password of `verifier`, for this challenge and context. */
+export function checkPasswordProof(
+  verifier: string,
+  challenge: { id: string; nonce: string },
+  context: readonly string[],
+  proof: string,
+): boolean {
   try {
-    parsed = parseVerifier(verifier);
-    bytes = fromBase64url(proof, 32);
+    const key = PublicKey.fromBytes('ed25519', parseVerifier(verifier).authPublicKey);
+    return verify(null, proofMessage(challenge, context), key.keyObject, fromBase64url(proof, 64));
   } catch {
     return false;
   }
-  const hash = createHash('sha256').update(bytes).digest();
-  wipe(bytes);
-  return timingSafeEqual(hash, parsed.verifierHash);
 }
 
 export function isVerifierStale(verifier: string, current: PasswordParams = PASSWORD_PARAMS_FLOOR): boolean {

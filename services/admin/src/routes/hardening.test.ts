@@ -3,9 +3,9 @@
  * lockout as an account oracle, sessions minted with a bus credential alone, audit flooding by
  * strangers, export pages outside an audited export, forged failure events, unaudited aborts.
  */
-import { callVault, VaultRefused } from '@coffer/bus';
-import { createSessionToken, sessionTokenHash } from '@coffer/crypto';
-import { newRecordId } from '@coffer/protocol';
+import { callVault } from '@coffer/bus';
+import { createSessionToken, sessionTokenHash, signPasswordProof, unlockWithPassword } from '@coffer/crypto';
+import { newRecordId, type SigninLookup } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, signIn, startAdminStack } from '../test-support.ts';
@@ -30,20 +30,48 @@ describe.skipIf(!available)('hardening', () => {
   const auditCount = async (action: string) =>
     Number((await stack.db.owner`SELECT count(*) AS n FROM audit_events WHERE action = ${action}`)[0]?.n);
 
-  it('refuses a session from the bus credential alone: signin.complete needs proof of the password', async () => {
-    const token = createSessionToken();
-    const forged = callVault(stack.adminBus, 'signin.complete', {
-      v: 1,
-      userId: stack.ceremony.request.admin.id,
-      proof: Buffer.alloc(32, 7).toString('base64url'),
-      session: sessionTokenHash(token),
-      sessionId: newRecordId(),
-      wrappedKey: Buffer.alloc(64).toString('base64'),
-      origin: 'test',
-    });
-    await expect(forged).rejects.toThrow(VaultRefused);
+  it('refuses a session from the bus credential alone, and never accepts a proof twice', async () => {
+    const admin = stack.ceremony.request.admin;
+    const begin = () =>
+      callVault<SigninLookup>(stack.adminBus, 'signin.begin', { v: 1, email: ADMIN_EMAIL, origin: 'test' });
+    const complete = (challengeId: string, proof: string, session: string) =>
+      callVault(stack.adminBus, 'signin.complete', {
+        v: 1,
+        userId: admin.id,
+        challengeId,
+        proof,
+        session,
+        sessionId: newRecordId(),
+        wrappedKey: Buffer.alloc(64).toString('base64'),
+        origin: 'test',
+      });
+    // Without the password: a forged signature is refused.
+    const first = await begin();
+    const forged = complete(
+      first.challenge?.id as string,
+      Buffer.alloc(64, 7).toString('base64url'),
+      sessionTokenHash(createSessionToken()),
+    );
     await expect(forged).rejects.toMatchObject({ code: 'unauthenticated' });
     expect(await stack.db.owner`SELECT 1 FROM sessions`).toHaveLength(0);
+
+    // With the password, once; the same proof (as captured on the bus) again is refused, and it
+    // cannot be moved to another session either.
+    const { authKey } = await unlockWithPassword(ADMIN_PASSWORD, admin.passwordVerifier);
+    const second = await begin();
+    const challenge = second.challenge as { id: string; nonce: string };
+    const session = sessionTokenHash(createSessionToken());
+    const proof = signPasswordProof(authKey, challenge, [admin.id, session]);
+    await complete(challenge.id, proof, session);
+    await expect(complete(challenge.id, proof, session)).rejects.toMatchObject({ code: 'unauthenticated' });
+    const third = await begin();
+    const other = sessionTokenHash(createSessionToken());
+    await expect(complete(third.challenge?.id as string, proof, other)).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
+    expect(await stack.db.owner`SELECT 1 FROM sessions`).toHaveLength(1);
+    await stack.db.owner`DELETE FROM sessions`;
+    await stack.db.owner`DELETE FROM signin_throttle`;
   });
 
   it('does not audit a stranger’s junk cookie, only a live session’s refusals', async () => {

@@ -7,6 +7,7 @@ import { callVault } from '@coffer/bus';
 import {
   enrollPassword,
   isCryptoError,
+  signPasswordProof,
   unlockWithPassword,
   unwrapWithSymmetricKey,
   userKeyAad,
@@ -79,10 +80,12 @@ export const meRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
       const fresh = await enrollPassword(next, deps.passwordParams);
       const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, aad);
       fresh.kek.destroy();
+      if (!user.challenge) throw new Error('the vault sent no challenge');
       await callVault(deps.bus, 'me.password', {
         v: 1,
         session: session.hash,
-        proof: unlocked.proof,
+        challengeId: user.challenge.id,
+        proof: signPasswordProof(unlocked.authKey, user.challenge, [me.id, 'password-change', session.hash]),
         verifier: fresh.verifier,
         wrappedPrivateKey: wrapped.toString('base64'),
         origin,

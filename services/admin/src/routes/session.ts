@@ -16,6 +16,7 @@ import {
   isCryptoError,
   sessionKeyAad,
   sessionTokenHash,
+  signPasswordProof,
   unlockWithPassword,
   unwrapWithSymmetricKey,
   userKeyAad,
@@ -102,12 +103,16 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
         const sessionKey = deriveSessionKey(token, sessionId);
         const wrappedKey = wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, user.userId));
         sessionKey.destroy();
+        const sessionHash = sessionTokenHash(token);
+        if (!user.challenge) throw new Error('the vault sent no challenge');
         try {
           await callVault(deps.bus, 'signin.complete', {
             v: 1,
             userId: user.userId,
-            proof: unlocked.proof,
-            session: sessionTokenHash(token),
+            challengeId: user.challenge.id,
+            // Bound to this challenge and this session: seen on the bus, it cannot be used again.
+            proof: signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash]),
+            session: sessionHash,
             sessionId,
             wrappedKey: wrappedKey.toString('base64'),
             origin,

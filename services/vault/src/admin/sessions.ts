@@ -3,9 +3,9 @@
  * under a key only the token can derive; it checks expiry (idle 15 min, absolute 8 h), user status
  * and role on every call, and counts failed sign-ins toward a lockout (10 failures → 30 min).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { checkPasswordProof } from '@coffer/crypto';
-import { AdminApi, decodeJson, type SigninLookup } from '@coffer/protocol';
+import { AdminApi, decodeJson, newRecordId, type SigninLookup } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import { AdminError } from './router.ts';
@@ -38,6 +38,32 @@ type Clock = () => Date;
 /** Throttling is keyed on the email as typed, lower-cased and hashed, known or not. */
 export function hashEmail(email: string): string {
   return createHash('sha256').update(email.toLowerCase()).digest('hex');
+}
+
+const CHALLENGE_MS = 2 * 60 * 1000;
+
+/** A fresh single-use challenge for a password proof; expired ones are cleared as we go. */
+export async function issueChallenge(sql: postgres.Sql, now: Date): Promise<{ id: string; nonce: string }> {
+  await sql`DELETE FROM signin_challenges WHERE expires_at <= ${now}`;
+  const challenge = { id: newRecordId(), nonce: randomBytes(32).toString('base64url') };
+  await sql`INSERT INTO signin_challenges (id, nonce, expires_at)
+    VALUES (${challenge.id}, ${challenge.nonce}, ${new Date(now.getTime() + CHALLENGE_MS)})`;
+  return challenge;
+}
+
+/**
+ * Use a challenge up, in its own statement: a proof that then fails (or a TOTP code refused)
+ * rolls nothing back, so no challenge is ever checked twice.
+ */
+export async function consumeChallenge(
+  sql: postgres.Sql,
+  id: string,
+  now: Date,
+): Promise<{ id: string; nonce: string }> {
+  const [row] = await sql<{ nonce: string }[]>`UPDATE signin_challenges SET used_at = ${now}
+    WHERE id::text = ${id} AND used_at IS NULL AND expires_at > ${now} RETURNING nonce`;
+  if (!row) throw new AdminError('unauthenticated', 'no such challenge, or it was used or has expired');
+  return { id, nonce: row.nonce };
 }
 
 /** The live session behind a token hash, kept alive by this call; or 'unauthenticated'. */
@@ -180,9 +206,12 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
         }[]
       >`SELECT id, email, role, status, password_verifier, wrapped_private_key, key_version, totp_sealed
         FROM users WHERE lower(email) = lower(${req.email}) AND status IN ('active', 'unconfirmed')`;
-      if (!u) return { found: false };
+      // A challenge for every email that is not locked, known or not: the answer looks alike.
+      const challenge = await issueChallenge(sql, now);
+      if (!u) return { found: false, challenge };
       return {
         found: true,
+        challenge,
         userId: u.id,
         email: u.email,
         role: u.role,
@@ -218,13 +247,18 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
       const now = clock();
       const absolute = new Date(now.getTime() + ABSOLUTE_MS);
       const idle = new Date(now.getTime() + IDLE_MS);
+      const challenge = await consumeChallenge(sql, req.challengeId, now);
       return sql.begin(async (tx) => {
-        // The admin plane must show it knew the password: a bus credential alone makes no session.
+        // The admin plane must show it knew the password: a bus credential alone makes no session,
+        // and a proof seen on the bus is bound to this challenge and this session's hash.
         const [u] = await tx<{ email: string; password_verifier: string | null; totp: boolean }[]>`
           SELECT email, password_verifier, totp_sealed IS NOT NULL AS totp FROM users
           WHERE id = ${req.userId} AND status IN ('active', 'unconfirmed')
           FOR UPDATE`;
-        if (!u?.password_verifier || !checkPasswordProof(req.proof, u.password_verifier)) {
+        if (
+          !u?.password_verifier ||
+          !checkPasswordProof(u.password_verifier, challenge, [req.userId, req.session], req.proof)
+        ) {
           throw new AdminError('unauthenticated', 'no proof of the password');
         }
         let mfa = false;

@@ -9,7 +9,7 @@ import { AdminApi, type ConfirmMaterial, decodeJson, newRecordId } from '@coffer
 import type postgres from 'postgres';
 import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError } from './router.ts';
-import { authenticate, hashEmail, requireMfa, requireRole } from './sessions.ts';
+import { authenticate, consumeChallenge, hashEmail, requireMfa, requireRole } from './sessions.ts';
 
 type Clock = () => Date;
 export const INVITE_MS = 24 * 60 * 60 * 1000;
@@ -262,10 +262,19 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       const req = decodeJson(AdminApi['me.password'], data);
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
+      const challenge = await consumeChallenge(sql, req.challengeId, now);
       await sql.begin(async (tx) => {
         const [u] = await tx<{ password_verifier: string | null }[]>`
           SELECT password_verifier FROM users WHERE id = ${caller.userId} FOR UPDATE`;
-        if (!u?.password_verifier || !checkPasswordProof(req.proof, u.password_verifier)) {
+        if (
+          !u?.password_verifier ||
+          !checkPasswordProof(
+            u.password_verifier,
+            challenge,
+            [caller.userId, 'password-change', req.session],
+            req.proof,
+          )
+        ) {
           throw new AdminError('unauthenticated', 'no proof of the current password');
         }
         await tx`UPDATE users SET password_verifier = ${req.verifier},
