@@ -147,3 +147,17 @@ export function call(
   }
   return app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
 }
+
+/** Invite, accept with `password` and confirm by fingerprint, as `admin`: one enrolled user. */
+export async function enrolUser(app: FastifyInstance, admin: Signed, email: string, role: string, password: string) {
+  const invite = await call(app, admin, 'POST', '/api/users', { email, role });
+  if (invite.statusCode !== 201) throw new Error(`invite failed: ${invite.statusCode} ${invite.body}`);
+  const { id, inviteToken } = invite.json();
+  const accepted = await call(app, undefined, 'POST', '/api/invites/accept', { token: inviteToken, password });
+  if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
+  const confirmed = await call(app, admin, 'POST', `/api/users/${id}/confirm`, {
+    fingerprint: accepted.json().fingerprint,
+  });
+  if (confirmed.statusCode !== 200) throw new Error(`confirm failed: ${confirmed.statusCode} ${confirmed.body}`);
+  return { id: id as string, confirmed: confirmed.json() as { wrappedKeys: number } };
+}

@@ -33,3 +33,14 @@ export function sendVaultError(reply: FastifyReply, err: unknown): FastifyReply 
   }
   throw err;
 }
+
+/** 400 naming the password-policy rule that failed (the password itself never appears). */
+export function sendWeakPassword(reply: FastifyReply, verdict: { rule: string; detail: string }): FastifyReply {
+  return sendProblem(reply, {
+    status: 400,
+    type: 'weak-password',
+    title: 'The password does not meet the policy',
+    detail: verdict.detail,
+    rule: verdict.rule,
+  });
+}

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { describe, expect, it } from 'vitest';
-import { CryptoError } from '../errors.ts';
 import { exportPrivateBytes, PrivateKey, PublicKey } from '../keys/keys.ts';
+import { codeOf } from '../test-helpers.ts';
 import {
   AEAD_AES_128_GCM,
   AEAD_AES_256_GCM,
@@ -165,15 +165,6 @@ describe('secrets in memory', () => {
 });
 
 describe('key kinds', () => {
-  const codeOf = (run: () => unknown) => {
-    try {
-      run();
-    } catch (err) {
-      if (err instanceof CryptoError) return err.code;
-      throw err;
-    }
-    return undefined;
-  };
   const ed = PrivateKey.generate('ed25519') as unknown as PrivateKey<'x25519'>;
   const info = Buffer.from('coffer/record/v1');
 

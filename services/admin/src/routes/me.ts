@@ -19,7 +19,7 @@ import type { SigninLookup } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
-import { sendVaultError } from '../vault-errors.ts';
+import { sendVaultError, sendWeakPassword } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
 const NO_NUL = '^[^\\u0000]*$';
@@ -41,13 +41,7 @@ export const meRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
       const me = await callVault<{ id: string; email: string }>(deps.bus, 'whoami', { v: 1, session: session.hash });
       const verdict = checkPassword(next, me.email);
       if (!verdict.ok) {
-        return sendProblem(reply, {
-          status: 400,
-          type: 'weak-password',
-          title: 'The new password does not meet the policy',
-          detail: verdict.detail,
-          rule: verdict.rule,
-        });
+        return sendWeakPassword(reply, verdict);
       }
       // Counted like a sign-in attempt: a stolen session cannot guess the password without limit.
       const user = await callVault<SigninLookup>(deps.bus, 'signin.begin', { v: 1, email: me.email, origin });

@@ -8,6 +8,7 @@ import {
   ADMIN_PASSWORD,
   type AdminStack,
   call,
+  enrolUser,
   type Signed,
   signIn,
   startAdminStack,
@@ -273,21 +274,8 @@ describe.skipIf(!available)('COFFER_REQUIRE_MFA: no reveal or export without a T
     expect(res.json().type).toBe('urn:coffer:problem:mfa-required');
   };
 
-  async function invite(admin: Signed, email: string, role: string): Promise<string> {
-    const invited = await call(stack.app, admin, 'POST', '/api/users', { email, role });
-    expect(invited.statusCode).toBe(201);
-    const { id, inviteToken } = invited.json();
-    const accepted = await call(stack.app, undefined, 'POST', '/api/invites/accept', {
-      token: inviteToken,
-      password: STRONG,
-    });
-    expect(accepted.statusCode).toBe(200);
-    const confirmed = await call(stack.app, admin, 'POST', `/api/users/${id}/confirm`, {
-      fingerprint: accepted.json().fingerprint,
-    });
-    expect(confirmed.statusCode).toBe(200);
-    return id as string;
-  }
+  const invite = async (admin: Signed, email: string, role: string) =>
+    (await enrolUser(stack.app, admin, email, role, STRONG)).id;
 
   it('lets sessions without a code sign in, list and enrol, but not reveal, export or manage (403, audited)', async () => {
     // The key-admin enrols first: inviting people is key management and needs the second factor too.

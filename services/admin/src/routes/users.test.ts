@@ -1,7 +1,7 @@
 import { dataKeyWrapBinding, PrivateKey, signUserCertificate, unwrapPrivateKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../test-support.ts';
+import { type AdminStack, call, enrolUser, type Signed, signIn, startAdminStack } from '../test-support.ts';
 import { unwrapUserKey } from '../unwrap.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
@@ -11,21 +11,7 @@ describe.skipIf(!available)('people: invite, accept, confirm, roles, password, r
   let stack: AdminStack;
   let admin: Signed;
   let recordId: string;
-  const enrol = async (email: string, role: string) => {
-    const invite = await call(stack.app, admin, 'POST', '/api/users', { email, role });
-    expect(invite.statusCode).toBe(201);
-    const { id, inviteToken } = invite.json();
-    const accepted = await call(stack.app, undefined, 'POST', '/api/invites/accept', {
-      token: inviteToken,
-      password: STRONG,
-    });
-    expect(accepted.statusCode).toBe(200);
-    const confirmed = await call(stack.app, admin, 'POST', `/api/users/${id}/confirm`, {
-      fingerprint: accepted.json().fingerprint,
-    });
-    expect(confirmed.statusCode).toBe(200);
-    return { id: id as string, confirmed: confirmed.json() as { wrappedKeys: number } };
-  };
+  const enrol = (email: string, role: string) => enrolUser(stack.app, admin, email, role, STRONG);
 
   beforeAll(async () => {
     stack = await startAdminStack();

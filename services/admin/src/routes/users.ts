@@ -29,7 +29,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
 import { unwrapOrgKey } from '../unwrap.ts';
-import { sendVaultError } from '../vault-errors.ts';
+import { sendVaultError, sendWeakPassword } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
 const NO_NUL = '^[^\\u0000]*$';
@@ -90,13 +90,7 @@ export const userRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
       );
       const verdict = checkPassword(password, invite.email);
       if (!verdict.ok) {
-        return sendProblem(reply, {
-          status: 400,
-          type: 'weak-password',
-          title: 'The password does not meet the policy',
-          detail: verdict.detail,
-          rule: verdict.rule,
-        });
+        return sendWeakPassword(reply, verdict);
       }
       const userKey = PrivateKey.generate('x25519');
       const { verifier, kek } = await enrollPassword(password, deps.passwordParams);
