@@ -1,16 +1,12 @@
-// Private nats-server instances for tests: each gets its own temp dir, config, random port and
-// JetStream store, so tests never share state with each other or with a developer's server.
+// Private nats-server instances for `coffer dev` and for tests: each gets its own temp dir (or the
+// dir it is given), config, random port and JetStream store, so runs never share state with each
+// other or with a developer's server.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-
-export { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-// tests/ does not depend on the NATS client itself; re-exporting it here lets tests resolve it
-// through this package's dependencies (and keeps client and helper on one version).
-export { connect, errors } from '@nats-io/transport-node';
+import { freePort, reachable } from './ports.ts';
 
 export interface NatsServerOptions {
   /** Extra config text appended after the generated listen/jetstream/include lines. */
@@ -70,31 +66,6 @@ function findBinary(): string {
     }
   }
   throw new Error('nats-server not found: neither /usr/sbin/nats-server nor nats-server on PATH is executable');
-}
-
-/** A port that was free a moment ago (the kernel picks it for a port-0 bind; we release it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not obtain a free port'))));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
 }
 
 async function logTail(logFile: string): Promise<string> {
@@ -174,7 +145,8 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       // Ready only when this process says it listens: a connect alone could reach another test's
       // server that took the port first.
       const log = await readFile(logFile, 'utf8').catch(() => '');
-      if (log.includes(`Listening for client connections on 127.0.0.1:${port}`) && (await canConnect(port))) return;
+      if (log.includes(`Listening for client connections on 127.0.0.1:${port}`) && (await reachable('127.0.0.1', port)))
+        return;
       await new Promise((r) => setTimeout(r, 50));
     }
     await halt();
