@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { type Bus, connectNatsBus } from '@coffer/bus';
+import { type Planes, startPlanes } from '@coffer/cli';
 import { PublicKey, recordBinding, seal } from '@coffer/crypto';
 import { ingestLogger } from '@coffer/ingest';
 import { busNames, encodeJson, newRecordId, type RecordMessage } from '@coffer/protocol';
@@ -28,7 +29,6 @@ import {
 import { migrate, startVault, type Vault } from '@coffer/vault';
 import pino from 'pino';
 import postgres from 'postgres';
-import { type Planes, startPlanes } from '../cli/src/planes.ts';
 import { BASELINE_KEY_ENV, type Baseline, startBaseline } from './baseline-server.ts';
 import type { LoadOptions, LoadSummary } from './load.ts';
 import { machine } from './measure.ts';

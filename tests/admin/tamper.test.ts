@@ -2,7 +2,7 @@ import { dataKeyWrapBinding, PrivateKey, PublicKey, sessionTokenHash, wrapPrivat
 import { newRecordId } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, signIn, startAdminStack } from '../test-support.ts';
+import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 

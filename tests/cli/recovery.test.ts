@@ -1,9 +1,8 @@
 import { callVault } from '@coffer/bus';
+import { runCeremony, runRecovery } from '@coffer/cli';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, signIn, startAdminStack } from '../../services/admin/src/test-support.ts';
-import { runCeremony } from './ceremony.ts';
-import { runRecovery } from './recovery.ts';
+import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const NEW_PASSWORD = 'saffron-quarry-meridian-6620-slowly';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import { canonicalJson } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../vault/src/audit.ts';
-import { type AdminStack, signIn, startAdminStack } from '../test-support.ts';
+import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 

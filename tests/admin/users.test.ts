@@ -1,8 +1,8 @@
+import { unwrapUserKey } from '@coffer/admin/testing';
 import { dataKeyWrapBinding, PrivateKey, signUserCertificate, unwrapPrivateKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, call, enrolUser, type Signed, signIn, startAdminStack } from '../test-support.ts';
-import { unwrapUserKey } from '../unwrap.ts';
+import { type AdminStack, call, enrolUser, type Signed, signIn, startAdminStack } from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const STRONG = 'violet-harbour-compass-7342-quietly';

@@ -2,7 +2,7 @@
 import { PrivateKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../test-support.ts';
+import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const STRONG = 'violet-harbour-compass-7342-quietly';

@@ -3,17 +3,16 @@
  * with records sealed to its data keys — for the admin route tests.
  */
 import { Writable } from 'node:stream';
+import { adminLogger, buildAdmin } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
+import { type CeremonyOutput, runCeremony } from '@coffer/cli';
 import { type PasswordParams, PublicKey, recordBinding, seal } from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
 import { natsForTests, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
+import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { type CeremonyOutput, runCeremony } from '../../../cli/src/ceremony.ts';
-import { createVaultDatabase, type VaultDatabase } from '../../vault/src/test-support.ts';
-import { buildAdmin } from './app.ts';
-import { adminLogger } from './log.ts';
 
 export const ADMIN_EMAIL = 'key.admin@example.com';
 export const ADMIN_PASSWORD = 'correct-quartz-lantern-harbour-91';

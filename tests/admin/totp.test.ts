@@ -1,3 +1,4 @@
+import { unwrapUserKey } from '@coffer/admin/testing';
 import { callVault, VaultRefused } from '@coffer/bus';
 import { isCryptoError, open, PrivateKey, sessionTokenHash, totpBinding } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
@@ -12,8 +13,7 @@ import {
   type Signed,
   signIn,
   startAdminStack,
-} from '../test-support.ts';
-import { unwrapUserKey } from '../unwrap.ts';
+} from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const STEP_MS = 30_000;

@@ -3,7 +3,7 @@ import { PrivateKey, signDataKeyBundle } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
 import { createTestDatabase, prepareRuntimeRole } from '@coffer/testkit';
 import postgres from 'postgres';
-import { migrate } from './db/migrate.ts';
+import { migrate } from '../src/db/migrate.ts';
 
 export interface VaultDatabase {
   /** Superuser on the test database: migrates, and tampers where a test needs to. */

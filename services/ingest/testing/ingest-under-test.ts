@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { InProcessBus } from '@coffer/bus';
 import { PrivateKey, signDataKeyBundle } from '@coffer/crypto';
 import { decodeJson, encodeJson, newRecordId, RecordMessage } from '@coffer/protocol';
-import { buildIngest } from './app.ts';
-import { ingestLogger } from './log.ts';
+import { buildIngest } from '../src/app.ts';
+import { ingestLogger } from '../src/log.ts';
 
 export interface IngestUnderTest {
   readonly inject: Awaited<ReturnType<typeof buildIngest>>['app']['inject'];

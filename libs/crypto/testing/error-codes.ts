@@ -1,5 +1,5 @@
 /** For this package's tests: the named code a call fails with, or undefined when it does not fail. */
-import { CryptoError, type CryptoErrorCode } from './errors.ts';
+import { CryptoError, type CryptoErrorCode } from '../src/errors.ts';
 
 export function codeOf(run: () => unknown): CryptoErrorCode | undefined {
   try {

@@ -8,7 +8,7 @@ import { createSessionToken, sessionTokenHash, signPasswordProof, unlockWithPass
 import { newRecordId, type SigninLookup } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, signIn, startAdminStack } from '../test-support.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 

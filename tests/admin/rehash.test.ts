@@ -1,7 +1,7 @@
 import { PASSWORD_PARAMS_FLOOR } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, signIn, startAdminStack } from '../test-support.ts';
+import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 
