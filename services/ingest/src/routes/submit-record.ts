@@ -29,13 +29,6 @@ const Accepted = Type.Object({
   keyId: Type.String(),
 });
 
-/** A sealed record ready to publish: reused as-is when a client retries with its Idempotency-Key. */
-export interface PreparedRecord {
-  readonly id: string;
-  readonly message: Uint8Array;
-  readonly answer: { id: string; type: string; hint: string | null; keyId: string };
-}
-
 export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, deps) => {
   const prepare = (key: VerifiedKey, type: RecordMessage['type'], normalized: string, hint: string | null) => {
     const id = newRecordId();
