@@ -22,6 +22,7 @@ describe('the package boundary check', () => {
         'service-to-service services/s1/src/index.ts:8',
         'testing-in-production services/s1/src/index.ts:8',
         'undeclared-dependency cli/src/main.ts:2',
+        'undeclared-dependency services/s2/src/index.ts:2',
         'test-only-dependency cli/package.json:1',
         'unresolved tests/suite.ts:2',
         'unused-dependency tests/package.json:1',
@@ -53,7 +54,8 @@ describe('the package boundary check', () => {
       "} from '@x/b';",
       "export * from './c.ts';",
       "import './d.ts';",
-      "const e = await import('e');",
+      // Split so that this file's own check does not read it as an import of 'e'.
+      'const e = await imp' + "ort('e');",
       "// import { f } from './f.ts';",
       "/* import { g } from './g.ts'; */",
       "const url = 'nats://127.0.0.1'; // a string with // in it",

@@ -5,6 +5,7 @@
  * - another workspace package is reached by its name, through a subpath its package.json exports,
  *   and is declared in the importer's package.json — in `dependencies` when production code uses it;
  *   every declared workspace dependency is used, and one used only by tests is a devDependency;
+ *   a registry package is declared by the package that imports it (tests may use the root's vitest);
  * - `testing` subpaths and the test kit are for tests and benchmarks, never for production code;
  * - layers point down only: libs ← services ← cli ← tests ← bench (the root package); libs may use
  *   other libs, a service never uses another service;
@@ -198,6 +199,7 @@ export function checkBoundaries(root: string): Finding[] {
   const dirs = workspaceDirs(root);
   const packages = [loadPackage(root, ''), ...dirs.map((d) => loadPackage(root, d))];
   const byName = new Map(packages.map((p) => [p.name, p]));
+  const rootTools = (packages[0] as Package).devDependencies;
   const findings: Finding[] = [];
   const rel = (abs: string) => path.relative(root, abs).split(path.sep).join('/');
   const owner = (relFile: string): Package =>
@@ -251,7 +253,17 @@ export function checkBoundaries(root: string): Finding[] {
         if (specifier.startsWith('node:') || BUILTINS.has(specifier)) continue;
         const name = packageName(specifier);
         const target = byName.get(name);
-        if (!target) continue; // a registry package: declared and pinned by pnpm's own checks
+        if (!target) {
+          // A registry package: declared by the package that uses it; test code may also use the
+          // root package's tools (vitest).
+          const declared = pkg.dependencies.has(name) || pkg.devDependencies.has(name);
+          if (!declared && !(testCode && rootTools.has(name))) {
+            at(line, 'undeclared-dependency', `${pkg.name} uses ${name} without declaring it in its package.json`);
+          } else if (!testCode && !pkg.dependencies.has(name) && pkg.layer < TESTS) {
+            at(line, 'dev-only-dependency', `production code uses ${name}, declared only in devDependencies`);
+          }
+          continue;
+        }
         const subpath = `.${specifier.slice(name.length)}`;
         const entry = target.exports.get(subpath);
         if (!entry) {
