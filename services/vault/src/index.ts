@@ -2,4 +2,11 @@
 
 export { startVault, type Vault, type VaultOptions } from './app.ts';
 export { verifyAuditChain } from './audit.ts';
+export {
+  AuditCheckpointer,
+  type AuditLogVerdict,
+  type CheckpointVerdict,
+  readCheckpointFile,
+  verifyAuditLog,
+} from './audit-checkpoints.ts';
 export { migrate } from './db/migrate.ts';
