@@ -26,6 +26,8 @@ export interface PlanesOptions {
   readonly bootstrap?: Omit<CeremonyInput, 'now'>;
   readonly ratePerMinute?: number;
   readonly now?: () => Date;
+  /** Where the vault keeps its audit checkpoint key and checkpoints (outside the database). */
+  readonly auditCheckpointDir?: string;
 }
 
 export interface Planes {
@@ -49,6 +51,7 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
     now,
     // Dev mode is not production: no TOTP needed to reveal (the admin plane agrees below).
     requireMfa: false,
+    ...(options.auditCheckpointDir ? { auditCheckpoints: { dir: options.auditCheckpointDir } } : {}),
   });
   let ceremony: CeremonyOutput | undefined;
   let status = await orgStatus(options.buses.admin);
