@@ -65,7 +65,7 @@ function checkpointLine(c: CheckpointVerdict): string {
     case 'unchecked':
       return `checkpoint at event ${c.checkpoint.seq} not reached: the chain breaks before it`;
     case 'forged':
-      return `checkpoint file REFUSED: ${c.refused.map((r) => `line ${r.line} (${r.reason})`).join(', ')} do not verify under the pinned key`;
+      return `checkpoint file REFUSED: ${c.refused.map((r) => `line ${r.line} from the end (${r.reason})`).join(', ')} after the last genuine checkpoint do not verify under the pinned key`;
     case 'none':
       return 'no checkpoint in the file verifies under the pinned key';
     case 'off':

@@ -3,7 +3,7 @@
 // longer matches the checkpoint; a checkpoint signed by another key is refused; normal operation
 // verifies; and the vault signs nothing over a chain that stopped extending its last checkpoint.
 import { createHash } from 'node:crypto';
-import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PrivateKey, signAuditCheckpoint } from '@coffer/crypto';
@@ -11,7 +11,13 @@ import { postgresAvailable } from '@coffer/testkit';
 import type postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendAudit, canonicalJson, verifyAuditChain } from './audit.ts';
-import { AuditCheckpointer, CHECKPOINT_FILE, SIGNING_KEY_FILE, verifyAuditLog } from './audit-checkpoints.ts';
+import {
+  AuditCheckpointer,
+  CHECKPOINT_FILE,
+  readCheckpointFile,
+  SIGNING_KEY_FILE,
+  verifyAuditLog,
+} from './audit-checkpoints.ts';
 import { createVaultDatabase, type VaultDatabase } from './test-support.ts';
 
 const available = await postgresAvailable();
@@ -135,9 +141,10 @@ describe.skipIf(!available)('audit checkpoints: signed heads outside the databas
     const verdict = await verify();
     expect(verdict).toMatchObject({ ok: false, checkpoint: { status: 'forged' } });
     if (verdict.checkpoint.status !== 'forged') throw new Error('unexpected');
+    // Counted from the end of the file: the two lines after the last genuine checkpoint.
     expect(verdict.checkpoint.refused).toEqual([
+      { line: 1, reason: 'BadSignature' },
       { line: 2, reason: 'BadSignature' },
-      { line: 3, reason: 'BadSignature' },
     ]);
     // Read against the right key, the genuine line still says what happened.
     const reopened = await AuditCheckpointer.open(dir);
@@ -157,5 +164,40 @@ describe.skipIf(!available)('audit checkpoints: signed heads outside the databas
     expect(await verify({ minEvents: 7 })).toMatchObject({ ok: false, minEvents: { met: false } });
     await rewriteAndRechain(db.owner, 2, 'rewritten');
     expect(await verify({ expectHead: head.head })).toMatchObject({ ok: false, expectedHead: { found: false } });
+  });
+
+  it('reads a long file from its end, across chunk boundaries, and stops at the newest genuine line', async () => {
+    const key = PrivateKey.generate('ed25519');
+    const at = new Date().toISOString();
+    const lines = Array.from({ length: 1500 }, (_, i) =>
+      JSON.stringify(
+        signAuditCheckpoint(key, { seq: i + 1, hash: createHash('sha256').update(String(i)).digest('hex'), at }),
+      ),
+    );
+    const file = path.join(dir, 'long.jsonl');
+    await writeFile(file, `${lines.join('\n')}\n`); // ~400 KiB: several 64 KiB chunks
+    expect(await readCheckpointFile(file, key.publicKey)).toEqual({
+      latest: { seq: 1500, hash: createHash('sha256').update('1499').digest('hex'), at },
+      refused: [],
+    });
+    await appendFile(file, 'garbage\n');
+    expect(await readCheckpointFile(file, key.publicKey)).toMatchObject({
+      latest: { seq: 1500 },
+      refused: [{ line: 1, reason: 'not JSON' }],
+    });
+    // 300 lines by another key after it (~80 KiB): the reader crosses chunk boundaries backwards.
+    const other = PrivateKey.generate('ed25519');
+    const forged = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify(signAuditCheckpoint(other, { seq: 2000 + i, hash: 'ab'.repeat(32), at })),
+    );
+    await appendFile(file, `${forged.join('\n')}\n`);
+    const read = await readCheckpointFile(file, key.publicKey);
+    expect(read.latest).toMatchObject({ seq: 1500 });
+    expect(read.refused).toHaveLength(301);
+    expect(read.refused.at(-1)).toEqual({ line: 301, reason: 'not JSON' });
+    expect(await readCheckpointFile(path.join(dir, 'absent.jsonl'), key.publicKey)).toEqual({
+      latest: undefined,
+      refused: [],
+    });
   });
 });

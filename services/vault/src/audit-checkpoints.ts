@@ -9,7 +9,7 @@
  * alert. A database writer can change rows but neither this file nor the key: deleting the last
  * events, or rewriting one and re-chaining the rest, no longer matches the latest checkpoint.
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AuditCheckpoint,
@@ -30,33 +30,59 @@ export const SIGNING_KEY_FILE = 'audit-signing-key.json';
 
 /** What a checkpoint file holds, as far as it can be trusted. */
 export interface CheckpointFile {
-  /** The checkpoint with the highest seq among those that verify under the pinned key. */
+  /** The last checkpoint in the file that verifies under the pinned key. */
   readonly latest: AuditCheckpoint | undefined;
-  readonly verified: number;
-  /** Lines that do not verify (another key, altered, not JSON), by line number and reason. */
+  /** Lines after it that do not verify (another key, altered, not JSON), by line from the end. */
   readonly refused: readonly { line: number; reason: string }[];
 }
 
-/** Read a checkpoint file (the vault's own, or any copy of it) against a pinned public key. */
-export async function readCheckpointFile(file: string, trusted: PublicKey<'ed25519'>): Promise<CheckpointFile> {
-  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return '';
+const CHUNK = 64 * 1024;
+
+/** The file's lines from the last one backwards, read a chunk at a time (the file only grows). */
+async function* linesFromEnd(file: string): AsyncGenerator<string> {
+  const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
     throw err;
   });
-  let latest: AuditCheckpoint | undefined;
-  let verified = 0;
-  const refused: { line: number; reason: string }[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      const cp = verifyAuditCheckpoint(JSON.parse(line), trusted);
-      verified++;
-      if (!latest || cp.seq >= latest.seq) latest = cp;
-    } catch (err) {
-      refused.push({ line: i + 1, reason: isCryptoError(err) ? err.code : 'not JSON' });
+  if (!handle) return;
+  try {
+    let position = (await handle.stat()).size;
+    let rest: Buffer = Buffer.alloc(0);
+    while (position > 0) {
+      const size = Math.min(CHUNK, position);
+      position -= size;
+      const chunk = Buffer.alloc(size);
+      await handle.read(chunk, 0, size, position);
+      const text = Buffer.concat([chunk, rest]);
+      const lines = text.toString('utf8').split('\n');
+      // The first piece may be cut mid-line: keep its bytes for the next (earlier) chunk.
+      rest = position > 0 ? Buffer.from(lines.shift() ?? '', 'utf8') : Buffer.alloc(0);
+      for (const line of lines.reverse()) yield line;
     }
-  });
-  return { latest, verified, refused };
+    if (rest.length > 0) yield rest.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Read a checkpoint file (the vault's own, or any copy of it) against a pinned public key: the
+ * last line that verifies, and every line after it that does not. The vault only appends, so
+ * reading stops at the newest genuine checkpoint; the file may grow for years.
+ */
+export async function readCheckpointFile(file: string, trusted: PublicKey<'ed25519'>): Promise<CheckpointFile> {
+  const refused: { line: number; reason: string }[] = [];
+  let fromEnd = 0;
+  for await (const line of linesFromEnd(file)) {
+    if (line.trim() === '') continue;
+    fromEnd++;
+    try {
+      return { latest: verifyAuditCheckpoint(JSON.parse(line), trusted), refused };
+    } catch (err) {
+      refused.push({ line: fromEnd, reason: isCryptoError(err) ? err.code : 'not JSON' });
+    }
+  }
+  return { latest: undefined, refused };
 }
 
 /** How the chain compares with the latest checkpoint. */
