@@ -4,7 +4,7 @@
 // `coffer audit verify` both verify normal operation, and both fail, naming it, once a database
 // writer deletes the last events or rewrites one and re-chains the rest.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { postgresAvailable } from '@coffer/testkit';
@@ -81,6 +81,7 @@ describe.skipIf(!available)('audit checkpoints through the API and the CLI', () 
   };
   const pinned = () => ['--checkpoints', planes.vault.checkpointer?.file as string, '--checkpoint-key', key()];
   const key = () => planes.vault.checkpointer?.publicKey.toBase64url() as string;
+  const auditorCopy = () => path.join(dir, 'kept-by-auditor.jsonl');
   const events = async () => Number((await infra.owner`SELECT max(seq) AS n FROM audit_events`)[0]?.n);
 
   it('normal operation verifies against the latest checkpoint, in the API and the CLI', async () => {
@@ -93,6 +94,10 @@ describe.skipIf(!available)('audit checkpoints through the API and the CLI', () 
     expect(await planes.vault.checkpoint()).toMatchObject({ written: { seq: await events() } });
     const verdict = await apiVerify();
     expect(verdict).toMatchObject({ ok: true, checkpoint: { status: 'verified' }, checkpointKey: key() });
+    // An auditor keeps the signed checkpoint the API returned: a copy off the vault host.
+    expect(verdict.checkpoint.checkpoint).toMatchObject({ v: 1, key: key(), signature: expect.any(String) });
+    await writeFile(auditorCopy(), `${JSON.stringify(verdict.checkpoint.checkpoint)}\n`);
+    expect((await cli('--checkpoints', auditorCopy(), '--checkpoint-key', key())).code).toBeUndefined();
     const { text, code } = await cli(...pinned(), '--min-events', String(await events()));
     expect(text).toMatch(/checkpoint at event \d+ .* matches/);
     expect(text).toContain('audit log verified');
@@ -113,6 +118,9 @@ describe.skipIf(!available)('audit checkpoints through the API and the CLI', () 
       expect(text).toContain(`audit log TRUNCATED: the checkpoint signed`);
       expect(text).toContain(`vouches for event ${n}, the log ends at ${n - 3}`);
       expect(code).toBe(1);
+      const copy = await cli('--checkpoints', auditorCopy(), '--checkpoint-key', key());
+      expect(copy.text).toContain('audit log TRUNCATED');
+      expect(copy.code).toBe(1);
       expect(await planes.vault.checkpoint()).toMatchObject({ refused: { checkpoint: { seq: n } } });
       expect(infra.capture('vault').lines.some((l) => l.includes('alert: audit-chain'))).toBe(true);
     } finally {

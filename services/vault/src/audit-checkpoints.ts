@@ -30,8 +30,8 @@ export const SIGNING_KEY_FILE = 'audit-signing-key.json';
 
 /** What a checkpoint file holds, as far as it can be trusted. */
 export interface CheckpointFile {
-  /** The last checkpoint in the file that verifies under the pinned key. */
-  readonly latest: AuditCheckpoint | undefined;
+  /** The last checkpoint in the file that verifies under the pinned key, signature included. */
+  readonly latest: SignedAuditCheckpoint | undefined;
   /** Lines after it that do not verify (another key, altered, not JSON), by line from the end. */
   readonly refused: readonly { line: number; reason: string }[];
 }
@@ -77,7 +77,10 @@ export async function readCheckpointFile(file: string, trusted: PublicKey<'ed255
     if (line.trim() === '') continue;
     fromEnd++;
     try {
-      return { latest: verifyAuditCheckpoint(JSON.parse(line), trusted), refused };
+      const signed = JSON.parse(line);
+      const fields = verifyAuditCheckpoint(signed, trusted);
+      const latest = { v: 1, ...fields, key: trusted.toBase64url(), signature: signed.signature } as const;
+      return { latest, refused };
     } catch (err) {
       refused.push({ line: fromEnd, reason: isCryptoError(err) ? err.code : 'not JSON' });
     }
@@ -85,15 +88,18 @@ export async function readCheckpointFile(file: string, trusted: PublicKey<'ed255
   return { latest: undefined, refused };
 }
 
-/** How the chain compares with the latest checkpoint. */
+/**
+ * How the chain compares with the latest checkpoint. The checkpoint is returned signed: whoever
+ * reads a verdict can keep it (one line of a checkpoint file) and check a later log against it.
+ */
 export type CheckpointVerdict =
-  | { status: 'verified'; checkpoint: AuditCheckpoint }
+  | { status: 'verified'; checkpoint: SignedAuditCheckpoint }
   /** The log ends before the checkpointed event: its tail was deleted. */
-  | { status: 'truncated'; checkpoint: AuditCheckpoint; events: number }
+  | { status: 'truncated'; checkpoint: SignedAuditCheckpoint; events: number }
   /** The checkpointed event has another hash: it or an earlier one was rewritten and re-chained. */
-  | { status: 'rewritten'; checkpoint: AuditCheckpoint; found: string }
+  | { status: 'rewritten'; checkpoint: SignedAuditCheckpoint; found: string }
   /** The chain breaks before the checkpointed event; the chain verdict names where. */
-  | { status: 'unchecked'; checkpoint: AuditCheckpoint }
+  | { status: 'unchecked'; checkpoint: SignedAuditCheckpoint }
   /** Lines that do not verify under the pinned key: forged or damaged, never trusted. */
   | { status: 'forged'; refused: CheckpointFile['refused'] }
   /** Checked, and no checkpoint verifies: fine for an empty log, suspicious for any other. */
