@@ -12,11 +12,13 @@ import {
   enrollPassword,
   PrivateKey,
   PublicKey,
+  recordBinding,
+  seal,
   sessionTokenHash,
   userKeyAad,
   wrapWithSymmetricKey,
 } from '@coffer/crypto';
-import { busNames } from '@coffer/protocol';
+import { busNames, newRecordId } from '@coffer/protocol';
 import { postgresAvailable } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
 import type { FastifyInstance } from 'fastify';
@@ -26,7 +28,8 @@ import { type CeremonyOutput, runCeremony } from '../cli/src/ceremony.ts';
 import { adminLogger, buildAdmin } from '../services/admin/src/index.ts';
 import { newTotp, sealTotpSecret } from '../services/admin/src/totp.ts';
 import { adminOperation, type HostileBus, json, startHostileBus, withJson } from './support/hostile-bus.ts';
-import { type Infra, startInfra } from './support/stack.ts';
+import { submit } from './support/http.ts';
+import { type Infra, startInfra, startIngest } from './support/stack.ts';
 
 const available = await postgresAvailable();
 const open = process.env.COFFER_OPEN_ATTACKS === '1' ? it : it.skip;
@@ -159,6 +162,73 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       expect(stretch.seen).toHaveLength(1);
       expect(res.statusCode).toBeGreaterThanOrEqual(400);
       expect(await infra.owner`SELECT id FROM data_keys`).toHaveLength(keysBefore.length);
+    });
+  });
+
+  describe('refused today: what the bus carries is sealed or signed', () => {
+    const addRecord = async (value: string) => {
+      const dataKey = ceremony.request.dataKeys[0];
+      if (!dataKey) throw new Error('no data key');
+      const id = newRecordId();
+      const sealed = seal(
+        PublicKey.fromBase64url('x25519', dataKey.bundle.publicKey),
+        Buffer.from(value),
+        recordBinding(id, 'secret', dataKey.bundle.id),
+      );
+      await infra.owner`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at)
+        VALUES (${id}, 'secret', ${dataKey.bundle.id}, ${sealed}, ${null}, ${new Date()})`;
+      return { id, sealed: sealed.toString('base64') };
+    };
+
+    it("a reveal answered with another record's blob opens nothing and is audited", async () => {
+      const ka = await as(KA.email, KA.password);
+      const asked = await addRecord('asked-for-value-4417');
+      const other = await addRecord('other-value-9902');
+      const swap = bus.onReply(adminOperation('records.reveal'), (m) => {
+        const body = json<{ result: { record: Body } } & Body>(m);
+        return withJson(m, {
+          ...body,
+          result: { ...body.result, record: { ...body.result.record, sealed: other.sealed } },
+        });
+      });
+      const res = await call(ka, 'POST', `/api/records/${asked.id}/reveal`, { reason: 'case 7781' });
+      swap.off();
+      expect(swap.seen).toHaveLength(1);
+      expect(res.statusCode).toBe(500);
+      expect(res.json().type).toMatch(/record-integrity/);
+      expect(res.body).not.toContain('value-');
+      const [failed] = await infra.owner`
+        SELECT outcome FROM audit_events WHERE action = 'record.reveal' AND target = ${asked.id} AND outcome = 'failure'`;
+      expect(failed).toBeDefined();
+    });
+
+    it('a keys.current reply with a planted public key is refused by ingest: nothing is sealed to it', async () => {
+      const planted = PrivateKey.generate('x25519').publicKey.toBase64url();
+      const plant = bus.onReply(/^keys\.current$/, (m) => {
+        const body = json<{ bundle: Body } & Body>(m);
+        return withJson(m, { ...body, bundle: { ...body.bundle, publicKey: planted } });
+      });
+      const ingestBus = await connectNatsBus({
+        url: bus.url,
+        names: busNames(),
+        service: 'ingest',
+        user: 'ingest',
+        password: infra.passwords.ingest,
+      });
+      const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+      try {
+        expect(plant.seen.length).toBeGreaterThanOrEqual(1);
+        const res = await submit(ingest.url, { type: 'secret', value: 'never-sealed-to-a-planted-key' });
+        expect(res.status).toBe(503);
+        expect(res.body.type).toMatch(/no-verified-key/);
+        expect((await infra.streamState()).lastSeq).toBe(0);
+        // Refused for its signature, and said so: one `alert: data-key` line.
+        expect(infra.capture('ingest').lines.some((l) => l.includes('"alert":"data-key"'))).toBe(true);
+      } finally {
+        plant.off();
+        await ingest.close();
+        await ingestBus.close();
+      }
     });
   });
 
