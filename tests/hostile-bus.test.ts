@@ -170,4 +170,14 @@ describe.skipIf(!upstream)('hostile bus harness', () => {
     deliveries.off();
     clientSub.unsubscribe();
   });
+
+  // Last: it ends the proxied connection the tests above share.
+  it('cuts every proxied connection on demand, as a bus outage would', async () => {
+    const closed = proxied.closed();
+    bus.disconnectAll();
+    await closed;
+    expect(proxied.isClosed()).toBe(true);
+    // The server itself is untouched: a direct client still gets answers.
+    expect(text((await direct.request(`${ns}.echo`, bytes('still'))).data)).toBe('echo:still');
+  });
 });
