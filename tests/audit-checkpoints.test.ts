@@ -7,11 +7,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { auditCommand, type Planes, startPlanes } from '@coffer/cli';
 import { postgresAvailable } from '@coffer/testkit';
+import { appendAudit, canonicalJson } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { auditCommand } from '../cli/src/commands/audit.ts';
-import { type Planes, startPlanes } from '../cli/src/planes.ts';
-import { appendAudit, canonicalJson } from '../services/vault/src/audit.ts';
 import { BOOTSTRAP, HOST, type Infra, RATE, startInfra, vaultLogger } from './support/stack.ts';
 
 const available = await postgresAvailable();

@@ -6,7 +6,10 @@
 // is skipped unless COFFER_OPEN_ATTACKS=1 (then each one fails, showing the attack works; soft
 // assertions list every consequence). The fix for an item turns its `open(` into `it(`: that is
 // the regression test.
+
+import { adminLogger, buildAdmin } from '@coffer/admin';
 import { callVault, connectNatsBus } from '@coffer/bus';
+import { type CeremonyOutput, runCeremony } from '@coffer/cli';
 import {
   createSessionToken,
   enrollPassword,
@@ -15,6 +18,7 @@ import {
   recordBinding,
   seal,
   sessionTokenHash,
+  totpBinding,
   userKeyAad,
   wrapWithSymmetricKey,
 } from '@coffer/crypto';
@@ -22,11 +26,9 @@ import { busNames, newRecordId } from '@coffer/protocol';
 import { postgresAvailable } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
 import type { FastifyInstance } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CeremonyOutput, runCeremony } from '../cli/src/ceremony.ts';
-import { adminLogger, buildAdmin } from '../services/admin/src/index.ts';
-import { newTotp, sealTotpSecret } from '../services/admin/src/totp.ts';
 import { adminOperation, type HostileBus, json, startHostileBus, withJson } from './support/hostile-bus.ts';
 import { submit } from './support/http.ts';
 import { type Infra, startInfra, startIngest } from './support/stack.ts';
@@ -267,8 +269,14 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       const [ka] = await infra.owner<{ id: string; public_key: string }[]>`
         SELECT id, public_key FROM users WHERE email = ${KA.email}`;
       if (!ka) throw new Error('no key-admin row');
-      const { secret, totp } = newTotp(KA.email);
-      const sealed = sealTotpSecret(PublicKey.fromBase64url('x25519', ka.public_key), ka.id, secret);
+      // Enrolled as POST /api/me/totp/verify leaves it: the secret sealed to the user's own key.
+      const secret = new Secret({ size: 20 });
+      const totp = new TOTP({ secret, algorithm: 'SHA1', digits: 6, period: 30 });
+      const sealed = seal(
+        PublicKey.fromBase64url('x25519', ka.public_key),
+        Buffer.from(secret.bytes),
+        totpBinding(ka.id),
+      );
       await infra.owner`UPDATE users SET totp_sealed = ${sealed} WHERE id = ${ka.id}`;
       expect.soft((await signIn(KA.email, KA.password)).statusCode).toBe(401); // TOTP is enrolled: a code is needed
       const hide = bus.onReply(adminOperation('signin.begin'), (m) => {

@@ -10,6 +10,7 @@ import { PrivateKey, signAuditCheckpoint } from '@coffer/crypto';
 import { postgresAvailable } from '@coffer/testkit';
 import type postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVaultDatabase, type VaultDatabase } from '../testing/vault-database.ts';
 import { appendAudit, canonicalJson, verifyAuditChain } from './audit.ts';
 import {
   AuditCheckpointer,
@@ -18,7 +19,6 @@ import {
   SIGNING_KEY_FILE,
   verifyAuditLog,
 } from './audit-checkpoints.ts';
-import { createVaultDatabase, type VaultDatabase } from './test-support.ts';
 
 const available = await postgresAvailable();
 
