@@ -4,6 +4,7 @@ import { devCommand } from './commands/dev.ts';
 import { initCommand } from './commands/init.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { recoverCommand } from './commands/recover.ts';
+import { sdkCommand } from './commands/sdk.ts';
 
 const usage = `usage: pnpm coffer <command>
   init --email ADDRESS [--password-file FILE] [--shares 5] [--threshold 3]
@@ -12,7 +13,9 @@ const usage = `usage: pnpm coffer <command>
   recover --email ADDRESS [--password-file FILE] [--shares-file FILE]
                      break-glass: rebuild the recovery key from k shares and make a new key-admin
   audit verify       walk the audit log's hash chain (DATABASE_URL) and name the first broken event
-  dev                run every plane on this machine (embedded mode; not for production)`;
+  dev                run every plane on this machine (embedded mode; not for production)
+  sdk build --trust-root ROOT [--ingest URL] [--out DIR] [--base-url URL]
+                     write the browser sealing module; print its name, SRI and <script> tag`;
 
 const [command, ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -21,6 +24,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
   audit: auditCommand,
   recover: recoverCommand,
+  sdk: sdkCommand,
 };
 
 const run = command ? commands[command] : undefined;

@@ -12,6 +12,15 @@ import { build } from 'esbuild';
 const ENTRY = join(import.meta.dirname, 'browser.ts');
 const TRUST_ROOT = /^[A-Za-z0-9_-]{43}$/;
 
+function ingestUrl(raw: string | undefined): string {
+  if (!raw) return '';
+  const url = new URL(raw);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(url.hostname))) {
+    throw new Error('the ingest URL must be https (http only for 127.0.0.1 or localhost)');
+  }
+  return url.origin;
+}
+
 export interface BuiltSdk {
   readonly fileName: string;
   readonly code: Uint8Array;
@@ -29,7 +38,15 @@ export function scriptTag(src: string, integrity: string): string {
   return `<script type="module" src="${src}" integrity="${integrity}" crossorigin="anonymous"></script>`;
 }
 
-export async function buildSdk(trustRoot: string): Promise<BuiltSdk> {
+export interface BuildOptions {
+  /** The org public key (base64url) every data key bundle must be signed by. */
+  readonly trustRoot: string;
+  /** Build the ingest URL in too, and expose a ready `coffer` global. */
+  readonly ingest?: string;
+}
+
+export async function buildSdk(options: BuildOptions): Promise<BuiltSdk> {
+  const { trustRoot } = options;
   // A 32-byte key in canonical base64url is 43 characters; checked here so a typo fails the build,
   // not every customer's first seal.
   if (!TRUST_ROOT.test(trustRoot) || Buffer.from(trustRoot, 'base64url').toString('base64url') !== trustRoot) {
@@ -44,7 +61,10 @@ export async function buildSdk(trustRoot: string): Promise<BuiltSdk> {
     minify: true,
     write: false,
     legalComments: 'eof',
-    define: { __COFFER_TRUST_ROOT__: JSON.stringify(trustRoot) },
+    define: {
+      __COFFER_TRUST_ROOT__: JSON.stringify(trustRoot),
+      __COFFER_INGEST__: JSON.stringify(ingestUrl(options.ingest)),
+    },
     logLevel: 'silent',
   });
   const code = result.outputFiles[0]?.contents;
@@ -54,8 +74,8 @@ export async function buildSdk(trustRoot: string): Promise<BuiltSdk> {
 }
 
 /** Build and write into `outDir`; returns what was written. */
-export async function writeSdk(trustRoot: string, outDir: string): Promise<BuiltSdk & { path: string }> {
-  const built = await buildSdk(trustRoot);
+export async function writeSdk(options: BuildOptions, outDir: string): Promise<BuiltSdk & { path: string }> {
+  const built = await buildSdk(options);
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, built.fileName);
   writeFileSync(path, built.code);
