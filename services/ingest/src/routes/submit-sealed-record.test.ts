@@ -132,3 +132,34 @@ describe('POST /v1/sealed-records', () => {
     expect(key.headers['access-control-expose-headers']).toBe('Date, Retry-After');
   });
 });
+
+describe('POST /v1/sealed-records rate limit', () => {
+  it('answers 429 past the per-client rate and publishes nothing for it', async () => {
+    const limited = await startIngestForTest({ ratePerMinute: 2 });
+    try {
+      const send = () => {
+        const id = newRecordId();
+        const blob = seal(
+          limited.dataKey.publicKey,
+          Buffer.from('123-45-6789'),
+          recordBinding(id, 'ssn', limited.keyId),
+        );
+        return limited.inject({
+          method: 'POST',
+          url: '/v1/sealed-records',
+          headers: { 'content-type': 'application/json' },
+          payload: { id, type: 'ssn', keyId: limited.keyId, sealed: blob.toString('base64'), hint: '6789' },
+        });
+      };
+      expect((await send()).statusCode).toBe(202);
+      expect((await send()).statusCode).toBe(202);
+      const third = await send();
+      expect(third.statusCode).toBe(429);
+      expect(third.json()).toMatchObject({ type: 'urn:coffer:problem:rate-limited' });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(limited.stored).toHaveLength(2);
+    } finally {
+      await limited.close();
+    }
+  });
+});
