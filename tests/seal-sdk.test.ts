@@ -186,6 +186,19 @@ describe.skipIf(!available)('the browser sealing SDK in Chromium', () => {
       return r;
     });
     expect(row).toEqual({ hint: '5556', hint_source: 'client' });
+    // What a root on the ingest host sees: its own output and what it put on the bus; none of it
+    // holds the value. The stored row holds only the sealed blob.
+    const outputs = [...infra.captures.entries()].map(([name, c]) => ({
+      url: name,
+      method: 'LOG',
+      text: c.lines.join(''),
+    }));
+    expect(outputs.some((o) => o.url === 'ingest' && o.text.includes('/v1/sealed-records'))).toBe(true);
+    expect(leaks(outputs)).toEqual([]);
+    const [stored] = await infra.runtime`SELECT sealed FROM records WHERE id = ${id}`;
+    expect(
+      leaks([{ url: 'records.sealed', method: 'ROW', text: Buffer.from(stored?.sealed ?? []).toString('latin1') }]),
+    ).toEqual([]);
 
     const adminUrl = planes.adminUrl as string;
     const signin = await fetch(`${adminUrl}/api/session`, {
