@@ -123,6 +123,9 @@ describe('the HEALTHCHECK one-liner, run', () => {
     const port = await listen(server);
     try {
       expect(await run({ PORT: String(port) })).toBe(0);
+      expect(await run({ PORT: String(port), HOST: '0.0.0.0' }), 'any-address listen: asks loopback').toBe(0);
+      expect(await run({ PORT: String(port), HOST: '127.0.0.1' }), 'its own listen address').toBe(0);
+      expect(await run({ PORT: String(port), HOST: '127.0.0.2' }), 'not where it listens').toBe(1);
       status = 503;
       expect(await run({ PORT: String(port) })).toBe(1);
     } finally {
