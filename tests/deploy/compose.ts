@@ -111,11 +111,14 @@ export function composeFlows(doc: ComposeFile): Omit<Flow, 'protocol' | 'why'>[]
         for (const port of portsOf(service)) add(host(peer), host(name), port);
       }
       const outside = doc.networks[net]?.labels?.['coffer.outside'];
-      for (const published of service.ports ?? []) {
-        if (!outside) throw new Error(`${name} publishes ${published} on ${net}, which names no outside party`);
+      for (const published of outside ? (service.ports ?? []) : []) {
         const target = Number(published.split(':').at(-1));
-        if (portsOf(service).includes(target)) add(outside, host(name), target);
+        if (portsOf(service).includes(target)) add(outside as string, host(name), target);
       }
+    }
+    const outsides = listensOn(name).filter((net) => doc.networks[net]?.labels?.['coffer.outside']);
+    if (service.ports?.length && outsides.length === 0) {
+      throw new Error(`${name} publishes ports but listens on no network that names its outside party`);
     }
   }
   return [...flows.values()];
