@@ -54,13 +54,13 @@ export async function startPlaneProcess(
     const state = await waitFor(
       `${plane} to answer ${path} with 200`,
       async () => (gone ? 'exited' : (await getStatus(`${url}${path}`)) === 200 && 'ready'),
-      options.timeoutMs ?? 30_000,
+      options.timeoutMs ?? 90_000,
     );
     if (state === 'exited') throw new Error(`${plane} exited during start-up:\n${output.join('').slice(-2000)}`);
   } catch (err) {
     child.kill('SIGKILL');
     await exited;
-    throw err;
+    throw new Error(`${(err as Error).message}\n${plane} said:\n${output.join('').slice(-1500)}`);
   }
   return {
     plane,
