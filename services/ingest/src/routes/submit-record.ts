@@ -76,7 +76,7 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
       }
       const idempotencyKey = (req.headers as { 'idempotency-key'?: string })['idempotency-key'];
       const make = () => prepare(key, body.type, check.normalized, check.hint);
-      const prepared = idempotencyKey
+      let prepared = idempotencyKey
         ? // Scoped to the client address: another client reusing a key learns nothing about this body.
           deps.idempotency.prepare(
             `${req.ip} ${idempotencyKey}`,
@@ -93,6 +93,21 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
         });
       }
       try {
+        // Across replicas: the first claim for this key wins everywhere (shared-idempotency.ts).
+        if (idempotencyKey && deps.sharedIdempotency) {
+          prepared = await deps.sharedIdempotency.claim(
+            `${req.ip} ${idempotencyKey}`,
+            `${body.type}\n${check.normalized}`,
+            prepared,
+          );
+          if (prepared === 'conflict') {
+            return sendProblem(reply, {
+              status: 422,
+              type: 'idempotency-key-reused',
+              title: 'This Idempotency-Key was used with a different body',
+            });
+          }
+        }
         await deps.bus.publishRecord(prepared.id, prepared.message);
       } catch (err) {
         if (!(err instanceof BusUnavailableError)) throw err;
