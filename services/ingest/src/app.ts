@@ -4,7 +4,13 @@
  */
 import type { Bus } from '@coffer/bus';
 import type { PublicKey } from '@coffer/crypto';
-import { installProblemHandlers } from '@coffer/http';
+import {
+  INGEST_TIMEOUTS,
+  installProblemHandlers,
+  installStrictJsonParser,
+  type ServerTimeouts,
+  serverTimeoutOptions,
+} from '@coffer/http';
 import { DUPLICATE_WINDOW_MS } from '@coffer/protocol';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -26,6 +32,10 @@ export interface IngestOptions {
   readonly now?: () => Date;
   /** fastify trustProxy: whose X-Forwarded-For to believe for the client address. */
   readonly trustProxy?: boolean | string[];
+  /** How long a client may take to send a request (tests shorten them). */
+  readonly timeouts?: ServerTimeouts;
+  /** Idempotency cache bounds (tests shrink them). */
+  readonly idempotency?: { maxEntries?: number; maxBytes?: number };
 }
 
 export const BODY_LIMIT = 16 * 1024;
@@ -40,9 +50,11 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,
+    ...serverTimeoutOptions(options.timeouts ?? INGEST_TIMEOUTS),
   });
   // JSON only: without this, fastify would parse text/plain and answer 400 instead of 415.
   app.removeContentTypeParser('text/plain');
+  installStrictJsonParser(app);
   installProblemHandlers(app);
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
@@ -51,13 +63,16 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
   const deps: IngestDeps = {
     bus: options.bus,
     keys,
-    idempotency: new IdempotencyCache(DUPLICATE_WINDOW_MS),
+    idempotency: new IdempotencyCache(DUPLICATE_WINDOW_MS, options.idempotency),
     now,
     rateLimit: { max: options.ratePerMinute, timeWindow: 60_000 },
   };
   await app.register(submitRecordRoute, deps);
   await app.register(currentKeyRoute, deps);
   await app.register(healthRoutes, deps);
-  app.addHook('onClose', async () => keys.stop());
+  app.addHook('onClose', async () => {
+    deps.idempotency.clear();
+    return keys.stop();
+  });
   return { app, keys };
 }
