@@ -12,6 +12,8 @@ export interface RecordDelivery {
   readonly data: Uint8Array;
   /** The publisher's Nats-Msg-Id (the record id). */
   readonly msgId: string | undefined;
+  /** When the stream took the message, by the bus's clock (set by the server, not the publisher). */
+  readonly streamedAt?: Date | undefined;
 }
 
 export type RequestHandler = (data: Uint8Array, subject: string) => Promise<Uint8Array>;

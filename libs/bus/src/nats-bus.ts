@@ -139,7 +139,13 @@ class NatsBus implements Bus {
             for await (const m of await consumer.fetch({ max_messages: batchSize, expires: 1000 })) messages.push(m);
             if (messages.length === 0) continue;
             try {
-              await handle(messages.map((m) => ({ data: m.data, msgId: m.headers?.get('Nats-Msg-Id') })));
+              await handle(
+                messages.map((m) => ({
+                  data: m.data,
+                  msgId: m.headers?.get('Nats-Msg-Id'),
+                  streamedAt: new Date(Math.floor(m.info.timestampNanos / 1e6)),
+                })),
+              );
             } catch (err) {
               this.#options.log?.(`storing a batch failed, will retry: ${(err as Error).message}`);
               for (const m of messages) m.nak(1000);

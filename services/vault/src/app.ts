@@ -53,7 +53,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await bus.ensureRecordStream();
   const consumer = bus.consumeRecords(async (batch) => {
     const end = metrics.batchSeconds.startTimer();
-    const result = await storeRecordBatch(sql, batch, options.retention);
+    const result = await storeRecordBatch(sql, batch, options.retention, now());
     end();
     metrics.stored.inc(result.stored);
     metrics.duplicates.inc(result.duplicates);
