@@ -61,7 +61,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     if (result.deadLetters > 0) log.warn({ deadLetters: result.deadLetters }, 'messages moved to dead_letters');
   }, options.batchSize ?? 500);
 
-  bus.serve(bus.names.keysCurrent, () => currentKey.reply());
+  bus.serve(bus.names.keysCurrent, () => currentKey.reply(), 'ingest');
   const refreshStatus = async () => {
     const status = await currentKey.check();
     metrics.degraded.set(status.degraded ? 1 : 0);
@@ -93,6 +93,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       },
       (msg) => log.error(msg),
     ),
+    'admin',
   );
 
   const timer = setInterval(() => {
