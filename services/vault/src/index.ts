@@ -2,4 +2,4 @@
 
 export { startVault, type Vault, type VaultOptions } from './app.ts';
 export { verifyAuditChain } from './audit.ts';
-export { migrate } from './db/migrate.ts';
+export { checkRoleName, DEFAULT_RUNTIME_ROLE, MIGRATIONS_DIR, migrate } from './db/migrate.ts';
