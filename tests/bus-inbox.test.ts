@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { type Bus, connectNatsBus } from '@coffer/bus';
 import { busNames } from '@coffer/protocol';
+import { connect, jetstream, type NatsServer, startNatsServer } from '@coffer/testkit';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, jetstream, type NatsServer, startNatsServer } from '../libs/testkit/src/nats-server.ts';
 
 type Conn = Awaited<ReturnType<typeof connect>>;
 const permissionsConf = fileURLToPath(new URL('../deploy/nats/permissions.conf', import.meta.url));

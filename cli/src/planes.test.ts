@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { InProcessBus } from '@coffer/bus';
 import { PrivateKey } from '@coffer/crypto';
 import { postgresAvailable } from '@coffer/testkit';
+import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVaultDatabase, type VaultDatabase } from '../../services/vault/src/test-support.ts';
 import { type Planes, startPlanes } from './planes.ts';
 import { pinTrustRoot, readPinnedTrustRoot } from './trust-root-pin.ts';
 

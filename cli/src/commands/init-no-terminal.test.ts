@@ -6,9 +6,9 @@ import { type Bus, connectNatsBus } from '@coffer/bus';
 import { busNames } from '@coffer/protocol';
 import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
+import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVaultDatabase, type VaultDatabase } from '../../../services/vault/src/test-support.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const PASSWORD = 'correct-quartz-lantern-harbour-91';

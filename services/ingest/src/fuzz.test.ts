@@ -5,7 +5,7 @@
 import { checkValue, RECORD_TYPES, type RecordType } from '@coffer/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IngestUnderTest, startIngestForTest } from './test-support.ts';
+import { type IngestUnderTest, startIngestForTest } from '../testing/ingest-under-test.ts';
 
 const RUNS = Number(process.env.COFFER_FUZZ_RUNS ?? 400);
 const SEED = Number(process.env.COFFER_FUZZ_SEED ?? 20_261_202);
