@@ -1,4 +1,5 @@
-/** What other packages (tests, benchmarks) may use of the CLI: the ceremony, the planes in one process, recovery. */
+/** What other packages (tests, benchmarks) may use of the CLI: the ceremony, the planes in one process, recovery, audit verification. */
 export { type CeremonyOutput, runCeremony } from './ceremony.ts';
+export { auditCommand } from './commands/audit.ts';
 export { type Planes, type PlanesOptions, startPlanes } from './planes.ts';
 export { runRecovery } from './recovery.ts';

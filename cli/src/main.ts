@@ -14,7 +14,9 @@ const usage = `usage: pnpm coffer <command>
   recover --email ADDRESS [--password-file FILE] [--shares-file FILE]
                      break-glass: rebuild the recovery key from k shares and make a new key-admin
                      (COFFER_TRUST_ROOT: the pinned org public key to check the recovered one against)
-  audit verify       walk the audit log's hash chain (DATABASE_URL) and name the first broken event
+  audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]
+                     walk the audit log's hash chain (DATABASE_URL), name the first broken event,
+                     and check its head against the vault's signed checkpoints
   dev                run every plane on this machine (embedded mode; not for production)`;
 
 const [command, ...rest] = process.argv.slice(2);

@@ -32,6 +32,8 @@ export interface PlanesOptions {
    * could change. Only a ceremony run by this very call may supply it instead.
    */
   readonly trustRoot?: string;
+  /** Where the vault keeps its audit checkpoint key and checkpoints (outside the database). */
+  readonly auditCheckpointDir?: string;
 }
 
 export interface Planes {
@@ -55,6 +57,7 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
     now,
     // Dev mode is not production: no TOTP needed to reveal (the admin plane agrees below).
     requireMfa: false,
+    ...(options.auditCheckpointDir ? { auditCheckpoints: { dir: options.auditCheckpointDir } } : {}),
   });
   let ceremony: CeremonyOutput | undefined;
   let status = await orgStatus(options.buses.admin);

@@ -91,7 +91,13 @@ describe.skipIf(!available)('GET /api/audit, /api/audit/verify and /api/records'
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const rows = await stack.db.owner`SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`;
-    expect(res.json()).toEqual({ ok: true, events: Number(rows[0]?.seq), head: rows[0]?.hash.toString('hex') });
+    expect(res.json()).toEqual({
+      ok: true,
+      events: Number(rows[0]?.seq),
+      head: rows[0]?.hash.toString('hex'),
+      checkpoint: { status: 'off' }, // this stack signs no checkpoints; tests/audit-checkpoints.test.ts does
+      checkpointKey: null,
+    });
   });
 
   it('names the first edited event: {ok: false, brokenAt: seq}', async () => {

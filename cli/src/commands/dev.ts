@@ -146,6 +146,8 @@ export async function devCommand(): Promise<void> {
     ingestPort: await portOr(Number(process.env.COFFER_DEV_INGEST_PORT ?? 8080)),
     adminPort: await portOr(Number(process.env.COFFER_DEV_ADMIN_PORT ?? 8081)),
     vaultPort: 0,
+    // Checkpoints of the audit head live here, outside the embedded database's data directory.
+    auditCheckpointDir: join(dir, 'audit'),
     bootstrap: {
       adminEmail: secrets.admin.email,
       adminPassword: secrets.admin.password,
@@ -167,6 +169,10 @@ export async function devCommand(): Promise<void> {
     natsUrl,
     trustRoot: planes.trustRoot,
     admin: secrets.admin,
+    auditCheckpoints: {
+      file: planes.vault.checkpointer?.file,
+      key: planes.vault.checkpointer?.publicKey.toBase64url(),
+    },
   };
   writeFileSync(join(dir, 'dev.json'), `${JSON.stringify(devJson, null, 2)}\n`, { mode: 0o600 });
 
@@ -181,6 +187,7 @@ export async function devCommand(): Promise<void> {
       `  database    embedded PostgreSQL, data in ${join(dir, 'postgres')}`,
       `  bus         ${natsUrl ?? 'in-process (no nats-server found; set NATS_URL to use one)'}`,
       `  trust root  ${planes.trustRoot} (pinned in ${join(dir, 'trust-root')})`,
+      `  audit       checkpoints in ${join(dir, 'audit')}, key ${planes.vault.checkpointer?.publicKey.toBase64url()}`,
       '',
       `  key-admin   ${secrets.admin.email}`,
       `  password    ${secrets.admin.password}`,

@@ -40,6 +40,15 @@ export {
 } from './session/session.ts';
 export { combineRecoveryShares, decodeShare, splitRecoveryKey } from './shamir/recovery-shares.ts';
 export {
+  AUDIT_CHECKPOINT_VERSION,
+  type AuditCheckpoint,
+  decodeSigningKeyFile,
+  encodeSigningKeyFile,
+  type SignedAuditCheckpoint,
+  signAuditCheckpoint,
+  verifyAuditCheckpoint,
+} from './signature/audit-checkpoint.ts';
+export {
   bundleCovers,
   canonicalDataKeyBundle,
   canonicalUserCertificate,

@@ -16,6 +16,7 @@ import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions, sessionHandlers } from './admin/sessions.ts';
 import { totpHandlers } from './admin/totp.ts';
 import { userHandlers } from './admin/users.ts';
+import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
 import { CurrentKey } from './current-key.ts';
 import { vaultMetrics } from './metrics.ts';
 import { purgeExpired } from './purge.ts';
@@ -36,11 +37,20 @@ export interface VaultOptions {
    * code (COFFER_REQUIRE_MFA). The admin plane checks the same first; default false.
    */
   readonly requireMfa?: boolean;
+  /**
+   * Sign checkpoints of the audit chain's head into this directory, outside the database
+   * (COFFER_AUDIT_CHECKPOINT_DIR), every `intervalMs` (default a minute), at start and at close.
+   */
+  readonly auditCheckpoints?: { readonly dir: string; readonly intervalMs?: number };
 }
 
 export interface Vault {
   readonly url: string;
   readonly currentKey: CurrentKey;
+  /** The checkpointer, when auditCheckpoints is set: its public key is what verifiers pin. */
+  readonly checkpointer: AuditCheckpointer | undefined;
+  /** Checkpoint the audit head now (what the timer does); undefined without auditCheckpoints. */
+  checkpoint(): Promise<CheckpointOutcome | undefined>;
   close(): Promise<void>;
 }
 
@@ -49,6 +59,21 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   const now = options.now ?? (() => new Date());
   const metrics = vaultMetrics();
   const currentKey = new CurrentKey(sql, now);
+  const checkpointer = options.auditCheckpoints
+    ? await AuditCheckpointer.open(options.auditCheckpoints.dir)
+    : undefined;
+  if (checkpointer) log.info({ checkpointKey: checkpointer.publicKey.toBase64url() }, 'audit checkpoints signed by');
+  else log.warn('audit checkpoints off (COFFER_AUDIT_CHECKPOINT_DIR unset): a truncated audit log goes unnoticed');
+  const checkpoint = async (): Promise<CheckpointOutcome | undefined> => {
+    if (!checkpointer) return undefined;
+    const outcome = await checkpointer.checkpoint(sql, now());
+    if ('refused' in outcome) {
+      log.error({ ...outcome.refused }, 'alert: audit-chain: events no longer extend the last signed checkpoint');
+    }
+    return outcome;
+  };
+  const runCheckpoint = () =>
+    void checkpoint().catch((err) => log.error({ err: (err as Error).message }, 'audit checkpoint failed'));
 
   await bus.ensureRecordStream();
   const consumer = bus.consumeRecords(async (batch) => {
@@ -80,7 +105,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
         ...sessionHandlers(sql, now),
         ...recordHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
         ...exportHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
-        ...auditHandlers(sql, now),
+        ...auditHandlers(sql, now, checkpointer),
         ...userHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
         ...totpHandlers(sql, now),
         ...recoveryHandlers(sql, now),
@@ -88,6 +113,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
         bootstrap: async (data) => {
           const result = await bootstrap(data);
           await refreshStatus();
+          runCheckpoint(); // the org's first events: vouch for them now, not a minute later
           return result;
         },
       },
@@ -108,6 +134,9 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     );
   }, 60_000);
   timer.unref();
+  runCheckpoint();
+  const checkpointTimer = setInterval(runCheckpoint, options.auditCheckpoints?.intervalMs ?? 60_000);
+  checkpointTimer.unref();
 
   const http = Fastify({ logger: false });
   http.get('/healthz', async () => ({ status: 'live' }));
@@ -133,8 +162,13 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   return {
     url,
     currentKey,
+    checkpointer,
+    checkpoint,
     async close() {
       clearInterval(timer);
+      clearInterval(checkpointTimer);
+      // The last head this vault saw, signed before it goes: nothing it appended is left uncovered.
+      await checkpoint().catch((err) => log.error({ err: (err as Error).message }, 'audit checkpoint failed'));
       await consumer.stop();
       await http.close();
     },

@@ -90,11 +90,35 @@ export async function appendAudit(tx: postgres.TransactionSql, event: AuditEvent
 
 export type ChainVerdict = { ok: true; events: number; head: string } | { ok: false; brokenAt: number; events: number };
 
+export interface ChainWalk {
+  /** Start after this event, trusting its hash (a verified checkpoint): walk only what follows. */
+  readonly from?: { readonly seq: number; readonly hash: string };
+  /** Report the hash of these events (to compare with checkpoints). */
+  readonly seqs?: readonly number[];
+  /** Report which of these hashes (hex) some event has (an expected head). */
+  readonly hashes?: readonly string[];
+}
+
+export type WatchedChainVerdict = ChainVerdict & {
+  readonly hashAt: Readonly<Record<number, string>>;
+  readonly found: readonly string[];
+};
+
 /** Walk the whole chain in order; names the first event whose link or hash does not hold. */
-export async function verifyAuditChain(sql: postgres.Sql): Promise<ChainVerdict> {
-  let prev: Buffer = GENESIS;
-  let expectedSeq = 1;
-  let events = 0;
+export async function verifyAuditChain(sql: postgres.Sql): Promise<ChainVerdict>;
+export async function verifyAuditChain(sql: postgres.Sql, walk: ChainWalk): Promise<WatchedChainVerdict>;
+export async function verifyAuditChain(sql: postgres.Sql, walk?: ChainWalk): Promise<ChainVerdict> {
+  let prev: Buffer = walk?.from ? Buffer.from(walk.from.hash, 'hex') : GENESIS;
+  const start = walk?.from?.seq ?? 0;
+  let expectedSeq = start + 1;
+  let events = start;
+  const watchSeqs = new Set(walk?.seqs ?? []);
+  const watchHashes = new Set(walk?.hashes ?? []);
+  const hashAt: Record<number, string> = {};
+  const found: string[] = [];
+  if (walk?.from && watchSeqs.has(start)) hashAt[start] = walk.from.hash;
+  if (walk?.from && watchHashes.has(walk.from.hash)) found.push(walk.from.hash);
+  const watched = (v: ChainVerdict): ChainVerdict => (walk ? ({ ...v, hashAt, found } as WatchedChainVerdict) : v);
   const cursor = sql<
     {
       seq: string;
@@ -109,18 +133,20 @@ export async function verifyAuditChain(sql: postgres.Sql): Promise<ChainVerdict>
       prev_hash: Buffer;
       hash: Buffer;
     }[]
-  >`SELECT * FROM audit_events ORDER BY seq`.cursor(500);
+  >`SELECT * FROM audit_events WHERE seq > ${start} ORDER BY seq`.cursor(500);
   for await (const rows of cursor) {
     for (const row of rows) {
       const seq = Number(row.seq);
       const stored: StoredEvent = { ...row, seq, at: row.at.toISOString() };
       if (seq !== expectedSeq || !row.prev_hash.equals(prev) || !eventHash(prev, stored).equals(row.hash)) {
-        return { ok: false, brokenAt: expectedSeq === seq ? seq : expectedSeq, events };
+        return watched({ ok: false, brokenAt: expectedSeq === seq ? seq : expectedSeq, events });
       }
       prev = row.hash;
       expectedSeq++;
       events++;
+      if (watchSeqs.has(seq)) hashAt[seq] = prev.toString('hex');
+      if (watchHashes.size > 0 && watchHashes.has(prev.toString('hex'))) found.push(prev.toString('hex'));
     }
   }
-  return { ok: true, events, head: prev.toString('hex') };
+  return watched({ ok: true, events, head: prev.toString('hex') });
 }

@@ -2,4 +2,11 @@
 
 export { startVault, type Vault, type VaultOptions } from './app.ts';
 export { verifyAuditChain } from './audit.ts';
+export {
+  AuditCheckpointer,
+  type AuditLogVerdict,
+  type CheckpointVerdict,
+  readCheckpointFile,
+  verifyAuditLog,
+} from './audit-checkpoints.ts';
 export { checkRoleName, DEFAULT_RUNTIME_ROLE, MIGRATIONS_DIR, migrate } from './db/migrate.ts';

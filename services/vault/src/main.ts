@@ -19,6 +19,14 @@ const config = loadOrRefuse('vault', {
   requireMfa: setting('COFFER_REQUIRE_MFA', 'reveal and export only from sessions opened with TOTP', asBoolean, true),
   host: setting('HOST', 'address of the health endpoints', asString, '127.0.0.1'),
   port: setting('PORT', 'port of the health endpoints', asPort, 8082),
+  // Outside the database, on this host: the checkpoint signing key and the signed checkpoints.
+  checkpointDir: setting<string | null>(
+    'COFFER_AUDIT_CHECKPOINT_DIR',
+    'directory for the audit checkpoint signing key and checkpoints (unset: no checkpoints)',
+    asString,
+    null,
+  ),
+  checkpointSeconds: setting('COFFER_AUDIT_CHECKPOINT_SECONDS', 'seconds between audit checkpoints', asPositiveInt, 60),
   // No default: unset keeps that type forever.
   retentionPan: days('pan'),
   retentionSsn: days('ssn'),
@@ -36,6 +44,9 @@ const vault = await startVault({
   port: config.port,
   retention,
   requireMfa: config.requireMfa,
+  ...(config.checkpointDir
+    ? { auditCheckpoints: { dir: config.checkpointDir, intervalMs: config.checkpointSeconds * 1000 } }
+    : {}),
 });
 log.info({ url: vault.url, retentionDays: retention, requireMfa: config.requireMfa }, 'vault started');
 

@@ -1,13 +1,14 @@
 /** The audit log for auditors and key-admins: pages of events, and a walk of the hash chain. */
 import { AdminApi, decodeJson } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { verifyAuditChain } from '../audit.ts';
+import type { AuditCheckpointer } from '../audit-checkpoints.ts';
+import { verifyAuditLog } from '../audit-checkpoints.ts';
 import { authenticate, requireRole } from './sessions.ts';
 
 type Clock = () => Date;
 const READERS = ['auditor', 'key-admin'] as const;
 
-export function auditHandlers(sql: postgres.Sql, clock: Clock) {
+export function auditHandlers(sql: postgres.Sql, clock: Clock, checkpointer?: AuditCheckpointer) {
   return {
     'audit.list': async (data: Uint8Array) => {
       const req = decodeJson(AdminApi['audit.list'], data);
@@ -35,7 +36,11 @@ export function auditHandlers(sql: postgres.Sql, clock: Clock) {
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
       await requireRole(sql, caller, READERS, 'audit.verify', null, '', now);
-      return verifyAuditChain(sql);
+      // The chain, and its head against the latest checkpoint signed outside the database; the key
+      // is returned so that a reader can compare it with the one they pinned.
+      const checkpoints = checkpointer ? { file: checkpointer.file, key: checkpointer.publicKey } : undefined;
+      const verdict = await verifyAuditLog(sql, checkpoints ? { checkpoints } : {});
+      return { ...verdict, checkpointKey: checkpointer?.publicKey.toBase64url() ?? null };
     },
   };
 }
