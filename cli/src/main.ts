@@ -8,11 +8,14 @@ import { recoverCommand } from './commands/recover.ts';
 import { sdkCommand } from './commands/sdk.ts';
 
 const usage = `usage: pnpm coffer <command>
-  init --email ADDRESS [--password-file FILE] [--shares 5] [--threshold 3]
-                     run the bootstrap ceremony against a running vault (over the bus)
-  migrate            apply database migrations (COFFER_MIGRATION_DATABASE_URL, owner role)
+  init --email ADDRESS [--password-file FILE|-] [--shares 5] [--threshold 3]
+                     run the bootstrap ceremony against a running vault (over the bus);
+                     \`--password-file -\` reads the password from standard input
+  migrate            apply database migrations (COFFER_MIGRATION_DATABASE_URL, owner role;
+                     COFFER_RUNTIME_ROLE names the vault's role, default coffer_vault)
   recover --email ADDRESS [--password-file FILE] [--shares-file FILE]
                      break-glass: rebuild the recovery key from k shares and make a new key-admin
+                     (COFFER_TRUST_ROOT: the pinned org public key to check the recovered one against)
   audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]
                      walk the audit log's hash chain (DATABASE_URL), name the first broken event,
                      and check its head against the vault's signed checkpoints

@@ -26,6 +26,12 @@ export interface PlanesOptions {
   readonly bootstrap?: Omit<CeremonyInput, 'now'>;
   readonly ratePerMinute?: number;
   readonly now?: () => Date;
+  /**
+   * The org public key (base64url) pinned by configuration. Required once the vault is
+   * initialised: the planes never take their trust root from the vault, whose database a writer
+   * could change. Only a ceremony run by this very call may supply it instead.
+   */
+  readonly trustRoot?: string;
   /** Where the vault keeps its audit checkpoint key and checkpoints (outside the database). */
   readonly auditCheckpointDir?: string;
 }
@@ -61,7 +67,15 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
     await callVault(options.buses.admin, 'bootstrap', ceremony.request);
     status = await orgStatus(options.buses.admin);
   }
-  const trustRoot = status.trustRoot as string;
+  const trustRoot = options.trustRoot ?? ceremony?.trustRoot;
+  if (!trustRoot || status.trustRoot !== trustRoot) {
+    await vault.close();
+    throw new Error(
+      trustRoot
+        ? 'the vault reports a trust root other than the pinned one: its org row was changed, or this is another installation'
+        : 'no pinned trust root: give the org public key (COFFER_TRUST_ROOT, or .coffer/trust-root in dev)',
+    );
+  }
   const { app, keys } = await buildIngest({
     bus: options.buses.ingest,
     trustRoot: PublicKey.fromBase64url('ed25519', trustRoot),

@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 
 export async function promptSecret(question: string): Promise<string> {
-  if (!process.stdin.isTTY) throw new Error('no terminal to ask for a password: use --password-file');
+  if (!process.stdin.isTTY)
+    throw new Error('no terminal to ask for a password: use --password-file FILE (- reads standard input)');
   let muted = false;
   const output = new Writable({
     write(chunk, _encoding, done) {

@@ -23,6 +23,12 @@ export interface RecoveryInput {
   readonly shares: readonly string[];
   readonly email: string;
   readonly password: string;
+  /**
+   * The org public key (base64url) as pinned in configuration, never as the vault reports it: a
+   * database writer can wrap an org key of their own to the recovery public key (which is public)
+   * and put its public half in the org row.
+   */
+  readonly trustRoot: string;
 }
 
 export async function runRecovery(input: RecoveryInput): Promise<{ userId: string; fingerprint: string }> {
@@ -37,7 +43,12 @@ export async function runRecovery(input: RecoveryInput): Promise<{ userId: strin
     Buffer.from(m.orgKey, 'base64'),
     orgKeyWrapBinding(m.orgKeyId, m.recovery.id),
   );
-  if (orgKey.publicKey.toBase64url() !== m.trustRoot) throw new Error('the recovered org key is not the trust root');
+  if (m.trustRoot !== input.trustRoot) {
+    throw new Error("the database's trust root is not the pinned one: the org row was changed; recover nothing");
+  }
+  if (orgKey.publicKey.toBase64url() !== input.trustRoot) {
+    throw new Error('the recovered org key is not the pinned trust root: its copy in the database was replaced');
+  }
   const admin = await makeKeyAdmin(orgKey, input.email, input.password);
   const dataKeys = m.dataKeys.map(({ keyId, wrapped }) => {
     const dataKey = unwrapPrivateKey(

@@ -1,5 +1,6 @@
 import { callVault } from '@coffer/bus';
 import { runCeremony, runRecovery } from '@coffer/cli';
+import { orgKeyWrapBinding, PrivateKey, PublicKey, wrapPrivateKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
@@ -17,7 +18,7 @@ describe.skipIf(!available)('coffer recover: every key-admin password lost', () 
   afterAll(() => stack?.close());
 
   const recover = (shares: string[], email = 'officer@example.com') =>
-    runRecovery({ bus: stack.adminBus, shares, email, password: NEW_PASSWORD });
+    runRecovery({ bus: stack.adminBus, shares, email, password: NEW_PASSWORD, trustRoot: stack.ceremony.trustRoot });
 
   it('names a mistyped share and refuses too few shares or shares of another set', async () => {
     const [a, b] = stack.ceremony.shares as [string, string];
@@ -88,5 +89,31 @@ describe.skipIf(!available)('coffer recover: every key-admin password lost', () 
       code: 'unauthenticated',
     });
     expect(await stack.db.owner`SELECT 1 FROM users WHERE email = 'intruder@example.com'`).toHaveLength(0);
+  });
+  it('checks the recovered org key against the pinned trust root, not the database', async () => {
+    // A database writer makes an org key of their own and wraps it to the recovery public key,
+    // which is public; with the org row pointing at it, the database agrees with itself.
+    const [org] = await stack.db.owner<
+      { trust_root: string; org_key_id: string; recovery_key_id: string; recovery_public_key: string }[]
+    >`SELECT trust_root, org_key_id, recovery_key_id, recovery_public_key FROM org`;
+    if (!org) throw new Error('no org row');
+    const forged = PrivateKey.generate('ed25519');
+    const recoveryPublic = PublicKey.fromBase64url('x25519', org.recovery_public_key);
+    const forgedCopy = wrapPrivateKey(forged, recoveryPublic, orgKeyWrapBinding(org.org_key_id, org.recovery_key_id));
+    const where = stack.db
+      .owner`key_kind = 'org' AND recipient_kind = 'recovery' AND recipient_id = ${org.recovery_key_id}`;
+    const [original] = await stack.db.owner<{ wrapped: Buffer }[]>`SELECT wrapped FROM wrapped_keys WHERE ${where}`;
+    const shares = [stack.ceremony.shares[0], stack.ceremony.shares[1]] as string[];
+    try {
+      await stack.db.owner`UPDATE wrapped_keys SET wrapped = ${forgedCopy} WHERE ${where}`;
+      await expect(recover(shares, 'swapped-copy@example.com')).rejects.toThrow(/not the pinned trust root/);
+      await stack.db.owner`UPDATE org SET trust_root = ${forged.publicKey.toBase64url()}`;
+      await expect(recover(shares, 'swapped-root@example.com')).rejects.toThrow(/trust root is not the pinned one/);
+      const made = await stack.db.owner`SELECT 1 FROM users WHERE email LIKE 'swapped-%'`;
+      expect(made).toHaveLength(0);
+    } finally {
+      await stack.db.owner`UPDATE org SET trust_root = ${org.trust_root}`;
+      await stack.db.owner`UPDATE wrapped_keys SET wrapped = ${original?.wrapped ?? Buffer.alloc(0)} WHERE ${where}`;
+    }
   });
 });

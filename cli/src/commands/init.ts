@@ -1,12 +1,15 @@
 /**
  * `coffer init`: the bootstrap ceremony against a running vault, over the bus with the admin
  * plane's credential (this command never touches the database). Refuses an initialised vault.
- * Prints the trust root to pin in ingest and admin, and the recovery shares — once.
+ * Prints the trust root to pin in ingest and admin, and the recovery shares — once. The password
+ * is typed (the policy is stated first) or read from --password-file FILE, `-` being standard
+ * input, so that init runs without a terminal when told to.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { callVault, connectService, natsSettings, orgStatus } from '@coffer/bus';
 import { asPositiveInt, readConfig, setting } from '@coffer/config';
+import { checkPassword, PASSWORD_POLICY } from '@coffer/policy';
 import { runCeremony } from '../ceremony.ts';
 import { promptSecret } from '../prompt.ts';
 
@@ -30,9 +33,9 @@ export async function initCommand(argv: string[]): Promise<void> {
   const bus = await connectService(env, 'admin');
   try {
     if ((await orgStatus(bus)).initialised) throw new Error('this vault is already initialised; init runs once');
-    const password = values['password-file']
-      ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
-      : await readPasswordTwice();
+    const password = await readPassword(values['password-file']);
+    const verdict = checkPassword(password, values.email);
+    if (!verdict.ok) throw new Error(`password refused: ${verdict.detail}; a password must be ${PASSWORD_POLICY}`);
     const ceremony = await runCeremony({
       adminEmail: values.email,
       adminPassword: password,
@@ -59,6 +62,12 @@ export async function initCommand(argv: string[]): Promise<void> {
   } finally {
     await bus.close();
   }
+}
+
+async function readPassword(file: string | undefined): Promise<string> {
+  if (file) return readFileSync(file === '-' ? 0 : file, 'utf8').replace(/\r?\n$/, '');
+  process.stderr.write(`The first key-admin's password must be ${PASSWORD_POLICY}.\n`);
+  return readPasswordTwice();
 }
 
 async function readPasswordTwice(): Promise<string> {

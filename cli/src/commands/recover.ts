@@ -1,5 +1,6 @@
 /**
- * `coffer recover --email ADDRESS [--password-file FILE] [--shares-file FILE]`: break-glass. Reads
+ * `coffer recover --email ADDRESS [--password-file FILE] [--shares-file FILE]`: break-glass. Needs
+ * COFFER_TRUST_ROOT (the org public key every plane pins) to check the recovered org key against. Reads
  * k recovery shares (one per line from the file, or typed at the prompt), rebuilds the recovery
  * key in this process, and makes a new key-admin holding the org key and every live data key.
  * Uses the admin plane's bus credential, like `init`. Audited by the vault.
@@ -8,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { connectService, natsSettings } from '@coffer/bus';
-import { readConfig } from '@coffer/config';
+import { readConfig, setting } from '@coffer/config';
+import { PublicKey } from '@coffer/crypto';
 import { promptSecret } from '../prompt.ts';
 import { runRecovery } from '../recovery.ts';
 
@@ -45,6 +47,9 @@ export async function recoverCommand(argv: string[]): Promise<void> {
   if (!values.email) throw new Error('--email of the new key-admin is required');
   const env = readConfig({
     ...natsSettings('admin'),
+    trustRoot: setting('COFFER_TRUST_ROOT', 'the org public key, base64url, as the planes pin it', (raw) =>
+      PublicKey.fromBase64url('ed25519', raw).toBase64url(),
+    ),
   });
   const shares = await readShares(values['shares-file']);
   const password = values['password-file']
@@ -52,7 +57,13 @@ export async function recoverCommand(argv: string[]): Promise<void> {
     : await promptSecret('Password for the new key-admin: ');
   const bus = await connectService(env, 'admin');
   try {
-    const { userId, fingerprint } = await runRecovery({ bus, shares, email: values.email, password });
+    const { userId, fingerprint } = await runRecovery({
+      bus,
+      shares,
+      email: values.email,
+      password,
+      trustRoot: env.trustRoot,
+    });
     process.stdout.write(
       `Recovered. New key-admin ${values.email} (${userId}), key fingerprint ${fingerprint}.\n` +
         'They hold the org key and every live data key; sign in to the admin plane.\n',

@@ -12,7 +12,12 @@ export interface RecordDelivery {
   readonly data: Uint8Array;
   /** The publisher's Nats-Msg-Id (the record id). */
   readonly msgId: string | undefined;
+  /** When the stream took the message, by the bus's clock (set by the server, not the publisher). */
+  readonly streamedAt?: Date | undefined;
 }
+
+/** A plane that sends requests over the bus. */
+export type Plane = 'ingest' | 'admin';
 
 export type RequestHandler = (data: Uint8Array, subject: string) => Promise<Uint8Array>;
 
@@ -30,8 +35,12 @@ export interface Bus {
    */
   publishRecord(msgId: string, data: Uint8Array): Promise<{ duplicate: boolean }>;
   request(subject: string, data: Uint8Array, timeoutMs?: number): Promise<Uint8Array>;
-  /** Answer requests on `subject` (wildcards allowed); one replica answers each request. */
-  serve(subject: string, handler: RequestHandler): void;
+  /**
+   * Answer requests on `subject` (wildcards allowed); one replica answers each request. With
+   * `from`, only requests whose reply subject is that plane's inbox are answered: a requester
+   * names any reply subject it likes, and an answer must not be publishable into another plane.
+   */
+  serve(subject: string, handler: RequestHandler, from?: Plane): void;
   /** Vault only: create or update the records stream and the durable consumer. */
   ensureRecordStream(): Promise<void>;
   /**

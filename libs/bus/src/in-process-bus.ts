@@ -29,7 +29,7 @@ export class InProcessBus implements Bus {
     if (this.#seen.has(msgId)) return Promise.resolve({ duplicate: true });
     this.#seen.set(msgId, now);
     return new Promise((done) => {
-      this.#queue.push({ data, msgId, done });
+      this.#queue.push({ data, msgId, streamedAt: new Date(now), done });
       this.#wake?.();
     });
   }

@@ -1,4 +1,11 @@
-export { type Bus, BusUnavailableError, type RecordConsumer, type RecordDelivery, type RequestHandler } from './bus.ts';
+export {
+  type Bus,
+  BusUnavailableError,
+  type Plane,
+  type RecordConsumer,
+  type RecordDelivery,
+  type RequestHandler,
+} from './bus.ts';
 export { type IdempotencyNames, idempotencyNames, idempotencyStreamConfig } from './idempotency-stream.ts';
 export { InProcessBus } from './in-process-bus.ts';
 export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';

@@ -3,7 +3,14 @@
 import { type BusNames, DUPLICATE_WINDOW_MS } from '@coffer/protocol';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type Bus, BusUnavailableError, type RecordConsumer, type RecordDelivery, type RequestHandler } from './bus.ts';
+import {
+  type Bus,
+  BusUnavailableError,
+  type Plane,
+  type RecordConsumer,
+  type RecordDelivery,
+  type RequestHandler,
+} from './bus.ts';
 import { idempotencyNames, idempotencyStreamConfig } from './idempotency-stream.ts';
 
 export interface NatsBusOptions {
@@ -19,6 +26,19 @@ export interface NatsBusOptions {
 }
 
 const ns = (ms: number) => ms * 1_000_000;
+
+/**
+ * Where each plane's answers may go: its own inbox prefix (connectNatsBus sets `_INBOX_<service>`),
+ * or for admin also the server's one-time `_R_.` reply subjects, which is how an answer travels
+ * back when admin's requests cross from its own NATS account (deploy/nats/permissions.conf).
+ * Ingest, whose account the vault shares, could name `_R_.` too, but only for `keys.current`,
+ * which does not accept it.
+ */
+const REPLY_PREFIXES: Record<Plane, readonly string[]> = {
+  ingest: ['_INBOX_ingest.'],
+  admin: ['_INBOX_admin.', '_R_.'],
+};
+const replyAllowed = (reply: string, from: Plane): boolean => REPLY_PREFIXES[from].some((p) => reply.startsWith(p));
 
 export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
   const nc = await connect({
@@ -91,11 +111,16 @@ class NatsBus implements Bus {
     }
   }
 
-  serve(subject: string, handler: RequestHandler): void {
+  serve(subject: string, handler: RequestHandler, from?: Plane): void {
     this.#nc.subscribe(subject, {
       queue: 'vault',
       callback: (err, msg) => {
         if (err) return;
+        if (from && !replyAllowed(msg.reply ?? '', from)) {
+          // Not answered at all: the requester named a reply subject outside the plane that may ask.
+          this.#options.log?.(`refused a request on ${msg.subject}: its reply subject is not the ${from} inbox`);
+          return;
+        }
         handler(msg.data, msg.subject).then(
           (reply) => msg.respond(reply),
           () => msg.respond(new TextEncoder().encode('{"v":1,"error":"internal"}')),
@@ -149,7 +174,13 @@ class NatsBus implements Bus {
             for await (const m of await consumer.fetch({ max_messages: batchSize, expires: 1000 })) messages.push(m);
             if (messages.length === 0) continue;
             try {
-              await handle(messages.map((m) => ({ data: m.data, msgId: m.headers?.get('Nats-Msg-Id') })));
+              await handle(
+                messages.map((m) => ({
+                  data: m.data,
+                  msgId: m.headers?.get('Nats-Msg-Id'),
+                  streamedAt: new Date(Math.floor(m.info.timestampNanos / 1e6)),
+                })),
+              );
             } catch (err) {
               this.#options.log?.(`storing a batch failed, will retry: ${(err as Error).message}`);
               for (const m of messages) m.nak(1000);

@@ -1,2 +1,3 @@
 export { REDACT_PATHS, redactingLogger } from './logger.ts';
-export { installProblemHandlers, type Problem, sendProblem } from './problem.ts';
+export { installProblemHandlers, installStrictJsonParser, type Problem, sendProblem } from './problem.ts';
+export { ADMIN_TIMEOUTS, INGEST_TIMEOUTS, type ServerTimeouts, serverTimeoutOptions } from './timeouts.ts';

@@ -20,6 +20,32 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
     .send({ ...problem, type: `urn:coffer:problem:${problem.type}` });
 }
 
+const NOT_UTF8 = 'COFFER_BODY_NOT_UTF8';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON bodies decoded strictly. fastify's own parser decodes with replacement, so an invalid byte
+ * in a value would silently become U+FFFD and be stored as something the caller never sent; here
+ * the raw bytes are checked first, and fastify's parser (prototype-poisoning checks included)
+ * then parses the decoded text. Install before the routes.
+ */
+export function installStrictJsonParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+      // The raw bytes hold the value; the parsed strings cannot be wiped, but this buffer can.
+      (body as Buffer).fill(0);
+    } catch {
+      (body as Buffer).fill(0);
+      return done(Object.assign(new Error('body is not UTF-8'), { code: NOT_UTF8, statusCode: 400 }), undefined);
+    }
+    parseJson(req, text, done);
+  });
+}
+
 /** Map framework errors (schema, body size, media type, JSON syntax, rate limit) to problems. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((_req, reply) =>
@@ -28,12 +54,26 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) {
       const first = err.validation[0];
-      const where = first?.instancePath || (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+      const params = first?.params as { missingProperty?: string; allowedValues?: unknown[] } | undefined;
+      const where = first?.instancePath || params?.missingProperty;
+      // An enum's allowed values are the schema's own words, never the caller's, so they may be listed.
+      const allowed = Array.isArray(params?.allowedValues) ? ` (${params.allowedValues.join(', ')})` : '';
+      const message = `${first?.message ?? 'invalid'}${allowed}`;
+      if (err.validationContext === 'headers') {
+        const field = (where ?? '').replace(/^\//, '');
+        return sendProblem(reply, {
+          status: 400,
+          type: 'invalid-header',
+          title: 'A request header is not valid',
+          detail: `header ${field}: ${message}`,
+          field,
+        });
+      }
       return sendProblem(reply, {
         status: 400,
         type: 'invalid-body',
         title: 'The request body does not match the schema',
-        detail: `${err.validationContext ?? 'body'}${where ? ` ${where}` : ''}: ${first?.message ?? 'invalid'}`,
+        detail: `${err.validationContext ?? 'body'}${where ? ` ${where}` : ''}: ${message}`,
       });
     }
     switch (err.code) {
@@ -44,6 +84,14 @@ export function installProblemHandlers(app: FastifyInstance): void {
           status: 415,
           type: 'unsupported-media-type',
           title: 'The request body must be application/json',
+        });
+      case NOT_UTF8:
+        return sendProblem(reply, {
+          status: 400,
+          type: 'invalid-encoding',
+          title: 'The request body is not valid UTF-8',
+          detail:
+            'Nothing was stored: a byte sequence in the body is not UTF-8, and it is never replaced or guessed at.',
         });
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -9,6 +9,11 @@ import { dictionary as englishDictionary, translations } from '@zxcvbn-ts/langua
 
 export const MIN_PASSWORD_LENGTH = 15;
 
+/** The policy in words, for anyone about to choose a password (it completes "a password must be …"). */
+export const PASSWORD_POLICY =
+  `at least ${MIN_PASSWORD_LENGTH} characters and hard to guess (zxcvbn score 4: say four or more unrelated ` +
+  'words, or random characters), and must not contain the part of the email address before the @';
+
 let zxcvbn: ZxcvbnFactory | undefined;
 
 function estimator(): ZxcvbnFactory {

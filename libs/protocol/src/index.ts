@@ -15,6 +15,7 @@ export {
   DataKeyBundleJson,
   decodeJson,
   encodeJson,
+  hintFits,
   KeyBundleReply,
   ProtocolError,
   RecordMessage,

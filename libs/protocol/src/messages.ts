@@ -5,7 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { RECORD_TYPES } from './values.ts';
+import { RECORD_TYPES, type RecordType } from './values.ts';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
@@ -43,6 +43,24 @@ export type RecordMessageV1 = Static<typeof RecordMessageV1>;
 export type RecordMessageV2 = Static<typeof RecordMessageV2>;
 export const RecordMessage = Type.Union([RecordMessageV1, RecordMessageV2]);
 export type RecordMessage = Static<typeof RecordMessage>;
+
+/**
+ * Whether a record's hint has the shape its type gives one: the last four digits of a card number,
+ * the serial of an SSN (never 0000, which the SSA does not issue), and none for a secret. The vault
+ * cannot open the value to compare, but a hint of the wrong kind is refused.
+ */
+export function hintFits(type: RecordType, hint: string | null): boolean {
+  switch (type) {
+    case 'pan':
+      return hint !== null && /^[0-9]{4}$/.test(hint);
+    case 'ssn':
+      return hint !== null && /^[0-9]{4}$/.test(hint) && hint !== '0000';
+    case 'secret':
+      return hint === null;
+    default:
+      return false;
+  }
+}
 
 export const DataKeyBundleJson = Type.Object(
   { id: KeyId, publicKey: Type.String(), notBefore: Instant, notAfter: Instant },

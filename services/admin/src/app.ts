@@ -5,7 +5,7 @@
  */
 import type { Bus } from '@coffer/bus';
 import { enrollPassword, PASSWORD_PARAMS_FLOOR, type PasswordParams, type PublicKey } from '@coffer/crypto';
-import { installProblemHandlers } from '@coffer/http';
+import { ADMIN_TIMEOUTS, installProblemHandlers, type ServerTimeouts, serverTimeoutOptions } from '@coffer/http';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -37,6 +37,8 @@ export interface AdminOptions {
   readonly now?: () => Date;
   /** fastify trustProxy: whose X-Forwarded-For to believe for the client address. */
   readonly trustProxy?: boolean | string[];
+  /** How long a client may take to send a request (tests shorten them). */
+  readonly timeouts?: ServerTimeouts;
 }
 
 export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
@@ -48,6 +50,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     // A client that walked away from a stream must not hold shutdown open.
     forceCloseConnections: true,
     trustProxy: options.trustProxy ?? false,
+    ...serverTimeoutOptions(options.timeouts ?? ADMIN_TIMEOUTS),
   });
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);

@@ -4,7 +4,13 @@
  */
 import type { Bus } from '@coffer/bus';
 import type { PublicKey } from '@coffer/crypto';
-import { installProblemHandlers } from '@coffer/http';
+import {
+  INGEST_TIMEOUTS,
+  installProblemHandlers,
+  installStrictJsonParser,
+  type ServerTimeouts,
+  serverTimeoutOptions,
+} from '@coffer/http';
 import { DUPLICATE_WINDOW_MS } from '@coffer/protocol';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -31,6 +37,10 @@ export interface IngestOptions {
   readonly trustProxy?: boolean | string[];
   /** Idempotency-Key shared by all replicas; without it, each process remembers its own. */
   readonly sharedIdempotency?: SharedIdempotency;
+  /** How long a client may take to send a request (tests shorten them). */
+  readonly timeouts?: ServerTimeouts;
+  /** Idempotency cache bounds (tests shrink them). */
+  readonly idempotency?: { maxEntries?: number; maxBytes?: number };
 }
 
 export const BODY_LIMIT = 16 * 1024;
@@ -45,9 +55,11 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,
+    ...serverTimeoutOptions(options.timeouts ?? INGEST_TIMEOUTS),
   });
   // JSON only: without this, fastify would parse text/plain and answer 400 instead of 415.
   app.removeContentTypeParser('text/plain');
+  installStrictJsonParser(app);
   installProblemHandlers(app);
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
@@ -56,7 +68,7 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
   const deps: IngestDeps = {
     bus: options.bus,
     keys,
-    idempotency: new IdempotencyCache(DUPLICATE_WINDOW_MS),
+    idempotency: new IdempotencyCache(DUPLICATE_WINDOW_MS, options.idempotency),
     sharedIdempotency: options.sharedIdempotency,
     now,
     rateLimit: { max: options.ratePerMinute, timeWindow: 60_000 },
@@ -66,6 +78,9 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
   await app.register(submitSealedRecordRoute, deps);
   await app.register(currentKeyRoute, deps);
   await app.register(healthRoutes, deps);
-  app.addHook('onClose', async () => keys.stop());
+  app.addHook('onClose', async () => {
+    deps.idempotency.clear();
+    return keys.stop();
+  });
   return { app, keys };
 }

@@ -78,7 +78,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await bus.ensureRecordStream();
   const consumer = bus.consumeRecords(async (batch) => {
     const end = metrics.batchSeconds.startTimer();
-    const result = await storeRecordBatch(sql, batch, options.retention);
+    const result = await storeRecordBatch(sql, batch, options.retention, now());
     end();
     metrics.stored.inc(result.stored);
     metrics.duplicates.inc(result.duplicates);
@@ -86,7 +86,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     if (result.deadLetters > 0) log.warn({ deadLetters: result.deadLetters }, 'messages moved to dead_letters');
   }, options.batchSize ?? 500);
 
-  bus.serve(bus.names.keysCurrent, () => currentKey.reply());
+  bus.serve(bus.names.keysCurrent, () => currentKey.reply(), 'ingest');
   const refreshStatus = async () => {
     const status = await currentKey.check();
     metrics.degraded.set(status.degraded ? 1 : 0);
@@ -119,6 +119,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       },
       (msg) => log.error(msg),
     ),
+    'admin',
   );
 
   const timer = setInterval(() => {

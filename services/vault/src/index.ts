@@ -9,4 +9,4 @@ export {
   readCheckpointFile,
   verifyAuditLog,
 } from './audit-checkpoints.ts';
-export { migrate } from './db/migrate.ts';
+export { checkRoleName, DEFAULT_RUNTIME_ROLE, MIGRATIONS_DIR, migrate } from './db/migrate.ts';

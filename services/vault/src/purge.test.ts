@@ -29,7 +29,7 @@ describe.skipIf(!available)('retention and purge', () => {
   });
   afterEach(() => db?.drop());
 
-  /** Store records through the stream path, as the vault would, submitted at `day`. */
+  /** Store records through the stream path, as the vault would, submitted and received at `day`. */
   async function store(key: DataKey, day: number, count: number, retention: Retention, type: RecordType = 'pan') {
     const batch: RecordDelivery[] = Array.from({ length: count }, () => {
       const id = newRecordId();
@@ -45,7 +45,10 @@ describe.skipIf(!available)('retention and purge', () => {
       };
       return { data: encodeJson(m), msgId: id };
     });
-    expect(await storeRecordBatch(db.runtime, batch, retention)).toMatchObject({ stored: count, deadLetters: 0 });
+    expect(await storeRecordBatch(db.runtime, batch, retention, at(day))).toMatchObject({
+      stored: count,
+      deadLetters: 0,
+    });
     return batch.map((d) => d.msgId as string);
   }
   const remaining = async (ids: string[]) =>
@@ -67,7 +70,7 @@ describe.skipIf(!available)('retention and purge', () => {
   const copiesOf = async (kind: string, keyId: string) =>
     (await db.runtime`SELECT 1 FROM wrapped_keys WHERE key_kind = ${kind} AND key_id = ${keyId}`).length;
 
-  it('sets expires_at to submitted_at plus the retention of the type, and leaves it NULL without one', async () => {
+  it('sets expires_at to the receipt time plus the retention of the type, and leaves it NULL without one', async () => {
     const retention: Retention = { pan: 30, ssn: 365 };
     const ids = [
       ...(await store(first, 10, 1, retention, 'pan')),

@@ -75,6 +75,23 @@ describe.skipIf(!available)('storing records from the stream', () => {
     }
   });
 
+  it('dates retention from its own receipt time, whatever submittedAt says', async () => {
+    const receivedAt = new Date('2030-06-01T12:00:00.000Z');
+    // Ingest claims a time a minute earlier (within the skew), and the stream took it then too.
+    const m = message({ submittedAt: new Date(receivedAt.getTime() - 60_000).toISOString() });
+    const d = { ...deliver(m), streamedAt: new Date(receivedAt.getTime() - 60_000) };
+    expect(await storeRecordBatch(db.runtime, [d], { pan: 30 }, receivedAt)).toMatchObject({ stored: 1 });
+    const [row] = await db.runtime<{ expires_at: Date }[]>`SELECT expires_at FROM records WHERE id = ${m.id}`;
+    expect(row?.expires_at.toISOString()).toBe('2030-07-01T12:00:00.000Z');
+  });
+
+  it('stores a record that waited days in the stream for the vault (a backlog is not a refusal)', async () => {
+    const submitted = new Date(Date.now() - 5 * 86_400_000);
+    const m = message({ submittedAt: submitted.toISOString() });
+    const d = { ...deliver(m), streamedAt: new Date(submitted.getTime() + 20) };
+    expect(await storeRecordBatch(db.runtime, [d])).toMatchObject({ stored: 1, deadLetters: 0 });
+  });
+
   it.each([
     [
       'a submittedAt that is not a real instant',
@@ -87,6 +104,30 @@ describe.skipIf(!available)('storing records from the stream', () => {
     ['a v2 message without sealedBy', () => deliver({ ...message(), v: 2 }), /invalid at \/sealedBy/],
     ['a hint of more than four digits', () => deliver(message({ hint: '411111' })), /invalid at \/hint/],
     ['a hint on a secret', () => deliver(message({ type: 'secret' })), /hint does not fit/],
+    ['a card number without a hint', () => deliver(message({ hint: null })), /hint does not fit/],
+    [
+      'an SSN hint of 0000, a serial never issued',
+      () => deliver(message({ type: 'ssn', hint: '0000' })),
+      /hint does not fit/,
+    ],
+    [
+      'a submittedAt far in the future (9999-12-31)',
+      () => deliver(message({ submittedAt: '9999-12-31T23:59:59.999Z' })),
+      /later than the vault received/,
+    ],
+    [
+      'a submittedAt an hour ahead of the vault',
+      () => deliver(message({ submittedAt: new Date(Date.now() + 3_600_000).toISOString() })),
+      /later than the vault received/,
+    ],
+    [
+      'a submittedAt long before the stream took it',
+      () => ({
+        ...deliver(message({ submittedAt: '2001-01-01T00:00:00.000Z' })),
+        streamedAt: new Date(),
+      }),
+      /well before the stream took/,
+    ],
     ['a msg id that is not the record id', () => deliver(message(), newRecordId()), /does not match/],
     ['a sealed value that is not a sealed blob', () => deliver(message({ sealed: 'AAAA' })), /not a v1 sealed blob/],
     ['an unknown data key', () => deliver(message({ keyId: 'dk-unknown' })), /unknown data key/],

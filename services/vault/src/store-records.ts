@@ -3,11 +3,14 @@
  * multi-row INSERT … ON CONFLICT (id) DO NOTHING (a redelivered record is a no-op), and anything
  * that cannot be stored goes whole to dead_letters with its reason. The bus acknowledges the batch
  * only after this resolves, so a crash in between redelivers rather than loses. With a retention
- * for its type, a record gets expires_at = submitted_at + retention, and purge.ts deletes it then.
+ * for its type, a record gets expires_at = the vault's receipt time + retention, and purge.ts
+ * deletes it then: the submission time is ingest's word, so it never decides how long a record
+ * lives. A submission time later than receipt, or well before the stream took the message, is
+ * refused to dead_letters (kept whole with its reason, logged and counted), never stored.
  */
 import type { RecordDelivery } from '@coffer/bus';
 import { parseSealedBlob } from '@coffer/crypto';
-import { decodeJson, ProtocolError, RecordMessage, type RecordType } from '@coffer/protocol';
+import { decodeJson, hintFits, ProtocolError, RecordMessage, type RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 
 export interface StoreResult {
@@ -20,6 +23,8 @@ export interface StoreResult {
 export type Retention = Readonly<Partial<Record<RecordType, number | null>>>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Clock difference tolerated between ingest, the bus and the vault. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 interface Row {
   id: string;
@@ -33,7 +38,24 @@ interface Row {
   expires_at: string | null;
 }
 
-function toRow(delivery: RecordDelivery, retention: Retention): Row {
+/** Throws unless `submittedAt` is plausible for a message received now (and streamed when the bus says). */
+function checkSubmittedAt(submittedAt: string, delivery: RecordDelivery, receivedAt: Date): void {
+  const at = Date.parse(submittedAt);
+  if (Number.isNaN(at) || new Date(at).toISOString() !== submittedAt) {
+    throw new ProtocolError('submittedAt is not a real instant');
+  }
+  if (at > receivedAt.getTime() + MAX_CLOCK_SKEW_MS) {
+    throw new ProtocolError('submittedAt is later than the vault received the record');
+  }
+  // Ingest stamps a record just before publishing it, so the stream's own time bounds it from below
+  // however long the record then waited for the vault (an outage may leave a backlog of days).
+  const streamed = delivery.streamedAt?.getTime();
+  if (streamed !== undefined && !Number.isNaN(streamed) && at < streamed - MAX_CLOCK_SKEW_MS) {
+    throw new ProtocolError('submittedAt is well before the stream took the record');
+  }
+}
+
+function toRow(delivery: RecordDelivery, retention: Retention, receivedAt: Date): Row {
   const m = decodeJson(RecordMessage, delivery.data);
   if (delivery.msgId !== m.id) throw new ProtocolError('Nats-Msg-Id does not match the record id');
   const sealed = Buffer.from(m.sealed, 'base64');
@@ -42,12 +64,10 @@ function toRow(delivery: RecordDelivery, retention: Retention): Row {
   } catch (err) {
     throw new ProtocolError(`sealed value is not a v1 sealed blob: ${(err as Error).message}`);
   }
-  if ((m.type === 'secret') !== (m.hint === null)) throw new ProtocolError('hint does not fit the record type');
-  if (Number.isNaN(Date.parse(m.submittedAt)) || new Date(m.submittedAt).toISOString() !== m.submittedAt) {
-    throw new ProtocolError('submittedAt is not a real instant');
-  }
+  if (!hintFits(m.type, m.hint)) throw new ProtocolError('hint does not fit the record type');
+  checkSubmittedAt(m.submittedAt, delivery, receivedAt);
   const days = retention[m.type];
-  const expires = days ? new Date(Date.parse(m.submittedAt) + days * DAY_MS) : null;
+  const expires = days ? new Date(receivedAt.getTime() + days * DAY_MS) : null;
   // A retention past the last instant a Date can hold (about 100 million days) is forever.
   const expires_at = expires && !Number.isNaN(expires.getTime()) ? expires.toISOString() : null;
   return {
@@ -66,12 +86,13 @@ export async function storeRecordBatch(
   sql: postgres.Sql,
   batch: readonly RecordDelivery[],
   retention: Retention = {},
+  receivedAt: Date = new Date(),
 ): Promise<StoreResult> {
   const rows: Row[] = [];
   const dead: { msg_id: string | null; reason: string; payload: Buffer }[] = [];
   for (const delivery of batch) {
     try {
-      rows.push(toRow(delivery, retention));
+      rows.push(toRow(delivery, retention, receivedAt));
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       dead.push({ msg_id: delivery.msgId ?? null, reason: err.message, payload: Buffer.from(delivery.data) });

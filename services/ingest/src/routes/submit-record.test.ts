@@ -66,6 +66,44 @@ describe('POST /v1/records', () => {
     }
   });
 
+  it.each([
+    ['a lone 0xff byte', [0xff]],
+    ['a truncated two-byte sequence', [0xc3]],
+    ['an overlong encoding of "/"', [0xc0, 0xaf]],
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+  ])('refuses a secret holding invalid UTF-8 (%s) with 400, stores nothing, echoes nothing', async (_name, bytes) => {
+    const before = ingest.stored.length;
+    const payload = Buffer.concat([
+      Buffer.from('{"type":"secret","value":"marker-'),
+      Buffer.from(bytes),
+      Buffer.from('-end"}'),
+    ]);
+    const res = await ingest.inject({
+      method: 'POST',
+      url: '/v1/records',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ status: 400, type: 'urn:coffer:problem:invalid-encoding' });
+    expect(res.body).not.toContain('marker');
+    expect(ingest.stored).toHaveLength(before);
+  });
+
+  it('names the header when an Idempotency-Key is too long, and never the value', async () => {
+    const res = await post({ type: 'secret', value: 'x' }, { 'idempotency-key': `k${'q'.repeat(300)}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ type: 'urn:coffer:problem:invalid-header', field: 'idempotency-key' });
+    expect(res.json().detail).toMatch(/^header idempotency-key: .*255/);
+    expect(res.body).not.toContain('qqqq');
+  });
+
+  it('lists the allowed types when the type is unknown', async () => {
+    const res = await post({ type: 'iban', value: 'DE89370400440532013000' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().detail).toBe('body /type: must be equal to one of the allowed values (pan, ssn, secret)');
+  });
+
   it('answers 413 above 16 KiB and 415 for a body that is not JSON', async () => {
     const big = await post({ type: 'secret', value: 'x'.repeat(BODY_LIMIT) });
     expect(big.statusCode).toBe(413);

@@ -9,11 +9,12 @@ import { checkValue, encodeJson, newRecordId, RECORD_TYPES, type RecordMessage }
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { VerifiedKey } from '../data-key.ts';
-import type { IngestDeps } from './deps.ts';
+import type { IngestDeps, PreparedRecord } from './deps.ts';
 
 const Body = Type.Object(
   {
-    type: Type.Union(RECORD_TYPES.map((t) => Type.Literal(t))),
+    // One enum rather than a union of literals, so a refusal can list the allowed types.
+    type: Type.Unsafe<RecordMessage['type']>({ type: 'string', enum: [...RECORD_TYPES] }),
     // Checked by type-specific rules below; a non-string (a PAN as a JSON number) is refused there.
     value: Type.Unknown(),
   },
@@ -76,15 +77,15 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
       }
       const idempotencyKey = (req.headers as { 'idempotency-key'?: string })['idempotency-key'];
       const make = () => prepare(key, body.type, check.normalized, check.hint);
-      let prepared = idempotencyKey
-        ? // Scoped to the client address: another client reusing a key learns nothing about this body.
-          deps.idempotency.prepare(
-            `${req.ip} ${idempotencyKey}`,
-            `${body.type}\n${check.normalized}`,
-            deps.now().getTime(),
-            make,
-          )
-        : make();
+      let prepared: PreparedRecord | 'conflict';
+      if (idempotencyKey) {
+        const fingerprinted = Buffer.from(`${body.type}\n${check.normalized}`, 'utf8');
+        // Scoped to the client address: another client reusing a key learns nothing about this body.
+        prepared = deps.idempotency.prepare(`${req.ip} ${idempotencyKey}`, fingerprinted, deps.now().getTime(), make);
+        fingerprinted.fill(0);
+      } else {
+        prepared = make();
+      }
       if (prepared === 'conflict') {
         return sendProblem(reply, {
           status: 422,
