@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The admin plane serves the built portal: build it first when missing or stale.
+    globalSetup: ['services/admin/web/build-if-stale.ts'],
     include: ['libs/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'tests/**/*.test.ts'],
     // argon2id at 64 MiB takes ~0.1 s a call here, and every file runs beside others on 2 cores:
     // leave room on a busy machine. Timeouts catch hangs, not slowness.

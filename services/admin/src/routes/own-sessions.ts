@@ -1,9 +1,11 @@
 /**
  * GET /api/me/sessions (the caller's live sessions, this one marked) and
- * POST /api/me/sessions/end-others (sign out everywhere else), plus GET /api/console: the settings
- * the portal needs (how long a revealed value stays on screen, the idle timeout).
+ * POST /api/me/sessions/end-others (sign out everywhere else); GET /api/session: a reloaded page
+ * picks up its live session (who, and the CSRF value, which only a same-origin script can read);
+ * GET /api/console: the settings the portal needs (reveal time on screen, the idle timeout).
  */
 import { callVault } from '@coffer/bus';
+import { deriveCsrfToken } from '@coffer/crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
@@ -23,6 +25,17 @@ export const ownSessionRoutes: FastifyPluginAsync<AdminDeps & ConsoleSettings> =
   app.get('/api/console', async (_req, reply) =>
     reply.header('cache-control', 'no-store').send({ revealSeconds: deps.revealSeconds, idleSeconds: IDLE_SECONDS }),
   );
+
+  app.get('/api/session', async (req, reply) => {
+    const session = await requireSession(deps, req, reply, 'whoami', { csrf: false });
+    if (!session) return reply;
+    try {
+      const user = await callVault(deps.bus, 'whoami', { v: 1, session: session.hash });
+      return reply.header('cache-control', 'no-store').send({ user, csrf: deriveCsrfToken(session.token) });
+    } catch (err) {
+      return sendVaultError(reply, err);
+    }
+  });
 
   app.get('/api/me/sessions', async (req, reply) => {
     const session = await requireSession(deps, req, reply, 'me.sessions', { csrf: false });

@@ -1,6 +1,8 @@
 /**
  * GET /api/users (key-admins: everyone, with role, status, MFA, last sign-in, key fingerprint)
- * and POST /api/users/:id/reinvite (a new one-time link for someone who has not accepted yet).
+ * and POST /api/users/:id/reinvite (a new one-time link for someone who has not accepted yet);
+ * POST /api/invites/lookup {token}: whom an invite is for, so that the acceptance page can greet
+ * them and apply the password policy's email rule as they type (the token stays out of URLs).
  */
 import { callVault } from '@coffer/bus';
 import { createSessionToken, PublicKey, sessionTokenHash } from '@coffer/crypto';
@@ -38,6 +40,8 @@ function fingerprintOf(publicKey: string | null): string | null {
   }
 }
 
+const Lookup = Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false });
+
 export const peopleListRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
   app.get('/api/users', async (req, reply) => {
     const session = await requireSession(deps, req, reply, 'users.list', { csrf: false });
@@ -46,6 +50,18 @@ export const peopleListRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps)
       const list = await callVault<{ items: ListedUser[] }>(deps.bus, 'users.list', { v: 1, session: session.hash });
       const items = list.items.map(({ publicKey, ...u }) => ({ ...u, fingerprint: fingerprintOf(publicKey) }));
       return reply.header('cache-control', 'no-store').send({ items });
+    } catch (err) {
+      return sendVaultError(reply, err);
+    }
+  });
+
+  app.post('/api/invites/lookup', { schema: { body: Lookup } }, async (req, reply) => {
+    try {
+      const invite = await callVault<{ email: string; role: string }>(deps.bus, 'invites.lookup', {
+        v: 1,
+        inviteHash: sessionTokenHash((req.body as { token: string }).token),
+      });
+      return reply.header('cache-control', 'no-store').send({ email: invite.email, role: invite.role });
     } catch (err) {
       return sendVaultError(reply, err);
     }

@@ -1,6 +1,7 @@
 /**
  * Searching for the console: records metadata by type and submission time, and the audit log
- * newest first with filters and paging both ways. Reading them is not itself audited, like
+ * newest first with filters and paging both ways (a viewer sees only their own events). Reading
+ * them is not itself audited, like
  * `records.list` and `audit.list`.
  */
 import { ConsoleApi, decodeJson } from '@coffer/protocol';
@@ -39,7 +40,10 @@ export function searchHandlers(sql: postgres.Sql, clock: Clock) {
       const req = decodeJson(ConsoleApi['audit.search'], data);
       const now = clock();
       const caller = await authenticate(sql, req.session, now);
-      await requireRole(sql, caller, ['auditor', 'key-admin'], 'audit.list', null, '', now);
+      // A viewer reads only their own trail (what they revealed and exported); auditors and
+      // key-admins read everyone's.
+      const ownOnly = caller.role === 'viewer' && caller.status === 'active';
+      if (!ownOnly) await requireRole(sql, caller, ['auditor', 'key-admin'], 'audit.list', null, '', now);
       const forward = req.after !== undefined;
       const rows = await sql<
         {
@@ -60,6 +64,7 @@ export function searchHandlers(sql: postgres.Sql, clock: Clock) {
         WHERE true
           ${req.before !== undefined ? sql`AND a.seq < ${req.before}` : sql``}
           ${req.after !== undefined ? sql`AND a.seq > ${req.after}` : sql``}
+          ${ownOnly ? sql`AND a.actor = ${caller.userId}` : sql``}
           ${req.actor ? sql`AND (a.actor = ${req.actor} OR lower(u.email) = lower(${req.actor}))` : sql``}
           ${req.action ? sql`AND a.action = ${req.action}` : sql``}
           ${req.target ? sql`AND a.target = ${req.target}` : sql``}
