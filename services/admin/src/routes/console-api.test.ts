@@ -176,6 +176,23 @@ describe.skipIf(!available)('console API', () => {
     expect(event?.details).toMatchObject({ ended: ended.json().ended });
   });
 
+  it('gives a reloaded page its live session and CSRF value, and an invitee whom the invite is for', async () => {
+    const live = await call(stack.app, admin, 'GET', '/api/session');
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toMatchObject({ user: { email: ADMIN_EMAIL, role: 'key-admin' }, csrf: admin.csrf });
+    expect(live.headers['cache-control']).toBe('no-store');
+    expect((await call(stack.app, undefined, 'GET', '/api/session')).statusCode).toBe(401);
+    const invited = await call(stack.app, admin, 'POST', '/api/users', { email: 'nia@example.com', role: 'auditor' });
+    const token = invited.json().inviteToken as string;
+    const lookup = await call(stack.app, undefined, 'POST', '/api/invites/lookup', { token });
+    expect(lookup.json()).toEqual({ email: 'nia@example.com', role: 'auditor' });
+    const wrong = await call(stack.app, undefined, 'POST', '/api/invites/lookup', {
+      token: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
+    });
+    expect(wrong.statusCode).toBe(404);
+    expect((await call(stack.app, undefined, 'POST', '/api/invites/lookup', { token: 'short' })).statusCode).toBe(400);
+  });
+
   it('tells the portal what it needs: reveal time, and a locked sign-in with the time to wait', async () => {
     expect((await call(stack.app, undefined, 'GET', '/api/console')).json()).toEqual({
       revealSeconds: 30,

@@ -67,6 +67,8 @@ export function Dialog(props: { title: string; onClose: () => void; children: Co
     const dialog = ref.current;
     const opener = document.activeElement as HTMLElement | null;
     dialog?.showModal();
+    // Start where the work is: the first field, else the first action (not the close button).
+    dialog?.querySelector<HTMLElement>('input, select, textarea, .actions button')?.focus();
     return () => {
       dialog?.close();
       opener?.focus();
