@@ -106,8 +106,15 @@ export function StrengthMeter(props: { password: string; email: string }) {
       () => {},
     );
   }, []);
-  if (!props.password) return <p class="hint">At least 15 characters, hard to guess, not built on your email.</p>;
-  if (!check) return <p class="hint">Loading the password policy…</p>;
+  if (!props.password || !check) {
+    return (
+      <div class="meter">
+        <p class="hint">
+          {check ? 'At least 15 characters, hard to guess, not built on your email.' : 'Loading the password policy…'}
+        </p>
+      </div>
+    );
+  }
   const { score, verdict } = check(props.password, props.email);
   return (
     <div class="meter" aria-live="polite">

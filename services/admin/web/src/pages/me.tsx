@@ -155,11 +155,10 @@ function TotpCard(props: { user: User }) {
       ) : null}
       {offer ? (
         <form onSubmit={verify}>
-          <ol class="steps">
-            <li>
-              Scan this code with your authenticator app (the code is drawn in your browser; the key is sent nowhere).
-            </li>
-          </ol>
+          <p>
+            Scan this code with your authenticator app. It is drawn here in your browser: the key goes to no other
+            service.
+          </p>
           <div class="qr-row">
             <QrCode text={offer.otpauthUrl} label="QR code to add Coffer to your authenticator app" />
             <div>

@@ -38,11 +38,19 @@ function inviteUrl(token: string): string {
   return `${location.origin}/#/accept?token=${token}`;
 }
 
-const groups = (fp: string) =>
-  fp
-    .replace(/\s+/g, '')
-    .toLowerCase()
-    .match(/.{1,4}/g) ?? [];
+/** Split `fp` into groups as long as the stored fingerprint's own (five digits each today). */
+function groupsLike(fp: string, model: string[]): string[] {
+  const flat = fp.replace(/\s+/g, '').toLowerCase();
+  const out: string[] = [];
+  let at = 0;
+  for (const g of model) {
+    if (at >= flat.length) break;
+    out.push(flat.slice(at, at + g.length));
+    at += g.length;
+  }
+  if (at < flat.length) out.push(flat.slice(at));
+  return out;
+}
 
 function LinkCard(props: { link: Link; onDone: () => void }) {
   const [copied, setCopied] = useState(false);
@@ -86,8 +94,8 @@ function ConfirmDialog(props: { person: Person; onClose: () => void; onConfirmed
   const [typed, setTyped] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const stored = groups(props.person.fingerprint ?? '');
-  const mine = groups(typed);
+  const stored = (props.person.fingerprint ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  const mine = groupsLike(typed, stored);
   // The stored value is shown only once a full fingerprint was typed from what the invitee read out.
   const complete = mine.join('').length >= stored.join('').length && stored.length > 0;
   const matches = complete && mine.join('') === stored.join('');
