@@ -297,7 +297,7 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await axe(page, 'records: reveal dialog');
     await dialog.getByText('The value was removed from the page').waitFor({ timeout: (REVEAL_SECONDS + 5) * 1000 });
     expect(await page.content()).not.toContain('4000056655665556');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: 'OK' }).click();
     const [revealed] = await stack.db
       .owner`SELECT reason FROM audit_events WHERE action = 'record.reveal' AND outcome = 'success'`;
     expect(revealed?.reason).toBe('ticket 4711: refund check');

@@ -135,7 +135,7 @@ export function RevealDialog(props: { record: RecordRow; seconds: number; onClos
           </Alert>
           <div class="actions">
             <button type="button" class="primary" onClick={close}>
-              Close
+              OK
             </button>
           </div>
         </div>
