@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The admin plane serves the built portal: build it first when missing or stale.
+    globalSetup: ['services/admin/web/build-if-stale.ts'],
     include: [
       'libs/*/src/**/*.test.ts',
       'services/*/src/**/*.test.ts',

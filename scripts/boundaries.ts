@@ -180,9 +180,19 @@ function sourceFiles(root: string, dir: string, others: ReadonlySet<string>): st
   return files;
 }
 
-/** Test and benchmark code: test files, `testing/` directories, and the tests and bench packages. */
+/**
+ * Test, benchmark and build-time code: test files, `testing/` directories, the tests and bench
+ * packages, and build configuration (`*.config.ts`, the portal's build step), which runs only
+ * where dev dependencies are installed.
+ */
 function isTestCode(file: string, pkg: Package): boolean {
-  return pkg.layer >= TESTS || /\.test\.[cm]?[tj]s$/.test(file) || file.split('/').includes('testing');
+  return (
+    pkg.layer >= TESTS ||
+    /\.test\.[cm]?[tj]s$/.test(file) ||
+    /\.config\.[cm]?[tj]s$/.test(file) ||
+    /(^|\/)web\/build-[^/]+\.ts$/.test(file) ||
+    file.split('/').includes('testing')
+  );
 }
 
 function resolveFile(target: string): string | undefined {

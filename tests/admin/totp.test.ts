@@ -138,14 +138,15 @@ describe.skipIf(!available)('TOTP: enrolment, sign-in with a code, each code onc
     expect(me.json()).toMatchObject({ totp: true, mfa: false });
   });
 
-  it('then signs in only with a code: none or a wrong one is the same 401 as a wrong password, audited', async () => {
+  it('then signs in only with a code: none asks for it (right password only), a wrong one is a plain 401, audited', async () => {
     const wrongPassword = await signInWith(stack, undefined, ADMIN_EMAIL, 'not-the-password-at-all');
     expect(wrongPassword.statusCode).toBe(401);
     const before = (await audit('signin')).length;
     alignToStep(stack);
     const none = await signInWith(stack, undefined);
     expect(none.statusCode).toBe(401);
-    expect(none.body).toBe(wrongPassword.body);
+    // Only someone who knows the password learns that the account has TOTP.
+    expect(none.json().type).toBe('urn:coffer:problem:totp-required');
     const wrong = await signInWith(stack, code(stack, secret, -5));
     expect(wrong.statusCode).toBe(401);
     expect(wrong.body).toBe(wrongPassword.body);

@@ -39,6 +39,8 @@ export async function startAdminStack(
     passwordParams?: PasswordParams;
     /** COFFER_REQUIRE_MFA for both the admin plane and the vault; off unless asked for. */
     requireMfa?: boolean;
+    /** Seconds the portal keeps a revealed value on screen. */
+    revealSeconds?: number;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -85,6 +87,7 @@ export async function startAdminStack(
     signinPerMinute: 1000,
     now,
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
+    ...(options.revealSeconds ? { revealSeconds: options.revealSeconds } : {}),
   });
   const [dataKey] = ceremony.request.dataKeys;
   if (!dataKey) throw new Error('the ceremony made no data key');

@@ -42,3 +42,13 @@ export function checkPassword(password: string, email: string): PasswordVerdict 
   }
   return { ok: true };
 }
+
+/**
+ * The verdict of `checkPassword` with the estimator's score (0–4) beside it, for a strength meter
+ * that shows the very rule the server applies.
+ */
+export function passwordStrength(password: string, email: string): { score: number; verdict: PasswordVerdict } {
+  const verdict = checkPassword(password, email);
+  const score = password ? estimator().check(password, [email, email.split('@')[0] ?? '']).score : 0;
+  return { score: verdict.ok ? 4 : Math.min(score, 3), verdict };
+}

@@ -11,6 +11,7 @@ export {
 } from './admin-api.ts';
 export { AdminReply, BootstrapRequest } from './admin-messages.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
+export { ConsoleApi, type ConsoleOperation } from './console-api.ts';
 export {
   DataKeyBundleJson,
   decodeJson,

@@ -17,8 +17,11 @@ import type { AdminDeps } from './routes/deps.ts';
 import { exportsRoute } from './routes/exports.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
+import { ownSessionRoutes } from './routes/own-sessions.ts';
+import { peopleListRoutes } from './routes/people-list.ts';
 import { recordsRoute } from './routes/records.ts';
 import { revealRoute } from './routes/reveal.ts';
+import { searchRoutes } from './routes/search.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { totpRoutes } from './routes/totp.ts';
 import { userRoutes } from './routes/users.ts';
@@ -39,6 +42,8 @@ export interface AdminOptions {
   readonly trustProxy?: boolean | string[];
   /** How long a client may take to send a request (tests shorten them). */
   readonly timeouts?: ServerTimeouts;
+  /** Seconds the portal keeps a revealed value on screen (COFFER_REVEAL_SECONDS); default 30. */
+  readonly revealSeconds?: number;
 }
 
 export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
@@ -90,6 +95,9 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
   await app.register(meRoutes, deps);
   await app.register(totpRoutes, deps);
   await app.register(keyRoutes, deps);
+  await app.register(peopleListRoutes, deps);
+  await app.register(searchRoutes, deps);
+  await app.register(ownSessionRoutes, { ...deps, revealSeconds: options.revealSeconds ?? 30 });
   await app.register(portal);
   app.get('/healthz', async () => ({ status: 'live' }));
   app.get('/readyz', async (_req, reply) => {

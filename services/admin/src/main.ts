@@ -29,6 +29,7 @@ const config = loadOrRefuse(
       asTrustProxy,
       false as boolean | string[],
     ),
+    revealSeconds: setting('COFFER_REVEAL_SECONDS', 'seconds a revealed value stays on screen', asPositiveInt, 30),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8081),
     ...natsSettings('admin'),
@@ -47,6 +48,7 @@ const app = await buildAdmin({
   dataKeyDays: config.dataKeyDays,
   signinPerMinute: config.signinPerMinute,
   trustProxy: config.trustProxy,
+  revealSeconds: config.revealSeconds,
 });
 await app.listen({ host: config.host, port: config.port });
 

@@ -10,9 +10,12 @@ import { auditHandlers } from './admin/audit-api.ts';
 import { bootstrapHandler, isInitialised, orgStatus } from './admin/bootstrap.ts';
 import { exportHandlers } from './admin/exports.ts';
 import { keyHandlers } from './admin/keys.ts';
+import { ownSessionHandlers } from './admin/own-sessions.ts';
+import { peopleHandlers } from './admin/people-list.ts';
 import { recordHandlers } from './admin/records.ts';
 import { recoveryHandlers } from './admin/recovery.ts';
 import { adminRouter } from './admin/router.ts';
+import { searchHandlers } from './admin/search.ts';
 import { deleteExpiredSessions, sessionHandlers } from './admin/sessions.ts';
 import { totpHandlers } from './admin/totp.ts';
 import { userHandlers } from './admin/users.ts';
@@ -108,6 +111,9 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
         ...auditHandlers(sql, now, checkpointer),
         ...userHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
         ...totpHandlers(sql, now),
+        ...peopleHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
+        ...searchHandlers(sql, now),
+        ...ownSessionHandlers(sql, now),
         ...recoveryHandlers(sql, now),
         ...keyHandlers(sql, now, refreshStatus, { requireMfa: options.requireMfa ?? false }),
         bootstrap: async (data) => {

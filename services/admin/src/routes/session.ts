@@ -52,7 +52,16 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
       try {
         const user = await callVault<SigninLookup>(deps.bus, 'signin.begin', { v: 1, email, origin });
         if (user.locked) {
-          return sendProblem(reply, { status: 423, type: 'locked', title: 'Too many failed sign-ins; try later' });
+          // The wait is the lock's own end: it says nothing about whether the email exists.
+          const wait = Math.max(1, Math.ceil((Date.parse(user.locked) - deps.now().getTime()) / 1000));
+          reply.header('retry-after', String(wait));
+          return sendProblem(reply, {
+            status: 423,
+            type: 'locked',
+            title: 'Too many failed sign-ins; try later',
+            detail: `Try again in ${Math.ceil(wait / 60)} minutes`,
+            retryAfter: wait,
+          });
         }
         if (!user.found || !user.userId || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion) {
           // Same argon2id work as a real account, so timing does not tell which emails exist.
@@ -87,6 +96,15 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
           } catch (err) {
             // A sealed secret that is not this user's (moved, tampered) opens nothing and signs in no one.
             if (!isCryptoError(err)) throw err;
+          }
+          // The password was right: say a code is needed (only someone who knows it learns this).
+          if (totp === undefined) {
+            await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
+            return sendProblem(reply, {
+              status: 401,
+              type: 'totp-required',
+              title: 'Enter the code from your authenticator',
+            });
           }
           if (totpStep === undefined) return totpFailed();
         }

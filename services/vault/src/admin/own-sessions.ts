@@ -1,0 +1,70 @@
+/** A user's own live sessions: the list (where each was opened from) and ending all but this one. */
+import { ConsoleApi, decodeJson } from '@coffer/protocol';
+import type postgres from 'postgres';
+import { appendAudit } from '../audit.ts';
+import { authenticate } from './sessions.ts';
+
+type Clock = () => Date;
+
+export function ownSessionHandlers(sql: postgres.Sql, clock: Clock) {
+  return {
+    'me.sessions': async (data: Uint8Array) => {
+      const req = decodeJson(ConsoleApi['me.sessions'], data);
+      const now = clock();
+      const caller = await authenticate(sql, req.session, now);
+      const rows = await sql<
+        {
+          id: string;
+          created_at: Date;
+          last_seen_at: Date;
+          idle_expires_at: Date;
+          absolute_expires_at: Date;
+          mfa: boolean;
+          current: boolean;
+          origin: string | null;
+        }[]
+      >`SELECT s.id, s.created_at, s.last_seen_at, s.idle_expires_at, s.absolute_expires_at, s.mfa,
+          s.token_hash = ${req.session} AS current,
+          (SELECT a.origin FROM audit_events a WHERE a.action = 'signin' AND a.outcome = 'success'
+            AND a.target = s.id::text ORDER BY a.seq DESC LIMIT 1) AS origin
+        FROM sessions s
+        WHERE s.user_id = ${caller.userId} AND s.idle_expires_at > ${now} AND s.absolute_expires_at > ${now}
+        ORDER BY s.created_at DESC`;
+      return {
+        items: rows.map((r) => ({
+          id: r.id,
+          createdAt: r.created_at.toISOString(),
+          lastSeenAt: r.last_seen_at.toISOString(),
+          idleExpiresAt: r.idle_expires_at.toISOString(),
+          absoluteExpiresAt: r.absolute_expires_at.toISOString(),
+          mfa: r.mfa,
+          current: r.current,
+          origin: r.origin,
+        })),
+      };
+    },
+
+    'me.sessions.end-others': async (data: Uint8Array) => {
+      const req = decodeJson(ConsoleApi['me.sessions.end-others'], data);
+      const now = clock();
+      const caller = await authenticate(sql, req.session, now);
+      return sql.begin(async (tx) => {
+        const ended = await tx`DELETE FROM sessions WHERE user_id = ${caller.userId} AND token_hash <> ${req.session}
+          RETURNING id`;
+        await appendAudit(
+          tx,
+          {
+            actor: caller.userId,
+            action: 'sessions.end-others',
+            target: caller.sessionId,
+            outcome: 'success',
+            origin: req.origin,
+            details: { ended: ended.length },
+          },
+          now,
+        );
+        return { ended: ended.length };
+      });
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Searching for the console: records metadata by type and submission time, and the audit log
+ * newest first with filters and paging both ways (a viewer sees only their own events). Reading
+ * them is not itself audited, like
+ * `records.list` and `audit.list`.
+ */
+import { ConsoleApi, decodeJson } from '@coffer/protocol';
+import type postgres from 'postgres';
+import { authenticate, requireRole } from './sessions.ts';
+
+type Clock = () => Date;
+
+export function searchHandlers(sql: postgres.Sql, clock: Clock) {
+  return {
+    'records.search': async (data: Uint8Array) => {
+      const req = decodeJson(ConsoleApi['records.search'], data);
+      const now = clock();
+      const caller = await authenticate(sql, req.session, now);
+      await requireRole(sql, caller, ['viewer', 'key-admin', 'auditor'], 'records.list', null, '', now);
+      const rows = await sql<
+        { id: string; type: string; hint: string | null; data_key_id: string; submitted_at: Date }[]
+      >`SELECT id, type, hint, data_key_id, submitted_at FROM records
+        WHERE true
+          ${req.type ? sql`AND type = ${req.type}` : sql``}
+          ${req.from ? sql`AND submitted_at >= ${new Date(req.from)}` : sql``}
+          ${req.to ? sql`AND submitted_at < ${new Date(req.to)}` : sql``}
+          ${req.before ? sql`AND id < ${req.before}::uuid` : sql``}
+        ORDER BY id DESC LIMIT ${req.limit + 1}`;
+      const items = rows.slice(0, req.limit).map((r) => ({
+        id: r.id,
+        type: r.type,
+        hint: r.hint,
+        keyId: r.data_key_id,
+        submittedAt: r.submitted_at.toISOString(),
+      }));
+      return { items, next: rows.length > req.limit ? (items.at(-1)?.id ?? null) : null };
+    },
+
+    'audit.search': async (data: Uint8Array) => {
+      const req = decodeJson(ConsoleApi['audit.search'], data);
+      const now = clock();
+      const caller = await authenticate(sql, req.session, now);
+      // A viewer reads only their own trail (what they revealed and exported); auditors and
+      // key-admins read everyone's.
+      const ownOnly = caller.role === 'viewer' && caller.status === 'active';
+      if (!ownOnly) await requireRole(sql, caller, ['auditor', 'key-admin'], 'audit.list', null, '', now);
+      const forward = req.after !== undefined;
+      const rows = await sql<
+        {
+          seq: string;
+          at: Date;
+          actor: string;
+          actor_email: string | null;
+          action: string;
+          target: string | null;
+          reason: string | null;
+          outcome: string;
+          origin: string | null;
+          details: Record<string, unknown> | null;
+        }[]
+      >`SELECT a.seq, a.at, a.actor, u.email AS actor_email, a.action, a.target, a.reason, a.outcome, a.origin,
+          a.details
+        FROM audit_events a LEFT JOIN users u ON u.id::text = a.actor
+        WHERE true
+          ${req.before !== undefined ? sql`AND a.seq < ${req.before}` : sql``}
+          ${req.after !== undefined ? sql`AND a.seq > ${req.after}` : sql``}
+          ${ownOnly ? sql`AND a.actor = ${caller.userId}` : sql``}
+          ${req.actor ? sql`AND (a.actor = ${req.actor} OR lower(u.email) = lower(${req.actor}))` : sql``}
+          ${req.action ? sql`AND a.action = ${req.action}` : sql``}
+          ${req.target ? sql`AND a.target = ${req.target}` : sql``}
+          ${req.outcome ? sql`AND a.outcome = ${req.outcome}` : sql``}
+          ${req.from ? sql`AND a.at >= ${new Date(req.from)}` : sql``}
+          ${req.to ? sql`AND a.at < ${new Date(req.to)}` : sql``}
+        ORDER BY a.seq ${forward ? sql`ASC` : sql`DESC`} LIMIT ${req.limit + 1}`;
+      const more = rows.length > req.limit;
+      const page = rows.slice(0, req.limit);
+      if (forward) page.reverse();
+      const items = page.map((r) => ({
+        seq: Number(r.seq),
+        at: r.at.toISOString(),
+        actor: r.actor,
+        actorEmail: r.actor_email,
+        action: r.action,
+        target: r.target,
+        reason: r.reason,
+        outcome: r.outcome,
+        origin: r.origin,
+        details: r.details,
+      }));
+      const first = items[0]?.seq ?? null;
+      const last = items.at(-1)?.seq ?? null;
+      // Cursors: `older` for before=, `newer` for after=; null when that way holds nothing more.
+      return {
+        items,
+        older: (forward ? items.length > 0 : more) ? last : null,
+        newer: (forward ? more : req.before !== undefined && items.length > 0) ? first : null,
+      };
+    },
+  };
+}
