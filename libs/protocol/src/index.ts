@@ -11,6 +11,17 @@ export {
 } from './admin-api.ts';
 export { AdminReply, BootstrapRequest } from './admin-messages.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
-export { DataKeyBundleJson, decodeJson, encodeJson, KeyBundleReply, ProtocolError, RecordMessage } from './messages.ts';
+export {
+  checkJson,
+  DataKeyBundleJson,
+  decodeJson,
+  encodeJson,
+  KeyBundleReply,
+  MAX_RECORDS_PER_BATCH,
+  ProtocolError,
+  parseJson,
+  RecordBatchMessage,
+  RecordMessage,
+} from './messages.ts';
 export { newRecordId } from './record-id.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';

@@ -11,7 +11,9 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DataKeySource } from './data-key.ts';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.ts';
 import { IdempotencyCache } from './idempotency.ts';
+import { RecordSealer, type RecordSealerOptions } from './record-sealer.ts';
 import { currentKeyRoute } from './routes/current-key.ts';
 import type { IngestDeps } from './routes/deps.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -26,6 +28,10 @@ export interface IngestOptions {
   readonly now?: () => Date;
   /** fastify trustProxy: whose X-Forwarded-For to believe for the client address. */
   readonly trustProxy?: boolean | string[];
+  /** Record contexts: records per context and a context's longest life. */
+  readonly contexts?: RecordSealerOptions;
+  /** Group commit: records per bus message and the longest wait for more. */
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 export const BODY_LIMIT = 16 * 1024;
@@ -48,9 +54,12 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   });
   await app.register(rateLimit, { global: false });
+  const sealer = new RecordSealer(options.contexts);
   const deps: IngestDeps = {
     bus: options.bus,
     keys,
+    sealer,
+    commit: new GroupCommit(options.bus, options.groupCommit),
     idempotency: new IdempotencyCache(DUPLICATE_WINDOW_MS),
     now,
     rateLimit: { max: options.ratePerMinute, timeWindow: 60_000 },
@@ -58,6 +67,9 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
   await app.register(submitRecordRoute, deps);
   await app.register(currentKeyRoute, deps);
   await app.register(healthRoutes, deps);
-  app.addHook('onClose', async () => keys.stop());
+  app.addHook('onClose', async () => {
+    keys.stop();
+    sealer.close();
+  });
   return { app, keys };
 }
