@@ -13,15 +13,22 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { type Bus, connectNatsBus } from '@coffer/bus';
+import { type Planes, startPlanes } from '@coffer/cli';
 import { PublicKey, recordBinding, seal } from '@coffer/crypto';
 import { ingestLogger } from '@coffer/ingest';
 import { busNames, encodeJson, newRecordId, type RecordMessage } from '@coffer/protocol';
-import { createTestDatabase, freePort, prepareRuntimeRole, startNatsServer, type TestDatabase } from '@coffer/testkit';
+import {
+  connect,
+  createTestDatabase,
+  freePort,
+  jetstreamManager,
+  prepareRuntimeRole,
+  startNatsServer,
+  type TestDatabase,
+} from '@coffer/testkit';
 import { migrate, startVault, type Vault } from '@coffer/vault';
 import pino from 'pino';
 import postgres from 'postgres';
-import { type Planes, startPlanes } from '../cli/src/planes.ts';
-import { connect, jetstreamManager } from '../libs/testkit/src/nats-server.ts';
 import { BASELINE_KEY_ENV, type Baseline, startBaseline } from './baseline-server.ts';
 import type { LoadOptions, LoadSummary } from './load.ts';
 import { machine } from './measure.ts';

@@ -14,6 +14,7 @@
 import { diffieHellman, generateKeyPairSync } from 'node:crypto';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { csvCell, openRecord, unwrapDataKey, unwrapUserKey } from '@coffer/admin/testing';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
 import {
   csrfMatches,
@@ -26,13 +27,9 @@ import {
 } from '@coffer/crypto';
 import { AdminApi, AdminReply, busNames, decodeJson, encodeJson, newRecordId } from '@coffer/protocol';
 import { createTestDatabase, natsForTests, uniqueNamespace } from '@coffer/testkit';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, call, signIn, startAdminStack } from '@coffer/tests/admin-stack';
+import { auditOrRefuse, authenticate, exportHandlers, recordHandlers } from '@coffer/vault/testing';
 import postgres from 'postgres';
-import { csvCell } from '../services/admin/src/routes/exports.ts';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, call, signIn, startAdminStack } from '../services/admin/src/test-support.ts';
-import { openRecord, unwrapDataKey, unwrapUserKey } from '../services/admin/src/unwrap.ts';
-import { exportHandlers } from '../services/vault/src/admin/exports.ts';
-import { auditOrRefuse, recordHandlers } from '../services/vault/src/admin/records.ts';
-import { authenticate } from '../services/vault/src/admin/sessions.ts';
 import { machine } from './measure.ts';
 import {
   cpuMeter,

@@ -3,7 +3,6 @@
 // violation on the exact operation and subject, so a timeout or unrelated error cannot pass.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AckPolicy,
   connect,
@@ -14,7 +13,8 @@ import {
   RetentionPolicy,
   StorageType,
   startNatsServer,
-} from '../libs/testkit/src/nats-server.ts';
+} from '@coffer/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 type Conn = Awaited<ReturnType<typeof connect>>;
 type Violation = InstanceType<typeof errors.PermissionViolationError>;

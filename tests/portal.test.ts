@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, startAdminStack } from '../services/admin/src/test-support.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, startAdminStack } from './support/admin-stack.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);

@@ -3,12 +3,12 @@
  * before the boundary seal to the old data key, records after it to the new one, and both open.
  */
 import { type Bus, connectNatsBus } from '@coffer/bus';
+import { type Planes, startPlanes } from '@coffer/cli';
 import { busNames } from '@coffer/protocol';
 import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
+import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Planes, startPlanes } from '../cli/src/planes.ts';
-import { createVaultDatabase, type VaultDatabase } from '../services/vault/src/test-support.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const DAY = 86_400_000;

@@ -20,7 +20,7 @@ import {
 } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, type AdminStack, signIn, startAdminStack } from '../services/admin/src/test-support.ts';
+import { ADMIN_PASSWORD, type AdminStack, signIn, startAdminStack } from './support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
+import { type CeremonyOutput, type Planes, runCeremony, startPlanes } from '@coffer/cli';
 import { PublicKey } from '@coffer/crypto';
 import { buildIngest, ingestLogger } from '@coffer/ingest';
 import { busNames } from '@coffer/protocol';
@@ -17,8 +18,6 @@ import { connect } from '@nats-io/transport-node';
 // tests/ has no pino dependency of its own; the CLI's copy is the one `pnpm dev` runs the vault with.
 import pino, { type Logger } from 'pino';
 import postgres from 'postgres';
-import { type CeremonyOutput, runCeremony } from '../../cli/src/ceremony.ts';
-import { type Planes, startPlanes } from '../../cli/src/planes.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PERMISSIONS = path.join(ROOT, 'deploy/nats/permissions.conf');

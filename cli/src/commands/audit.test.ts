@@ -1,7 +1,6 @@
 import { postgresAvailable } from '@coffer/testkit';
+import { appendAudit, createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { appendAudit } from '../../../services/vault/src/audit.ts';
-import { createVaultDatabase, type VaultDatabase } from '../../../services/vault/src/test-support.ts';
 import { auditCommand } from './audit.ts';
 
 const available = await postgresAvailable();

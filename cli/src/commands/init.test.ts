@@ -6,9 +6,9 @@ import { PrivateKey, signDataKeyBundle } from '@coffer/crypto';
 import { busNames } from '@coffer/protocol';
 import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
+import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createVaultDatabase, type VaultDatabase } from '../../../services/vault/src/test-support.ts';
 import { runCeremony } from '../ceremony.ts';
 import { initCommand } from './init.ts';
 

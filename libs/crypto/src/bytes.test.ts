@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../testing/error-codes.ts';
 import { recordBinding } from './bindings.ts';
 import { i2osp, lengthPrefixed, utf8 } from './bytes.ts';
-import { codeOf } from './test-helpers.ts';
 
 describe('i2osp', () => {
   it('writes big-endian unsigned integers of the given width', () => {

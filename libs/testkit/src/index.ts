@@ -1,23 +1,12 @@
-export { natsForTests, uniqueNamespace } from './nats.ts';
+export { freePort, type NatsServer, type NatsServerOptions, reachable, startNatsServer } from '@coffer/local-nats';
 // The NATS client, re-exported so that tests use the same version as the helpers.
-export {
-  AckPolicy,
-  connect,
-  errors,
-  freePort,
-  jetstream,
-  jetstreamManager,
-  type NatsServer,
-  type NatsServerOptions,
-  RetentionPolicy,
-  StorageType,
-  startNatsServer,
-} from './nats-server.ts';
+export { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+export { connect, errors } from '@nats-io/transport-node';
+export { natsForTests, uniqueNamespace } from './nats.ts';
 export {
   createTestDatabase,
   postgresAvailable,
   prepareRuntimeRole,
-  reachable,
   requireServices,
   type TestDatabase,
 } from './postgres.ts';

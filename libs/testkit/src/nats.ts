@@ -5,8 +5,8 @@
  * COFFER_REQUIRE_SERVICES=1, when they fail.
  */
 import { randomBytes } from 'node:crypto';
-import { startNatsServer } from './nats-server.ts';
-import { reachable, requireServices } from './postgres.ts';
+import { reachable, startNatsServer } from '@coffer/local-nats';
+import { requireServices } from './postgres.ts';
 
 let found: Promise<string | undefined> | undefined;
 

@@ -6,11 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, reachable } from '@coffer/local-nats';
 import postgres from 'postgres';
-import { freePort } from './nats-server.ts';
 
 export interface TestDatabase {
   readonly name: string;
@@ -30,21 +29,6 @@ let server: Promise<Server | undefined> | undefined;
 
 export function requireServices(): boolean {
   return process.env.COFFER_REQUIRE_SERVICES === '1';
-}
-
-export function reachable(host: string, port: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-    socket.connect(port, host);
-  });
 }
 
 async function startEmbedded(): Promise<Server> {

@@ -1,7 +1,7 @@
 import { BusUnavailableError } from '@coffer/bus';
 import { openRecord } from '@coffer/crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type IngestUnderTest, startIngestForTest } from './test-support.ts';
+import { type IngestUnderTest, startIngestForTest } from '../testing/ingest-under-test.ts';
 
 let ingest: IngestUnderTest;
 beforeAll(async () => {

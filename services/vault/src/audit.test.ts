@@ -1,7 +1,7 @@
 import { postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVaultDatabase, type VaultDatabase } from '../testing/vault-database.ts';
 import { appendAudit, canonicalJson, verifyAuditChain } from './audit.ts';
-import { createVaultDatabase, type VaultDatabase } from './test-support.ts';
 
 const available = await postgresAvailable();
 

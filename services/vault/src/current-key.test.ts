@@ -1,8 +1,8 @@
 import { decodeJson, KeyBundleReply } from '@coffer/protocol';
 import { postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVaultDatabase, insertDataKey, type VaultDatabase } from '../testing/vault-database.ts';
 import { CurrentKey } from './current-key.ts';
-import { createVaultDatabase, insertDataKey, type VaultDatabase } from './test-support.ts';
 
 const available = await postgresAvailable();
 const DAY = 86_400_000;

@@ -3,10 +3,10 @@ import { recordBinding, seal } from '@coffer/crypto';
 import { encodeJson, newRecordId, type RecordMessage, type RecordType } from '@coffer/protocol';
 import { postgresAvailable } from '@coffer/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVaultDatabase, insertDataKey, type VaultDatabase } from '../testing/vault-database.ts';
 import { verifyAuditChain } from './audit.ts';
 import { purgeExpired } from './purge.ts';
 import { type Retention, storeRecordBatch } from './store-records.ts';
-import { createVaultDatabase, insertDataKey, type VaultDatabase } from './test-support.ts';
 
 const available = await postgresAvailable();
 const DAY = 86_400_000;

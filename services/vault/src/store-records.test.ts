@@ -3,8 +3,8 @@ import { RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
 import { encodeJson, newRecordId, type RecordBatchMessage, type RecordMessage } from '@coffer/protocol';
 import { postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVaultDatabase, insertDataKey, type VaultDatabase } from '../testing/vault-database.ts';
 import { storeRecordBatch } from './store-records.ts';
-import { createVaultDatabase, insertDataKey, type VaultDatabase } from './test-support.ts';
 
 const available = await postgresAvailable();
 

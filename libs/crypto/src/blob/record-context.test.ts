@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../testing/error-codes.ts';
 import { recordBinding } from '../bindings.ts';
 import { lengthPrefixed, utf8 } from '../bytes.ts';
 import { deriveKeyPair } from '../hpke/hpke.ts';
 import { exportPrivateBytes, PrivateKey } from '../keys/keys.ts';
-import { codeOf } from '../test-helpers.ts';
 import {
   openRecord,
   parseRecordBlob,

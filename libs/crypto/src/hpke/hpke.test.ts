@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../testing/error-codes.ts';
 import { exportPrivateBytes, PrivateKey, PublicKey } from '../keys/keys.ts';
-import { codeOf } from '../test-helpers.ts';
 import {
   AEAD_AES_128_GCM,
   AEAD_AES_256_GCM,

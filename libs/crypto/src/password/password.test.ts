@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { failureOf } from '../../testing/error-codes.ts';
 import { userKeyAad } from '../bindings.ts';
 import { CryptoError } from '../errors.ts';
 import { PrivateKey } from '../keys/keys.ts';
-import { failureOf } from '../test-helpers.ts';
 import { unwrapWithSymmetricKey, wrapWithSymmetricKey } from '../wrap/wrap.ts';
 import {
   checkPasswordProof,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
+import { codeOf, failureOf } from '../../testing/error-codes.ts';
 import { PrivateKey } from '../keys/keys.ts';
-import { codeOf, failureOf } from '../test-helpers.ts';
 import { combineRecoveryShares, decodeShare, encodeShare, splitRecoveryKey } from './recovery-shares.ts';
 
 const failure = failureOf;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../testing/error-codes.ts';
 import { PrivateKey } from '../keys/keys.ts';
-import { codeOf } from '../test-helpers.ts';
 import {
   bundleCovers,
   canonicalDataKeyBundle,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../../testing/error-codes.ts';
 import { dataKeyWrapBinding, orgKeyWrapBinding, recordBinding, sessionKeyAad, userKeyAad } from '../bindings.ts';
 import type { CryptoErrorCode } from '../errors.ts';
 import { PrivateKey } from '../keys/keys.ts';
 import { createSessionToken, deriveSessionKey } from '../session/session.ts';
-import { codeOf } from '../test-helpers.ts';
 import { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap.ts';
 
 describe('wrap to a public key', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IngestUnderTest, startIngestForTest } from '../test-support.ts';
+import { type IngestUnderTest, startIngestForTest } from '../../testing/ingest-under-test.ts';
 
 let ingest: IngestUnderTest;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { BusUnavailableError } from '@coffer/bus';
 import { openRecord } from '@coffer/crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type IngestUnderTest, startIngestForTest } from '../../testing/ingest-under-test.ts';
 import { BODY_LIMIT } from '../app.ts';
-import { type IngestUnderTest, startIngestForTest } from '../test-support.ts';
 
 const PAN = '4111 1111 1111 1111';
 let ingest: IngestUnderTest;

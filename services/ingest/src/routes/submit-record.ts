@@ -10,8 +10,7 @@ import { checkValue, newRecordId, RECORD_TYPES, type RecordType } from '@coffer/
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { VerifiedKey } from '../data-key.ts';
-import type { QueuedRecord } from '../group-commit.ts';
-import type { IngestDeps } from './deps.ts';
+import type { IngestDeps, PreparedRecord } from './deps.ts';
 
 const Body = Type.Object(
   {
@@ -30,13 +29,6 @@ const Accepted = Type.Object({
   hint: Type.Union([Type.String(), Type.Null()]),
   keyId: Type.String(),
 });
-
-/** A sealed record ready to publish: reused as-is when a client retries with its Idempotency-Key. */
-export interface PreparedRecord {
-  readonly id: string;
-  readonly queued: QueuedRecord;
-  readonly answer: { id: string; type: string; hint: string | null; keyId: string };
-}
 
 export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, deps) => {
   const prepare = (key: VerifiedKey, type: RecordType, normalized: string, hint: string | null): PreparedRecord => {

