@@ -7,6 +7,7 @@ import { asPort, asPositiveInt, asString, asTrustProxy, loadOrRefuse, setting } 
 import { PublicKey } from '@coffer/crypto';
 import { buildIngest } from './app.ts';
 import { ingestLogger } from './log.ts';
+import { runWorkers } from './workers.ts';
 
 const log = ingestLogger();
 
@@ -26,20 +27,23 @@ const config = loadOrRefuse(
     ),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8080),
+    workers: setting('COFFER_INGEST_WORKERS', 'ingest worker processes (one per core)', asPositiveInt, 1),
   },
   () => {
     if (process.env.DATABASE_URL) throw new Error('DATABASE_URL is set, but ingest must hold no database credential');
   },
 );
 
-const bus = await connectService(config, 'ingest', { log: (event) => log.info(event) });
-const { app, keys } = await buildIngest({
-  bus,
-  trustRoot: config.trustRoot,
-  log,
-  ratePerMinute: config.ratePerMinute,
-  trustProxy: config.trustProxy,
+await runWorkers(config.workers, log, async () => {
+  const bus = await connectService(config, 'ingest', { log: (event) => log.info(event) });
+  const { app, keys } = await buildIngest({
+    bus,
+    trustRoot: config.trustRoot,
+    log,
+    ratePerMinute: config.ratePerMinute,
+    trustProxy: config.trustProxy,
+  });
+  await keys.start();
+  await app.listen({ host: config.host, port: config.port });
+  stopOnSignals(bus, log, () => app.close());
 });
-await keys.start();
-await app.listen({ host: config.host, port: config.port });
-stopOnSignals(bus, log, () => app.close());
