@@ -7,7 +7,7 @@ import type { PublicKey } from '@coffer/crypto';
 import { installProblemHandlers } from '@coffer/http';
 import { DUPLICATE_WINDOW_MS } from '@coffer/protocol';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { DataKeySource } from './data-key.ts';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.ts';
@@ -65,7 +65,7 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,
     // One line per request (below), not fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onRequest', async (_req, reply) => {
     reply.headers(SECURITY_HEADERS);
