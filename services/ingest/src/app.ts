@@ -72,7 +72,12 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { method: req.method, url: req.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: reply.elapsedTime },
+      {
+        method: req.method,
+        url: req.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
       'request',
     );
   });
