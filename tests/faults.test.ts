@@ -141,8 +141,13 @@ describe.skipIf(!available)('NATS stopped', () => {
       return s.pending === 0 && s.ackPending === 0;
     });
     expect(await recordIds(infra)).toEqual([...before, ...retried].sort());
-    expect((await infra.streamState()).lastSeq, 'one stream message per submission').toBe(seqBefore + samples.length);
-    console.info(`stall: the stream took ${seqAfterStall - seqBefore} of ${samples.length} records answered 503`);
+    // With group commit a retried record rides again in a new batch message (at most one batch for
+    // the stalled publishes, one message per sequential retry); the vault keeps one row per record
+    // id, which the table check above shows.
+    expect((await infra.streamState()).lastSeq - seqBefore).toBeLessThanOrEqual(2 * samples.length);
+    console.info(
+      `stall: the stream took ${seqAfterStall - seqBefore} messages for the ${samples.length} records answered 503`,
+    );
   }, 60_000);
 });
 

@@ -108,8 +108,11 @@ describe.skipIf(!available)('vault killed mid-stream and restarted', () => {
     const [dead] = await infra.owner<{ n: number }[]>`SELECT count(*)::int AS n FROM dead_letters`;
     expect(dead?.n).toBe(0);
 
-    // The stream took each record once (no republish), and the new vault acked everything.
-    expect((await infra.streamState()).lastSeq).toBe(COUNT);
+    // The stream took the records in group-commit batches (fewer messages than records; the rows
+    // above are exactly the accepted ids), and the new vault acked everything.
+    const messages = (await infra.streamState()).lastSeq;
+    expect(messages).toBeGreaterThan(0);
+    expect(messages).toBeLessThan(COUNT);
     await waitFor('the vault consumer to have nothing pending', async () => {
       const state = await infra.streamState();
       return state.pending === 0 && state.ackPending === 0;

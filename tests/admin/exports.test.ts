@@ -80,8 +80,9 @@ describe.skipIf(!available)('POST /api/exports', () => {
 
   beforeAll(async () => {
     stack = await startAdminStack();
-    for (const [type, value] of values()) {
-      const id = await stack.addRecord(type, value);
+    // Both stored formats: version-1 blobs and version-2 blobs under record contexts.
+    for (const [i, [type, value]] of values().entries()) {
+      const id = await stack.addRecord(type, value, undefined, i % 2 === 0 ? 1 : 2);
       stored.set(id, { type, value, submittedAt: '' });
     }
     for (const r of await stack.db.owner<{ id: string; submitted_at: Date }[]>`SELECT id, submitted_at FROM records`) {

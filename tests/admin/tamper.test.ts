@@ -89,11 +89,24 @@ describe.skipIf(!available)('tampered records and keys: a named error, an audite
 
   it('a wrong format version or a truncated blob is refused by name', async () => {
     const v = await stack.addRecord('secret', 'version-flip-secret');
-    await stack.db.owner`UPDATE records SET sealed = set_byte(sealed, 0, 2) WHERE id = ${v}`;
+    // Version 2 is a real format now (record contexts); 3 is one no build reads yet.
+    await stack.db.owner`UPDATE records SET sealed = set_byte(sealed, 0, 3) WHERE id = ${v}`;
     await expectIntegrityFailure(v, ['version-flip-secret'], 'UnsupportedVersion');
     const t = await stack.addRecord('secret', 'truncated-secret');
     await stack.db.owner`UPDATE records SET sealed = substring(sealed FROM 1 FOR 40) WHERE id = ${t}`;
     await expectIntegrityFailure(t, ['truncated-secret'], 'Truncated');
+  });
+
+  it("a record pointed at another record context's stored key → DecryptionFailed", async () => {
+    const id = await stack.addRecord('secret', 'context-swap-secret', null, 2);
+    expect((await reveal(id)).json().value).toBe('context-swap-secret');
+    const [row] = await stack.db.owner`SELECT context_id FROM records WHERE id = ${id}`;
+    expect(row?.context_id).not.toBeNull();
+    const fake = crypto.randomUUID();
+    await stack.db.owner`INSERT INTO record_contexts (id, data_key_id, enc)
+      SELECT ${fake}, data_key_id, decode(repeat('09', 32), 'hex') FROM record_contexts WHERE id = ${row?.context_id}`;
+    await stack.db.owner`UPDATE records SET context_id = ${fake} WHERE id = ${id}`;
+    await expectIntegrityFailure(id, ['context-swap-secret']);
   });
 
   it("record A's sealed blob copied into record B's row → DecryptionFailed (the AAD binds the record id)", async () => {

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
-import { type PasswordParams, PublicKey, recordBinding, seal } from '@coffer/crypto';
+import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
 import { natsForTests, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
@@ -30,7 +30,8 @@ export interface AdminStack {
   /** The stack's clock: the time the vault and the admin plane both see. */
   now(): Date;
   /** Seal a value to the current data key and store it as ingest and the vault would. */
-  addRecord(type: 'pan' | 'ssn' | 'secret', value: string, hint?: string | null): Promise<string>;
+  /** Store a record as the vault would; `format` 2 seals it under a fresh record context. */
+  addRecord(type: 'pan' | 'ssn' | 'secret', value: string, hint?: string | null, format?: 1 | 2): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -102,9 +103,19 @@ export async function startAdminStack(
       offset += ms;
     },
     now,
-    async addRecord(type, value, hint = type === 'secret' ? null : value.replace(/\D/g, '').slice(-4)) {
+    async addRecord(type, value, hint = type === 'secret' ? null : value.replace(/\D/g, '').slice(-4), format = 1) {
       const id = newRecordId();
       const key = PublicKey.fromBase64url('x25519', dataKey.bundle.publicKey);
+      if (format === 2) {
+        const context = RecordSealingContext.create(key, dataKey.bundle.id);
+        const sealed = context.seal(id, type, Buffer.from(value));
+        await db.owner`INSERT INTO record_contexts (id, data_key_id, enc)
+          VALUES (${context.contextId}, ${dataKey.bundle.id}, ${context.enc})`;
+        await db.owner`INSERT INTO records (id, type, data_key_id, context_id, sealed, hint, submitted_at)
+          VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${context.contextId}, ${sealed}, ${hint}, ${now()})`;
+        context.destroy();
+        return id;
+      }
       const sealed = seal(key, Buffer.from(value), recordBinding(id, type, dataKey.bundle.id));
       await db.owner`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at)
         VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${sealed}, ${hint}, ${now()})`;

@@ -32,6 +32,10 @@ export const CryptoErrorCode = {
   InvalidParameters: 'InvalidParameters',
   /** A binding used where it does not belong: a wrapped-key binding outside wrap/unwrap, or the reverse. */
   WrongBinding: 'WrongBinding',
+  /** A multi-record sealing context has sealed as many records as it may: open a new one. */
+  ContextExhausted: 'ContextExhausted',
+  /** A record sealed under a shared context was given no (or another) context key to open with. */
+  ContextMismatch: 'ContextMismatch',
   /** A printed recovery share fails its checksum (mistyped or damaged). */
   ShareChecksumMismatch: 'ShareChecksumMismatch',
   /** Shares belong to different sets, repeat an index, or are fewer than the threshold. */

@@ -17,6 +17,17 @@ export {
   totpBinding,
   userKeyAad,
 } from './bindings.ts';
+export {
+  MAX_CONTEXT_SEQUENCE,
+  openRecord,
+  type ParsedRecordBlob,
+  parseRecordBlob,
+  RECORD_CONTEXT_BLOB_OVERHEAD,
+  RECORD_CONTEXT_BLOB_VERSION,
+  RecordOpeningContext,
+  RecordSealingContext,
+  type RecordToOpen,
+} from './blob/record-context.ts';
 export { open, parseSealedBlob, SEALED_BLOB_OVERHEAD, SEALED_BLOB_VERSION, seal } from './blob/sealed-blob.ts';
 export { CryptoError, CryptoErrorCode, isCryptoError } from './errors.ts';
 export { type KeyKind, PrivateKey, PublicKey } from './keys/keys.ts';

@@ -215,7 +215,8 @@ export type AdminRequest<Op extends AdminOperation> = Static<(typeof AdminApi)[O
 
 /** What the vault returns to open one record: the sealed value and this user's keys for it. */
 export interface SealedForUser {
-  readonly record: { id: string; type: string; dataKeyId: string; sealed: string };
+  /** `contextEnc`: base64 of the record context's enc for a version-2 blob, null for version 1. */
+  readonly record: { id: string; type: string; dataKeyId: string; sealed: string; contextEnc: string | null };
   readonly wrappedDataKey: string;
   readonly session: SessionKeyMaterial;
 }

@@ -13,12 +13,16 @@ export { AdminReply, BootstrapRequest } from './admin-messages.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
 export { ConsoleApi, type ConsoleOperation } from './console-api.ts';
 export {
+  checkJson,
   DataKeyBundleJson,
   decodeJson,
   encodeJson,
   hintFits,
   KeyBundleReply,
+  MAX_RECORDS_PER_BATCH,
   ProtocolError,
+  parseJson,
+  RecordBatchMessage,
   RecordMessage,
   RecordMessageV1,
   RecordMessageV2,

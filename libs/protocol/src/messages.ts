@@ -62,6 +62,52 @@ export function hintFits(type: RecordType, hint: string | null): boolean {
   }
 }
 
+/** Any UUID (context ids are random, version 4). */
+const AnyUuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+/** Base64 of the 32-byte X25519 encapsulated key of a record context. */
+const Enc = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' });
+
+/** The most records one batch message carries; ingest's group commit stays well below it. */
+export const MAX_RECORDS_PER_BATCH = 1024;
+
+/**
+ * Record message version 3: a batch of records from concurrent requests, published as one stream
+ * message (group commit) with Nats-Msg-Id = `batchId`. Each record is sealed under a record
+ * context (sealed blob v2) whose encapsulated key travels once in `contexts`. The vault stores a
+ * batch in one transaction; a record id seen before is a no-op, so a record that a client retried
+ * with its Idempotency-Key can arrive in two batches and is still stored once. Version 1 (one
+ * record a message, sealed by ingest) and 2 (one record, saying who sealed it) stay accepted
+ * forever. Every record of a batch was sealed by ingest.
+ */
+export const RecordBatchMessage = Type.Object(
+  {
+    v: Type.Literal(3),
+    batchId: AnyUuid,
+    contexts: Type.Array(Type.Object({ id: AnyUuid, keyId: KeyId, enc: Enc }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 64,
+    }),
+    records: Type.Array(
+      Type.Object(
+        {
+          id: Uuid,
+          type: Type.Union(RECORD_TYPES.map((t) => Type.Literal(t))),
+          keyId: KeyId,
+          hint: Type.Union([Type.String({ pattern: '^[0-9]{4}$' }), Type.Null()]),
+          submittedAt: Instant,
+          contextId: AnyUuid,
+          /** Sealed blob v2 of the normalised value, base64. */
+          sealed: Base64,
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_RECORDS_PER_BATCH },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RecordBatchMessage = Static<typeof RecordBatchMessage>;
+
 export const DataKeyBundleJson = Type.Object(
   { id: KeyId, publicKey: Type.String(), notBefore: Instant, notAfter: Instant },
   { additionalProperties: false },
@@ -100,12 +146,20 @@ function versionOf(schema: Schema, parsed: unknown): Schema {
 
 /** Parse and check a bus message; throws ProtocolError naming what is wrong. */
 export function decodeJson<T extends Parameters<typeof Value.Check>[0]>(schema: T, bytes: Uint8Array): Static<T> {
-  let parsed: unknown;
+  return checkJson(schema, parseJson(bytes));
+}
+
+/** Parse a bus message as UTF-8 JSON, unchecked; throws ProtocolError. */
+export function parseJson(bytes: Uint8Array): unknown {
   try {
-    parsed = JSON.parse(decoder.decode(bytes));
+    return JSON.parse(decoder.decode(bytes));
   } catch {
     throw new ProtocolError('not UTF-8 JSON');
   }
+}
+
+/** Check a parsed message against its schema; throws ProtocolError naming what is wrong. */
+export function checkJson<T extends Parameters<typeof Value.Check>[0]>(schema: T, parsed: unknown): Static<T> {
   if (!Value.Check(schema, parsed)) {
     const first = Value.Errors(versionOf(schema, parsed), parsed).First();
     throw new ProtocolError(first ? `invalid at ${first.path || '/'}: ${first.message}` : 'invalid message');

@@ -5,10 +5,11 @@
 import {
   dataKeyWrapBinding,
   deriveSessionKey,
-  open,
+  openRecord as openRecordBlob,
   orgKeyWrapBinding,
   type PrivateKey,
-  recordBinding,
+  parseRecordBlob,
+  RecordOpeningContext,
   sessionKeyAad,
   unwrapPrivateKey,
   unwrapWithSymmetricKey,
@@ -48,10 +49,66 @@ export function unwrapDataKey(userKey: PrivateKey<'x25519'>, userId: string, dat
   return unwrapPrivateKey('x25519', userKey, Buffer.from(wrapped, 'base64'), dataKeyWrapBinding(dataKeyId, userId));
 }
 
-/** Open one record's sealed value; the returned buffer is the caller's to wipe. */
-export function openRecord(
-  dataKey: PrivateKey<'x25519'>,
-  record: { id: string; type: string; dataKeyId: string; sealed: string },
-): Buffer {
-  return open(dataKey, Buffer.from(record.sealed, 'base64'), recordBinding(record.id, record.type, record.dataKeyId));
+export interface SealedRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly dataKeyId: string;
+  readonly sealed: string;
+  /** The record context's enc (base64) for a version-2 blob; null or absent for version 1. */
+  readonly contextEnc?: string | null;
+}
+
+/** Open one record's sealed value (one key agreement); the returned buffer is the caller's to wipe. */
+export function openRecord(dataKey: PrivateKey<'x25519'>, record: SealedRecord): Buffer {
+  return openRecordBlob(dataKey, Buffer.from(record.sealed, 'base64'), {
+    recordId: record.id,
+    type: record.type,
+    dataKeyId: record.dataKeyId,
+    contextEnc: record.contextEnc ? Buffer.from(record.contextEnc, 'base64') : null,
+  });
+}
+
+/**
+ * Opens many records, as an export does: each record context is set up once (one key agreement)
+ * and kept in a small cache, so every further record of it costs one AES-GCM open. Version-1
+ * records still take one key agreement each. `destroy` wipes every cached context.
+ */
+export class RecordOpener {
+  readonly #contexts = new Map<string, RecordOpeningContext>();
+  readonly #limit: number;
+
+  constructor(limit = 64) {
+    this.#limit = limit;
+  }
+
+  open(dataKey: PrivateKey<'x25519'>, record: SealedRecord): Buffer {
+    const blob = Buffer.from(record.sealed, 'base64');
+    const parsed = parseRecordBlob(blob);
+    if (parsed.version !== 2 || !record.contextEnc) return openRecord(dataKey, record);
+    let context = this.#contexts.get(parsed.contextId);
+    if (!context || context.dataKeyId !== record.dataKeyId) {
+      context?.destroy();
+      context = RecordOpeningContext.open(
+        dataKey,
+        parsed.contextId,
+        record.dataKeyId,
+        Buffer.from(record.contextEnc, 'base64'),
+      );
+      if (this.#contexts.size >= this.#limit) this.#evictOldest();
+      this.#contexts.set(parsed.contextId, context);
+    }
+    return context.open(blob, record.id, record.type);
+  }
+
+  #evictOldest(): void {
+    const [oldest] = this.#contexts;
+    if (!oldest) return;
+    oldest[1].destroy();
+    this.#contexts.delete(oldest[0]);
+  }
+
+  destroy(): void {
+    for (const context of this.#contexts.values()) context.destroy();
+    this.#contexts.clear();
+  }
 }

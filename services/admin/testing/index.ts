@@ -5,4 +5,4 @@
  * lives in tests/support, the one package that may depend on several services.
  */
 export { csvCell } from '../src/routes/exports.ts';
-export { openRecord, unwrapDataKey, unwrapUserKey } from '../src/unwrap.ts';
+export { openRecord, RecordOpener, unwrapDataKey, unwrapUserKey } from '../src/unwrap.ts';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IdempotencyCache } from './idempotency.ts';
 
 const body = (s: string) => Buffer.from(s, 'utf8');
-const prepared = (bytes: number) => ({ message: new Uint8Array(bytes) });
+const prepared = (bytes: number) => ({ byteLength: bytes });
 
 describe('the idempotency cache', () => {
   afterEach(() => vi.useRealTimers());

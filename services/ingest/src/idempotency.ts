@@ -1,8 +1,8 @@
 /**
  * Idempotency-Key: within the window, the same key with the same body reuses the first prepared
- * submission — same record id, same sealed message. A retry after an ambiguous failure (a PubAck
- * that timed out after the stream had stored the record) therefore republishes the same
- * Nats-Msg-Id, and JetStream drops it as a duplicate: one record, whatever happened. The same key
+ * submission — same record id, same sealed record. A retry after an ambiguous failure (a PubAck
+ * that timed out after the stream had stored the record) therefore republishes the same record
+ * id, and the vault keeps the first row with an id: one record, whatever happened. The same key
  * with another body is a conflict.
  *
  * Kept in this process's memory, per client address: behind a load balancer, route a client's
@@ -31,7 +31,12 @@ interface Entry<T> {
 /** Map and object bookkeeping per entry, beyond the bytes counted directly. */
 const ENTRY_OVERHEAD = 160;
 
-export class IdempotencyCache<T extends { readonly message: Uint8Array }> {
+/** What the cache keeps per key: anything that says how many bytes it holds. */
+export interface Sized {
+  readonly byteLength: number;
+}
+
+export class IdempotencyCache<T extends Sized> {
   readonly #entries = new Map<string, Entry<T>>();
   readonly #windowMs: number;
   readonly #maxEntries: number;
@@ -74,7 +79,7 @@ export class IdempotencyCache<T extends { readonly message: Uint8Array }> {
       return same ? entry.prepared : 'conflict';
     }
     const prepared = make();
-    const bytes = ENTRY_OVERHEAD + key.length * 2 + fingerprint.length + prepared.message.byteLength;
+    const bytes = ENTRY_OVERHEAD + key.length * 2 + fingerprint.length + prepared.byteLength;
     this.#entries.set(key, { fingerprint, at: now, bytes, prepared });
     this.#bytes += bytes;
     this.#expire(now);
@@ -101,7 +106,7 @@ export class IdempotencyCache<T extends { readonly message: Uint8Array }> {
     if (!entry) return;
     this.#entries.delete(key);
     this.#bytes -= entry.bytes;
-    // The prepared message is ciphertext and may still be in a publish; the fingerprint is ours.
+    // The prepared record is ciphertext and may still be in a publish; the fingerprint is ours.
     entry.fingerprint.fill(0);
   }
 }

@@ -10,6 +10,7 @@ import { PublicKey } from '@coffer/crypto';
 import { buildIngest } from './app.ts';
 import { ingestLogger } from './log.ts';
 import { SharedIdempotency } from './shared-idempotency.ts';
+import { runWorkers } from './workers.ts';
 
 const log = ingestLogger();
 
@@ -31,6 +32,7 @@ const config = loadOrRefuse(
     port: setting('PORT', 'listen port', asPort, 8080),
     // Set on every replica of a scaled-out ingest (the same file): Idempotency-Key then holds
     // across replicas. Unset: each process remembers only its own keys.
+    workers: setting('COFFER_INGEST_WORKERS', 'ingest worker processes (one per core)', asPositiveInt, 1),
     idempotencySecret: setting(
       'COFFER_IDEMPOTENCY_SECRET_FILE',
       'file with the secret (32+ bytes) all ingest replicas share for Idempotency-Key',
@@ -43,17 +45,19 @@ const config = loadOrRefuse(
   },
 );
 
-const bus = await connectService(config, 'ingest', { log: (event) => log.info(event) });
-const { app, keys } = await buildIngest({
-  bus,
-  trustRoot: config.trustRoot,
-  log,
-  ratePerMinute: config.ratePerMinute,
-  trustProxy: config.trustProxy,
-  ...(config.idempotencySecret
-    ? { sharedIdempotency: new SharedIdempotency(bus, idempotencyNames(bus.names), config.idempotencySecret) }
-    : {}),
+await runWorkers(config.workers, log, async () => {
+  const bus = await connectService(config, 'ingest', { log: (event) => log.info(event) });
+  const { app, keys } = await buildIngest({
+    bus,
+    trustRoot: config.trustRoot,
+    log,
+    ratePerMinute: config.ratePerMinute,
+    trustProxy: config.trustProxy,
+    ...(config.idempotencySecret
+      ? { sharedIdempotency: new SharedIdempotency(bus, idempotencyNames(bus.names), config.idempotencySecret) }
+      : {}),
+  });
+  await keys.start();
+  await app.listen({ host: config.host, port: config.port });
+  stopOnSignals(bus, log, () => app.close());
 });
-await keys.start();
-await app.listen({ host: config.host, port: config.port });
-stopOnSignals(bus, log, () => app.close());

@@ -3,8 +3,13 @@
  * A module of its own, so that the route, its deps and the shared idempotency claim all use it
  * without importing each other.
  */
+import type { QueuedRecord } from './group-commit.ts';
+
 export interface PreparedRecord {
   readonly id: string;
-  readonly message: Uint8Array;
+  /** The sealed record and its context, as the group commit publishes it. */
+  readonly queued: QueuedRecord;
   readonly answer: { id: string; type: string; hint: string | null; keyId: string };
+  /** About how many bytes this holds (the sealed value and its fields), for the cache's bound. */
+  readonly byteLength: number;
 }

@@ -5,14 +5,15 @@
  * claimed in a JetStream stream every replica shares, before it is published:
  *
  *   subject  <ns>ingest.idempotency.<HMAC(secret, scope + key)>   one message per subject, ever
- *   value    { bodyMac: HMAC(secret, body), the prepared record message, the 202 answer }
+ *   value    { bodyMac: HMAC(secret, body), the prepared record and its context, the 202 answer }
  *
  * The stream keeps one message per subject and refuses a second (discard-new-per-subject), so the
  * server — not ingest's goodwill — makes the first claim win and keeps a later one from replacing
  * it; entries expire with the records stream's duplicate window. A replica that loses the claim
- * reads the winner's entry (direct get of that one subject) and publishes the same message with
- * the same Nats-Msg-Id: JetStream drops it if the winner's publish landed, stores it if the winner
- * died first. Either way one record, and the same answer.
+ * reads the winner's entry (direct get of that one subject) and publishes the same sealed record
+ * (same id) in its next group-commit batch: the vault keeps the first row with an id, so if the
+ * winner's publish landed this one is a no-op, and if the winner died first it is the record.
+ * Either way one record, and the same answer.
  *
  * Keyed MACs, not plain hashes: the bus operator sees the subjects and the entries, and a plain
  * hash of a client address or of a PAN body is easy to invert. All replicas share the secret
@@ -21,17 +22,19 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type Bus, BusUnavailableError, type IdempotencyNames } from '@coffer/bus';
+import type { QueuedRecord } from './group-commit.ts';
 import type { PreparedRecord } from './prepared-record.ts';
 
 const MAX_PER_SUBJECT = 10077; // JetStream: maximum messages per subject exceeded
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Version 2: the record travels as ingest's group commit queues it (record and its context). */
 interface Entry {
-  readonly v: 1;
+  readonly v: 2;
   readonly bodyMac: string;
   readonly id: string;
-  readonly message: string;
+  readonly queued: QueuedRecord;
   readonly answer: PreparedRecord['answer'];
 }
 
@@ -56,10 +59,10 @@ export class SharedIdempotency {
     const subject = `${this.#names.subjectPrefix}.${this.#mac('key', scope).toString('hex')}`;
     const bodyMac = this.#mac('body', body);
     const entry: Entry = {
-      v: 1,
+      v: 2,
       bodyMac: bodyMac.toString('base64'),
       id: prepared.id,
-      message: Buffer.from(prepared.message).toString('base64'),
+      queued: prepared.queued,
       answer: prepared.answer,
     };
     // An entry that expires between the failed claim and the read is claimed again, once.
@@ -77,7 +80,8 @@ export class SharedIdempotency {
       const winner = JSON.parse(decoder.decode(stored)) as Entry;
       const theirs = Buffer.from(winner.bodyMac, 'base64');
       if (theirs.length !== bodyMac.length || !timingSafeEqual(theirs, bodyMac)) return 'conflict';
-      return { id: winner.id, message: Buffer.from(winner.message, 'base64'), answer: winner.answer };
+      if (winner.v !== 2) throw new BusUnavailableError('idempotency entry of an unknown version');
+      return { id: winner.id, queued: winner.queued, answer: winner.answer, byteLength: prepared.byteLength };
     }
     throw new BusUnavailableError('idempotency entry vanished twice');
   }

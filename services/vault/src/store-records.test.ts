@@ -1,6 +1,12 @@
 import type { RecordDelivery } from '@coffer/bus';
-import { recordBinding, seal } from '@coffer/crypto';
-import { encodeJson, newRecordId, type RecordMessage, type RecordMessageV1 } from '@coffer/protocol';
+import { RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
+import {
+  encodeJson,
+  newRecordId,
+  type RecordBatchMessage,
+  type RecordMessage,
+  type RecordMessageV1,
+} from '@coffer/protocol';
 import { postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultDatabase, insertDataKey, type VaultDatabase } from '../testing/vault-database.ts';
@@ -39,6 +45,30 @@ describe.skipIf(!available)('storing records from the stream', () => {
     data: typeof m === 'string' ? Buffer.from(m) : encodeJson(m),
     msgId: msgId ?? (m as RecordMessage).id,
   });
+  function v1WithV2Blob(): RecordMessage {
+    const m = message();
+    const context = RecordSealingContext.create(key.publicKey, keyId);
+    return { ...m, sealed: context.seal(m.id, 'pan', Buffer.from('4111111111111111')).toString('base64') };
+  }
+
+  /** A version-2 batch of `n` records sealed under one context (ingest's group commit). */
+  function batchMessage(n: number, context = RecordSealingContext.create(key.publicKey, keyId)): RecordBatchMessage {
+    const records = Array.from({ length: n }, () => {
+      const id = newRecordId();
+      return {
+        id,
+        type: 'pan' as const,
+        keyId,
+        hint: '1111',
+        submittedAt: new Date().toISOString(),
+        contextId: context.contextId,
+        sealed: context.seal(id, 'pan', Buffer.from('4111111111111111')).toString('base64'),
+      };
+    });
+    const contexts = [{ id: context.contextId, keyId, enc: context.enc.toString('base64') }];
+    return { v: 3, batchId: crypto.randomUUID(), contexts, records };
+  }
+  const deliverBatch = (b: RecordBatchMessage, msgId = b.batchId): RecordDelivery => ({ data: encodeJson(b), msgId });
 
   it('stores a batch in one go, and a redelivered batch is a no-op', async () => {
     const batch = Array.from({ length: 50 }, () => deliver(message()));
@@ -100,8 +130,9 @@ describe.skipIf(!available)('storing records from the stream', () => {
     ],
     ['not JSON', () => deliver('{"v":1,', newRecordId()), /not UTF-8 JSON/],
     ['an unknown field', () => deliver({ ...message(), extra: 1 }), /invalid at/],
-    ['a wrong version', () => deliver({ ...message(), v: 3 }), /invalid at \/v/],
+    ['a wrong version', () => deliver({ ...message(), v: 4 }), /invalid at \/v/],
     ['a v2 message without sealedBy', () => deliver({ ...message(), v: 2 }), /invalid at \/sealedBy/],
+    ['a version-1 record carrying a version-2 blob', () => deliver(v1WithV2Blob()), /blob version does not fit/],
     ['a hint of more than four digits', () => deliver(message({ hint: '411111' })), /invalid at \/hint/],
     ['a hint on a secret', () => deliver(message({ type: 'secret' })), /hint does not fit/],
     ['a card number without a hint', () => deliver(message({ hint: null })), /hint does not fit/],
@@ -129,7 +160,7 @@ describe.skipIf(!available)('storing records from the stream', () => {
       /well before the stream took/,
     ],
     ['a msg id that is not the record id', () => deliver(message(), newRecordId()), /does not match/],
-    ['a sealed value that is not a sealed blob', () => deliver(message({ sealed: 'AAAA' })), /not a v1 sealed blob/],
+    ['a sealed value that is not a sealed blob', () => deliver(message({ sealed: 'AAAA' })), /not a record blob/],
     ['an unknown data key', () => deliver(message({ keyId: 'dk-unknown' })), /unknown data key/],
   ])('keeps %s in dead_letters with its reason, and stores the rest', async (_name, make, reason) => {
     const bad = make();
@@ -138,5 +169,78 @@ describe.skipIf(!available)('storing records from the stream', () => {
     const [row] = await db.runtime`SELECT reason, payload FROM dead_letters WHERE msg_id = ${bad.msgId as string}`;
     expect(row?.reason).toMatch(reason);
     expect(Buffer.compare(row?.payload, Buffer.from(bad.data))).toBe(0);
+  });
+
+  describe('version-3 batches', () => {
+    it('stores every record of a batch and its context once; a redelivery and a record in two batches are no-ops', async () => {
+      const context = RecordSealingContext.create(key.publicKey, keyId);
+      const first = batchMessage(100, context);
+      const second = batchMessage(20, context);
+      // A record a client retried rides again in a later batch, with the same context.
+      second.records.push(first.records[0] as RecordBatchMessage['records'][number]);
+      expect(await storeRecordBatch(db.runtime, [deliverBatch(first)])).toEqual({
+        stored: 100,
+        duplicates: 0,
+        deadLetters: 0,
+      });
+      expect(await storeRecordBatch(db.runtime, [deliverBatch(second), deliverBatch(first)])).toEqual({
+        stored: 20,
+        duplicates: 101,
+        deadLetters: 0,
+      });
+      const [row] = await db.runtime`SELECT count(*)::int AS records, count(DISTINCT context_id)::int AS contexts,
+          (SELECT enc FROM record_contexts WHERE id = ${context.contextId}) AS enc
+        FROM records WHERE context_id = ${context.contextId}`;
+      expect(row).toMatchObject({ records: 120, contexts: 1 });
+      expect(Buffer.compare(row?.enc, context.enc)).toBe(0);
+    });
+
+    it.each([
+      [
+        'a record naming a context the batch lacks',
+        (b: RecordBatchMessage) => {
+          (b.records[1] as { contextId: string }).contextId = crypto.randomUUID();
+        },
+        /context the batch does not carry/,
+      ],
+      [
+        'a record whose key differs from its context',
+        (b: RecordBatchMessage) => {
+          (b.records[1] as { keyId: string }).keyId = 'dk-other';
+        },
+        /different keys/,
+      ],
+      [
+        'a record with a version-1 blob',
+        (b: RecordBatchMessage) => {
+          const r = b.records[1] as { id: string; sealed: string };
+          r.sealed = seal(key.publicKey, Buffer.from('x'), recordBinding(r.id, 'pan', keyId)).toString('base64');
+        },
+        /blob version does not fit/,
+      ],
+    ])('dead-letters %s alone and stores the rest of the batch', async (_name, spoil, reason) => {
+      const b = batchMessage(3);
+      spoil(b);
+      const badId = (b.records[1] as { id: string }).id;
+      expect(await storeRecordBatch(db.runtime, [deliverBatch(b)])).toEqual({
+        stored: 2,
+        duplicates: 0,
+        deadLetters: 1,
+      });
+      const [row] = await db.runtime`SELECT reason FROM dead_letters WHERE msg_id = ${badId}`;
+      expect(row?.reason).toMatch(reason);
+    });
+
+    it('dead-letters a whole batch whose message id is not its batch id', async () => {
+      const b = batchMessage(2);
+      const msgId = crypto.randomUUID();
+      expect(await storeRecordBatch(db.runtime, [deliverBatch(b, msgId)])).toEqual({
+        stored: 0,
+        duplicates: 0,
+        deadLetters: 1,
+      });
+      const [row] = await db.runtime`SELECT reason FROM dead_letters WHERE msg_id = ${msgId}`;
+      expect(row?.reason).toMatch(/does not match the batch id/);
+    });
   });
 });

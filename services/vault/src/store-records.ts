@@ -1,16 +1,27 @@
 /**
- * From the stream to committed rows. Each batch becomes one transaction: valid records in one
- * multi-row INSERT … ON CONFLICT (id) DO NOTHING (a redelivered record is a no-op), and anything
- * that cannot be stored goes whole to dead_letters with its reason. The bus acknowledges the batch
- * only after this resolves, so a crash in between redelivers rather than loses. With a retention
- * for its type, a record gets expires_at = the vault's receipt time + retention, and purge.ts
- * deletes it then: the submission time is ingest's word, so it never decides how long a record
- * lives. A submission time later than receipt, or well before the stream took the message, is
- * refused to dead_letters (kept whole with its reason, logged and counted), never stored.
+ * From the stream to committed rows. A stream message is one record (versions 1 and 2) or a batch
+ * of records sealed under record contexts (version 3, ingest's group commit); each fetch of
+ * messages becomes one transaction: contexts first, then valid records in one multi-row
+ * INSERT … ON CONFLICT (id) DO NOTHING (a redelivered record, or one retried into two batches, is
+ * a no-op), and anything that cannot be stored goes whole to dead_letters with its reason (a bad
+ * record of a batch alone). The bus acknowledges the fetch only after this resolves, so a crash in
+ * between redelivers rather than loses. With a retention for its type, a record gets expires_at =
+ * the vault's receipt time + retention, and purge.ts deletes it then: the submission time is
+ * ingest's word, so it never decides how long a record lives. A submission time later than
+ * receipt, or well before the stream took the message, is refused to dead_letters (kept whole with
+ * its reason, logged and counted), never stored.
  */
 import type { RecordDelivery } from '@coffer/bus';
-import { parseSealedBlob } from '@coffer/crypto';
-import { decodeJson, hintFits, ProtocolError, RecordMessage, type RecordType } from '@coffer/protocol';
+import { parseRecordBlob } from '@coffer/crypto';
+import {
+  checkJson,
+  hintFits,
+  ProtocolError,
+  parseJson,
+  RecordBatchMessage,
+  RecordMessage,
+  type RecordType,
+} from '@coffer/protocol';
 import type postgres from 'postgres';
 
 export interface StoreResult {
@@ -30,13 +41,36 @@ interface Row {
   id: string;
   type: string;
   data_key_id: string;
+  context_id: string | null;
   sealed: Buffer;
   hint: string | null;
   /** Who vouches for the hint: 'ingest' saw the value, 'client' sealed it and only claims the hint. */
   hint_source: 'ingest' | 'client';
   submitted_at: string;
   expires_at: string | null;
+  /** What goes to dead_letters if this row cannot be stored. */
+  payload: Buffer;
 }
+
+interface ContextRow {
+  id: string;
+  data_key_id: string;
+  enc: Buffer;
+}
+
+interface DeadLetter {
+  msg_id: string | null;
+  reason: string;
+  payload: Buffer;
+}
+
+interface Parsed {
+  rows: Row[];
+  contexts: ContextRow[];
+  dead: DeadLetter[];
+}
+
+type RecordFields = Pick<RecordMessage, 'id' | 'type' | 'keyId' | 'hint' | 'submittedAt' | 'sealed'>;
 
 /** Throws unless `submittedAt` is plausible for a message received now (and streamed when the bus says). */
 function checkSubmittedAt(submittedAt: string, delivery: RecordDelivery, receivedAt: Date): void {
@@ -55,31 +89,97 @@ function checkSubmittedAt(submittedAt: string, delivery: RecordDelivery, receive
   }
 }
 
-function toRow(delivery: RecordDelivery, retention: Retention, receivedAt: Date): Row {
-  const m = decodeJson(RecordMessage, delivery.data);
-  if (delivery.msgId !== m.id) throw new ProtocolError('Nats-Msg-Id does not match the record id');
+interface Received {
+  readonly delivery: RecordDelivery;
+  readonly retention: Retention;
+  readonly receivedAt: Date;
+}
+
+function toRow(
+  m: RecordFields,
+  contextId: string | null,
+  hintSource: Row['hint_source'],
+  at: Received,
+  payload: Buffer,
+): Row {
   const sealed = Buffer.from(m.sealed, 'base64');
+  let blob: ReturnType<typeof parseRecordBlob>;
   try {
-    parseSealedBlob(sealed);
+    blob = parseRecordBlob(sealed);
   } catch (err) {
-    throw new ProtocolError(`sealed value is not a v1 sealed blob: ${(err as Error).message}`);
+    throw new ProtocolError(`sealed value is not a record blob: ${(err as Error).message}`);
   }
+  if ((blob.version === 2) !== (contextId !== null)) throw new ProtocolError('blob version does not fit the message');
+  if (blob.version === 2 && blob.contextId !== contextId) throw new ProtocolError('blob names another context');
   if (!hintFits(m.type, m.hint)) throw new ProtocolError('hint does not fit the record type');
-  checkSubmittedAt(m.submittedAt, delivery, receivedAt);
-  const days = retention[m.type];
-  const expires = days ? new Date(receivedAt.getTime() + days * DAY_MS) : null;
+  checkSubmittedAt(m.submittedAt, at.delivery, at.receivedAt);
+  const days = at.retention[m.type];
+  const expires = days ? new Date(at.receivedAt.getTime() + days * DAY_MS) : null;
   // A retention past the last instant a Date can hold (about 100 million days) is forever.
   const expires_at = expires && !Number.isNaN(expires.getTime()) ? expires.toISOString() : null;
   return {
     id: m.id,
     type: m.type,
     data_key_id: m.keyId,
+    context_id: contextId,
     sealed,
     hint: m.hint,
-    hint_source: m.v === 2 ? m.sealedBy : 'ingest',
+    hint_source: hintSource,
     submitted_at: m.submittedAt,
     expires_at,
+    payload,
   };
+}
+
+/**
+ * One delivery: a version-1 or -2 message (one record, Nats-Msg-Id = its id) or a version-3 batch
+ * (Nats-Msg-Id = batch id). A record that does not check out is dead-lettered alone; the rest of
+ * its batch is stored.
+ */
+function parseDelivery(delivery: RecordDelivery, retention: Retention, receivedAt: Date): Parsed {
+  const at: Received = { delivery, retention, receivedAt };
+  const data = Buffer.from(delivery.data);
+  const dead = (reason: string, payload = data, msgId = delivery.msgId ?? null): Parsed => ({
+    rows: [],
+    contexts: [],
+    dead: [{ msg_id: msgId, reason, payload }],
+  });
+  try {
+    const json = parseJson(delivery.data);
+    if ((json as { v?: unknown } | null)?.v !== 3) {
+      const m = checkJson(RecordMessage, json);
+      if (delivery.msgId !== m.id) throw new ProtocolError('Nats-Msg-Id does not match the record id');
+      const hintSource = m.v === 2 ? m.sealedBy : 'ingest';
+      return { rows: [toRow(m, null, hintSource, at, data)], contexts: [], dead: [] };
+    }
+    const batch = checkJson(RecordBatchMessage, json);
+    if (delivery.msgId !== batch.batchId) throw new ProtocolError('Nats-Msg-Id does not match the batch id');
+    const contexts = new Map(batch.contexts.map((c) => [c.id, c]));
+    if (contexts.size !== batch.contexts.length) throw new ProtocolError('a context is listed twice');
+    const parsed: Parsed = { rows: [], contexts: [], dead: [] };
+    const used = new Set<string>();
+    for (const record of batch.records) {
+      const payload = Buffer.from(JSON.stringify({ batchId: batch.batchId, record }));
+      try {
+        const context = contexts.get(record.contextId);
+        if (!context) throw new ProtocolError('record names a context the batch does not carry');
+        if (context.keyId !== record.keyId) throw new ProtocolError('record and its context name different keys');
+        parsed.rows.push(toRow(record, record.contextId, 'ingest', at, payload));
+        used.add(record.contextId);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        parsed.dead.push({ msg_id: record.id, reason: err.message, payload });
+      }
+    }
+    for (const id of used) {
+      const c = contexts.get(id) as (typeof batch.contexts)[number];
+      parsed.contexts.push({ id: c.id, data_key_id: c.keyId, enc: Buffer.from(c.enc, 'base64') });
+    }
+    return parsed;
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    return dead(err.message);
+  }
 }
 
 export async function storeRecordBatch(
@@ -89,14 +189,13 @@ export async function storeRecordBatch(
   receivedAt: Date = new Date(),
 ): Promise<StoreResult> {
   const rows: Row[] = [];
-  const dead: { msg_id: string | null; reason: string; payload: Buffer }[] = [];
+  const contexts = new Map<string, ContextRow>();
+  const dead: DeadLetter[] = [];
   for (const delivery of batch) {
-    try {
-      rows.push(toRow(delivery, retention, receivedAt));
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      dead.push({ msg_id: delivery.msgId ?? null, reason: err.message, payload: Buffer.from(delivery.data) });
-    }
+    const parsed = parseDelivery(delivery, retention, receivedAt);
+    rows.push(...parsed.rows);
+    dead.push(...parsed.dead);
+    for (const c of parsed.contexts) contexts.set(c.id, c);
   }
   const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
   const known = new Set(
@@ -106,17 +205,31 @@ export async function storeRecordBatch(
   );
   const storable = rows.filter((r) => {
     if (known.has(r.data_key_id)) return true;
-    const delivery = batch.find((d) => d.msgId === r.id);
-    dead.push({ msg_id: r.id, reason: 'sealed to an unknown data key', payload: Buffer.from(delivery?.data ?? []) });
+    dead.push({ msg_id: r.id, reason: 'sealed to an unknown data key', payload: r.payload });
     return false;
   });
+  const liveContexts = [...contexts.values()].filter((c) => known.has(c.data_key_id));
   // One message id twice in a batch (a redelivery racing the original) must not fail the INSERT.
   const unique = [...new Map(storable.map((r) => [r.id, r])).values()];
+  const columns = [
+    'id',
+    'type',
+    'data_key_id',
+    'context_id',
+    'sealed',
+    'hint',
+    'hint_source',
+    'submitted_at',
+    'expires_at',
+  ] as const;
   const commit = (rows: Row[]) =>
     sql.begin(async (tx) => {
+      if (liveContexts.length) {
+        // A context id is random: one seen before is the same context, its enc already stored.
+        await tx`INSERT INTO record_contexts ${tx(liveContexts, 'id', 'data_key_id', 'enc')} ON CONFLICT (id) DO NOTHING`;
+      }
       const inserted = rows.length
-        ? await tx`INSERT INTO records ${tx(rows, 'id', 'type', 'data_key_id', 'sealed', 'hint', 'hint_source', 'submitted_at', 'expires_at')}
-                   ON CONFLICT (id) DO NOTHING RETURNING id`
+        ? await tx`INSERT INTO records ${tx(rows, ...columns)} ON CONFLICT (id) DO NOTHING RETURNING id`
         : [];
       if (dead.length) {
         await tx`INSERT INTO dead_letters ${tx(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;
@@ -129,18 +242,19 @@ export async function storeRecordBatch(
     if (!isDataError(err)) throw err; // the database is down: let the bus redeliver the batch
   }
   // One row the database refuses must not stall the stream: store row by row, dead-letter it.
+  if (liveContexts.length) {
+    await sql`INSERT INTO record_contexts ${sql(liveContexts, 'id', 'data_key_id', 'enc')} ON CONFLICT (id) DO NOTHING`;
+  }
   let stored = 0;
   for (const row of unique) {
     try {
       const inserted =
-        await sql`INSERT INTO records ${sql([row], 'id', 'type', 'data_key_id', 'sealed', 'hint', 'hint_source', 'submitted_at', 'expires_at')}
-                                 ON CONFLICT (id) DO NOTHING RETURNING id`;
+        await sql`INSERT INTO records ${sql([row], ...columns)} ON CONFLICT (id) DO NOTHING RETURNING id`;
       stored += inserted.length;
     } catch (err) {
       if (!isDataError(err)) throw err;
-      const delivery = batch.find((d) => d.msgId === row.id);
       const reason = `refused by the database: ${(err as Error).message}`;
-      dead.push({ msg_id: row.id, reason, payload: Buffer.from(delivery?.data ?? []) });
+      dead.push({ msg_id: row.id, reason, payload: row.payload });
     }
   }
   await sql`INSERT INTO dead_letters ${sql(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;

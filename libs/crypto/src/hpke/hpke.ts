@@ -145,7 +145,10 @@ export function keySchedule(suite: Suite, sharedSecret: Uint8Array, info: Uint8A
   };
 }
 
-/** A sequenced HPKE context (RFC 9180 §5.2). Coffer seals one message per context. */
+/**
+ * A sequenced HPKE context (RFC 9180 §5.2). Wrapped keys and v1 record blobs use one message per
+ * context; v2 record blobs seal many records under one context (record-context.ts).
+ */
 export class Context {
   #seq = 0;
   readonly #key: Buffer;
@@ -158,13 +161,40 @@ export class Context {
     wipe(schedule.secret, schedule.exporterSecret);
   }
 
-  // The first nonce equals the base nonce, so nonces get memory of their own and are wiped after use.
-  #nextNonce(): Buffer {
+  /** The sequence number the next seal or open uses. */
+  get sequence(): number {
+    return this.#seq;
+  }
+
+  // ComputeNonce(seq) of RFC 9180 §5.2. The first nonce equals the base nonce, so nonces get
+  // memory of their own and are wiped after use.
+  #nonceFor(sequence: number): Buffer {
     const nonce = Buffer.alloc(GCM_NONCE_LENGTH);
-    const seq = i2osp(this.#seq, GCM_NONCE_LENGTH);
+    const seq = i2osp(sequence, GCM_NONCE_LENGTH);
     for (let i = 0; i < GCM_NONCE_LENGTH; i++) nonce[i] = (this.#baseNonce[i] as number) ^ (seq[i] as number);
+    return nonce;
+  }
+
+  #nextNonce(): Buffer {
+    const nonce = this.#nonceFor(this.#seq);
     this.#seq += 1;
     return nonce;
+  }
+
+  /**
+   * Open the message sealed at `sequence`, without touching the context's own sequence. A sender's
+   * context seals in order, but a store reads the records of one context in any order (a reveal
+   * reads one); the nonce is ComputeNonce(seq) as in §5.2, so this is the same open at that
+   * position. The caller must never open two different ciphertexts as one sequence number's
+   * authentic message; GCM's tag already refuses any but the one sealed there.
+   */
+  openAt(sequence: number, aad: Uint8Array, ciphertext: Uint8Array): Buffer {
+    const nonce = this.#nonceFor(sequence);
+    try {
+      return aesGcmDecrypt(this.#key, nonce, ciphertext, aad);
+    } finally {
+      wipe(nonce);
+    }
   }
 
   seal(aad: Uint8Array, plaintext: Uint8Array): Buffer {

@@ -10,7 +10,7 @@ import { RECORD_TYPES, type SessionKeyMaterial } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
-import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
@@ -28,7 +28,14 @@ const Body = Type.Object(
 const PAGE = 1000;
 
 interface Page {
-  records: { id: string; type: string; dataKeyId: string; sealed: string; submittedAt: string }[];
+  records: {
+    id: string;
+    type: string;
+    dataKeyId: string;
+    sealed: string;
+    contextEnc: string | null;
+    submittedAt: string;
+  }[];
   wrappedDataKeys: Record<string, string>;
 }
 
@@ -73,6 +80,7 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
     async function* rows(): AsyncGenerator<string> {
       const userKey = unwrapUserKey(session?.token as string, begun.session);
       const dataKeys = new Map<string, PrivateKey<'x25519'>>();
+      const opener = new RecordOpener();
       let count = 0;
       let after: string | undefined;
       let outcome: 'success' | 'failure' | 'aborted' = 'aborted';
@@ -95,7 +103,7 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
               dataKey = unwrapDataKey(userKey, begun.session.userId, r.dataKeyId, wrapped);
               dataKeys.set(r.dataKeyId, dataKey);
             }
-            const plaintext = openRecord(dataKey, r);
+            const plaintext = opener.open(dataKey, r);
             lines.push(`${r.id},${r.type},${csvCell(plaintext.toString('utf8'))},${r.submittedAt}\r\n`);
             plaintext.fill(0);
           }
@@ -109,6 +117,7 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
         outcome = 'failure';
         throw err;
       } finally {
+        opener.destroy();
         // Also when the client goes away mid-stream (the generator is returned, not thrown into).
         await finish(count, outcome).catch(() => {});
       }

@@ -1,5 +1,5 @@
 import { BusUnavailableError } from '@coffer/bus';
-import { open, recordBinding } from '@coffer/crypto';
+import { openRecord } from '@coffer/crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type IngestUnderTest, startIngestForTest } from '../../testing/ingest-under-test.ts';
 import { BODY_LIMIT } from '../app.ts';
@@ -34,10 +34,12 @@ describe('POST /v1/records', () => {
     expect(body).toEqual({ id: expect.any(String), type, hint, keyId: ingest.keyId });
     const message = ingest.stored[before];
     expect(ingest.stored).toHaveLength(before + 1);
-    expect(message).toMatchObject({ v: 1, id: body.id, type, hint, keyId: ingest.keyId });
+    expect(message).toMatchObject({ v: 3, id: body.id, type, hint, keyId: ingest.keyId });
     const sealed = Buffer.from(message?.sealed ?? '', 'base64');
     expect(sealed.includes(Buffer.from(normalized))).toBe(false);
-    expect(open(ingest.dataKey, sealed, recordBinding(body.id, type, ingest.keyId)).toString()).toBe(normalized);
+    const contextEnc = Buffer.from(message?.contextEnc ?? '', 'base64');
+    const opened = openRecord(ingest.dataKey, sealed, { recordId: body.id, type, dataKeyId: ingest.keyId, contextEnc });
+    expect(opened.toString()).toBe(normalized);
   });
 
   it.each([

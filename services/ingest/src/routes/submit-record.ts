@@ -1,11 +1,12 @@
 /**
- * POST /v1/records — validate, seal to the current data key, publish, and answer 202 only after
- * the stream's PubAck. The sealed value is bound to (record id, type, data key id).
+ * POST /v1/records — validate, seal to the current data key (under ingest's current record
+ * context), publish with the concurrent requests' records (group commit), and answer 202 only
+ * after the stream's PubAck of that batch. The sealed value is bound to (record id, type, data
+ * key id).
  */
 import { BusUnavailableError } from '@coffer/bus';
-import { recordBinding, seal } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { checkValue, encodeJson, newRecordId, RECORD_TYPES, type RecordMessage } from '@coffer/protocol';
+import { checkValue, newRecordId, RECORD_TYPES, type RecordType } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { VerifiedKey } from '../data-key.ts';
@@ -14,7 +15,7 @@ import type { IngestDeps, PreparedRecord } from './deps.ts';
 const Body = Type.Object(
   {
     // One enum rather than a union of literals, so a refusal can list the allowed types.
-    type: Type.Unsafe<RecordMessage['type']>({ type: 'string', enum: [...RECORD_TYPES] }),
+    type: Type.Unsafe<RecordType>({ type: 'string', enum: [...RECORD_TYPES] }),
     // Checked by type-specific rules below; a non-string (a PAN as a JSON number) is refused there.
     value: Type.Unknown(),
   },
@@ -31,21 +32,22 @@ const Accepted = Type.Object({
 });
 
 export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, deps) => {
-  const prepare = (key: VerifiedKey, type: RecordMessage['type'], normalized: string, hint: string | null) => {
+  const prepare = (key: VerifiedKey, type: RecordType, normalized: string, hint: string | null): PreparedRecord => {
     const id = newRecordId();
     const plaintext = Buffer.from(normalized, 'utf8');
-    const sealed = seal(key.key, plaintext, recordBinding(id, type, key.id));
+    const { context, sealed } = deps.sealer.seal(key, id, type, plaintext);
     plaintext.fill(0);
-    const message: RecordMessage = {
-      v: 1,
+    const record = {
       id,
       type,
       keyId: key.id,
       hint,
       submittedAt: deps.now().toISOString(),
+      contextId: context.id,
       sealed: sealed.toString('base64'),
     };
-    return { id, message: encodeJson(message), answer: { id, type, hint, keyId: key.id } };
+    const byteLength = record.sealed.length + context.enc.length + 256;
+    return { id, queued: { record, context }, answer: { id, type, hint, keyId: key.id }, byteLength };
   };
 
   app.post(
@@ -55,7 +57,7 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
       config: { rateLimit: deps.rateLimit },
     },
     async (req, reply) => {
-      const body = req.body as { type: RecordMessage['type']; value: unknown };
+      const body = req.body as { type: RecordType; value: unknown };
       const check = checkValue(body.type, body.value);
       if (!check.ok) {
         return sendProblem(reply, {
@@ -109,7 +111,7 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
             });
           }
         }
-        await deps.bus.publishRecord(prepared.id, prepared.message);
+        await deps.commit.submit(prepared.queued);
       } catch (err) {
         if (!(err instanceof BusUnavailableError)) throw err;
         return sendProblem(reply, {

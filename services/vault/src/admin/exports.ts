@@ -50,13 +50,16 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
         SELECT filter FROM exports WHERE id::text = ${req.exportId} AND user_id = ${caller.userId} AND finished_at IS NULL`;
       if (!started) throw new AdminError('not-found', 'no open export of yours with this id');
       const f = started.filter;
-      const rows = await sql<{ id: string; type: string; data_key_id: string; sealed: Buffer; submitted_at: Date }[]>`
-        SELECT id, type, data_key_id, sealed, submitted_at FROM records
-        WHERE (${f.type}::text IS NULL OR type = ${f.type})
-          AND (${f.from}::timestamptz IS NULL OR submitted_at >= ${f.from}::timestamptz)
-          AND (${f.to}::timestamptz IS NULL OR submitted_at < ${f.to}::timestamptz)
-          AND (${req.after ?? null}::uuid IS NULL OR id > ${req.after ?? null}::uuid)
-        ORDER BY id LIMIT ${req.limit}`;
+      const rows = await sql<
+        { id: string; type: string; data_key_id: string; sealed: Buffer; enc: Buffer | null; submitted_at: Date }[]
+      >`
+        SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc, r.submitted_at FROM records r
+        LEFT JOIN record_contexts c ON c.id = r.context_id
+        WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
+          AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
+          AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
+          AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
+        ORDER BY r.id LIMIT ${req.limit}`;
       const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
       const keys = keyIds.length
         ? await sql<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
@@ -69,6 +72,7 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
           type: r.type,
           dataKeyId: r.data_key_id,
           sealed: r.sealed.toString('base64'),
+          contextEnc: r.enc?.toString('base64') ?? null,
           submittedAt: r.submitted_at.toISOString(),
         })),
         wrappedDataKeys: Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')])),

@@ -70,10 +70,11 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
       await requireRole(sql, caller, ['viewer', 'key-admin'], 'record.reveal', req.recordId, req.origin, now);
       await requireMfa(sql, policy.requireMfa ?? false, caller, 'record.reveal', req.recordId, req.origin, now);
       const found = await sql<
-        { id: string; type: string; data_key_id: string; sealed: Buffer; wrapped: Buffer | null }[]
+        { id: string; type: string; data_key_id: string; sealed: Buffer; enc: Buffer | null; wrapped: Buffer | null }[]
       >`
-        SELECT r.id, r.type, r.data_key_id, r.sealed, w.wrapped
+        SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc, w.wrapped
         FROM records r
+        LEFT JOIN record_contexts c ON c.id = r.context_id
         LEFT JOIN wrapped_keys w ON w.key_kind = 'data' AND w.key_id = r.data_key_id
           AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}
         WHERE r.id = ${isUuid(req.recordId) ? req.recordId : null}::uuid`;
@@ -97,7 +98,13 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
       return sql.begin(async (tx) => {
         await auditOrRefuse(tx, { ...event, outcome: 'success' }, now);
         return {
-          record: { id: row.id, type: row.type, dataKeyId: row.data_key_id, sealed: row.sealed.toString('base64') },
+          record: {
+            id: row.id,
+            type: row.type,
+            dataKeyId: row.data_key_id,
+            sealed: row.sealed.toString('base64'),
+            contextEnc: row.enc?.toString('base64') ?? null,
+          },
           wrappedDataKey: wrapped.toString('base64'),
           session: sessionMaterial(caller),
         };

@@ -1,0 +1,227 @@
+/**
+ * Records sealed many to one HPKE context (sealed-blob version 2). One key agreement per context
+ * instead of one per record: the sender sets up a context to a data key once, seals each record
+ * with the next sequence number (RFC 9180 §5.2), and rolls the context after a bound. The
+ * context's encapsulated key travels and is stored once, beside the context id; each record blob
+ * names its context and sequence number.
+ *
+ *   offset  size  field
+ *   0       1     format version (0x02)
+ *   1       2     HPKE KEM id  (0x0020 DHKEM(X25519, HKDF-SHA256))
+ *   3       2     HPKE KDF id  (0x0001 HKDF-SHA256)
+ *   5       2     HPKE AEAD id (0x0002 AES-256-GCM)
+ *   7       16    context id
+ *   23      4     sequence number (unsigned, big-endian)
+ *   27      n+16  ciphertext ‖ GCM tag
+ *
+ * Nothing in the header is trusted on its own: the context id and data key id are in the HPKE
+ * info (so another context's key does not open it), the sequence number makes the nonce, and the
+ * AAD is the record binding of version 1 (record id, type, data key id), so a record still cannot
+ * be moved to another row, type or key. Version 1 blobs stay readable forever (openRecord).
+ */
+import { randomUUID } from 'node:crypto';
+import { recordBinding } from '../bindings.ts';
+import { lengthPrefixed, utf8 } from '../bytes.ts';
+import { CryptoError } from '../errors.ts';
+import { COFFER_SUITE, type Context, setupRecipient, setupSender } from '../hpke/hpke.ts';
+import { assertKind, type PrivateKey, type PublicKey } from '../keys/keys.ts';
+import { open as openV1, parseSealedBlob } from './sealed-blob.ts';
+
+export const RECORD_CONTEXT_BLOB_VERSION = 0x02;
+const HEADER_LENGTH = 7;
+const CONTEXT_ID_LENGTH = 16;
+const SEQUENCE_LENGTH = 4;
+const PREFIX_LENGTH = HEADER_LENGTH + CONTEXT_ID_LENGTH + SEQUENCE_LENGTH;
+const TAG_LENGTH = 16;
+/** Bytes a version-2 record blob adds to its plaintext (the context's 32-byte enc is stored once). */
+export const RECORD_CONTEXT_BLOB_OVERHEAD = PREFIX_LENGTH + TAG_LENGTH;
+/** The largest sequence number the format can carry. */
+export const MAX_CONTEXT_SEQUENCE = 2 ** 32 - 1;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function contextIdBytes(contextId: string): Buffer {
+  if (!UUID.test(contextId)) throw new CryptoError('Malformed', 'context id is not a lowercase UUID');
+  return Buffer.from(contextId.replaceAll('-', ''), 'hex');
+}
+
+function contextIdString(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** HPKE info of a record context: its kind, its id and the data key it seals to. */
+function contextInfo(contextId: string, dataKeyId: string): Buffer {
+  return lengthPrefixed('coffer/record-context/v2', contextIdBytes(contextId), utf8(dataKeyId));
+}
+
+export type ParsedRecordBlob =
+  | { readonly version: 1; readonly enc: Buffer; readonly ciphertext: Buffer }
+  | {
+      readonly version: 2;
+      readonly contextId: string;
+      readonly sequence: number;
+      readonly ciphertext: Buffer;
+    };
+
+/**
+ * The header of a record blob of either version, checked as far as it can be without a key:
+ * version, suite, lengths. Ingest and the vault use it to refuse a malformed blob early.
+ */
+export function parseRecordBlob(blob: Uint8Array): ParsedRecordBlob {
+  const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (bytes.length < 1) throw new CryptoError('Truncated', 'sealed blob is empty');
+  if (bytes[0] !== RECORD_CONTEXT_BLOB_VERSION) {
+    const v1 = parseSealedBlob(bytes);
+    return { version: 1, enc: v1.enc, ciphertext: v1.ciphertext };
+  }
+  if (bytes.length < HEADER_LENGTH) throw new CryptoError('Truncated', 'sealed blob header is cut short');
+  const kem = bytes.readUInt16BE(1);
+  const kdf = bytes.readUInt16BE(3);
+  const aead = bytes.readUInt16BE(5);
+  if (kem !== COFFER_SUITE.kem || kdf !== COFFER_SUITE.kdf || aead !== COFFER_SUITE.aead) {
+    throw new CryptoError('UnsupportedSuite', `suite ${kem}/${kdf}/${aead}`);
+  }
+  if (bytes.length < RECORD_CONTEXT_BLOB_OVERHEAD) throw new CryptoError('Truncated', 'sealed blob is cut short');
+  return {
+    version: 2,
+    contextId: contextIdString(bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + CONTEXT_ID_LENGTH)),
+    sequence: bytes.readUInt32BE(HEADER_LENGTH + CONTEXT_ID_LENGTH),
+    ciphertext: bytes.subarray(PREFIX_LENGTH),
+  };
+}
+
+/**
+ * The sender's side: one context to one data key, sealing records in sequence until `maxRecords`
+ * (then ContextExhausted: the caller opens a new one). Whoever holds this object can open every
+ * record it sealed, so a caller keeps it briefly (ingest rolls it within a second) and destroys it.
+ */
+export class RecordSealingContext {
+  readonly contextId: string;
+  readonly dataKeyId: string;
+  readonly #enc: Buffer;
+  readonly #context: Context;
+  readonly #maxRecords: number;
+  readonly #prefix: Buffer;
+
+  private constructor(contextId: string, dataKeyId: string, enc: Buffer, context: Context, maxRecords: number) {
+    this.contextId = contextId;
+    this.dataKeyId = dataKeyId;
+    this.#enc = enc;
+    this.#context = context;
+    this.#maxRecords = maxRecords;
+    this.#prefix = Buffer.alloc(PREFIX_LENGTH);
+    this.#prefix[0] = RECORD_CONTEXT_BLOB_VERSION;
+    this.#prefix.writeUInt16BE(COFFER_SUITE.kem, 1);
+    this.#prefix.writeUInt16BE(COFFER_SUITE.kdf, 3);
+    this.#prefix.writeUInt16BE(COFFER_SUITE.aead, 5);
+    contextIdBytes(contextId).copy(this.#prefix, HEADER_LENGTH);
+  }
+
+  /** A fresh context (new ephemeral key, new random id) to `recipient`, the data key `dataKeyId`. */
+  static create(recipient: PublicKey<'x25519'>, dataKeyId: string, maxRecords = 4096): RecordSealingContext {
+    assertKind(recipient, 'x25519', 'recipient');
+    if (!Number.isSafeInteger(maxRecords) || maxRecords < 1 || maxRecords > MAX_CONTEXT_SEQUENCE + 1) {
+      throw new CryptoError('InvalidParameters', 'maxRecords must be 1 … 2^32');
+    }
+    const contextId = randomUUID();
+    const { enc, context } = setupSender(COFFER_SUITE, recipient, contextInfo(contextId, dataKeyId));
+    return new RecordSealingContext(contextId, dataKeyId, enc, context, maxRecords);
+  }
+
+  /** The context's encapsulated key (public): stored once, beside the context id. */
+  get enc(): Buffer {
+    return Buffer.from(this.#enc);
+  }
+
+  /** Records sealed so far; the next one gets this sequence number. */
+  get sealedCount(): number {
+    return this.#context.sequence;
+  }
+
+  get exhausted(): boolean {
+    return this.#context.sequence >= this.#maxRecords;
+  }
+
+  /** Seal one record's normalised value, bound to its id and type. */
+  seal(recordId: string, type: string, plaintext: Uint8Array): Buffer {
+    if (this.exhausted) throw new CryptoError('ContextExhausted');
+    const sequence = this.#context.sequence;
+    const aad = recordBinding(recordId, type, this.dataKeyId).aad;
+    const ciphertext = this.#context.seal(aad, plaintext);
+    const prefix = Buffer.from(this.#prefix);
+    prefix.writeUInt32BE(sequence, HEADER_LENGTH + CONTEXT_ID_LENGTH);
+    return Buffer.concat([prefix, ciphertext]);
+  }
+
+  destroy(): void {
+    this.#context.destroy();
+  }
+}
+
+/**
+ * The recipient's side of one context: one key agreement, then any number of records of that
+ * context opened with AES-GCM alone, in any order. An export keeps a few of these per export.
+ */
+export class RecordOpeningContext {
+  readonly contextId: string;
+  readonly dataKeyId: string;
+  readonly #context: Context;
+
+  private constructor(contextId: string, dataKeyId: string, context: Context) {
+    this.contextId = contextId;
+    this.dataKeyId = dataKeyId;
+    this.#context = context;
+  }
+
+  /** Set up the context `contextId` (its stored `enc`) with the data key's private half. */
+  static open(
+    identity: PrivateKey<'x25519'>,
+    contextId: string,
+    dataKeyId: string,
+    enc: Uint8Array,
+  ): RecordOpeningContext {
+    assertKind(identity, 'x25519', 'identity');
+    const context = setupRecipient(COFFER_SUITE, enc, identity, contextInfo(contextId, dataKeyId));
+    return new RecordOpeningContext(contextId, dataKeyId, context);
+  }
+
+  /** Open one version-2 record of this context; the whole plaintext or a CryptoError. */
+  open(blob: Uint8Array, recordId: string, type: string): Buffer {
+    const parsed = parseRecordBlob(blob);
+    if (parsed.version !== 2 || parsed.contextId !== this.contextId) {
+      throw new CryptoError('ContextMismatch', 'record was not sealed under this context');
+    }
+    const aad = recordBinding(recordId, type, this.dataKeyId).aad;
+    return this.#context.openAt(parsed.sequence, aad, parsed.ciphertext);
+  }
+
+  destroy(): void {
+    this.#context.destroy();
+  }
+}
+
+/** What a record is bound to, and for version 2 the stored key of its context. */
+export interface RecordToOpen {
+  readonly recordId: string;
+  readonly type: string;
+  readonly dataKeyId: string;
+  /** The context's encapsulated key; required for version-2 blobs, ignored for version 1. */
+  readonly contextEnc?: Uint8Array | null;
+}
+
+/**
+ * Open one record blob of any version: version 1 by its own enc, version 2 by its context's
+ * (one key agreement either way: the single-record path a reveal takes).
+ */
+export function openRecord(identity: PrivateKey<'x25519'>, blob: Uint8Array, record: RecordToOpen): Buffer {
+  const parsed = parseRecordBlob(blob);
+  if (parsed.version === 1)
+    return openV1(identity, blob, recordBinding(record.recordId, record.type, record.dataKeyId));
+  if (!record.contextEnc) throw new CryptoError('ContextMismatch', 'a version-2 record needs its context key');
+  const context = RecordOpeningContext.open(identity, parsed.contextId, record.dataKeyId, record.contextEnc);
+  try {
+    return context.open(blob, record.recordId, record.type);
+  } finally {
+    context.destroy();
+  }
+}
