@@ -1,6 +1,6 @@
 import type { Bus } from '@coffer/bus';
 import type { DataKeySource } from '../data-key.ts';
-import type { GroupCommit, QueuedRecord } from '../group-commit.ts';
+import type { GroupCommit } from '../group-commit.ts';
 import type { IdempotencyCache } from '../idempotency.ts';
 import type { PreparedRecord } from '../prepared-record.ts';
 import type { SharedIdempotency } from '../shared-idempotency.ts';
