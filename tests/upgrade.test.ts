@@ -9,9 +9,9 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import type { Bus } from '@coffer/bus';
-import { open, PrivateKey, PublicKey, recordBinding } from '@coffer/crypto';
+import { openRecord, PrivateKey, PublicKey } from '@coffer/crypto';
 import { DataKeySource } from '@coffer/ingest';
-import { decodeJson, KeyBundleReply, RecordMessage } from '@coffer/protocol';
+import { decodeJson, KeyBundleReply, parseJson, RecordBatchMessage, RecordMessage } from '@coffer/protocol';
 import { createTestDatabase, postgresAvailable } from '@coffer/testkit';
 import { migrate } from '@coffer/vault';
 import { MIGRATIONS_DIR, storeRecordBatch } from '@coffer/vault/testing';
@@ -69,10 +69,13 @@ describe('recorded bus fixtures', () => {
         .map(fixture)
         .filter((f) => f.message === message)
         .map((f) => f.version);
-    for (const v of versions(RecordMessage)) expect(recorded('ingest.records')).toContain(v);
+    for (const v of [...versions(RecordMessage), ...versions(RecordBatchMessage)]) {
+      expect(recorded('ingest.records')).toContain(v);
+    }
     for (const v of versions(KeyBundleReply)) expect(recorded('keys.current reply')).toContain(v);
     for (const f of fixtures.map(fixture)) {
-      const schema = f.message === 'ingest.records' ? RecordMessage : KeyBundleReply;
+      const schema =
+        f.message !== 'ingest.records' ? KeyBundleReply : f.version === 3 ? RecordBatchMessage : RecordMessage;
       expect(() => decodeJson(schema, Buffer.from(f.body)), `${f.message} v${f.version}`).not.toThrow();
     }
   });
@@ -178,11 +181,23 @@ async function storeAndOpen(sql: postgres.Sql, f: Fixture): Promise<void> {
     stored: 0,
     deadLetters: 0,
   });
-  const message = decodeJson(RecordMessage, Buffer.from(f.body));
-  const [row] = await sql<{ type: string; hint: string | null; sealed: Buffer }[]>`
-    SELECT type, hint, sealed FROM records WHERE id = ${message.id}`;
+  // A batch (version 3) carries one record in these fixtures; versions 1 and 2 are one record.
+  const json = parseJson(Buffer.from(f.body)) as { v: number };
+  const message =
+    json.v === 3 ? (decodeJson(RecordBatchMessage, Buffer.from(f.body)).records[0] as { id: string }) : json;
+  const id = (message as { id: string }).id;
+  const [row] = await sql<
+    { type: string; hint: string | null; sealed: Buffer; data_key_id: string; enc: Buffer | null }[]
+  >`
+    SELECT r.type, r.hint, r.sealed, r.data_key_id, c.enc FROM records r
+    LEFT JOIN record_contexts c ON c.id = r.context_id WHERE r.id = ${id}`;
   expect({ type: row?.type, hint: row?.hint }).toEqual({ type: f.expected?.type, hint: f.expected?.hint });
   const key = PrivateKey.fromBytes('x25519', Buffer.from(f.keys.dataPrivateKey, 'base64url'));
-  const plain = open(key, row?.sealed as Buffer, recordBinding(message.id, message.type, message.keyId));
+  const plain = openRecord(key, row?.sealed as Buffer, {
+    recordId: id,
+    type: row?.type as string,
+    dataKeyId: row?.data_key_id as string,
+    contextEnc: row?.enc ?? null,
+  });
   expect(plain.toString('utf8')).toBe(f.expected?.value);
 }
