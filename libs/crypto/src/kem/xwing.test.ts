@@ -4,7 +4,7 @@ import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
 import { XWing } from '@hpke/hybridkem-x-wing';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../../testing/error-codes.ts';
-import { openBase, sealBase, setupRecipient, setupSender, XWING_SUITE } from '../hpke/hpke.ts';
+import { COFFER_SUITE, openBase, sealBase, setupRecipient, setupSender, XWING_SUITE } from '../hpke/hpke.ts';
 import { exportPrivateBytes, PrivateKey, PublicKey, xwingDecapsulationKey } from '../keys/keys.ts';
 import { decapsulate, deriveSeed, encapsulate, XWING_CIPHERTEXT_LENGTH, XWING_PUBLIC_KEY_LENGTH } from './xwing.ts';
 
@@ -178,6 +178,22 @@ describe('HPKE with X-Wing: cross-check with @hpke/core', () => {
     );
     const back = openBase(XWING_SUITE, Buffer.from(theirs.enc), recipient, info, aad, Buffer.from(theirs.ct));
     expect(back.equals(messages[2] as Buffer)).toBe(true);
+  });
+
+  it('keeps the key schedule per suite: an X25519 context with the same info first changes nothing', async () => {
+    // key_schedule_context depends on the suite id (KEM included) and is cached by hpke.ts.
+    const classical = PrivateKey.generate('x25519');
+    setupSender(COFFER_SUITE, classical.publicKey, info).context.destroy();
+    const recipient = PrivateKey.generate('xwing');
+    const skR = await reference.kem.deserializePrivateKey(ab(exportPrivateBytes(recipient)));
+    const { enc, context } = setupSender(XWING_SUITE, recipient.publicKey, info);
+    const ct = context.seal(Buffer.from('aad'), Buffer.from('after X25519'));
+    const opened = await reference.open(
+      { recipientKey: skR, enc: ab(enc), info: ab(info) },
+      ab(ct),
+      ab(Buffer.from('aad')),
+    );
+    expect(Buffer.from(opened).toString()).toBe('after X25519');
   });
 
   it('refuses a key of the other KEM, and an enc of the wrong length', () => {
