@@ -4,7 +4,16 @@ import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
 import { XWing } from '@hpke/hybridkem-x-wing';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../../testing/error-codes.ts';
-import { COFFER_SUITE, openBase, sealBase, setupRecipient, setupSender, XWING_SUITE } from '../hpke/hpke.ts';
+import {
+  COFFER_SUITE,
+  keySchedule,
+  openBase,
+  type Suite,
+  sealBase,
+  setupRecipient,
+  setupSender,
+  XWING_SUITE,
+} from '../hpke/hpke.ts';
 import { exportPrivateBytes, PrivateKey, PublicKey, xwingDecapsulationKey } from '../keys/keys.ts';
 import { decapsulate, deriveSeed, encapsulate, XWING_CIPHERTEXT_LENGTH, XWING_PUBLIC_KEY_LENGTH } from './xwing.ts';
 
@@ -64,6 +73,43 @@ describe('X-Wing known answers (draft-connolly-cfrg-xwing-kem, Appendix C)', () 
         expect(ss).not.toBe(v.ss);
       }
     });
+  });
+});
+
+// HPKE-level known answers: draft-ietf-hpke-pq's vector for 0x647A (see the file's source field).
+describe('X-Wing in HPKE: known answers from draft-ietf-hpke-pq', () => {
+  const { source, vector: v } = JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', 'hpke', 'vectors', 'hpke-pq-xwing-hkdf-sha256.json'), 'utf8'),
+  ) as {
+    source: string;
+    vector: Record<string, string> & { kem_id: number; kdf_id: number; aead_id: number; mode: number };
+  };
+
+  it('is the base-mode X-Wing, HKDF-SHA256 entry', () => {
+    expect(source).toContain('draft-ietf-hpke-pq');
+    expect([v.mode, v.kem_id, v.kdf_id]).toEqual([0, 0x647a, 0x0001]);
+  });
+
+  it('derives pkRm from skRm, and encapsulates with ikmE to enc and shared_secret', () => {
+    expect(
+      PrivateKey.fromBytes('xwing', hex(v.skRm as string))
+        .publicKey.bytes()
+        .toString('hex'),
+    ).toBe(v.pkRm);
+    const { ct, sharedSecret } = encapsulate(hex(v.pkRm as string), hex(v.ikmE as string));
+    expect(ct.toString('hex')).toBe(v.enc);
+    expect(sharedSecret.toString('hex')).toBe(v.shared_secret);
+    const recipient = PrivateKey.fromBytes('xwing', hex(v.skRm as string));
+    expect(decapsulate(hex(v.enc as string), xwingDecapsulationKey(recipient)).toString('hex')).toBe(v.shared_secret);
+  });
+
+  it('runs the key schedule with suite id HPKE ‖ 647a ‖ kdf ‖ aead to the same base nonce and exporter secret', () => {
+    const aead = v.aead_id.toString(16).padStart(4, '0');
+    expect(v.suite_id).toBe(`${Buffer.from('HPKE').toString('hex')}647a0001${aead}`);
+    const suite = { kem: v.kem_id, kdf: v.kdf_id, aead: v.aead_id } as unknown as Suite;
+    const schedule = keySchedule(suite, hex(v.shared_secret as string), hex(v.info as string));
+    expect(schedule.baseNonce.toString('hex')).toBe(v.base_nonce);
+    expect(schedule.exporterSecret.toString('hex')).toBe(v.exporter_secret);
   });
 });
 

@@ -61,7 +61,9 @@ function x25519(privateKey: KeyObject, publicKey: KeyObject): Buffer {
 /** Combiner(ss_M, ss_X, ct_X, pk_X) = SHA3-256(ss_M ‖ ss_X ‖ ct_X ‖ pk_X ‖ XWingLabel), fed in parts. */
 function combine(ssM: Uint8Array, ssX: Uint8Array, ctX: Uint8Array, pkX: Uint8Array): Buffer {
   const out = Buffer.alloc(32);
-  createHash('sha3-256').update(ssM).update(ssX).update(ctX).update(pkX).update(XWING_LABEL).digest().copy(out);
+  const digest = createHash('sha3-256').update(ssM).update(ssX).update(ctX).update(pkX).update(XWING_LABEL).digest();
+  digest.copy(out);
+  wipe(digest);
   return out;
 }
 
