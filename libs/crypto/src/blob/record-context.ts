@@ -25,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { recordBinding } from '../bindings.ts';
 import { lengthPrefixed, utf8 } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { type Context, type Suite, setupRecipient, setupSender, suiteFor } from '../hpke/hpke.ts';
+import { type Context, recipientKindOf, type Suite, setupRecipient, setupSender, suiteFor } from '../hpke/hpke.ts';
 import { assertRecipientKind, type PrivateKey, type PublicKey, type RecipientKind } from '../keys/keys.ts';
 import { assertIdentityFor, headerSuite, open as openV1, parseSealedBlob, suiteHeader } from './sealed-blob.ts';
 
@@ -68,9 +68,21 @@ export type ParsedRecordBlob =
 
 /**
  * The header of a record blob of either version, checked as far as it can be without a key:
- * version, suite, lengths. Ingest and the vault use it to refuse a malformed blob early.
+ * version, suite, lengths. Ingest and the vault use it to refuse a malformed blob early. `accept`
+ * names the suites (by key kind) the caller stores or opens, X25519 alone unless it says more: a
+ * blob of another suite is UnsupportedSuite, so a service not yet wired for X-Wing refuses such
+ * blobs as it did before X-Wing existed.
  */
-export function parseRecordBlob(blob: Uint8Array): ParsedRecordBlob {
+export function parseRecordBlob(blob: Uint8Array, accept: readonly RecipientKind[] = ['x25519']): ParsedRecordBlob {
+  const parsed = readRecordBlob(blob);
+  if (!accept.includes(recipientKindOf(parsed.suite))) {
+    throw new CryptoError('UnsupportedSuite', `a ${recipientKindOf(parsed.suite)} record blob is not accepted here`);
+  }
+  return parsed;
+}
+
+/** parseRecordBlob for every suite this build reads; the key kind is checked by the caller. */
+function readRecordBlob(blob: Uint8Array): ParsedRecordBlob {
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   if (bytes.length < 1) throw new CryptoError('Truncated', 'sealed blob is empty');
   if (bytes[0] !== RECORD_CONTEXT_BLOB_VERSION) {
@@ -205,7 +217,7 @@ export class RecordOpeningContext {
 
   /** Open one version-2 record of this context; the whole plaintext or a CryptoError. */
   open(blob: Uint8Array, recordId: string, type: string): Buffer {
-    const parsed = parseRecordBlob(blob);
+    const parsed = readRecordBlob(blob);
     if (parsed.version !== 2 || parsed.contextId !== this.contextId || parsed.suite !== this.suite) {
       throw new CryptoError('ContextMismatch', 'record was not sealed under this context');
     }
@@ -233,7 +245,7 @@ export interface RecordToOpen {
  */
 export function openRecord(identity: PrivateKey<RecipientKind>, blob: Uint8Array, record: RecordToOpen): Buffer {
   assertRecipientKind(identity, 'identity');
-  const parsed = parseRecordBlob(blob);
+  const parsed = readRecordBlob(blob);
   // The blob names its suite; a data key of the other kind is refused by name, never tried.
   assertIdentityFor(parsed.suite, identity);
   if (parsed.version === 1)

@@ -77,7 +77,15 @@ describe('record contexts with an xwing data key', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `0193a4b0-7c1e-7000-8000-${String(i).padStart(12, '0')}`);
     const blobs = ids.map((id) => sender.seal(id, 'pan', utf8(`value-${id}`)));
     expect(blobs[0]?.readUInt16BE(1)).toBe(0x647a);
-    expect(parseRecordBlob(blobs[0] as Buffer)).toMatchObject({ version: 2, suite: { kem: 0x647a } });
+    expect(parseRecordBlob(blobs[0] as Buffer, ['x25519', 'xwing'])).toMatchObject({
+      version: 2,
+      suite: { kem: 0x647a },
+    });
+    // A caller that has not said it takes X-Wing (every service today) refuses the blob by suite.
+    expect(codeOf(() => parseRecordBlob(blobs[0] as Buffer))).toBe('UnsupportedSuite');
+    const single = seal(dataKey.publicKey, utf8('v'), recordBinding('r', 'pan', 'dk-pq'));
+    expect(codeOf(() => parseRecordBlob(single, ['x25519']))).toBe('UnsupportedSuite');
+    expect(parseRecordBlob(single, ['xwing'])).toMatchObject({ version: 1, suite: { kem: 0x647a } });
     const opener = RecordOpeningContext.open(dataKey, sender.contextId, 'dk-pq', sender.enc);
     for (const i of [49, 0, 17]) {
       expect(opener.open(blobs[i] as Buffer, ids[i] as string, 'pan').toString()).toBe(`value-${ids[i]}`);
