@@ -27,7 +27,10 @@ import { XWing } from '@hpke/hybridkem-x-wing';
 import { machine, measure, type Result, table } from './measure.ts';
 
 const json = process.argv.includes('--json');
-const seconds = 1.5;
+// `--seconds N` shortens or lengthens each row (default 1.5 s); a short run only checks the output.
+const secondsFlag = process.argv.indexOf('--seconds');
+const seconds = secondsFlag > 0 ? Number(process.argv[secondsFlag + 1]) : 1.5;
+if (!(seconds > 0)) throw new Error('--seconds needs a positive number');
 const results: Result[] = [];
 const run = async (name: string, op: () => unknown) => {
   const r = await measure(name, op, seconds);
