@@ -24,6 +24,8 @@ describe('package entry point', () => {
       'symmetricKeyFromBytes',
       'sealBlob',
       'openBlob',
+      'xwingDecapsulationKey',
+      'expandDecapsulationKey',
     ]) {
       expect(Object.keys(api)).not.toContain(internal);
     }

@@ -28,9 +28,17 @@ export {
   RecordSealingContext,
   type RecordToOpen,
 } from './blob/record-context.ts';
-export { open, parseSealedBlob, SEALED_BLOB_OVERHEAD, SEALED_BLOB_VERSION, seal } from './blob/sealed-blob.ts';
+export {
+  open,
+  parseSealedBlob,
+  SEALED_BLOB_OVERHEAD,
+  SEALED_BLOB_OVERHEAD_XWING,
+  SEALED_BLOB_VERSION,
+  seal,
+} from './blob/sealed-blob.ts';
 export { CryptoError, CryptoErrorCode, isCryptoError } from './errors.ts';
-export { type KeyKind, PrivateKey, PublicKey } from './keys/keys.ts';
+export { COFFER_SUITE, KEM_X25519_HKDF_SHA256, KEM_XWING, type Suite, suiteFor, XWING_SUITE } from './hpke/hpke.ts';
+export { type KeyKind, PrivateKey, PublicKey, type RecipientKind } from './keys/keys.ts';
 export { SymmetricKey } from './keys/symmetric-key.ts';
 export {
   checkPasswordProof,
@@ -60,6 +68,8 @@ export {
   verifyAuditCheckpoint,
 } from './signature/audit-checkpoint.ts';
 export {
+  BUNDLE_SUITES,
+  type BundleSuite,
   bundleCovers,
   canonicalDataKeyBundle,
   canonicalUserCertificate,

@@ -7,7 +7,7 @@
  *
  *   offset  size  field
  *   0       1     format version (0x02)
- *   1       2     HPKE KEM id  (0x0020 DHKEM(X25519, HKDF-SHA256))
+ *   1       2     HPKE KEM id  (0x0020 DHKEM(X25519, HKDF-SHA256) or 0x647A X-Wing)
  *   3       2     HPKE KDF id  (0x0001 HKDF-SHA256)
  *   5       2     HPKE AEAD id (0x0002 AES-256-GCM)
  *   7       16    context id
@@ -18,14 +18,16 @@
  * info (so another context's key does not open it), the sequence number makes the nonce, and the
  * AAD is the record binding of version 1 (record id, type, data key id), so a record still cannot
  * be moved to another row, type or key. Version 1 blobs stay readable forever (openRecord).
+ * The suite follows the data key's kind; the context's enc is 32 bytes (X25519) or 1120 (X-Wing),
+ * and the suite is in the key schedule too, so a header relabelled to the other suite cannot open.
  */
 import { randomUUID } from 'node:crypto';
 import { recordBinding } from '../bindings.ts';
 import { lengthPrefixed, utf8 } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { COFFER_SUITE, type Context, setupRecipient, setupSender } from '../hpke/hpke.ts';
-import { assertKind, type PrivateKey, type PublicKey } from '../keys/keys.ts';
-import { open as openV1, parseSealedBlob } from './sealed-blob.ts';
+import { type Context, recipientKindOf, type Suite, setupRecipient, setupSender, suiteFor } from '../hpke/hpke.ts';
+import { assertRecipientKind, type PrivateKey, type PublicKey, type RecipientKind } from '../keys/keys.ts';
+import { assertIdentityFor, headerSuite, open as openV1, parseSealedBlob, suiteHeader } from './sealed-blob.ts';
 
 export const RECORD_CONTEXT_BLOB_VERSION = 0x02;
 const HEADER_LENGTH = 7;
@@ -33,7 +35,7 @@ const CONTEXT_ID_LENGTH = 16;
 const SEQUENCE_LENGTH = 4;
 const PREFIX_LENGTH = HEADER_LENGTH + CONTEXT_ID_LENGTH + SEQUENCE_LENGTH;
 const TAG_LENGTH = 16;
-/** Bytes a version-2 record blob adds to its plaintext (the context's 32-byte enc is stored once). */
+/** Bytes a version-2 record blob adds to its plaintext (the context's enc, 32 or 1120 bytes, is stored once). */
 export const RECORD_CONTEXT_BLOB_OVERHEAD = PREFIX_LENGTH + TAG_LENGTH;
 /** The largest sequence number the format can carry. */
 export const MAX_CONTEXT_SEQUENCE = 2 ** 32 - 1;
@@ -55,9 +57,10 @@ function contextInfo(contextId: string, dataKeyId: string): Buffer {
 }
 
 export type ParsedRecordBlob =
-  | { readonly version: 1; readonly enc: Buffer; readonly ciphertext: Buffer }
+  | { readonly version: 1; readonly suite: Suite; readonly enc: Buffer; readonly ciphertext: Buffer }
   | {
       readonly version: 2;
+      readonly suite: Suite;
       readonly contextId: string;
       readonly sequence: number;
       readonly ciphertext: Buffer;
@@ -65,25 +68,33 @@ export type ParsedRecordBlob =
 
 /**
  * The header of a record blob of either version, checked as far as it can be without a key:
- * version, suite, lengths. Ingest and the vault use it to refuse a malformed blob early.
+ * version, suite, lengths. Ingest and the vault use it to refuse a malformed blob early. `accept`
+ * names the suites (by key kind) the caller stores or opens, X25519 alone unless it says more: a
+ * blob of another suite is UnsupportedSuite, so a service not yet wired for X-Wing refuses such
+ * blobs as it did before X-Wing existed.
  */
-export function parseRecordBlob(blob: Uint8Array): ParsedRecordBlob {
+export function parseRecordBlob(blob: Uint8Array, accept: readonly RecipientKind[] = ['x25519']): ParsedRecordBlob {
+  const parsed = readRecordBlob(blob);
+  if (!accept.includes(recipientKindOf(parsed.suite))) {
+    throw new CryptoError('UnsupportedSuite', `a ${recipientKindOf(parsed.suite)} record blob is not accepted here`);
+  }
+  return parsed;
+}
+
+/** parseRecordBlob for every suite this build reads; the key kind is checked by the caller. */
+function readRecordBlob(blob: Uint8Array): ParsedRecordBlob {
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   if (bytes.length < 1) throw new CryptoError('Truncated', 'sealed blob is empty');
   if (bytes[0] !== RECORD_CONTEXT_BLOB_VERSION) {
     const v1 = parseSealedBlob(bytes);
-    return { version: 1, enc: v1.enc, ciphertext: v1.ciphertext };
+    return { version: 1, suite: v1.suite, enc: v1.enc, ciphertext: v1.ciphertext };
   }
   if (bytes.length < HEADER_LENGTH) throw new CryptoError('Truncated', 'sealed blob header is cut short');
-  const kem = bytes.readUInt16BE(1);
-  const kdf = bytes.readUInt16BE(3);
-  const aead = bytes.readUInt16BE(5);
-  if (kem !== COFFER_SUITE.kem || kdf !== COFFER_SUITE.kdf || aead !== COFFER_SUITE.aead) {
-    throw new CryptoError('UnsupportedSuite', `suite ${kem}/${kdf}/${aead}`);
-  }
+  const suite = headerSuite(bytes);
   if (bytes.length < RECORD_CONTEXT_BLOB_OVERHEAD) throw new CryptoError('Truncated', 'sealed blob is cut short');
   return {
     version: 2,
+    suite,
     contextId: contextIdString(bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + CONTEXT_ID_LENGTH)),
     sequence: bytes.readUInt32BE(HEADER_LENGTH + CONTEXT_ID_LENGTH),
     ciphertext: bytes.subarray(PREFIX_LENGTH),
@@ -98,34 +109,47 @@ export function parseRecordBlob(blob: Uint8Array): ParsedRecordBlob {
 export class RecordSealingContext {
   readonly contextId: string;
   readonly dataKeyId: string;
+  /** The suite this context seals with, named in each record's header (from the data key's kind). */
+  readonly suite: Suite;
   readonly #enc: Buffer;
   readonly #context: Context;
   readonly #maxRecords: number;
   readonly #prefix: Buffer;
 
-  private constructor(contextId: string, dataKeyId: string, enc: Buffer, context: Context, maxRecords: number) {
+  private constructor(
+    contextId: string,
+    dataKeyId: string,
+    suite: Suite,
+    enc: Buffer,
+    context: Context,
+    maxRecords: number,
+  ) {
     this.contextId = contextId;
     this.dataKeyId = dataKeyId;
+    this.suite = suite;
     this.#enc = enc;
     this.#context = context;
     this.#maxRecords = maxRecords;
-    this.#prefix = Buffer.alloc(PREFIX_LENGTH);
-    this.#prefix[0] = RECORD_CONTEXT_BLOB_VERSION;
-    this.#prefix.writeUInt16BE(COFFER_SUITE.kem, 1);
-    this.#prefix.writeUInt16BE(COFFER_SUITE.kdf, 3);
-    this.#prefix.writeUInt16BE(COFFER_SUITE.aead, 5);
-    contextIdBytes(contextId).copy(this.#prefix, HEADER_LENGTH);
+    this.#prefix = Buffer.concat([
+      suiteHeader(RECORD_CONTEXT_BLOB_VERSION, suite),
+      contextIdBytes(contextId),
+      Buffer.alloc(SEQUENCE_LENGTH),
+    ]);
   }
 
-  /** A fresh context (new ephemeral key, new random id) to `recipient`, the data key `dataKeyId`. */
-  static create(recipient: PublicKey<'x25519'>, dataKeyId: string, maxRecords = 4096): RecordSealingContext {
-    assertKind(recipient, 'x25519', 'recipient');
+  /**
+   * A fresh context (new encapsulation, new random id) to `recipient`, the data key `dataKeyId`:
+   * DHKEM(X25519) for an x25519 data key, X-Wing for an xwing one.
+   */
+  static create(recipient: PublicKey<RecipientKind>, dataKeyId: string, maxRecords = 4096): RecordSealingContext {
+    assertRecipientKind(recipient, 'recipient');
     if (!Number.isSafeInteger(maxRecords) || maxRecords < 1 || maxRecords > MAX_CONTEXT_SEQUENCE + 1) {
       throw new CryptoError('InvalidParameters', 'maxRecords must be 1 … 2^32');
     }
     const contextId = randomUUID();
-    const { enc, context } = setupSender(COFFER_SUITE, recipient, contextInfo(contextId, dataKeyId));
-    return new RecordSealingContext(contextId, dataKeyId, enc, context, maxRecords);
+    const suite = suiteFor(recipient.kind);
+    const { enc, context } = setupSender(suite, recipient, contextInfo(contextId, dataKeyId));
+    return new RecordSealingContext(contextId, dataKeyId, suite, enc, context, maxRecords);
   }
 
   /** The context's encapsulated key (public): stored once, beside the context id. */
@@ -165,30 +189,36 @@ export class RecordSealingContext {
 export class RecordOpeningContext {
   readonly contextId: string;
   readonly dataKeyId: string;
+  readonly suite: Suite;
   readonly #context: Context;
 
-  private constructor(contextId: string, dataKeyId: string, context: Context) {
+  private constructor(contextId: string, dataKeyId: string, suite: Suite, context: Context) {
     this.contextId = contextId;
     this.dataKeyId = dataKeyId;
+    this.suite = suite;
     this.#context = context;
   }
 
-  /** Set up the context `contextId` (its stored `enc`) with the data key's private half. */
+  /**
+   * Set up the context `contextId` (its stored `enc`) with the data key's private half; the suite
+   * follows the key's kind, and records naming another suite are refused (ContextMismatch).
+   */
   static open(
-    identity: PrivateKey<'x25519'>,
+    identity: PrivateKey<RecipientKind>,
     contextId: string,
     dataKeyId: string,
     enc: Uint8Array,
   ): RecordOpeningContext {
-    assertKind(identity, 'x25519', 'identity');
-    const context = setupRecipient(COFFER_SUITE, enc, identity, contextInfo(contextId, dataKeyId));
-    return new RecordOpeningContext(contextId, dataKeyId, context);
+    assertRecipientKind(identity, 'identity');
+    const suite = suiteFor(identity.kind);
+    const context = setupRecipient(suite, enc, identity, contextInfo(contextId, dataKeyId));
+    return new RecordOpeningContext(contextId, dataKeyId, suite, context);
   }
 
   /** Open one version-2 record of this context; the whole plaintext or a CryptoError. */
   open(blob: Uint8Array, recordId: string, type: string): Buffer {
-    const parsed = parseRecordBlob(blob);
-    if (parsed.version !== 2 || parsed.contextId !== this.contextId) {
+    const parsed = readRecordBlob(blob);
+    if (parsed.version !== 2 || parsed.contextId !== this.contextId || parsed.suite !== this.suite) {
       throw new CryptoError('ContextMismatch', 'record was not sealed under this context');
     }
     const aad = recordBinding(recordId, type, this.dataKeyId).aad;
@@ -213,8 +243,11 @@ export interface RecordToOpen {
  * Open one record blob of any version: version 1 by its own enc, version 2 by its context's
  * (one key agreement either way: the single-record path a reveal takes).
  */
-export function openRecord(identity: PrivateKey<'x25519'>, blob: Uint8Array, record: RecordToOpen): Buffer {
-  const parsed = parseRecordBlob(blob);
+export function openRecord(identity: PrivateKey<RecipientKind>, blob: Uint8Array, record: RecordToOpen): Buffer {
+  assertRecipientKind(identity, 'identity');
+  const parsed = readRecordBlob(blob);
+  // The blob names its suite; a data key of the other kind is refused by name, never tried.
+  assertIdentityFor(parsed.suite, identity);
   if (parsed.version === 1)
     return openV1(identity, blob, recordBinding(record.recordId, record.type, record.dataKeyId));
   if (!record.contextEnc) throw new CryptoError('ContextMismatch', 'a version-2 record needs its context key');

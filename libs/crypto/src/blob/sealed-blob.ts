@@ -4,11 +4,15 @@
  *
  *   offset  size  field
  *   0       1     format version (0x01)
- *   1       2     HPKE KEM id  (0x0020 DHKEM(X25519, HKDF-SHA256))
+ *   1       2     HPKE KEM id  (0x0020 DHKEM(X25519, HKDF-SHA256) or 0x647A X-Wing)
  *   3       2     HPKE KDF id  (0x0001 HKDF-SHA256)
  *   5       2     HPKE AEAD id (0x0002 AES-256-GCM)
- *   7       32    encapsulated key (enc)
- *   39      n+16  ciphertext ‖ GCM tag
+ *   7       Nenc  encapsulated key (enc): 32 bytes for DHKEM(X25519), 1120 for X-Wing
+ *   7+Nenc  n+16  ciphertext ‖ GCM tag
+ *
+ * The enc length follows from the KEM id, as in HPKE itself, so X-Wing needs no new version: a
+ * reader that predates X-Wing refuses such a blob by its suite (UnsupportedSuite) before it looks
+ * at any length, and one that knows X-Wing reads both.
  *
  * The public `seal` and `open` refuse wrapped-key bindings (info `coffer/wrap/…`): the plaintext of
  * a wrapped key is the raw private key, so anyone holding a key could otherwise wrap it to
@@ -18,14 +22,35 @@
 import { type Binding, isWrappedKeyBinding } from '../bindings.ts';
 import { utf8 } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { COFFER_SUITE, openBase, type Suite, sealBase } from '../hpke/hpke.ts';
-import { assertKind, type PrivateKey, type PublicKey } from '../keys/keys.ts';
+import {
+  encLength,
+  openBase,
+  recipientKindOf,
+  type Suite,
+  sealBase,
+  sealingSuiteFromIds,
+  suiteFor,
+  XWING_SUITE,
+} from '../hpke/hpke.ts';
+import { assertKind, assertRecipientKind, type PrivateKey, type PublicKey, type RecipientKind } from '../keys/keys.ts';
 
 export const SEALED_BLOB_VERSION = 0x01;
 const HEADER_LENGTH = 7;
-const ENC_LENGTH = 32;
 const TAG_LENGTH = 16;
-export const SEALED_BLOB_OVERHEAD = HEADER_LENGTH + ENC_LENGTH + TAG_LENGTH;
+/** Bytes a sealed blob adds to its plaintext with DHKEM(X25519). */
+export const SEALED_BLOB_OVERHEAD = HEADER_LENGTH + 32 + TAG_LENGTH;
+/** Bytes a sealed blob adds to its plaintext with X-Wing. */
+export const SEALED_BLOB_OVERHEAD_XWING = HEADER_LENGTH + encLength(XWING_SUITE) + TAG_LENGTH;
+
+/** The suite named by a blob header (bytes 1–6); UnsupportedSuite for any other. */
+export function headerSuite(bytes: Buffer): Suite {
+  return sealingSuiteFromIds(bytes.readUInt16BE(1), bytes.readUInt16BE(3), bytes.readUInt16BE(5));
+}
+
+/** The identity must be a key of the suite the blob names; a key of another kind is InvalidKey. */
+export function assertIdentityFor(suite: Suite, identity: PrivateKey): void {
+  assertKind(identity, recipientKindOf(suite), 'identity');
+}
 
 export interface ParsedSealedBlob {
   readonly version: number;
@@ -40,18 +65,14 @@ export function parseSealedBlob(blob: Uint8Array): ParsedSealedBlob {
   const version = bytes[0] as number;
   if (version !== SEALED_BLOB_VERSION) throw new CryptoError('UnsupportedVersion', `sealed blob version ${version}`);
   if (bytes.length < HEADER_LENGTH) throw new CryptoError('Truncated', 'sealed blob header is cut short');
-  const kem = bytes.readUInt16BE(1);
-  const kdf = bytes.readUInt16BE(3);
-  const aead = bytes.readUInt16BE(5);
-  if (kem !== COFFER_SUITE.kem || kdf !== COFFER_SUITE.kdf || aead !== COFFER_SUITE.aead) {
-    throw new CryptoError('UnsupportedSuite', `suite ${kem}/${kdf}/${aead}`);
-  }
-  if (bytes.length < SEALED_BLOB_OVERHEAD) throw new CryptoError('Truncated', 'sealed blob is cut short');
+  const suite = headerSuite(bytes);
+  const nenc = encLength(suite);
+  if (bytes.length < HEADER_LENGTH + nenc + TAG_LENGTH) throw new CryptoError('Truncated', 'sealed blob is cut short');
   return {
     version,
-    suite: COFFER_SUITE,
-    enc: bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + ENC_LENGTH),
-    ciphertext: bytes.subarray(HEADER_LENGTH + ENC_LENGTH),
+    suite,
+    enc: bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + nenc),
+    ciphertext: bytes.subarray(HEADER_LENGTH + nenc),
   };
 }
 
@@ -61,33 +82,43 @@ function refuseWrappedKeyBinding(binding: Binding): void {
   }
 }
 
-/** Seal `plaintext` to `recipient`, bound to `binding` (any binding but a wrapped key's). */
-export function seal(recipient: PublicKey<'x25519'>, plaintext: Uint8Array, binding: Binding): Buffer {
+/**
+ * Seal `plaintext` to `recipient`, bound to `binding` (any binding but a wrapped key's). The
+ * suite follows the recipient's kind: DHKEM(X25519) for an x25519 key, X-Wing for an xwing key.
+ */
+export function seal(recipient: PublicKey<RecipientKind>, plaintext: Uint8Array, binding: Binding): Buffer {
   refuseWrappedKeyBinding(binding);
   return sealBlob(recipient, plaintext, binding);
 }
 
 /** Open a sealed blob; the whole plaintext or a CryptoError, never part of it. */
-export function open(identity: PrivateKey<'x25519'>, blob: Uint8Array, binding: Binding): Buffer {
+export function open(identity: PrivateKey<RecipientKind>, blob: Uint8Array, binding: Binding): Buffer {
   refuseWrappedKeyBinding(binding);
   return openBlob(identity, blob, binding);
 }
 
 /** @internal seal without the binding check, for wrap.ts. Not exported from the package. */
-export function sealBlob(recipient: PublicKey<'x25519'>, plaintext: Uint8Array, binding: Binding): Buffer {
-  assertKind(recipient, 'x25519', 'recipient');
-  const { enc, ciphertext } = sealBase(COFFER_SUITE, recipient, utf8(binding.info), binding.aad, plaintext);
+export function sealBlob(recipient: PublicKey<RecipientKind>, plaintext: Uint8Array, binding: Binding): Buffer {
+  assertRecipientKind(recipient, 'recipient');
+  const suite = suiteFor(recipient.kind);
+  const { enc, ciphertext } = sealBase(suite, recipient, utf8(binding.info), binding.aad, plaintext);
+  return Buffer.concat([suiteHeader(SEALED_BLOB_VERSION, suite), enc, ciphertext]);
+}
+
+/** Version byte and the suite's three ids: the first 7 bytes of every public-key blob. */
+export function suiteHeader(version: number, suite: Suite): Buffer {
   const header = Buffer.alloc(HEADER_LENGTH);
-  header[0] = SEALED_BLOB_VERSION;
-  header.writeUInt16BE(COFFER_SUITE.kem, 1);
-  header.writeUInt16BE(COFFER_SUITE.kdf, 3);
-  header.writeUInt16BE(COFFER_SUITE.aead, 5);
-  return Buffer.concat([header, enc, ciphertext]);
+  header[0] = version;
+  header.writeUInt16BE(suite.kem, 1);
+  header.writeUInt16BE(suite.kdf, 3);
+  header.writeUInt16BE(suite.aead, 5);
+  return header;
 }
 
 /** @internal open without the binding check, for wrap.ts and the vectors. Not exported from the package. */
-export function openBlob(identity: PrivateKey<'x25519'>, blob: Uint8Array, binding: Binding): Buffer {
-  assertKind(identity, 'x25519', 'identity');
+export function openBlob(identity: PrivateKey<RecipientKind>, blob: Uint8Array, binding: Binding): Buffer {
+  assertRecipientKind(identity, 'identity');
   const parsed = parseSealedBlob(blob);
+  assertIdentityFor(parsed.suite, identity);
   return openBase(parsed.suite, parsed.enc, identity, utf8(binding.info), binding.aad, parsed.ciphertext);
 }

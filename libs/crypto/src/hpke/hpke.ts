@@ -1,6 +1,7 @@
 /**
- * HPKE base mode (RFC 9180) composed from node:crypto: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
- * and AES-128-GCM or AES-256-GCM. Only what Coffer uses is here: base mode, single-shot and
+ * HPKE base mode (RFC 9180) composed from node:crypto: DHKEM(X25519, HKDF-SHA256) or X-Wing
+ * (kem/xwing.ts), HKDF-SHA256, and AES-128-GCM or AES-256-GCM. The KEM is a parameter of the
+ * suite; the key schedule is the same for both. Only what Coffer uses is here: base mode, single-shot and
  * sequenced contexts, no PSK/auth modes, no exporter interface. Checked against RFC 9180's
  * known-answer vectors and cross-checked against @hpke/core in hpke.test.ts.
  */
@@ -8,24 +9,40 @@ import { createHmac, diffieHellman, generateKeyPairSync } from 'node:crypto';
 import { aesGcmDecrypt, aesGcmEncrypt, GCM_NONCE_LENGTH } from '../aead/aes-gcm.ts';
 import { i2osp, utf8, wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { assertKind, PrivateKey, PublicKey, privateKeyObject } from '../keys/keys.ts';
+import { decapsulate, encapsulate } from '../kem/xwing.ts';
+import {
+  assertKind,
+  PrivateKey,
+  PublicKey,
+  privateKeyObject,
+  type RecipientKind,
+  xwingDecapsulationKey,
+} from '../keys/keys.ts';
+import {
+  AEAD_AES_256_GCM,
+  encLength,
+  KEM_X25519_HKDF_SHA256,
+  KEM_XWING,
+  recipientKindOf,
+  type Suite,
+} from './suites.ts';
 
-export const KEM_X25519_HKDF_SHA256 = 0x0020;
-export const KDF_HKDF_SHA256 = 0x0001;
-export const AEAD_AES_128_GCM = 0x0001;
-export const AEAD_AES_256_GCM = 0x0002;
-
-export interface Suite {
-  readonly kem: typeof KEM_X25519_HKDF_SHA256;
-  readonly kdf: typeof KDF_HKDF_SHA256;
-  readonly aead: typeof AEAD_AES_128_GCM | typeof AEAD_AES_256_GCM;
-}
-
-/** The one suite Coffer seals with. */
-export const COFFER_SUITE: Suite = { kem: KEM_X25519_HKDF_SHA256, kdf: KDF_HKDF_SHA256, aead: AEAD_AES_256_GCM };
+export {
+  AEAD_AES_128_GCM,
+  AEAD_AES_256_GCM,
+  COFFER_SUITE,
+  encLength,
+  KDF_HKDF_SHA256,
+  KEM_X25519_HKDF_SHA256,
+  KEM_XWING,
+  recipientKindOf,
+  type Suite,
+  sealingSuiteFromIds,
+  suiteFor,
+  XWING_SUITE,
+} from './suites.ts';
 
 const HASH_LENGTH = 32;
-const ENC_LENGTH = 32;
 const MODE_BASE = 0x00;
 const VERSION_LABEL = utf8('HPKE-v1');
 const KEM_SUITE_ID = Buffer.concat([utf8('KEM'), i2osp(KEM_X25519_HKDF_SHA256, 2)]);
@@ -109,7 +126,7 @@ const contextCache = new Map<string, Buffer>();
  * get a copy, so nothing they do to it can change what the next key schedule uses.
  */
 function keyScheduleContext(suite: Suite, info: Uint8Array): Buffer {
-  const cacheKey = `${suite.aead}:${Buffer.from(info).toString('base64')}`;
+  const cacheKey = `${suite.kem}:${suite.kdf}:${suite.aead}:${Buffer.from(info).toString('base64')}`;
   const hit = contextCache.get(cacheKey);
   if (hit) return Buffer.from(hit);
   const id = suiteId(suite);
@@ -224,29 +241,20 @@ export class Context {
 }
 
 /**
- * SetupBaseS. `ephemeral` exists for known-answer tests only; in use a fresh key pair is drawn.
- * Returns the encapsulated key and the sender context.
+ * SetupBaseS. `testRandomness` exists for known-answer tests only — an X25519 ephemeral key for
+ * DHKEM, the 64-byte eseed for X-Wing; in use fresh randomness is drawn. Returns the encapsulated
+ * key and the sender context.
  */
 export function setupSender(
   suite: Suite,
-  recipient: PublicKey<'x25519'>,
+  recipient: PublicKey<RecipientKind>,
   info: Uint8Array,
-  ephemeral?: PrivateKey<'x25519'>,
+  testRandomness?: PrivateKey<'x25519'> | Uint8Array,
 ): { enc: Buffer; context: Context } {
-  assertKind(recipient, 'x25519', 'HPKE recipient');
-  if (ephemeral) assertKind(ephemeral, 'x25519', 'HPKE ephemeral key');
-  let enc: Buffer;
-  let dhResult: Buffer;
-  if (ephemeral) {
-    enc = ephemeral.publicKey.bytes();
-    dhResult = dh(privateKeyObject(ephemeral), recipient);
-  } else {
-    // Public half as JWK, private half stays a KeyObject (never serialised).
-    const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } });
-    enc = Buffer.from((pair.publicKey as unknown as { x: string }).x as string, 'base64url');
-    dhResult = dh(pair.privateKey, recipient);
-  }
-  const sharedSecret = kemSharedSecret(dhResult, enc, recipient);
+  const { enc, sharedSecret } =
+    suite.kem === KEM_XWING
+      ? encapXWing(recipient, testRandomness)
+      : encapX25519(recipient, testRandomness as PrivateKey<'x25519'> | undefined);
   try {
     return { enc, context: new Context(keySchedule(suite, sharedSecret, info)) };
   } finally {
@@ -254,23 +262,51 @@ export function setupSender(
   }
 }
 
-/** SetupBaseR. Throws DecryptionFailed for an enc that is not a usable X25519 public key. */
+function encapX25519(recipient: PublicKey, ephemeral?: PrivateKey<'x25519'>): { enc: Buffer; sharedSecret: Buffer } {
+  assertKind(recipient, 'x25519', 'HPKE recipient');
+  const x25519Recipient = recipient as PublicKey<'x25519'>;
+  if (ephemeral) assertKind(ephemeral, 'x25519', 'HPKE ephemeral key');
+  let enc: Buffer;
+  let dhResult: Buffer;
+  if (ephemeral) {
+    enc = ephemeral.publicKey.bytes();
+    dhResult = dh(privateKeyObject(ephemeral), x25519Recipient);
+  } else {
+    // Public half as JWK, private half stays a KeyObject (never serialised).
+    const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } });
+    enc = Buffer.from((pair.publicKey as unknown as { x: string }).x as string, 'base64url');
+    dhResult = dh(pair.privateKey, x25519Recipient);
+  }
+  return { enc, sharedSecret: kemSharedSecret(dhResult, enc, x25519Recipient) };
+}
+
+function encapXWing(recipient: PublicKey, eseed?: unknown): { enc: Buffer; sharedSecret: Buffer } {
+  assertKind(recipient, 'xwing', 'HPKE recipient');
+  if (eseed !== undefined && !(eseed instanceof Uint8Array)) {
+    throw new CryptoError('InvalidParameters', 'X-Wing test randomness is a 64-byte eseed');
+  }
+  const { ct, sharedSecret } = encapsulate(recipient.bytes(), eseed);
+  return { enc: ct, sharedSecret };
+}
+
+/**
+ * SetupBaseR. The recipient key must be of the suite's KEM (InvalidKey). Throws Malformed for an
+ * enc of the wrong length and DecryptionFailed for one that is not a usable X25519 public key.
+ */
 export function setupRecipient(
   suite: Suite,
   enc: Uint8Array,
-  recipient: PrivateKey<'x25519'>,
+  recipient: PrivateKey<RecipientKind>,
   info: Uint8Array,
 ): Context {
-  assertKind(recipient, 'x25519', 'HPKE recipient');
-  if (enc.length !== ENC_LENGTH) throw new CryptoError('Malformed', 'encapsulated key must be 32 bytes');
-  let ephemeralPublic: PublicKey<'x25519'>;
-  try {
-    ephemeralPublic = PublicKey.fromBytes('x25519', enc);
-  } catch {
-    throw new CryptoError('DecryptionFailed');
+  assertKind(recipient, recipientKindOf(suite), 'HPKE recipient');
+  if (enc.length !== encLength(suite)) {
+    throw new CryptoError('Malformed', `encapsulated key must be ${encLength(suite)} bytes`);
   }
-  const dhResult = dh(privateKeyObject(recipient), ephemeralPublic);
-  const sharedSecret = kemSharedSecret(dhResult, enc, recipient.publicKey);
+  const sharedSecret =
+    suite.kem === KEM_XWING
+      ? decapsulate(enc, xwingDecapsulationKey(recipient as PrivateKey<'xwing'>))
+      : decapX25519(enc, recipient as PrivateKey<'x25519'>);
   try {
     return new Context(keySchedule(suite, sharedSecret, info));
   } finally {
@@ -278,10 +314,21 @@ export function setupRecipient(
   }
 }
 
+function decapX25519(enc: Uint8Array, recipient: PrivateKey<'x25519'>): Buffer {
+  let ephemeralPublic: PublicKey<'x25519'>;
+  try {
+    ephemeralPublic = PublicKey.fromBytes('x25519', enc);
+  } catch {
+    throw new CryptoError('DecryptionFailed');
+  }
+  const dhResult = dh(privateKeyObject(recipient), ephemeralPublic);
+  return kemSharedSecret(dhResult, enc, recipient.publicKey);
+}
+
 /** Single-shot seal (RFC 9180 §6.1). */
 export function sealBase(
   suite: Suite,
-  recipient: PublicKey<'x25519'>,
+  recipient: PublicKey<RecipientKind>,
   info: Uint8Array,
   aad: Uint8Array,
   plaintext: Uint8Array,
@@ -298,7 +345,7 @@ export function sealBase(
 export function openBase(
   suite: Suite,
   enc: Uint8Array,
-  recipient: PrivateKey<'x25519'>,
+  recipient: PrivateKey<RecipientKind>,
   info: Uint8Array,
   aad: Uint8Array,
   ciphertext: Uint8Array,

@@ -4,8 +4,8 @@
  *    users and to the recovery key;
  *  - under a symmetric key (AES-256-GCM): a user's key under the KEK or a session key.
  *
- * The wrapped plaintext is one kind byte followed by the 32 raw private bytes, so a key unwrapped
- * as the wrong kind is refused by name. Wrapping to a public key takes only wrapped-key bindings
+ * The wrapped plaintext is one kind byte followed by the 32 raw private bytes (an xwing key's
+ * 32-byte seed), so a key unwrapped as the wrong kind is refused by name. Wrapping to a public key takes only wrapped-key bindings
  * (`coffer/wrap/…`), which the public `open` refuses: the raw bytes come back only as a PrivateKey.
  *
  * Symmetric wrap format, version 1:
@@ -21,10 +21,17 @@ import { openBlob, sealBlob } from '../blob/sealed-blob.ts';
 import { wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { AEAD_AES_256_GCM } from '../hpke/hpke.ts';
-import { assertKind, exportPrivateBytes, type KeyKind, PrivateKey, type PublicKey } from '../keys/keys.ts';
+import {
+  assertRecipientKind,
+  exportPrivateBytes,
+  type KeyKind,
+  PrivateKey,
+  type PublicKey,
+  type RecipientKind,
+} from '../keys/keys.ts';
 import { type SymmetricKey, symmetricKeyBytes } from '../keys/symmetric-key.ts';
 
-const KIND_BYTE: Record<KeyKind, number> = { x25519: 0x01, ed25519: 0x02 };
+const KIND_BYTE: Record<KeyKind, number> = { x25519: 0x01, ed25519: 0x02, xwing: 0x03 };
 const ENCODED_LENGTH = 33;
 const WRAP_VERSION = 0x01;
 const WRAP_HEADER_LENGTH = 3;
@@ -53,10 +60,13 @@ function requireWrappedKeyBinding(binding: Binding): void {
   }
 }
 
-/** Wrap a private key to a recipient's X25519 public key (HPKE sealed blob). */
-export function wrapPrivateKey(key: PrivateKey, recipient: PublicKey<'x25519'>, binding: Binding): Buffer {
+/**
+ * Wrap a private key to a recipient's public key (HPKE sealed blob): DHKEM(X25519) to an x25519
+ * recipient, X-Wing to an xwing one; the blob names the suite.
+ */
+export function wrapPrivateKey(key: PrivateKey, recipient: PublicKey<RecipientKind>, binding: Binding): Buffer {
   requireWrappedKeyBinding(binding);
-  assertKind(recipient, 'x25519', 'recipient');
+  assertRecipientKind(recipient, 'recipient');
   const encoded = encodeKey(key);
   try {
     return sealBlob(recipient, encoded, binding);
@@ -67,7 +77,7 @@ export function wrapPrivateKey(key: PrivateKey, recipient: PublicKey<'x25519'>, 
 
 export function unwrapPrivateKey<K extends KeyKind>(
   kind: K,
-  identity: PrivateKey<'x25519'>,
+  identity: PrivateKey<RecipientKind>,
   wrapped: Uint8Array,
   binding: Binding,
 ): PrivateKey<K> {
