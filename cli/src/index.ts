@@ -1,5 +1,7 @@
 /** What other packages (tests, benchmarks) may use of the CLI: the ceremony, the planes in one process, recovery, audit verification. */
 export { type CeremonyOutput, runCeremony } from './ceremony.ts';
 export { auditCommand } from './commands/audit.ts';
+export { type DemoPage, startDemoPage } from './demo-page.ts';
+export { metrics, runChecks } from './monitor.ts';
 export { type Planes, type PlanesOptions, startPlanes } from './planes.ts';
 export { runRecovery } from './recovery.ts';

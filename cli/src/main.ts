@@ -3,7 +3,9 @@ import { auditCommand } from './commands/audit.ts';
 import { devCommand } from './commands/dev.ts';
 import { initCommand } from './commands/init.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { monitorCommand } from './commands/monitor.ts';
 import { recoverCommand } from './commands/recover.ts';
+import { sdkCommand } from './commands/sdk.ts';
 
 const usage = `usage: pnpm coffer <command>
   init --email ADDRESS [--password-file FILE|-] [--shares 5] [--threshold 3]
@@ -17,7 +19,11 @@ const usage = `usage: pnpm coffer <command>
   audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]
                      walk the audit log's hash chain (DATABASE_URL), name the first broken event,
                      and check its head against the vault's signed checkpoints
-  dev                run every plane on this machine (embedded mode; not for production)`;
+  dev                run every plane on this machine (embedded mode; not for production)
+  sdk build --trust-root ROOT [--ingest URL] [--out DIR] [--base-url URL]
+                     write the browser sealing module; print its name, SRI and <script> tag
+  monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL] [--once | --serve]
+                     check the published key, the SDK file and the page that loads it (Nagios / Prometheus)`;
 
 const [command, ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -26,6 +32,8 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
   audit: auditCommand,
   recover: recoverCommand,
+  sdk: sdkCommand,
+  monitor: monitorCommand,
 };
 
 const run = command ? commands[command] : undefined;

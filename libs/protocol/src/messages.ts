@@ -16,19 +16,32 @@ const KeyId = Type.String({ minLength: 1, maxLength: 128 });
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' });
 export const Base64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 8192 });
 
-export const RecordMessage = Type.Object(
-  {
-    v: Type.Literal(1),
-    id: Uuid,
-    type: Type.Union(RECORD_TYPES.map((t) => Type.Literal(t))),
-    keyId: KeyId,
-    hint: Type.Union([Type.String({ pattern: '^[0-9]{4}$' }), Type.Null()]),
-    submittedAt: Instant,
-    /** Sealed blob v1 of the normalised value, base64. */
-    sealed: Base64,
-  },
+const recordFields = {
+  id: Uuid,
+  type: Type.Union(RECORD_TYPES.map((t) => Type.Literal(t))),
+  keyId: KeyId,
+  hint: Type.Union([Type.String({ pattern: '^[0-9]{4}$' }), Type.Null()]),
+  submittedAt: Instant,
+  /** Sealed blob v1 of the normalised value, base64. */
+  sealed: Base64,
+};
+
+/** Version 1: sealed by ingest, which also took the hint from the value it saw. Read forever. */
+export const RecordMessageV1 = Type.Object({ v: Type.Literal(1), ...recordFields }, { additionalProperties: false });
+
+/**
+ * Version 2 says who sealed the value and so who vouches for the hint: `ingest` (as in v1), or
+ * `client` — sealed in the submitter's browser or backend (POST /v1/sealed-records), where ingest
+ * never sees the value and the hint is only what the client claims.
+ */
+export const RecordMessageV2 = Type.Object(
+  { v: Type.Literal(2), ...recordFields, sealedBy: Type.Union([Type.Literal('ingest'), Type.Literal('client')]) },
   { additionalProperties: false },
 );
+
+export type RecordMessageV1 = Static<typeof RecordMessageV1>;
+export type RecordMessageV2 = Static<typeof RecordMessageV2>;
+export const RecordMessage = Type.Union([RecordMessageV1, RecordMessageV2]);
 export type RecordMessage = Static<typeof RecordMessage>;
 
 /**
@@ -70,6 +83,21 @@ export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
 
+type Schema = Parameters<typeof Value.Check>[0];
+
+/**
+ * For a union of versions (RecordMessage), the member whose `v` the message names, so that a
+ * refusal says which field is wrong rather than "Expected union value"; an unknown `v` is reported
+ * at /v by the first member.
+ */
+function versionOf(schema: Schema, parsed: unknown): Schema {
+  const members = (schema as { anyOf?: Schema[] }).anyOf;
+  if (!members || typeof parsed !== 'object' || parsed === null) return schema;
+  const v = (parsed as { v?: unknown }).v;
+  const named = members.find((m) => (m as { properties?: { v?: { const?: unknown } } }).properties?.v?.const === v);
+  return named ?? members[0] ?? schema;
+}
+
 /** Parse and check a bus message; throws ProtocolError naming what is wrong. */
 export function decodeJson<T extends Parameters<typeof Value.Check>[0]>(schema: T, bytes: Uint8Array): Static<T> {
   let parsed: unknown;
@@ -79,7 +107,7 @@ export function decodeJson<T extends Parameters<typeof Value.Check>[0]>(schema: 
     throw new ProtocolError('not UTF-8 JSON');
   }
   if (!Value.Check(schema, parsed)) {
-    const first = Value.Errors(schema, parsed).First();
+    const first = Value.Errors(versionOf(schema, parsed), parsed).First();
     throw new ProtocolError(first ? `invalid at ${first.path || '/'}: ${first.message}` : 'invalid message');
   }
   return parsed as Static<T>;

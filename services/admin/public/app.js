@@ -45,7 +45,8 @@ async function loadRecords(reset) {
     const tr = document.createElement('tr');
     cell(tr, r.submittedAt.replace('T', ' ').slice(0, 19));
     cell(tr, r.type);
-    cell(tr, r.hint ? `…${r.hint}` : '');
+    // A client-sealed record's hint is the submitter's claim; nobody saw the value to check it.
+    cell(tr, r.hint ? `…${r.hint}${r.hintSource === 'client' ? ' (client-supplied)' : ''}` : '');
     const td = cell(tr, '', 'value');
     const button = document.createElement('button');
     button.type = 'button';
@@ -63,7 +64,7 @@ async function reveal(id, td) {
   if (reason.length < 3) return say('Give a reason (at least 3 characters) before revealing.');
   try {
     const r = await api('POST', `/api/records/${encodeURIComponent(id)}/reveal`, { reason });
-    td.textContent = r.value;
+    td.textContent = r.matchesType === false ? `${r.value} — does not match its type` : r.value;
     say('');
   } catch (err) {
     say(err.message);

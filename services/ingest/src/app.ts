@@ -18,10 +18,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DataKeySource } from './data-key.ts';
 import { IdempotencyCache } from './idempotency.ts';
+import { allowBrowserSealing } from './routes/browser-cors.ts';
 import { currentKeyRoute } from './routes/current-key.ts';
 import type { IngestDeps } from './routes/deps.ts';
 import { healthRoutes } from './routes/health.ts';
 import { submitRecordRoute } from './routes/submit-record.ts';
+import { submitSealedRecordRoute } from './routes/submit-sealed-record.ts';
 
 export interface IngestOptions {
   readonly bus: Bus;
@@ -68,6 +70,8 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
     rateLimit: { max: options.ratePerMinute, timeWindow: 60_000 },
   };
   await app.register(submitRecordRoute, deps);
+  allowBrowserSealing(app);
+  await app.register(submitSealedRecordRoute, deps);
   await app.register(currentKeyRoute, deps);
   await app.register(healthRoutes, deps);
   app.addHook('onClose', async () => {

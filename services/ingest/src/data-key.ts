@@ -43,6 +43,25 @@ export class DataKeySource {
     return undefined;
   }
 
+  #previous: VerifiedKey | undefined;
+
+  /**
+   * The verified key named `id` if it is the current one or the one before it and its window ended
+   * less than `graceMs` ago: a browser that sealed just before a window change is not refused.
+   */
+  recent(id: string, graceMs: number): VerifiedKey | undefined {
+    const now = this.#now().getTime();
+    for (const key of [this.#current, this.#previous]) {
+      if (key?.id === id && now < key.notAfter.getTime() + graceMs) return key;
+    }
+    return undefined;
+  }
+
+  #replace(next: VerifiedKey | undefined): void {
+    if (this.#current && this.#current.id !== next?.id) this.#previous = this.#current;
+    this.#current = next;
+  }
+
   #inFlight: Promise<void> | undefined;
   #lastAttempt = 0;
 
@@ -73,20 +92,20 @@ export class DataKeySource {
     }
     if ('error' in reply) {
       this.#alert('none', `the vault has no data key: ${reply.error}`);
-      this.#current = undefined;
+      this.#replace(undefined);
       return;
     }
     try {
       const verified = verifyDataKeyBundle(this.#trustRoot, reply.bundle, reply.signature);
       if (!bundleCovers(verified, this.#now())) throw new Error('its validity window does not cover now');
-      this.#current = {
+      this.#replace({
         id: verified.id,
         key: verified.key,
         notAfter: new Date(verified.notAfter),
         signed: { bundle: reply.bundle, signature: reply.signature },
-      };
+      });
     } catch (err) {
-      this.#current = undefined;
+      this.#replace(undefined);
       this.#alert(reply.bundle.id, `data key bundle rejected: ${(err as Error).message}`);
     }
   }

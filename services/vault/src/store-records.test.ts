@@ -1,6 +1,6 @@
 import type { RecordDelivery } from '@coffer/bus';
 import { recordBinding, seal } from '@coffer/crypto';
-import { encodeJson, newRecordId, type RecordMessage } from '@coffer/protocol';
+import { encodeJson, newRecordId, type RecordMessage, type RecordMessageV1 } from '@coffer/protocol';
 import { postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultDatabase, insertDataKey, type VaultDatabase } from '../testing/vault-database.ts';
@@ -21,7 +21,7 @@ describe.skipIf(!available)('storing records from the stream', () => {
   });
   afterAll(() => db?.drop());
 
-  function message(overrides: Partial<RecordMessage> = {}): RecordMessage {
+  function message(overrides: Partial<RecordMessageV1> = {}): RecordMessageV1 {
     const id = overrides.id ?? newRecordId();
     const sealed = seal(key.publicKey, Buffer.from('4111111111111111'), recordBinding(id, 'pan', keyId));
     return {
@@ -100,7 +100,8 @@ describe.skipIf(!available)('storing records from the stream', () => {
     ],
     ['not JSON', () => deliver('{"v":1,', newRecordId()), /not UTF-8 JSON/],
     ['an unknown field', () => deliver({ ...message(), extra: 1 }), /invalid at/],
-    ['a wrong version', () => deliver({ ...message(), v: 2 }), /invalid at \/v/],
+    ['a wrong version', () => deliver({ ...message(), v: 3 }), /invalid at \/v/],
+    ['a v2 message without sealedBy', () => deliver({ ...message(), v: 2 }), /invalid at \/sealedBy/],
     ['a hint of more than four digits', () => deliver(message({ hint: '411111' })), /invalid at \/hint/],
     ['a hint on a secret', () => deliver(message({ type: 'secret' })), /hint does not fit/],
     ['a card number without a hint', () => deliver(message({ hint: null })), /hint does not fit/],

@@ -32,6 +32,8 @@ interface Row {
   data_key_id: string;
   sealed: Buffer;
   hint: string | null;
+  /** Who vouches for the hint: 'ingest' saw the value, 'client' sealed it and only claims the hint. */
+  hint_source: 'ingest' | 'client';
   submitted_at: string;
   expires_at: string | null;
 }
@@ -74,6 +76,7 @@ function toRow(delivery: RecordDelivery, retention: Retention, receivedAt: Date)
     data_key_id: m.keyId,
     sealed,
     hint: m.hint,
+    hint_source: m.v === 2 ? m.sealedBy : 'ingest',
     submitted_at: m.submittedAt,
     expires_at,
   };
@@ -112,7 +115,7 @@ export async function storeRecordBatch(
   const commit = (rows: Row[]) =>
     sql.begin(async (tx) => {
       const inserted = rows.length
-        ? await tx`INSERT INTO records ${tx(rows, 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at', 'expires_at')}
+        ? await tx`INSERT INTO records ${tx(rows, 'id', 'type', 'data_key_id', 'sealed', 'hint', 'hint_source', 'submitted_at', 'expires_at')}
                    ON CONFLICT (id) DO NOTHING RETURNING id`
         : [];
       if (dead.length) {
@@ -130,7 +133,7 @@ export async function storeRecordBatch(
   for (const row of unique) {
     try {
       const inserted =
-        await sql`INSERT INTO records ${sql([row], 'id', 'type', 'data_key_id', 'sealed', 'hint', 'submitted_at', 'expires_at')}
+        await sql`INSERT INTO records ${sql([row], 'id', 'type', 'data_key_id', 'sealed', 'hint', 'hint_source', 'submitted_at', 'expires_at')}
                                  ON CONFLICT (id) DO NOTHING RETURNING id`;
       stored += inserted.length;
     } catch (err) {

@@ -11,6 +11,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
 import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { valueMatchesType } from '../value-type.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
@@ -45,7 +46,12 @@ export const revealRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
       const dataKey = unwrapDataKey(userKey, sealed.session.userId, sealed.record.dataKeyId, sealed.wrappedDataKey);
       plaintext = openRecord(dataKey, sealed.record);
       const value = plaintext.toString('utf8');
-      return reply.header('cache-control', 'no-store').send({ id: sealed.record.id, type: sealed.record.type, value });
+      // A value sealed by the submitter (POST /v1/sealed-records) was never seen by ingest, so this
+      // is the first place its type can be checked: the person revealing it is told, not refused.
+      const matchesType = valueMatchesType(sealed.record.type, plaintext, value);
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ id: sealed.record.id, type: sealed.record.type, value, matchesType });
     } catch (err) {
       if (!(err instanceof CryptoError)) throw err;
       await callVault(deps.bus, 'records.reveal-failed', {

@@ -38,9 +38,16 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
       const caller = await authenticate(sql, req.session, now);
       await requireRole(sql, caller, ['viewer', 'key-admin', 'auditor'], 'records.list', null, '', now);
       const rows = await sql<
-        { id: string; type: string; hint: string | null; data_key_id: string; submitted_at: Date }[]
+        {
+          id: string;
+          type: string;
+          hint: string | null;
+          hint_source: string;
+          data_key_id: string;
+          submitted_at: Date;
+        }[]
       >`
-        SELECT id, type, hint, data_key_id, submitted_at FROM records
+        SELECT id, type, hint, hint_source, data_key_id, submitted_at FROM records
         WHERE (${req.type ?? null}::text IS NULL OR type = ${req.type ?? null})
           AND (${req.before ?? null}::uuid IS NULL OR id < ${req.before ?? null}::uuid)
         ORDER BY id DESC LIMIT ${req.limit + 1}`;
@@ -48,6 +55,8 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
         id: r.id,
         type: r.type,
         hint: r.hint,
+        // 'client': sealed by the submitter, so the hint is the client's claim, not checked by anyone.
+        hintSource: r.hint_source,
         keyId: r.data_key_id,
         submittedAt: r.submitted_at.toISOString(),
       }));
