@@ -6,6 +6,7 @@ export {
   type RecordDelivery,
   type RequestHandler,
 } from './bus.ts';
+export { type IdempotencyNames, idempotencyNames, idempotencyStreamConfig } from './idempotency-stream.ts';
 export { InProcessBus } from './in-process-bus.ts';
 export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';
 export { connectService, type NatsConfig, natsSettings, stopOnSignals } from './service.ts';

@@ -11,6 +11,7 @@ import {
   type RecordDelivery,
   type RequestHandler,
 } from './bus.ts';
+import { idempotencyNames, idempotencyStreamConfig } from './idempotency-stream.ts';
 
 export interface NatsBusOptions {
   readonly url: string;
@@ -144,6 +145,15 @@ class NatsBus implements Bus {
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
       await jsm.streams.add(config);
+    }
+    // Beside it, the stream ingest replicas share Idempotency-Keys through.
+    const idempotency = idempotencyStreamConfig(idempotencyNames(this.names), this.#options.replicas ?? 1);
+    try {
+      await jsm.streams.info(idempotency.name);
+      await jsm.streams.update(idempotency.name, idempotency);
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) throw err;
+      await jsm.streams.add(idempotency);
     }
     await jsm.consumers.add(this.names.stream, {
       durable_name: this.names.consumer,

@@ -24,6 +24,7 @@ import type { IngestDeps } from './routes/deps.ts';
 import { healthRoutes } from './routes/health.ts';
 import { submitRecordRoute } from './routes/submit-record.ts';
 import { submitSealedRecordRoute } from './routes/submit-sealed-record.ts';
+import type { SharedIdempotency } from './shared-idempotency.ts';
 
 export interface IngestOptions {
   readonly bus: Bus;
@@ -34,6 +35,8 @@ export interface IngestOptions {
   readonly now?: () => Date;
   /** fastify trustProxy: whose X-Forwarded-For to believe for the client address. */
   readonly trustProxy?: boolean | string[];
+  /** Idempotency-Key shared by all replicas; without it, each process remembers its own. */
+  readonly sharedIdempotency?: SharedIdempotency;
   /** How long a client may take to send a request (tests shorten them). */
   readonly timeouts?: ServerTimeouts;
   /** Idempotency cache bounds (tests shrink them). */
@@ -66,6 +69,7 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
     bus: options.bus,
     keys,
     idempotency: new IdempotencyCache(DUPLICATE_WINDOW_MS, options.idempotency),
+    sharedIdempotency: options.sharedIdempotency,
     now,
     rateLimit: { max: options.ratePerMinute, timeWindow: 60_000 },
   };

@@ -2,11 +2,14 @@
  * The ingest process: configuration, bus, the data key, then HTTP. Public and write-only: it
  * refuses to start with a database URL in its environment, since it must never hold one.
  */
-import { connectService, natsSettings, stopOnSignals } from '@coffer/bus';
+
+import { readFileSync } from 'node:fs';
+import { connectService, idempotencyNames, natsSettings, stopOnSignals } from '@coffer/bus';
 import { asPort, asPositiveInt, asString, asTrustProxy, loadOrRefuse, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { buildIngest } from './app.ts';
 import { ingestLogger } from './log.ts';
+import { SharedIdempotency } from './shared-idempotency.ts';
 
 const log = ingestLogger();
 
@@ -26,6 +29,14 @@ const config = loadOrRefuse(
     ),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8080),
+    // Set on every replica of a scaled-out ingest (the same file): Idempotency-Key then holds
+    // across replicas. Unset: each process remembers only its own keys.
+    idempotencySecret: setting(
+      'COFFER_IDEMPOTENCY_SECRET_FILE',
+      'file with the secret (32+ bytes) all ingest replicas share for Idempotency-Key',
+      (path) => readFileSync(path),
+      null as Buffer | null,
+    ),
   },
   () => {
     if (process.env.DATABASE_URL) throw new Error('DATABASE_URL is set, but ingest must hold no database credential');
@@ -39,6 +50,9 @@ const { app, keys } = await buildIngest({
   log,
   ratePerMinute: config.ratePerMinute,
   trustProxy: config.trustProxy,
+  ...(config.idempotencySecret
+    ? { sharedIdempotency: new SharedIdempotency(bus, idempotencyNames(bus.names), config.idempotencySecret) }
+    : {}),
 });
 await keys.start();
 await app.listen({ host: config.host, port: config.port });

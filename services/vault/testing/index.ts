@@ -8,4 +8,6 @@ export { exportHandlers } from '../src/admin/exports.ts';
 export { auditOrRefuse, recordHandlers } from '../src/admin/records.ts';
 export { authenticate } from '../src/admin/sessions.ts';
 export { appendAudit, canonicalJson } from '../src/audit.ts';
+export { MIGRATIONS_DIR } from '../src/db/migrate.ts';
+export { storeRecordBatch } from '../src/store-records.ts';
 export { createVaultDatabase, insertDataKey, testOrgKey, type VaultDatabase } from './vault-database.ts';

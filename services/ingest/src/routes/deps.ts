@@ -1,22 +1,18 @@
 import type { Bus } from '@coffer/bus';
 import type { DataKeySource } from '../data-key.ts';
 import type { IdempotencyCache } from '../idempotency.ts';
+import type { PreparedRecord } from '../prepared-record.ts';
+import type { SharedIdempotency } from '../shared-idempotency.ts';
 
-/**
- * A sealed record ready to publish: reused as-is when a client retries with its Idempotency-Key.
- * Declared here, beside the cache that holds it, so that deps.ts and the route do not import each other.
- */
-export interface PreparedRecord {
-  readonly id: string;
-  readonly message: Uint8Array;
-  readonly answer: { id: string; type: string; hint: string | null; keyId: string };
-}
+export type { PreparedRecord } from '../prepared-record.ts';
 
 /** What the ingest routes need, passed as plugin options rather than globals. */
 export interface IngestDeps {
   readonly bus: Bus;
   readonly keys: DataKeySource;
   readonly idempotency: IdempotencyCache<PreparedRecord>;
+  /** Idempotency-Key across replicas (shared-idempotency.ts); absent: this process only. */
+  readonly sharedIdempotency?: SharedIdempotency | undefined;
   readonly now: () => Date;
   readonly rateLimit: { max: number; timeWindow: number };
 }

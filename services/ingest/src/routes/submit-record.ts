@@ -94,6 +94,21 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
         });
       }
       try {
+        // Across replicas: the first claim for this key wins everywhere (shared-idempotency.ts).
+        if (idempotencyKey && deps.sharedIdempotency) {
+          prepared = await deps.sharedIdempotency.claim(
+            `${req.ip} ${idempotencyKey}`,
+            `${body.type}\n${check.normalized}`,
+            prepared,
+          );
+          if (prepared === 'conflict') {
+            return sendProblem(reply, {
+              status: 422,
+              type: 'idempotency-key-reused',
+              title: 'This Idempotency-Key was used with a different body',
+            });
+          }
+        }
         await deps.bus.publishRecord(prepared.id, prepared.message);
       } catch (err) {
         if (!(err instanceof BusUnavailableError)) throw err;
