@@ -103,6 +103,8 @@ describe('POST /v1/sealed-records', () => {
     ['non-canonical base64', () => pan({ sealed: 'AQ=' }), 400, 'invalid-sealed'],
     ['a pan without a hint', () => pan({ hint: null }), 400, 'invalid-hint'],
     ['a secret with a hint', () => ({ ...sealed('secret', 'abc'), hint: '1234' }), 400, 'invalid-hint'],
+    // The vault dead-letters an SSN hint 0000 (never issued): refused here, before any 202.
+    ['an ssn with the hint 0000', () => ({ ...sealed('ssn', '123-45-6789'), hint: '0000' }), 400, 'invalid-hint'],
     ['a hint that is not four digits', () => pan({ hint: '11111' }), 400, 'invalid-body'],
     ['an unknown field', () => pan({ value: '4111111111111111' }), 400, 'invalid-body'],
   ])('refuses %s with an RFC 9457 problem and stores nothing', async (_name, make, status, type) => {

@@ -9,7 +9,14 @@
 import { BusUnavailableError } from '@coffer/bus';
 import { parseSealedBlob, SEALED_BLOB_OVERHEAD } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { DUPLICATE_WINDOW_MS, encodeJson, RECORD_TYPES, type RecordMessageV2, type RecordType } from '@coffer/protocol';
+import {
+  DUPLICATE_WINDOW_MS,
+  encodeJson,
+  hintFits,
+  RECORD_TYPES,
+  type RecordMessageV2,
+  type RecordType,
+} from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { SeenRecordIds } from '../seen-record-ids.ts';
@@ -55,8 +62,12 @@ function refusal(body: Body, now: number): { type: string; title: string } | nul
   if (at < now - ID_MAX_AGE_MS || at > now + ID_MAX_AHEAD_MS) {
     return { type: 'stale-record-id', title: 'The record id is not fresh: seal again, just before submitting' };
   }
-  if ((body.type === 'secret') !== (body.hint === null)) {
-    return { type: 'invalid-hint', title: 'A pan or ssn carries a four-digit hint; a secret carries none' };
+  // The vault's own rule (it dead-letters anything else), so a 202 here is never a dead letter there.
+  if (!hintFits(body.type, body.hint)) {
+    return {
+      type: 'invalid-hint',
+      title: 'A pan or ssn carries a four-digit hint (an ssn never 0000); a secret carries none',
+    };
   }
   const blob = Buffer.from(body.sealed, 'base64');
   if (blob.toString('base64') !== body.sealed)
