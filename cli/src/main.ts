@@ -3,6 +3,7 @@ import { auditCommand } from './commands/audit.ts';
 import { devCommand } from './commands/dev.ts';
 import { initCommand } from './commands/init.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { pkiCommand } from './commands/pki.ts';
 import { recoverCommand } from './commands/recover.ts';
 
 const usage = `usage: pnpm coffer <command>
@@ -12,6 +13,13 @@ const usage = `usage: pnpm coffer <command>
   recover --email ADDRESS [--password-file FILE] [--shares-file FILE]
                      break-glass: rebuild the recovery key from k shares and make a new key-admin
   audit verify       walk the audit log's hash chain (DATABASE_URL) and name the first broken event
+  pki init --dir DIR [--name NAME] [--days 3650]
+                     make the offline root CA for mutual TLS (ca.crt, ca.key 0600)
+  pki issue NAME --role nats-server|nats-client|pg-server|pg-client|http-server --dir DIR
+           [--dns NAME]... [--ip ADDRESS]... [--days 90]
+                     issue a service certificate and key signed by that CA
+  pki rotate --dir DIR [--within 30] [--force]
+                     re-issue (new keys) every certificate expiring within N days
   dev                run every plane on this machine (embedded mode; not for production)`;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -21,6 +29,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
   audit: auditCommand,
   recover: recoverCommand,
+  pki: pkiCommand,
 };
 
 const run = command ? commands[command] : undefined;

@@ -1,5 +1,5 @@
 export { type Bus, BusUnavailableError, type RecordConsumer, type RecordDelivery, type RequestHandler } from './bus.ts';
 export { InProcessBus } from './in-process-bus.ts';
 export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';
-export { connectService, type NatsConfig, natsSettings, stopOnSignals } from './service.ts';
+export { busTls, connectService, type NatsConfig, natsSettings, stopOnSignals } from './service.ts';
 export { callVault, type OrgStatus, orgStatus, VaultRefused } from './vault-client.ts';

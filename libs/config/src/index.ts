@@ -117,3 +117,14 @@ export function loadOrRefuse<S extends Record<string, Setting<unknown>>>(
     refuseToStart(service, err);
   }
 }
+
+/** Run a start-up step that may throw (reading certificate files, say), or refuse to start. */
+export function orRefuse<T>(service: string, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    refuseToStart(service, err);
+  }
+}
+
+export { loadTls, plaintextAllowed, type TlsMaterial, type TlsPaths, type TlsPrefix, tlsSettings } from './tls.ts';

@@ -1,2 +1,3 @@
 export { REDACT_PATHS, redactingLogger } from './logger.ts';
 export { installProblemHandlers, type Problem, sendProblem } from './problem.ts';
+export { type HttpsListen, type HttpsServer, listenHttps, serve } from './tls-server.ts';
