@@ -17,7 +17,7 @@ export interface TestPki {
 export async function makeTestPki(label = 'coffer-pki-'): Promise<TestPki> {
   const base = await mkdtemp(path.join(os.tmpdir(), label));
   const dir = path.join(base, 'pki');
-  const ca = createRootCa({ name: `Coffer test CA ${path.basename(base)}`, days: 30 });
+  const ca = await createRootCa({ name: `Coffer test CA ${path.basename(base)}`, days: 30 });
   await writeCa(dir, ca);
   const files = (name: string) => {
     const f = leafFiles(dir, name);
@@ -29,7 +29,7 @@ export async function makeTestPki(label = 'coffer-pki-'): Promise<TestPki> {
     files,
     async issue(request) {
       const full: LeafRequest = { days: 7, ...request };
-      await writeLeaf(dir, full, issueLeaf(ca, full));
+      await writeLeaf(dir, full, await issueLeaf(ca, full));
       return files(request.name);
     },
     remove: () => rm(base, { recursive: true, force: true }),

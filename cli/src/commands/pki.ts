@@ -35,7 +35,7 @@ async function init(argv: string[]): Promise<void> {
     strict: true,
   });
   if (!values.dir) throw new Error('--dir is required');
-  const ca = createRootCa({ name: values.name, days: asPositiveInt(values.days) });
+  const ca = await createRootCa({ name: values.name, days: asPositiveInt(values.days) });
   await writeCa(values.dir, ca);
   const files = caFiles(values.dir);
   say(`root CA written: ${files.cert} (give to every host) and ${files.key} (0600; keep offline)`);
@@ -65,7 +65,7 @@ async function issue(argv: string[]): Promise<void> {
     throw new Error(`${name} is already issued in ${values.dir}; use \`coffer pki rotate --force\` to replace it`);
   }
   const ca = await readCa(values.dir);
-  await writeLeaf(values.dir, request, issueLeaf(ca, request));
+  await writeLeaf(values.dir, request, await issueLeaf(ca, request));
   const files = leafFiles(values.dir, name);
   say(`issued ${name} (${values.role}, ${request.days} days): ${files.cert} and ${files.key} (0600)`);
 }
@@ -96,7 +96,7 @@ async function rotate(argv: string[]): Promise<void> {
       ips: record.ips,
       days: record.days,
     };
-    await writeLeaf(values.dir, request, issueLeaf(ca, request));
+    await writeLeaf(values.dir, request, await issueLeaf(ca, request));
     rotated++;
     say(`${record.name}: re-issued with a new key (was valid until ${notAfter.toISOString()})`);
   }

@@ -4,7 +4,8 @@
  * since node:crypto cannot issue certificates. RSA because forge signs with RSA only:
  * 3072-bit for the long-lived root, 2048-bit for leaves that live 90 days.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import forge from 'node-forge';
 
 const { pki } = forge;
@@ -41,12 +42,15 @@ const DAY_MS = 86_400_000;
 // Clocks differ a little between hosts; a certificate should not be "not yet valid" for a minute.
 const BACKDATE_MS = 5 * 60_000;
 
-function rsaKey(bits: number): {
+const generate = promisify(generateKeyPair);
+
+/** Off the main thread (libuv's pool), so that several keys are made at once on several cores. */
+async function rsaKey(bits: number): Promise<{
   keyPem: string;
   publicKey: forge.pki.rsa.PublicKey;
   privateKey: forge.pki.rsa.PrivateKey;
-} {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+}> {
+  const { publicKey, privateKey } = await generate('rsa', {
     modulusLength: bits,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -70,8 +74,8 @@ function validity(cert: forge.pki.Certificate, now: Date, days: number): void {
   cert.validity.notAfter = new Date(now.getTime() + days * DAY_MS);
 }
 
-export function createRootCa(options: { name: string; days: number; now?: Date }): Issued {
-  const key = rsaKey(3072);
+export async function createRootCa(options: { name: string; days: number; now?: Date }): Promise<Issued> {
+  const key = await rsaKey(3072);
   const cert = pki.createCertificate();
   cert.publicKey = key.publicKey;
   cert.serialNumber = serial();
@@ -94,10 +98,10 @@ export function createRootCa(options: { name: string; days: number; now?: Date }
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-export function issueLeaf(ca: Issued, request: LeafRequest): Issued {
+export async function issueLeaf(ca: Issued, request: LeafRequest): Promise<Issued> {
   const caCert = pki.certificateFromPem(ca.certPem);
   const caKey = pki.privateKeyFromPem(ca.keyPem);
-  const key = rsaKey(2048);
+  const key = await rsaKey(2048);
   const cert = pki.createCertificate();
   cert.publicKey = key.publicKey;
   cert.serialNumber = serial();

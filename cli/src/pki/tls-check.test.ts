@@ -15,16 +15,16 @@ const write = (name: string, text: string) => {
   return file;
 };
 
-const ca = createRootCa({ name: 'check CA', days: 30 });
-const otherCa = createRootCa({ name: 'another CA', days: 30 });
-const good = issueLeaf(ca, { name: 'ingest', role: 'nats-client', days: 7 });
-const expired = issueLeaf(ca, {
+const ca = await createRootCa({ name: 'check CA', days: 30 });
+const otherCa = await createRootCa({ name: 'another CA', days: 30 });
+const good = await issueLeaf(ca, { name: 'ingest', role: 'nats-client', days: 7 });
+const expired = await issueLeaf(ca, {
   name: 'ingest',
   role: 'nats-client',
   days: 1,
   now: new Date(Date.now() - 10 * 86_400_000),
 });
-const foreign = issueLeaf(otherCa, { name: 'ingest', role: 'nats-client', days: 7 });
+const foreign = await issueLeaf(otherCa, { name: 'ingest', role: 'nats-client', days: 7 });
 const files = {
   ca: write('ca.crt', ca.certPem),
   cert: write('good.crt', good.certPem),
