@@ -1,7 +1,7 @@
 // The production artefacts for tests: `pnpm build`, then one `pnpm deploy:service` folder per
 // service, exactly what an operator copies to a host or into an image.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,46 @@ export interface Deployed {
   remove(): Promise<void>;
 }
 
-export async function buildAndDeploy(services: readonly Deployable[]): Promise<Deployed> {
+/**
+ * Test files run in parallel workers, and a build rewrites the dist/ another one may be deploying
+ * from: one build-and-deploy at a time, across processes (a lock directory, taken over when the
+ * process that made it is gone).
+ */
+async function exclusively<T>(step: () => Promise<T>): Promise<T> {
+  const lock = path.join(ROOT, 'node_modules', '.coffer-build-lock');
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => '0'));
+      let alive = owner === 0; // being written this instant: wait
+      try {
+        if (owner) process.kill(owner, 0);
+        alive = true;
+      } catch {
+        // its owner died holding it
+      }
+      if (!alive) await rm(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} held for 10 minutes`);
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await step();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+export function buildAndDeploy(services: readonly Deployable[]): Promise<Deployed> {
+  return exclusively(() => deploy(services));
+}
+
+async function deploy(services: readonly Deployable[]): Promise<Deployed> {
   await run(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT });
   const base = await mkdtemp(path.join(os.tmpdir(), 'coffer-deploy-'));
   const dirs = {} as Record<Deployable, string>;
