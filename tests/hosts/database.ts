@@ -30,18 +30,22 @@ export interface Database {
   stop(): Promise<void>;
 }
 
-export async function startDatabase(
-  net: Network,
-  options: { dir: string; cert: string; key: string; ca: string; vaultHost: string },
-): Promise<Database> {
+export interface Cluster {
+  readonly data: string;
+  readonly socket: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** initdb as the postgres user; independent of certificates and network, so it can run early. */
+export async function initDatabase(dir: string): Promise<Cluster> {
   const bin = postgresBin();
-  const pw = (await run('id', ['-u', 'postgres'])).stdout.trim();
+  const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
   const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-  const uid = Number(pw);
-  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-  chownSync(options.dir, uid, gid);
-  const data = path.join(options.dir, 'data');
-  const socket = path.join(options.dir, 'socket');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chownSync(dir, uid, gid);
+  const data = path.join(dir, 'data');
+  const socket = path.join(dir, 'socket');
   mkdirSync(socket, { mode: 0o700 });
   chownSync(socket, uid, gid);
   await run(
@@ -61,10 +65,18 @@ export async function startDatabase(
       '-E',
       'UTF8',
     ],
-    {
-      cwd: options.dir,
-    },
+    { cwd: dir },
   );
+  return { data, socket, uid, gid };
+}
+
+export async function startDatabase(
+  net: Network,
+  cluster: Cluster,
+  options: { cert: string; key: string; ca: string; vaultHost: string },
+): Promise<Database> {
+  const bin = postgresBin();
+  const { data, socket, uid, gid } = cluster;
   // PostgreSQL refuses a server key that others can read; give it its own copies.
   for (const [from, name] of [
     [options.cert, 'server.crt'],

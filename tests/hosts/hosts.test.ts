@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAndDeploy, type Deployed } from '../support/deployed.ts';
 import { makeTestPki, type TestPki } from '../support/pki.ts';
 import { ROOT } from '../support/stack.ts';
-import { type Database, startDatabase } from './database.ts';
+import { type Database, initDatabase, startDatabase } from './database.ts';
 import { type Flows, readFlows } from './flows.ts';
 import { createNetwork, type Daemon, missingCapability, type Network } from './network.ts';
 
@@ -73,6 +73,8 @@ describe.skipIf(missing !== undefined && !requireServices())('planes on separate
     tmp = mkdtempSync(path.join(os.tmpdir(), 'coffer-hosts-'));
     // The database runs as the postgres user, which must reach its directory below this one.
     chmodSync(tmp, 0o711);
+    const initdb = initDatabase(path.join(tmp, 'pg'));
+    initdb.catch(() => {});
     // The services' deploy folders build in other processes while this one makes keys.
     const deploying = buildAndDeploy(['ingest', 'vault', 'admin', 'cli']);
     deploying.catch(() => {});
@@ -110,8 +112,7 @@ describe.skipIf(missing !== undefined && !requireServices())('planes on separate
     daemons.bus = net.start('bus', ['nats-server', '-c', path.join(natsDir, 'nats.conf')], {
       env: { NATS_INGEST_PASSWORD: '""', NATS_VAULT_PASSWORD: '""', NATS_ADMIN_PASSWORD: '""' },
     });
-    db = await startDatabase(net, {
-      dir: path.join(tmp, 'pg'),
+    db = await startDatabase(net, await initdb, {
       cert: pki.files('database').cert,
       key: pki.files('database').key,
       ca: pki.ca,
