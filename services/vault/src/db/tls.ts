@@ -10,7 +10,7 @@ import { plaintextAllowed, type TlsMaterial } from '@coffer/config';
 
 export function databaseSsl(databaseUrl: string, tls: TlsMaterial | undefined): ConnectionOptions | undefined {
   const url = new URL(databaseUrl);
-  // libpq-style `?host=/run/postgresql` names a Unix socket directory: local by definition.
+  // libpq-style `?host=/run/postgresql` (a Unix socket directory) is local by definition.
   const host = url.searchParams.get('host') ?? url.hostname.replace(/^\[|\]$/g, '');
   const mode = url.searchParams.get('sslmode');
   if (!tls) {
