@@ -9,7 +9,7 @@
  * find those from dist/. Run `pnpm build` first; this refuses to deploy a package without dist/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const packages = { ingest: 'services/ingest', vault: 'services/vault', admin: 'services/admin', cli: 'cli' };
@@ -32,4 +32,12 @@ execFileSync('pnpm', ['--filter', `@coffer/${service}`, 'deploy', '--prod', '--c
 // pnpm leaves its lockfile and workspace file behind; neither is needed to run, and the
 // workspace file would make pnpm treat the folder as a workspace root.
 for (const f of ['pnpm-workspace.yaml']) rmSync(join(target, f), { force: true });
+// The workspace manifest points `exports` and `start` at sources that are not here; the deployed
+// one describes what is: `npm start` (or `node dist/main.js`) runs the bundle.
+const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8'));
+const { exports: _exports, devDependencies: _dev, scripts: _scripts, ...kept } = manifest;
+writeFileSync(
+  join(target, 'package.json'),
+  `${JSON.stringify({ ...kept, main: 'dist/main.js', scripts: { start: 'node dist/main.js' } }, null, 2)}\n`,
+);
 process.stdout.write(`deployed @coffer/${service} to ${target} (run: cd ${target} && node dist/main.js)\n`);
