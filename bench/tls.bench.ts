@@ -49,7 +49,7 @@ const HOST = '127.0.0.1';
 const CONNECTIONS = 64;
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
 const SECONDS = env('BENCH_SECONDS', 8);
-const ROUNDS = env('BENCH_ROUNDS', 2);
+const ROUNDS = env('BENCH_ROUNDS', 3);
 const REVEALS = env('BENCH_REVEALS', 300);
 const REVEAL_WARMUP = 30;
 const RATE_PER_MINUTE = 100_000_000;
@@ -61,7 +61,11 @@ type Variant = 'plain' | 'tls';
 const VARIANTS: readonly Variant[] = ['plain', 'tls'];
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-const median = (xs: number[]) => percentile(xs, 50);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
 const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
 const pct = (tls: number, plain: number) => `${tls >= plain ? '+' : ''}${fmt((100 * (tls - plain)) / plain, 1)} %`;
 
@@ -319,7 +323,7 @@ async function main() {
       `${la(loadAfter)} at the end — the machine is shared, so every figure is under that load.`,
     '',
     `Ingest: ${ROUNDS} rounds per set-up, alternating, each ${WARMUP_SECONDS} s warm-up then ${SECONDS} s measured; ` +
-      `autocannon 9.0.0 in its own process, ${CONNECTIONS} keep-alive connections; 1 ingest worker; figures are medians over rounds. ` +
+      `autocannon 9.0.0 in its own process, ${CONNECTIONS} keep-alive connections; 1 ingest worker; figures are medians over rounds (the mean of the two middle ones for an even count). ` +
       `HTTPS negotiated ${negotiated} (the bench checks ingest's certificate against the CA before loading it).`,
     '',
     '| ingest set-up | records/s | p50 ms | p99 ms | non-2xx + errors | CPU ingest | CPU vault | CPU nats-server |',
@@ -334,7 +338,11 @@ async function main() {
     `| TLS − plain | ${pct(ingest.tls.rps, ingest.plain.rps)} | ${pct(ingest.tls.p50Ms, ingest.plain.p50Ms)} | ` +
       `${pct(ingest.tls.p99Ms, ingest.plain.p99Ms)} | | | | |`,
     '',
-    `Stored rows / 202s (warm-ups included): plain ${fmt(stored.plain)} / ${fmt(accepted.plain)}, ` +
+    `Each round, records/s (p99 ms): ${VARIANTS.map(
+      (v) => `${v} ${runs[v].map((r) => `${fmt(r.measured.ok / r.measured.seconds)} (${r.measured.p99})`).join(', ')}`,
+    ).join('; ')}.`,
+    '',
+    `Stored rows / 202s the load generator counted (warm-ups included; replies after its clock stopped are stored but not counted): plain ${fmt(stored.plain)} / ${fmt(accepted.plain)}, ` +
       `TLS ${fmt(stored.tls)} / ${fmt(accepted.tls)}.`,
     '',
     `Reveal: ${fmt(REVEALS)} per set-up after ${REVEAL_WARMUP} warm-up, paired (one plain, one TLS, order alternating); ` +
