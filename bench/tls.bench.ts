@@ -15,7 +15,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { totalmem } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { buildAdmin } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
@@ -27,8 +26,8 @@ import { migrate, startVault } from '@coffer/vault';
 import pino from 'pino';
 import postgres from 'postgres';
 import type { LoadOptions } from './load.ts';
-import { machine } from './measure.ts';
-import { fmt, percentile } from './reveal-support.ts';
+import { fmt } from './reveal-support.ts';
+import { tlsReport, VARIANTS, type Variant } from './tls-report.ts';
 import {
   type BenchNats,
   type LoadRun,
@@ -57,17 +56,8 @@ const BOUND_MS = 6 * 60_000;
 const ADMIN_EMAIL = 'bench-admin@coffer.localhost';
 const ADMIN_PASSWORD = 'correct-quartz-lantern-harbour-91';
 const PLANES = ['ingest', 'vault', 'admin'] as const;
-type Variant = 'plain' | 'tls';
-const VARIANTS: readonly Variant[] = ['plain', 'tls'];
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
-const pct = (tls: number, plain: number) => `${tls >= plain ? '+' : ''}${fmt((100 * (tls - plain)) / plain, 1)} %`;
 
 // Everything started is stopped in reverse order, on success, failure or the time bound.
 const cleanups: { name: string; run: () => unknown }[] = [];
@@ -297,74 +287,17 @@ async function main() {
     if (times[v].length !== REVEALS) throw new Error(`expected ${REVEALS} ${v} reveal times, got ${times[v].length}`);
   }
 
-  // --- Report.
-  const ingest = Object.fromEntries(
-    VARIANTS.map((v) => [
-      v,
-      {
-        rps: median(runs[v].map((r) => r.measured.ok / r.measured.seconds)),
-        p50Ms: median(runs[v].map((r) => r.measured.p50)),
-        p99Ms: median(runs[v].map((r) => r.measured.p99)),
-        non2xx: runs[v].reduce((n, r) => n + r.measured.non2xx + r.measured.errors, 0),
-        cores: Object.fromEntries(
-          ['ingest', 'vault', 'nats'].map((n) => [n, median(runs[v].map((r) => r.cores[n] ?? Number.NaN))]),
-        ),
-      },
-    ]),
-  ) as Record<Variant, { rps: number; p50Ms: number; p99Ms: number; non2xx: number; cores: Record<string, number> }>;
-  const revealStats = Object.fromEntries(
-    VARIANTS.map((v) => [v, { p50Ms: percentile(times[v], 50), p99Ms: percentile(times[v], 99) }]),
-  ) as Record<Variant, { p50Ms: number; p99Ms: number }>;
-  const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
-  const label = { plain: 'plain HTTP + NATS (passwords)', tls: 'HTTPS + NATS mutual TLS' };
-  const lines = [
-    `Machine: ${machine()}, ${Math.round(totalmem() / 2 ** 30)} GiB; run at ${new Date().toISOString().slice(0, 16)} UTC.`,
-    `Load average (1, 5, 15 min): ${la(loadBefore)} at the start, ${la(loadDuring)} after the ingest rounds, ` +
-      `${la(loadAfter)} at the end — the machine is shared, so every figure is under that load.`,
-    '',
-    `Ingest: ${ROUNDS} rounds per set-up, alternating, each ${WARMUP_SECONDS} s warm-up then ${SECONDS} s measured; ` +
-      `autocannon 9.0.0 in its own process, ${CONNECTIONS} keep-alive connections; 1 ingest worker; figures are medians over rounds (the mean of the two middle ones for an even count). ` +
-      `HTTPS negotiated ${negotiated} (the bench checks ingest's certificate against the CA before loading it).`,
-    '',
-    '| ingest set-up | records/s | p50 ms | p99 ms | non-2xx + errors | CPU ingest | CPU vault | CPU nats-server |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...VARIANTS.map((v) => {
-      const s = ingest[v];
-      return (
-        `| ${label[v]} | ${fmt(s.rps)} | ${s.p50Ms} | ${s.p99Ms} | ${s.non2xx} | ${s.cores.ingest?.toFixed(2)} | ` +
-        `${s.cores.vault?.toFixed(2)} | ${s.cores.nats?.toFixed(2)} |`
-      );
-    }),
-    `| TLS − plain | ${pct(ingest.tls.rps, ingest.plain.rps)} | ${pct(ingest.tls.p50Ms, ingest.plain.p50Ms)} | ` +
-      `${pct(ingest.tls.p99Ms, ingest.plain.p99Ms)} | | | | |`,
-    '',
-    `Each round, records/s (p99 ms): ${VARIANTS.map(
-      (v) => `${v} ${runs[v].map((r) => `${fmt(r.measured.ok / r.measured.seconds)} (${r.measured.p99})`).join(', ')}`,
-    ).join('; ')}.`,
-    '',
-    `Stored rows / 202s the load generator counted (warm-ups included; replies after its clock stopped are stored but not counted): plain ${fmt(stored.plain)} / ${fmt(accepted.plain)}, ` +
-      `TLS ${fmt(stored.tls)} / ${fmt(accepted.tls)}.`,
-    '',
-    `Reveal: ${fmt(REVEALS)} per set-up after ${REVEAL_WARMUP} warm-up, paired (one plain, one TLS, order alternating); ` +
-      'server time is Fastify reply.elapsedTime of POST /api/records/:id/reveal.',
-    '',
-    '| reveal over | p50 ms | p99 ms |',
-    '|---|---:|---:|',
-    ...VARIANTS.map(
-      (v) =>
-        `| ${label[v].replace('plain HTTP + ', '').replace('HTTPS + ', '')} | ${ms(revealStats[v].p50Ms)} | ${ms(revealStats[v].p99Ms)} |`,
-    ),
-    `| TLS − plain | ${pct(revealStats.tls.p50Ms, revealStats.plain.p50Ms)} | ${pct(revealStats.tls.p99Ms, revealStats.plain.p99Ms)} |`,
-  ];
-  const json = {
-    machine: machine(),
+  return tlsReport({
+    settings: { rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, connections: CONNECTIONS },
+    reveals: REVEALS,
+    revealWarmup: REVEAL_WARMUP,
+    negotiated,
     loadAverage: { start: loadBefore, afterIngest: loadDuring, end: loadAfter },
-    ingest,
-    reveal: revealStats,
+    runs,
+    revealTimes: times,
     stored,
     accepted,
-  };
-  return { report: lines.join('\n'), json };
+  });
 }
 
 let code = 0;
