@@ -235,12 +235,10 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
   });
 
   describe('open on main (issue 9 items 1 and 2): skipped unless COFFER_OPEN_ATTACKS=1', () => {
-    it.todo('item 2: a rehash added to an ordinary sign-in is refused (no account takeover)');
-    it.todo('item 2: a totpStep added with the totp field nulled does not sign in without a code');
     it.todo('item 2: keys.store with every copy removed is refused (no key nobody holds)');
     it.todo('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus');
 
-    open('item 2: a rehash added to an ordinary sign-in is refused (no account takeover)', async () => {
+    it('item 2: a rehash added to an ordinary sign-in is refused (no account takeover)', async () => {
       const victim = await inviteAndAccept(await as(KA.email, KA.password), 'victim@example.com', 'viewer');
       const attackerPassword = 'mallory-owns-this-now-8841-quartz';
       const begins = bus.onReply(adminOperation('signin.begin'));
@@ -265,7 +263,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       expect.soft((await signIn('victim@example.com', attackerPassword)).statusCode).toBe(401); // … the attacker does not
     });
 
-    open('item 2: a totpStep added with the totp field nulled does not sign in without a code', async () => {
+    it('item 2: a totpStep added with the totp field nulled does not sign in without a code', async () => {
       const [ka] = await infra.owner<{ id: string; public_key: string }[]>`
         SELECT id, public_key FROM users WHERE email = ${KA.email}`;
       if (!ka) throw new Error('no key-admin row');

@@ -28,9 +28,11 @@ export {
   PASSWORD_PARAMS_CEILING,
   PASSWORD_PARAMS_FLOOR,
   type PasswordParams,
+  parseVerifier,
   signPasswordProof,
   unlockWithPassword,
 } from './password/password.ts';
+export { adminRequestDigest, canonicalJson } from './request/request-digest.ts';
 export {
   createSessionToken,
   csrfMatches,

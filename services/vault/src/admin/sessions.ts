@@ -9,6 +9,7 @@ import { AdminApi, decodeJson, newRecordId, type SigninLookup } from '@coffer/pr
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import { AdminError } from './router.ts';
+import { receivedRequestDigest, requireStaleForRehash } from './signin-integrity.ts';
 
 export const IDLE_MS = 15 * 60 * 1000;
 export const ABSOLUTE_MS = 8 * 60 * 60 * 1000;
@@ -257,7 +258,13 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
           FOR UPDATE`;
         if (
           !u?.password_verifier ||
-          !checkPasswordProof(u.password_verifier, challenge, [req.userId, req.session], req.proof)
+          // issue 9 item 2: the proof signs the digest of the whole request as received.
+          !checkPasswordProof(
+            u.password_verifier,
+            challenge,
+            [req.userId, req.session, receivedRequestDigest('signin.complete', data)],
+            req.proof,
+          )
         ) {
           throw new AdminError('unauthenticated', 'no proof of the password');
         }
@@ -277,6 +284,7 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
         }
         await tx`DELETE FROM signin_throttle WHERE email_hash = ${hashEmail(u.email)}`;
         if (req.rehash) {
+          requireStaleForRehash(u.password_verifier, req.rehash.verifier); // issue 9 item 2
           await tx`UPDATE users SET password_verifier = ${req.rehash.verifier},
             wrapped_private_key = ${Buffer.from(req.rehash.wrappedPrivateKey, 'base64')} WHERE id = ${req.userId}`;
         }

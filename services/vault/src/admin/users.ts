@@ -8,6 +8,7 @@ import { checkPasswordProof, PublicKey, verifyUserCertificate } from '@coffer/cr
 import { AdminApi, type ConfirmMaterial, decodeJson, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
+import { receivedRequestDigest } from './signin-integrity.ts';
 import { AdminError } from './router.ts';
 import { authenticate, consumeChallenge, hashEmail, requireMfa, requireRole } from './sessions.ts';
 
@@ -271,7 +272,8 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
           !checkPasswordProof(
             u.password_verifier,
             challenge,
-            [caller.userId, 'password-change', req.session],
+            // issue 9 item 2: the proof signs the digest of the whole request as received.
+            [caller.userId, 'password-change', req.session, receivedRequestDigest('me.password', data)],
             req.proof,
           )
         ) {
