@@ -8,9 +8,9 @@ import { checkPasswordProof, PublicKey, verifyUserCertificate } from '@coffer/cr
 import { AdminApi, type ConfirmMaterial, decodeJson, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
-import { receivedRequestDigest } from './signin-integrity.ts';
 import { AdminError } from './router.ts';
 import { authenticate, consumeChallenge, hashEmail, requireMfa, requireRole } from './sessions.ts';
+import { receivedRequestDigest } from './signin-integrity.ts';
 
 type Clock = () => Date;
 export const INVITE_MS = 24 * 60 * 60 * 1000;
