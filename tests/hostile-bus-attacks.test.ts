@@ -235,7 +235,6 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
   });
 
   describe('open on main (issue 9 items 1 and 2): skipped unless COFFER_OPEN_ATTACKS=1', () => {
-    it.todo('item 2: keys.store with every copy removed is refused (no key nobody holds)');
     it.todo('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus');
 
     it('item 2: a rehash added to an ordinary sign-in is refused (no account takeover)', async () => {
@@ -292,7 +291,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       expect.soft(res.statusCode).toBe(401);
     });
 
-    open('item 2: keys.store with every copy removed is refused (no key nobody holds)', async () => {
+    it('item 2: keys.store with every copy removed is refused (no key nobody holds)', async () => {
       const ka = await as(KA.email, KA.password);
       const before = (await infra.owner`SELECT id FROM data_keys`).map((r) => r.id as string);
       const empty = bus.onPublish(adminOperation('keys.store'), (m) => {
@@ -309,6 +308,21 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
                           AND w.recipient_kind = 'recovery')`;
       expect.soft(orphans).toHaveLength(0); // no stored data key lacks its recovery copy
       expect.soft(res.statusCode).toBeGreaterThanOrEqual(400); // and the key-admin is told so
+    });
+
+    it("item 2: keys.store with one certified holder's copy removed is refused", async () => {
+      const ka = await as(KA.email, KA.password);
+      const before = await infra.owner`SELECT id FROM data_keys`;
+      const thin = bus.onPublish(adminOperation('keys.store'), (m) => {
+        const body = json<{ dataKeys: { copies: { recipientKind: string }[] }[] } & Body>(m);
+        for (const k of body.dataKeys) k.copies = k.copies.filter((c) => c.recipientKind === 'recovery');
+        return withJson(m, body);
+      });
+      const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
+      thin.off();
+      expect(thin.seen).toHaveLength(1);
+      expect(res.statusCode).toBe(400);
+      expect(await infra.owner`SELECT id FROM data_keys`).toHaveLength(before.length);
     });
 
     open('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus', async () => {
