@@ -1,11 +1,9 @@
 // A hostile bus operator between the admin plane and NATS (issue 9, items 1 and 2), played by
 // tests/support/hostile-bus.ts against the shipped permissions, a real vault and PostgreSQL.
 //
-// `refused` tests pass today: each rewrite or replay there is already refused. `open` tests are
-// attacks that SUCCEED on today's main. Each is written with the outcome the fix must produce, and
-// is skipped unless COFFER_OPEN_ATTACKS=1 (then each one fails, showing the attack works; soft
-// assertions list every consequence). The fix for an item turns its `open(` into `it(`: that is
-// the regression test.
+// Each rewrite or replay here is refused. The `item N` tests were attacks that succeeded before
+// issue 9's fixes (they ran only with COFFER_OPEN_ATTACKS=1 and failed); they are now the
+// regression tests for those fixes.
 
 import { adminLogger, buildAdmin } from '@coffer/admin';
 import { callVault, connectNatsBus } from '@coffer/bus';
@@ -34,7 +32,6 @@ import { submit } from './support/http.ts';
 import { type Infra, startInfra, startIngest } from './support/stack.ts';
 
 const available = await postgresAvailable();
-const open = process.env.COFFER_OPEN_ATTACKS === '1' ? it : it.skip;
 const KA = { email: 'ka@example.com', password: 'correct-quartz-lantern-harbour-91' };
 const STRONG = 'violet-harbour-compass-7342-quietly';
 
@@ -234,9 +231,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     });
   });
 
-  describe('open on main (issue 9 items 1 and 2): skipped unless COFFER_OPEN_ATTACKS=1', () => {
-    it.todo('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus');
-
+  describe('issue 9 items 1 and 2: formerly open attacks, now refused', () => {
     it('item 2: a rehash added to an ordinary sign-in is refused (no account takeover)', async () => {
       const victim = await inviteAndAccept(await as(KA.email, KA.password), 'victim@example.com', 'viewer');
       const attackerPassword = 'mallory-owns-this-now-8841-quartz';
@@ -325,7 +320,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       expect(await infra.owner`SELECT id FROM data_keys`).toHaveLength(before.length);
     });
 
-    open('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus', async () => {
+    it('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus', async () => {
       const ka = await as(KA.email, KA.password);
       const auditor = await inviteAndAccept(ka, 'auditor@example.com', 'auditor');
       const promote = bus.onReply(adminOperation('users.confirm-material'), (m) => {

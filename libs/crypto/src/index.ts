@@ -63,4 +63,5 @@ export {
   verifyDataKeyBundle,
   verifyUserCertificate,
 } from './signature/bundles.ts';
+export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
 export { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap/wrap.ts';

@@ -109,6 +109,27 @@ export const AdminApi = {
     inviteHash: Hex64,
     origin: Origin,
   }),
+  /**
+   * The invitation the key-admin signed with the org key (issue 9, item 1), stored with the
+   * invited user: at confirmation the admin plane certifies only for its role.
+   */
+  'users.invitation': strict({
+    session: Hex64,
+    userId: Id,
+    invitation: Type.Object(
+      {
+        v: Type.Literal(1),
+        inviteId: Id,
+        userId: Id,
+        email: Email,
+        role: Type.Union([Type.Literal('viewer'), Type.Literal('key-admin'), Type.Literal('auditor')]),
+        expiresAt: Instant,
+      },
+      { additionalProperties: false },
+    ),
+    signature: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+    origin: Origin,
+  }),
   /** Who an unused, unexpired invite is for. */
   'invites.lookup': strict({ inviteHash: Hex64 }),
   /** The invitee set a password; the admin plane made their keys. Uses the invite up. */
@@ -229,12 +250,29 @@ export interface SessionKeyMaterial {
 
 /** What confirming a user needs (users.confirm-material). */
 export interface ConfirmMaterial {
-  readonly user: { id: string; email: string; role: string; status: string; publicKey: string };
+  readonly user: {
+    id: string;
+    email: string;
+    role: string;
+    status: string;
+    publicKey: string;
+    /** The invitation signed when this user was invited (issue 9, item 1); null if none was stored. */
+    invitation: { statement: unknown; signature: string } | null;
+  };
   readonly orgKeyId: string;
   /** The caller's wrapped copy of the org signing key. */
   readonly orgKey: string;
   /** The caller's wrapped copies of every data key that still exists (ended windows too: their records stay readable). */
   readonly dataKeys: { keyId: string; wrapped: string }[];
+  readonly session: SessionKeyMaterial;
+}
+
+/** users.invite's answer: the new user, and the caller's org key copy to sign the invitation with. */
+export interface InviteMade {
+  readonly id: string;
+  readonly expiresAt: string;
+  readonly orgKeyId: string;
+  readonly orgKey: string;
   readonly session: SessionKeyMaterial;
 }
 

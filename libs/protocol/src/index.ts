@@ -3,6 +3,7 @@ export {
   type AdminOperation,
   type AdminRequest,
   type ConfirmMaterial,
+  type InviteMade,
   type KeysMaterial,
   type RecoveryMaterial,
   type SealedForUser,
