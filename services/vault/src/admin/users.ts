@@ -10,8 +10,9 @@ import type postgres from 'postgres';
 import { invitationHandlers, inviterOrgKey, storedInvitation } from './invitations.ts';
 import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError } from './router.ts';
-import { authenticate, consumeChallenge, hashEmail, requireMfa, requireRole } from './sessions.ts';
+import { authenticate, consumeChallenge, requireMfa, requireRole } from './sessions.ts';
 import { receivedRequestDigest } from './signin-integrity.ts';
+import { throttleKey } from './signin-throttle.ts';
 
 type Clock = () => Date;
 export const INVITE_MS = 24 * 60 * 60 * 1000;
@@ -295,7 +296,7 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
         const others =
           await tx`DELETE FROM sessions WHERE user_id = ${caller.userId} AND token_hash <> ${req.session} RETURNING id`;
         // The change proved the password: the attempt it counted is forgiven, as at sign-in.
-        await tx`DELETE FROM signin_throttle WHERE email_hash = ${hashEmail(caller.email)}`;
+        await tx`DELETE FROM signin_throttle WHERE email_hash = ${throttleKey(caller.email, caller.userId)}`;
         await auditOrRefuse(
           tx,
           {
