@@ -10,6 +10,7 @@ import { RECORD_TYPES, type SessionKeyMaterial } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
+import { refuseImpossibleInstants } from '../strict-input.ts';
 import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
@@ -42,6 +43,7 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
     const session = await requireSession(deps, req, reply, 'export', { csrf: true });
     if (!session) return reply;
     const body = req.body as { reason: string; type?: string; from?: string; to?: string };
+    if (refuseImpossibleInstants(reply, { from: body.from, to: body.to })) return reply; // issue 9 item 11
     const filter = {
       ...(body.type ? { type: body.type } : {}),
       ...(body.from ? { from: body.from } : {}),

@@ -10,6 +10,7 @@ import type { SealedForUser } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
+import { UUID_PATTERN } from '../strict-input.ts';
 import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
@@ -18,7 +19,8 @@ const Body = Type.Object(
   { reason: Type.String({ minLength: 3, maxLength: 500, pattern: '^[^\\u0000]*$' }) },
   { additionalProperties: false },
 );
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+// issue 9 item 11: record ids are UUIDs; anything else (a NUL, say) is a 400 here.
+const Params = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
 
 export const revealRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
   app.post('/api/records/:id/reveal', { schema: { body: Body, params: Params } }, async (req, reply) => {
