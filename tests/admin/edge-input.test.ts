@@ -13,6 +13,7 @@ describe.skipIf(!available)('strict input at the edge', () => {
   let admin: Signed;
   beforeAll(async () => {
     stack = await startAdminStack();
+    await stack.addRecord('secret', 'edge-input-value-1');
     admin = await signIn(stack.app);
   });
   afterAll(() => stack?.close());
@@ -38,6 +39,24 @@ describe.skipIf(!available)('strict input at the edge', () => {
       expect(res.statusCode).toBe(400);
       if (value !== '2024-13-01T00:00:00Z') expect(res.json().detail).toContain(field);
     }
+  });
+
+  it('refuses bidi and line-break control characters in free text bound for the audit log (400)', async () => {
+    const before = await auditRows();
+    const [{ id }] = (await stack.db.owner`SELECT id FROM records LIMIT 1`) as unknown as [{ id: string }];
+    for (const reason of ['case 12\u202e3 21 esac', 'case 12\nsignin success', 'case\u2066 12', 'case\u2028 12']) {
+      const reveal = await call(stack.app, admin, 'POST', `/api/records/${id}/reveal`, { reason });
+      expect(reveal.statusCode).toBe(400);
+      const exp = await call(stack.app, admin, 'POST', '/api/exports', { reason });
+      expect(exp.statusCode).toBe(400);
+    }
+    const signin = await stack.app.inject({
+      method: 'POST',
+      url: '/api/session',
+      payload: { email: 'evil\u202e@example.com', password: 'whatever-it-is' },
+    });
+    expect(signin.statusCode).toBe(400);
+    expect(await auditRows()).toBe(before);
   });
 
   it('accepts POST /api/me/totp with no body at all, and refuses a body that is not {}', async () => {

@@ -12,9 +12,15 @@ const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const B64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 16384 });
 // PostgreSQL text cannot hold NUL: refuse it here as a bad request, not later as an audit outage.
 const NO_NUL = '^[^\\u0000]*$';
-const Email = Type.String({ minLength: 3, maxLength: 254, pattern: NO_NUL });
+/**
+ * Free text that lands in the audit log (issue 9, item 14): no control characters (line breaks
+ * included), no bidi overrides, isolates or marks, so a displayed audit line cannot be spoofed.
+ */
+export const FREE_TEXT_PATTERN =
+  '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069]*$';
+const Email = Type.String({ minLength: 3, maxLength: 254, pattern: FREE_TEXT_PATTERN });
 const Origin = Type.String({ maxLength: 200, pattern: NO_NUL });
-const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: NO_NUL });
+const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN });
 const RecordTypeSchema = Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)));
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
 /** A TOTP time step: 30-second periods since the epoch. */

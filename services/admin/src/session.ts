@@ -44,7 +44,9 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
 /** Where a request came from, for the audit log. */
 export function originOf(req: FastifyRequest): string {
   // Bounded and NUL-free whatever the client sends: the audit event must always be writable.
-  const clean = (s: string, n: number) => s.replaceAll('\u0000', '').slice(0, n);
+  // Control and bidi characters go too (issue 9 item 14): an audit line cannot be spoofed.
+  const clean = (s: string, n: number) =>
+    s.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, '').slice(0, n);
   const agent = clean(String(req.headers['user-agent'] ?? ''), 120);
   return `${clean(req.ip, 64)}${agent ? ` ${agent}` : ''}`;
 }

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
 import type { PrivateKey } from '@coffer/crypto';
-import { RECORD_TYPES, type SessionKeyMaterial } from '@coffer/protocol';
+import { FREE_TEXT_PATTERN, RECORD_TYPES, type SessionKeyMaterial } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
@@ -18,7 +18,7 @@ import { type AdminDeps, requireSession } from './deps.ts';
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
 const Body = Type.Object(
   {
-    reason: Type.String({ minLength: 3, maxLength: 500, pattern: '^[^\\u0000]*$' }),
+    reason: Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN }),
     type: Type.Optional(Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)))),
     from: Type.Optional(Instant),
     to: Type.Optional(Instant),

@@ -6,7 +6,7 @@
 import { callVault } from '@coffer/bus';
 import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import type { SealedForUser } from '@coffer/protocol';
+import { FREE_TEXT_PATTERN, type SealedForUser } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
@@ -16,7 +16,7 @@ import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
 const Body = Type.Object(
-  { reason: Type.String({ minLength: 3, maxLength: 500, pattern: '^[^\\u0000]*$' }) },
+  { reason: Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN }) },
   { additionalProperties: false },
 );
 // issue 9 item 11: record ids are UUIDs; anything else (a NUL, say) is a 400 here.

@@ -24,7 +24,7 @@ import {
   wrapWithSymmetricKey,
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { newRecordId, type SigninLookup } from '@coffer/protocol';
+import { FREE_TEXT_PATTERN, newRecordId, type SigninLookup } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { clearSessionCookie, originOf, setSessionCookie } from '../session.ts';
@@ -34,7 +34,7 @@ import { type AdminDeps, requireSession } from './deps.ts';
 
 const SignIn = Type.Object(
   {
-    email: Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\u0000]*$' }),
+    email: Type.String({ minLength: 3, maxLength: 254, pattern: FREE_TEXT_PATTERN }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     totp: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
   },
