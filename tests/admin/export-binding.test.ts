@@ -5,6 +5,7 @@
 import { callVault } from '@coffer/bus';
 import { sessionTokenHash } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import { closeInterruptedExports } from '@coffer/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
 
@@ -53,5 +54,22 @@ describe.skipIf(!available)('export binding', () => {
     const { exportId } = await begin(a);
     await stack.db.owner`UPDATE exports SET started_at = started_at - interval '16 minutes' WHERE id = ${exportId}`;
     await expect(page(a, exportId)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('closes an export never finished in the audit, with the count served (janitor and vault start)', async () => {
+    await closeInterruptedExports(stack.db.owner, stack.now()); // the earlier tests' leftovers
+    const a = sessionTokenHash((await signIn(stack.app)).token);
+    const { exportId } = await begin(a);
+    const served = (await page(a, exportId)).records.length;
+    expect(served).toBeGreaterThan(0);
+    // Not yet expired: another vault replica might still be serving it.
+    expect(await closeInterruptedExports(stack.db.owner, stack.now())).toBe(0);
+    await stack.db.owner`UPDATE exports SET started_at = started_at - interval '16 minutes' WHERE id = ${exportId}`;
+    expect(await closeInterruptedExports(stack.db.owner, stack.now())).toBe(1);
+    const [closed] = await stack.db.owner`SELECT outcome, details FROM audit_events
+      WHERE action = 'export.finish' AND target = ${exportId}`;
+    expect(closed).toMatchObject({ outcome: 'failure', details: { count: served, interrupted: true } });
+    const [row] = await stack.db.owner`SELECT finished_at FROM exports WHERE id = ${exportId}`;
+    expect(row?.finished_at).not.toBeNull();
   });
 });

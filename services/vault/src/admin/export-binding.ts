@@ -5,6 +5,7 @@
  * before it began, so what the audit's `export.start` covers is fixed when it is written.
  */
 import type postgres from 'postgres';
+import { appendAudit } from '../audit.ts';
 import { AdminError } from './router.ts';
 import type { Caller } from './sessions.ts';
 
@@ -31,4 +32,34 @@ export async function openExportFor(
     throw new AdminError('conflict', 'this export has expired; start a new one');
   }
   return { filter: row.filter, startedAt: row.started_at };
+}
+
+/**
+ * Close in the audit every export left open past its expiry (the admin plane died, or the vault
+ * did mid-export and is now back): `export.finish`, outcome failure, `interrupted`, with the count
+ * the vault served. Run at vault start and by the janitor; only expired ones, so an export another
+ * vault replica is serving is left alone. Returns how many were closed.
+ */
+export async function closeInterruptedExports(sql: postgres.Sql, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - EXPORT_MS);
+  return sql.begin(async (tx) => {
+    const open = await tx<{ id: string; user_id: string; served: number }[]>`
+      UPDATE exports SET finished_at = ${now}
+      WHERE finished_at IS NULL AND started_at < ${cutoff} RETURNING id, user_id, served`;
+    for (const e of open) {
+      await appendAudit(
+        tx,
+        {
+          actor: e.user_id,
+          action: 'export.finish',
+          target: e.id,
+          outcome: 'failure',
+          origin: 'vault',
+          details: { count: e.served, interrupted: true },
+        },
+        now,
+      );
+    }
+    return open.length;
+  });
 }

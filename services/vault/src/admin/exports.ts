@@ -60,6 +60,8 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
           AND (${req.after ?? null}::uuid IS NULL OR id > ${req.after ?? null}::uuid)
           AND submitted_at <= ${started.startedAt}
         ORDER BY id LIMIT ${req.limit}`;
+      // issue 9 item 4: count what was served, for the audit if this export is never finished.
+      await sql`UPDATE exports SET served = served + ${rows.length} WHERE id::text = ${req.exportId}`;
       const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
       const keys = keyIds.length
         ? await sql<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
