@@ -12,9 +12,15 @@ const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const B64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 16384 });
 // PostgreSQL text cannot hold NUL: refuse it here as a bad request, not later as an audit outage.
 const NO_NUL = '^[^\\u0000]*$';
-const Email = Type.String({ minLength: 3, maxLength: 254, pattern: NO_NUL });
+/**
+ * Free text that lands in the audit log (issue 9, item 14): no control characters (line breaks
+ * included), no bidi overrides, isolates or marks, so a displayed audit line cannot be spoofed.
+ */
+export const FREE_TEXT_PATTERN =
+  '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069]*$';
+const Email = Type.String({ minLength: 3, maxLength: 254, pattern: FREE_TEXT_PATTERN });
 const Origin = Type.String({ maxLength: 200, pattern: NO_NUL });
-const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: NO_NUL });
+const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN });
 const RecordTypeSchema = Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)));
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
 /** A TOTP time step: 30-second periods since the epoch. */
@@ -107,6 +113,27 @@ export const AdminApi = {
     email: Email,
     role: Type.Union([Type.Literal('viewer'), Type.Literal('key-admin'), Type.Literal('auditor')]),
     inviteHash: Hex64,
+    origin: Origin,
+  }),
+  /**
+   * The invitation the key-admin signed with the org key (issue 9, item 1), stored with the
+   * invited user: at confirmation the admin plane certifies only for its role.
+   */
+  'users.invitation': strict({
+    session: Hex64,
+    userId: Id,
+    invitation: Type.Object(
+      {
+        v: Type.Literal(1),
+        inviteId: Id,
+        userId: Id,
+        email: Email,
+        role: Type.Union([Type.Literal('viewer'), Type.Literal('key-admin'), Type.Literal('auditor')]),
+        expiresAt: Instant,
+      },
+      { additionalProperties: false },
+    ),
+    signature: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
     origin: Origin,
   }),
   /** Who an unused, unexpired invite is for. */
@@ -230,12 +257,29 @@ export interface SessionKeyMaterial {
 
 /** What confirming a user needs (users.confirm-material). */
 export interface ConfirmMaterial {
-  readonly user: { id: string; email: string; role: string; status: string; publicKey: string };
+  readonly user: {
+    id: string;
+    email: string;
+    role: string;
+    status: string;
+    publicKey: string;
+    /** The invitation signed when this user was invited (issue 9, item 1); null if none was stored. */
+    invitation: { statement: unknown; signature: string } | null;
+  };
   readonly orgKeyId: string;
   /** The caller's wrapped copy of the org signing key. */
   readonly orgKey: string;
   /** The caller's wrapped copies of every data key that still exists (ended windows too: their records stay readable). */
   readonly dataKeys: { keyId: string; wrapped: string }[];
+  readonly session: SessionKeyMaterial;
+}
+
+/** users.invite's answer: the new user, and the caller's org key copy to sign the invitation with. */
+export interface InviteMade {
+  readonly id: string;
+  readonly expiresAt: string;
+  readonly orgKeyId: string;
+  readonly orgKey: string;
   readonly session: SessionKeyMaterial;
 }
 

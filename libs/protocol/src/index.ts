@@ -3,6 +3,8 @@ export {
   type AdminOperation,
   type AdminRequest,
   type ConfirmMaterial,
+  FREE_TEXT_PATTERN,
+  type InviteMade,
   type KeysMaterial,
   type RecoveryMaterial,
   type SealedForUser,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { auditHandlers } from './admin/audit-api.ts';
 import { bootstrapHandler, isInitialised, orgStatus } from './admin/bootstrap.ts';
+import { closeInterruptedExports } from './admin/export-binding.ts';
 import { exportHandlers } from './admin/exports.ts';
 import { keyHandlers } from './admin/keys.ts';
 import { ownSessionHandlers } from './admin/own-sessions.ts';
@@ -98,6 +99,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       log.warn({ keyId: status.keyId }, `data key degraded: ${status.reason}`);
   };
   await refreshStatus().catch((err) => log.error({ err: (err as Error).message }, 'key status check failed'));
+  // issue 9 item 4: an export this vault was serving when it died is closed in the audit now.
+  await closeInterruptedExports(sql, now()).catch((err) =>
+    log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
+  );
   const bootstrap = bootstrapHandler(sql, now);
   bus.serve(
     `${bus.names.admin}.>`,
@@ -131,6 +136,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   const timer = setInterval(() => {
     void refreshStatus().catch(() => {});
     void deleteExpiredSessions(sql, now()).catch(() => {});
+    void closeInterruptedExports(sql, now()).catch(() => {}); // issue 9 item 4
     void purgeExpired(sql, now()).then(
       (purged) => {
         metrics.purgedRecords.inc(purged.records);

@@ -6,10 +6,11 @@
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
 import type { PrivateKey } from '@coffer/crypto';
-import { RECORD_TYPES, type SessionKeyMaterial } from '@coffer/protocol';
+import { FREE_TEXT_PATTERN, RECORD_TYPES, type SessionKeyMaterial } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
+import { refuseImpossibleInstants } from '../strict-input.ts';
 import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
@@ -17,7 +18,7 @@ import { type AdminDeps, requireSession } from './deps.ts';
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
 const Body = Type.Object(
   {
-    reason: Type.String({ minLength: 3, maxLength: 500, pattern: '^[^\\u0000]*$' }),
+    reason: Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN }),
     type: Type.Optional(Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)))),
     from: Type.Optional(Instant),
     to: Type.Optional(Instant),
@@ -49,6 +50,7 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
     const session = await requireSession(deps, req, reply, 'export', { csrf: true });
     if (!session) return reply;
     const body = req.body as { reason: string; type?: string; from?: string; to?: string };
+    if (refuseImpossibleInstants(reply, { from: body.from, to: body.to })) return reply; // issue 9 item 11
     const filter = {
       ...(body.type ? { type: body.type } : {}),
       ...(body.from ? { from: body.from } : {}),

@@ -5,6 +5,7 @@
  */
 import { callVault } from '@coffer/bus';
 import {
+  adminRequestDigest,
   enrollPassword,
   isCryptoError,
   signPasswordProof,
@@ -75,15 +76,23 @@ export const meRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
       const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, aad);
       fresh.kek.destroy();
       if (!user.challenge) throw new Error('the vault sent no challenge');
-      await callVault(deps.bus, 'me.password', {
+      const request = {
         v: 1,
         session: session.hash,
         challengeId: user.challenge.id,
-        proof: signPasswordProof(unlocked.authKey, user.challenge, [me.id, 'password-change', session.hash]),
         verifier: fresh.verifier,
         wrappedPrivateKey: wrapped.toString('base64'),
         origin,
-      });
+      };
+      // The proof covers every field of the request (issue 9 item 2).
+      const digest = adminRequestDigest('me.password', request);
+      const proof = signPasswordProof(unlocked.authKey, user.challenge, [
+        me.id,
+        'password-change',
+        session.hash,
+        digest,
+      ]);
+      await callVault(deps.bus, 'me.password', { ...request, proof });
       return reply.code(204).send();
     } catch (err) {
       return sendVaultError(reply, err);

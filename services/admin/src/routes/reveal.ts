@@ -6,20 +6,22 @@
 import { callVault } from '@coffer/bus';
 import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import type { SealedForUser } from '@coffer/protocol';
+import { FREE_TEXT_PATTERN, type SealedForUser } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
+import { UUID_PATTERN } from '../strict-input.ts';
 import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import { valueMatchesType } from '../value-type.ts';
 import { sendVaultError } from '../vault-errors.ts';
 import { type AdminDeps, requireSession } from './deps.ts';
 
 const Body = Type.Object(
-  { reason: Type.String({ minLength: 3, maxLength: 500, pattern: '^[^\\u0000]*$' }) },
+  { reason: Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN }) },
   { additionalProperties: false },
 );
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+// issue 9 item 11: record ids are UUIDs; anything else (a NUL, say) is a 400 here.
+const Params = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
 
 export const revealRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
   app.post('/api/records/:id/reveal', { schema: { body: Body, params: Params } }, async (req, reply) => {

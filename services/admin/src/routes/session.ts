@@ -9,6 +9,7 @@
  */
 import { callVault, VaultRefused } from '@coffer/bus';
 import {
+  adminRequestDigest,
   createSessionToken,
   deriveCsrfToken,
   deriveSessionKey,
@@ -23,7 +24,7 @@ import {
   wrapWithSymmetricKey,
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { newRecordId, type SigninLookup } from '@coffer/protocol';
+import { FREE_TEXT_PATTERN, newRecordId, type SigninLookup } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { clearSessionCookie, originOf, setSessionCookie } from '../session.ts';
@@ -33,7 +34,7 @@ import { type AdminDeps, requireSession } from './deps.ts';
 
 const SignIn = Type.Object(
   {
-    email: Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\u0000]*$' }),
+    email: Type.String({ minLength: 3, maxLength: 254, pattern: FREE_TEXT_PATTERN }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     totp: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
   },
@@ -124,19 +125,22 @@ export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) =>
         const sessionHash = sessionTokenHash(token);
         if (!user.challenge) throw new Error('the vault sent no challenge');
         try {
-          await callVault(deps.bus, 'signin.complete', {
+          const request = {
             v: 1,
             userId: user.userId,
             challengeId: user.challenge.id,
-            // Bound to this challenge and this session: seen on the bus, it cannot be used again.
-            proof: signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash]),
             session: sessionHash,
             sessionId,
             wrappedKey: wrappedKey.toString('base64'),
             origin,
             ...(totpStep === undefined ? {} : { totpStep }),
             ...(rehash ? { rehash } : {}),
-          });
+          };
+          // Bound to this challenge, this session and every field of this request (issue 9 item 2):
+          // seen on the bus, it cannot be used again, nor a field added, dropped or changed.
+          const digest = adminRequestDigest('signin.complete', request);
+          const proof = signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash, digest]);
+          await callVault(deps.bus, 'signin.complete', { ...request, proof });
         } catch (err) {
           // The vault refuses a step it accepted before: the code was used already.
           if (err instanceof VaultRefused && err.code === 'totp-rejected') return totpFailed();

@@ -11,6 +11,7 @@ import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import type { SessionKeyMaterial } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { FastifyPluginAsync } from 'fastify';
 import { originOf } from '../session.ts';
 import { acceptedStep, newTotp, openTotpSecret, sealTotpSecret } from '../totp.ts';
@@ -31,7 +32,17 @@ const Begin = Type.Object({}, { additionalProperties: false });
 const Verify = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
 
 export const totpRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  app.post('/api/me/totp', { schema: { body: Begin } }, async (req, reply) => {
+  // issue 9 item 11: no body at all is fine; a body, if sent, must be `{}` (checked by hand, as a
+  // body schema would refuse a missing body).
+  app.post('/api/me/totp', async (req, reply) => {
+    if (req.body !== undefined && !Value.Check(Begin, req.body)) {
+      return sendProblem(reply, {
+        status: 400,
+        type: 'bad-request',
+        title: 'The request is not valid',
+        detail: 'the body must be empty or {}',
+      });
+    }
     const session = await requireSession(deps, req, reply, 'totp.enrol', { csrf: true });
     if (!session) return reply;
     try {

@@ -24,9 +24,10 @@ import {
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { checkPassword } from '@coffer/policy';
-import type { ConfirmMaterial } from '@coffer/protocol';
+import type { ConfirmMaterial, InviteMade } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { grantedRole, type InvitedRole, RoleBindingError, signInvitationFor } from '../invitation.ts';
 import { originOf } from '../session.ts';
 import { unwrapOrgKey } from '../unwrap.ts';
 import { sendVaultError, sendWeakPassword } from '../vault-errors.ts';
@@ -56,10 +57,10 @@ export const userRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
   app.post('/api/users', { schema: { body: Invite } }, async (req, reply) => {
     const session = await requireSession(deps, req, reply, 'user.invite', { csrf: true });
     if (!session) return reply;
-    const { email, role } = req.body as { email: string; role: string };
+    const { email, role } = req.body as { email: string; role: InvitedRole };
     const inviteToken = createSessionToken();
     try {
-      const made = await callVault<{ id: string; expiresAt: string }>(deps.bus, 'users.invite', {
+      const made = await callVault<InviteMade>(deps.bus, 'users.invite', {
         v: 1,
         session: session.hash,
         email,
@@ -67,10 +68,12 @@ export const userRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
         inviteHash: sessionTokenHash(inviteToken),
         origin: originOf(req),
       });
+      // issue 9 item 1: the role is bound to the invitation, signed with the org key.
+      await signInvitationFor(deps, session, made, { email, role }, originOf(req));
       return reply
         .code(201)
         .header('cache-control', 'no-store')
-        .send({ id: made.id, inviteToken, expiresAt: made.expiresAt });
+        .send({ id: made.id, inviteToken, expiresAt: made.expiresAt, role });
     } catch (err) {
       return sendVaultError(reply, err);
     }
@@ -141,9 +144,29 @@ export const userRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
           title: 'The fingerprint does not match the key this user set up',
         });
       }
+      // issue 9 item 1: certify and wrap only for the role the key-admin signed when inviting.
+      let role: InvitedRole;
+      try {
+        role = grantedRole(deps.trustRoot, m.user);
+      } catch (err) {
+        if (!(err instanceof RoleBindingError)) throw err;
+        req.log.error({ alert: 'role-binding', userId: id }, err.reason);
+        await callVault(deps.bus, 'denied', {
+          v: 1,
+          session: session.hash,
+          action: 'user.confirm',
+          reason: 'role binding',
+          origin,
+        });
+        return sendProblem(reply, {
+          status: 409,
+          type: 'role-mismatch',
+          title: 'The role does not match the signed invitation; nothing was wrapped',
+          detail: err.reason,
+        });
+      }
       const callerId = m.session.userId;
       const { callerKey, orgKey } = unwrapOrgKey(session.token, m);
-      const role = m.user.role as 'viewer' | 'key-admin' | 'auditor';
       const certificateSignature = signUserCertificate(orgKey, { id: m.user.id, role, publicKey: m.user.publicKey });
       const dataKeys =
         role === 'auditor'
@@ -169,7 +192,8 @@ export const userRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
         ...(orgCopy ? { orgKey: orgCopy.toString('base64') } : {}),
         origin,
       });
-      return reply.send(result);
+      // The role confirmed is stated back, as the key-admin should see it.
+      return reply.send({ ...result, userId: m.user.id, email: m.user.email, role });
     } catch (err) {
       return sendVaultError(reply, err);
     }

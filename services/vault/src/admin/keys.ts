@@ -6,6 +6,7 @@
 import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
 import { AdminApi, decodeJson, type KeysMaterial } from '@coffer/protocol';
 import type postgres from 'postgres';
+import { requireCompleteKeyStore } from './keys-store-integrity.ts';
 import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError } from './router.ts';
 import { authenticate, requireMfa, requireRole } from './sessions.ts';
@@ -149,6 +150,8 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
             if (!ok) throw new AdminError('bad-request', `recipient ${c.recipientId} may not receive a data key`);
           }
         }
+        // issue 9 item 2: a recovery copy, a copy per certified holder, no overlapping window.
+        await requireCompleteKeyStore(tx, trustRoot, org.recovery_key_id, req.dataKeys);
         for (const k of req.dataKeys) {
           await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
             VALUES (${k.bundle.id}, ${k.bundle.publicKey}, ${k.bundle.notBefore}, ${k.bundle.notAfter}, ${tx.json(k.bundle)}, ${k.signature})`;

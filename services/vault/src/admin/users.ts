@@ -7,9 +7,12 @@
 import { checkPasswordProof, PublicKey, verifyUserCertificate } from '@coffer/crypto';
 import { AdminApi, type ConfirmMaterial, decodeJson, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
+import { invitationHandlers, inviterOrgKey, storedInvitation } from './invitations.ts';
 import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError } from './router.ts';
-import { authenticate, consumeChallenge, hashEmail, requireMfa, requireRole } from './sessions.ts';
+import { authenticate, consumeChallenge, requireMfa, requireRole } from './sessions.ts';
+import { receivedRequestDigest } from './signin-integrity.ts';
+import { throttleKey } from './signin-throttle.ts';
 
 type Clock = () => Date;
 export const INVITE_MS = 24 * 60 * 60 * 1000;
@@ -52,6 +55,7 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       const { caller, now } = await keyAdmin(req.session, 'user.invite', req.email, req.origin);
       const id = newRecordId();
       const expiresAt = new Date(now.getTime() + INVITE_MS);
+      const signWith = await inviterOrgKey(sql, caller); // issue 9 item 1: to sign the invitation
       return sql.begin(async (tx) => {
         const [taken] = await tx`SELECT 1 FROM users WHERE lower(email) = lower(${req.email})`;
         if (taken) throw new AdminError('conflict', 'a user with this email exists');
@@ -69,9 +73,11 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
           },
           now,
         );
-        return { id, expiresAt: expiresAt.toISOString() };
+        return { id, expiresAt: expiresAt.toISOString(), ...signWith };
       });
     },
+
+    ...invitationHandlers(sql, keyAdmin), // issue 9 item 1
 
     'invites.lookup': async (data: Uint8Array) => {
       const req = decodeJson(AdminApi['invites.lookup'], data);
@@ -134,7 +140,14 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
         WHERE w.key_kind = 'data' AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}
         ORDER BY d.not_before`;
       return {
-        user: { id: user.id, email: user.email, role: user.role, status: user.status, publicKey: user.public_key },
+        user: {
+          id: user.id,
+          email: user.email,
+          role: user.role,
+          status: user.status,
+          publicKey: user.public_key,
+          invitation: await storedInvitation(sql, user.id), // issue 9 item 1
+        },
         orgKeyId: org.org_key_id,
         orgKey: org.wrapped.toString('base64'),
         dataKeys: dataKeys.map((k) => ({ keyId: k.key_id, wrapped: k.wrapped.toString('base64') })),
@@ -271,7 +284,8 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
           !checkPasswordProof(
             u.password_verifier,
             challenge,
-            [caller.userId, 'password-change', req.session],
+            // issue 9 item 2: the proof signs the digest of the whole request as received.
+            [caller.userId, 'password-change', req.session, receivedRequestDigest('me.password', data)],
             req.proof,
           )
         ) {
@@ -282,7 +296,7 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
         const others =
           await tx`DELETE FROM sessions WHERE user_id = ${caller.userId} AND token_hash <> ${req.session} RETURNING id`;
         // The change proved the password: the attempt it counted is forgiven, as at sign-in.
-        await tx`DELETE FROM signin_throttle WHERE email_hash = ${hashEmail(caller.email)}`;
+        await tx`DELETE FROM signin_throttle WHERE email_hash = ${throttleKey(caller.email, caller.userId)}`;
         await auditOrRefuse(
           tx,
           {
