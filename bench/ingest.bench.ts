@@ -48,7 +48,7 @@ const BACKLOG = env('BENCH_BACKLOG', 50_000);
 const BATCH = 256; // records per backlog message, as ingest's group commit makes them under load
 // High enough that the per-address limit never triggers under this load; its bookkeeping still runs.
 const RATE_PER_MINUTE = 100_000_000;
-const BOUND_MS = 10 * 60_000;
+const BOUND_MS = 20 * 60_000;
 const ROOT = resolve(import.meta.dirname, '..');
 const PERMISSIONS = resolve(ROOT, 'deploy/nats/permissions.conf');
 const LOAD_SCRIPT = resolve(import.meta.dirname, 'load.ts');
@@ -344,7 +344,8 @@ try {
     await stopPlane(ingest);
   }
   const drainStart = performance.now();
-  await waitFor('the stream to drain', async () => ((await streamDepth()) === 0 ? true : undefined), 120_000);
+  // A loaded machine can leave a backlog of tens of thousands of records behind the rounds.
+  await waitFor('the stream to drain', async () => ((await streamDepth()) === 0 ? true : undefined), 600_000, 500);
   const drainSeconds = (performance.now() - drainStart) / 1000;
   const storedDuringIngest = await countRecords();
   progress(`drained ${drainSeconds.toFixed(1)} s after the last round: ${storedDuringIngest} rows, ${accepted} 202s`);
