@@ -33,7 +33,7 @@ import pino from 'pino';
 import postgres from 'postgres';
 import { BASELINE_KEY_ENV, type Baseline, startBaseline } from './baseline-server.ts';
 import type { LoadOptions, LoadSummary } from './load.ts';
-import { machine } from './measure.ts';
+import { benchLifecycle, machine } from './measure.ts';
 import { randomPan } from './pan.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -63,19 +63,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-// Everything started is stopped in reverse order, on success, failure or the time bound.
-const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
-const onCleanup = (name: string, run: () => Promise<unknown>) => cleanups.push({ name, run });
-async function cleanUp(): Promise<void> {
-  for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-    await c.run().catch((err: unknown) => progress(`cleanup: ${c?.name} failed: ${(err as Error).message}`));
-  }
-}
-const watchdog = setTimeout(() => {
-  progress(`bench:ingest: still running after ${BOUND_MS / 1000} s; stopping`);
-  void cleanUp().finally(() => process.exit(1));
-}, BOUND_MS);
-watchdog.unref();
+const { onCleanup, cleanUp, done: stopWatchdog } = benchLifecycle('bench:ingest', BOUND_MS);
 
 // --- /proc: CPU seconds and RSS of a process and its children (Linux; NaN elsewhere).
 function children(pid: number): number[] {
@@ -470,5 +458,5 @@ try {
   }
 } finally {
   await cleanUp();
-  clearTimeout(watchdog);
+  stopWatchdog();
 }
