@@ -160,7 +160,12 @@ function loadPackage(root: string, dir: string): Package {
   };
 }
 
-/** Source files of a package, leaving out node_modules, dot-directories and nested packages. */
+const BUILD_OUTPUT = new Set(['node_modules', 'dist', 'portal-dist']);
+
+/**
+ * Source files of a package, leaving out node_modules, dot-directories, nested packages and build
+ * output (`dist/`, `portal-dist/`: bundles that inline other packages by design).
+ */
 function sourceFiles(root: string, dir: string, others: ReadonlySet<string>): string[] {
   const files: string[] = [];
   const walk = (rel: string) => {
@@ -168,7 +173,7 @@ function sourceFiles(root: string, dir: string, others: ReadonlySet<string>): st
       const child = rel ? `${rel}/${entry}` : entry;
       const full = path.join(root, child);
       if (statSync(full).isDirectory()) {
-        if (entry === 'node_modules' || entry.startsWith('.') || others.has(child)) continue;
+        if (BUILD_OUTPUT.has(entry) || entry.startsWith('.') || others.has(child)) continue;
         if (existsSync(path.join(full, 'package.json')) || existsSync(path.join(full, 'pnpm-workspace.yaml'))) continue;
         walk(child);
       } else if (SOURCE.test(entry)) {
