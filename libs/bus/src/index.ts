@@ -2,4 +2,4 @@ export { type Bus, BusUnavailableError, type RecordConsumer, type RecordDelivery
 export { InProcessBus } from './in-process-bus.ts';
 export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';
 export { connectService, type NatsConfig, natsSettings, stopOnSignals } from './service.ts';
-export { callVault, type OrgStatus, orgStatus, VaultRefused } from './vault-client.ts';
+export { callVault, orgStatus, VaultRefused } from './vault-client.ts';

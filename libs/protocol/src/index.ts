@@ -1,16 +1,34 @@
 export {
-  AdminApi,
+  checkAdminResult,
+  contractEntry,
+  decodeAdminRequest,
+  MalformedReply,
+  MalformedRequest,
+  UnknownOperation,
+} from './admin-codec.ts';
+export {
+  ADMIN_OPERATIONS,
+  AdminContract,
   type AdminOperation,
+  type AdminPolicy,
   type AdminRequest,
-  type ConfirmMaterial,
-  type KeysMaterial,
-  type RecoveryMaterial,
-  type SealedForUser,
-  type SessionKeyMaterial,
-  type SigninLookup,
-} from './admin-api.ts';
+  type AdminResult,
+  type ContractEntry,
+  isAdminOperation,
+  type Policy,
+} from './admin-contract.ts';
 export { AdminReply, BootstrapRequest } from './admin-messages.ts';
+export {
+  ConfirmMaterial,
+  KeysMaterial,
+  OrgStatus,
+  RecoveryMaterial,
+  SealedForUser,
+  SessionKeyMaterial,
+  SigninLookup,
+} from './admin-replies.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
 export { DataKeyBundleJson, decodeJson, encodeJson, KeyBundleReply, ProtocolError, RecordMessage } from './messages.ts';
 export { newRecordId } from './record-id.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';
+export * from './vocabulary.ts';

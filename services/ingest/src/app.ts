@@ -4,7 +4,7 @@
  */
 import type { Bus } from '@coffer/bus';
 import type { PublicKey } from '@coffer/crypto';
-import { installProblemHandlers } from '@coffer/http';
+import { installOpenApi, installProblemHandlers } from '@coffer/http';
 import { DUPLICATE_WINDOW_MS } from '@coffer/protocol';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -48,6 +48,13 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   });
   await app.register(rateLimit, { global: false });
+  await installOpenApi(app, {
+    title: 'Coffer ingest',
+    version: '1',
+    description:
+      'The public, write-only API: submit a value, get the current data key bundle. ' +
+      'Errors are RFC 9457 application/problem+json.',
+  });
   const deps: IngestDeps = {
     bus: options.bus,
     keys,

@@ -4,29 +4,19 @@
  * stored trust root. The vault itself never makes a key.
  */
 import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
-import { AdminApi, decodeJson, type KeysMaterial } from '@coffer/protocol';
+import type { Role } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
-import { AdminError } from './router.ts';
-import { authenticate, requireMfa, requireRole } from './sessions.ts';
+import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
 
-type Clock = () => Date;
 const MAX_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
 
-export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Promise<void>, policy: AccessPolicy = {}) {
-  const keyAdmin = async (session: string, action: string, origin: string) => {
-    const now = clock();
-    const caller = await authenticate(sql, session, now);
-    await requireRole(sql, caller, ['key-admin'], action, null, origin, now);
-    // Key management unwraps the org key and every data key: the same second factor as a reveal.
-    await requireMfa(sql, policy.requireMfa ?? false, caller, action, null, origin, now);
-    return { caller, now };
-  };
-
+export function keyHandlers(
+  sql: postgres.Sql,
+  onStored: () => Promise<void>,
+): Pick<AdminHandlers, 'keys.list' | 'keys.material' | 'keys.store'> {
   return {
-    'keys.list': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['keys.list'], data);
-      const { now } = await keyAdmin(req.session, 'keys.list', '');
+    'keys.list': async (_req, { now }) => {
       const rows = await sql<
         { id: string; public_key: string; not_before: Date; not_after: Date; records: string; copies: string }[]
       >`
@@ -47,9 +37,7 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
       };
     },
 
-    'keys.material': async (data: Uint8Array): Promise<KeysMaterial> => {
-      const req = decodeJson(AdminApi['keys.material'], data);
-      const { caller } = await keyAdmin(req.session, 'keys.pregenerate', '');
+    'keys.material': async (_req, { caller }) => {
       const [org] = await sql<
         {
           org_key_id: string;
@@ -64,7 +52,7 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
           AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}`;
       if (!org?.wrapped) throw new AdminError('no-access', 'this key-admin holds no copy of the org key');
       const recipients = await sql<
-        { id: string; role: string; public_key: string; certificate_signature: string | null }[]
+        { id: string; role: Role; public_key: string; certificate_signature: string | null }[]
       >`
         SELECT id, role, public_key, certificate_signature FROM users
         WHERE status = 'active' AND role IN ('viewer', 'key-admin') AND public_key IS NOT NULL ORDER BY id`;
@@ -88,9 +76,7 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
       };
     },
 
-    'keys.store': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['keys.store'], data);
-      const { caller, now } = await keyAdmin(req.session, 'keys.pregenerate', req.origin);
+    'keys.store': async (req, { now, caller }) => {
       const [org] = await sql<
         { trust_root: string; recovery_key_id: string }[]
       >`SELECT trust_root, recovery_key_id FROM org`;
@@ -118,7 +104,7 @@ export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Pro
           ? await tx<
               {
                 id: string;
-                role: 'viewer' | 'key-admin' | 'auditor';
+                role: Role;
                 public_key: string;
                 certificate_signature: string | null;
               }[]

@@ -5,19 +5,16 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PublicKey, recoveryChallengeBinding, seal, verifyUserCertificate } from '@coffer/crypto';
-import { AdminApi, decodeJson, newRecordId, type RecoveryMaterial } from '@coffer/protocol';
+import { type AdminRequest, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
-import { AdminError } from './router.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
 
-type Clock = () => Date;
 const CHALLENGE_MS = 10 * 60 * 1000;
 
-export function recoveryHandlers(sql: postgres.Sql, clock: Clock) {
+export function recoveryHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'recovery.begin' | 'recovery.enrol'> {
   return {
-    'recovery.begin': async (data: Uint8Array): Promise<RecoveryMaterial> => {
-      const req = decodeJson(AdminApi['recovery.begin'], data);
-      const now = clock();
+    'recovery.begin': async (req, { now }) => {
       const [org] = await sql<
         {
           trust_root: string;
@@ -73,9 +70,7 @@ export function recoveryHandlers(sql: postgres.Sql, clock: Clock) {
       };
     },
 
-    'recovery.enrol': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['recovery.enrol'], data);
-      const now = clock();
+    'recovery.enrol': async (req, { now }) => {
       return enrol(req, now).catch(async (err) => {
         // Failed break-glass attempts are worth an auditor's attention; the attempt rolled back.
         await sql
@@ -99,7 +94,7 @@ export function recoveryHandlers(sql: postgres.Sql, clock: Clock) {
     },
   };
 
-  async function enrol(req: ReturnType<typeof decodeJson<(typeof AdminApi)['recovery.enrol']>>, now: Date) {
+  async function enrol(req: AdminRequest<'recovery.enrol'>, now: Date) {
     return sql.begin(async (tx) => {
       const [challenge] = await tx<{ answer_hash: string }[]>`UPDATE recovery_challenges SET used_at = ${now}
           WHERE id::text = ${req.challengeId} AND used_at IS NULL AND expires_at > ${now} RETURNING answer_hash`;

@@ -5,35 +5,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { checkPasswordProof } from '@coffer/crypto';
-import { AdminApi, decodeJson, newRecordId, type SigninLookup } from '@coffer/protocol';
+import { newRecordId, type Role, type UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
-import { AdminError } from './router.ts';
+import { ABSOLUTE_MS, IDLE_MS } from './policy.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
 
-export const IDLE_MS = 15 * 60 * 1000;
-export const ABSOLUTE_MS = 8 * 60 * 60 * 1000;
 export const LOCKOUT_FAILURES = 10;
 export const LOCKOUT_MS = 30 * 60 * 1000;
-
-export type Role = 'viewer' | 'key-admin' | 'auditor';
-
-export interface Caller {
-  readonly sessionId: string;
-  readonly userId: string;
-  readonly email: string;
-  readonly role: Role;
-  readonly status: string;
-  readonly wrappedKey: Buffer;
-  /** Whether this session was opened with a TOTP code. */
-  readonly mfa: boolean;
-  /** Whether the user has TOTP enrolled. */
-  readonly totp: boolean;
-}
-
-/** The roles that hold data keys: with MFA required, they reveal and export only from an MFA session. */
-export const MFA_ROLES: readonly Role[] = ['viewer', 'key-admin'];
-
-type Clock = () => Date;
 
 /** Throttling is keyed on the email as typed, lower-cased and hashed, known or not. */
 export function hashEmail(email: string): string {
@@ -66,107 +45,11 @@ export async function consumeChallenge(
   return { id, nonce: row.nonce };
 }
 
-/** The live session behind a token hash, kept alive by this call; or 'unauthenticated'. */
-export async function authenticate(sql: postgres.Sql, session: string, now: Date): Promise<Caller> {
-  // One statement on the common path: touch a live session. Only when none answers is an expired
-  // one (and its wrapped key) deleted, so that it cannot linger until the janitor runs.
-  const [row] = await sql<
-    {
-      id: string;
-      user_id: string;
-      email: string;
-      role: Role;
-      status: string;
-      wrapped_key: Buffer;
-      mfa: boolean;
-      totp: boolean;
-    }[]
-  >`UPDATE sessions s SET last_seen_at = ${now},
-        idle_expires_at = LEAST(${new Date(now.getTime() + IDLE_MS)}, s.absolute_expires_at)
-      FROM users u
-      WHERE s.token_hash = ${session} AND u.id = s.user_id AND u.status IN ('active', 'unconfirmed')
-        AND s.idle_expires_at > ${now} AND s.absolute_expires_at > ${now}
-      RETURNING s.id, s.user_id, u.email, u.role, u.status, s.wrapped_key, s.mfa, u.totp_sealed IS NOT NULL AS totp`;
-  if (!row) {
-    await sql`DELETE FROM sessions WHERE token_hash = ${session}
-      AND (idle_expires_at <= ${now} OR absolute_expires_at <= ${now})`;
-    throw new AdminError('unauthenticated', 'no live session');
-  }
+type SessionOps = 'signin.begin' | 'signin.fail' | 'signin.complete' | 'signout' | 'whoami' | 'denied';
+
+export function sessionHandlers(sql: postgres.Sql): Pick<AdminHandlers, SessionOps> {
   return {
-    sessionId: row.id,
-    userId: row.user_id,
-    email: row.email,
-    role: row.role,
-    status: row.status,
-    wrappedKey: row.wrapped_key,
-    mfa: row.mfa,
-    totp: row.totp,
-  };
-}
-
-/** Refuse, and audit the refusal in its own transaction so that it stays. */
-export async function requireRole(
-  sql: postgres.Sql,
-  caller: Caller,
-  roles: readonly Role[],
-  action: string,
-  target: string | null,
-  origin: string,
-  now: Date,
-): Promise<void> {
-  // Authority comes with confirmation: an unconfirmed user (who accepted an invite but whose
-  // fingerprint no key-admin has checked yet) may sign in, change their password and enrol TOTP,
-  // and nothing else.
-  if (roles.includes(caller.role) && caller.status === 'active') return;
-  await sql.begin((tx) =>
-    appendAudit(
-      tx,
-      {
-        actor: caller.userId,
-        action,
-        target,
-        outcome: 'denied',
-        origin,
-        details: { role: caller.role, status: caller.status },
-      },
-      now,
-    ),
-  );
-  throw new AdminError(
-    'forbidden',
-    caller.status === 'active' ? `a ${caller.role} may not ${action}` : 'an unconfirmed user may not do this yet',
-  );
-}
-
-/**
- * With MFA required, a viewer or key-admin reveals and exports only from a session opened with a
- * TOTP code; a refusal is audited like a role refusal. The admin plane checks the same first.
- */
-export async function requireMfa(
-  sql: postgres.Sql,
-  required: boolean,
-  caller: Caller,
-  action: string,
-  target: string | null,
-  origin: string,
-  now: Date,
-): Promise<void> {
-  if (!required || caller.mfa || !MFA_ROLES.includes(caller.role)) return;
-  await sql.begin((tx) =>
-    appendAudit(
-      tx,
-      { actor: caller.userId, action, target, outcome: 'denied', origin, details: { reason: 'mfa-required' } },
-      now,
-    ),
-  );
-  throw new AdminError('mfa-required', `a ${caller.role} must sign in with a TOTP code to ${action}`);
-}
-
-export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
-  return {
-    'signin.begin': async (data: Uint8Array): Promise<SigninLookup> => {
-      const req = decodeJson(AdminApi['signin.begin'], data);
-      const now = clock();
+    'signin.begin': async (req, { now }) => {
       const emailHash = hashEmail(req.email);
       const stale = new Date(now.getTime() - LOCKOUT_MS);
       // Count this attempt before any password is checked, in one statement: parallel guesses
@@ -197,8 +80,8 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
         {
           id: string;
           email: string;
-          role: string;
-          status: string;
+          role: Role;
+          status: UserStatus;
           password_verifier: string | null;
           wrapped_private_key: Buffer | null;
           key_version: number | null;
@@ -223,9 +106,7 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
       };
     },
 
-    'signin.fail': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['signin.fail'], data);
-      const now = clock();
+    'signin.fail': async (req, { now }) => {
       await sql.begin((tx) =>
         appendAudit(
           tx,
@@ -242,9 +123,7 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
       );
     },
 
-    'signin.complete': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['signin.complete'], data);
-      const now = clock();
+    'signin.complete': async (req, { now }) => {
       const absolute = new Date(now.getTime() + ABSOLUTE_MS);
       const idle = new Date(now.getTime() + IDLE_MS);
       const challenge = await consumeChallenge(sql, req.challengeId, now);
@@ -300,10 +179,7 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
       });
     },
 
-    signout: async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi.signout, data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
+    signout: async (req, { now, caller }) => {
       await sql.begin(async (tx) => {
         await tx`DELETE FROM sessions WHERE token_hash = ${req.session}`;
         await appendAudit(
@@ -314,18 +190,13 @@ export function sessionHandlers(sql: postgres.Sql, clock: Clock) {
       });
     },
 
-    whoami: async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi.whoami, data);
-      const c = await authenticate(sql, req.session, clock());
+    whoami: async (_req, { caller: c }) => {
       return { id: c.userId, email: c.email, role: c.role, status: c.status, totp: c.totp, mfa: c.mfa };
     },
 
-    denied: async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi.denied, data);
-      const now = clock();
-      // Only a live session's refusals are audited: a stranger's junk cookie must not be able to
-      // fill the audit log.
-      const caller = await authenticate(sql, req.session, now).catch(() => undefined);
+    denied: async (req, { now, caller }) => {
+      // Only a live session's refusals are audited (the policy is 'optional'): a stranger's junk
+      // cookie must not be able to fill the audit log.
       if (!caller) return;
       await sql.begin((tx) =>
         appendAudit(

@@ -5,13 +5,11 @@
  * revocation and reset. Every step is audited.
  */
 import { checkPasswordProof, PublicKey, verifyUserCertificate } from '@coffer/crypto';
-import { AdminApi, type ConfirmMaterial, decodeJson, newRecordId } from '@coffer/protocol';
+import { newRecordId, type Role, type UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
-import { AdminError } from './router.ts';
-import { authenticate, consumeChallenge, hashEmail, requireMfa, requireRole } from './sessions.ts';
-
-type Clock = () => Date;
+import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
+import { consumeChallenge, hashEmail } from './sessions.ts';
 export const INVITE_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -36,20 +34,19 @@ async function lockCallerAndTarget(tx: postgres.TransactionSql, callerId: string
   return target;
 }
 
-export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPolicy = {}) {
-  const keyAdmin = async (session: string, action: string, target: string | null, origin: string) => {
-    const now = clock();
-    const caller = await authenticate(sql, session, now);
-    await requireRole(sql, caller, ['key-admin'], action, target, origin, now);
-    // Key management unwraps the org key and every data key: the same second factor as a reveal.
-    await requireMfa(sql, policy.requireMfa ?? false, caller, action, target, origin, now);
-    return { caller, now };
-  };
+type UserOps =
+  | 'users.invite'
+  | 'invites.lookup'
+  | 'invites.accept'
+  | 'users.confirm-material'
+  | 'users.confirm'
+  | 'users.revoke'
+  | 'users.reset'
+  | 'me.password';
 
+export function userHandlers(sql: postgres.Sql): Pick<AdminHandlers, UserOps> {
   return {
-    'users.invite': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['users.invite'], data);
-      const { caller, now } = await keyAdmin(req.session, 'user.invite', req.email, req.origin);
+    'users.invite': async (req, { now, caller }) => {
       const id = newRecordId();
       const expiresAt = new Date(now.getTime() + INVITE_MS);
       return sql.begin(async (tx) => {
@@ -73,19 +70,16 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       });
     },
 
-    'invites.lookup': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['invites.lookup'], data);
-      const [row] = await sql<{ user_id: string; email: string; role: string; key_version: number | null }[]>`
+    'invites.lookup': async (req, { now }) => {
+      const [row] = await sql<{ user_id: string; email: string; role: Role; key_version: number | null }[]>`
         SELECT i.user_id, u.email, u.role, u.key_version FROM invites i JOIN users u ON u.id = i.user_id
-        WHERE i.token_hash = ${req.inviteHash} AND i.used_at IS NULL AND i.expires_at > ${clock()} AND u.status = 'invited'`;
+        WHERE i.token_hash = ${req.inviteHash} AND i.used_at IS NULL AND i.expires_at > ${now} AND u.status = 'invited'`;
       if (!row) throw new AdminError('not-found', 'no such invite, or it was used or has expired');
       // The new key's version: its AAD under the KEK names it, so an old wrapped key never fits.
       return { userId: row.user_id, email: row.email, role: row.role, keyVersion: (row.key_version ?? 0) + 1 };
     },
 
-    'invites.accept': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['invites.accept'], data);
-      const now = clock();
+    'invites.accept': async (req, { now }) => {
       return sql.begin(async (tx) => {
         const [invite] = await tx<{ user_id: string }[]>`UPDATE invites SET used_at = ${now}
           WHERE token_hash = ${req.inviteHash} AND used_at IS NULL AND expires_at > ${now} RETURNING user_id`;
@@ -112,11 +106,9 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       });
     },
 
-    'users.confirm-material': async (data: Uint8Array): Promise<ConfirmMaterial> => {
-      const req = decodeJson(AdminApi['users.confirm-material'], data);
-      const { caller } = await keyAdmin(req.session, 'user.confirm', req.userId, '');
+    'users.confirm-material': async (req, { caller }) => {
       const [user] = await sql<
-        { id: string; email: string; role: string; status: string; public_key: string | null }[]
+        { id: string; email: string; role: Role; status: UserStatus; public_key: string | null }[]
       >`
         SELECT id, email, role, status, public_key FROM users WHERE id::text = ${req.userId}`;
       if (!user?.public_key || user.status !== 'unconfirmed') {
@@ -142,13 +134,9 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       };
     },
 
-    'users.confirm': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['users.confirm'], data);
-      const { caller, now } = await keyAdmin(req.session, 'user.confirm', req.userId, req.origin);
+    'users.confirm': async (req, { now, caller }) => {
       return sql.begin(async (tx) => {
-        const [user] = await tx<
-          { id: string; role: 'viewer' | 'key-admin' | 'auditor'; status: string; public_key: string }[]
-        >`
+        const [user] = await tx<{ id: string; role: Role; status: UserStatus; public_key: string }[]>`
           SELECT id, role, status, public_key FROM users WHERE id::text = ${req.userId} FOR UPDATE`;
         if (user?.status !== 'unconfirmed') throw new AdminError('conflict', 'this user is not awaiting confirmation');
         const [org] = await tx<{ trust_root: string; org_key_id: string }[]>`SELECT trust_root, org_key_id FROM org`;
@@ -200,9 +188,7 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       });
     },
 
-    'users.revoke': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['users.revoke'], data);
-      const { caller, now } = await keyAdmin(req.session, 'user.revoke', req.userId, req.origin);
+    'users.revoke': async (req, { now, caller }) => {
       if (req.userId === caller.userId) throw new AdminError('conflict', 'a key-admin cannot revoke themselves');
       await sql.begin(async (tx) => {
         await lockCallerAndTarget(tx, caller.userId, req.userId);
@@ -232,9 +218,7 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       });
     },
 
-    'users.reset': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['users.reset'], data);
-      const { caller, now } = await keyAdmin(req.session, 'user.reset', req.userId, req.origin);
+    'users.reset': async (req, { now, caller }) => {
       if (req.userId === caller.userId) throw new AdminError('conflict', 'a key-admin cannot reset themselves');
       const expiresAt = new Date(now.getTime() + INVITE_MS);
       return sql.begin(async (tx) => {
@@ -258,10 +242,7 @@ export function userHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPoli
       });
     },
 
-    'me.password': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['me.password'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
+    'me.password': async (req, { now, caller }) => {
       const challenge = await consumeChallenge(sql, req.challengeId, now);
       await sql.begin(async (tx) => {
         const [u] = await tx<{ password_verifier: string | null }[]>`
