@@ -38,6 +38,9 @@ export type AdminContext<P = Policy> = P extends { session: 'required' }
     ? { readonly now: Date; readonly caller: Caller | undefined }
     : { readonly now: Date };
 
+/** The context of operation `Op`'s handler. */
+export type OpContext<Op extends AdminOperation> = AdminContext<AdminPolicy<Op>>;
+
 export type AdminHandler<Op extends AdminOperation> = (
   request: AdminRequest<Op>,
   context: AdminContext<AdminPolicy<Op>>,
