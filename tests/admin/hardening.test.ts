@@ -5,7 +5,7 @@
  */
 import { callVault } from '@coffer/bus';
 import { createSessionToken, sessionTokenHash, signPasswordProof, unlockWithPassword } from '@coffer/crypto';
-import { newRecordId, type SigninLookup } from '@coffer/protocol';
+import { newRecordId } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
@@ -32,8 +32,7 @@ describe.skipIf(!available)('hardening', () => {
 
   it('refuses a session from the bus credential alone, and never accepts a proof twice', async () => {
     const admin = stack.ceremony.request.admin;
-    const begin = () =>
-      callVault<SigninLookup>(stack.adminBus, 'signin.begin', { v: 1, email: ADMIN_EMAIL, origin: 'test' });
+    const begin = () => callVault(stack.adminBus, 'signin.begin', { v: 1, email: ADMIN_EMAIL, origin: 'test' });
     const complete = (challengeId: string, proof: string, session: string) =>
       callVault(stack.adminBus, 'signin.complete', {
         v: 1,

@@ -5,6 +5,7 @@
 import { connectService, natsSettings, stopOnSignals } from '@coffer/bus';
 import { asPort, asPositiveInt, asString, asTrustProxy, loadOrRefuse, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
+import { DEFAULT_DATA_KEY_DAYS } from '@coffer/protocol';
 import { buildAdmin } from './app.ts';
 import { adminLogger } from './log.ts';
 
@@ -16,7 +17,12 @@ const config = loadOrRefuse(
     trustRoot: setting('COFFER_TRUST_ROOT', 'the org public key, base64url', (raw) =>
       PublicKey.fromBase64url('ed25519', raw),
     ),
-    dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per pre-generated data key', asPositiveInt, 90),
+    dataKeyDays: setting(
+      'COFFER_DATA_KEY_DAYS',
+      'days per pre-generated data key',
+      asPositiveInt,
+      DEFAULT_DATA_KEY_DAYS,
+    ),
     signinPerMinute: setting(
       'COFFER_SIGNIN_RATE_PER_MINUTE',
       'sign-in attempts per client per minute',
