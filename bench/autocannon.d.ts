@@ -22,6 +22,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string | Buffer;
     requests?: Request[];
+    /** Passed to tls.connect for https:// targets (autocannon sets rejectUnauthorized: false itself). */
+    tlsOptions?: { ca?: string };
   }
 
   interface Histogram {

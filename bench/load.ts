@@ -4,6 +4,7 @@
  * request, first for a warm-up, then for the measured run; it prints `measuring` when the measured
  * run starts and both results as one JSON line at the end. Usage: node --import tsx bench/load.ts '<LoadOptions as JSON>'.
  */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { randomPan } from './pan.ts';
 
@@ -12,6 +13,12 @@ export interface LoadOptions {
   readonly connections: number;
   readonly warmupSeconds: number;
   readonly seconds: number;
+  /**
+   * For an https:// target: a CA certificate file (PEM) handed to the TLS client. autocannon 9
+   * connects with rejectUnauthorized: false whatever it is given, so this does not make it verify
+   * the server; the caller checks the server's certificate once itself (see bench/tls.bench.ts).
+   */
+  readonly tlsCa?: string;
 }
 
 export interface LoadSummary {
@@ -36,6 +43,7 @@ async function run(options: LoadOptions, seconds: number): Promise<LoadSummary> 
     timeout: 10,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
+    ...(options.tlsCa ? { tlsOptions: { ca: readFileSync(options.tlsCa, 'utf8') } } : {}),
     requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ type: 'pan', value: randomPan() }) }) }],
   });
   const statusCodes: Record<string, number> = {};

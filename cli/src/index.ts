@@ -3,5 +3,7 @@ export { type CeremonyOutput, runCeremony } from './ceremony.ts';
 export { auditCommand } from './commands/audit.ts';
 export { type DemoPage, startDemoPage } from './demo-page.ts';
 export { metrics, runChecks } from './monitor.ts';
+export { createRootCa, issueLeaf, type LeafRequest } from './pki/certificates.ts';
+export { caFiles, leafFiles, writeCa, writeLeaf } from './pki/store.ts';
 export { type Planes, type PlanesOptions, startPlanes } from './planes.ts';
 export { runRecovery } from './recovery.ts';

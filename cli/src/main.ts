@@ -4,6 +4,7 @@ import { devCommand } from './commands/dev.ts';
 import { initCommand } from './commands/init.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { monitorCommand } from './commands/monitor.ts';
+import { pkiCommand } from './commands/pki.ts';
 import { recoverCommand } from './commands/recover.ts';
 import { sdkCommand } from './commands/sdk.ts';
 
@@ -19,6 +20,13 @@ const usage = `usage: pnpm coffer <command>
   audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]
                      walk the audit log's hash chain (DATABASE_URL), name the first broken event,
                      and check its head against the vault's signed checkpoints
+  pki init --dir DIR [--name NAME] [--days 3650]
+                     make the offline root CA for mutual TLS (ca.crt, ca.key 0600)
+  pki issue NAME --role nats-server|nats-client|pg-server|pg-client|http-server --dir DIR
+           [--dns NAME]... [--ip ADDRESS]... [--days 90]
+                     issue a service certificate and key signed by that CA
+  pki rotate --dir DIR [--within 30] [--force]
+                     re-issue (new keys) every certificate expiring within N days
   dev                run every plane on this machine (embedded mode; not for production)
   sdk build --trust-root ROOT [--ingest URL] [--out DIR] [--base-url URL]
                      write the browser sealing module; print its name, SRI and <script> tag
@@ -34,6 +42,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   recover: recoverCommand,
   sdk: sdkCommand,
   monitor: monitorCommand,
+  pki: pkiCommand,
 };
 
 const run = command ? commands[command] : undefined;

@@ -87,7 +87,9 @@ describe('deploy/compose/compose.yaml', () => {
 
   it.each(Object.entries(PLANE_TLS))('%s gets exactly the TLS settings of the conventions', (plane, blocks) => {
     const env = service(plane).environment ?? {};
-    const tls = Object.fromEntries(Object.entries(env).filter(([k]) => /TLS|^PGSSL/.test(k) && k !== 'NATS_URL'));
+    const tls = Object.fromEntries(
+      Object.entries(env).filter(([k]) => /TLS|^DATABASE_SSL/.test(k) && k !== 'NATS_URL'),
+    );
     expect(tls).toEqual(Object.assign({}, ...blocks));
     expect(env.NATS_URL).toBe('tls://nats:4222');
   });

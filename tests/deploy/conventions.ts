@@ -20,9 +20,9 @@ export const HTTP_TLS_ENV = {
 
 /** The vault (and the migration job) reaching PostgreSQL with a client certificate. */
 export const PG_TLS_ENV = {
-  PGSSLCERT: `${SECRETS_DIR}/pg-client.crt`,
-  PGSSLKEY: `${SECRETS_DIR}/pg-client.key`,
-  PGSSLROOTCERT: `${SECRETS_DIR}/ca.crt`,
+  DATABASE_SSL_CERT: `${SECRETS_DIR}/pg-client.crt`,
+  DATABASE_SSL_KEY: `${SECRETS_DIR}/pg-client.key`,
+  DATABASE_SSL_CA: `${SECRETS_DIR}/ca.crt`,
 } as const;
 
 /** Which TLS environment each plane gets. */

@@ -20,6 +20,8 @@ export interface NatsBusOptions {
   readonly service: 'ingest' | 'vault' | 'admin';
   readonly user?: string | undefined;
   readonly password?: string | undefined;
+  /** Mutual TLS: the plane's client certificate (its NATS identity) and the CA of the bus. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
   /** JetStream replicas of the records stream (1 on one server, 3 in a cluster). */
   readonly replicas?: number;
   readonly log?: (event: string) => void;
@@ -51,6 +53,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
     // Async stack traces cost two Error objects per publish: half the client's CPU per record.
     noAsyncTraces: true,
     ...(options.user ? { user: options.user, pass: options.password ?? '' } : {}),
+    ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca } } : {}),
   });
   return new NatsBus(nc, options);
 }

@@ -1,9 +1,9 @@
 /**
- * What every Coffer process does with the bus: the same four settings, one connection with its
+ * What every Coffer process does with the bus: the same settings, one connection with its
  * own credential, and the same exit rules — a clean stop on SIGINT/SIGTERM, and exit 1 when the
  * server refuses the connection for good, so that a supervisor restarts the process.
  */
-import { asString, asUrl, setting } from '@coffer/config';
+import { asString, asUrl, loadTls, plaintextAllowed, setting, type TlsMaterial, tlsSettings } from '@coffer/config';
 import { busNames } from '@coffer/protocol';
 import type { Bus } from './bus.ts';
 import { connectNatsBus } from './nats-bus.ts';
@@ -16,7 +16,34 @@ export function natsSettings(service: Service) {
     natsUser: setting('NATS_USER', `the ${service} plane's NATS user`, asString, ''),
     natsPassword: setting('NATS_PASSWORD', `the ${service} plane's NATS password`, asString, ''),
     namespace: setting('COFFER_BUS_NAMESPACE', 'bus name prefix (tests only)', asString, ''),
+    ...busTlsSettings(service),
   };
+}
+
+function busTlsSettings(service: Service) {
+  const tls = tlsSettings('NATS_TLS', `the ${service} plane presents to the bus`);
+  return { natsTlsCert: tls.cert, natsTlsKey: tls.key, natsTlsCa: tls.ca };
+}
+
+/**
+ * The bus link's TLS material, checked; undefined for a plaintext bus on this host. A bus across
+ * a network is refused without it, and a password beside a certificate is refused too: with
+ * mutual TLS the certificate is the plane's only bus credential (nats-server maps it to the user).
+ */
+export function busTls(config: NatsConfig): TlsMaterial | undefined {
+  const tls = loadTls('NATS_TLS', {
+    cert: config.natsTlsCert ?? '',
+    key: config.natsTlsKey ?? '',
+    ca: config.natsTlsCa ?? '',
+  });
+  const host = new URL(config.natsUrl).hostname;
+  if (!tls && !plaintextAllowed(host)) {
+    throw new Error(`NATS_URL points at ${host}, not this host: set NATS_TLS_CERT, NATS_TLS_KEY and NATS_TLS_CA`);
+  }
+  if (tls && (config.natsUser || config.natsPassword)) {
+    throw new Error('NATS_USER/NATS_PASSWORD are set, but with NATS_TLS_* the certificate is the bus credential');
+  }
+  return tls;
 }
 
 export interface NatsConfig {
@@ -24,19 +51,24 @@ export interface NatsConfig {
   readonly natsUser: string;
   readonly natsPassword: string;
   readonly namespace: string;
+  readonly natsTlsCert?: string;
+  readonly natsTlsKey?: string;
+  readonly natsTlsCa?: string;
 }
 
 export function connectService(
   config: NatsConfig,
   service: Service,
-  options: { log?: (event: string) => void; replicas?: number } = {},
+  options: { log?: (event: string) => void; replicas?: number; tls?: TlsMaterial | undefined } = {},
 ): Promise<Bus> {
+  const tls = 'tls' in options ? options.tls : busTls(config);
   return connectNatsBus({
     url: config.natsUrl,
     names: busNames(config.namespace),
     service,
     user: config.natsUser || undefined,
     password: config.natsPassword || undefined,
+    tls,
     ...(options.log ? { log: options.log } : {}),
     ...(options.replicas ? { replicas: options.replicas } : {}),
   });

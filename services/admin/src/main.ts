@@ -2,9 +2,20 @@
  * The admin process: configuration, bus, then HTTP. It has no database credential and refuses to
  * start with one in its environment; every read and write goes to the vault over the bus.
  */
-import { connectService, natsSettings, stopOnSignals } from '@coffer/bus';
-import { asPort, asPositiveInt, asString, asTrustProxy, loadOrRefuse, setting } from '@coffer/config';
+import { busTls, connectService, natsSettings, stopOnSignals } from '@coffer/bus';
+import {
+  asPort,
+  asPositiveInt,
+  asString,
+  asTrustProxy,
+  loadOrRefuse,
+  loadTls,
+  orRefuse,
+  setting,
+  tlsSettings,
+} from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
+import { serve } from '@coffer/http';
 import { DEFAULT_DATA_KEY_DAYS } from '@coffer/protocol';
 import { buildAdmin } from './app.ts';
 import { adminLogger } from './log.ts';
@@ -38,6 +49,7 @@ const config = loadOrRefuse(
     revealSeconds: setting('COFFER_REVEAL_SECONDS', 'seconds a revealed value stays on screen', asPositiveInt, 30),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8081),
+    ...httpsSettings(),
     ...natsSettings('admin'),
   },
   () => {
@@ -46,7 +58,11 @@ const config = loadOrRefuse(
   },
 );
 
-const bus = await connectService(config, 'admin', { log: (event) => log.info(event) });
+const tls = orRefuse('admin', () => ({
+  bus: busTls(config),
+  https: loadTls('COFFER_TLS', { cert: config.httpsCert, key: config.httpsKey, ca: config.httpsCa }),
+}));
+const bus = await connectService(config, 'admin', { log: (event) => log.info(event), tls: tls.bus });
 const app = await buildAdmin({
   bus,
   log,
@@ -56,6 +72,12 @@ const app = await buildAdmin({
   trustProxy: config.trustProxy,
   revealSeconds: config.revealSeconds,
 });
-await app.listen({ host: config.host, port: config.port });
+const server = await serve(app, { host: config.host, port: config.port, tls: tls.https });
 
-stopOnSignals(bus, log, () => app.close());
+stopOnSignals(bus, log, () => server.close());
+
+/** COFFER_TLS_*: serve HTTPS directly (no terminating proxy in front); unset serves plain HTTP. */
+function httpsSettings() {
+  const tls = tlsSettings('COFFER_TLS', 'admin serves HTTPS with');
+  return { httpsCert: tls.cert, httpsKey: tls.key, httpsCa: tls.ca };
+}

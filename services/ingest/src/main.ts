@@ -2,11 +2,21 @@
  * The ingest process: configuration, bus, the data key, then HTTP. Public and write-only: it
  * refuses to start with a database URL in its environment, since it must never hold one.
  */
-
 import { readFileSync } from 'node:fs';
-import { connectService, idempotencyNames, natsSettings, stopOnSignals } from '@coffer/bus';
-import { asPort, asPositiveInt, asString, asTrustProxy, loadOrRefuse, setting } from '@coffer/config';
+import { busTls, connectService, idempotencyNames, natsSettings, stopOnSignals } from '@coffer/bus';
+import {
+  asPort,
+  asPositiveInt,
+  asString,
+  asTrustProxy,
+  loadOrRefuse,
+  loadTls,
+  orRefuse,
+  setting,
+  tlsSettings,
+} from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
+import { serve } from '@coffer/http';
 import { buildIngest } from './app.ts';
 import { ingestLogger } from './log.ts';
 import { SharedIdempotency } from './shared-idempotency.ts';
@@ -30,23 +40,29 @@ const config = loadOrRefuse(
     ),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8080),
+    workers: setting('COFFER_INGEST_WORKERS', 'ingest worker processes (one per core)', asPositiveInt, 1),
     // Set on every replica of a scaled-out ingest (the same file): Idempotency-Key then holds
     // across replicas. Unset: each process remembers only its own keys.
-    workers: setting('COFFER_INGEST_WORKERS', 'ingest worker processes (one per core)', asPositiveInt, 1),
     idempotencySecret: setting(
       'COFFER_IDEMPOTENCY_SECRET_FILE',
       'file with the secret (32+ bytes) all ingest replicas share for Idempotency-Key',
       (path) => readFileSync(path),
       null as Buffer | null,
     ),
+    ...httpsSettings(),
   },
   () => {
     if (process.env.DATABASE_URL) throw new Error('DATABASE_URL is set, but ingest must hold no database credential');
   },
 );
 
+const tls = orRefuse('ingest', () => ({
+  bus: busTls(config),
+  https: loadTls('COFFER_TLS', { cert: config.httpsCert, key: config.httpsKey, ca: config.httpsCa }),
+}));
+
 await runWorkers(config.workers, log, async () => {
-  const bus = await connectService(config, 'ingest', { log: (event) => log.info(event) });
+  const bus = await connectService(config, 'ingest', { log: (event) => log.info(event), tls: tls.bus });
   const { app, keys } = await buildIngest({
     bus,
     trustRoot: config.trustRoot,
@@ -58,6 +74,12 @@ await runWorkers(config.workers, log, async () => {
       : {}),
   });
   await keys.start();
-  await app.listen({ host: config.host, port: config.port });
-  stopOnSignals(bus, log, () => app.close());
+  const server = await serve(app, { host: config.host, port: config.port, tls: tls.https });
+  stopOnSignals(bus, log, () => server.close());
 });
+
+/** COFFER_TLS_*: serve HTTPS directly (no terminating proxy in front); unset serves plain HTTP. */
+function httpsSettings() {
+  const tls = tlsSettings('COFFER_TLS', 'ingest serves HTTPS with');
+  return { httpsCert: tls.cert, httpsKey: tls.key, httpsCa: tls.ca };
+}

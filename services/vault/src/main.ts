@@ -2,11 +2,23 @@
  * The vault process: configuration, database, bus, then the vault. It never runs migrations
  * (`pnpm coffer migrate`, as the owner role, does) and never holds a private key.
  */
-import { connectService, natsSettings, stopOnSignals } from '@coffer/bus';
-import { asBoolean, asPort, asPositiveInt, asString, asUrl, loadOrRefuse, setting } from '@coffer/config';
+import { busTls, connectService, natsSettings, stopOnSignals } from '@coffer/bus';
+import {
+  asBoolean,
+  asPort,
+  asPositiveInt,
+  asString,
+  asUrl,
+  loadOrRefuse,
+  loadTls,
+  orRefuse,
+  setting,
+  tlsSettings,
+} from '@coffer/config';
 import pino from 'pino';
 import postgres from 'postgres';
 import { startVault } from './app.ts';
+import { databaseSsl } from './db/tls.ts';
 
 const log = pino({ name: 'vault' });
 const days = (type: string) =>
@@ -14,6 +26,7 @@ const days = (type: string) =>
 
 const config = loadOrRefuse('vault', {
   databaseUrl: setting('DATABASE_URL', 'PostgreSQL URL of the coffer_vault role', asUrl(['postgres:', 'postgresql:'])),
+  ...databaseTlsSettings(),
   ...natsSettings('vault'),
   replicas: setting('COFFER_STREAM_REPLICAS', 'JetStream replicas of the records stream', asPositiveInt, 1),
   requireMfa: setting('COFFER_REQUIRE_MFA', 'reveal and export only from sessions opened with TOTP', asBoolean, true),
@@ -33,8 +46,23 @@ const config = loadOrRefuse('vault', {
   retentionSecret: days('secret'),
 });
 
-const sql = postgres(config.databaseUrl, { max: 10, onnotice: () => {} });
-const bus = await connectService(config, 'vault', { log: (event) => log.info(event), replicas: config.replicas });
+const tls = orRefuse('vault', () => ({
+  bus: busTls(config),
+  database: databaseSsl(
+    config.databaseUrl,
+    loadTls('DATABASE_SSL', { cert: config.databaseSslCert, key: config.databaseSslKey, ca: config.databaseSslCa }),
+  ),
+}));
+const sql = postgres(config.databaseUrl, {
+  max: 10,
+  onnotice: () => {},
+  ...(tls.database ? { ssl: tls.database } : {}),
+});
+const bus = await connectService(config, 'vault', {
+  log: (event) => log.info(event),
+  replicas: config.replicas,
+  tls: tls.bus,
+});
 const retention = { pan: config.retentionPan, ssn: config.retentionSsn, secret: config.retentionSecret };
 const vault = await startVault({
   sql,
@@ -54,3 +82,9 @@ stopOnSignals(bus, log, async () => {
   await vault.close();
   await sql.end({ timeout: 5 });
 });
+
+/** DATABASE_SSL_*: the vault's client certificate for PostgreSQL and the CA of the server's. */
+function databaseTlsSettings() {
+  const tls = tlsSettings('DATABASE_SSL', 'the vault presents to PostgreSQL');
+  return { databaseSslCert: tls.cert, databaseSslKey: tls.key, databaseSslCa: tls.ca };
+}

@@ -11,5 +11,6 @@ export { auditOrRefuse, recordHandlers } from '../src/admin/records.ts';
 export { adminDispatcher } from '../src/admin/router.ts';
 export { appendAudit, canonicalJson } from '../src/audit.ts';
 export { MIGRATIONS_DIR } from '../src/db/migrate.ts';
+export { databaseSsl } from '../src/db/tls.ts';
 export { storeRecordBatch } from '../src/store-records.ts';
 export { createVaultDatabase, insertDataKey, testOrgKey, type VaultDatabase } from './vault-database.ts';
