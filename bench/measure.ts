@@ -33,3 +33,34 @@ export function table(results: readonly Result[]): string {
   );
   return ['| operation | ops/s | µs/op |', '|---|---:|---:|', ...rows].join('\n');
 }
+
+/**
+ * What a benchmark starts, stopped in reverse order on success, failure or `boundMs` (then the
+ * process exits 1). `onCleanup` registers a stop, `forget` drops one, `cleanUp` runs them, `done`
+ * clears the bound.
+ */
+export function benchLifecycle(name: string, boundMs: number) {
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  const cleanups: { name: string; run: () => unknown }[] = [];
+  const onCleanup = (what: string, run: () => unknown) => cleanups.push({ name: what, run });
+  async function cleanUp(): Promise<void> {
+    for (let c = cleanups.pop(); c; c = cleanups.pop()) {
+      try {
+        await c.run();
+      } catch (err) {
+        progress(`cleanup: ${c.name} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+  const watchdog = setTimeout(() => {
+    progress(`${name}: still running after ${boundMs / 1000} s; stopping`);
+    void cleanUp().finally(() => process.exit(1));
+  }, boundMs);
+  watchdog.unref();
+  /** Drop a registered stop that already ran (say, a stack closed early). */
+  const forget = (what: string) => {
+    const i = cleanups.findIndex((c) => c.name === what);
+    if (i >= 0) cleanups.splice(i, 1);
+  };
+  return { onCleanup, forget, cleanUp, done: () => clearTimeout(watchdog) };
+}

@@ -30,7 +30,7 @@ import { createTestDatabase, natsForTests, uniqueNamespace } from '@coffer/testk
 import { ADMIN_EMAIL, ADMIN_PASSWORD, call, signIn, startAdminStack } from '@coffer/tests/admin-stack';
 import { adminDispatcher, adminHandlers, auditOrRefuse, authenticate, policyGate } from '@coffer/vault/testing';
 import postgres from 'postgres';
-import { machine } from './measure.ts';
+import { benchLifecycle, machine } from './measure.ts';
 import {
   cpuMeter,
   fmt,
@@ -67,23 +67,7 @@ const p99 = (s: readonly number[]) => percentile(s, 99);
 const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
 const met = (ok: boolean) => (ok ? '**met**' : '**missed**');
 
-// Everything started is stopped in reverse order, on success, failure or the time bound.
-const cleanups: { name: string; run: () => unknown }[] = [];
-const onCleanup = (name: string, run: () => unknown) => cleanups.push({ name, run });
-async function cleanUp(): Promise<void> {
-  for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-    try {
-      await c.run();
-    } catch (err) {
-      progress(`cleanup: ${c.name} failed: ${(err as Error).message}`);
-    }
-  }
-}
-const watchdog = setTimeout(() => {
-  progress(`bench:reveal: still running after ${BOUND_MS / 1000} s; stopping`);
-  void cleanUp().finally(() => process.exit(1));
-}, BOUND_MS);
-watchdog.unref();
+const { onCleanup, forget, cleanUp, done: stopWatchdog } = benchLifecycle('bench:reveal', BOUND_MS);
 
 /** A 16-digit Luhn-valid PAN, distinct for each i < 10^14. */
 function pan(i: number): string {
@@ -273,10 +257,7 @@ async function main(): Promise<{ report: string; json: unknown }> {
   const pairedPlain = takeServerTimes('/api/records/:id/reveal');
   const mfaTimes = [...mfaServer];
   await mfaStack.close();
-  cleanups.splice(
-    cleanups.findIndex((c) => c.name === 'MFA admin stack'),
-    1,
-  );
+  forget('MFA admin stack');
 
   // ---- 2. Export throughput. -------------------------------------------------------------------
   progress(`export: sealing and inserting ${fmt(EXPORT_RECORDS)} records`);
@@ -647,6 +628,6 @@ try {
   code = 1;
 } finally {
   await cleanUp();
-  clearTimeout(watchdog);
+  stopWatchdog();
 }
 process.exit(code);

@@ -26,6 +26,7 @@ import { migrate, startVault } from '@coffer/vault';
 import pino from 'pino';
 import postgres from 'postgres';
 import type { LoadOptions } from './load.ts';
+import { benchLifecycle } from './measure.ts';
 import { fmt } from './reveal-support.ts';
 import { tlsReport, VARIANTS, type Variant } from './tls-report.ts';
 import {
@@ -59,23 +60,7 @@ const PLANES = ['ingest', 'vault', 'admin'] as const;
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
-// Everything started is stopped in reverse order, on success, failure or the time bound.
-const cleanups: { name: string; run: () => unknown }[] = [];
-const onCleanup = (name: string, run: () => unknown) => cleanups.push({ name, run });
-async function cleanUp(): Promise<void> {
-  for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-    try {
-      await c.run();
-    } catch (err) {
-      progress(`cleanup: ${c.name} failed: ${(err as Error).message}`);
-    }
-  }
-}
-const watchdog = setTimeout(() => {
-  progress(`bench:tls: still running after ${BOUND_MS / 1000} s; stopping`);
-  void cleanUp().finally(() => process.exit(1));
-}, BOUND_MS);
-watchdog.unref();
+const { onCleanup, cleanUp, done: stopWatchdog } = benchLifecycle('bench:tls', BOUND_MS);
 
 /** GET over HTTPS verifying the server against `ca` (autocannon itself does not verify). */
 let negotiated = '';
@@ -310,6 +295,6 @@ try {
   code = 1;
 } finally {
   await cleanUp();
-  clearTimeout(watchdog);
+  stopWatchdog();
 }
 process.exit(code);

@@ -1,11 +1,9 @@
 // A hostile bus operator between the admin plane and NATS (issue 9, items 1 and 2), played by
 // tests/support/hostile-bus.ts against the shipped permissions, a real vault and PostgreSQL.
 //
-// `refused` tests pass today: each rewrite or replay there is already refused. `open` tests are
-// attacks that SUCCEED on today's main. Each is written with the outcome the fix must produce, and
-// is skipped unless COFFER_OPEN_ATTACKS=1 (then each one fails, showing the attack works; soft
-// assertions list every consequence). The fix for an item turns its `open(` into `it(`: that is
-// the regression test.
+// Each rewrite or replay here is refused. The `item N` tests were attacks that succeeded before
+// issue 9's fixes (they ran only with COFFER_OPEN_ATTACKS=1 and failed); they are now the
+// regression tests for those fixes.
 
 import { adminLogger, buildAdmin } from '@coffer/admin';
 import { callVault, connectNatsBus } from '@coffer/bus';
@@ -34,7 +32,6 @@ import { submit } from './support/http.ts';
 import { type Infra, startInfra, startIngest } from './support/stack.ts';
 
 const available = await postgresAvailable();
-const open = process.env.COFFER_OPEN_ATTACKS === '1' ? it : it.skip;
 const KA = { email: 'ka@example.com', password: 'correct-quartz-lantern-harbour-91' };
 const STRONG = 'violet-harbour-compass-7342-quietly';
 
@@ -234,13 +231,8 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     });
   });
 
-  describe('open on main (issue 9 items 1 and 2): skipped unless COFFER_OPEN_ATTACKS=1', () => {
-    it.todo('item 2: a rehash added to an ordinary sign-in is refused (no account takeover)');
-    it.todo('item 2: a totpStep added with the totp field nulled does not sign in without a code');
-    it.todo('item 2: keys.store with every copy removed is refused (no key nobody holds)');
-    it.todo('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus');
-
-    open('item 2: a rehash added to an ordinary sign-in is refused (no account takeover)', async () => {
+  describe('issue 9 items 1 and 2: formerly open attacks, now refused', () => {
+    it('item 2: a rehash added to an ordinary sign-in is refused (no account takeover)', async () => {
       const victim = await inviteAndAccept(await as(KA.email, KA.password), 'victim@example.com', 'viewer');
       const attackerPassword = 'mallory-owns-this-now-8841-quartz';
       const begins = bus.onReply(adminOperation('signin.begin'));
@@ -265,7 +257,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       expect.soft((await signIn('victim@example.com', attackerPassword)).statusCode).toBe(401); // … the attacker does not
     });
 
-    open('item 2: a totpStep added with the totp field nulled does not sign in without a code', async () => {
+    it('item 2: a totpStep added with the totp field nulled does not sign in without a code', async () => {
       const [ka] = await infra.owner<{ id: string; public_key: string }[]>`
         SELECT id, public_key FROM users WHERE email = ${KA.email}`;
       if (!ka) throw new Error('no key-admin row');
@@ -294,7 +286,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       expect.soft(res.statusCode).toBe(401);
     });
 
-    open('item 2: keys.store with every copy removed is refused (no key nobody holds)', async () => {
+    it('item 2: keys.store with every copy removed is refused (no key nobody holds)', async () => {
       const ka = await as(KA.email, KA.password);
       const before = (await infra.owner`SELECT id FROM data_keys`).map((r) => r.id as string);
       const empty = bus.onPublish(adminOperation('keys.store'), (m) => {
@@ -313,7 +305,22 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       expect.soft(res.statusCode).toBeGreaterThanOrEqual(400); // and the key-admin is told so
     });
 
-    open('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus', async () => {
+    it("item 2: keys.store with one certified holder's copy removed is refused", async () => {
+      const ka = await as(KA.email, KA.password);
+      const before = await infra.owner`SELECT id FROM data_keys`;
+      const thin = bus.onPublish(adminOperation('keys.store'), (m) => {
+        const body = json<{ dataKeys: { copies: { recipientKind: string }[] }[] } & Body>(m);
+        for (const k of body.dataKeys) k.copies = k.copies.filter((c) => c.recipientKind === 'recovery');
+        return withJson(m, body);
+      });
+      const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
+      thin.off();
+      expect(thin.seen).toHaveLength(1);
+      expect(res.statusCode).toBe(400);
+      expect(await infra.owner`SELECT id FROM data_keys`).toHaveLength(before.length);
+    });
+
+    it('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus', async () => {
       const ka = await as(KA.email, KA.password);
       const auditor = await inviteAndAccept(ka, 'auditor@example.com', 'auditor');
       const promote = bus.onReply(adminOperation('users.confirm-material'), (m) => {

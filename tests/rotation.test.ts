@@ -136,7 +136,7 @@ describe.skipIf(!available)('data key rotation across a boundary', () => {
       )
     ).json()) as { fingerprint: string };
     const confirmed = await api(`/api/users/${invite.id}/confirm`, { fingerprint: accepted.fingerprint });
-    expect(await confirmed.json()).toEqual({ wrappedKeys: 2 });
+    expect(await confirmed.json()).toMatchObject({ wrappedKeys: 2, role: 'viewer' });
     const viewerSignin = await api(
       '/api/session',
       { email: 'late.viewer@example.com', password: viewerPassword },

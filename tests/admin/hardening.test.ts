@@ -4,7 +4,14 @@
  * strangers, export pages outside an audited export, forged failure events, unaudited aborts.
  */
 import { callVault } from '@coffer/bus';
-import { createSessionToken, sessionTokenHash, signPasswordProof, unlockWithPassword } from '@coffer/crypto';
+import {
+  adminRequestDigest,
+  createSessionToken,
+  enrollPassword,
+  sessionTokenHash,
+  signPasswordProof,
+  unlockWithPassword,
+} from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,17 +40,18 @@ describe.skipIf(!available)('hardening', () => {
   it('refuses a session from the bus credential alone, and never accepts a proof twice', async () => {
     const admin = stack.ceremony.request.admin;
     const begin = () => callVault(stack.adminBus, 'signin.begin', { v: 1, email: ADMIN_EMAIL, origin: 'test' });
+    const sessionId = newRecordId();
+    const request = (challengeId: string, session: string) => ({
+      v: 1 as const,
+      userId: admin.id,
+      challengeId,
+      session,
+      sessionId,
+      wrappedKey: Buffer.alloc(64).toString('base64'),
+      origin: 'test',
+    });
     const complete = (challengeId: string, proof: string, session: string) =>
-      callVault(stack.adminBus, 'signin.complete', {
-        v: 1,
-        userId: admin.id,
-        challengeId,
-        proof,
-        session,
-        sessionId: newRecordId(),
-        wrappedKey: Buffer.alloc(64).toString('base64'),
-        origin: 'test',
-      });
+      callVault(stack.adminBus, 'signin.complete', { ...request(challengeId, session), proof });
     // Without the password: a forged signature is refused.
     const first = await begin();
     const forged = complete(
@@ -60,7 +68,11 @@ describe.skipIf(!available)('hardening', () => {
     const second = await begin();
     const challenge = second.challenge as { id: string; nonce: string };
     const session = sessionTokenHash(createSessionToken());
-    const proof = signPasswordProof(authKey, challenge, [admin.id, session]);
+    const proof = signPasswordProof(authKey, challenge, [
+      admin.id,
+      session,
+      adminRequestDigest('signin.complete', request(challenge.id, session)),
+    ]);
     await complete(challenge.id, proof, session);
     await expect(complete(challenge.id, proof, session)).rejects.toMatchObject({ code: 'unauthenticated' });
     const third = await begin();
@@ -70,6 +82,42 @@ describe.skipIf(!available)('hardening', () => {
     });
     expect(await stack.db.owner`SELECT 1 FROM sessions`).toHaveLength(1);
     await stack.db.owner`DELETE FROM sessions`;
+    await stack.db.owner`DELETE FROM signin_throttle`;
+  });
+
+  it('refuses a rehash, even one the password signed, for a verifier whose parameters are not stale', async () => {
+    const admin = stack.ceremony.request.admin;
+    const lookup = await callVault(stack.adminBus, 'signin.begin', {
+      v: 1,
+      email: ADMIN_EMAIL,
+      origin: 'test',
+    });
+    const challenge = lookup.challenge as { id: string; nonce: string };
+    const { authKey } = await unlockWithPassword(ADMIN_PASSWORD, admin.passwordVerifier);
+    const fresh = await enrollPassword('some-other-password-4471-harbour');
+    fresh.kek.destroy();
+    const session = sessionTokenHash(createSessionToken());
+    const request = {
+      v: 1 as const,
+      userId: admin.id,
+      challengeId: challenge.id,
+      session,
+      sessionId: newRecordId(),
+      wrappedKey: Buffer.alloc(64).toString('base64'),
+      origin: 'test',
+      rehash: { verifier: fresh.verifier, wrappedPrivateKey: Buffer.alloc(64).toString('base64') },
+    };
+    const proof = signPasswordProof(authKey, challenge, [
+      admin.id,
+      session,
+      adminRequestDigest('signin.complete', request),
+    ]);
+    await expect(callVault(stack.adminBus, 'signin.complete', { ...request, proof })).rejects.toMatchObject({
+      code: 'bad-request',
+    });
+    const [row] = await stack.db.owner`SELECT password_verifier FROM users WHERE id = ${admin.id}`;
+    expect(row?.password_verifier).toBe(admin.passwordVerifier);
+    expect(await stack.db.owner`SELECT 1 FROM sessions WHERE token_hash = ${session}`).toHaveLength(0);
     await stack.db.owner`DELETE FROM signin_throttle`;
   });
 

@@ -66,7 +66,12 @@ describe.skipIf(!available)('people: invite, accept, confirm, roles, password, r
     });
     expect(confirmed.statusCode).toBe(200);
     // The ceremony made one data key; the viewer receives a copy of it, nothing more.
-    expect(confirmed.json()).toEqual({ wrappedKeys: stack.ceremony.request.dataKeys.length });
+    expect(confirmed.json()).toEqual({
+      wrappedKeys: stack.ceremony.request.dataKeys.length,
+      userId: id,
+      email: 'ada.lovelace@example.com',
+      role: 'viewer',
+    });
     const revealed = await call(stack.app, viewer, 'POST', `/api/records/${recordId}/reveal`, {
       reason: 'after confirmation',
     });
@@ -84,7 +89,7 @@ describe.skipIf(!available)('people: invite, accept, confirm, roles, password, r
 
   it('gives an auditor no data key: even with every check bypassed, its key opens nothing', async () => {
     const auditor = await enrol('grace.hopper@example.com', 'auditor');
-    expect(auditor.confirmed).toEqual({ wrappedKeys: 0 });
+    expect(auditor.confirmed).toMatchObject({ wrappedKeys: 0, role: 'auditor' });
     const session = await signIn(stack.app, 'grace.hopper@example.com', STRONG);
     expect((await call(stack.app, session, 'GET', '/api/audit')).statusCode).toBe(200);
     expect(

@@ -47,9 +47,11 @@ export {
   PASSWORD_PARAMS_CEILING,
   PASSWORD_PARAMS_FLOOR,
   type PasswordParams,
+  parseVerifier,
   signPasswordProof,
   unlockWithPassword,
 } from './password/password.ts';
+export { adminRequestDigest, canonicalJson } from './request/request-digest.ts';
 export {
   createSessionToken,
   csrfMatches,
@@ -82,4 +84,5 @@ export {
   verifyDataKeyBundle,
   verifyUserCertificate,
 } from './signature/bundles.ts';
+export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
 export { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap/wrap.ts';

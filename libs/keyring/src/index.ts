@@ -7,6 +7,7 @@
 export { CeremonyError, type CeremonyInput, type CeremonyOutput, makeKeyAdmin, runCeremony } from './ceremony.ts';
 export { type Grant, grantToUser, type HeldKeys } from './confirm.ts';
 export { type DataKeyCopy, type Holder, openDataKey, type Recipient, rewrapDataKeys } from './holder.ts';
+export { grantedRole, type InvitedRole, RoleBindingError, signedInvitation } from './invitation.ts';
 export {
   dataKeyWindows,
   type KeyWindow,

@@ -13,6 +13,7 @@ import { BootstrapRequest } from './admin-messages.ts';
 import * as R from './admin-replies.ts';
 import {
   B64,
+  Closed,
   Email,
   Hex64,
   Id,
@@ -253,7 +254,7 @@ export const AdminContract = {
   /** Key-admins: a new invite for a user still in `invited` (the old one, used or not, is dropped). */
   'users.reinvite': entry({
     request: Versioned({ session: Hex64, userId: Uuid, inviteHash: Hex64, origin: Origin }),
-    reply: R.InviteMade,
+    reply: R.InviteIssued,
     policy: { ...keyAdmin('user.reinvite'), target: 'userId' },
   }),
   /** A key-admin invites a person: the user row and a single-use invite (token hash only). */
@@ -261,6 +262,28 @@ export const AdminContract = {
     request: Versioned({ session: Hex64, email: Email, role: RoleSchema, inviteHash: Hex64, origin: Origin }),
     reply: R.InviteMade,
     policy: { ...keyAdmin('user.invite'), target: 'email' },
+  }),
+  /**
+   * The invitation the key-admin signed with the org key (issue 9, item 1), stored with the
+   * invited user: at confirmation the admin plane certifies only for its role.
+   */
+  'users.invitation': entry({
+    request: Versioned({
+      session: Hex64,
+      userId: Id,
+      invitation: Closed({
+        v: Type.Literal(1),
+        inviteId: Id,
+        userId: Id,
+        email: Email,
+        role: RoleSchema,
+        expiresAt: Instant,
+      }),
+      signature: SignatureB64url,
+      origin: Origin,
+    }),
+    reply: R.Done,
+    policy: { ...keyAdmin('user.invite'), target: 'userId' },
   }),
   /** Who an unused, unexpired invite is for. */
   'invites.lookup': entry({
@@ -309,7 +332,7 @@ export const AdminContract = {
   /** A forgotten password: new keys are needed, so the user is invited (and confirmed) again. */
   'users.reset': entry({
     request: Versioned({ session: Hex64, userId: Id, inviteHash: Hex64, origin: Origin }),
-    reply: R.InviteMade,
+    reply: R.InviteIssued,
     policy: { ...keyAdmin('user.reset'), target: 'userId' },
   }),
   /** Change one's own password: the same key, re-wrapped under the new KEK; other sessions end. */

@@ -116,7 +116,20 @@ export const ChainVerdict = Type.Object({
   checkpointKey: Nullable(Type.String()),
 });
 
-export const InviteMade = Type.Object({ id: Id, expiresAt: Instant });
+/** A new invite (users.reset, users.reinvite). */
+export const InviteIssued = Type.Object({ id: Id, expiresAt: Instant });
+/**
+ * users.invite's answer: the new user, and the caller's org key copy and session material, so the
+ * admin plane can sign the invitation (role binding, issue 9 item 1).
+ */
+export const InviteMade = Type.Object({
+  id: Id,
+  expiresAt: Instant,
+  orgKeyId: Id,
+  orgKey: B64,
+  session: SessionKeyMaterial,
+});
+export type InviteMade = Static<typeof InviteMade>;
 export const InviteLookup = Type.Object({
   userId: Id,
   email: Type.String(),
@@ -127,7 +140,15 @@ export const InviteAccepted = Type.Object({ userId: Id, keyVersion: Type.Integer
 
 /** What confirming a user needs (users.confirm-material). */
 export const ConfirmMaterial = Type.Object({
-  user: Type.Object({ id: Id, email: Type.String(), role: RoleSchema, status: Status, publicKey: Type.String() }),
+  user: Type.Object({
+    id: Id,
+    email: Type.String(),
+    role: RoleSchema,
+    status: Status,
+    publicKey: Type.String(),
+    /** The invitation signed when this user was invited (issue 9, item 1); null if none was stored. */
+    invitation: Nullable(Type.Object({ statement: Type.Unknown(), signature: Type.String() })),
+  }),
   orgKeyId: Id,
   /** The caller's wrapped copy of the org signing key. */
   orgKey: B64,

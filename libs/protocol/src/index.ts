@@ -20,6 +20,7 @@ export {
 export { AdminReply, BootstrapRequest } from './admin-messages.ts';
 export {
   ConfirmMaterial,
+  InviteMade,
   KeysMaterial,
   OrgStatus,
   RecoveryMaterial,

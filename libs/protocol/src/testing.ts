@@ -5,6 +5,7 @@
  */
 import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import { AdminContract, type AdminOperation, type AdminRequest } from './admin-contract.ts';
+import { FREE_TEXT_PATTERN } from './vocabulary.ts';
 
 // One valid string per pattern the vocabulary uses.
 const BY_PATTERN: Record<string, string> = {
@@ -39,7 +40,8 @@ export function sampleOf(schema: TSchema): unknown {
       return {};
     case 'String': {
       if (schema.pattern === undefined) return 'x'.repeat(Math.max(3, schema.minLength ?? 0));
-      if (schema.pattern === '^[^\\u0000]*$') return 'x'.repeat(Math.max(3, schema.minLength ?? 0));
+      if (schema.pattern === '^[^\\u0000]*$' || schema.pattern === FREE_TEXT_PATTERN)
+        return 'x'.repeat(Math.max(3, schema.minLength ?? 0));
       const sample = BY_PATTERN[schema.pattern];
       if (sample === undefined) throw new Error(`no sample for pattern ${schema.pattern}`);
       return sample;
@@ -49,6 +51,8 @@ export function sampleOf(schema: TSchema): unknown {
       return schema.minimum ?? 1;
     case 'Boolean':
       return true;
+    case 'Unknown':
+      return {};
     case 'Null':
     case 'Undefined':
       return schema[Kind] === 'Null' ? null : undefined;

@@ -25,6 +25,13 @@ export const DEFAULT_HORIZON_DAYS = 365;
 /** PostgreSQL text cannot hold NUL: refuse it at the edge as a bad request, not later as an audit outage. */
 export const NO_NUL = '^[^\\u0000]*$';
 
+/**
+ * Free text that lands in the audit log (issue 9, item 14): no control characters (line breaks
+ * included), no bidi overrides, isolates or marks, so a displayed audit line cannot be spoofed.
+ */
+export const FREE_TEXT_PATTERN =
+  '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069]*$';
+
 /** Any RFC 9562 UUID, lower-case hex (ids the client may hold from any source: records, users, keys). */
 export const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 /** A UUIDv7 only: what this system makes for a new record (time-ordered, version and variant checked). */
@@ -49,13 +56,13 @@ export const Verifier = Type.String({ maxLength: 256 });
 export const Token = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 
 /** An email as typed; addresses are compared lower-cased. */
-export const Email = Type.String({ minLength: 3, maxLength: 254, pattern: NO_NUL });
+export const Email = Type.String({ minLength: 3, maxLength: 254, pattern: FREE_TEXT_PATTERN });
 /** An email as a new account's address: one @, no spaces. */
 export const EmailAddress = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$' });
 /** A password as typed (the policy is applied by @coffer/policy, not by the schema). */
 export const Password = Type.String({ minLength: 1, maxLength: 1024, pattern: NO_NUL });
 /** Why a person reads a value: required, audited with the event. */
-export const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: NO_NUL });
+export const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN });
 /** Where a request came from (client address and user agent), for the audit log. */
 export const Origin = Type.String({ maxLength: 200, pattern: NO_NUL });
 /** A six-digit TOTP code. */

@@ -41,10 +41,15 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
   reply.clearCookie(COOKIE, { httpOnly: true, secure, sameSite: 'strict', path: '/' });
 }
 
+// The characters an audit line must not carry (FREE_TEXT_PATTERN's set): stripped from origins.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
 /** Where a request came from, for the audit log. */
 export function originOf(req: FastifyRequest): string {
   // Bounded and NUL-free whatever the client sends: the audit event must always be writable.
-  const clean = (s: string, n: number) => s.replaceAll('\u0000', '').slice(0, n);
+  // Control and bidi characters go too (issue 9 item 14): an audit line cannot be spoofed.
+  const clean = (s: string, n: number) => s.replace(UNSAFE_TEXT, '').slice(0, n);
   const agent = clean(String(req.headers['user-agent'] ?? ''), 120);
   return `${clean(req.ip, 64)}${agent ? ` ${agent}` : ''}`;
 }

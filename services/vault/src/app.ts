@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { isInitialised } from './admin/bootstrap.ts';
+import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import { policyGate } from './admin/policy.ts';
 import { adminRouter } from './admin/router.ts';
@@ -90,6 +91,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       log.warn({ keyId: status.keyId }, `data key degraded: ${status.reason}`);
   };
   await refreshStatus().catch((err) => log.error({ err: (err as Error).message }, 'key status check failed'));
+  // issue 9 item 4: an export this vault was serving when it died is closed in the audit now.
+  await closeInterruptedExports(sql, now()).catch((err) =>
+    log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
+  );
   const handlers = adminHandlers(sql, refreshStatus, checkpointer);
   bus.serve(
     `${bus.names.admin}.>`,
@@ -113,6 +118,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   const timer = setInterval(() => {
     void refreshStatus().catch(() => {});
     void deleteExpiredSessions(sql, now()).catch(() => {});
+    void closeInterruptedExports(sql, now()).catch(() => {}); // issue 9 item 4
     void purgeExpired(sql, now()).then(
       (purged) => {
         metrics.purgedRecords.inc(purged.records);

@@ -1,5 +1,6 @@
 /** What other packages (the CLI, `pnpm dev`, cross-service tests) may use of the vault. */
 
+export { closeInterruptedExports } from './admin/export-binding.ts';
 export { startVault, type Vault, type VaultOptions } from './app.ts';
 export { verifyAuditChain } from './audit.ts';
 export {

@@ -9,6 +9,7 @@ import type { PrivateKey } from '@coffer/crypto';
 import { Instant, Reason, RecordTypeSchema } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
+import { refuseImpossibleInstants } from '../strict-input.ts';
 import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
@@ -32,6 +33,7 @@ export function csvCell(value: string): string {
 export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   app.post('/api/exports', { schema: { body: Body }, config: { action: 'export', csrf: true } }, async (req, reply) => {
     const { session, body } = req;
+    if (refuseImpossibleInstants(reply, { from: body.from, to: body.to })) return reply; // issue 9 item 11
     const filter = {
       ...(body.type ? { type: body.type } : {}),
       ...(body.from ? { from: body.from } : {}),

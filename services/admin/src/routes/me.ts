@@ -5,6 +5,7 @@
  */
 import { callVault } from '@coffer/bus';
 import {
+  adminRequestDigest,
   enrollPassword,
   isCryptoError,
   signPasswordProof,
@@ -61,15 +62,18 @@ export const meRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) 
     const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, aad);
     fresh.kek.destroy();
     if (!user.challenge) throw new Error('the vault sent no challenge');
-    await callVault(deps.bus, 'me.password', {
-      v: 1,
+    const request = {
+      v: 1 as const,
       session: session.hash,
       challengeId: user.challenge.id,
-      proof: signPasswordProof(unlocked.authKey, user.challenge, [me.id, 'password-change', session.hash]),
       verifier: fresh.verifier,
       wrappedPrivateKey: wrapped.toString('base64'),
       origin,
-    });
+    };
+    // The proof covers every field of the request (issue 9 item 2).
+    const digest = adminRequestDigest('me.password', request);
+    const proof = signPasswordProof(unlocked.authKey, user.challenge, [me.id, 'password-change', session.hash, digest]);
+    await callVault(deps.bus, 'me.password', { ...request, proof });
     return reply.code(204).send();
   });
 };

@@ -6,7 +6,7 @@
 import { callVault } from '@coffer/bus';
 import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { Reason } from '@coffer/protocol';
+import { Reason, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
@@ -14,8 +14,8 @@ import { valueMatchesType } from '../value-type.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Body = Type.Object({ reason: Reason }, { additionalProperties: false });
-// Any id up to 64 characters: an unknown one is an audited 404 from the vault, not a 400 here.
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+// issue 9 item 11: record ids are UUIDs; anything else (a NUL, say) is a 400 here.
+const Params = Type.Object({ id: Uuid });
 
 export const revealRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   const options = { schema: { body: Body, params: Params }, config: { action: 'record.reveal', csrf: true } };

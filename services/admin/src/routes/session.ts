@@ -9,6 +9,7 @@
  */
 import { callVault, VaultRefused } from '@coffer/bus';
 import {
+  adminRequestDigest,
   createSessionToken,
   deriveCsrfToken,
   deriveSessionKey,
@@ -122,19 +123,22 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
       const sessionHash = sessionTokenHash(token);
       if (!user.challenge) throw new Error('the vault sent no challenge');
       try {
-        await callVault(deps.bus, 'signin.complete', {
-          v: 1,
+        const request = {
+          v: 1 as const,
           userId: user.userId,
           challengeId: user.challenge.id,
-          // Bound to this challenge and this session: seen on the bus, it cannot be used again.
-          proof: signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash]),
           session: sessionHash,
           sessionId,
           wrappedKey: wrappedKey.toString('base64'),
           origin,
           ...(totpStep === undefined ? {} : { totpStep }),
           ...(rehash ? { rehash } : {}),
-        });
+        };
+        // Bound to this challenge, this session and every field of this request (issue 9 item 2):
+        // seen on the bus, it cannot be used again, nor a field added, dropped or changed.
+        const digest = adminRequestDigest('signin.complete', request);
+        const proof = signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash, digest]);
+        await callVault(deps.bus, 'signin.complete', { ...request, proof });
       } catch (err) {
         // The vault refuses a step it accepted before: the code was used already.
         if (err instanceof VaultRefused && err.code === 'totp-rejected') return totpFailed();

@@ -11,6 +11,8 @@ import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { TotpCode } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originOf } from '../session.ts';
 import { acceptedStep, newTotp, openTotpSecret, sealTotpSecret } from '../totp.ts';
 import { unwrapUserKey } from '../unwrap.ts';
@@ -21,7 +23,19 @@ const Verify = Type.Object({ code: TotpCode }, { additionalProperties: false });
 
 export const totpRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   const config = { action: 'totp.enrol', csrf: true };
-  app.post('/api/me/totp', { schema: { body: Begin }, config }, async (req, reply) => {
+  // issue 9 item 11: no body at all is fine; a body, if sent, must be `{}` (checked by hand before
+  // the guards, as a body schema would refuse a missing body).
+  const emptyOrNoBody = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.body !== undefined && !Value.Check(Begin, req.body)) {
+      return sendProblem(reply, {
+        status: 400,
+        type: 'bad-request',
+        title: 'The request is not valid',
+        detail: 'the body must be empty or {}',
+      });
+    }
+  };
+  app.post('/api/me/totp', { preValidation: emptyOrNoBody, config }, async (req, reply) => {
     const { session } = req;
     const material = await callVault(deps.bus, 'totp.material', { v: 1, session: session.hash });
     const userKey = unwrapUserKey(session.token, material.session);

@@ -10,10 +10,11 @@
 import { callVault } from '@coffer/bus';
 import { createSessionToken, PublicKey, sessionTokenHash } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { enrolUserKey, grantToUser } from '@coffer/keyring';
+import { enrolUserKey, grantedRole, grantToUser, RoleBindingError } from '@coffer/keyring';
 import { checkPassword } from '@coffer/policy';
 import { EmailAddress, Password, RoleSchema, Token, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { signInvitationFor } from '../invitation.ts';
 import { originOf } from '../session.ts';
 import { sessionHolder } from '../unwrap.ts';
 import { sendWeakPassword } from '../vault-errors.ts';
@@ -39,10 +40,12 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
         inviteHash: sessionTokenHash(inviteToken),
         origin: originOf(req),
       });
+      // issue 9 item 1: the role is bound to the invitation, signed with the org key.
+      await signInvitationFor(deps, req.session, made, { email, role }, originOf(req));
       return reply
         .code(201)
         .header('cache-control', 'no-store')
-        .send({ id: made.id, inviteToken, expiresAt: made.expiresAt });
+        .send({ id: made.id, inviteToken, expiresAt: made.expiresAt, role });
     },
   );
 
@@ -98,7 +101,28 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
         title: 'The fingerprint does not match the key this user set up',
       });
     }
-    const grant = grantToUser(sessionHolder(session.token, m.session), m, m.user);
+    // issue 9 item 1: certify and wrap only for the role the key-admin signed when inviting.
+    let role: ReturnType<typeof grantedRole>;
+    try {
+      role = grantedRole(deps.trustRoot, m.user);
+    } catch (err) {
+      if (!(err instanceof RoleBindingError)) throw err;
+      req.log.error({ alert: 'role-binding', userId: id }, err.reason);
+      await callVault(deps.bus, 'denied', {
+        v: 1,
+        session: session.hash,
+        action: 'user.confirm',
+        reason: 'role binding',
+        origin,
+      });
+      return sendProblem(reply, {
+        status: 409,
+        type: 'role-mismatch',
+        title: 'The role does not match the signed invitation; nothing was wrapped',
+        detail: err.reason,
+      });
+    }
+    const grant = grantToUser(sessionHolder(session.token, m.session), m, { ...m.user, role });
     const result = await callVault(deps.bus, 'users.confirm', {
       v: 1,
       session: session.hash,
@@ -106,7 +130,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
       ...grant,
       origin,
     });
-    return reply.send(result);
+    // The role confirmed is stated back, as the key-admin should see it.
+    return reply.send({ ...result, userId: m.user.id, email: m.user.email, role });
   });
 
   const revoke = { schema: { params: Params }, config: { action: 'user.revoke', csrf: true } };

@@ -4,6 +4,7 @@
  */
 import { newRecordId, type RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
+import { openExportFor } from './export-binding.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
@@ -15,7 +16,9 @@ export function exportHandlers(
       const exportId = newRecordId();
       const filter = { type: req.type ?? null, from: req.from ?? null, to: req.to ?? null };
       await sql.begin(async (tx) => {
-        await tx`INSERT INTO exports (id, user_id, filter, started_at) VALUES (${exportId}, ${caller.userId}, ${tx.json(filter)}, ${now})`;
+        // issue 9 item 4: bound to this session.
+        await tx`INSERT INTO exports (id, user_id, filter, started_at, session_id)
+          VALUES (${exportId}, ${caller.userId}, ${tx.json(filter)}, ${now}, ${caller.sessionId})`;
         await auditOrRefuse(
           tx,
           {
@@ -33,10 +36,9 @@ export function exportHandlers(
       return { exportId, session: sessionMaterial(caller) };
     },
 
-    'export.page': async (req, { caller }) => {
-      const [started] = await sql<{ filter: { type: string | null; from: string | null; to: string | null } }[]>`
-        SELECT filter FROM exports WHERE id::text = ${req.exportId} AND user_id = ${caller.userId} AND finished_at IS NULL`;
-      if (!started) throw new AdminError('not-found', 'no open export of yours with this id');
+    'export.page': async (req, { now, caller }) => {
+      // issue 9 item 4: this session's export, not expired, capped at its start.
+      const started = await openExportFor(sql, req.exportId, caller, now);
       const f = started.filter;
       const rows = await sql<
         { id: string; type: RecordType; data_key_id: string; sealed: Buffer; enc: Buffer | null; submitted_at: Date }[]
@@ -47,7 +49,12 @@ export function exportHandlers(
           AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
           AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
           AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
+          -- issue 9 item 4: capped at the export's start, by the vault's own storing time
+          -- (submitted_at is ingest's word).
+          AND r.stored_at <= ${started.startedAt}
         ORDER BY r.id LIMIT ${req.limit}`;
+      // issue 9 item 4: count what was served, for the audit if this export is never finished.
+      await sql`UPDATE exports SET served = served + ${rows.length} WHERE id::text = ${req.exportId}`;
       const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
       const keys = keyIds.length
         ? await sql<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys

@@ -6,6 +6,7 @@
 import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
 import type { AdminRequest, Role } from '@coffer/protocol';
 import type postgres from 'postgres';
+import { requireCompleteKeyStore } from './keys-store-integrity.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
@@ -121,6 +122,8 @@ async function keysStore(
         if (!ok) throw new AdminError('bad-request', `recipient ${c.recipientId} may not receive a data key`);
       }
     }
+    // issue 9 item 2: a recovery copy, a copy per certified holder, no overlapping window.
+    await requireCompleteKeyStore(tx, trustRoot, org.recovery_key_id, req.dataKeys);
     for (const k of req.dataKeys) {
       await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
         VALUES (${k.bundle.id}, ${k.bundle.publicKey}, ${k.bundle.notBefore}, ${k.bundle.notAfter}, ${tx.json(k.bundle)}, ${k.signature})`;

@@ -3,21 +3,18 @@
  * under a key only the token can derive; it checks expiry (idle 15 min, absolute 8 h), user status
  * and role on every call, and counts failed sign-ins toward a lockout (10 failures → 30 min).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { checkPasswordProof } from '@coffer/crypto';
 import { type AdminRequest, newRecordId, type Role, type UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import { ABSOLUTE_MS, IDLE_MS } from './policy.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
+import { receivedRequestDigest, requireStaleForRehash } from './signin-integrity.ts';
+import { throttleKey } from './signin-throttle.ts';
 
 export const LOCKOUT_FAILURES = 10;
 export const LOCKOUT_MS = 30 * 60 * 1000;
-
-/** Throttling is keyed on the email as typed, lower-cased and hashed, known or not. */
-export function hashEmail(email: string): string {
-  return createHash('sha256').update(email.toLowerCase()).digest('hex');
-}
 
 const CHALLENGE_MS = 2 * 60 * 1000;
 
@@ -64,7 +61,21 @@ export function sessionHandlers(sql: postgres.Sql): Pick<AdminHandlers, SessionO
 }
 
 async function signinBegin(sql: postgres.Sql, req: AdminRequest<'signin.begin'>, { now }: OpContext<'signin.begin'>) {
-  const emailHash = hashEmail(req.email);
+  // issue 9 item 7: the attempt counts against the user, however the email was spelled.
+  const [u] = await sql<
+    {
+      id: string;
+      email: string;
+      role: Role;
+      status: UserStatus;
+      password_verifier: string | null;
+      wrapped_private_key: Buffer | null;
+      key_version: number | null;
+      totp_sealed: Buffer | null;
+    }[]
+  >`SELECT id, email, role, status, password_verifier, wrapped_private_key, key_version, totp_sealed
+    FROM users WHERE lower(email) = lower(${req.email}) AND status IN ('active', 'unconfirmed')`;
+  const emailHash = throttleKey(req.email, u?.id);
   const stale = new Date(now.getTime() - LOCKOUT_MS);
   // Count this attempt before any password is checked, in one statement: parallel guesses
   // cannot outrun the lock, and unknown emails lock exactly like known ones.
@@ -90,19 +101,6 @@ async function signinBegin(sql: postgres.Sql, req: AdminRequest<'signin.begin'>,
     });
     return { found: false, locked: until.toISOString() };
   }
-  const [u] = await sql<
-    {
-      id: string;
-      email: string;
-      role: Role;
-      status: UserStatus;
-      password_verifier: string | null;
-      wrapped_private_key: Buffer | null;
-      key_version: number | null;
-      totp_sealed: Buffer | null;
-    }[]
-  >`SELECT id, email, role, status, password_verifier, wrapped_private_key, key_version, totp_sealed
-    FROM users WHERE lower(email) = lower(${req.email}) AND status IN ('active', 'unconfirmed')`;
   // A challenge for every email that is not locked, known or not: the answer looks alike.
   const challenge = await issueChallenge(sql, now);
   if (!u) return { found: false, challenge };
@@ -154,7 +152,13 @@ async function signinComplete(
       FOR UPDATE`;
     if (
       !u?.password_verifier ||
-      !checkPasswordProof(u.password_verifier, challenge, [req.userId, req.session], req.proof)
+      // issue 9 item 2: the proof signs the digest of the whole request as received.
+      !checkPasswordProof(
+        u.password_verifier,
+        challenge,
+        [req.userId, req.session, receivedRequestDigest('signin.complete', req)],
+        req.proof,
+      )
     ) {
       throw new AdminError('unauthenticated', 'no proof of the password');
     }
@@ -172,8 +176,9 @@ async function signinComplete(
       if (!fresh) throw new AdminError('totp-rejected', 'this TOTP code, or a later one, was used already');
       mfa = true;
     }
-    await tx`DELETE FROM signin_throttle WHERE email_hash = ${hashEmail(u.email)}`;
+    await tx`DELETE FROM signin_throttle WHERE email_hash = ${throttleKey(u.email, req.userId)}`;
     if (req.rehash) {
+      requireStaleForRehash(u.password_verifier, req.rehash.verifier); // issue 9 item 2
       await tx`UPDATE users SET password_verifier = ${req.rehash.verifier},
         wrapped_private_key = ${Buffer.from(req.rehash.wrappedPrivateKey, 'base64')} WHERE id = ${req.userId}`;
     }

@@ -7,9 +7,13 @@
 import { checkPasswordProof, PublicKey, verifyUserCertificate } from '@coffer/crypto';
 import { type AdminRequest, newRecordId, type Role, type UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
+import { inviterOrgKey, storedInvitation, usersInvitation } from './invitations.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
-import { consumeChallenge, hashEmail } from './sessions.ts';
+import { consumeChallenge } from './sessions.ts';
+import { receivedRequestDigest } from './signin-integrity.ts';
+import { throttleKey } from './signin-throttle.ts';
+
 export const INVITE_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -36,6 +40,7 @@ async function lockCallerAndTarget(tx: postgres.TransactionSql, callerId: string
 
 type UserOps =
   | 'users.invite'
+  | 'users.invitation'
   | 'invites.lookup'
   | 'invites.accept'
   | 'users.confirm-material'
@@ -47,6 +52,9 @@ type UserOps =
 export function userHandlers(sql: postgres.Sql): Pick<AdminHandlers, UserOps> {
   return {
     'users.invite': (req, ctx) => usersInvite(sql, req, ctx),
+
+    // issue 9 item 1: the invitation the key-admin signed, stored with the invited user.
+    'users.invitation': (req, ctx) => usersInvitation(sql, req, ctx),
 
     'invites.lookup': (req, ctx) => invitesLookup(sql, req, ctx),
 
@@ -71,6 +79,7 @@ async function usersInvite(
 ) {
   const id = newRecordId();
   const expiresAt = new Date(now.getTime() + INVITE_MS);
+  const signWith = await inviterOrgKey(sql, caller); // issue 9 item 1: to sign the invitation
   return sql.begin(async (tx) => {
     const [taken] = await tx`SELECT 1 FROM users WHERE lower(email) = lower(${req.email})`;
     if (taken) throw new AdminError('conflict', 'a user with this email exists');
@@ -88,7 +97,7 @@ async function usersInvite(
       },
       now,
     );
-    return { id, expiresAt: expiresAt.toISOString() };
+    return { id, expiresAt: expiresAt.toISOString(), ...signWith };
   });
 }
 
@@ -155,7 +164,14 @@ async function usersConfirmMaterial(
     WHERE w.key_kind = 'data' AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}
     ORDER BY d.not_before`;
   return {
-    user: { id: user.id, email: user.email, role: user.role, status: user.status, publicKey: user.public_key },
+    user: {
+      id: user.id,
+      email: user.email,
+      role: user.role,
+      status: user.status,
+      publicKey: user.public_key,
+      invitation: await storedInvitation(sql, user.id), // issue 9 item 1
+    },
     orgKeyId: org.org_key_id,
     orgKey: org.wrapped.toString('base64'),
     dataKeys: dataKeys.map((k) => ({ keyId: k.key_id, wrapped: k.wrapped.toString('base64') })),
@@ -290,7 +306,13 @@ async function mePassword(
       SELECT password_verifier FROM users WHERE id = ${caller.userId} FOR UPDATE`;
     if (
       !u?.password_verifier ||
-      !checkPasswordProof(u.password_verifier, challenge, [caller.userId, 'password-change', req.session], req.proof)
+      !checkPasswordProof(
+        u.password_verifier,
+        challenge,
+        // issue 9 item 2: the proof signs the digest of the whole request as received.
+        [caller.userId, 'password-change', req.session, receivedRequestDigest('me.password', req)],
+        req.proof,
+      )
     ) {
       throw new AdminError('unauthenticated', 'no proof of the current password');
     }
@@ -299,7 +321,7 @@ async function mePassword(
     const others =
       await tx`DELETE FROM sessions WHERE user_id = ${caller.userId} AND token_hash <> ${req.session} RETURNING id`;
     // The change proved the password: the attempt it counted is forgiven, as at sign-in.
-    await tx`DELETE FROM signin_throttle WHERE email_hash = ${hashEmail(caller.email)}`;
+    await tx`DELETE FROM signin_throttle WHERE email_hash = ${throttleKey(caller.email, caller.userId)}`;
     await auditOrRefuse(
       tx,
       {

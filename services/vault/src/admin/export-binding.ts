@@ -1,0 +1,65 @@
+/**
+ * Export binding (issue 9, item 4). An export serves pages only to the session that began it
+ * (not any session of the same user), only for EXPORT_MS after it began (an export is streamed in
+ * one HTTP response; one left open is not a standing read grant), and only records submitted
+ * before it began, so what the audit's `export.start` covers is fixed when it is written.
+ */
+import type postgres from 'postgres';
+import { appendAudit } from '../audit.ts';
+import type { Caller } from './caller.ts';
+import { AdminError } from './router.ts';
+
+export const EXPORT_MS = 15 * 60 * 1000;
+
+export interface OpenExport {
+  readonly filter: { type: string | null; from: string | null; to: string | null };
+  readonly startedAt: Date;
+}
+
+export async function openExportFor(
+  sql: postgres.Sql,
+  exportId: string,
+  caller: Caller,
+  now: Date,
+): Promise<OpenExport> {
+  const [row] = await sql<{ filter: OpenExport['filter']; started_at: Date; session_id: string | null }[]>`
+    SELECT filter, started_at, session_id FROM exports
+    WHERE id::text = ${exportId} AND user_id = ${caller.userId} AND finished_at IS NULL`;
+  if (!row || row.session_id !== caller.sessionId) {
+    throw new AdminError('not-found', 'no open export of this session with this id');
+  }
+  if (now.getTime() - row.started_at.getTime() > EXPORT_MS) {
+    throw new AdminError('conflict', 'this export has expired; start a new one');
+  }
+  return { filter: row.filter, startedAt: row.started_at };
+}
+
+/**
+ * Close in the audit every export left open past its expiry (the admin plane died, or the vault
+ * did mid-export and is now back): `export.finish`, outcome failure, `interrupted`, with the count
+ * the vault served. Run at vault start and by the janitor; only expired ones, so an export another
+ * vault replica is serving is left alone. Returns how many were closed.
+ */
+export async function closeInterruptedExports(sql: postgres.Sql, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - EXPORT_MS);
+  return sql.begin(async (tx) => {
+    const open = await tx<{ id: string; user_id: string; served: number }[]>`
+      UPDATE exports SET finished_at = ${now}
+      WHERE finished_at IS NULL AND started_at < ${cutoff} RETURNING id, user_id, served`;
+    for (const e of open) {
+      await appendAudit(
+        tx,
+        {
+          actor: e.user_id,
+          action: 'export.finish',
+          target: e.id,
+          outcome: 'failure',
+          origin: 'vault',
+          details: { count: e.served, interrupted: true },
+        },
+        now,
+      );
+    }
+    return open.length;
+  });
+}

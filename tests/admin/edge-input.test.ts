@@ -1,0 +1,73 @@
+/**
+ * Strict input at the admin edge (issue 9, item 11): bad ids and impossible dates are a 400 that
+ * names what is wrong, never a 5xx or an empty 200; `POST /api/me/totp` needs no body.
+ */
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../support/admin-stack.ts';
+
+const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
+
+describe.skipIf(!available)('strict input at the edge', () => {
+  let stack: AdminStack;
+  let admin: Signed;
+  beforeAll(async () => {
+    stack = await startAdminStack();
+    await stack.addRecord('secret', 'edge-input-value-1');
+    admin = await signIn(stack.app);
+  });
+  afterAll(() => stack?.close());
+
+  const auditRows = async () => Number((await stack.db.owner`SELECT count(*) AS n FROM audit_events`)[0]?.n);
+
+  it('refuses a NUL (or any non-UUID) in a reveal id with 400, and audits nothing', async () => {
+    const before = await auditRows();
+    for (const id of ['0190a0a0-0000-7000-8000-00000000000%00', 'not-a-uuid']) {
+      const res = await call(stack.app, admin, 'POST', `/api/records/${id}/reveal`, { reason: 'case 1' });
+      expect(res.statusCode).toBe(400);
+    }
+    expect(await auditRows()).toBe(before);
+  });
+
+  it('refuses impossible dates in an export filter with 400 naming the field', async () => {
+    for (const [field, value] of [
+      ['from', '2024-13-01T00:00:00Z'],
+      ['to', '2024-02-30T00:00:00Z'],
+      ['from', '2023-02-29T12:00:00.000Z'],
+    ] as const) {
+      const res = await call(stack.app, admin, 'POST', '/api/exports', { reason: 'quarterly', [field]: value });
+      expect(res.statusCode).toBe(400);
+      if (value !== '2024-13-01T00:00:00Z') expect(res.json().detail).toContain(field);
+    }
+  });
+
+  it('refuses bidi and line-break control characters in free text bound for the audit log (400)', async () => {
+    const before = await auditRows();
+    const [{ id }] = (await stack.db.owner`SELECT id FROM records LIMIT 1`) as unknown as [{ id: string }];
+    for (const reason of ['case 12\u202e3 21 esac', 'case 12\nsignin success', 'case\u2066 12', 'case\u2028 12']) {
+      const reveal = await call(stack.app, admin, 'POST', `/api/records/${id}/reveal`, { reason });
+      expect(reveal.statusCode).toBe(400);
+      const exp = await call(stack.app, admin, 'POST', '/api/exports', { reason });
+      expect(exp.statusCode).toBe(400);
+    }
+    const signin = await stack.app.inject({
+      method: 'POST',
+      url: '/api/session',
+      payload: { email: 'evil\u202e@example.com', password: 'whatever-it-is' },
+    });
+    expect(signin.statusCode).toBe(400);
+    expect(await auditRows()).toBe(before);
+  });
+
+  it('accepts POST /api/me/totp with no body at all, and refuses a body that is not {}', async () => {
+    const none = await stack.app.inject({
+      method: 'POST',
+      url: '/api/me/totp',
+      headers: { cookie: admin.cookie, 'x-coffer-csrf': admin.csrf },
+    });
+    expect(none.statusCode).toBe(200);
+    expect(none.json().secret).toMatch(/^[A-Z2-7]+=*$/);
+    const junk = await call(stack.app, admin, 'POST', '/api/me/totp', { extra: 1 });
+    expect(junk.statusCode).toBe(400);
+  });
+});
