@@ -1,8 +1,9 @@
 /**
  * @coffer/keyring — key lifecycle, as pure key work shared by the CLI and the admin plane: the
- * bootstrap ceremony, minting data keys, choosing certified recipients, handing held keys to a new
- * user, and break-glass recovery. Nothing here talks to the bus or a database; callers pass the
- * vault's material in and send the result back. Callers never wrap or unwrap a key themselves.
+ * bootstrap ceremony, minting data keys, choosing certified recipients, signed invitations (role
+ * binding), handing held keys to a new user, and break-glass recovery. Nothing here talks to the
+ * bus or a database; callers pass the vault's material in and send the result back. Callers never
+ * wrap or unwrap a key themselves.
  */
 export { CeremonyError, type CeremonyInput, type CeremonyOutput, makeKeyAdmin, runCeremony } from './ceremony.ts';
 export { type Grant, grantToUser, type HeldKeys } from './confirm.ts';
