@@ -24,6 +24,31 @@ export function Field(props: {
   );
 }
 
+/** A labelled password input: the current password, or a new one (`fresh`). */
+export function PasswordField(props: {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  fresh?: boolean;
+  readOnly?: boolean;
+}) {
+  return (
+    <Field label={props.label}>
+      {(id) => (
+        <input
+          id={id}
+          type="password"
+          autocomplete={props.fresh ? 'new-password' : 'current-password'}
+          required
+          value={props.value}
+          readOnly={props.readOnly ?? false}
+          onInput={(e) => props.onValue(e.currentTarget.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
 /** An error (role=alert, read out at once) or a notice (role=status). */
 export function Alert(props: { kind?: 'error' | 'ok' | 'info' | 'warn'; children: ComponentChildren }) {
   const kind = props.kind ?? 'error';

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { Alert, Busy, errorText, Field, StrengthMeter } from '../ui.tsx';
+import { Alert, Busy, errorText, PasswordField, StrengthMeter } from '../ui.tsx';
 
 export function AcceptPage(props: { token: string }) {
   const [invite, setInvite] = useState<{ email: string; role: string } | null>(null);
@@ -75,31 +75,9 @@ export function AcceptPage(props: { token: string }) {
               You were invited as <strong>{invite.role}</strong> with the address <strong>{invite.email}</strong>.
               Choose a password: it protects your key, and nobody — not even an administrator — can recover it.
             </p>
-            <Field label="New password">
-              {(id) => (
-                <input
-                  id={id}
-                  type="password"
-                  autocomplete="new-password"
-                  required
-                  value={password}
-                  onInput={(e) => setPassword(e.currentTarget.value)}
-                />
-              )}
-            </Field>
+            <PasswordField label="New password" value={password} onValue={setPassword} fresh />
             <StrengthMeter password={password} email={invite.email} />
-            <Field label="Repeat the password">
-              {(id) => (
-                <input
-                  id={id}
-                  type="password"
-                  autocomplete="new-password"
-                  required
-                  value={again}
-                  onInput={(e) => setAgain(e.currentTarget.value)}
-                />
-              )}
-            </Field>
+            <PasswordField label="Repeat the password" value={again} onValue={setAgain} fresh />
             {error ? <Alert>{error}</Alert> : null}
             <Busy type="submit" class="primary block" busy={busy} label="Set password" busyLabel="Making your key…" />
           </form>

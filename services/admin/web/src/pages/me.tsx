@@ -7,7 +7,7 @@ import { generate } from 'lean-qr';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type User } from '../api.ts';
 import { when } from '../format.ts';
-import { Alert, Busy, errorText, Field, PageHead, ScrollArea, StrengthMeter } from '../ui.tsx';
+import { Alert, Busy, errorText, Field, PageHead, PasswordField, ScrollArea, StrengthMeter } from '../ui.tsx';
 
 interface Session {
   id: string;
@@ -64,43 +64,10 @@ function PasswordCard(props: { email: string }) {
   return (
     <form class="card" onSubmit={submit} aria-labelledby="pw-title">
       <h2 id="pw-title">Password</h2>
-      <Field label="Current password">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            autocomplete="current-password"
-            required
-            value={current}
-            onInput={(e) => setCurrent(e.currentTarget.value)}
-          />
-        )}
-      </Field>
-      <Field label="New password">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            autocomplete="new-password"
-            required
-            value={next}
-            onInput={(e) => setNext(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <PasswordField label="Current password" value={current} onValue={setCurrent} />
+      <PasswordField label="New password" value={next} onValue={setNext} fresh />
       <StrengthMeter password={next} email={props.email} />
-      <Field label="Repeat the new password">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            autocomplete="new-password"
-            required
-            value={again}
-            onInput={(e) => setAgain(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <PasswordField label="Repeat the new password" value={again} onValue={setAgain} fresh />
       {error ? <Alert>{error}</Alert> : null}
       {done ? <Alert kind="ok">Password changed. Your other sessions were signed out.</Alert> : null}
       <Busy type="submit" class="primary" busy={busy} label="Change password" busyLabel="Changing…" />

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, type User } from '../api.ts';
 import { duration } from '../format.ts';
-import { Alert, Busy, errorText, Field } from '../ui.tsx';
+import { Alert, Busy, errorText, Field, PasswordField } from '../ui.tsx';
 
 export function SignInPage(props: { notice: string | null; onSignedIn: (user: User, csrf: string) => void }) {
   const [email, setEmail] = useState('');
@@ -89,19 +89,7 @@ export function SignInPage(props: { notice: string | null; onSignedIn: (user: Us
               />
             )}
           </Field>
-          <Field label="Password">
-            {(id) => (
-              <input
-                id={id}
-                type="password"
-                autocomplete="current-password"
-                required
-                value={password}
-                readOnly={needCode}
-                onInput={(e) => setPassword(e.currentTarget.value)}
-              />
-            )}
-          </Field>
+          <PasswordField label="Password" value={password} onValue={setPassword} readOnly={needCode} />
           {needCode ? (
             <Field label="Authenticator code" hint="The 6-digit code your authenticator app shows for Coffer.">
               {(id, hint) => (
