@@ -17,10 +17,18 @@ import type { AddressInfo } from 'node:net';
 import { csvCell, openRecord, RecordOpener, unwrapDataKey, unwrapUserKey } from '@coffer/admin/testing';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
 import { csrfMatches, PublicKey, RecordSealingContext, sessionTokenHash, unlockWithPassword } from '@coffer/crypto';
-import { AdminApi, AdminReply, busNames, decodeJson, encodeJson, newRecordId } from '@coffer/protocol';
+import {
+  AdminReply,
+  type AdminResult,
+  busNames,
+  decodeAdminRequest,
+  decodeJson,
+  encodeJson,
+  newRecordId,
+} from '@coffer/protocol';
 import { createTestDatabase, natsForTests, uniqueNamespace } from '@coffer/testkit';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, call, signIn, startAdminStack } from '@coffer/tests/admin-stack';
-import { auditOrRefuse, authenticate, exportHandlers, recordHandlers } from '@coffer/vault/testing';
+import { adminDispatcher, adminHandlers, auditOrRefuse, authenticate, policyGate } from '@coffer/vault/testing';
 import postgres from 'postgres';
 import { benchLifecycle, machine } from './measure.ts';
 import {
@@ -131,10 +139,15 @@ async function main(): Promise<{ report: string; json: unknown }> {
   // all timed round-robin with the whole reveal so that load drift falls on every row alike.
   progress('reveal: breakdown');
   const session = sessionTokenHash(auth.token);
-  const revealRequest = { v: 1, session, recordId, reason, origin: ORIGIN };
+  const revealRequest = { v: 1 as const, session, recordId, reason, origin: ORIGIN };
   const revealBytes = encodeJson(revealRequest);
-  const vaultHandlers = recordHandlers(sql, clock);
-  const material = await vaultHandlers['records.reveal'](revealBytes);
+  // The vault's own dispatch (decode, policy, handler), without the bus.
+  const vault = adminDispatcher({
+    handlers: adminHandlers(sql, async () => {}),
+    gate: policyGate(sql, { requireMfa: false }),
+    clock,
+  });
+  const material = await vault('records.reveal', revealBytes);
   const auditEvent = {
     actor: material.session.userId,
     action: 'record.reveal',
@@ -161,8 +174,8 @@ async function main(): Promise<{ report: string; json: unknown }> {
   takeServerTimes('/api/me');
   const timed = await interleaved(BREAKDOWN, 20, {
     reveal: revealOnce,
-    vaultHandler: () => vaultHandlers['records.reveal'](revealBytes),
-    vaultDecode: () => decodeJson(AdminApi['records.reveal'], revealBytes),
+    vaultHandler: () => vault('records.reveal', revealBytes),
+    vaultDecode: () => decodeAdminRequest('records.reveal', revealBytes),
     vaultAuth: () => authenticate(sql, session, clock()),
     vaultSelect: () => sql`SELECT r.id, r.type, r.data_key_id, r.sealed, w.wrapped
         FROM records r
@@ -343,11 +356,11 @@ async function main(): Promise<{ report: string; json: unknown }> {
   // Where the export's time goes: the vault's page handler alone over every page, the bus with a
   // page-sized reply, the reply decode, and the admin's open + CSV loop, each alone.
   progress('export: breakdown');
-  const vaultExports = exportHandlers(sql, clock);
-  const begun = (await vaultExports['export.begin'](
+  const begun = await vault(
+    'export.begin',
     encodeJson({ v: 1, session, reason: 'bench: export breakdown', origin: ORIGIN }),
-  )) as { exportId: string; session: typeof material.session };
-  type Page = Awaited<ReturnType<(typeof vaultExports)['export.page']>>;
+  );
+  type Page = AdminResult<'export.page'>;
   const pages: Page[] = [];
   const pageMs: number[] = [];
   const encodeMs: number[] = [];
@@ -360,7 +373,7 @@ async function main(): Promise<{ report: string; json: unknown }> {
       ...(after ? { after } : {}),
     });
     const t0 = performance.now();
-    const page = await vaultExports['export.page'](pageRequest);
+    const page = await vault('export.page', pageRequest);
     const t1 = performance.now();
     encodeJson({ v: 1, ok: true, result: page });
     encodeMs.push(performance.now() - t1);
@@ -371,7 +384,7 @@ async function main(): Promise<{ report: string; json: unknown }> {
   }
   const fullPage = pages[0] as Page;
   echoReply = encodeJson({ v: 1, ok: true, result: fullPage });
-  const pageRequest = { v: 1, session, exportId: begun.exportId, limit: 1000 };
+  const pageRequest = { v: 1 as const, session, exportId: begun.exportId, limit: 1000 };
   const busPage = await sample(20, 3, () => callVault(echoAdmin, 'export.page', pageRequest));
   const decodePage = await sample(20, 3, () => decodeJson(AdminReply, echoReply));
   const exportUserKey = unwrapUserKey(auth.token, begun.session);

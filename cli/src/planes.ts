@@ -8,6 +8,7 @@ import type { Bus } from '@coffer/bus';
 import { callVault, orgStatus } from '@coffer/bus';
 import { PublicKey } from '@coffer/crypto';
 import { buildIngest } from '@coffer/ingest';
+import { DEFAULT_DATA_KEY_DAYS } from '@coffer/protocol';
 import { startVault, type Vault } from '@coffer/vault';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
@@ -91,7 +92,7 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
       : await buildAdmin({
           bus: options.buses.admin,
           trustRoot: PublicKey.fromBase64url('ed25519', trustRoot),
-          dataKeyDays: options.bootstrap?.dataKeyDays ?? 90,
+          dataKeyDays: options.bootstrap?.dataKeyDays ?? DEFAULT_DATA_KEY_DAYS,
           log: options.logs.admin ?? adminLogger(),
           now,
         });

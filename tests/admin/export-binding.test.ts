@@ -22,14 +22,14 @@ describe.skipIf(!available)('export binding', () => {
   afterAll(() => stack?.close());
 
   const begin = (session: string) =>
-    callVault<{ exportId: string }>(stack.adminBus, 'export.begin', {
+    callVault(stack.adminBus, 'export.begin', {
       v: 1,
       session,
       reason: 'binding test',
       origin: 'test',
     });
   const page = (session: string, exportId: string) =>
-    callVault<{ records: { id: string }[] }>(stack.adminBus, 'export.page', { v: 1, session, exportId, limit: 100 });
+    callVault(stack.adminBus, 'export.page', { v: 1, session, exportId, limit: 100 });
 
   it("serves pages to the session that began it, not to the same user's other session", async () => {
     const a = sessionTokenHash((await signIn(stack.app)).token);

@@ -12,7 +12,7 @@ import {
   signPasswordProof,
   unlockWithPassword,
 } from '@coffer/crypto';
-import { newRecordId, type SigninLookup } from '@coffer/protocol';
+import { newRecordId } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
@@ -39,11 +39,10 @@ describe.skipIf(!available)('hardening', () => {
 
   it('refuses a session from the bus credential alone, and never accepts a proof twice', async () => {
     const admin = stack.ceremony.request.admin;
-    const begin = () =>
-      callVault<SigninLookup>(stack.adminBus, 'signin.begin', { v: 1, email: ADMIN_EMAIL, origin: 'test' });
+    const begin = () => callVault(stack.adminBus, 'signin.begin', { v: 1, email: ADMIN_EMAIL, origin: 'test' });
     const sessionId = newRecordId();
     const request = (challengeId: string, session: string) => ({
-      v: 1,
+      v: 1 as const,
       userId: admin.id,
       challengeId,
       session,
@@ -88,7 +87,7 @@ describe.skipIf(!available)('hardening', () => {
 
   it('refuses a rehash, even one the password signed, for a verifier whose parameters are not stale', async () => {
     const admin = stack.ceremony.request.admin;
-    const lookup = await callVault<SigninLookup>(stack.adminBus, 'signin.begin', {
+    const lookup = await callVault(stack.adminBus, 'signin.begin', {
       v: 1,
       email: ADMIN_EMAIL,
       origin: 'test',
@@ -99,7 +98,7 @@ describe.skipIf(!available)('hardening', () => {
     fresh.kek.destroy();
     const session = sessionTokenHash(createSessionToken());
     const request = {
-      v: 1,
+      v: 1 as const,
       userId: admin.id,
       challengeId: challenge.id,
       session,

@@ -64,9 +64,9 @@ describe.skipIf(!available)('coffer recover: every key-admin password lost', () 
   });
 
   it('refuses an unanswered or replayed challenge', async () => {
-    const begun = await callVault<{ challengeId: string }>(stack.adminBus, 'recovery.begin', { v: 1, origin: 'test' });
+    const begun = await callVault(stack.adminBus, 'recovery.begin', { v: 1, origin: 'test' });
     const attempt = {
-      v: 1,
+      v: 1 as const,
       challengeId: begun.challengeId,
       answer: Buffer.alloc(32, 1).toString('base64url'),
       admin: {

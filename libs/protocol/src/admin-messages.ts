@@ -1,12 +1,11 @@
 /**
- * Requests on `vault.admin.*`. Issue by issue this grows; each operation has one schema for its
- * request and its reply. Binary fields are base64.
+ * The envelope every `vault.admin.*` reply travels in, and the bootstrap request (the largest
+ * request, kept here so the contract table stays readable). Binary fields are base64.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { DataKeyBundleJson } from './messages.ts';
+import { B64, Id } from './vocabulary.ts';
 
-const Id = Type.String({ minLength: 1, maxLength: 128 });
-const B64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 16384 });
 const B64url = Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 128 });
 
 const WrappedCopy = Type.Object(
@@ -56,6 +55,7 @@ export const BootstrapRequest = Type.Object(
 );
 export type BootstrapRequest = Static<typeof BootstrapRequest>;
 
+/** `{v, ok: true, result?}` or `{v, ok: false, error, detail?}`; the result is checked per operation. */
 export const AdminReply = Type.Union([
   Type.Object({ v: Type.Literal(1), ok: Type.Literal(true), result: Type.Optional(Type.Unknown()) }),
   Type.Object({

@@ -1,19 +1,34 @@
 export {
-  AdminApi,
+  checkAdminResult,
+  contractEntry,
+  decodeAdminRequest,
+  MalformedReply,
+  MalformedRequest,
+  UnknownOperation,
+} from './admin-codec.ts';
+export {
+  ADMIN_OPERATIONS,
+  AdminContract,
   type AdminOperation,
+  type AdminPolicy,
   type AdminRequest,
-  type ConfirmMaterial,
-  FREE_TEXT_PATTERN,
-  type InviteMade,
-  type KeysMaterial,
-  type RecoveryMaterial,
-  type SealedForUser,
-  type SessionKeyMaterial,
-  type SigninLookup,
-} from './admin-api.ts';
+  type AdminResult,
+  type ContractEntry,
+  isAdminOperation,
+  type Policy,
+} from './admin-contract.ts';
 export { AdminReply, BootstrapRequest } from './admin-messages.ts';
+export {
+  ConfirmMaterial,
+  InviteMade,
+  KeysMaterial,
+  OrgStatus,
+  RecoveryMaterial,
+  SealedForUser,
+  SessionKeyMaterial,
+  SigninLookup,
+} from './admin-replies.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
-export { ConsoleApi, type ConsoleOperation } from './console-api.ts';
 export {
   checkJson,
   DataKeyBundleJson,
@@ -31,3 +46,4 @@ export {
 } from './messages.ts';
 export { newRecordId } from './record-id.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';
+export * from './vocabulary.ts';

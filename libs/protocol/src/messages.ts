@@ -6,14 +6,13 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { RECORD_TYPES, type RecordType } from './values.ts';
+import { IsoInstant as Instant, UuidV7 as Uuid } from './vocabulary.ts';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
 
-const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' });
 const KeyId = Type.String({ minLength: 1, maxLength: 128 });
-const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' });
 export const Base64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 8192 });
 
 const recordFields = {

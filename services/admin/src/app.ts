@@ -5,12 +5,20 @@
  */
 import type { Bus } from '@coffer/bus';
 import { enrollPassword, PASSWORD_PARAMS_FLOOR, type PasswordParams, type PublicKey } from '@coffer/crypto';
-import { ADMIN_TIMEOUTS, installProblemHandlers, type ServerTimeouts, serverTimeoutOptions } from '@coffer/http';
+import {
+  ADMIN_TIMEOUTS,
+  installOpenApi,
+  installProblemHandlers,
+  type ServerTimeouts,
+  serverTimeoutOptions,
+} from '@coffer/http';
+import { DEFAULT_DATA_KEY_DAYS } from '@coffer/protocol';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { installGuards } from './guards.ts';
 import { portal } from './portal.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { AdminDeps } from './routes/deps.ts';
@@ -74,6 +82,21 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     },
   });
   await app.register(cookie);
+  await installOpenApi(app, {
+    title: 'Coffer admin',
+    version: '1',
+    description:
+      'The staff API of the admin plane. A session is the __Host-coffer cookie from POST /api/session; ' +
+      'state-changing calls also send X-Coffer-CSRF (the csrf value of the sign-in answer). ' +
+      'Errors are RFC 9457 application/problem+json.',
+    securitySchemes: {
+      session: { type: 'apiKey', in: 'cookie', name: '__Host-coffer' },
+      csrf: { type: 'apiKey', in: 'header', name: 'X-Coffer-CSRF' },
+    },
+    security: (config) =>
+      config?.action === undefined ? undefined : [config.csrf ? { session: [], csrf: [] } : { session: [] }],
+    include: (url) => url.startsWith('/api/') || url === '/healthz' || url === '/readyz',
+  });
   await app.register(rateLimit, { global: false });
   const deps: AdminDeps = {
     bus: options.bus,
@@ -84,20 +107,28 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     signinPerMinute: options.signinPerMinute ?? 20,
     passwordParams: options.passwordParams ?? PASSWORD_PARAMS_FLOOR,
     trustRoot: options.trustRoot,
-    dataKeyDays: options.dataKeyDays ?? 90,
+    dataKeyDays: options.dataKeyDays ?? DEFAULT_DATA_KEY_DAYS,
   };
-  await app.register(sessionRoutes, deps);
-  await app.register(recordsRoute, deps);
-  await app.register(revealRoute, deps);
-  await app.register(exportsRoute, deps);
-  await app.register(auditRoutes, deps);
-  await app.register(userRoutes, deps);
-  await app.register(meRoutes, deps);
-  await app.register(totpRoutes, deps);
-  await app.register(keyRoutes, deps);
-  await app.register(peopleListRoutes, deps);
-  await app.register(searchRoutes, deps);
-  await app.register(ownSessionRoutes, { ...deps, revealSeconds: options.revealSeconds ?? 30 });
+  // The JSON API: its routes declare what they need in `config`; the guards apply it.
+  await app.register(async (api) => {
+    installGuards(api, deps.bus);
+    for (const routes of [
+      sessionRoutes,
+      recordsRoute,
+      revealRoute,
+      exportsRoute,
+      auditRoutes,
+      userRoutes,
+      meRoutes,
+      totpRoutes,
+      keyRoutes,
+      peopleListRoutes,
+      searchRoutes,
+    ]) {
+      await api.register(routes, deps);
+    }
+    await api.register(ownSessionRoutes, { ...deps, revealSeconds: options.revealSeconds ?? 30 });
+  });
   await app.register(portal);
   app.get('/healthz', async () => ({ status: 'live' }));
   app.get('/readyz', async (_req, reply) => {

@@ -16,6 +16,7 @@ import {
 } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { serve } from '@coffer/http';
+import { DEFAULT_DATA_KEY_DAYS } from '@coffer/protocol';
 import { buildAdmin } from './app.ts';
 import { adminLogger } from './log.ts';
 
@@ -27,7 +28,12 @@ const config = loadOrRefuse(
     trustRoot: setting('COFFER_TRUST_ROOT', 'the org public key, base64url', (raw) =>
       PublicKey.fromBase64url('ed25519', raw),
     ),
-    dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per pre-generated data key', asPositiveInt, 90),
+    dataKeyDays: setting(
+      'COFFER_DATA_KEY_DAYS',
+      'days per pre-generated data key',
+      asPositiveInt,
+      DEFAULT_DATA_KEY_DAYS,
+    ),
     signinPerMinute: setting(
       'COFFER_SIGNIN_RATE_PER_MINUTE',
       'sign-in attempts per client per minute',

@@ -3,17 +3,15 @@
  * private key → a data key → the record. Nothing unwrapped outlives the request.
  */
 import {
-  dataKeyWrapBinding,
   deriveSessionKey,
   openRecord as openRecordBlob,
-  orgKeyWrapBinding,
   type PrivateKey,
   parseRecordBlob,
   RecordOpeningContext,
   sessionKeyAad,
-  unwrapPrivateKey,
   unwrapWithSymmetricKey,
 } from '@coffer/crypto';
+import { type Holder, openDataKey } from '@coffer/keyring';
 import type { SessionKeyMaterial } from '@coffer/protocol';
 
 export function unwrapUserKey(token: string, material: SessionKeyMaterial): PrivateKey<'x25519'> {
@@ -30,23 +28,13 @@ export function unwrapUserKey(token: string, material: SessionKeyMaterial): Priv
   }
 }
 
-/** A key-admin's copy of the org signing key, through their session: for certificates and bundles. */
-export function unwrapOrgKey(
-  token: string,
-  material: { session: SessionKeyMaterial; orgKeyId: string; orgKey: string },
-): { callerKey: PrivateKey<'x25519'>; orgKey: PrivateKey<'ed25519'> } {
-  const callerKey = unwrapUserKey(token, material.session);
-  const orgKey = unwrapPrivateKey(
-    'ed25519',
-    callerKey,
-    Buffer.from(material.orgKey, 'base64'),
-    orgKeyWrapBinding(material.orgKeyId, material.session.userId),
-  );
-  return { callerKey, orgKey };
+/** The signed-in user as a key holder, for @coffer/keyring: their key, opened through the session. */
+export function sessionHolder(token: string, material: SessionKeyMaterial): Holder {
+  return { id: material.userId, key: unwrapUserKey(token, material) };
 }
 
 export function unwrapDataKey(userKey: PrivateKey<'x25519'>, userId: string, dataKeyId: string, wrapped: string) {
-  return unwrapPrivateKey('x25519', userKey, Buffer.from(wrapped, 'base64'), dataKeyWrapBinding(dataKeyId, userId));
+  return openDataKey({ id: userId, key: userKey }, { keyId: dataKeyId, wrapped });
 }
 
 export interface SealedRecord {

@@ -1,6 +1,7 @@
 /** How a vault refusal or an unreachable bus reads over HTTP. */
 import { BusUnavailableError, VaultRefused } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
+import { MalformedReply } from '@coffer/protocol';
 import type { FastifyReply } from 'fastify';
 
 const STATUS: Record<string, [number, string]> = {
@@ -27,6 +28,10 @@ export function sendVaultError(reply: FastifyReply, err: unknown): FastifyReply 
       title,
       ...(explain && err.detail ? { detail: err.detail } : {}),
     });
+  }
+  if (err instanceof MalformedReply) {
+    // Not the vault's contract: a broken vault or someone on the bus. Nothing of it is passed on.
+    return sendProblem(reply, { status: 502, type: 'vault-reply-malformed', title: 'The vault sent an invalid reply' });
   }
   if (err instanceof BusUnavailableError) {
     return sendProblem(reply, { status: 503, type: 'vault-unavailable', title: 'The vault is not reachable' });

@@ -6,6 +6,7 @@ import type { Bus } from '@coffer/bus';
 import type { PublicKey } from '@coffer/crypto';
 import {
   INGEST_TIMEOUTS,
+  installOpenApi,
   installProblemHandlers,
   installStrictJsonParser,
   type ServerTimeouts,
@@ -103,6 +104,13 @@ export async function buildIngest(options: IngestOptions): Promise<{ app: Fastif
   installProblemHandlers(app);
   await app.register(rateLimit, { global: false });
   const sealer = new RecordSealer(options.contexts);
+  await installOpenApi(app, {
+    title: 'Coffer ingest',
+    version: '1',
+    description:
+      'The public, write-only API: submit a value, get the current data key bundle. ' +
+      'Errors are RFC 9457 application/problem+json.',
+  });
   const deps: IngestDeps = {
     bus: options.bus,
     keys,

@@ -6,20 +6,12 @@ import type { Bus } from '@coffer/bus';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
-import { auditHandlers } from './admin/audit-api.ts';
-import { bootstrapHandler, isInitialised, orgStatus } from './admin/bootstrap.ts';
+import { isInitialised } from './admin/bootstrap.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
-import { exportHandlers } from './admin/exports.ts';
-import { keyHandlers } from './admin/keys.ts';
-import { ownSessionHandlers } from './admin/own-sessions.ts';
-import { peopleHandlers } from './admin/people-list.ts';
-import { recordHandlers } from './admin/records.ts';
-import { recoveryHandlers } from './admin/recovery.ts';
+import { adminHandlers } from './admin/handlers.ts';
+import { policyGate } from './admin/policy.ts';
 import { adminRouter } from './admin/router.ts';
-import { searchHandlers } from './admin/search.ts';
-import { deleteExpiredSessions, sessionHandlers } from './admin/sessions.ts';
-import { totpHandlers } from './admin/totp.ts';
-import { userHandlers } from './admin/users.ts';
+import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
 import { CurrentKey } from './current-key.ts';
 import { vaultMetrics } from './metrics.ts';
@@ -37,8 +29,8 @@ export interface VaultOptions {
   /** Days to keep each record type (sets records.expires_at); a type left out is kept forever. */
   readonly retention?: Retention;
   /**
-   * Refuse reveals and exports to viewers and key-admins whose session was not opened with a TOTP
-   * code (COFFER_REQUIRE_MFA). The admin plane checks the same first; default false.
+   * COFFER_REQUIRE_MFA: viewers and key-admins reveal, export and manage people and keys only from
+   * a session opened with a TOTP code (the `mfa` column of the contract). Default false.
    */
   readonly requireMfa?: boolean;
   /**
@@ -103,33 +95,23 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await closeInterruptedExports(sql, now()).catch((err) =>
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
-  const bootstrap = bootstrapHandler(sql, now);
+  const handlers = adminHandlers(sql, refreshStatus, checkpointer);
   bus.serve(
     `${bus.names.admin}.>`,
-    adminRouter(
-      bus.names.admin,
-      {
-        status: () => orgStatus(sql),
-        ...sessionHandlers(sql, now),
-        ...recordHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
-        ...exportHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
-        ...auditHandlers(sql, now, checkpointer),
-        ...userHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
-        ...totpHandlers(sql, now),
-        ...peopleHandlers(sql, now, { requireMfa: options.requireMfa ?? false }),
-        ...searchHandlers(sql, now),
-        ...ownSessionHandlers(sql, now),
-        ...recoveryHandlers(sql, now),
-        ...keyHandlers(sql, now, refreshStatus, { requireMfa: options.requireMfa ?? false }),
-        bootstrap: async (data) => {
-          const result = await bootstrap(data);
-          await refreshStatus();
+    adminRouter({
+      prefix: bus.names.admin,
+      handlers: {
+        ...handlers,
+        bootstrap: async (req, context) => {
+          const result = await handlers.bootstrap(req, context);
           runCheckpoint(); // the org's first events: vouch for them now, not a minute later
           return result;
         },
       },
-      (msg) => log.error(msg),
-    ),
+      gate: policyGate(sql, { requireMfa: options.requireMfa ?? false }),
+      clock: now,
+      log: (msg) => log.error(msg),
+    }),
     'admin',
   );
 

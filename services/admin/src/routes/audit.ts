@@ -1,9 +1,7 @@
 /** GET /api/audit (pages of events) and GET /api/audit/verify (walk the hash chain). */
 import { callVault } from '@coffer/bus';
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
-import { sendVaultError } from '../vault-errors.ts';
-import { type AdminDeps, requireSession } from './deps.ts';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { AdminDeps } from './deps.ts';
 
 const Query = Type.Object(
   {
@@ -14,33 +12,20 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-export const auditRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  app.get('/api/audit', { schema: { querystring: Query } }, async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'audit.list', { csrf: false });
-    if (!session) return reply;
-    const q = req.query as { after?: string; limit?: string };
-    try {
-      const page = await callVault(deps.bus, 'audit.list', {
-        v: 1,
-        session: session.hash,
-        ...(q.after !== undefined ? { after: Number(q.after) } : {}),
-        limit: Math.min(Number(q.limit ?? 100), 500),
-      });
-      return reply.header('cache-control', 'no-store').send(page);
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
+export const auditRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
+  app.get('/api/audit', { schema: { querystring: Query }, config: { action: 'audit.list' } }, async (req, reply) => {
+    const page = await callVault(deps.bus, 'audit.list', {
+      v: 1,
+      session: req.session.hash,
+      ...(req.query.after !== undefined ? { after: Number(req.query.after) } : {}),
+      limit: Math.min(Number(req.query.limit ?? 100), 500),
+    });
+    return reply.header('cache-control', 'no-store').send(page);
   });
 
-  app.get('/api/audit/verify', async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'audit.verify', { csrf: false });
-    if (!session) return reply;
-    try {
-      return reply
-        .header('cache-control', 'no-store')
-        .send(await callVault(deps.bus, 'audit.verify', { v: 1, session: session.hash }));
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
-  });
+  app.get('/api/audit/verify', { config: { action: 'audit.verify' } }, async (req, reply) =>
+    reply
+      .header('cache-control', 'no-store')
+      .send(await callVault(deps.bus, 'audit.verify', { v: 1, session: req.session.hash })),
+  );
 };

@@ -6,20 +6,17 @@
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
 import type { PrivateKey } from '@coffer/crypto';
-import { FREE_TEXT_PATTERN, RECORD_TYPES, type SessionKeyMaterial } from '@coffer/protocol';
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Instant, Reason, RecordTypeSchema } from '@coffer/protocol';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
 import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
-import { sendVaultError } from '../vault-errors.ts';
-import { type AdminDeps, requireSession } from './deps.ts';
+import type { AdminDeps } from './deps.ts';
 
-const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
 const Body = Type.Object(
   {
-    reason: Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN }),
-    type: Type.Optional(Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)))),
+    reason: Reason,
+    type: Type.Optional(RecordTypeSchema),
     from: Type.Optional(Instant),
     to: Type.Optional(Instant),
   },
@@ -28,28 +25,14 @@ const Body = Type.Object(
 
 const PAGE = 1000;
 
-interface Page {
-  records: {
-    id: string;
-    type: string;
-    dataKeyId: string;
-    sealed: string;
-    contextEnc: string | null;
-    submittedAt: string;
-  }[];
-  wrappedDataKeys: Record<string, string>;
-}
-
 export function csvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  app.post('/api/exports', { schema: { body: Body } }, async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'export', { csrf: true });
-    if (!session) return reply;
-    const body = req.body as { reason: string; type?: string; from?: string; to?: string };
+export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
+  app.post('/api/exports', { schema: { body: Body }, config: { action: 'export', csrf: true } }, async (req, reply) => {
+    const { session, body } = req;
     if (refuseImpossibleInstants(reply, { from: body.from, to: body.to })) return reply; // issue 9 item 11
     const filter = {
       ...(body.type ? { type: body.type } : {}),
@@ -57,18 +40,13 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
       ...(body.to ? { to: body.to } : {}),
     };
     const origin = originOf(req);
-    let begun: { exportId: string; session: SessionKeyMaterial };
-    try {
-      begun = await callVault(deps.bus, 'export.begin', {
-        v: 1,
-        session: session.hash,
-        reason: body.reason,
-        origin,
-        ...filter,
-      });
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
+    const begun = await callVault(deps.bus, 'export.begin', {
+      v: 1,
+      session: session.hash,
+      reason: body.reason,
+      origin,
+      ...filter,
+    });
     const finish = (count: number, outcome: 'success' | 'failure' | 'aborted') =>
       callVault(deps.bus, 'export.finish', {
         v: 1,
@@ -80,7 +58,7 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
       });
 
     async function* rows(): AsyncGenerator<string> {
-      const userKey = unwrapUserKey(session?.token as string, begun.session);
+      const userKey = unwrapUserKey(session.token, begun.session);
       const dataKeys = new Map<string, PrivateKey<'x25519'>>();
       const opener = new RecordOpener();
       let count = 0;
@@ -89,9 +67,9 @@ export const exportsRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
       try {
         yield 'id,type,value,submitted_at\r\n';
         for (;;) {
-          const page = await callVault<Page>(deps.bus, 'export.page', {
+          const page = await callVault(deps.bus, 'export.page', {
             v: 1,
-            session: session?.hash,
+            session: session.hash,
             exportId: begun.exportId,
             limit: PAGE,
             ...(after ? { after } : {}),

@@ -16,86 +16,64 @@ import {
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { checkPassword } from '@coffer/policy';
-import type { SigninLookup } from '@coffer/protocol';
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Password } from '@coffer/protocol';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
-import { sendVaultError, sendWeakPassword } from '../vault-errors.ts';
-import { type AdminDeps, requireSession } from './deps.ts';
+import { sendWeakPassword } from '../vault-errors.ts';
+import type { AdminDeps } from './deps.ts';
 
-const NO_NUL = '^[^\\u0000]*$';
-const Change = Type.Object(
-  {
-    current: Type.String({ minLength: 1, maxLength: 1024, pattern: NO_NUL }),
-    next: Type.String({ minLength: 1, maxLength: 1024, pattern: NO_NUL }),
-  },
-  { additionalProperties: false },
-);
+const Change = Type.Object({ current: Password, next: Password }, { additionalProperties: false });
 
-export const meRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  app.post('/api/me/password', { schema: { body: Change } }, async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'password.change', { csrf: true });
-    if (!session) return reply;
-    const { current, next } = req.body as { current: string; next: string };
+export const meRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
+  const config = { action: 'password.change', csrf: true };
+  app.post('/api/me/password', { schema: { body: Change }, config }, async (req, reply) => {
+    const { session } = req;
+    const { current, next } = req.body;
     const origin = originOf(req);
-    try {
-      const me = await callVault<{ id: string; email: string }>(deps.bus, 'whoami', { v: 1, session: session.hash });
-      const verdict = checkPassword(next, me.email);
-      if (!verdict.ok) {
-        return sendWeakPassword(reply, verdict);
-      }
-      // Counted like a sign-in attempt: a stolen session cannot guess the password without limit.
-      const user = await callVault<SigninLookup>(deps.bus, 'signin.begin', { v: 1, email: me.email, origin });
-      if (user.locked) {
-        return sendProblem(reply, { status: 423, type: 'locked', title: 'Too many failed attempts; try later' });
-      }
-      if (!user.found || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion || user.userId !== me.id) {
-        return sendProblem(reply, {
-          status: 409,
-          type: 'conflict',
-          title: 'This account cannot change its password now',
-        });
-      }
-      let unlocked: Awaited<ReturnType<typeof unlockWithPassword>>;
-      try {
-        unlocked = await unlockWithPassword(current, user.verifier, deps.passwordParams);
-      } catch (err) {
-        if (!isCryptoError(err, 'WrongPassword')) throw err;
-        await callVault(deps.bus, 'signin.fail', { v: 1, email: me.email, userId: me.id, origin });
-        return sendProblem(reply, { status: 403, type: 'wrong-password', title: 'The current password is wrong' });
-      }
-      const aad = userKeyAad(me.id, user.keyVersion);
-      const userKey = unwrapWithSymmetricKey(
-        'x25519',
-        unlocked.kek,
-        Buffer.from(user.wrappedPrivateKey, 'base64'),
-        aad,
-      );
-      unlocked.kek.destroy();
-      const fresh = await enrollPassword(next, deps.passwordParams);
-      const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, aad);
-      fresh.kek.destroy();
-      if (!user.challenge) throw new Error('the vault sent no challenge');
-      const request = {
-        v: 1,
-        session: session.hash,
-        challengeId: user.challenge.id,
-        verifier: fresh.verifier,
-        wrappedPrivateKey: wrapped.toString('base64'),
-        origin,
-      };
-      // The proof covers every field of the request (issue 9 item 2).
-      const digest = adminRequestDigest('me.password', request);
-      const proof = signPasswordProof(unlocked.authKey, user.challenge, [
-        me.id,
-        'password-change',
-        session.hash,
-        digest,
-      ]);
-      await callVault(deps.bus, 'me.password', { ...request, proof });
-      return reply.code(204).send();
-    } catch (err) {
-      return sendVaultError(reply, err);
+    const me = await callVault(deps.bus, 'whoami', { v: 1, session: session.hash });
+    const verdict = checkPassword(next, me.email);
+    if (!verdict.ok) {
+      return sendWeakPassword(reply, verdict);
     }
+    // Counted like a sign-in attempt: a stolen session cannot guess the password without limit.
+    const user = await callVault(deps.bus, 'signin.begin', { v: 1, email: me.email, origin });
+    if (user.locked) {
+      return sendProblem(reply, { status: 423, type: 'locked', title: 'Too many failed attempts; try later' });
+    }
+    if (!user.found || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion || user.userId !== me.id) {
+      return sendProblem(reply, {
+        status: 409,
+        type: 'conflict',
+        title: 'This account cannot change its password now',
+      });
+    }
+    let unlocked: Awaited<ReturnType<typeof unlockWithPassword>>;
+    try {
+      unlocked = await unlockWithPassword(current, user.verifier, deps.passwordParams);
+    } catch (err) {
+      if (!isCryptoError(err, 'WrongPassword')) throw err;
+      await callVault(deps.bus, 'signin.fail', { v: 1, email: me.email, userId: me.id, origin });
+      return sendProblem(reply, { status: 403, type: 'wrong-password', title: 'The current password is wrong' });
+    }
+    const aad = userKeyAad(me.id, user.keyVersion);
+    const userKey = unwrapWithSymmetricKey('x25519', unlocked.kek, Buffer.from(user.wrappedPrivateKey, 'base64'), aad);
+    unlocked.kek.destroy();
+    const fresh = await enrollPassword(next, deps.passwordParams);
+    const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, aad);
+    fresh.kek.destroy();
+    if (!user.challenge) throw new Error('the vault sent no challenge');
+    const request = {
+      v: 1 as const,
+      session: session.hash,
+      challengeId: user.challenge.id,
+      verifier: fresh.verifier,
+      wrappedPrivateKey: wrapped.toString('base64'),
+      origin,
+    };
+    // The proof covers every field of the request (issue 9 item 2).
+    const digest = adminRequestDigest('me.password', request);
+    const proof = signPasswordProof(unlocked.authKey, user.challenge, [me.id, 'password-change', session.hash, digest]);
+    await callVault(deps.bus, 'me.password', { ...request, proof });
+    return reply.code(204).send();
   });
 };

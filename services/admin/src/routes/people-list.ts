@@ -6,29 +6,14 @@
  */
 import { callVault } from '@coffer/bus';
 import { createSessionToken, PublicKey, sessionTokenHash } from '@coffer/crypto';
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Token, Uuid } from '@coffer/protocol';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
-import { sendVaultError } from '../vault-errors.ts';
-import { type AdminDeps, requireSession } from './deps.ts';
+import type { AdminDeps } from './deps.ts';
 
-const Params = Type.Object({
-  id: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }),
-});
+const Params = Type.Object({ id: Uuid });
 const Empty = Type.Object({}, { additionalProperties: false });
-
-interface ListedUser {
-  id: string;
-  email: string;
-  role: string;
-  status: string;
-  mfa: boolean;
-  publicKey: string | null;
-  createdAt: string;
-  confirmedAt: string | null;
-  lastSigninAt: string | null;
-  inviteExpiresAt: string | null;
-}
+const Lookup = Type.Object({ token: Token }, { additionalProperties: false });
 
 /** The fingerprint of the key stored for a user, computed here from the public key itself. */
 function fingerprintOf(publicKey: string | null): string | null {
@@ -40,52 +25,34 @@ function fingerprintOf(publicKey: string | null): string | null {
   }
 }
 
-const Lookup = Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) }, { additionalProperties: false });
-
-export const peopleListRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  app.get('/api/users', async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'users.list', { csrf: false });
-    if (!session) return reply;
-    try {
-      const list = await callVault<{ items: ListedUser[] }>(deps.bus, 'users.list', { v: 1, session: session.hash });
-      const items = list.items.map(({ publicKey, ...u }) => ({ ...u, fingerprint: fingerprintOf(publicKey) }));
-      return reply.header('cache-control', 'no-store').send({ items });
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
+export const peopleListRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
+  app.get('/api/users', { config: { action: 'users.list' } }, async (req, reply) => {
+    const list = await callVault(deps.bus, 'users.list', { v: 1, session: req.session.hash });
+    const items = list.items.map(({ publicKey, ...u }) => ({ ...u, fingerprint: fingerprintOf(publicKey) }));
+    return reply.header('cache-control', 'no-store').send({ items });
   });
 
   app.post('/api/invites/lookup', { schema: { body: Lookup } }, async (req, reply) => {
-    try {
-      const invite = await callVault<{ email: string; role: string }>(deps.bus, 'invites.lookup', {
-        v: 1,
-        inviteHash: sessionTokenHash((req.body as { token: string }).token),
-      });
-      return reply.header('cache-control', 'no-store').send({ email: invite.email, role: invite.role });
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
+    const invite = await callVault(deps.bus, 'invites.lookup', {
+      v: 1,
+      inviteHash: sessionTokenHash(req.body.token),
+    });
+    return reply.header('cache-control', 'no-store').send({ email: invite.email, role: invite.role });
   });
 
   app.post(
     '/api/users/:id/reinvite',
-    { schema: { params: Params, body: Type.Optional(Empty) } },
+    { schema: { params: Params, body: Type.Optional(Empty) }, config: { action: 'user.reinvite', csrf: true } },
     async (req, reply) => {
-      const session = await requireSession(deps, req, reply, 'user.reinvite', { csrf: true });
-      if (!session) return reply;
       const inviteToken = createSessionToken();
-      try {
-        const made = await callVault<{ id: string; expiresAt: string }>(deps.bus, 'users.reinvite', {
-          v: 1,
-          session: session.hash,
-          userId: (req.params as { id: string }).id,
-          inviteHash: sessionTokenHash(inviteToken),
-          origin: originOf(req),
-        });
-        return reply.header('cache-control', 'no-store').send({ id: made.id, inviteToken, expiresAt: made.expiresAt });
-      } catch (err) {
-        return sendVaultError(reply, err);
-      }
+      const made = await callVault(deps.bus, 'users.reinvite', {
+        v: 1,
+        session: req.session.hash,
+        userId: req.params.id,
+        inviteHash: sessionTokenHash(inviteToken),
+        origin: originOf(req),
+      });
+      return reply.header('cache-control', 'no-store').send({ id: made.id, inviteToken, expiresAt: made.expiresAt });
     },
   );
 };

@@ -6,42 +6,30 @@
 import { callVault } from '@coffer/bus';
 import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { FREE_TEXT_PATTERN, type SealedForUser } from '@coffer/protocol';
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Reason, Uuid } from '@coffer/protocol';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
-import { UUID_PATTERN } from '../strict-input.ts';
 import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import { valueMatchesType } from '../value-type.ts';
-import { sendVaultError } from '../vault-errors.ts';
-import { type AdminDeps, requireSession } from './deps.ts';
+import type { AdminDeps } from './deps.ts';
 
-const Body = Type.Object(
-  { reason: Type.String({ minLength: 3, maxLength: 500, pattern: FREE_TEXT_PATTERN }) },
-  { additionalProperties: false },
-);
+const Body = Type.Object({ reason: Reason }, { additionalProperties: false });
 // issue 9 item 11: record ids are UUIDs; anything else (a NUL, say) is a 400 here.
-const Params = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+const Params = Type.Object({ id: Uuid });
 
-export const revealRoute: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  app.post('/api/records/:id/reveal', { schema: { body: Body, params: Params } }, async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'record.reveal', { csrf: true });
-    if (!session) return reply;
-    const { id } = req.params as { id: string };
-    const { reason } = req.body as { reason: string };
+export const revealRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
+  const options = { schema: { body: Body, params: Params }, config: { action: 'record.reveal', csrf: true } };
+  app.post('/api/records/:id/reveal', options, async (req, reply) => {
+    const { session } = req;
+    const { id } = req.params;
     const origin = originOf(req);
-    let sealed: SealedForUser;
-    try {
-      sealed = await callVault<SealedForUser>(deps.bus, 'records.reveal', {
-        v: 1,
-        session: session.hash,
-        recordId: id,
-        reason,
-        origin,
-      });
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
+    const sealed = await callVault(deps.bus, 'records.reveal', {
+      v: 1,
+      session: session.hash,
+      recordId: id,
+      reason: req.body.reason,
+      origin,
+    });
     let plaintext: Buffer | undefined;
     try {
       const userKey = unwrapUserKey(session.token, sealed.session);

@@ -3,22 +3,19 @@
  * (newest first; before/after page both ways; actor, action, target, outcome, from, to).
  */
 import { callVault } from '@coffer/bus';
-import { RECORD_TYPES } from '@coffer/protocol';
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
-import { sendVaultError } from '../vault-errors.ts';
-import { type AdminDeps, requireSession } from './deps.ts';
+import { sendProblem } from '@coffer/http';
+import { Instant, NO_NUL, RecordTypeSchema, Uuid } from '@coffer/protocol';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { AdminDeps } from './deps.ts';
 
-const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$' });
-const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
 // Query strings are strings: no type coercion anywhere, so numbers are parsed here.
 const Limit = Type.String({ pattern: '^[1-9][0-9]{0,2}$' });
 const Seq = Type.String({ pattern: '^[0-9]{1,15}$' });
-const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '^[^\\u0000]*$' });
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: NO_NUL });
 
 const RecordsQuery = Type.Object(
   {
-    type: Type.Optional(Type.Union(RECORD_TYPES.map((t) => Type.Literal(t)))),
+    type: Type.Optional(RecordTypeSchema),
     from: Type.Optional(Instant),
     to: Type.Optional(Instant),
     before: Type.Optional(Uuid),
@@ -41,49 +38,47 @@ const AuditQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const defined = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-
-export const searchRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  app.get('/api/records/search', { schema: { querystring: RecordsQuery } }, async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'records.list', { csrf: false });
-    if (!session) return reply;
-    const { limit, ...q } = req.query as Record<string, string | undefined>;
-    try {
+export const searchRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
+  app.get(
+    '/api/records/search',
+    { schema: { querystring: RecordsQuery }, config: { action: 'records.list' } },
+    async (req, reply) => {
+      const { limit, type, from, to, before } = req.query;
       const page = await callVault(deps.bus, 'records.search', {
         v: 1,
-        session: session.hash,
-        ...defined(q),
+        session: req.session.hash,
+        ...(type !== undefined ? { type } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+        ...(before !== undefined ? { before } : {}),
         limit: Math.min(Number(limit ?? 50), 500),
       });
       return reply.header('cache-control', 'no-store').send(page);
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
-  });
+    },
+  );
 
-  app.get('/api/audit/events', { schema: { querystring: AuditQuery } }, async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'audit.list', { csrf: false });
-    if (!session) return reply;
-    const { limit, before, after, ...q } = req.query as Record<string, string | undefined>;
-    if (before !== undefined && after !== undefined) {
-      return reply
-        .code(400)
-        .type('application/problem+json')
-        .send({ type: 'bad-request', title: 'Give before or after, not both', status: 400 });
-    }
-    try {
+  app.get(
+    '/api/audit/events',
+    { schema: { querystring: AuditQuery }, config: { action: 'audit.list' } },
+    async (req, reply) => {
+      const { limit, before, after, actor, action, target, outcome, from, to } = req.query;
+      if (before !== undefined && after !== undefined) {
+        return sendProblem(reply, { status: 400, type: 'bad-request', title: 'Give before or after, not both' });
+      }
       const page = await callVault(deps.bus, 'audit.search', {
         v: 1,
-        session: session.hash,
-        ...defined(q),
+        session: req.session.hash,
+        ...(actor !== undefined ? { actor } : {}),
+        ...(action !== undefined ? { action } : {}),
+        ...(target !== undefined ? { target } : {}),
+        ...(outcome !== undefined ? { outcome } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
         ...(before !== undefined ? { before: Number(before) } : {}),
         ...(after !== undefined ? { after: Number(after) } : {}),
         limit: Math.min(Number(limit ?? 50), 500),
       });
       return reply.header('cache-control', 'no-store').send(page);
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
-  });
+    },
+  );
 };

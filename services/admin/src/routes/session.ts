@@ -24,159 +24,142 @@ import {
   wrapWithSymmetricKey,
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { FREE_TEXT_PATTERN, newRecordId, type SigninLookup } from '@coffer/protocol';
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Email, newRecordId, TotpCode } from '@coffer/protocol';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { clearSessionCookie, originOf, setSessionCookie } from '../session.ts';
 import { acceptedStep, openTotpSecret } from '../totp.ts';
-import { sendVaultError } from '../vault-errors.ts';
-import { type AdminDeps, requireSession } from './deps.ts';
+import type { AdminDeps } from './deps.ts';
 
 const SignIn = Type.Object(
   {
-    email: Type.String({ minLength: 3, maxLength: 254, pattern: FREE_TEXT_PATTERN }),
+    email: Email,
+    // Any password a person may have set is accepted here; the policy applies when one is set.
     password: Type.String({ minLength: 1, maxLength: 1024 }),
-    totp: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+    totp: Type.Optional(TotpCode),
   },
   { additionalProperties: false },
 );
 
-export const sessionRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   const unauthorized = { status: 401, type: 'signin-failed', title: 'Wrong email or password' } as const;
 
   app.post(
     '/api/session',
     { schema: { body: SignIn }, config: { rateLimit: { max: deps.signinPerMinute, timeWindow: 60_000 } } },
     async (req, reply) => {
-      const { email, password, totp } = req.body as { email: string; password: string; totp?: string };
+      const { email, password, totp } = req.body;
       const origin = originOf(req);
+      const user = await callVault(deps.bus, 'signin.begin', { v: 1, email, origin });
+      if (user.locked) {
+        // The wait is the lock's own end: it says nothing about whether the email exists.
+        const wait = Math.max(1, Math.ceil((Date.parse(user.locked) - deps.now().getTime()) / 1000));
+        reply.header('retry-after', String(wait));
+        return sendProblem(reply, {
+          status: 423,
+          type: 'locked',
+          title: 'Too many failed sign-ins; try later',
+          detail: `Try again in ${Math.ceil(wait / 60)} minutes`,
+          retryAfter: wait,
+        });
+      }
+      if (!user.found || !user.userId || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion) {
+        // Same argon2id work as a real account, so timing does not tell which emails exist.
+        await unlockWithPassword(password, deps.dummyVerifier, deps.passwordParams).catch(() => {});
+        await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: null, origin });
+        return sendProblem(reply, unauthorized);
+      }
+      let unlocked: Awaited<ReturnType<typeof unlockWithPassword>>;
       try {
-        const user = await callVault<SigninLookup>(deps.bus, 'signin.begin', { v: 1, email, origin });
-        if (user.locked) {
-          // The wait is the lock's own end: it says nothing about whether the email exists.
-          const wait = Math.max(1, Math.ceil((Date.parse(user.locked) - deps.now().getTime()) / 1000));
-          reply.header('retry-after', String(wait));
+        unlocked = await unlockWithPassword(password, user.verifier, deps.passwordParams);
+      } catch (err) {
+        if (!isCryptoError(err, 'WrongPassword')) throw err;
+        await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: user.userId, origin });
+        return sendProblem(reply, unauthorized);
+      }
+      const userKey = unwrapWithSymmetricKey(
+        'x25519',
+        unlocked.kek,
+        Buffer.from(user.wrappedPrivateKey, 'base64'),
+        userKeyAad(user.userId, user.keyVersion),
+      );
+      unlocked.kek.destroy();
+      const userId = user.userId;
+      const totpFailed = async () => {
+        await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
+        return sendProblem(reply, unauthorized);
+      };
+      let totpStep: number | undefined;
+      if (user.totp) {
+        try {
+          totpStep = acceptedStep(openTotpSecret(userKey, user.userId, user.totp), totp, deps.now());
+        } catch (err) {
+          // A sealed secret that is not this user's (moved, tampered) opens nothing and signs in no one.
+          if (!isCryptoError(err)) throw err;
+        }
+        // The password was right: say a code is needed (only someone who knows it learns this).
+        if (totp === undefined) {
+          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
           return sendProblem(reply, {
-            status: 423,
-            type: 'locked',
-            title: 'Too many failed sign-ins; try later',
-            detail: `Try again in ${Math.ceil(wait / 60)} minutes`,
-            retryAfter: wait,
+            status: 401,
+            type: 'totp-required',
+            title: 'Enter the code from your authenticator',
           });
         }
-        if (!user.found || !user.userId || !user.verifier || !user.wrappedPrivateKey || !user.keyVersion) {
-          // Same argon2id work as a real account, so timing does not tell which emails exist.
-          await unlockWithPassword(password, deps.dummyVerifier, deps.passwordParams).catch(() => {});
-          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: null, origin });
-          return sendProblem(reply, unauthorized);
-        }
-        let unlocked: Awaited<ReturnType<typeof unlockWithPassword>>;
-        try {
-          unlocked = await unlockWithPassword(password, user.verifier, deps.passwordParams);
-        } catch (err) {
-          if (!isCryptoError(err, 'WrongPassword')) throw err;
-          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: user.userId, origin });
-          return sendProblem(reply, unauthorized);
-        }
-        const userKey = unwrapWithSymmetricKey(
-          'x25519',
-          unlocked.kek,
-          Buffer.from(user.wrappedPrivateKey, 'base64'),
-          userKeyAad(user.userId, user.keyVersion),
-        );
-        unlocked.kek.destroy();
-        const userId = user.userId;
-        const totpFailed = async () => {
-          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
-          return sendProblem(reply, unauthorized);
-        };
-        let totpStep: number | undefined;
-        if (user.totp) {
-          try {
-            totpStep = acceptedStep(openTotpSecret(userKey, user.userId, user.totp), totp, deps.now());
-          } catch (err) {
-            // A sealed secret that is not this user's (moved, tampered) opens nothing and signs in no one.
-            if (!isCryptoError(err)) throw err;
-          }
-          // The password was right: say a code is needed (only someone who knows it learns this).
-          if (totp === undefined) {
-            await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
-            return sendProblem(reply, {
-              status: 401,
-              type: 'totp-required',
-              title: 'Enter the code from your authenticator',
-            });
-          }
-          if (totpStep === undefined) return totpFailed();
-        }
-        let rehash: { verifier: string; wrappedPrivateKey: string } | undefined;
-        if (unlocked.stale) {
-          // The parameters were raised since this password was set: enrol it again now.
-          const fresh = await enrollPassword(password, deps.passwordParams);
-          const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, userKeyAad(user.userId, user.keyVersion));
-          fresh.kek.destroy();
-          rehash = { verifier: fresh.verifier, wrappedPrivateKey: wrapped.toString('base64') };
-        }
-        const token = createSessionToken();
-        const sessionId = newRecordId();
-        const sessionKey = deriveSessionKey(token, sessionId);
-        const wrappedKey = wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, user.userId));
-        sessionKey.destroy();
-        const sessionHash = sessionTokenHash(token);
-        if (!user.challenge) throw new Error('the vault sent no challenge');
-        try {
-          const request = {
-            v: 1,
-            userId: user.userId,
-            challengeId: user.challenge.id,
-            session: sessionHash,
-            sessionId,
-            wrappedKey: wrappedKey.toString('base64'),
-            origin,
-            ...(totpStep === undefined ? {} : { totpStep }),
-            ...(rehash ? { rehash } : {}),
-          };
-          // Bound to this challenge, this session and every field of this request (issue 9 item 2):
-          // seen on the bus, it cannot be used again, nor a field added, dropped or changed.
-          const digest = adminRequestDigest('signin.complete', request);
-          const proof = signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash, digest]);
-          await callVault(deps.bus, 'signin.complete', { ...request, proof });
-        } catch (err) {
-          // The vault refuses a step it accepted before: the code was used already.
-          if (err instanceof VaultRefused && err.code === 'totp-rejected') return totpFailed();
-          throw err;
-        }
-        setSessionCookie(reply, token, deps.secureCookie);
-        return reply
-          .header('cache-control', 'no-store')
-          .send({ user: { id: user.userId, email: user.email, role: user.role }, csrf: deriveCsrfToken(token) });
-      } catch (err) {
-        return sendVaultError(reply, err);
+        if (totpStep === undefined) return totpFailed();
       }
+      let rehash: { verifier: string; wrappedPrivateKey: string } | undefined;
+      if (unlocked.stale) {
+        // The parameters were raised since this password was set: enrol it again now.
+        const fresh = await enrollPassword(password, deps.passwordParams);
+        const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, userKeyAad(user.userId, user.keyVersion));
+        fresh.kek.destroy();
+        rehash = { verifier: fresh.verifier, wrappedPrivateKey: wrapped.toString('base64') };
+      }
+      const token = createSessionToken();
+      const sessionId = newRecordId();
+      const sessionKey = deriveSessionKey(token, sessionId);
+      const wrappedKey = wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, user.userId));
+      sessionKey.destroy();
+      const sessionHash = sessionTokenHash(token);
+      if (!user.challenge) throw new Error('the vault sent no challenge');
+      try {
+        const request = {
+          v: 1 as const,
+          userId: user.userId,
+          challengeId: user.challenge.id,
+          session: sessionHash,
+          sessionId,
+          wrappedKey: wrappedKey.toString('base64'),
+          origin,
+          ...(totpStep === undefined ? {} : { totpStep }),
+          ...(rehash ? { rehash } : {}),
+        };
+        // Bound to this challenge, this session and every field of this request (issue 9 item 2):
+        // seen on the bus, it cannot be used again, nor a field added, dropped or changed.
+        const digest = adminRequestDigest('signin.complete', request);
+        const proof = signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash, digest]);
+        await callVault(deps.bus, 'signin.complete', { ...request, proof });
+      } catch (err) {
+        // The vault refuses a step it accepted before: the code was used already.
+        if (err instanceof VaultRefused && err.code === 'totp-rejected') return totpFailed();
+        throw err;
+      }
+      setSessionCookie(reply, token, deps.secureCookie);
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ user: { id: user.userId, email: user.email, role: user.role }, csrf: deriveCsrfToken(token) });
     },
   );
 
-  app.delete('/api/session', async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'signout', { csrf: true });
-    if (!session) return reply;
-    try {
-      await callVault(deps.bus, 'signout', { v: 1, session: session.hash, origin: originOf(req) });
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
+  app.delete('/api/session', { config: { action: 'signout', csrf: true } }, async (req, reply) => {
+    await callVault(deps.bus, 'signout', { v: 1, session: req.session.hash, origin: originOf(req) });
     clearSessionCookie(reply, deps.secureCookie);
     return reply.code(204).send();
   });
 
-  app.get('/api/me', async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'whoami', { csrf: false });
-    if (!session) return reply;
-    try {
-      return reply
-        .header('cache-control', 'no-store')
-        .send(await callVault(deps.bus, 'whoami', { v: 1, session: session.hash }));
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
-  });
+  app.get('/api/me', { config: { action: 'whoami' } }, async (req, reply) =>
+    reply
+      .header('cache-control', 'no-store')
+      .send(await callVault(deps.bus, 'whoami', { v: 1, session: req.session.hash })),
+  );
 };

@@ -9,32 +9,23 @@
 import { callVault } from '@coffer/bus';
 import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import type { SessionKeyMaterial } from '@coffer/protocol';
-import { Type } from '@sinclair/typebox';
+import { TotpCode } from '@coffer/protocol';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originOf } from '../session.ts';
 import { acceptedStep, newTotp, openTotpSecret, sealTotpSecret } from '../totp.ts';
 import { unwrapUserKey } from '../unwrap.ts';
-import { sendVaultError } from '../vault-errors.ts';
-import { type AdminDeps, requireSession } from './deps.ts';
-
-/** What the vault returns for totp.material. */
-interface TotpMaterial {
-  readonly email: string;
-  /** The pending secret, sealed to the user's key; null when none is on offer. */
-  readonly pending: string | null;
-  readonly enrolled: boolean;
-  readonly session: SessionKeyMaterial;
-}
+import type { AdminDeps } from './deps.ts';
 
 const Begin = Type.Object({}, { additionalProperties: false });
-const Verify = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
+const Verify = Type.Object({ code: TotpCode }, { additionalProperties: false });
 
-export const totpRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
-  // issue 9 item 11: no body at all is fine; a body, if sent, must be `{}` (checked by hand, as a
-  // body schema would refuse a missing body).
-  app.post('/api/me/totp', async (req, reply) => {
+export const totpRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
+  const config = { action: 'totp.enrol', csrf: true };
+  // issue 9 item 11: no body at all is fine; a body, if sent, must be `{}` (checked by hand before
+  // the guards, as a body schema would refuse a missing body).
+  const emptyOrNoBody = async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.body !== undefined && !Value.Check(Begin, req.body)) {
       return sendProblem(reply, {
         status: 400,
@@ -43,59 +34,51 @@ export const totpRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
         detail: 'the body must be empty or {}',
       });
     }
-    const session = await requireSession(deps, req, reply, 'totp.enrol', { csrf: true });
-    if (!session) return reply;
-    try {
-      const material = await callVault<TotpMaterial>(deps.bus, 'totp.material', { v: 1, session: session.hash });
-      const userKey = unwrapUserKey(session.token, material.session);
-      const { totp, secret } = newTotp(material.email);
-      const sealed = sealTotpSecret(userKey.publicKey, material.session.userId, secret);
-      await callVault(deps.bus, 'totp.pending', { v: 1, session: session.hash, sealed: sealed.toString('base64') });
-      return reply.header('cache-control', 'no-store').send({ secret: secret.base32, otpauthUrl: totp.toString() });
-    } catch (err) {
-      return sendVaultError(reply, err);
-    }
+  };
+  app.post('/api/me/totp', { preValidation: emptyOrNoBody, config }, async (req, reply) => {
+    const { session } = req;
+    const material = await callVault(deps.bus, 'totp.material', { v: 1, session: session.hash });
+    const userKey = unwrapUserKey(session.token, material.session);
+    const { totp, secret } = newTotp(material.email);
+    const sealed = sealTotpSecret(userKey.publicKey, material.session.userId, secret);
+    await callVault(deps.bus, 'totp.pending', { v: 1, session: session.hash, sealed: sealed.toString('base64') });
+    return reply.header('cache-control', 'no-store').send({ secret: secret.base32, otpauthUrl: totp.toString() });
   });
 
-  app.post('/api/me/totp/verify', { schema: { body: Verify } }, async (req, reply) => {
-    const session = await requireSession(deps, req, reply, 'totp.enrol', { csrf: true });
-    if (!session) return reply;
-    const { code } = req.body as { code: string };
+  app.post('/api/me/totp/verify', { schema: { body: Verify }, config }, async (req, reply) => {
+    const { session } = req;
+    const { code } = req.body;
     const origin = originOf(req);
     const fail = (error: string) =>
       callVault(deps.bus, 'totp.enrol-failed', { v: 1, session: session.hash, error, origin });
-    try {
-      const material = await callVault<TotpMaterial>(deps.bus, 'totp.material', { v: 1, session: session.hash });
-      if (!material.pending) {
-        await fail('none-pending');
-        return sendProblem(reply, {
-          status: 409,
-          type: 'conflict',
-          title: 'No TOTP secret is pending: request one with POST /api/me/totp first',
-        });
-      }
-      const userKey = unwrapUserKey(session.token, material.session);
-      let step: number | undefined;
-      try {
-        step = acceptedStep(openTotpSecret(userKey, material.session.userId, material.pending), code, deps.now());
-      } catch (err) {
-        if (!(err instanceof CryptoError)) throw err;
-        // The pending blob is not this user's (tampered or moved): refuse it, never use it.
-        await fail(err.code);
-        return sendProblem(reply, {
-          status: 409,
-          type: 'conflict',
-          title: 'The pending TOTP secret cannot be opened: request a new one',
-        });
-      }
-      if (step === undefined) {
-        await fail('wrong-code');
-        return sendProblem(reply, { status: 400, type: 'totp-mismatch', title: 'The code does not match' });
-      }
-      await callVault(deps.bus, 'totp.enrol', { v: 1, session: session.hash, pending: material.pending, step, origin });
-      return reply.code(204).send();
-    } catch (err) {
-      return sendVaultError(reply, err);
+    const material = await callVault(deps.bus, 'totp.material', { v: 1, session: session.hash });
+    if (!material.pending) {
+      await fail('none-pending');
+      return sendProblem(reply, {
+        status: 409,
+        type: 'conflict',
+        title: 'No TOTP secret is pending: request one with POST /api/me/totp first',
+      });
     }
+    const userKey = unwrapUserKey(session.token, material.session);
+    let step: number | undefined;
+    try {
+      step = acceptedStep(openTotpSecret(userKey, material.session.userId, material.pending), code, deps.now());
+    } catch (err) {
+      if (!(err instanceof CryptoError)) throw err;
+      // The pending blob is not this user's (tampered or moved): refuse it, never use it.
+      await fail(err.code);
+      return sendProblem(reply, {
+        status: 409,
+        type: 'conflict',
+        title: 'The pending TOTP secret cannot be opened: request a new one',
+      });
+    }
+    if (step === undefined) {
+      await fail('wrong-code');
+      return sendProblem(reply, { status: 400, type: 'totp-mismatch', title: 'The code does not match' });
+    }
+    await callVault(deps.bus, 'totp.enrol', { v: 1, session: session.hash, pending: material.pending, step, origin });
+    return reply.code(204).send();
   });
 };

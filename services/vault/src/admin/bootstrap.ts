@@ -5,10 +5,10 @@
  * so a malformed ceremony cannot leave a half-trusted state behind.
  */
 import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
-import { BootstrapRequest, decodeJson } from '@coffer/protocol';
+import type { AdminRequest, OrgStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
-import { AdminError } from './router.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
 
 const BOOTSTRAP_LOCK = 0x636f66666569; // names the bootstrap lock in pg_locks
 
@@ -17,71 +17,83 @@ export async function isInitialised(sql: postgres.Sql): Promise<boolean> {
 }
 
 /** `vault.admin.status`: whether `coffer init` has run, and the trust root it pinned. */
-export async function orgStatus(sql: postgres.Sql): Promise<{ initialised: boolean; trustRoot: string | null }> {
+export async function orgStatus(sql: postgres.Sql): Promise<OrgStatus> {
   const [row] = await sql<{ trust_root: string }[]>`SELECT trust_root FROM org`;
   return { initialised: row !== undefined, trustRoot: row?.trust_root ?? null };
 }
 
-export function bootstrapHandler(sql: postgres.Sql, now: () => Date) {
-  return async (data: Uint8Array): Promise<{ trustRoot: string }> => {
-    const req = decodeJson(BootstrapRequest, data);
-    let trustRoot: PublicKey<'ed25519'>;
-    try {
-      trustRoot = PublicKey.fromBase64url('ed25519', req.org.trustRoot);
-      verifyUserCertificate(
-        trustRoot,
-        { id: req.admin.id, role: 'key-admin', publicKey: req.admin.publicKey },
-        req.admin.certificateSignature,
-      );
-      verifyUserCertificate(
-        trustRoot,
-        { id: req.org.recoveryKeyId, role: 'recovery', publicKey: req.org.recoveryPublicKey },
-        req.org.recoveryCertificate,
-      );
-      for (const k of req.dataKeys) verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
-    } catch (err) {
-      throw new AdminError('bad-signature', `bootstrap material does not verify: ${(err as Error).message}`);
-    }
-    return sql.begin(async (tx) => {
-      // Serialise concurrent ceremonies; the singleton primary key would refuse a second row anyway.
-      await tx`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`;
-      const [existing] = await tx`SELECT 1 FROM org`;
-      if (existing) throw new AdminError('already-initialised', 'this vault is already initialised');
-      const o = req.org;
-      await tx`INSERT INTO org (org_key_id, trust_root, recovery_key_id, recovery_public_key, recovery_threshold, recovery_shares, recovery_certificate)
+/** `status` and `bootstrap`; `onStored` runs after a bootstrap commits (the key status check). */
+export function bootstrapHandlers(
+  sql: postgres.Sql,
+  onStored: () => Promise<void>,
+): Pick<AdminHandlers, 'status' | 'bootstrap'> {
+  return {
+    status: () => orgStatus(sql),
+    bootstrap: async (req, { now }) => {
+      const result = await bootstrap(sql, req, now);
+      await onStored();
+      return result;
+    },
+  };
+}
+
+async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now: Date): Promise<{ trustRoot: string }> {
+  let trustRoot: PublicKey<'ed25519'>;
+  try {
+    trustRoot = PublicKey.fromBase64url('ed25519', req.org.trustRoot);
+    verifyUserCertificate(
+      trustRoot,
+      { id: req.admin.id, role: 'key-admin', publicKey: req.admin.publicKey },
+      req.admin.certificateSignature,
+    );
+    verifyUserCertificate(
+      trustRoot,
+      { id: req.org.recoveryKeyId, role: 'recovery', publicKey: req.org.recoveryPublicKey },
+      req.org.recoveryCertificate,
+    );
+    for (const k of req.dataKeys) verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
+  } catch (err) {
+    throw new AdminError('bad-signature', `bootstrap material does not verify: ${(err as Error).message}`);
+  }
+  return sql.begin(async (tx) => {
+    // Serialise concurrent ceremonies; the singleton primary key would refuse a second row anyway.
+    await tx`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`;
+    const [existing] = await tx`SELECT 1 FROM org`;
+    if (existing) throw new AdminError('already-initialised', 'this vault is already initialised');
+    const o = req.org;
+    await tx`INSERT INTO org (org_key_id, trust_root, recovery_key_id, recovery_public_key, recovery_threshold, recovery_shares, recovery_certificate)
         VALUES (${o.orgKeyId}, ${o.trustRoot}, ${o.recoveryKeyId}, ${o.recoveryPublicKey}, ${o.recoveryThreshold}, ${o.recoveryShares}, ${o.recoveryCertificate})`;
-      const a = req.admin;
-      await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
+    const a = req.admin;
+    await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
                                   wrapped_private_key, certificate_signature, confirmed_at)
         VALUES (${a.id}, ${a.email}, 'key-admin', 'active', ${a.passwordVerifier}, ${a.keyVersion}, ${a.publicKey},
-                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now()})`;
-      const copies = req.orgKeyCopies.map((c) => ({ key_kind: 'org', key_id: o.orgKeyId, ...copyRow(c) }));
-      for (const k of req.dataKeys) {
-        await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
+                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now})`;
+    const copies = req.orgKeyCopies.map((c) => ({ key_kind: 'org', key_id: o.orgKeyId, ...copyRow(c) }));
+    for (const k of req.dataKeys) {
+      await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
           VALUES (${k.bundle.id}, ${k.bundle.publicKey}, ${k.bundle.notBefore}, ${k.bundle.notAfter},
                   ${tx.json(k.bundle)}, ${k.signature})`;
-        copies.push(...k.copies.map((c) => ({ key_kind: 'data', key_id: k.bundle.id, ...copyRow(c) })));
-      }
-      await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
-      await appendAudit(
-        tx,
-        {
-          actor: 'coffer init',
-          action: 'org.bootstrap',
-          target: o.orgKeyId,
-          outcome: 'success',
-          details: {
-            admin: a.id,
-            dataKeys: req.dataKeys.length,
-            threshold: o.recoveryThreshold,
-            shares: o.recoveryShares,
-          },
+      copies.push(...k.copies.map((c) => ({ key_kind: 'data', key_id: k.bundle.id, ...copyRow(c) })));
+    }
+    await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+    await appendAudit(
+      tx,
+      {
+        actor: 'coffer init',
+        action: 'org.bootstrap',
+        target: o.orgKeyId,
+        outcome: 'success',
+        details: {
+          admin: a.id,
+          dataKeys: req.dataKeys.length,
+          threshold: o.recoveryThreshold,
+          shares: o.recoveryShares,
         },
-        now(),
-      );
-      return { trustRoot: o.trustRoot };
-    });
-  };
+      },
+      now,
+    );
+    return { trustRoot: o.trustRoot };
+  });
 }
 
 function copyRow(c: { recipientKind: string; recipientId: string; wrapped: string }) {

@@ -6,8 +6,8 @@
  */
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
+import type { Caller } from './caller.ts';
 import { AdminError } from './router.ts';
-import type { Caller } from './sessions.ts';
 
 export const EXPORT_MS = 15 * 60 * 1000;
 

@@ -2,24 +2,17 @@
  * Exports: audited at the start (filter, reason) and at the end (count). Pages carry the filter
  * and are checked against the session each time; the admin plane unwraps each data key once.
  */
-import { AdminApi, decodeJson, newRecordId } from '@coffer/protocol';
+import { newRecordId, type RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { openExportFor } from './export-binding.ts';
-import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
-import { AdminError } from './router.ts';
-import { authenticate, requireMfa, requireRole } from './sessions.ts';
+import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
 
-type Clock = () => Date;
-const EXPORTERS = ['viewer', 'key-admin'] as const;
-
-export function exportHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPolicy = {}) {
+export function exportHandlers(
+  sql: postgres.Sql,
+): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.finish'> {
   return {
-    'export.begin': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['export.begin'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
-      await requireRole(sql, caller, EXPORTERS, 'export', null, req.origin, now);
-      await requireMfa(sql, policy.requireMfa ?? false, caller, 'export', null, req.origin, now);
+    'export.begin': async (req, { now, caller }) => {
       const exportId = newRecordId();
       const filter = { type: req.type ?? null, from: req.from ?? null, to: req.to ?? null };
       await sql.begin(async (tx) => {
@@ -43,17 +36,12 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
       return { exportId, session: sessionMaterial(caller) };
     },
 
-    'export.page': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['export.page'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
-      await requireRole(sql, caller, EXPORTERS, 'export', req.exportId, '', now);
-      await requireMfa(sql, policy.requireMfa ?? false, caller, 'export', req.exportId, '', now);
+    'export.page': async (req, { now, caller }) => {
       // issue 9 item 4: this session's export, not expired, capped at its start.
       const started = await openExportFor(sql, req.exportId, caller, now);
       const f = started.filter;
       const rows = await sql<
-        { id: string; type: string; data_key_id: string; sealed: Buffer; enc: Buffer | null; submitted_at: Date }[]
+        { id: string; type: RecordType; data_key_id: string; sealed: Buffer; enc: Buffer | null; submitted_at: Date }[]
       >`
         SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc, r.submitted_at FROM records r
         LEFT JOIN record_contexts c ON c.id = r.context_id
@@ -86,10 +74,7 @@ export function exportHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
       };
     },
 
-    'export.finish': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['export.finish'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
+    'export.finish': async (req, { now, caller }) => {
       await sql.begin(async (tx) => {
         const [open] = await tx`UPDATE exports SET finished_at = ${now}
           WHERE id::text = ${req.exportId} AND user_id = ${caller.userId} AND finished_at IS NULL RETURNING id`;

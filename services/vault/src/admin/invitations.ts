@@ -7,11 +7,11 @@
  * database or the bus.
  */
 import { PublicKey, verifyInvitation } from '@coffer/crypto';
-import { AdminApi, decodeJson } from '@coffer/protocol';
+import type { AdminRequest } from '@coffer/protocol';
 import type postgres from 'postgres';
+import type { Caller } from './caller.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
-import { AdminError } from './router.ts';
-import type { Caller } from './sessions.ts';
+import { AdminError, type OpContext } from './router.ts';
 
 /** The caller's wrapped org key and session material: to sign the invitation just made. */
 export async function inviterOrgKey(sql: postgres.Sql, caller: Caller) {
@@ -31,48 +31,38 @@ export async function storedInvitation(sql: postgres.Sql, userId: string) {
     : null;
 }
 
-export function invitationHandlers(
+export async function usersInvitation(
   sql: postgres.Sql,
-  keyAdmin: (
-    session: string,
-    action: string,
-    target: string | null,
-    origin: string,
-  ) => Promise<{ caller: Caller; now: Date }>,
-) {
-  return {
-    'users.invitation': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['users.invitation'], data);
-      const { caller, now } = await keyAdmin(req.session, 'user.invite', req.userId, req.origin);
-      await sql.begin(async (tx) => {
-        const [org] = await tx<{ trust_root: string }[]>`SELECT trust_root FROM org`;
-        if (!org) throw new AdminError('conflict', 'the vault is not initialised');
-        try {
-          verifyInvitation(PublicKey.fromBase64url('ed25519', org.trust_root), req.invitation, req.signature);
-        } catch {
-          throw new AdminError('bad-signature', 'the invitation does not verify under the trust root');
-        }
-        // Only for the user just invited, as invited, and only once: a signed statement cannot be
-        // moved to another row or replace an earlier one.
-        const [stored] = await tx`UPDATE users SET invitation = ${tx.json(req.invitation)},
-            invitation_signature = ${req.signature}
-          WHERE id::text = ${req.userId} AND id::text = ${req.invitation.userId} AND email = ${req.invitation.email}
-            AND role = ${req.invitation.role} AND status = 'invited' AND invitation IS NULL
-          RETURNING id`;
-        if (!stored) throw new AdminError('conflict', 'the invitation does not match an invited user awaiting one');
-        await auditOrRefuse(
-          tx,
-          {
-            actor: caller.userId,
-            action: 'user.invitation',
-            target: req.userId,
-            outcome: 'success',
-            origin: req.origin,
-            details: { role: req.invitation.role },
-          },
-          now,
-        );
-      });
-    },
-  };
+  req: AdminRequest<'users.invitation'>,
+  { now, caller }: OpContext<'users.invitation'>,
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    const [org] = await tx<{ trust_root: string }[]>`SELECT trust_root FROM org`;
+    if (!org) throw new AdminError('conflict', 'the vault is not initialised');
+    try {
+      verifyInvitation(PublicKey.fromBase64url('ed25519', org.trust_root), req.invitation, req.signature);
+    } catch {
+      throw new AdminError('bad-signature', 'the invitation does not verify under the trust root');
+    }
+    // Only for the user just invited, as invited, and only once: a signed statement cannot be
+    // moved to another row or replace an earlier one.
+    const [stored] = await tx`UPDATE users SET invitation = ${tx.json(req.invitation)},
+        invitation_signature = ${req.signature}
+      WHERE id::text = ${req.userId} AND id::text = ${req.invitation.userId} AND email = ${req.invitation.email}
+        AND role = ${req.invitation.role} AND status = 'invited' AND invitation IS NULL
+      RETURNING id`;
+    if (!stored) throw new AdminError('conflict', 'the invitation does not match an invited user awaiting one');
+    await auditOrRefuse(
+      tx,
+      {
+        actor: caller.userId,
+        action: 'user.invitation',
+        target: req.userId,
+        outcome: 'success',
+        origin: req.origin,
+        details: { role: req.invitation.role },
+      },
+      now,
+    );
+  });
 }

@@ -4,183 +4,179 @@
  * stored trust root. The vault itself never makes a key.
  */
 import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
-import { AdminApi, decodeJson, type KeysMaterial } from '@coffer/protocol';
+import type { AdminRequest, Role } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { requireCompleteKeyStore } from './keys-store-integrity.ts';
-import { type AccessPolicy, auditOrRefuse, sessionMaterial } from './records.ts';
-import { AdminError } from './router.ts';
-import { authenticate, requireMfa, requireRole } from './sessions.ts';
+import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
-type Clock = () => Date;
 const MAX_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
 
-export function keyHandlers(sql: postgres.Sql, clock: Clock, onStored: () => Promise<void>, policy: AccessPolicy = {}) {
-  const keyAdmin = async (session: string, action: string, origin: string) => {
-    const now = clock();
-    const caller = await authenticate(sql, session, now);
-    await requireRole(sql, caller, ['key-admin'], action, null, origin, now);
-    // Key management unwraps the org key and every data key: the same second factor as a reveal.
-    await requireMfa(sql, policy.requireMfa ?? false, caller, action, null, origin, now);
-    return { caller, now };
-  };
-
+export function keyHandlers(
+  sql: postgres.Sql,
+  onStored: () => Promise<void>,
+): Pick<AdminHandlers, 'keys.list' | 'keys.material' | 'keys.store'> {
   return {
-    'keys.list': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['keys.list'], data);
-      const { now } = await keyAdmin(req.session, 'keys.list', '');
-      const rows = await sql<
-        { id: string; public_key: string; not_before: Date; not_after: Date; records: string; copies: string }[]
-      >`
-        SELECT d.id, d.public_key, d.not_before, d.not_after,
-          (SELECT count(*) FROM records r WHERE r.data_key_id = d.id) AS records,
-          (SELECT count(*) FROM wrapped_keys w WHERE w.key_kind = 'data' AND w.key_id = d.id) AS copies
-        FROM data_keys d ORDER BY d.not_before`;
-      return {
-        items: rows.map((r) => ({
-          id: r.id,
-          publicKey: r.public_key,
-          notBefore: r.not_before.toISOString(),
-          notAfter: r.not_after.toISOString(),
-          current: r.not_before <= now && now < r.not_after,
-          records: Number(r.records),
-          wrappedCopies: Number(r.copies),
-        })),
-      };
-    },
+    'keys.list': (_req, ctx) => keysList(sql, _req, ctx),
 
-    'keys.material': async (data: Uint8Array): Promise<KeysMaterial> => {
-      const req = decodeJson(AdminApi['keys.material'], data);
-      const { caller } = await keyAdmin(req.session, 'keys.pregenerate', '');
-      const [org] = await sql<
-        {
-          org_key_id: string;
-          recovery_key_id: string;
-          recovery_public_key: string;
-          recovery_certificate: string | null;
-          wrapped: Buffer | null;
-        }[]
-      >`
-        SELECT o.org_key_id, o.recovery_key_id, o.recovery_public_key, o.recovery_certificate, w.wrapped FROM org o
-        LEFT JOIN wrapped_keys w ON w.key_kind = 'org' AND w.key_id = o.org_key_id
-          AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}`;
-      if (!org?.wrapped) throw new AdminError('no-access', 'this key-admin holds no copy of the org key');
-      const recipients = await sql<
-        { id: string; role: string; public_key: string; certificate_signature: string | null }[]
-      >`
-        SELECT id, role, public_key, certificate_signature FROM users
-        WHERE status = 'active' AND role IN ('viewer', 'key-admin') AND public_key IS NOT NULL ORDER BY id`;
-      const [last] = await sql<{ last: Date | null }[]>`SELECT max(not_after) AS last FROM data_keys`;
-      return {
-        orgKeyId: org.org_key_id,
-        orgKey: org.wrapped.toString('base64'),
-        recovery: {
-          id: org.recovery_key_id,
-          publicKey: org.recovery_public_key,
-          certificate: org.recovery_certificate,
-        },
-        recipients: recipients.map((r) => ({
-          id: r.id,
-          role: r.role,
-          publicKey: r.public_key,
-          certificateSignature: r.certificate_signature,
-        })),
-        lastNotAfter: last?.last?.toISOString() ?? null,
-        session: sessionMaterial(caller),
-      };
-    },
+    'keys.material': (_req, ctx) => keysMaterial(sql, _req, ctx),
 
-    'keys.store': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['keys.store'], data);
-      const { caller, now } = await keyAdmin(req.session, 'keys.pregenerate', req.origin);
-      const [org] = await sql<
-        { trust_root: string; recovery_key_id: string }[]
-      >`SELECT trust_root, recovery_key_id FROM org`;
-      if (!org) throw new AdminError('conflict', 'the vault is not initialised');
-      const trustRoot = PublicKey.fromBase64url('ed25519', org.trust_root);
-      for (const k of req.dataKeys) {
-        try {
-          verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
-        } catch {
-          throw new AdminError('bad-signature', `data key ${k.bundle.id} is not signed by the org key`);
-        }
-        if (Date.parse(k.bundle.notAfter) > now.getTime() + MAX_HORIZON_MS) {
-          throw new AdminError('conflict', 'data keys may reach at most two years ahead');
-        }
-      }
-      await sql.begin(async (tx) => {
-        // The vault checks the recipients itself, inside the transaction: only active, certified
-        // viewers and key-admins, and the org's own recovery key — whatever the admin plane sent.
-        const ids = [
-          ...new Set(
-            req.dataKeys.flatMap((k) => k.copies.filter((c) => c.recipientKind === 'user').map((c) => c.recipientId)),
-          ),
-        ];
-        const users = ids.length
-          ? await tx<
-              {
-                id: string;
-                role: 'viewer' | 'key-admin' | 'auditor';
-                public_key: string;
-                certificate_signature: string | null;
-              }[]
-            >`
-              SELECT id, role, public_key, certificate_signature FROM users
-              WHERE id::text = ANY(${ids}) AND status = 'active' AND role IN ('viewer', 'key-admin') FOR SHARE`
-          : [];
-        const certified = new Set(
-          users
-            .filter((u) => {
-              try {
-                verifyUserCertificate(
-                  trustRoot,
-                  { id: u.id, role: u.role, publicKey: u.public_key },
-                  u.certificate_signature ?? '',
-                );
-                return true;
-              } catch {
-                return false;
-              }
-            })
-            .map((u) => u.id),
-        );
-        for (const k of req.dataKeys) {
-          for (const c of k.copies) {
-            const ok =
-              c.recipientKind === 'user' ? certified.has(c.recipientId) : c.recipientId === org.recovery_key_id;
-            if (!ok) throw new AdminError('bad-request', `recipient ${c.recipientId} may not receive a data key`);
-          }
-        }
-        // issue 9 item 2: a recovery copy, a copy per certified holder, no overlapping window.
-        await requireCompleteKeyStore(tx, trustRoot, org.recovery_key_id, req.dataKeys);
-        for (const k of req.dataKeys) {
-          await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
-            VALUES (${k.bundle.id}, ${k.bundle.publicKey}, ${k.bundle.notBefore}, ${k.bundle.notAfter}, ${tx.json(k.bundle)}, ${k.signature})`;
-          const copies = k.copies.map((c) => ({
-            key_kind: 'data',
-            key_id: k.bundle.id,
-            recipient_kind: c.recipientKind,
-            recipient_id: c.recipientId,
-            wrapped: Buffer.from(c.wrapped, 'base64'),
-          }));
-          if (copies.length) {
-            await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
-          }
-        }
-        await auditOrRefuse(
-          tx,
-          {
-            actor: caller.userId,
-            action: 'keys.pregenerate',
-            target: req.dataKeys.map((k) => k.bundle.id).join(','),
-            outcome: 'success',
-            origin: req.origin,
-            details: { count: req.dataKeys.length, recipients: req.dataKeys[0]?.copies.length ?? 0 },
-          },
-          now,
-        );
-      });
-      await onStored();
-      return { stored: req.dataKeys.length };
-    },
+    'keys.store': (req, ctx) => keysStore(sql, req, ctx, onStored),
   };
+}
+
+async function keysList(sql: postgres.Sql, _req: AdminRequest<'keys.list'>, { now }: OpContext<'keys.list'>) {
+  const rows = await sql<
+    { id: string; public_key: string; not_before: Date; not_after: Date; records: string; copies: string }[]
+  >`
+    SELECT d.id, d.public_key, d.not_before, d.not_after,
+      (SELECT count(*) FROM records r WHERE r.data_key_id = d.id) AS records,
+      (SELECT count(*) FROM wrapped_keys w WHERE w.key_kind = 'data' AND w.key_id = d.id) AS copies
+    FROM data_keys d ORDER BY d.not_before`;
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      publicKey: r.public_key,
+      notBefore: r.not_before.toISOString(),
+      notAfter: r.not_after.toISOString(),
+      current: r.not_before <= now && now < r.not_after,
+      records: Number(r.records),
+      wrappedCopies: Number(r.copies),
+    })),
+  };
+}
+
+async function keysMaterial(
+  sql: postgres.Sql,
+  _req: AdminRequest<'keys.material'>,
+  { caller }: OpContext<'keys.material'>,
+) {
+  const [org] = await sql<
+    {
+      org_key_id: string;
+      recovery_key_id: string;
+      recovery_public_key: string;
+      recovery_certificate: string | null;
+      wrapped: Buffer | null;
+    }[]
+  >`
+    SELECT o.org_key_id, o.recovery_key_id, o.recovery_public_key, o.recovery_certificate, w.wrapped FROM org o
+    LEFT JOIN wrapped_keys w ON w.key_kind = 'org' AND w.key_id = o.org_key_id
+      AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}`;
+  if (!org?.wrapped) throw new AdminError('no-access', 'this key-admin holds no copy of the org key');
+  const recipients = await sql<{ id: string; role: Role; public_key: string; certificate_signature: string | null }[]>`
+    SELECT id, role, public_key, certificate_signature FROM users
+    WHERE status = 'active' AND role IN ('viewer', 'key-admin') AND public_key IS NOT NULL ORDER BY id`;
+  const [last] = await sql<{ last: Date | null }[]>`SELECT max(not_after) AS last FROM data_keys`;
+  return {
+    orgKeyId: org.org_key_id,
+    orgKey: org.wrapped.toString('base64'),
+    recovery: {
+      id: org.recovery_key_id,
+      publicKey: org.recovery_public_key,
+      certificate: org.recovery_certificate,
+    },
+    recipients: recipients.map((r) => ({
+      id: r.id,
+      role: r.role,
+      publicKey: r.public_key,
+      certificateSignature: r.certificate_signature,
+    })),
+    lastNotAfter: last?.last?.toISOString() ?? null,
+    session: sessionMaterial(caller),
+  };
+}
+
+async function keysStore(
+  sql: postgres.Sql,
+  req: AdminRequest<'keys.store'>,
+  { now, caller }: OpContext<'keys.store'>,
+  onStored: () => Promise<void>,
+) {
+  const [org] = await sql<
+    { trust_root: string; recovery_key_id: string }[]
+  >`SELECT trust_root, recovery_key_id FROM org`;
+  if (!org) throw new AdminError('conflict', 'the vault is not initialised');
+  const trustRoot = PublicKey.fromBase64url('ed25519', org.trust_root);
+  for (const k of req.dataKeys) {
+    try {
+      verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
+    } catch {
+      throw new AdminError('bad-signature', `data key ${k.bundle.id} is not signed by the org key`);
+    }
+    if (Date.parse(k.bundle.notAfter) > now.getTime() + MAX_HORIZON_MS) {
+      throw new AdminError('conflict', 'data keys may reach at most two years ahead');
+    }
+  }
+  await sql.begin(async (tx) => {
+    // The vault checks the recipients itself, inside the transaction: only active, certified
+    // viewers and key-admins, and the org's own recovery key — whatever the admin plane sent.
+    const certified = await certifiedUsers(
+      tx,
+      trustRoot,
+      req.dataKeys.flatMap((k) => k.copies.filter((c) => c.recipientKind === 'user').map((c) => c.recipientId)),
+    );
+    for (const k of req.dataKeys) {
+      for (const c of k.copies) {
+        const ok = c.recipientKind === 'user' ? certified.has(c.recipientId) : c.recipientId === org.recovery_key_id;
+        if (!ok) throw new AdminError('bad-request', `recipient ${c.recipientId} may not receive a data key`);
+      }
+    }
+    // issue 9 item 2: a recovery copy, a copy per certified holder, no overlapping window.
+    await requireCompleteKeyStore(tx, trustRoot, org.recovery_key_id, req.dataKeys);
+    for (const k of req.dataKeys) {
+      await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
+        VALUES (${k.bundle.id}, ${k.bundle.publicKey}, ${k.bundle.notBefore}, ${k.bundle.notAfter}, ${tx.json(k.bundle)}, ${k.signature})`;
+      const copies = k.copies.map((c) => ({
+        key_kind: 'data',
+        key_id: k.bundle.id,
+        recipient_kind: c.recipientKind,
+        recipient_id: c.recipientId,
+        wrapped: Buffer.from(c.wrapped, 'base64'),
+      }));
+      if (copies.length) {
+        await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+      }
+    }
+    await auditOrRefuse(
+      tx,
+      {
+        actor: caller.userId,
+        action: 'keys.pregenerate',
+        target: req.dataKeys.map((k) => k.bundle.id).join(','),
+        outcome: 'success',
+        origin: req.origin,
+        details: { count: req.dataKeys.length, recipients: req.dataKeys[0]?.copies.length ?? 0 },
+      },
+      now,
+    );
+  });
+  await onStored();
+  return { stored: req.dataKeys.length };
+}
+
+/** Of these user ids, the active viewers and key-admins whose certificate verifies (rows locked). */
+async function certifiedUsers(
+  tx: postgres.TransactionSql,
+  trustRoot: PublicKey<'ed25519'>,
+  userIds: string[],
+): Promise<Set<string>> {
+  const ids = [...new Set(userIds)];
+  if (!ids.length) return new Set();
+  const users = await tx<{ id: string; role: Role; public_key: string; certificate_signature: string | null }[]>`
+    SELECT id, role, public_key, certificate_signature FROM users
+    WHERE id::text = ANY(${ids}) AND status = 'active' AND role IN ('viewer', 'key-admin') FOR SHARE`;
+  const verifies = (u: (typeof users)[number]) => {
+    try {
+      verifyUserCertificate(
+        trustRoot,
+        { id: u.id, role: u.role, publicKey: u.public_key },
+        u.certificate_signature ?? '',
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return new Set(users.filter(verifies).map((u) => u.id));
 }

@@ -1,17 +1,11 @@
 /** A user's own live sessions: the list (where each was opened from) and ending all but this one. */
-import { ConsoleApi, decodeJson } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
-import { authenticate } from './sessions.ts';
+import type { AdminHandlers } from './router.ts';
 
-type Clock = () => Date;
-
-export function ownSessionHandlers(sql: postgres.Sql, clock: Clock) {
+export function ownSessionHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'me.sessions' | 'me.sessions.end-others'> {
   return {
-    'me.sessions': async (data: Uint8Array) => {
-      const req = decodeJson(ConsoleApi['me.sessions'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
+    'me.sessions': async (req, { now, caller }) => {
       const rows = await sql<
         {
           id: string;
@@ -44,10 +38,7 @@ export function ownSessionHandlers(sql: postgres.Sql, clock: Clock) {
       };
     },
 
-    'me.sessions.end-others': async (data: Uint8Array) => {
-      const req = decodeJson(ConsoleApi['me.sessions.end-others'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
+    'me.sessions.end-others': async (req, { now, caller }) => {
       return sql.begin(async (tx) => {
         const ended = await tx`DELETE FROM sessions WHERE user_id = ${caller.userId} AND token_hash <> ${req.session}
           RETURNING id`;

@@ -2,34 +2,21 @@
  * People for the console: the list a key-admin manages from (role, status, MFA, last sign-in,
  * an open invite's expiry) and re-sending an invite that expired before it was accepted.
  */
-import { ConsoleApi, decodeJson } from '@coffer/protocol';
+import type { Role, UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { type AccessPolicy, auditOrRefuse } from './records.ts';
-import { AdminError } from './router.ts';
-import { authenticate, requireMfa, requireRole } from './sessions.ts';
+import { auditOrRefuse } from './records.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
 import { INVITE_MS } from './users.ts';
 
-type Clock = () => Date;
-
-export function peopleHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPolicy = {}) {
-  const keyAdmin = async (session: string, action: string, target: string | null, origin: string) => {
-    const now = clock();
-    const caller = await authenticate(sql, session, now);
-    await requireRole(sql, caller, ['key-admin'], action, target, origin, now);
-    await requireMfa(sql, policy.requireMfa ?? false, caller, action, target, origin, now);
-    return { caller, now };
-  };
-
+export function peopleHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'users.list' | 'users.reinvite'> {
   return {
-    'users.list': async (data: Uint8Array) => {
-      const req = decodeJson(ConsoleApi['users.list'], data);
-      await keyAdmin(req.session, 'users.list', null, '');
+    'users.list': async () => {
       const rows = await sql<
         {
           id: string;
           email: string;
-          role: string;
-          status: string;
+          role: Role;
+          status: UserStatus;
           mfa: boolean;
           public_key: string | null;
           created_at: Date;
@@ -60,9 +47,7 @@ export function peopleHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
       };
     },
 
-    'users.reinvite': async (data: Uint8Array) => {
-      const req = decodeJson(ConsoleApi['users.reinvite'], data);
-      const { caller, now } = await keyAdmin(req.session, 'user.reinvite', req.userId, req.origin);
+    'users.reinvite': async (req, { now, caller }) => {
       const expiresAt = new Date(now.getTime() + INVITE_MS);
       return sql.begin(async (tx) => {
         const [user] = await tx<{ id: string }[]>`SELECT id FROM users

@@ -3,19 +3,11 @@
  * value with this user's wrapped data key — returned only after the audit event is committed in
  * the same transaction. If the audit write fails, nothing is returned.
  */
-import { AdminApi, decodeJson, type SealedForUser } from '@coffer/protocol';
+import type { RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
-import { AdminError } from './router.ts';
-import { authenticate, type Caller, requireMfa, requireRole } from './sessions.ts';
-
-type Clock = () => Date;
-
-/** Policy the vault enforces itself, whatever the admin plane checked. */
-export interface AccessPolicy {
-  /** Viewers and key-admins reveal and export only from a session opened with a TOTP code. */
-  readonly requireMfa?: boolean;
-}
+import type { Caller } from './policy.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
 
 /** Append an audit event; a failure to write it becomes 'audit-unavailable', never a silent pass. */
 export async function auditOrRefuse(tx: postgres.TransactionSql, event: Parameters<typeof appendAudit>[1], now: Date) {
@@ -30,19 +22,17 @@ export function sessionMaterial(caller: Caller) {
   return { sessionId: caller.sessionId, userId: caller.userId, wrappedKey: caller.wrappedKey.toString('base64') };
 }
 
-export function recordHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPolicy = {}) {
+export function recordHandlers(
+  sql: postgres.Sql,
+): Pick<AdminHandlers, 'records.list' | 'records.reveal' | 'records.reveal-failed'> {
   return {
-    'records.list': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['records.list'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
-      await requireRole(sql, caller, ['viewer', 'key-admin', 'auditor'], 'records.list', null, '', now);
+    'records.list': async (req) => {
       const rows = await sql<
         {
           id: string;
-          type: string;
+          type: RecordType;
           hint: string | null;
-          hint_source: string;
+          hint_source: 'ingest' | 'client';
           data_key_id: string;
           submitted_at: Date;
         }[]
@@ -63,14 +53,16 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
       return { items, next: rows.length > req.limit ? (items.at(-1)?.id ?? null) : null };
     },
 
-    'records.reveal': async (data: Uint8Array): Promise<SealedForUser> => {
-      const req = decodeJson(AdminApi['records.reveal'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
-      await requireRole(sql, caller, ['viewer', 'key-admin'], 'record.reveal', req.recordId, req.origin, now);
-      await requireMfa(sql, policy.requireMfa ?? false, caller, 'record.reveal', req.recordId, req.origin, now);
+    'records.reveal': async (req, { now, caller }) => {
       const found = await sql<
-        { id: string; type: string; data_key_id: string; sealed: Buffer; enc: Buffer | null; wrapped: Buffer | null }[]
+        {
+          id: string;
+          type: RecordType;
+          data_key_id: string;
+          sealed: Buffer;
+          enc: Buffer | null;
+          wrapped: Buffer | null;
+        }[]
       >`
         SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc, w.wrapped
         FROM records r
@@ -111,11 +103,7 @@ export function recordHandlers(sql: postgres.Sql, clock: Clock, policy: AccessPo
       });
     },
 
-    'records.reveal-failed': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['records.reveal-failed'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
-      await requireRole(sql, caller, ['viewer', 'key-admin'], 'record.reveal', req.recordId, req.origin, now);
+    'records.reveal-failed': async (req, { now, caller }) => {
       await sql.begin((tx) =>
         auditOrRefuse(
           tx,

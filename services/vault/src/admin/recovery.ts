@@ -5,148 +5,156 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PublicKey, recoveryChallengeBinding, seal, verifyUserCertificate } from '@coffer/crypto';
-import { AdminApi, decodeJson, newRecordId, type RecoveryMaterial } from '@coffer/protocol';
+import { type AdminRequest, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
-import { AdminError } from './router.ts';
+import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
-type Clock = () => Date;
 const CHALLENGE_MS = 10 * 60 * 1000;
 
-export function recoveryHandlers(sql: postgres.Sql, clock: Clock) {
+export function recoveryHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'recovery.begin' | 'recovery.enrol'> {
   return {
-    'recovery.begin': async (data: Uint8Array): Promise<RecoveryMaterial> => {
-      const req = decodeJson(AdminApi['recovery.begin'], data);
-      const now = clock();
-      const [org] = await sql<
-        {
-          trust_root: string;
-          org_key_id: string;
-          recovery_key_id: string;
-          recovery_public_key: string;
-          recovery_threshold: number;
-        }[]
-      >`SELECT trust_root, org_key_id, recovery_key_id, recovery_public_key, recovery_threshold FROM org`;
-      if (!org) throw new AdminError('conflict', 'the vault is not initialised');
-      // Expired challenges go; an unanswered flood cannot grow the table for long.
-      await sql`DELETE FROM recovery_challenges WHERE expires_at <= ${now}`;
-      const challengeId = newRecordId();
-      const answer = randomBytes(32);
-      const sealed = seal(
-        PublicKey.fromBase64url('x25519', org.recovery_public_key),
-        answer,
-        recoveryChallengeBinding(challengeId),
-      );
-      await sql`INSERT INTO recovery_challenges (id, answer_hash, expires_at)
-        VALUES (${challengeId}, ${createHash('sha256').update(answer).digest('hex')}, ${new Date(now.getTime() + CHALLENGE_MS)})`;
-      answer.fill(0);
-      await sql.begin((tx) =>
+    'recovery.begin': (req, ctx) => recoveryBegin(sql, req, ctx),
+
+    'recovery.enrol': (req, ctx) => recoveryEnrol(sql, req, ctx),
+  };
+}
+
+async function recoveryBegin(
+  sql: postgres.Sql,
+  req: AdminRequest<'recovery.begin'>,
+  { now }: OpContext<'recovery.begin'>,
+) {
+  const [org] = await sql<
+    {
+      trust_root: string;
+      org_key_id: string;
+      recovery_key_id: string;
+      recovery_public_key: string;
+      recovery_threshold: number;
+    }[]
+  >`SELECT trust_root, org_key_id, recovery_key_id, recovery_public_key, recovery_threshold FROM org`;
+  if (!org) throw new AdminError('conflict', 'the vault is not initialised');
+  // Expired challenges go; an unanswered flood cannot grow the table for long.
+  await sql`DELETE FROM recovery_challenges WHERE expires_at <= ${now}`;
+  const challengeId = newRecordId();
+  const answer = randomBytes(32);
+  const sealed = seal(
+    PublicKey.fromBase64url('x25519', org.recovery_public_key),
+    answer,
+    recoveryChallengeBinding(challengeId),
+  );
+  await sql`INSERT INTO recovery_challenges (id, answer_hash, expires_at)
+    VALUES (${challengeId}, ${createHash('sha256').update(answer).digest('hex')}, ${new Date(now.getTime() + CHALLENGE_MS)})`;
+  answer.fill(0);
+  await sql.begin((tx) =>
+    auditOrRefuse(
+      tx,
+      {
+        actor: 'coffer recover',
+        action: 'recovery.begin',
+        target: challengeId,
+        outcome: 'success',
+        origin: req.origin,
+      },
+      now,
+    ),
+  );
+  const copies = await sql<{ key_kind: string; key_id: string; wrapped: Buffer }[]>`
+    SELECT w.key_kind, w.key_id, w.wrapped FROM wrapped_keys w
+    LEFT JOIN data_keys d ON w.key_kind = 'data' AND d.id = w.key_id
+    WHERE w.recipient_kind = 'recovery' AND w.recipient_id = ${org.recovery_key_id}
+      AND (w.key_kind = 'org' OR d.id IS NOT NULL)`;
+  const orgCopy = copies.find((c) => c.key_kind === 'org');
+  if (!orgCopy) throw new AdminError('conflict', 'the recovery key holds no copy of the org key');
+  return {
+    challengeId,
+    challenge: sealed.toString('base64'),
+    trustRoot: org.trust_root,
+    recovery: { id: org.recovery_key_id, publicKey: org.recovery_public_key, threshold: org.recovery_threshold },
+    orgKeyId: org.org_key_id,
+    orgKey: orgCopy.wrapped.toString('base64'),
+    dataKeys: copies
+      .filter((c) => c.key_kind === 'data')
+      .map((c) => ({ keyId: c.key_id, wrapped: c.wrapped.toString('base64') })),
+  };
+}
+
+async function recoveryEnrol(
+  sql: postgres.Sql,
+  req: AdminRequest<'recovery.enrol'>,
+  { now }: OpContext<'recovery.enrol'>,
+) {
+  return enrol(sql, req, now).catch(async (err) => {
+    // Failed break-glass attempts are worth an auditor's attention; the attempt rolled back.
+    await sql
+      .begin((tx) =>
         auditOrRefuse(
           tx,
           {
             actor: 'coffer recover',
-            action: 'recovery.begin',
-            target: challengeId,
-            outcome: 'success',
+            action: 'recovery.enrol',
+            target: req.challengeId,
+            outcome: 'failure',
             origin: req.origin,
+            details: { error: err instanceof AdminError ? err.code : 'internal' },
           },
           now,
         ),
-      );
-      const copies = await sql<{ key_kind: string; key_id: string; wrapped: Buffer }[]>`
-        SELECT w.key_kind, w.key_id, w.wrapped FROM wrapped_keys w
-        LEFT JOIN data_keys d ON w.key_kind = 'data' AND d.id = w.key_id
-        WHERE w.recipient_kind = 'recovery' AND w.recipient_id = ${org.recovery_key_id}
-          AND (w.key_kind = 'org' OR d.id IS NOT NULL)`;
-      const orgCopy = copies.find((c) => c.key_kind === 'org');
-      if (!orgCopy) throw new AdminError('conflict', 'the recovery key holds no copy of the org key');
-      return {
-        challengeId,
-        challenge: sealed.toString('base64'),
-        trustRoot: org.trust_root,
-        recovery: { id: org.recovery_key_id, publicKey: org.recovery_public_key, threshold: org.recovery_threshold },
-        orgKeyId: org.org_key_id,
-        orgKey: orgCopy.wrapped.toString('base64'),
-        dataKeys: copies
-          .filter((c) => c.key_kind === 'data')
-          .map((c) => ({ keyId: c.key_id, wrapped: c.wrapped.toString('base64') })),
-      };
-    },
+      )
+      .catch(() => {});
+    throw err;
+  });
+}
 
-    'recovery.enrol': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['recovery.enrol'], data);
-      const now = clock();
-      return enrol(req, now).catch(async (err) => {
-        // Failed break-glass attempts are worth an auditor's attention; the attempt rolled back.
-        await sql
-          .begin((tx) =>
-            auditOrRefuse(
-              tx,
-              {
-                actor: 'coffer recover',
-                action: 'recovery.enrol',
-                target: req.challengeId,
-                outcome: 'failure',
-                origin: req.origin,
-                details: { error: err instanceof AdminError ? err.code : 'internal' },
-              },
-              now,
-            ),
-          )
-          .catch(() => {});
-        throw err;
-      });
-    },
-  };
-
-  async function enrol(req: ReturnType<typeof decodeJson<(typeof AdminApi)['recovery.enrol']>>, now: Date) {
-    return sql.begin(async (tx) => {
-      const [challenge] = await tx<{ answer_hash: string }[]>`UPDATE recovery_challenges SET used_at = ${now}
-          WHERE id::text = ${req.challengeId} AND used_at IS NULL AND expires_at > ${now} RETURNING answer_hash`;
-      const given = createHash('sha256').update(Buffer.from(req.answer, 'base64url')).digest();
-      if (!challenge || !timingSafeEqual(given, Buffer.from(challenge.answer_hash, 'hex'))) {
-        throw new AdminError('unauthenticated', 'the recovery challenge was not answered');
-      }
-      const [org] = await tx<{ trust_root: string; org_key_id: string }[]>`SELECT trust_root, org_key_id FROM org`;
-      if (!org) throw new AdminError('conflict', 'the vault is not initialised');
-      const a = req.admin;
-      try {
-        verifyUserCertificate(
-          PublicKey.fromBase64url('ed25519', org.trust_root),
-          { id: a.id, role: 'key-admin', publicKey: a.publicKey },
-          a.certificateSignature,
-        );
-      } catch {
-        throw new AdminError('bad-signature', 'the new key-admin certificate does not verify under the trust root');
-      }
-      const [taken] = await tx`SELECT 1 FROM users WHERE lower(email) = lower(${a.email})`;
-      if (taken) throw new AdminError('conflict', 'a user with this email exists (revoked users keep theirs)');
-      await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
-                                    wrapped_private_key, certificate_signature, confirmed_at)
-          VALUES (${a.id}, ${a.email}, 'key-admin', 'active', ${a.passwordVerifier}, ${a.keyVersion}, ${a.publicKey},
-                  ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now})`;
-      const copies = [
-        { key_kind: 'org', key_id: org.org_key_id, wrapped: Buffer.from(req.orgKey, 'base64') },
-        ...req.dataKeys.map((k) => ({
-          key_kind: 'data',
-          key_id: k.keyId,
-          wrapped: Buffer.from(k.wrapped, 'base64'),
-        })),
-      ].map((c) => ({ ...c, recipient_kind: 'user', recipient_id: a.id }));
-      await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
-      await auditOrRefuse(
-        tx,
-        {
-          actor: 'coffer recover',
-          action: 'recovery.enrol',
-          target: a.id,
-          outcome: 'success',
-          origin: req.origin,
-          details: { email: a.email, dataKeys: req.dataKeys.length },
-        },
-        now,
+/** Check the answer and the certificate, then store the new key-admin, in one transaction. */
+async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now: Date) {
+  return sql.begin(async (tx) => {
+    const [challenge] = await tx<{ answer_hash: string }[]>`UPDATE recovery_challenges SET used_at = ${now}
+        WHERE id::text = ${req.challengeId} AND used_at IS NULL AND expires_at > ${now} RETURNING answer_hash`;
+    const given = createHash('sha256').update(Buffer.from(req.answer, 'base64url')).digest();
+    if (!challenge || !timingSafeEqual(given, Buffer.from(challenge.answer_hash, 'hex'))) {
+      throw new AdminError('unauthenticated', 'the recovery challenge was not answered');
+    }
+    const [org] = await tx<{ trust_root: string; org_key_id: string }[]>`SELECT trust_root, org_key_id FROM org`;
+    if (!org) throw new AdminError('conflict', 'the vault is not initialised');
+    const a = req.admin;
+    try {
+      verifyUserCertificate(
+        PublicKey.fromBase64url('ed25519', org.trust_root),
+        { id: a.id, role: 'key-admin', publicKey: a.publicKey },
+        a.certificateSignature,
       );
-      return { userId: a.id };
-    });
-  }
+    } catch {
+      throw new AdminError('bad-signature', 'the new key-admin certificate does not verify under the trust root');
+    }
+    const [taken] = await tx`SELECT 1 FROM users WHERE lower(email) = lower(${a.email})`;
+    if (taken) throw new AdminError('conflict', 'a user with this email exists (revoked users keep theirs)');
+    await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
+                                  wrapped_private_key, certificate_signature, confirmed_at)
+        VALUES (${a.id}, ${a.email}, 'key-admin', 'active', ${a.passwordVerifier}, ${a.keyVersion}, ${a.publicKey},
+                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now})`;
+    const copies = [
+      { key_kind: 'org', key_id: org.org_key_id, wrapped: Buffer.from(req.orgKey, 'base64') },
+      ...req.dataKeys.map((k) => ({
+        key_kind: 'data',
+        key_id: k.keyId,
+        wrapped: Buffer.from(k.wrapped, 'base64'),
+      })),
+    ].map((c) => ({ ...c, recipient_kind: 'user', recipient_id: a.id }));
+    await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+    await auditOrRefuse(
+      tx,
+      {
+        actor: 'coffer recover',
+        action: 'recovery.enrol',
+        target: a.id,
+        outcome: 'success',
+        origin: req.origin,
+        details: { email: a.email, dataKeys: req.dataKeys.length },
+      },
+      now,
+    );
+    return { userId: a.id };
+  });
 }

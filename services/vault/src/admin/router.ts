@@ -1,8 +1,25 @@
 /**
- * The vault's side of `vault.admin.*`: one handler per operation, each decoding its own request.
- * Unknown operations and malformed requests get an error reply, never an exception on the bus.
+ * The vault's side of `vault.admin.*`, typed over the contract table in @coffer/protocol: for
+ * each request it finds the operation, decodes the request once against its schema, applies the
+ * operation's policy (the one place that checks sessions, roles and MFA), and only then runs the
+ * handler. Unknown operations, malformed requests and refusals are named error replies, never an
+ * exception on the bus. Anything every operation must do (signing replies, say) goes here.
  */
-import { type AdminReply, encodeJson, ProtocolError } from '@coffer/protocol';
+import {
+  type AdminOperation,
+  type AdminPolicy,
+  type AdminReply,
+  type AdminRequest,
+  type AdminResult,
+  contractEntry,
+  decodeAdminRequest,
+  encodeJson,
+  MalformedRequest,
+  type Policy,
+  ProtocolError,
+  UnknownOperation,
+} from '@coffer/protocol';
+import type { Caller } from './caller.ts';
 
 export class AdminError extends Error {
   override readonly name = 'AdminError';
@@ -14,30 +31,68 @@ export class AdminError extends Error {
   }
 }
 
-export type AdminHandler = (request: Uint8Array) => Promise<unknown>;
+/** What a handler runs with: the time of the request and, as its policy says, the caller. */
+export type AdminContext<P = Policy> = P extends { session: 'required' }
+  ? { readonly now: Date; readonly caller: Caller }
+  : P extends { session: 'optional' }
+    ? { readonly now: Date; readonly caller: Caller | undefined }
+    : { readonly now: Date };
 
-export function adminRouter(
-  prefix: string,
-  handlers: Record<string, AdminHandler>,
-  log: (msg: string) => void,
-): (data: Uint8Array, subject: string) => Promise<Uint8Array> {
+/** The context of operation `Op`'s handler. */
+export type OpContext<Op extends AdminOperation> = AdminContext<AdminPolicy<Op>>;
+
+export type AdminHandler<Op extends AdminOperation> = (
+  request: AdminRequest<Op>,
+  context: AdminContext<AdminPolicy<Op>>,
+) => Promise<AdminResult<Op> extends undefined ? void : AdminResult<Op>>;
+
+/** One handler per operation of the table: a missing one is a type error. */
+export type AdminHandlers = { readonly [Op in AdminOperation]: AdminHandler<Op> };
+
+/** Applies a policy to a decoded request: the caller it admits, or an AdminError. */
+export type PolicyGate = (
+  policy: Policy,
+  request: Readonly<Record<string, unknown>>,
+  now: Date,
+) => Promise<{ caller?: Caller | undefined }>;
+
+export interface AdminRouterOptions {
+  /** The subject prefix, `vault.admin` (namespaced in tests). */
+  readonly prefix: string;
+  readonly handlers: AdminHandlers;
+  readonly gate: PolicyGate;
+  readonly clock: () => Date;
+  readonly log: (msg: string) => void;
+}
+
+/** Run one operation from its request bytes, as the router does, and return its result. */
+export function adminDispatcher(options: Omit<AdminRouterOptions, 'prefix' | 'log'>) {
+  return async <Op extends AdminOperation>(op: Op, data: Uint8Array): Promise<AdminResult<Op>> => {
+    const { policy } = contractEntry(op);
+    const request = decodeAdminRequest(op, data);
+    const now = options.clock();
+    const { caller } = await options.gate(policy, request as Record<string, unknown>, now);
+    const handler = options.handlers[op] as unknown as (r: unknown, c: unknown) => Promise<AdminResult<Op>>;
+    return handler(request, caller ? { now, caller } : { now, caller: undefined });
+  };
+}
+
+export function adminRouter(options: AdminRouterOptions): (data: Uint8Array, subject: string) => Promise<Uint8Array> {
+  const dispatch = adminDispatcher(options);
   return async (data, subject) => {
-    const operation = subject.slice(prefix.length + 1);
-    const handler = Object.hasOwn(handlers, operation) ? handlers[operation] : undefined;
+    const op = subject.slice(options.prefix.length + 1);
     let reply: AdminReply;
-    if (!handler) {
-      reply = { v: 1, ok: false, error: 'unknown-operation' };
-    } else {
-      try {
-        const result = await handler(data);
-        reply = result === undefined ? { v: 1, ok: true } : { v: 1, ok: true, result };
-      } catch (err) {
-        if (err instanceof AdminError) reply = { v: 1, ok: false, error: err.code, detail: err.message };
-        else if (err instanceof ProtocolError) reply = { v: 1, ok: false, error: 'bad-request', detail: err.message };
-        else {
-          log(`admin ${operation} failed: ${(err as Error).message}`);
-          reply = { v: 1, ok: false, error: 'internal' };
-        }
+    try {
+      const result = await dispatch(op as AdminOperation, data);
+      reply = result === undefined ? { v: 1, ok: true } : { v: 1, ok: true, result };
+    } catch (err) {
+      if (err instanceof AdminError) reply = { v: 1, ok: false, error: err.code, detail: err.message };
+      else if (err instanceof UnknownOperation) reply = { v: 1, ok: false, error: err.code };
+      else if (err instanceof MalformedRequest || err instanceof ProtocolError)
+        reply = { v: 1, ok: false, error: 'bad-request', detail: err.message };
+      else {
+        options.log(`admin ${op.slice(0, 64)} failed: ${(err as Error).message}`);
+        reply = { v: 1, ok: false, error: 'internal' };
       }
     }
     return encodeJson(reply);

@@ -6,15 +6,13 @@
 import { adminRequestDigest, isVerifierStale, parseVerifier } from '@coffer/crypto';
 import { AdminError } from './router.ts';
 
-const decoder = new TextDecoder();
-
 /**
- * The digest of the request exactly as the vault received it (all fields, `proof` left out):
- * the password proof must sign this, so a field a bus added, dropped or changed breaks it.
+ * The digest of the request exactly as the vault received it (all fields, `proof` left out): the
+ * password proof must sign this, so a field a bus added, dropped or changed breaks it. The router
+ * decodes a request once and hands it on unchanged, so the decoded object is the received JSON.
  */
-export function receivedRequestDigest(operation: string, data: Uint8Array): string {
-  // decodeJson already parsed and checked this same text: it is a JSON object.
-  return adminRequestDigest(operation, JSON.parse(decoder.decode(data)) as Record<string, unknown>);
+export function receivedRequestDigest(operation: string, request: object): string {
+  return adminRequestDigest(operation, request as Record<string, unknown>);
 }
 
 /**

@@ -4,19 +4,15 @@
  * once a code for it matched, as the user's enrolled secret. The step that code used is recorded,
  * so it cannot sign anyone in afterwards.
  */
-import { AdminApi, decodeJson } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
-import { AdminError } from './router.ts';
-import { authenticate } from './sessions.ts';
+import { AdminError, type AdminHandlers } from './router.ts';
 
-type Clock = () => Date;
+type TotpOps = 'totp.material' | 'totp.pending' | 'totp.enrol' | 'totp.enrol-failed';
 
-export function totpHandlers(sql: postgres.Sql, clock: Clock) {
+export function totpHandlers(sql: postgres.Sql): Pick<AdminHandlers, TotpOps> {
   return {
-    'totp.material': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['totp.material'], data);
-      const caller = await authenticate(sql, req.session, clock());
+    'totp.material': async (_req, { caller }) => {
       const [row] = await sql<{ totp_pending: Buffer | null }[]>`
         SELECT totp_pending FROM users WHERE id = ${caller.userId}`;
       return {
@@ -27,16 +23,11 @@ export function totpHandlers(sql: postgres.Sql, clock: Clock) {
       };
     },
 
-    'totp.pending': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['totp.pending'], data);
-      const caller = await authenticate(sql, req.session, clock());
+    'totp.pending': async (req, { caller }) => {
       await sql`UPDATE users SET totp_pending = ${Buffer.from(req.sealed, 'base64')} WHERE id = ${caller.userId}`;
     },
 
-    'totp.enrol': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['totp.enrol'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
+    'totp.enrol': async (req, { now, caller }) => {
       const event = { actor: caller.userId, action: 'totp.enrol', target: caller.userId, origin: req.origin };
       // Replacing an enrolled authenticator takes a session opened with it: otherwise a session
       // from before enrolment (or a stolen password) could take the second factor over.
@@ -61,10 +52,7 @@ export function totpHandlers(sql: postgres.Sql, clock: Clock) {
       }
     },
 
-    'totp.enrol-failed': async (data: Uint8Array) => {
-      const req = decodeJson(AdminApi['totp.enrol-failed'], data);
-      const now = clock();
-      const caller = await authenticate(sql, req.session, now);
+    'totp.enrol-failed': async (req, { now, caller }) => {
       await sql.begin((tx) =>
         auditOrRefuse(
           tx,

@@ -1,0 +1,28 @@
+/**
+ * @coffer/keyring — key lifecycle, as pure key work shared by the CLI and the admin plane: the
+ * bootstrap ceremony, minting data keys, choosing certified recipients, signed invitations (role
+ * binding), handing held keys to a new user, and break-glass recovery. Nothing here talks to the
+ * bus or a database; callers pass the vault's material in and send the result back. Callers never
+ * wrap or unwrap a key themselves.
+ */
+export { CeremonyError, type CeremonyInput, type CeremonyOutput, makeKeyAdmin, runCeremony } from './ceremony.ts';
+export { type Grant, grantToUser, type HeldKeys } from './confirm.ts';
+export { type DataKeyCopy, type Holder, openDataKey, type Recipient, rewrapDataKeys } from './holder.ts';
+export { grantedRole, type InvitedRole, RoleBindingError, signedInvitation } from './invitation.ts';
+export {
+  dataKeyWindows,
+  type KeyWindow,
+  type MintedDataKey,
+  mintDataKeys,
+  nextWindowStart,
+  windowsCovering,
+} from './mint.ts';
+export { type KeysMaterialLike, type PregenerateOptions, pregenerateDataKeys } from './pregenerate.ts';
+export {
+  type CertifiedRecipients,
+  certifiedRecipients,
+  type RecipientCandidates,
+  UncertifiedRecoveryKey,
+} from './recipients.ts';
+export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
+export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';

@@ -1,0 +1,70 @@
+/**
+ * Break-glass recovery, offline key work: rebuild the recovery key from k printed shares, open the
+ * vault's challenge with it, unwrap the org key (checked against the trust root) and every data key
+ * it holds, and make a new key-admin holding them all. The caller sends the result.
+ */
+import { combineRecoveryShares, open, PublicKey, recoveryChallengeBinding } from '@coffer/crypto';
+import type { AdminRequest, RecoveryMaterial } from '@coffer/protocol';
+import { makeKeyAdmin } from './ceremony.ts';
+import { type Holder, openOrgKey, rewrapDataKeys, wrapOrgKey } from './holder.ts';
+
+export class RecoveryRefused extends Error {
+  override readonly name = 'RecoveryRefused';
+}
+
+export interface Recovered {
+  /** The `recovery.enrol` request, with the opened challenge and the new key-admin. */
+  readonly enrol: Omit<AdminRequest<'recovery.enrol'>, 'origin'>;
+  readonly userId: string;
+  readonly fingerprint: string;
+}
+
+export async function recoverKeyAdmin(
+  material: RecoveryMaterial,
+  shares: readonly string[],
+  admin: { email: string; password: string },
+  /**
+   * The org public key (base64url) as pinned in configuration, never as the vault reports it: a
+   * database writer can wrap an org key of their own to the recovery public key (which is public)
+   * and put its public half in the org row.
+   */
+  pinnedTrustRoot: string,
+): Promise<Recovered> {
+  const m = material;
+  const recoveryPublic = PublicKey.fromBase64url('x25519', m.recovery.publicKey);
+  // Names a mistyped share by its position; refuses shares of another set or too few.
+  const holder: Holder = {
+    id: m.recovery.id,
+    key: await combineRecoveryShares(shares, recoveryPublic, m.recovery.threshold),
+  };
+  const answer = open(holder.key, Buffer.from(m.challenge, 'base64'), recoveryChallengeBinding(m.challengeId));
+  try {
+    const orgKey = openOrgKey(holder, m.orgKeyId, m.orgKey);
+    if (m.trustRoot !== pinnedTrustRoot) {
+      throw new RecoveryRefused(
+        "the database's trust root is not the pinned one: the org row was changed; recover nothing",
+      );
+    }
+    if (orgKey.publicKey.toBase64url() !== pinnedTrustRoot) {
+      throw new RecoveryRefused(
+        'the recovered org key is not the pinned trust root: its copy in the database was replaced',
+      );
+    }
+    const made = await makeKeyAdmin(orgKey, admin.email, admin.password);
+    const to = { id: made.record.id, key: made.key.publicKey };
+    return {
+      enrol: {
+        v: 1,
+        challengeId: m.challengeId,
+        answer: answer.toString('base64url'),
+        admin: made.record,
+        orgKey: wrapOrgKey(orgKey, m.orgKeyId, to),
+        dataKeys: rewrapDataKeys(holder, m.dataKeys, to),
+      },
+      userId: made.record.id,
+      fingerprint: made.key.publicKey.fingerprint(),
+    };
+  } finally {
+    answer.fill(0);
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * What the vault answers on `vault.admin.<op>`: one schema per reply shape, checked by the client
+ * at run time (a reply that does not match is a MalformedReply, never a cast). Reply objects are
+ * open to extra fields, so a vault that adds one does not break an older admin plane; every field
+ * named here is required to have its type.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { DataKeyBundleJson } from './messages.ts';
+import { B64, Id, Instant, RecordTypeSchema, RoleSchema, USER_STATUSES } from './vocabulary.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const Status = Type.Union(USER_STATUSES.map((s) => Type.Literal(s)));
+
+/** No result: the reply is `{v: 1, ok: true}`. */
+export const Done = Type.Undefined();
+
+/** The session-wrapped user key and the ids it is bound to. */
+export const SessionKeyMaterial = Type.Object({ sessionId: Id, userId: Id, wrappedKey: B64 });
+export type SessionKeyMaterial = Static<typeof SessionKeyMaterial>;
+
+const WrappedDataKey = Type.Object({ keyId: Id, wrapped: B64 });
+
+export const OrgStatus = Type.Object({ initialised: Type.Boolean(), trustRoot: Nullable(Type.String()) });
+export type OrgStatus = Static<typeof OrgStatus>;
+
+export const SigninLookup = Type.Object({
+  found: Type.Boolean(),
+  /** A single-use challenge for the password proof (given for unknown emails too). */
+  challenge: Type.Optional(Type.Object({ id: Id, nonce: Type.String() })),
+  /** Set while the email is locked out; nothing else is returned then. */
+  locked: Type.Optional(Instant),
+  userId: Type.Optional(Id),
+  email: Type.Optional(Type.String()),
+  role: Type.Optional(RoleSchema),
+  status: Type.Optional(Status),
+  verifier: Type.Optional(Nullable(Type.String())),
+  wrappedPrivateKey: Type.Optional(Nullable(B64)),
+  keyVersion: Type.Optional(Nullable(Type.Integer())),
+  /** The enrolled TOTP secret, sealed to the user's key (totpBinding); null when none. */
+  totp: Type.Optional(Nullable(B64)),
+});
+export type SigninLookup = Static<typeof SigninLookup>;
+
+export const SessionWindow = Type.Object({ idleExpiresAt: Instant, absoluteExpiresAt: Instant });
+
+export const Whoami = Type.Object({
+  id: Id,
+  email: Type.String(),
+  role: RoleSchema,
+  status: Status,
+  totp: Type.Boolean(),
+  mfa: Type.Boolean(),
+});
+
+export const RecordPage = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Id,
+      type: RecordTypeSchema,
+      hint: Nullable(Type.String()),
+      /** 'client': sealed by the submitter, so the hint is the client's claim, not checked by anyone. */
+      hintSource: Type.Union([Type.Literal('ingest'), Type.Literal('client')]),
+      keyId: Id,
+      submittedAt: Instant,
+    }),
+  ),
+  next: Nullable(Id),
+});
+
+/** `contextEnc`: base64 of the record context's enc for a version-2 blob, null for version 1. */
+const SealedRecord = Type.Object({
+  id: Id,
+  type: RecordTypeSchema,
+  dataKeyId: Id,
+  sealed: B64,
+  contextEnc: Nullable(B64),
+});
+
+/** What the vault returns to open one record: the sealed value and this user's keys for it. */
+export const SealedForUser = Type.Object({ record: SealedRecord, wrappedDataKey: B64, session: SessionKeyMaterial });
+export type SealedForUser = Static<typeof SealedForUser>;
+
+export const ExportBegun = Type.Object({ exportId: Id, session: SessionKeyMaterial });
+
+export const ExportPage = Type.Object({
+  records: Type.Array(Type.Object({ ...SealedRecord.properties, submittedAt: Instant })),
+  /** The caller's wrapped copy of each data key the page's records use, by key id. */
+  wrappedDataKeys: Type.Record(Type.String(), B64),
+});
+
+export const AuditPage = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      seq: Type.Integer(),
+      at: Instant,
+      actor: Type.String(),
+      action: Type.String(),
+      target: Nullable(Type.String()),
+      reason: Nullable(Type.String()),
+      outcome: Type.String(),
+    }),
+  ),
+  next: Nullable(Type.Integer()),
+});
+
+/**
+ * The chain walk judged against the latest checkpoint signed outside the database (`checkpoint`
+ * says how: verified, truncated, rewritten, forged, none, off …), and the checkpoint key to pin.
+ */
+export const ChainVerdict = Type.Object({
+  ok: Type.Boolean(),
+  events: Type.Integer(),
+  head: Type.Optional(Type.String()),
+  brokenAt: Type.Optional(Type.Integer()),
+  checkpoint: Type.Object({ status: Type.String() }),
+  checkpointKey: Nullable(Type.String()),
+});
+
+/** A new invite (users.reset, users.reinvite). */
+export const InviteIssued = Type.Object({ id: Id, expiresAt: Instant });
+/**
+ * users.invite's answer: the new user, and the caller's org key copy and session material, so the
+ * admin plane can sign the invitation (role binding, issue 9 item 1).
+ */
+export const InviteMade = Type.Object({
+  id: Id,
+  expiresAt: Instant,
+  orgKeyId: Id,
+  orgKey: B64,
+  session: SessionKeyMaterial,
+});
+export type InviteMade = Static<typeof InviteMade>;
+export const InviteLookup = Type.Object({
+  userId: Id,
+  email: Type.String(),
+  role: RoleSchema,
+  keyVersion: Type.Integer(),
+});
+export const InviteAccepted = Type.Object({ userId: Id, keyVersion: Type.Integer() });
+
+/** What confirming a user needs (users.confirm-material). */
+export const ConfirmMaterial = Type.Object({
+  user: Type.Object({
+    id: Id,
+    email: Type.String(),
+    role: RoleSchema,
+    status: Status,
+    publicKey: Type.String(),
+    /** The invitation signed when this user was invited (issue 9, item 1); null if none was stored. */
+    invitation: Nullable(Type.Object({ statement: Type.Unknown(), signature: Type.String() })),
+  }),
+  orgKeyId: Id,
+  /** The caller's wrapped copy of the org signing key. */
+  orgKey: B64,
+  /** The caller's copies of every data key that still exists (ended windows too: their records stay readable). */
+  dataKeys: Type.Array(WrappedDataKey),
+  session: SessionKeyMaterial,
+});
+export type ConfirmMaterial = Static<typeof ConfirmMaterial>;
+
+export const Confirmed = Type.Object({ wrappedKeys: Type.Integer() });
+
+export const KeyList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Id,
+      publicKey: Type.String(),
+      notBefore: Instant,
+      notAfter: Instant,
+      current: Type.Boolean(),
+      records: Type.Integer(),
+      wrappedCopies: Type.Integer(),
+    }),
+  ),
+});
+
+/** What making the next data keys needs (keys.material). */
+export const KeysMaterial = Type.Object({
+  orgKeyId: Id,
+  orgKey: B64,
+  recovery: Type.Object({ id: Id, publicKey: Type.String(), certificate: Nullable(Type.String()) }),
+  /** Active viewers and key-admins, with the certificate each must show. */
+  recipients: Type.Array(
+    Type.Object({ id: Id, role: RoleSchema, publicKey: Type.String(), certificateSignature: Nullable(Type.String()) }),
+  ),
+  /** End of the last data key's window, or null before any. */
+  lastNotAfter: Nullable(Instant),
+  session: SessionKeyMaterial,
+});
+export type KeysMaterial = Static<typeof KeysMaterial>;
+
+export const KeysStored = Type.Object({ stored: Type.Integer() });
+
+/** What break-glass recovery needs (recovery.begin). */
+export const RecoveryMaterial = Type.Object({
+  challengeId: Id,
+  /** 32 random bytes sealed to the recovery key (recoveryChallengeBinding). */
+  challenge: B64,
+  trustRoot: Type.String(),
+  recovery: Type.Object({ id: Id, publicKey: Type.String(), threshold: Type.Integer({ minimum: 2 }) }),
+  orgKeyId: Id,
+  orgKey: B64,
+  dataKeys: Type.Array(WrappedDataKey),
+});
+export type RecoveryMaterial = Static<typeof RecoveryMaterial>;
+
+export const RecoveryEnrolled = Type.Object({ userId: Id });
+
+export const TotpMaterial = Type.Object({
+  email: Type.String(),
+  /** The pending secret, sealed to the user's key; null when none is on offer. */
+  pending: Nullable(B64),
+  enrolled: Type.Boolean(),
+  session: SessionKeyMaterial,
+});
+
+/** The console's list of people (users.list). */
+export const PeopleList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Id,
+      email: Type.String(),
+      role: RoleSchema,
+      status: Status,
+      mfa: Type.Boolean(),
+      publicKey: Nullable(Type.String()),
+      createdAt: Instant,
+      confirmedAt: Nullable(Instant),
+      lastSigninAt: Nullable(Instant),
+      inviteExpiresAt: Nullable(Instant),
+    }),
+  ),
+});
+
+/** Records metadata for the console's search (records.search). */
+export const RecordSearchPage = Type.Object({
+  items: Type.Array(
+    Type.Object({ id: Id, type: RecordTypeSchema, hint: Nullable(Type.String()), keyId: Id, submittedAt: Instant }),
+  ),
+  next: Nullable(Id),
+});
+
+/** Audit events for the console, with cursors both ways (audit.search). */
+export const AuditSearchPage = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      seq: Type.Integer(),
+      at: Instant,
+      actor: Type.String(),
+      actorEmail: Nullable(Type.String()),
+      action: Type.String(),
+      target: Nullable(Type.String()),
+      reason: Nullable(Type.String()),
+      outcome: Type.String(),
+      origin: Nullable(Type.String()),
+      details: Nullable(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  ),
+  /** Cursor for `before=`: null when nothing older. */
+  older: Nullable(Type.Integer()),
+  /** Cursor for `after=`: null when nothing newer. */
+  newer: Nullable(Type.Integer()),
+});
+
+/** The caller's own live sessions (me.sessions). */
+export const OwnSessions = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Id,
+      createdAt: Instant,
+      lastSeenAt: Instant,
+      idleExpiresAt: Instant,
+      absoluteExpiresAt: Instant,
+      mfa: Type.Boolean(),
+      current: Type.Boolean(),
+      origin: Nullable(Type.String()),
+    }),
+  ),
+});
+
+export const SessionsEnded = Type.Object({ ended: Type.Integer() });
+
+export const Bootstrapped = Type.Object({ trustRoot: Type.String() });
+
+export { DataKeyBundleJson };

@@ -1,0 +1,41 @@
+/**
+ * Every handler of the admin contract, one group per area. The type makes a missing operation a
+ * compile error: add the row to the table in @coffer/protocol, then its handler to its area here.
+ */
+import type postgres from 'postgres';
+import type { AuditCheckpointer } from '../audit-checkpoints.ts';
+import { auditHandlers } from './audit-api.ts';
+import { bootstrapHandlers } from './bootstrap.ts';
+import { exportHandlers } from './exports.ts';
+import { keyHandlers } from './keys.ts';
+import { ownSessionHandlers } from './own-sessions.ts';
+import { peopleHandlers } from './people-list.ts';
+import { recordHandlers } from './records.ts';
+import { recoveryHandlers } from './recovery.ts';
+import type { AdminHandlers } from './router.ts';
+import { searchHandlers } from './search.ts';
+import { sessionHandlers } from './sessions.ts';
+import { totpHandlers } from './totp.ts';
+import { userHandlers } from './users.ts';
+
+/** `onKeysChanged` runs after a bootstrap or new data keys commit (the key status check). */
+export function adminHandlers(
+  sql: postgres.Sql,
+  onKeysChanged: () => Promise<void>,
+  checkpointer?: AuditCheckpointer,
+): AdminHandlers {
+  return {
+    ...bootstrapHandlers(sql, onKeysChanged),
+    ...sessionHandlers(sql),
+    ...recordHandlers(sql),
+    ...exportHandlers(sql),
+    ...auditHandlers(sql, checkpointer),
+    ...userHandlers(sql),
+    ...totpHandlers(sql),
+    ...peopleHandlers(sql),
+    ...searchHandlers(sql),
+    ...ownSessionHandlers(sql),
+    ...recoveryHandlers(sql),
+    ...keyHandlers(sql, onKeysChanged),
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The policy column of the contract table, applied: who is calling (a live session, kept alive by
+ * this call), whether their role and status allow the operation, and whether COFFER_REQUIRE_MFA
+ * asks for a session opened with a TOTP code. Every refusal is audited in its own transaction, so
+ * it stays. This is the only place the vault checks sessions, roles and MFA.
+ */
+import { KEY_HOLDER_ROLES, type Role, type UserStatus } from '@coffer/protocol';
+import type postgres from 'postgres';
+import { appendAudit } from '../audit.ts';
+import type { Caller } from './caller.ts';
+import { AdminError, type PolicyGate } from './router.ts';
+
+export const IDLE_MS = 15 * 60 * 1000;
+export const ABSOLUTE_MS = 8 * 60 * 60 * 1000;
+
+export type { Caller };
+
+/** The roles that must sign in with a TOTP code (when required): those that hold data keys. */
+export const MFA_ROLES: readonly Role[] = KEY_HOLDER_ROLES;
+
+/** The live session behind a token hash, kept alive by this call; or 'unauthenticated'. */
+export async function authenticate(sql: postgres.Sql, session: string, now: Date): Promise<Caller> {
+  // One statement on the common path: touch a live session. Only when none answers is an expired
+  // one (and its wrapped key) deleted, so that it cannot linger until the janitor runs.
+  const [row] = await sql<
+    {
+      id: string;
+      user_id: string;
+      email: string;
+      role: Role;
+      status: UserStatus;
+      wrapped_key: Buffer;
+      mfa: boolean;
+      totp: boolean;
+    }[]
+  >`UPDATE sessions s SET last_seen_at = ${now},
+        idle_expires_at = LEAST(${new Date(now.getTime() + IDLE_MS)}, s.absolute_expires_at)
+      FROM users u
+      WHERE s.token_hash = ${session} AND u.id = s.user_id AND u.status IN ('active', 'unconfirmed')
+        AND s.idle_expires_at > ${now} AND s.absolute_expires_at > ${now}
+      RETURNING s.id, s.user_id, u.email, u.role, u.status, s.wrapped_key, s.mfa, u.totp_sealed IS NOT NULL AS totp`;
+  if (!row) {
+    await sql`DELETE FROM sessions WHERE token_hash = ${session}
+      AND (idle_expires_at <= ${now} OR absolute_expires_at <= ${now})`;
+    throw new AdminError('unauthenticated', 'no live session');
+  }
+  return {
+    sessionId: row.id,
+    userId: row.user_id,
+    email: row.email,
+    role: row.role,
+    status: row.status,
+    wrappedKey: row.wrapped_key,
+    mfa: row.mfa,
+    totp: row.totp,
+  };
+}
+
+/** What a refusal is audited as: the action refused, what it was about, and where it came from. */
+export interface Refused {
+  readonly action: string;
+  readonly target: string | null;
+  readonly origin: string;
+}
+
+async function auditRefusal(
+  sql: postgres.Sql,
+  caller: Caller,
+  refused: Refused,
+  details: Record<string, string>,
+  now: Date,
+) {
+  await sql.begin((tx) => appendAudit(tx, { actor: caller.userId, ...refused, outcome: 'denied', details }, now));
+}
+
+/**
+ * Authority comes with confirmation: an unconfirmed user (who accepted an invite but whose
+ * fingerprint no key-admin has checked yet) may sign in, change their password and enrol TOTP,
+ * and nothing else.
+ */
+export async function requireRole(
+  sql: postgres.Sql,
+  caller: Caller,
+  roles: readonly Role[],
+  refused: Refused,
+  now: Date,
+): Promise<void> {
+  if (roles.includes(caller.role) && caller.status === 'active') return;
+  await auditRefusal(sql, caller, refused, { role: caller.role, status: caller.status }, now);
+  throw new AdminError(
+    'forbidden',
+    caller.status === 'active'
+      ? `a ${caller.role} may not ${refused.action}`
+      : 'an unconfirmed user may not do this yet',
+  );
+}
+
+/**
+ * With MFA required, a viewer or key-admin reveals, exports and manages people and keys only from
+ * a session opened with a TOTP code. The vault is the only plane that checks this.
+ */
+export async function requireMfa(sql: postgres.Sql, caller: Caller, refused: Refused, now: Date): Promise<void> {
+  if (caller.mfa || !MFA_ROLES.includes(caller.role)) return;
+  await auditRefusal(sql, caller, refused, { reason: 'mfa-required' }, now);
+  throw new AdminError('mfa-required', `a ${caller.role} must sign in with a TOTP code to ${refused.action}`);
+}
+
+export interface GateOptions {
+  /** COFFER_REQUIRE_MFA: operations whose policy says `mfa` need a TOTP session. */
+  readonly requireMfa: boolean;
+}
+
+/** The policy step of the router, backed by the database. */
+export function policyGate(sql: postgres.Sql, options: GateOptions): PolicyGate {
+  return async (policy, request, now) => {
+    if (policy.session === 'none') return {};
+    const session = String(request.session);
+    if (policy.session === 'optional') {
+      // Only a live session's requests count; a stranger's junk token gets nothing done.
+      return { caller: await authenticate(sql, session, now).catch(() => undefined) };
+    }
+    const caller = await authenticate(sql, session, now);
+    const refused: Refused = {
+      action: policy.audit ?? 'admin',
+      target: policy.target ? String(request[policy.target]) : null,
+      origin: typeof request.origin === 'string' ? request.origin : '',
+    };
+    if (policy.roles) await requireRole(sql, caller, policy.roles, refused, now);
+    if (policy.mfa && options.requireMfa) await requireMfa(sql, caller, refused, now);
+    return { caller };
+  };
+}
