@@ -213,7 +213,9 @@ describe.skipIf(!available)('scale-out: 3 NATS nodes, 2 ingest, 2 admin, faults 
     })();
     const load = Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
     await faults;
-    await sleep(Math.max(0, LOAD_MS - (Date.now() - started)));
+    // Keep the load on for a while after the last fault even on a slow machine, so that new
+    // submissions meet the dead ingest replica (half of them are sent to it first).
+    await sleep(Math.max(2_000, LOAD_MS - (Date.now() - started)));
     stop = true;
     await load;
     log.push(`${at()} load stopped`);
