@@ -155,7 +155,10 @@ describe.skipIf(!available)('scale-out: 3 NATS nodes, 2 ingest, 2 admin, faults 
     const at = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 
     const submitOnce = async (sample: Sample, key: string, first: number): Promise<void> => {
-      for (let attempt = 0; attempt < 60; attempt++) {
+      // A client retries 503s for up to 30 s: a stream leader election after a NATS node dies
+      // can take several seconds on a busy machine.
+      const giveUpAt = Date.now() + 30_000;
+      for (let attempt = 0; Date.now() < giveUpAt; attempt++) {
         const target = ingest[(first + attempt) % ingest.length] as PlaneProcess;
         attempts++;
         let answer: Answer | undefined;
