@@ -42,6 +42,8 @@ export async function startAdminStack(
     requireMfa?: boolean;
     /** Seconds the portal keeps a revealed value on screen. */
     revealSeconds?: number;
+    /** The vault's passkey settings (COFFER_PASSKEY_ORIGIN): the portal's origin and RP ID. */
+    passkeys?: { origin: string; rpId: string };
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -63,6 +65,7 @@ export async function startAdminStack(
     port: 0,
     now,
     requireMfa,
+    ...(options.passkeys ? { passkeys: options.passkeys } : {}),
   });
   const ceremony = await runCeremony({
     adminEmail: ADMIN_EMAIL,
