@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
+import AxeBuilder from '@axe-core/playwright';
 import { callVault, VaultRefused } from '@coffer/bus';
 import { createSessionToken, deriveCsrfToken, sessionTokenHash } from '@coffer/crypto';
 import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
@@ -53,17 +54,31 @@ const assertInPage = (page: Page, challenge: string) =>
     const salt = new Uint8Array(
       await crypto.subtle.digest('SHA-256', new TextEncoder().encode('coffer/passkey-prf/v1')),
     );
-    const cred = (await navigator.credentials.get({
+    // The DOM's WebAuthn types, as far as this test reads them (the tests compile without the DOM lib).
+    interface Credential {
+      id: string;
+      rawId: ArrayBuffer;
+      response: {
+        clientDataJSON: ArrayBuffer;
+        authenticatorData: ArrayBuffer;
+        signature: ArrayBuffer;
+        userHandle: ArrayBuffer | null;
+      };
+      getClientExtensionResults(): { prf?: { results?: { first?: ArrayBuffer } } };
+    }
+    const { credentials } = (
+      globalThis as unknown as { navigator: { credentials: { get(o: unknown): Promise<Credential> } } }
+    ).navigator;
+    const cred = await credentials.get({
       publicKey: {
         challenge: bytes(challenge),
         rpId: 'localhost',
         userVerification: 'required',
-        extensions: { prf: { eval: { first: salt } } } as AuthenticationExtensionsClientInputs,
+        extensions: { prf: { eval: { first: salt } } },
       },
-    })) as PublicKeyCredential;
-    const r = cred.response as AuthenticatorAssertionResponse;
-    const prf = (cred.getClientExtensionResults() as { prf?: { results?: { first?: ArrayBuffer } } }).prf?.results
-      ?.first;
+    });
+    const r = cred.response;
+    const prf = cred.getClientExtensionResults().prf?.results?.first;
     return {
       assertion: {
         id: cred.id,
@@ -165,7 +180,9 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     await card.getByLabel('Your password').fill(ADMIN_PASSWORD);
     await card.getByRole('button', { name: 'Add a passkey' }).click();
     await card.getByText('Passkey added. You can now sign in with it alone.').waitFor();
-    await card.getByText('work laptop').waitFor();
+    await card.getByText('work laptop', { exact: true }).waitFor();
+    const axe = await new AxeBuilder({ page }).include('section[aria-labelledby="passkeys-title"]').analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
     const rows = await stack.db.owner<{ user_email: string; wrapped: boolean; name: string }[]>`
       SELECT u.email AS user_email, p.wrapped_key IS NOT NULL AS wrapped, p.name
       FROM passkeys p JOIN users u ON u.id = p.user_id`;

@@ -60,7 +60,7 @@ async function registerOptions(
     authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
     supportedAlgorithmIDs: [-7, -8, -257],
     // Ask for PRF (CTAP2 hmac-secret) at creation: a credential made without it never offers it.
-    extensions: { prf: {} } as Parameters<typeof generateRegistrationOptions>[0]['extensions'],
+    extensions: { prf: {} } as NonNullable<Parameters<typeof generateRegistrationOptions>[0]['extensions']>,
   });
   return {
     creationChallengeId: creation.id,
