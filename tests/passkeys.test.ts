@@ -14,14 +14,7 @@ import { createSessionToken, deriveCsrfToken, sessionTokenHash } from '@coffer/c
 import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_EMAIL,
-  ADMIN_PASSWORD,
-  type AdminStack,
-  enrolUser,
-  signIn,
-  startAdminStack,
-} from './support/admin-stack.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, call, signIn, startAdminStack } from './support/admin-stack.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
@@ -29,7 +22,6 @@ if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}
 const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
 
 const OTHER = 'vera.viewer@example.com';
-const OTHER_PASSWORD = 'amber-lighthouse-quilt-5813-softly';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -124,10 +116,11 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
   beforeAll(async () => {
     const port = await freePort();
     url = `http://localhost:${port}`;
-    stack = await startAdminStack({ passkeys: { origin: url, rpId: 'localhost' } });
+    stack = await startAdminStack({ passkeys: { origin: url, rpId: 'localhost' }, passkeyForKeyAdmins: true });
     await stack.addRecord('ssn', '123-45-6789');
-    const admin = await signIn(stack.app);
-    await enrolUser(stack.app, admin, OTHER, 'viewer', OTHER_PASSWORD);
+    // Another person (no keys needed): the owner of a passkey row a database writer moves.
+    await stack.db
+      .owner`INSERT INTO users (id, email, role, status) VALUES (${crypto.randomUUID()}, ${OTHER}, 'viewer', 'active')`;
     await stack.app.listen({ host: '127.0.0.1', port });
     // Another origin under the same RP ID: a page there can ask the authenticator for an assertion.
     otherOrigin = createHttpServer((_req, res) => res.end('<!doctype html><title>elsewhere</title>'));
@@ -169,6 +162,13 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     await stack?.close();
   });
 
+  it('with passkeys required for key-admins, a password session may not manage keys', async () => {
+    const admin = await signIn(stack.app);
+    const res = await call(stack.app, admin, 'GET', '/api/keys');
+    expect(res.statusCode).toBe(403);
+    expect(res.json().type).toMatch(/passkey-required$/);
+  });
+
   it('registers a passkey from the portal with the password; the vault keeps a wrap only the PRF opens', async () => {
     await page.goto(url);
     await page.getByLabel('Email').fill(ADMIN_EMAIL);
@@ -199,6 +199,7 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     const token = (await context.cookies()).find((c) => c.name === '__Host-coffer')?.value;
     expect(token).toBeTruthy();
     const me = { cookie: `__Host-coffer=${token}`, token: token as string, csrf: deriveCsrfToken(token as string) };
+    const asMe = { ...me, res: undefined as never };
     const [record] = await stack.db.owner<{ id: string }[]>`SELECT id::text AS id FROM records LIMIT 1`;
     const revealed = await stack.app.inject({
       method: 'POST',
@@ -208,6 +209,8 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     });
     expect(revealed.statusCode).toBe(200);
     expect(revealed.json().value).toBe('123-45-6789');
+    // A passkey session is what key management needs here.
+    expect((await call(stack.app, asMe, 'GET', '/api/keys')).statusCode).toBe(200);
     const [signin] = await stack.db.owner<{ details: { method?: string; mfa?: boolean } }[]>`
       SELECT details FROM audit_events WHERE action = 'signin' AND outcome = 'success' ORDER BY seq DESC LIMIT 1`;
     expect(signin?.details).toMatchObject({ method: 'passkey', mfa: true });

@@ -44,6 +44,8 @@ export async function startAdminStack(
     revealSeconds?: number;
     /** The vault's passkey settings (COFFER_PASSKEY_ORIGIN): the portal's origin and RP ID. */
     passkeys?: { origin: string; rpId: string };
+    /** COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS for the vault. */
+    passkeyForKeyAdmins?: boolean;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -66,6 +68,7 @@ export async function startAdminStack(
     now,
     requireMfa,
     ...(options.passkeys ? { passkeys: options.passkeys } : {}),
+    ...(options.passkeyForKeyAdmins ? { passkeyForKeyAdmins: true } : {}),
   });
   const ceremony = await runCeremony({
     adminEmail: ADMIN_EMAIL,

@@ -40,3 +40,8 @@ CREATE TRIGGER passkeys_follow_user AFTER UPDATE OF status, key_version ON users
   FOR EACH ROW EXECUTE FUNCTION passkeys_follow_user();
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON passkeys, passkey_challenges TO coffer_vault;
+
+-- How a session's second factor was given: 'totp', 'passkey', or null (none). A deployment may
+-- require a passkey session for key-admin operations (COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS).
+-- Expand-only: the previous vault neither writes nor reads it.
+ALTER TABLE sessions ADD COLUMN mfa_method text CHECK (mfa_method IN ('totp', 'passkey'));

@@ -41,6 +41,8 @@ export interface VaultOptions {
   readonly auditCheckpoints?: { readonly dir: string; readonly intervalMs?: number };
   /** The portal's origin and RP ID for passkeys (COFFER_PASSKEY_ORIGIN); unset: no passkeys. */
   readonly passkeys?: PasskeySettings;
+  /** COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS: key-admin operations that need MFA need a passkey session. */
+  readonly passkeyForKeyAdmins?: boolean;
 }
 
 export interface Vault {
@@ -111,7 +113,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
           return result;
         },
       },
-      gate: policyGate(sql, { requireMfa: options.requireMfa ?? false }),
+      gate: policyGate(sql, {
+        requireMfa: options.requireMfa ?? false,
+        passkeyForKeyAdmins: options.passkeyForKeyAdmins ?? false,
+      }),
       clock: now,
       log: (msg) => log.error(msg),
     }),

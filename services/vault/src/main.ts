@@ -47,6 +47,12 @@ const config = loadOrRefuse('vault', {
     (raw) => new URL(asUrl(['https:', 'http:'])(raw)).origin,
     null,
   ),
+  passkeyForKeyAdmins: setting(
+    'COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS',
+    'key-admin operations that need MFA need a session opened with a passkey',
+    asBoolean,
+    false,
+  ),
   passkeyRpId: setting<string | null>(
     'COFFER_PASSKEY_RP_ID',
     'WebAuthn RP ID (default: the origin host)',
@@ -85,6 +91,7 @@ const vault = await startVault({
   port: config.port,
   retention,
   requireMfa: config.requireMfa,
+  passkeyForKeyAdmins: config.passkeyForKeyAdmins,
   ...(config.passkeyOrigin
     ? {
         passkeys: {

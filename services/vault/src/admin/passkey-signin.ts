@@ -126,9 +126,9 @@ async function complete(
       RETURNING credential_id`;
     if (!moved) throw new AdminError('unauthenticated', 'the passkey counter went backwards');
     await tx`INSERT INTO sessions (token_hash, id, user_id, wrapped_key, created_at, last_seen_at,
-                                   idle_expires_at, absolute_expires_at, mfa)
+                                   idle_expires_at, absolute_expires_at, mfa, mfa_method)
       VALUES (${req.session}, ${req.sessionId}, ${row.user_id}, ${Buffer.from(req.wrappedKey, 'base64')},
-              ${now}, ${now}, ${idle}, ${absolute}, true)`;
+              ${now}, ${now}, ${idle}, ${absolute}, true, 'passkey')`;
     await appendAudit(
       tx,
       {
