@@ -187,15 +187,15 @@ function sourceFiles(root: string, dir: string, others: ReadonlySet<string>): st
 
 /**
  * Test, benchmark and build-time code: test files, `testing/` directories, the tests and bench
- * packages, and build configuration (`*.config.ts`, the portal's build step), which runs only
- * where dev dependencies are installed.
+ * packages, build configuration (`*.config.ts`), and the portal's sources under `web/`, which
+ * Vite bundles into portal-dist at build time, so their packages are dev dependencies.
  */
 function isTestCode(file: string, pkg: Package): boolean {
   return (
     pkg.layer >= TESTS ||
     /\.test\.[cm]?[tj]s$/.test(file) ||
     /\.config\.[cm]?[tj]s$/.test(file) ||
-    /(^|\/)web\/build-[^/]+\.ts$/.test(file) ||
+    /(^|\/)web\//.test(file) ||
     file.split('/').includes('testing')
   );
 }

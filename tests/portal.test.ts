@@ -90,7 +90,7 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.goto(url);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     if (code) {
       await page.getByLabel('Authenticator code').fill(code());
       await page.getByRole('button', { name: 'Verify code' }).click();
@@ -158,10 +158,10 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(await page.getByLabel('Authenticator code').count()).toBe(0);
     await page.getByLabel('Email').fill(ADMIN_EMAIL);
     await page.getByLabel('Password').fill('not the password at all');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'Wrong email or password' }).waitFor();
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    const submit = page.getByRole('button', { name: 'Sign in' });
+    const submit = page.getByRole('button', { name: 'Sign in', exact: true });
     await submit.click();
     // argon2id runs: the button says so and cannot be pressed twice.
     await page

@@ -42,6 +42,10 @@ export async function startAdminStack(
     requireMfa?: boolean;
     /** Seconds the portal keeps a revealed value on screen. */
     revealSeconds?: number;
+    /** The vault's passkey settings (COFFER_PASSKEY_ORIGIN): the portal's origin and RP ID. */
+    passkeys?: { origin: string; rpId: string };
+    /** COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS for the vault. */
+    passkeyForKeyAdmins?: boolean;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -63,6 +67,8 @@ export async function startAdminStack(
     port: 0,
     now,
     requireMfa,
+    ...(options.passkeys ? { passkeys: options.passkeys } : {}),
+    ...(options.passkeyForKeyAdmins ? { passkeyForKeyAdmins: true } : {}),
   });
   const ceremony = await runCeremony({
     adminEmail: ADMIN_EMAIL,

@@ -53,6 +53,13 @@ export {
 } from './password/password.ts';
 export { adminRequestDigest, canonicalJson } from './request/request-digest.ts';
 export {
+  derivePasskeyKek,
+  PASSKEY_PRF_LABEL,
+  passkeyKeyAad,
+  passkeyPrfSalt,
+  passkeySigninChallenge,
+} from './session/passkey.ts';
+export {
   createSessionToken,
   csrfMatches,
   deriveCsrfToken,

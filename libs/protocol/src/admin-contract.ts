@@ -11,6 +11,7 @@
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { BootstrapRequest } from './admin-messages.ts';
 import * as R from './admin-replies.ts';
+import { PasskeyContract } from './passkey-contract.ts';
 import {
   B64,
   Closed,
@@ -443,6 +444,8 @@ export const AdminContract = {
     reply: R.Done,
     policy: signedIn,
   }),
+
+  ...PasskeyContract,
 } as const;
 
 export type AdminOperation = keyof typeof AdminContract;

@@ -44,6 +44,7 @@ export {
   RecordMessageV1,
   RecordMessageV2,
 } from './messages.ts';
+export { CredentialId } from './passkey-contract.ts';
 export { newRecordId } from './record-id.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';
 export * from './vocabulary.ts';

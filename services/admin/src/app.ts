@@ -26,6 +26,8 @@ import { exportsRoute } from './routes/exports.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
 import { ownSessionRoutes } from './routes/own-sessions.ts';
+import { passkeySigninRoutes } from './routes/passkey-signin.ts';
+import { passkeyRoutes } from './routes/passkeys.ts';
 import { peopleListRoutes } from './routes/people-list.ts';
 import { recordsRoute } from './routes/records.ts';
 import { revealRoute } from './routes/reveal.ts';
@@ -124,6 +126,8 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       keyRoutes,
       peopleListRoutes,
       searchRoutes,
+      passkeyRoutes,
+      passkeySigninRoutes,
     ]) {
       await api.register(routes, deps);
     }

@@ -8,6 +8,7 @@ const STATUS: Record<string, [number, string]> = {
   unauthenticated: [401, 'Sign in first'],
   forbidden: [403, 'Your role does not allow this'],
   'mfa-required': [403, 'Sign in with your authenticator code to do this'],
+  'passkey-required': [403, 'Sign in with your passkey to do this'],
   'no-access': [403, 'You hold no key for this record'],
   'not-found': [404, 'No such record'],
   'bad-request': [400, 'The request is not valid'],

@@ -9,6 +9,7 @@ import type postgres from 'postgres';
 import { isInitialised } from './admin/bootstrap.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
+import type { PasskeySettings } from './admin/passkey-challenges.ts';
 import { policyGate } from './admin/policy.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
@@ -38,6 +39,10 @@ export interface VaultOptions {
    * (COFFER_AUDIT_CHECKPOINT_DIR), every `intervalMs` (default a minute), at start and at close.
    */
   readonly auditCheckpoints?: { readonly dir: string; readonly intervalMs?: number };
+  /** The portal's origin and RP ID for passkeys (COFFER_PASSKEY_ORIGIN); unset: no passkeys. */
+  readonly passkeys?: PasskeySettings;
+  /** COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS: key-admin operations that need MFA need a passkey session. */
+  readonly passkeyForKeyAdmins?: boolean;
 }
 
 export interface Vault {
@@ -95,7 +100,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await closeInterruptedExports(sql, now()).catch((err) =>
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
-  const handlers = adminHandlers(sql, refreshStatus, checkpointer);
+  const handlers = adminHandlers(sql, refreshStatus, checkpointer, options.passkeys);
   bus.serve(
     `${bus.names.admin}.>`,
     adminRouter({
@@ -108,7 +113,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
           return result;
         },
       },
-      gate: policyGate(sql, { requireMfa: options.requireMfa ?? false }),
+      gate: policyGate(sql, {
+        requireMfa: options.requireMfa ?? false,
+        passkeyForKeyAdmins: options.passkeyForKeyAdmins ?? false,
+      }),
       clock: now,
       log: (msg) => log.error(msg),
     }),

@@ -40,6 +40,25 @@ const config = loadOrRefuse('vault', {
     null,
   ),
   checkpointSeconds: setting('COFFER_AUDIT_CHECKPOINT_SECONDS', 'seconds between audit checkpoints', asPositiveInt, 60),
+  // The portal's origin as the browser sees it: passkeys are checked against it (unset: none).
+  passkeyOrigin: setting<string | null>(
+    'COFFER_PASSKEY_ORIGIN',
+    "the admin portal's origin, for passkeys (unset: no passkeys)",
+    (raw) => new URL(asUrl(['https:', 'http:'])(raw)).origin,
+    null,
+  ),
+  passkeyForKeyAdmins: setting(
+    'COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS',
+    'key-admin operations that need MFA need a session opened with a passkey',
+    asBoolean,
+    false,
+  ),
+  passkeyRpId: setting<string | null>(
+    'COFFER_PASSKEY_RP_ID',
+    'WebAuthn RP ID (default: the origin host)',
+    asString,
+    null,
+  ),
   // No default: unset keeps that type forever.
   retentionPan: days('pan'),
   retentionSsn: days('ssn'),
@@ -72,6 +91,15 @@ const vault = await startVault({
   port: config.port,
   retention,
   requireMfa: config.requireMfa,
+  passkeyForKeyAdmins: config.passkeyForKeyAdmins,
+  ...(config.passkeyOrigin
+    ? {
+        passkeys: {
+          origin: config.passkeyOrigin,
+          rpId: config.passkeyRpId ?? new URL(config.passkeyOrigin).hostname,
+        },
+      }
+    : {}),
   ...(config.checkpointDir
     ? { auditCheckpoints: { dir: config.checkpointDir, intervalMs: config.checkpointSeconds * 1000 } }
     : {}),

@@ -10,6 +10,8 @@ export interface Caller {
   readonly wrappedKey: Buffer;
   /** Whether this session was opened with a TOTP code. */
   readonly mfa: boolean;
+  /** Whether this session was opened with a passkey. */
+  readonly passkey: boolean;
   /** Whether the user has TOTP enrolled. */
   readonly totp: boolean;
 }

@@ -9,6 +9,9 @@ import { bootstrapHandlers } from './bootstrap.ts';
 import { exportHandlers } from './exports.ts';
 import { keyHandlers } from './keys.ts';
 import { ownSessionHandlers } from './own-sessions.ts';
+import type { PasskeySettings } from './passkey-challenges.ts';
+import { passkeyRegisterHandlers } from './passkey-register.ts';
+import { passkeySigninHandlers } from './passkey-signin.ts';
 import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
 import { recoveryHandlers } from './recovery.ts';
@@ -23,6 +26,7 @@ export function adminHandlers(
   sql: postgres.Sql,
   onKeysChanged: () => Promise<void>,
   checkpointer?: AuditCheckpointer,
+  passkeys?: PasskeySettings,
 ): AdminHandlers {
   return {
     ...bootstrapHandlers(sql, onKeysChanged),
@@ -37,5 +41,7 @@ export function adminHandlers(
     ...ownSessionHandlers(sql),
     ...recoveryHandlers(sql),
     ...keyHandlers(sql, onKeysChanged),
+    ...passkeyRegisterHandlers(sql, passkeys),
+    ...passkeySigninHandlers(sql, passkeys),
   };
 }

@@ -31,6 +31,7 @@ export async function authenticate(sql: postgres.Sql, session: string, now: Date
       status: UserStatus;
       wrapped_key: Buffer;
       mfa: boolean;
+      mfa_method: 'totp' | 'passkey' | null;
       totp: boolean;
     }[]
   >`UPDATE sessions s SET last_seen_at = ${now},
@@ -38,7 +39,8 @@ export async function authenticate(sql: postgres.Sql, session: string, now: Date
       FROM users u
       WHERE s.token_hash = ${session} AND u.id = s.user_id AND u.status IN ('active', 'unconfirmed')
         AND s.idle_expires_at > ${now} AND s.absolute_expires_at > ${now}
-      RETURNING s.id, s.user_id, u.email, u.role, u.status, s.wrapped_key, s.mfa, u.totp_sealed IS NOT NULL AS totp`;
+      RETURNING s.id, s.user_id, u.email, u.role, u.status, s.wrapped_key, s.mfa, s.mfa_method,
+                u.totp_sealed IS NOT NULL AS totp`;
   if (!row) {
     await sql`DELETE FROM sessions WHERE token_hash = ${session}
       AND (idle_expires_at <= ${now} OR absolute_expires_at <= ${now})`;
@@ -52,6 +54,7 @@ export async function authenticate(sql: postgres.Sql, session: string, now: Date
     status: row.status,
     wrappedKey: row.wrapped_key,
     mfa: row.mfa,
+    passkey: row.mfa_method === 'passkey',
     totp: row.totp,
   };
 }
@@ -105,9 +108,21 @@ export async function requireMfa(sql: postgres.Sql, caller: Caller, refused: Ref
   throw new AdminError('mfa-required', `a ${caller.role} must sign in with a TOTP code to ${refused.action}`);
 }
 
+/**
+ * With COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS, a key-admin does what needs MFA only from a session
+ * opened with a passkey (phishing-resistant), whatever COFFER_REQUIRE_MFA says.
+ */
+export async function requirePasskey(sql: postgres.Sql, caller: Caller, refused: Refused, now: Date): Promise<void> {
+  if (caller.passkey || caller.role !== 'key-admin') return;
+  await auditRefusal(sql, caller, refused, { reason: 'passkey-required' }, now);
+  throw new AdminError('passkey-required', `a key-admin must sign in with a passkey to ${refused.action}`);
+}
+
 export interface GateOptions {
   /** COFFER_REQUIRE_MFA: operations whose policy says `mfa` need a TOTP session. */
   readonly requireMfa: boolean;
+  /** COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS: for a key-admin, that second factor is a passkey. */
+  readonly passkeyForKeyAdmins?: boolean;
 }
 
 /** The policy step of the router, backed by the database. */
@@ -127,6 +142,7 @@ export function policyGate(sql: postgres.Sql, options: GateOptions): PolicyGate 
     };
     if (policy.roles) await requireRole(sql, caller, policy.roles, refused, now);
     if (policy.mfa && options.requireMfa) await requireMfa(sql, caller, refused, now);
+    if (policy.mfa && options.passkeyForKeyAdmins) await requirePasskey(sql, caller, refused, now);
     return { caller };
   };
 }

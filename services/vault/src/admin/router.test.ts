@@ -21,6 +21,7 @@ const caller: Caller = {
   status: 'active',
   wrappedKey: Buffer.alloc(0),
   mfa: false,
+  passkey: false,
   totp: false,
 };
 

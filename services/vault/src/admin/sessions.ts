@@ -183,9 +183,9 @@ async function signinComplete(
         wrapped_private_key = ${Buffer.from(req.rehash.wrappedPrivateKey, 'base64')} WHERE id = ${req.userId}`;
     }
     await tx`INSERT INTO sessions (token_hash, id, user_id, wrapped_key, created_at, last_seen_at,
-                                   idle_expires_at, absolute_expires_at, mfa)
+                                   idle_expires_at, absolute_expires_at, mfa, mfa_method)
       VALUES (${req.session}, ${req.sessionId}, ${req.userId}, ${Buffer.from(req.wrappedKey, 'base64')},
-              ${now}, ${now}, ${idle}, ${absolute}, ${mfa})`;
+              ${now}, ${now}, ${idle}, ${absolute}, ${mfa}, ${mfa ? 'totp' : null})`;
     await appendAudit(
       tx,
       {

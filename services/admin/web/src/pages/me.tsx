@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type User } from '../api.ts';
 import { when } from '../format.ts';
 import { Alert, Busy, errorText, Field, PageHead, PasswordField, ScrollArea, StrengthMeter } from '../ui.tsx';
+import { PasskeysCard } from './passkeys.tsx';
 
 interface Session {
   id: string;
@@ -267,6 +268,7 @@ export function MePage(props: { user: User }) {
       <div class="grid-2">
         <PasswordCard email={props.user.email} />
         <TotpCard user={props.user} />
+        <PasskeysCard />
         <SessionsCard />
       </div>
     </section>

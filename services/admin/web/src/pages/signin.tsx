@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, type User } from '../api.ts';
 import { duration } from '../format.ts';
+import { passkeysSupported, signInWithPasskey } from '../passkey.ts';
 import { Alert, Busy, errorText, Field, PasswordField } from '../ui.tsx';
 
 export function SignInPage(props: { notice: string | null; onSignedIn: (user: User, csrf: string) => void }) {
@@ -28,6 +29,24 @@ export function SignInPage(props: { notice: string | null; onSignedIn: (user: Us
   }, [needCode]);
 
   const waiting = waitUntil !== null && waitUntil > now;
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const s = await signInWithPasskey();
+      props.onSignedIn(s.user, s.csrf);
+    } catch (err) {
+      setError(
+        err instanceof ApiError && err.type === 'signin-failed'
+          ? 'This passkey does not sign in here.'
+          : err instanceof ApiError && err.status === 404
+            ? 'Passkeys are not set up on this server.'
+            : errorText(err),
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -138,6 +157,11 @@ export function SignInPage(props: { notice: string | null; onSignedIn: (user: Us
             </button>
           ) : null}
         </form>
+        {passkeysSupported() && !needCode ? (
+          <button type="button" class="ghost block" disabled={busy || waiting} onClick={withPasskey}>
+            Sign in with a passkey
+          </button>
+        ) : null}
         <p class="hint">Lost your authenticator or forgot your password? Ask a key-admin to reset your account.</p>
       </div>
     </main>
