@@ -196,3 +196,12 @@ describe.skipIf(!ready).each(SETUPS)('deployed folders with the environment of $
     expect(Object.keys(env).filter((name) => !read.has(name))).toEqual([]);
   });
 });
+
+// The run above uses the production overlay; the base and the dev overlay must give each plane the
+// same environment and files, or they would need a run of their own.
+describe('the other kustomize trees', () => {
+  it.each(PLANES)('%s: base and overlays/dev give the environment and files production gives', (plane) => {
+    const production = k8sRun(plane, 'overlays/production');
+    for (const tree of ['base', 'overlays/dev']) expect(k8sRun(plane, tree), tree).toEqual(production);
+  });
+});
