@@ -5,7 +5,7 @@
 // certificate names its user, and compose and Kubernetes gave the server none of the password
 // variables permissions.conf needs, so their servers would not have started: this catches both.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { caFiles } from '@coffer/cli';
@@ -105,6 +105,14 @@ describe.each(NATS_SETUPS)('deploy/ NATS config "%s" with certificates from coff
     await expect(connect({ servers: server.url, tls: tlsOf(), reconnect: false, timeout: 5_000 })).rejects.toThrow();
   });
 
+  it('refuses a node certificate (clientAuth, for cluster routes) as a client: it names no plane', async () => {
+    const server = servers.get(setup) as ShippedNats;
+    const tls = tlsOf(pki.files('nats'));
+    await expect(connect({ servers: server.url, tls, reconnect: false, timeout: 5_000 })).rejects.toThrow(
+      /authorization/i,
+    );
+  });
+
   it("maps by the certificate's DNS name: a certificate whose subject alone says CN=ingest is refused", async () => {
     const server = servers.get(setup) as ShippedNats;
     const dir = path.join(tmp, `subject-only-${setup}`);
@@ -117,14 +125,14 @@ describe.each(NATS_SETUPS)('deploy/ NATS config "%s" with certificates from coff
 
 /** A client certificate from the same CA, CN=<name> and no subjectAltName (openssl). */
 function subjectOnlyCertificate(dir: string, name: string): { cert: string; key: string } {
-  execFileSync('mkdir', ['-p', dir]);
+  mkdirSync(dir, { recursive: true });
   const key = path.join(dir, 'client.key');
   const csr = path.join(dir, 'client.csr');
   const cert = path.join(dir, 'client.crt');
   const ext = path.join(dir, 'ext.cnf');
   execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
   execFileSync('openssl', ['req', '-new', '-key', key, '-subj', `/O=Coffer/CN=${name}`, '-out', csr]);
-  execFileSync('sh', ['-c', `printf 'extendedKeyUsage=clientAuth\\nkeyUsage=digitalSignature\\n' > '${ext}'`]);
+  writeFileSync(ext, 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n');
   const ca = caFiles(path.dirname(pki.ca));
   execFileSync('openssl', [
     'x509',
