@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPOSE_FILE, type ComposeService, composeSchema, interpolate, readCompose } from './compose.ts';
-import { PLANE_TLS, SECRET_NAME, SECRETS_DIR } from './conventions.ts';
+import { NO_PASSWORD, PLANE_TLS, SECRET_NAME, SECRETS_DIR } from './conventions.ts';
 import { DEPLOY } from './manifests.ts';
 
 const doc = readCompose();
@@ -74,7 +74,8 @@ describe('deploy/compose/compose.yaml', () => {
     }
     for (const [name, s] of Object.entries(doc.services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
-        if (SECRET_NAME.test(key)) expect(value, `${name}.${key}`).toMatch(new RegExp(`^${SECRETS_DIR}/`));
+        if (SECRET_NAME.test(key) && !(name === 'nats' && value === NO_PASSWORD))
+          expect(value, `${name}.${key}`).toMatch(new RegExp(`^${SECRETS_DIR}/`));
         expect(String(value), `${name}.${key}`).not.toMatch(/:\/\/[^/@]*:[^/@]*@/); // no password in a URL
       }
     }

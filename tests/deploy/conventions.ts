@@ -37,3 +37,9 @@ export const PORTS = { ingest: 8080, admin: 8081, vault: 8082, bus: 4222, databa
 
 /** Environment names whose value is a secret, which no manifest may write as a literal. */
 export const SECRET_NAME = /PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$/;
+
+/**
+ * The one literal a secret-named variable may hold: the NATS config text `""` (no password) that
+ * the mutual-TLS bus gives the password variables of the shared permissions.conf.
+ */
+export const NO_PASSWORD = '""';

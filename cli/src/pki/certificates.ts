@@ -122,7 +122,13 @@ export async function issueLeaf(ca: Issued, request: LeafRequest): Promise<Issue
   cert.setExtensions([
     { name: 'basicConstraints', critical: true, cA: false },
     { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
-    server ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
+    // A NATS node also dials its cluster peers with this certificate, and the peer checks it as a
+    // client certificate (deploy/k8s/base/bus/nats.conf, cluster.tls verify): clientAuth too.
+    request.role === 'nats-server'
+      ? { name: 'extKeyUsage', serverAuth: true, clientAuth: true }
+      : server
+        ? { name: 'extKeyUsage', serverAuth: true }
+        : { name: 'extKeyUsage', clientAuth: true },
     ...(altNames.length > 0 ? [{ name: 'subjectAltName', altNames }] : []),
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },

@@ -58,6 +58,10 @@ describe.skipIf(!hasOpenssl && !requireServices)('coffer pki', () => {
       openssl('verify', '-CAfile', file('ca.crt'), '-purpose', purpose, file(`${name}.crt`));
     for (const name of ['bus', 'database', 'admin.example']) {
       expect(await verify(name, 'sslserver')).toContain(': OK');
+    }
+    // Only the NATS node's certificate is also a client one: it dials its cluster peers with it.
+    expect(await verify('bus', 'sslclient')).toContain(': OK');
+    for (const name of ['database', 'admin.example']) {
       await expect(verify(name, 'sslclient')).rejects.toThrow(/unsuitable certificate purpose/);
     }
     for (const name of ['ingest', 'coffer_vault']) {
@@ -74,6 +78,9 @@ describe.skipIf(!hasOpenssl && !requireServices)('coffer pki', () => {
     // nats-server dials by DNS name or address; verify_and_map maps a client's DNS SAN to its user.
     expect(cert('bus').subjectAltName).toBe('DNS:bus, DNS:nats.internal, IP Address:127.0.0.1');
     expect(cert('ingest').subjectAltName).toBe('DNS:ingest');
+    // A NATS node is also a client of its cluster peers (routes with verify); a plane is a client only.
+    expect(cert('bus').keyUsage?.sort()).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
+    expect(cert('ingest').keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
     // PostgreSQL `cert` authentication maps the common name to the role.
     expect(cert('coffer_vault').subject).toContain('CN=coffer_vault');
     expect(cert('coffer_vault').subjectAltName).toBeUndefined();
