@@ -323,15 +323,25 @@ export const AdminContract = {
     reply: R.Confirmed,
     policy: { ...keyAdmin('user.confirm'), target: 'userId' },
   }),
-  /** Revoke: wrapped keys and sessions gone; keys made later never include the user. */
+  /**
+   * Revoke: wrapped keys and sessions gone; keys made later never include the user; data keys of
+   * windows not yet begun are destroyed (issue 15, item 2). `revocations`: the next signed list,
+   * naming the user, stored in the same transaction.
+   */
   'users.revoke': entry({
-    request: Versioned({ session: Hex64, userId: Id, origin: Origin }),
+    request: Versioned({ session: Hex64, userId: Id, origin: Origin, revocations: Type.Optional(R.SignedRevocations) }),
     reply: R.Done,
     policy: { ...keyAdmin('user.revoke'), target: 'userId' },
   }),
   /** A forgotten password: new keys are needed, so the user is invited (and confirmed) again. */
   'users.reset': entry({
-    request: Versioned({ session: Hex64, userId: Id, inviteHash: Hex64, origin: Origin }),
+    request: Versioned({
+      session: Hex64,
+      userId: Id,
+      inviteHash: Hex64,
+      origin: Origin,
+      revocations: Type.Optional(R.SignedRevocations),
+    }),
     reply: R.InviteIssued,
     policy: { ...keyAdmin('user.reset'), target: 'userId' },
   }),
@@ -391,6 +401,11 @@ export const AdminContract = {
         { minItems: 1, maxItems: 64 },
       ),
       origin: Origin,
+      /**
+       * A rotation (issue 15, item 1): the first key's window begins now and supersedes the current
+       * key; data keys of windows not yet begun are destroyed first.
+       */
+      rotate: Type.Optional(Type.Literal(true)),
     }),
     reply: R.KeysStored,
     policy: keyAdmin('keys.pregenerate'),

@@ -139,6 +139,16 @@ export const InviteLookup = Type.Object({
 export const InviteAccepted = Type.Object({ userId: Id, keyVersion: Type.Integer() });
 
 /** What confirming a user needs (users.confirm-material). */
+/**
+ * The newest revocation list as the vault stores it (issue 15, item 2), signed by the org key; the
+ * admin plane verifies it and its counter before wrapping anything. Absent from an older vault.
+ */
+export const SignedRevocations = Type.Object(
+  { list: Type.Unknown(), signature: Type.String({ maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export type SignedRevocations = Static<typeof SignedRevocations>;
+
 export const ConfirmMaterial = Type.Object({
   user: Type.Object({
     id: Id,
@@ -155,6 +165,7 @@ export const ConfirmMaterial = Type.Object({
   /** The caller's copies of every data key that still exists (ended windows too: their records stay readable). */
   dataKeys: Type.Array(WrappedDataKey),
   session: SessionKeyMaterial,
+  revocations: Type.Optional(Nullable(SignedRevocations)),
 });
 export type ConfirmMaterial = Static<typeof ConfirmMaterial>;
 
@@ -186,6 +197,7 @@ export const KeysMaterial = Type.Object({
   /** End of the last data key's window, or null before any. */
   lastNotAfter: Nullable(Instant),
   session: SessionKeyMaterial,
+  revocations: Type.Optional(Nullable(SignedRevocations)),
 });
 export type KeysMaterial = Static<typeof KeysMaterial>;
 

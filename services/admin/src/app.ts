@@ -20,6 +20,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installGuards } from './guards.ts';
 import { portal } from './portal.ts';
+import { RevocationPin } from './revocation-pin.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { AdminDeps } from './routes/deps.ts';
 import { exportsRoute } from './routes/exports.ts';
@@ -52,6 +53,8 @@ export interface AdminOptions {
   readonly timeouts?: ServerTimeouts;
   /** Seconds the portal keeps a revealed value on screen (COFFER_REVEAL_SECONDS); default 30. */
   readonly revealSeconds?: number;
+  /** COFFER_REVOCATION_STATE_FILE: the revocation-list counter, remembered outside the database. */
+  readonly revocationStateFile?: string;
 }
 
 export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
@@ -108,6 +111,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     passwordParams: options.passwordParams ?? PASSWORD_PARAMS_FLOOR,
     trustRoot: options.trustRoot,
     dataKeyDays: options.dataKeyDays ?? DEFAULT_DATA_KEY_DAYS,
+    revocationPin: await RevocationPin.open(options.revocationStateFile),
   };
   // The JSON API: its routes declare what they need in `config`; the guards apply it.
   await app.register(async (api) => {
