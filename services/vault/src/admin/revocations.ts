@@ -47,7 +47,6 @@ export async function storeNextRevocations(
   next: SignedRevocations | undefined,
   must: { userId: string; publicKey: string | null } | null,
 ): Promise<number | null> {
-  await tx`LOCK TABLE revocation_lists IN EXCLUSIVE MODE`;
   const trustRoot = await trustRootOf(tx);
   const previous = await verifiedRevocations(tx, trustRoot);
   if (!next) {
@@ -69,8 +68,11 @@ export async function storeNextRevocations(
     throw new AdminError('bad-request', 'the revocation list drops an earlier entry');
   }
   if (must && !names(must)) throw new AdminError('bad-request', 'the revocation list does not name this change');
-  await tx`INSERT INTO revocation_lists (counter, list, signature)
-    VALUES (${list.counter}, ${tx.json(next.list as postgres.JSONValue)}, ${next.signature})`;
+  // Two revocations at once both build on the same list: the counter's key lets one in.
+  const stored = await tx`INSERT INTO revocation_lists (counter, list, signature)
+    VALUES (${list.counter}, ${tx.json(next.list as postgres.JSONValue)}, ${next.signature})
+    ON CONFLICT (counter) DO NOTHING RETURNING counter`;
+  if (!stored.length) throw new AdminError('conflict', 'another revocation went first; try again');
   return list.counter;
 }
 
