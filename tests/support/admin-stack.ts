@@ -42,6 +42,8 @@ export async function startAdminStack(
     requireMfa?: boolean;
     /** Seconds the portal keeps a revealed value on screen. */
     revealSeconds?: number;
+    /** COFFER_REVOCATION_STATE_FILE of the admin plane. */
+    revocationStateFile?: string;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -89,6 +91,7 @@ export async function startAdminStack(
     now,
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
     ...(options.revealSeconds ? { revealSeconds: options.revealSeconds } : {}),
+    ...(options.revocationStateFile ? { revocationStateFile: options.revocationStateFile } : {}),
   });
   const [dataKey] = ceremony.request.dataKeys;
   if (!dataKey) throw new Error('the ceremony made no data key');
