@@ -9,8 +9,8 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { Writable } from 'node:stream';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin } from '@coffer/admin';
 import { PublicKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';

@@ -411,6 +411,38 @@ export const AdminContract = {
     policy: keyAdmin('keys.pregenerate'),
   }),
 
+  /**
+   * `coffer reseal` (issue 15, item 3): begin, or resume, moving every record of these data keys
+   * to the current key; audited once at the start and once, with counts, at the end.
+   */
+  'reseal.begin': entry({
+    request: Versioned({ session: Hex64, keyIds: Type.Array(Id, { minItems: 1, maxItems: 16 }), origin: Origin }),
+    reply: R.ResealBegun,
+    policy: keyAdmin('keys.reseal'),
+  }),
+  /** The next `limit` records of a run, sealed as stored, with the caller's copies of their keys. */
+  'reseal.material': entry({
+    request: Versioned({ session: Hex64, runId: Id, limit: Type.Integer({ minimum: 1, maximum: 500 }) }),
+    reply: R.ResealMaterial,
+    policy: keyAdmin('keys.reseal'),
+  }),
+  /**
+   * Re-sealed records, all under one new record context of the current key. When none is left the
+   * run's old keys are destroyed with their copies and contexts, and the run is audited with counts.
+   */
+  'reseal.store': entry({
+    request: Versioned({
+      session: Hex64,
+      runId: Id,
+      toKeyId: Id,
+      context: Type.Object({ id: Uuid, enc: B64 }, { additionalProperties: false }),
+      records: Type.Array(Type.Object({ id: Id, sealed: B64 }, { additionalProperties: false }), { maxItems: 500 }),
+      origin: Origin,
+    }),
+    reply: R.ResealStored,
+    policy: keyAdmin('keys.reseal'),
+  }),
+
   /** Break-glass, step 1: a challenge sealed to the recovery key, and the recovery key's copies. */
   'recovery.begin': entry({
     request: Versioned({ origin: Origin }),

@@ -82,6 +82,22 @@ export type SealedForUser = Static<typeof SealedForUser>;
 
 export const ExportBegun = Type.Object({ exportId: Id, session: SessionKeyMaterial });
 
+/** `coffer reseal` (issue 15, item 3): a run, new or resumed, and how many records it has left. */
+export const ResealBegun = Type.Object({ runId: Id, remaining: Type.Integer() });
+/** The next records of a run, the caller's copies of their keys, and the key to seal them to. */
+export const ResealMaterial = Type.Object({
+  toKey: Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }),
+  records: Type.Array(SealedRecord),
+  wrappedDataKeys: Type.Record(Type.String(), B64),
+  session: SessionKeyMaterial,
+});
+export const ResealStored = Type.Object({
+  moved: Type.Integer(),
+  remaining: Type.Integer(),
+  done: Type.Boolean(),
+  destroyedKeys: Type.Integer(),
+});
+
 export const ExportPage = Type.Object({
   records: Type.Array(Type.Object({ ...SealedRecord.properties, submittedAt: Instant })),
   /** The caller's wrapped copy of each data key the page's records use, by key id. */

@@ -29,6 +29,7 @@ import { meRoutes } from './routes/me.ts';
 import { ownSessionRoutes } from './routes/own-sessions.ts';
 import { peopleListRoutes } from './routes/people-list.ts';
 import { recordsRoute } from './routes/records.ts';
+import { resealRoutes } from './routes/reseal.ts';
 import { revealRoute } from './routes/reveal.ts';
 import { searchRoutes } from './routes/search.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -126,6 +127,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       meRoutes,
       totpRoutes,
       keyRoutes,
+      resealRoutes,
       peopleListRoutes,
       searchRoutes,
     ]) {

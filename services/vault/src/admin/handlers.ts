@@ -12,6 +12,7 @@ import { ownSessionHandlers } from './own-sessions.ts';
 import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
 import { recoveryHandlers } from './recovery.ts';
+import { resealHandlers } from './reseal.ts';
 import type { AdminHandlers } from './router.ts';
 import { searchHandlers } from './search.ts';
 import { sessionHandlers } from './sessions.ts';
@@ -37,5 +38,6 @@ export function adminHandlers(
     ...ownSessionHandlers(sql),
     ...recoveryHandlers(sql),
     ...keyHandlers(sql, onKeysChanged),
+    ...resealHandlers(sql, onKeysChanged),
   };
 }
