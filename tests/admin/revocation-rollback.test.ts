@@ -86,12 +86,41 @@ describe.skipIf(!available)('revocations survive a database rollback (issue 15, 
     expect(await copiesFor(row.id)).toBe(0);
   });
 
+  it('a reset lists only the retired key, rotates, and the re-enrolled person holds keys again', async () => {
+    const { id } = await enrolUser(stack.app, admin, 'reset@example.com', 'viewer', STRONG);
+    const [row] = await stack.db.owner<UserRow[]>`SELECT * FROM users WHERE id = ${id}`;
+    const reset = await call(stack.app, admin, 'POST', `/api/users/${id}/reset`);
+    expect(reset.statusCode).toBe(200);
+    expect(await remembered()).toBe(2);
+    const [list] = await stack.db.owner<{ list: { entries: { userId: string; publicKey: string | null }[] } }[]>`
+      SELECT list FROM revocation_lists WHERE counter = 2`;
+    expect(list?.list.entries).toContainEqual({ userId: id, publicKey: row?.public_key });
+    const [rotation] = await stack.db.owner`SELECT 1 FROM audit_events WHERE action = 'keys.rotate'`;
+    expect(rotation).toBeDefined();
+
+    const accepted = await call(stack.app, undefined, 'POST', '/api/invites/accept', {
+      token: reset.json().inviteToken,
+      password: `${STRONG}-again`,
+    });
+    const confirmed = await call(stack.app, admin, 'POST', `/api/users/${id}/confirm`, {
+      fingerprint: accepted.json().fingerprint,
+    });
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.json().wrappedKeys).toBeGreaterThan(0);
+    // The old key, restored, is still refused.
+    await restore(row as UserRow, 'unconfirmed');
+    const old = await call(stack.app, admin, 'POST', `/api/users/${id}/confirm`, {
+      fingerprint: PublicKey.fromBase64url('x25519', (row as UserRow).public_key).fingerprint(),
+    });
+    expect(old.json().type).toBe('urn:coffer:problem:revoked');
+  });
+
   it('refuses a rolled-back or deleted revocation list loudly, before and after a restart', async () => {
     const row = await enrolAndRevoke('rolled-back@example.com');
-    expect(await remembered()).toBe(2);
+    expect(await remembered()).toBe(3);
     await restore(row);
     // The writer rolls the list back to the version that does not name this viewer.
-    await stack.db.owner`DELETE FROM revocation_lists WHERE counter = 2`;
+    await stack.db.owner`DELETE FROM revocation_lists WHERE counter = 3`;
     const keysBefore = (await stack.db.owner`SELECT id FROM data_keys`).length;
 
     const refused = await call(stack.app, admin, 'POST', '/api/keys/pregenerate', { count: 1 });
@@ -100,7 +129,7 @@ describe.skipIf(!available)('revocations survive a database rollback (issue 15, 
     expect(stack.logs.join('')).toContain('"alert":"revocation-list"');
     const [denial] = await stack.db.owner<{ details: { reason: string } }[]>`
       SELECT details FROM audit_events WHERE action = 'keys.pregenerate' AND outcome = 'denied'`;
-    expect(denial?.details.reason).toMatch(/older than list 2/);
+    expect(denial?.details.reason).toMatch(/older than list 3/);
 
     // A restarted admin plane reads the counter from its state file and refuses as well.
     restarted = await buildAdmin({
