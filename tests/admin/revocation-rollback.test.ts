@@ -150,5 +150,16 @@ describe.skipIf(!available)('revocations survive a database rollback (issue 15, 
 
     expect((await stack.db.owner`SELECT id FROM data_keys`).length).toBe(keysBefore);
     expect(await copiesFor(row.id)).toBe(0);
+
+    // Were this a legitimate backup restore: a key-admin puts the remembered list back, which
+    // revokes the restored row again; then keys are made, and none for the revoked viewer.
+    const restored = await call(restarted, admin, 'POST', '/api/revocations/restore');
+    expect(restored.statusCode).toBe(200);
+    expect(restored.json()).toMatchObject({ counter: 3 });
+    expect(restored.json().applied).toBeGreaterThan(0);
+    const [status] = await stack.db.owner<{ status: string }[]>`SELECT status FROM users WHERE id = ${row.id}`;
+    expect(status?.status).toBe('revoked');
+    expect((await call(restarted, admin, 'POST', '/api/keys/pregenerate', { count: 1 })).statusCode).toBe(201);
+    expect(await copiesFor(row.id)).toBe(0);
   });
 });

@@ -370,6 +370,16 @@ export const AdminContract = {
   }),
 
   'keys.list': entry({ request: Versioned({ session: Hex64 }), reply: R.KeyList, policy: keyAdmin('keys.list') }),
+  /**
+   * After a legitimate backup restore (issue 15, item 2): store again the newest signed revocation
+   * list the admin plane remembers — newer than the stored one and keeping all its entries — and
+   * apply it to the restored rows (revoked people revoked again, retired keys cleared).
+   */
+  'revocations.restore': entry({
+    request: Versioned({ session: Hex64, revocations: R.SignedRevocations, origin: Origin }),
+    reply: R.RevocationsRestored,
+    policy: keyAdmin('revocations.restore'),
+  }),
   /** What a key-admin's session needs to make the next data keys. */
   'keys.material': entry({
     request: Versioned({ session: Hex64 }),

@@ -165,6 +165,9 @@ export const SignedRevocations = Type.Object(
 );
 export type SignedRevocations = Static<typeof SignedRevocations>;
 
+/** A remembered list stored again after a backup restore, and how many people and keys it re-applied. */
+export const RevocationsRestored = Type.Object({ counter: Type.Integer(), applied: Type.Integer() });
+
 export const ConfirmMaterial = Type.Object({
   user: Type.Object({
     id: Id,

@@ -47,7 +47,7 @@ export async function checkedRevocations(
     return { ok: false, sent };
   }
   // A newer signed list (another admin replica stored it) moves the remembered counter on.
-  if (list) await deps.revocationPin.remember(list.counter);
+  if (list && signed) await deps.revocationPin.remember(list.counter, signed);
   return { ok: true, list };
 }
 

@@ -9,7 +9,7 @@
  */
 import { callVault } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
-import { type Pregenerated, pregenerateDataKeys, UncertifiedRecoveryKey } from '@coffer/keyring';
+import { checkRevocationList, type Pregenerated, pregenerateDataKeys, UncertifiedRecoveryKey } from '@coffer/keyring';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkedRevocations } from '../revocations.ts';
@@ -99,9 +99,40 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps)
   // Start a fresh current window now, replacing every window not yet begun (to the same horizon):
   // what a revocation does by itself, for when its rotation did not complete.
   app.post('/api/keys/rotate', { config: { action: 'keys.pregenerate', csrf: true } }, async (req, reply) => {
-    const list = await callVault(deps.bus, 'keys.list', { v: 1, session: req.session.hash });
-    const last = list.items.reduce<string | null>((a, k) => (a && a > k.notAfter ? a : k.notAfter), null);
-    const made = await makeDataKeys(deps, req, reply, { rotateUntil: last });
+    const made = await rotateToHorizon(deps, req, reply);
     return made ? reply.code(201).send(madeReply(made)) : reply;
   });
+
+  // After a legitimate backup restore rolled the revocation list back: store the newest signed list
+  // this admin plane remembers (checked again first), re-apply it, and rotate if it changed anyone.
+  app.post(
+    '/api/revocations/restore',
+    { config: { action: 'revocations.restore', csrf: true } },
+    async (req, reply) => {
+      const signed = deps.revocationPin.signed;
+      const checked = signed && checkRevocationList(deps.trustRoot, signed, deps.revocationPin.counter);
+      if (!signed || !checked) {
+        return sendProblem(reply, {
+          status: 409,
+          type: 'no-remembered-list',
+          title: 'This admin plane remembers no signed revocation list to restore',
+        });
+      }
+      const restored = await callVault(deps.bus, 'revocations.restore', {
+        v: 1,
+        session: req.session.hash,
+        revocations: { list: signed.list, signature: signed.signature },
+        origin: originOf(req),
+      });
+      if (restored.applied && !(await rotateToHorizon(deps, req, reply))) return reply;
+      return reply.send(restored);
+    },
+  );
 };
+
+/** A fresh current window now, replacing the windows not yet begun up to the same horizon. */
+async function rotateToHorizon(deps: AdminDeps, req: FastifyRequest, reply: FastifyReply) {
+  const list = await callVault(deps.bus, 'keys.list', { v: 1, session: req.session.hash });
+  const last = list.items.reduce<string | null>((a, k) => (a && a > k.notAfter ? a : k.notAfter), null);
+  return makeDataKeys(deps, req, reply, { rotateUntil: last });
+}

@@ -169,7 +169,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
       origin: originOf(req),
       revocations: next.signed,
     });
-    await deps.revocationPin.remember(next.signed.list.counter);
+    await deps.revocationPin.remember(next.signed.list.counter, next.signed);
     if (next.held && !(await makeDataKeys(deps, req, reply, { rotateUntil: next.lastNotAfter }))) return reply;
     return reply.code(204).send();
   });
@@ -191,7 +191,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
       origin: originOf(req),
       ...(next.signed ? { revocations: next.signed } : {}),
     });
-    if (next.signed) await deps.revocationPin.remember(next.signed.list.counter);
+    if (next.signed) await deps.revocationPin.remember(next.signed.list.counter, next.signed);
     if (next.held && !(await makeDataKeys(deps, req, reply, { rotateUntil: next.lastNotAfter }))) return reply;
     return reply.header('cache-control', 'no-store').send({ id: made.id, inviteToken, expiresAt: made.expiresAt });
   });

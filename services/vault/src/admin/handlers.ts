@@ -13,6 +13,7 @@ import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
 import { recoveryHandlers } from './recovery.ts';
 import { resealHandlers } from './reseal.ts';
+import { revocationHandlers } from './revocations.ts';
 import type { AdminHandlers } from './router.ts';
 import { searchHandlers } from './search.ts';
 import { sessionHandlers } from './sessions.ts';
@@ -39,5 +40,6 @@ export function adminHandlers(
     ...recoveryHandlers(sql),
     ...keyHandlers(sql, onKeysChanged),
     ...resealHandlers(sql, onKeysChanged),
+    ...revocationHandlers(sql),
   };
 }

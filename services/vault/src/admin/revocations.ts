@@ -7,9 +7,10 @@
  * counter it remembers outside the database before it wraps any key.
  */
 import { PublicKey, type RevocationList, verifyRevocationList } from '@coffer/crypto';
-import type { SignedRevocations } from '@coffer/protocol';
+import type { AdminRequest, SignedRevocations } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { AdminError } from './router.ts';
+import { auditOrRefuse } from './records.ts';
+import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 
@@ -90,4 +91,64 @@ export async function retireFutureKeys(tx: postgres.TransactionSql, now: Date): 
   await tx`DELETE FROM wrapped_keys WHERE key_kind = 'data' AND key_id = ANY(${ids})`;
   await tx`DELETE FROM data_keys WHERE id = ANY(${ids})`;
   return ids.length;
+}
+
+export function revocationHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'revocations.restore'> {
+  return { 'revocations.restore': (req, ctx) => restoreRevocations(sql, req, ctx) };
+}
+
+/**
+ * Store a newer signed list than the stored one (after a backup restore rolled it back) and apply
+ * it: a listed person is revoked again, a listed key cleared as a reset would, with their copies
+ * and sessions gone. Checked like any list: signed, newer, and keeping every stored entry.
+ */
+async function restoreRevocations(
+  sql: postgres.Sql,
+  req: AdminRequest<'revocations.restore'>,
+  { now, caller }: OpContext<'revocations.restore'>,
+) {
+  return sql.begin(async (tx) => {
+    const trustRoot = await trustRootOf(tx);
+    const previous = await verifiedRevocations(tx, trustRoot);
+    let list: RevocationList;
+    try {
+      list = verifyRevocationList(trustRoot, req.revocations.list, req.revocations.signature);
+    } catch {
+      throw new AdminError('bad-signature', 'the revocation list is not signed by the org key');
+    }
+    if (list.counter <= (previous?.counter ?? 0)) throw new AdminError('conflict', 'the stored list is as new already');
+    const kept = (e: { userId: string; publicKey: string | null }) =>
+      list.entries.some((x) => x.userId === e.userId && x.publicKey === e.publicKey);
+    if (!(previous?.entries ?? []).every(kept)) throw new AdminError('bad-request', 'the list drops a stored entry');
+    await tx`INSERT INTO revocation_lists (counter, list, signature)
+      VALUES (${list.counter}, ${tx.json(req.revocations.list as postgres.JSONValue)}, ${req.revocations.signature})`;
+    let applied = 0;
+    for (const e of list.entries) {
+      const [user] =
+        e.publicKey === null
+          ? await tx`UPDATE users SET status = 'revoked', wrapped_private_key = NULL, password_verifier = NULL,
+                totp_sealed = NULL, totp_pending = NULL, certificate_signature = NULL, public_key = NULL
+              WHERE id::text = ${e.userId} AND status <> 'revoked' RETURNING id`
+          : await tx`UPDATE users SET status = 'invited', wrapped_private_key = NULL, password_verifier = NULL,
+                totp_sealed = NULL, totp_pending = NULL, certificate_signature = NULL, public_key = NULL
+              WHERE id::text = ${e.userId} AND public_key = ${e.publicKey} RETURNING id`;
+      if (!user) continue;
+      applied++;
+      await tx`DELETE FROM wrapped_keys WHERE recipient_kind = 'user' AND recipient_id = ${e.userId}`;
+      await tx`DELETE FROM sessions WHERE user_id = ${user.id}`;
+    }
+    await auditOrRefuse(
+      tx,
+      {
+        actor: caller.userId,
+        action: 'revocations.restore',
+        target: String(list.counter),
+        outcome: 'success',
+        origin: req.origin,
+        details: { counter: list.counter, from: previous?.counter ?? 0, applied },
+      },
+      now,
+    );
+    return { counter: list.counter, applied };
+  });
 }
