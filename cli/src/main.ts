@@ -6,6 +6,7 @@ import { migrateCommand } from './commands/migrate.ts';
 import { monitorCommand } from './commands/monitor.ts';
 import { pkiCommand } from './commands/pki.ts';
 import { recoverCommand } from './commands/recover.ts';
+import { resealCommand } from './commands/reseal.ts';
 import { sdkCommand } from './commands/sdk.ts';
 
 const usage = `usage: pnpm coffer <command>
@@ -17,6 +18,10 @@ const usage = `usage: pnpm coffer <command>
   recover --email ADDRESS [--password-file FILE] [--shares-file FILE]
                      break-glass: rebuild the recovery key from k shares and make a new key-admin
                      (COFFER_TRUST_ROOT: the pinned org public key to check the recovered one against)
+  reseal --admin-url URL --email ADDRESS [--password-file FILE] [--totp CODE] --key ID [--key ID]…
+         [--rate 200] [--batch 200]
+                     move every record of those data keys to the current key (as a key-admin,
+                     through the admin plane), then destroy them; run again to resume
   audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]
                      walk the audit log's hash chain (DATABASE_URL), name the first broken event,
                      and check its head against the vault's signed checkpoints
@@ -40,6 +45,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   dev: devCommand,
   audit: auditCommand,
   recover: recoverCommand,
+  reseal: resealCommand,
   sdk: sdkCommand,
   monitor: monitorCommand,
   pki: pkiCommand,

@@ -46,6 +46,8 @@ export async function startAdminStack(
     passkeys?: { origin: string; rpId: string };
     /** COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS for the vault. */
     passkeyForKeyAdmins?: boolean;
+    /** COFFER_REVOCATION_STATE_FILE of the admin plane. */
+    revocationStateFile?: string;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -95,6 +97,7 @@ export async function startAdminStack(
     now,
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
     ...(options.revealSeconds ? { revealSeconds: options.revealSeconds } : {}),
+    ...(options.revocationStateFile ? { revocationStateFile: options.revocationStateFile } : {}),
   });
   const [dataKey] = ceremony.request.dataKeys;
   if (!dataKey) throw new Error('the ceremony made no data key');

@@ -92,4 +92,13 @@ export {
   verifyUserCertificate,
 } from './signature/bundles.ts';
 export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
+export {
+  isRevoked,
+  REVOCATION_LIST_MAX_ENTRIES,
+  type RevocationEntry,
+  type RevocationList,
+  signRevocationList,
+  sortRevocationEntries,
+  verifyRevocationList,
+} from './signature/revocation-list.ts';
 export { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap/wrap.ts';

@@ -3,9 +3,10 @@
  * their role holds — every data key the key-admin holds (ended windows too, so older records stay
  * readable), none for an auditor, and the org key for a new key-admin.
  */
-import { PublicKey, signUserCertificate } from '@coffer/crypto';
+import { isRevoked, PublicKey, type RevocationList, signUserCertificate } from '@coffer/crypto';
 import type { Role } from '@coffer/protocol';
 import { type DataKeyCopy, type Holder, openOrgKey, rewrapDataKeys, wrapOrgKey } from './holder.ts';
+import { RevocationListRefused } from './revocations.ts';
 
 export interface HeldKeys {
   readonly orgKeyId: string;
@@ -26,7 +27,12 @@ export function grantToUser(
   holder: Holder,
   held: HeldKeys,
   user: { id: string; role: Role; publicKey: string },
+  /** The signed list, already checked (checkRevocationList): a listed person or key gets nothing. */
+  revocations: RevocationList | null,
 ): Grant {
+  if (isRevoked(revocations, user.id, user.publicKey)) {
+    throw new RevocationListRefused('this person or key is on the signed revocation list; nothing is wrapped');
+  }
   const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
   const to = { id: user.id, key: PublicKey.fromBase64url('x25519', user.publicKey) };
   const certificateSignature = signUserCertificate(orgKey, { id: user.id, role: user.role, publicKey: user.publicKey });

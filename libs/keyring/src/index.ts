@@ -17,7 +17,12 @@ export {
   nextWindowStart,
   windowsCovering,
 } from './mint.ts';
-export { type KeysMaterialLike, type PregenerateOptions, pregenerateDataKeys } from './pregenerate.ts';
+export {
+  type KeysMaterialLike,
+  type Pregenerated,
+  type PregenerateOptions,
+  pregenerateDataKeys,
+} from './pregenerate.ts';
 export {
   type CertifiedRecipients,
   certifiedRecipients,
@@ -25,4 +30,5 @@ export {
   UncertifiedRecoveryKey,
 } from './recipients.ts';
 export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
+export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';
 export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';

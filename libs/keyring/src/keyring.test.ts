@@ -19,6 +19,7 @@ import { dataKeyWindows, mintDataKeys, nextWindowStart } from './mint.ts';
 import { pregenerateDataKeys } from './pregenerate.ts';
 import { certifiedRecipients, UncertifiedRecoveryKey } from './recipients.ts';
 import { recoverKeyAdmin } from './recover.ts';
+import { checkRevocationList, nextRevocationList, RevocationListRefused } from './revocations.ts';
 
 const PASSWORD = 'saffron-quarry-meridian-6620-slowly';
 const DAY = 24 * 60 * 60 * 1000;
@@ -61,10 +62,14 @@ describe('keyring: recipients and minting', () => {
     const o = org();
     const viewer = person(o.orgKey, 'viewer');
     const planted = person(o.orgKey, 'viewer', false);
-    const { recipients, skipped } = certifiedRecipients(o.trustRoot, {
-      recipients: [viewer.candidate, planted.candidate],
-      recovery: o.recovery,
-    });
+    const { recipients, skipped } = certifiedRecipients(
+      o.trustRoot,
+      {
+        recipients: [viewer.candidate, planted.candidate],
+        recovery: o.recovery,
+      },
+      null,
+    );
     expect(skipped).toEqual([planted.candidate.id]);
     expect(recipients.map((r) => r.id)).toEqual([viewer.candidate.id, o.recovery.id]);
 
@@ -87,10 +92,14 @@ describe('keyring: recipients and minting', () => {
     const o = org();
     const viewer = person(o.orgKey, 'viewer');
     expect(() =>
-      certifiedRecipients(o.trustRoot, {
-        recipients: [viewer.candidate],
-        recovery: { ...o.recovery, certificate: null },
-      }),
+      certifiedRecipients(
+        o.trustRoot,
+        {
+          recipients: [viewer.candidate],
+          recovery: { ...o.recovery, certificate: null },
+        },
+        null,
+      ),
     ).toThrow(UncertifiedRecoveryKey);
   });
 
@@ -115,6 +124,7 @@ describe('keyring: recipients and minting', () => {
         lastNotAfter: '2026-04-01T00:00:00.000Z',
       },
       o.trustRoot,
+      null,
       { count: 2, days: 30, now: NOW },
     );
     expect(made.skipped).toEqual([]);
@@ -123,6 +133,58 @@ describe('keyring: recipients and minting', () => {
       '2026-05-01T00:00:00.000Z',
     ]);
     for (const k of made.dataKeys) verifyDataKeyBundle(o.trustRoot, k.bundle, k.signature);
+  });
+});
+
+describe('keyring: the signed revocation list (issue 15, item 2)', () => {
+  it('wraps nothing to a listed person, even with a valid certificate, and rotates from now', () => {
+    const o = org();
+    const admin = person(o.orgKey, 'key-admin');
+    const viewer = person(o.orgKey, 'viewer');
+    const held = {
+      orgKeyId: 'org-1',
+      orgKey: wrapOrgKey(o.orgKey, 'org-1', { id: admin.holder.id, key: admin.holder.key.publicKey }),
+    };
+    const signed = nextRevocationList(
+      admin.holder,
+      held,
+      null,
+      [{ userId: viewer.candidate.id, publicKey: null }],
+      NOW,
+    );
+    const list = checkRevocationList(o.trustRoot, signed, 0);
+    expect(list?.counter).toBe(1);
+    const made = pregenerateDataKeys(
+      admin.holder,
+      {
+        ...held,
+        recipients: [admin.candidate, viewer.candidate],
+        recovery: o.recovery,
+        lastNotAfter: '2026-04-01T00:00:00.000Z',
+      },
+      o.trustRoot,
+      list,
+      { count: 1, days: 30, now: NOW, startNow: true },
+    );
+    expect(made.revoked).toEqual([viewer.candidate.id]);
+    expect(made.dataKeys[0]?.bundle.notBefore).toBe('2026-03-01T10:00:00.000Z');
+    expect(made.dataKeys[0]?.copies.map((c) => c.recipientId)).toEqual([admin.candidate.id, o.recovery.id]);
+  });
+
+  it('refuses a list older than the remembered counter, a missing one, and an unsigned one', () => {
+    const o = org();
+    const admin = person(o.orgKey, 'key-admin');
+    const held = {
+      orgKeyId: 'org-1',
+      orgKey: wrapOrgKey(o.orgKey, 'org-1', { id: admin.holder.id, key: admin.holder.key.publicKey }),
+    };
+    const first = nextRevocationList(admin.holder, held, null, [{ userId: 'u-1', publicKey: null }], NOW);
+    expect(() => checkRevocationList(o.trustRoot, first, 2)).toThrow(RevocationListRefused);
+    expect(() => checkRevocationList(o.trustRoot, null, 1)).toThrow(RevocationListRefused);
+    expect(() => checkRevocationList(o.trustRoot, { ...first, signature: 'A'.repeat(86) }, 0)).toThrow(
+      RevocationListRefused,
+    );
+    expect(checkRevocationList(o.trustRoot, null, 0)).toBeNull();
   });
 });
 
@@ -143,7 +205,7 @@ describe('keyring: handing held keys to a confirmed user', () => {
 
   it.each(['viewer', 'key-admin', 'auditor'] as const)('gives a %s a certificate and what the role holds', (role) => {
     const user = person(o.orgKey, role, false);
-    const grant = grantToUser(admin.holder, held, user.candidate);
+    const grant = grantToUser(admin.holder, held, user.candidate, null);
     const { id, publicKey } = user.candidate;
     verifyUserCertificate(o.trustRoot, { id, role, publicKey }, grant.certificateSignature);
     expect(grant.dataKeys).toHaveLength(role === 'auditor' ? 0 : 1);

@@ -2,7 +2,7 @@
  * Rotation: a key-admin (through their session) makes the next data keys, back to back after the
  * last window, signed by the org key and wrapped to every certified recipient and the recovery key.
  */
-import type { PublicKey } from '@coffer/crypto';
+import type { PublicKey, RevocationList } from '@coffer/crypto';
 import { type Holder, openOrgKey } from './holder.ts';
 import { dataKeyWindows, type MintedDataKey, mintDataKeys, nextWindowStart } from './mint.ts';
 import { certifiedRecipients, type RecipientCandidates } from './recipients.ts';
@@ -18,17 +18,33 @@ export interface PregenerateOptions {
   readonly count: number;
   readonly days: number;
   readonly now: Date;
+  /**
+   * A rotation (issue 15, item 1): the first window begins now (to the second), superseding the
+   * current key, instead of after the last stored window.
+   */
+  readonly startNow?: boolean;
 }
 
-/** Throws UncertifiedRecoveryKey (nothing made) or a CryptoError if the holder's copy does not open. */
+export interface Pregenerated {
+  readonly dataKeys: MintedDataKey[];
+  readonly skipped: string[];
+  readonly revoked: string[];
+}
+
+/**
+ * `revocations`: the signed list, already checked by the caller (checkRevocationList).
+ * Throws UncertifiedRecoveryKey (nothing made) or a CryptoError if the holder's copy does not open.
+ */
 export function pregenerateDataKeys(
   holder: Holder,
   material: KeysMaterialLike,
   trustRoot: PublicKey<'ed25519'>,
+  revocations: RevocationList | null,
   options: PregenerateOptions,
-): { dataKeys: MintedDataKey[]; skipped: string[] } {
-  const { recipients, skipped } = certifiedRecipients(trustRoot, material);
+): Pregenerated {
+  const { recipients, skipped, revoked } = certifiedRecipients(trustRoot, material, revocations);
   const orgKey = openOrgKey(holder, material.orgKeyId, material.orgKey);
-  const windows = dataKeyWindows(nextWindowStart(options.now, material.lastNotAfter), options.days, options.count);
-  return { dataKeys: mintDataKeys(orgKey, recipients, windows), skipped };
+  const start = nextWindowStart(options.now, options.startNow ? null : material.lastNotAfter);
+  const windows = dataKeyWindows(start, options.days, options.count);
+  return { dataKeys: mintDataKeys(orgKey, recipients, windows), skipped, revoked };
 }

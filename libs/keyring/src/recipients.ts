@@ -2,9 +2,11 @@
  * Who may receive a new data key: every active viewer and key-admin whose certificate verifies
  * under the pinned trust root, and the org's recovery key, which must carry one too. A row planted
  * in the database without a certificate the org key made gets nothing; an uncertified recovery key
- * stops the whole run, since every data key must be recoverable.
+ * stops the whole run, since every data key must be recoverable. Nobody on the signed revocation
+ * list (checked by the caller against its remembered counter) gets anything, whatever their row
+ * and certificate say: a revoked person's row restored from a backup carries a valid certificate.
  */
-import { type PublicKey, verifyUserCertificate } from '@coffer/crypto';
+import { isRevoked, type PublicKey, type RevocationList, verifyUserCertificate } from '@coffer/crypto';
 import type { Recipient } from './holder.ts';
 
 export class UncertifiedRecoveryKey extends Error {
@@ -27,15 +29,23 @@ export interface CertifiedRecipients {
   readonly recipients: Recipient[];
   /** Ids of the users whose certificate did not verify: no key is wrapped to them. */
   readonly skipped: string[];
+  /** Ids of the users the revocation list names: no key is wrapped to them. */
+  readonly revoked: string[];
 }
 
 export function certifiedRecipients(
   trustRoot: PublicKey<'ed25519'>,
   candidates: RecipientCandidates,
+  revocations: RevocationList | null,
 ): CertifiedRecipients {
   const recipients: Recipient[] = [];
   const skipped: string[] = [];
+  const revoked: string[] = [];
   for (const r of candidates.recipients) {
+    if (isRevoked(revocations, r.id, r.publicKey)) {
+      revoked.push(r.id);
+      continue;
+    }
     try {
       const cert = verifyUserCertificate(
         trustRoot,
@@ -58,5 +68,5 @@ export function certifiedRecipients(
   } catch {
     throw new UncertifiedRecoveryKey('the recovery key is not certified by the org key; no data keys may be made');
   }
-  return { recipients, skipped };
+  return { recipients, skipped, revoked };
 }

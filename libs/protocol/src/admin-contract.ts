@@ -324,15 +324,25 @@ export const AdminContract = {
     reply: R.Confirmed,
     policy: { ...keyAdmin('user.confirm'), target: 'userId' },
   }),
-  /** Revoke: wrapped keys and sessions gone; keys made later never include the user. */
+  /**
+   * Revoke: wrapped keys and sessions gone; keys made later never include the user; data keys of
+   * windows not yet begun are destroyed (issue 15, item 2). `revocations`: the next signed list,
+   * naming the user, stored in the same transaction.
+   */
   'users.revoke': entry({
-    request: Versioned({ session: Hex64, userId: Id, origin: Origin }),
+    request: Versioned({ session: Hex64, userId: Id, origin: Origin, revocations: Type.Optional(R.SignedRevocations) }),
     reply: R.Done,
     policy: { ...keyAdmin('user.revoke'), target: 'userId' },
   }),
   /** A forgotten password: new keys are needed, so the user is invited (and confirmed) again. */
   'users.reset': entry({
-    request: Versioned({ session: Hex64, userId: Id, inviteHash: Hex64, origin: Origin }),
+    request: Versioned({
+      session: Hex64,
+      userId: Id,
+      inviteHash: Hex64,
+      origin: Origin,
+      revocations: Type.Optional(R.SignedRevocations),
+    }),
     reply: R.InviteIssued,
     policy: { ...keyAdmin('user.reset'), target: 'userId' },
   }),
@@ -361,6 +371,16 @@ export const AdminContract = {
   }),
 
   'keys.list': entry({ request: Versioned({ session: Hex64 }), reply: R.KeyList, policy: keyAdmin('keys.list') }),
+  /**
+   * After a legitimate backup restore (issue 15, item 2): store again the newest signed revocation
+   * list the admin plane remembers — newer than the stored one and keeping all its entries — and
+   * apply it to the restored rows (revoked people revoked again, retired keys cleared).
+   */
+  'revocations.restore': entry({
+    request: Versioned({ session: Hex64, revocations: R.SignedRevocations, origin: Origin }),
+    reply: R.RevocationsRestored,
+    policy: keyAdmin('revocations.restore'),
+  }),
   /** What a key-admin's session needs to make the next data keys. */
   'keys.material': entry({
     request: Versioned({ session: Hex64 }),
@@ -392,9 +412,46 @@ export const AdminContract = {
         { minItems: 1, maxItems: 64 },
       ),
       origin: Origin,
+      /**
+       * A rotation (issue 15, item 1): the first key's window begins now and supersedes the current
+       * key; data keys of windows not yet begun are destroyed first.
+       */
+      rotate: Type.Optional(Type.Literal(true)),
     }),
     reply: R.KeysStored,
     policy: keyAdmin('keys.pregenerate'),
+  }),
+
+  /**
+   * `coffer reseal` (issue 15, item 3): begin, or resume, moving every record of these data keys
+   * to the current key; audited once at the start and once, with counts, at the end.
+   */
+  'reseal.begin': entry({
+    request: Versioned({ session: Hex64, keyIds: Type.Array(Id, { minItems: 1, maxItems: 16 }), origin: Origin }),
+    reply: R.ResealBegun,
+    policy: keyAdmin('keys.reseal'),
+  }),
+  /** The next `limit` records of a run, sealed as stored, with the caller's copies of their keys. */
+  'reseal.material': entry({
+    request: Versioned({ session: Hex64, runId: Id, limit: Type.Integer({ minimum: 1, maximum: 500 }) }),
+    reply: R.ResealMaterial,
+    policy: keyAdmin('keys.reseal'),
+  }),
+  /**
+   * Re-sealed records, all under one new record context of the current key. When none is left the
+   * run's old keys are destroyed with their copies and contexts, and the run is audited with counts.
+   */
+  'reseal.store': entry({
+    request: Versioned({
+      session: Hex64,
+      runId: Id,
+      toKeyId: Id,
+      context: Type.Object({ id: Uuid, enc: B64 }, { additionalProperties: false }),
+      records: Type.Array(Type.Object({ id: Id, sealed: B64 }, { additionalProperties: false }), { maxItems: 500 }),
+      origin: Origin,
+    }),
+    reply: R.ResealStored,
+    policy: keyAdmin('keys.reseal'),
   }),
 
   /** Break-glass, step 1: a challenge sealed to the recovery key, and the recovery key's copies. */

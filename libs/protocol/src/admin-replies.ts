@@ -82,6 +82,22 @@ export type SealedForUser = Static<typeof SealedForUser>;
 
 export const ExportBegun = Type.Object({ exportId: Id, session: SessionKeyMaterial });
 
+/** `coffer reseal` (issue 15, item 3): a run, new or resumed, and how many records it has left. */
+export const ResealBegun = Type.Object({ runId: Id, remaining: Type.Integer() });
+/** The next records of a run, the caller's copies of their keys, and the key to seal them to. */
+export const ResealMaterial = Type.Object({
+  toKey: Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }),
+  records: Type.Array(SealedRecord),
+  wrappedDataKeys: Type.Record(Type.String(), B64),
+  session: SessionKeyMaterial,
+});
+export const ResealStored = Type.Object({
+  moved: Type.Integer(),
+  remaining: Type.Integer(),
+  done: Type.Boolean(),
+  destroyedKeys: Type.Integer(),
+});
+
 export const ExportPage = Type.Object({
   records: Type.Array(Type.Object({ ...SealedRecord.properties, submittedAt: Instant })),
   /** The caller's wrapped copy of each data key the page's records use, by key id. */
@@ -139,6 +155,19 @@ export const InviteLookup = Type.Object({
 export const InviteAccepted = Type.Object({ userId: Id, keyVersion: Type.Integer() });
 
 /** What confirming a user needs (users.confirm-material). */
+/**
+ * The newest revocation list as the vault stores it (issue 15, item 2), signed by the org key; the
+ * admin plane verifies it and its counter before wrapping anything. Absent from an older vault.
+ */
+export const SignedRevocations = Type.Object(
+  { list: Type.Unknown(), signature: Type.String({ maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export type SignedRevocations = Static<typeof SignedRevocations>;
+
+/** A remembered list stored again after a backup restore, and how many people and keys it re-applied. */
+export const RevocationsRestored = Type.Object({ counter: Type.Integer(), applied: Type.Integer() });
+
 export const ConfirmMaterial = Type.Object({
   user: Type.Object({
     id: Id,
@@ -155,6 +184,7 @@ export const ConfirmMaterial = Type.Object({
   /** The caller's copies of every data key that still exists (ended windows too: their records stay readable). */
   dataKeys: Type.Array(WrappedDataKey),
   session: SessionKeyMaterial,
+  revocations: Type.Optional(Nullable(SignedRevocations)),
 });
 export type ConfirmMaterial = Static<typeof ConfirmMaterial>;
 
@@ -186,6 +216,7 @@ export const KeysMaterial = Type.Object({
   /** End of the last data key's window, or null before any. */
   lastNotAfter: Nullable(Instant),
   session: SessionKeyMaterial,
+  revocations: Type.Optional(Nullable(SignedRevocations)),
 });
 export type KeysMaterial = Static<typeof KeysMaterial>;
 

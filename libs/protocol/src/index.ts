@@ -26,6 +26,7 @@ export {
   RecoveryMaterial,
   SealedForUser,
   SessionKeyMaterial,
+  SignedRevocations,
   SigninLookup,
 } from './admin-replies.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';

@@ -20,6 +20,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installGuards } from './guards.ts';
 import { portal } from './portal.ts';
+import { RevocationPin } from './revocation-pin.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { AdminDeps } from './routes/deps.ts';
 import { exportsRoute } from './routes/exports.ts';
@@ -30,6 +31,7 @@ import { passkeySigninRoutes } from './routes/passkey-signin.ts';
 import { passkeyRoutes } from './routes/passkeys.ts';
 import { peopleListRoutes } from './routes/people-list.ts';
 import { recordsRoute } from './routes/records.ts';
+import { resealRoutes } from './routes/reseal.ts';
 import { revealRoute } from './routes/reveal.ts';
 import { searchRoutes } from './routes/search.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -54,6 +56,8 @@ export interface AdminOptions {
   readonly timeouts?: ServerTimeouts;
   /** Seconds the portal keeps a revealed value on screen (COFFER_REVEAL_SECONDS); default 30. */
   readonly revealSeconds?: number;
+  /** COFFER_REVOCATION_STATE_FILE: the revocation-list counter, remembered outside the database. */
+  readonly revocationStateFile?: string;
 }
 
 export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
@@ -110,6 +114,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     passwordParams: options.passwordParams ?? PASSWORD_PARAMS_FLOOR,
     trustRoot: options.trustRoot,
     dataKeyDays: options.dataKeyDays ?? DEFAULT_DATA_KEY_DAYS,
+    revocationPin: await RevocationPin.open(options.revocationStateFile),
   };
   // The JSON API: its routes declare what they need in `config`; the guards apply it.
   await app.register(async (api) => {
@@ -124,6 +129,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       meRoutes,
       totpRoutes,
       keyRoutes,
+      resealRoutes,
       peopleListRoutes,
       searchRoutes,
       passkeyRoutes,

@@ -47,6 +47,13 @@ const config = loadOrRefuse(
       false as boolean | string[],
     ),
     revealSeconds: setting('COFFER_REVEAL_SECONDS', 'seconds a revealed value stays on screen', asPositiveInt, 30),
+    // issue 15 item 2: where the highest revocation-list counter seen is kept; '' keeps it in memory.
+    revocationStateFile: setting(
+      'COFFER_REVOCATION_STATE_FILE',
+      'state file remembering the revocation-list counter',
+      asString,
+      '',
+    ),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8081),
     ...httpsSettings(),
@@ -71,7 +78,11 @@ const app = await buildAdmin({
   signinPerMinute: config.signinPerMinute,
   trustProxy: config.trustProxy,
   revealSeconds: config.revealSeconds,
+  ...(config.revocationStateFile ? { revocationStateFile: config.revocationStateFile } : {}),
 });
+if (!config.revocationStateFile) {
+  log.warn('COFFER_REVOCATION_STATE_FILE is not set: a revocation-list rollback is caught only until a restart');
+}
 const server = await serve(app, { host: config.host, port: config.port, tls: tls.https });
 
 stopOnSignals(bus, log, () => server.close());

@@ -42,4 +42,34 @@ describe('DataKeySource.recent', () => {
     expect(keys.recent('no-such-key', 5000)).toBeUndefined();
     await bus.close();
   });
+
+  it('gives no grace to a key a rotation superseded before its window ended (issue 15)', async () => {
+    const org = PrivateKey.generate('ed25519');
+    const t0 = Date.parse('2026-12-01T00:00:00.000Z');
+    const bundleFor = (from: number, to: number) => {
+      const bundle = {
+        id: newRecordId(),
+        publicKey: PrivateKey.generate('x25519').publicKey.toBase64url(),
+        notBefore: new Date(from).toISOString(),
+        notAfter: new Date(to).toISOString(),
+      };
+      return { v: 1, bundle, signature: signDataKeyBundle(org, bundle) };
+    };
+    const old = bundleFor(t0, t0 + 90 * 86_400_000);
+    const fresh = bundleFor(t0 + 10_000, t0 + 90 * 86_400_000);
+    let serving = old;
+    let now = t0 + 1000;
+    const bus = new InProcessBus();
+    bus.serve(bus.names.keysCurrent, async () => encodeJson(serving));
+    const quiet = new Writable({ write: (_c, _e, done) => done() });
+    const keys = new DataKeySource(bus, org.publicKey, ingestLogger(quiet), () => new Date(now));
+    await keys.refresh();
+    now = t0 + 11_000;
+    serving = fresh;
+    await keys.refresh();
+    expect(keys.current()?.id).toBe(fresh.bundle.id);
+    expect(keys.recent(fresh.bundle.id, 300_000)?.id).toBe(fresh.bundle.id);
+    expect(keys.recent(old.bundle.id, 300_000)).toBeUndefined();
+    await bus.close();
+  });
 });

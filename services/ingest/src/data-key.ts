@@ -1,8 +1,13 @@
 /**
  * The data public key ingest seals to. Fetched from the vault over `keys.current`, accepted only
  * when the org signature verifies against the pinned trust root and its window covers now, and
- * refreshed every minute and just before the window ends. A bundle that fails either check is
+ * refreshed every 10 seconds and just before the window ends. A bundle that fails either check is
  * never used: ingest answers 503 and logs one alert line per bad bundle.
+ *
+ * Issue 15, item 1: a revocation supersedes the current key before its window ends. Ingest moves
+ * to the new key at its next refresh — at most REFRESH_MS (+ one bus request) after the rotation is
+ * stored — and from then on accepts nothing sealed to the superseded key, without the grace a
+ * key gets at its window's natural end.
  */
 import type { Bus } from '@coffer/bus';
 import { bundleCovers, type PublicKey, verifyDataKeyBundle } from '@coffer/crypto';
@@ -15,9 +20,12 @@ export interface VerifiedKey {
   readonly notAfter: Date;
   /** The bundle and signature as the vault sent them, for GET /v1/keys/current. */
   readonly signed: { bundle: unknown; signature: string };
+  /** Set when a rotation replaced it before its window ended: no grace then. */
+  readonly supersededAt?: Date;
 }
 
-const REFRESH_MS = 60_000;
+/** The bound on how long ingest may seal to a key a rotation superseded (docs/operations.md). */
+export const REFRESH_MS = 10_000;
 const BEFORE_END_MS = 30_000;
 
 export class DataKeySource {
@@ -52,13 +60,18 @@ export class DataKeySource {
   recent(id: string, graceMs: number): VerifiedKey | undefined {
     const now = this.#now().getTime();
     for (const key of [this.#current, this.#previous]) {
-      if (key?.id === id && now < key.notAfter.getTime() + graceMs) return key;
+      if (key?.id === id && !key.supersededAt && now < key.notAfter.getTime() + graceMs) return key;
     }
     return undefined;
   }
 
   #replace(next: VerifiedKey | undefined): void {
-    if (this.#current && this.#current.id !== next?.id) this.#previous = this.#current;
+    const current = this.#current;
+    if (current && current.id !== next?.id) {
+      const now = this.#now();
+      // Replaced while its window still runs: a rotation (a revocation) superseded it.
+      this.#previous = next && current.notAfter > now ? { ...current, supersededAt: now } : current;
+    }
     this.#current = next;
   }
 
@@ -117,7 +130,7 @@ export class DataKeySource {
     this.#log.error({ alert: 'data-key', keyId }, message);
   }
 
-  /** Refresh now, then every minute and shortly before the current window ends. */
+  /** Refresh now, then every REFRESH_MS and shortly before the current window ends. */
   async start(): Promise<void> {
     await this.refresh();
     this.#schedule();

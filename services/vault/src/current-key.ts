@@ -1,5 +1,6 @@
 /**
- * `keys.current`: the signed bundle of the data key whose window covers now. With none, the vault
+ * `keys.current`: the signed bundle of the data key whose window covers now and that no rotation
+ * superseded (issue 15: a revocation starts a fresh window at once). With none, the vault
  * keeps answering with the newest key it has (it never makes one: no service on the data path
  * generates keys) and reports itself degraded, in /readyz, in a metric and once a day in the audit log.
  */
@@ -41,9 +42,9 @@ export class CurrentKey {
   async #find(): Promise<KeyRow | undefined> {
     const now = this.#now();
     const [row] = await this.#sql<KeyRow[]>`
-      SELECT id, bundle, signature, (not_before <= ${now} AND ${now} < not_after) AS covers
+      SELECT id, bundle, signature, (not_before <= ${now} AND ${now} < not_after AND retired_at IS NULL) AS covers
       FROM data_keys
-      ORDER BY (not_before <= ${now} AND ${now} < not_after) DESC, not_before DESC
+      ORDER BY (not_before <= ${now} AND ${now} < not_after AND retired_at IS NULL) DESC, not_before DESC
       LIMIT 1`;
     return row;
   }

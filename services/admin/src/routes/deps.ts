@@ -1,5 +1,6 @@
 import type { Bus } from '@coffer/bus';
 import type { PasswordParams, PublicKey } from '@coffer/crypto';
+import type { RevocationPin } from '../revocation-pin.ts';
 
 /** What the admin routes need, passed as plugin options rather than globals. */
 export interface AdminDeps {
@@ -16,4 +17,6 @@ export interface AdminDeps {
   readonly trustRoot: PublicKey<'ed25519'>;
   /** Cryptoperiod of a pre-generated data key. */
   readonly dataKeyDays: number;
+  /** The highest revocation-list counter seen, kept outside the database (issue 15, item 2). */
+  readonly revocationPin: RevocationPin;
 }

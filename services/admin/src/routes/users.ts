@@ -8,17 +8,19 @@
  * to the new user — O(data keys), never O(records).
  */
 import { callVault } from '@coffer/bus';
-import { createSessionToken, PublicKey, sessionTokenHash } from '@coffer/crypto';
+import { createSessionToken, isRevoked, PublicKey, sessionTokenHash } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { enrolUserKey, grantedRole, grantToUser, RoleBindingError } from '@coffer/keyring';
 import { checkPassword } from '@coffer/policy';
 import { EmailAddress, Password, RoleSchema, Token, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { signInvitationFor } from '../invitation.ts';
+import { checkedRevocations, nextRevocations } from '../revocations.ts';
 import { originOf } from '../session.ts';
 import { sessionHolder } from '../unwrap.ts';
 import { sendWeakPassword } from '../vault-errors.ts';
 import type { AdminDeps } from './deps.ts';
+import { makeDataKeys } from './keys.ts';
 
 const Invite = Type.Object({ email: EmailAddress, role: RoleSchema }, { additionalProperties: false });
 const Accept = Type.Object({ token: Token, password: Password }, { additionalProperties: false });
@@ -122,7 +124,25 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
         detail: err.reason,
       });
     }
-    const grant = grantToUser(sessionHolder(session.token, m.session), m, { ...m.user, role });
+    // issue 15 item 2: the signed revocation list, checked, before anything is wrapped to them.
+    const checked = await checkedRevocations(deps, req, reply, 'user.confirm', m.revocations);
+    if (!checked.ok) return checked.sent;
+    if (isRevoked(checked.list, m.user.id, m.user.publicKey)) {
+      req.log.error({ alert: 'revoked-row', userId: id }, 'confirming a person or key on the revocation list');
+      await callVault(deps.bus, 'denied', {
+        v: 1,
+        session: session.hash,
+        action: 'user.confirm',
+        reason: 'revoked',
+        origin,
+      });
+      return sendProblem(reply, {
+        status: 409,
+        type: 'revoked',
+        title: 'This person or key is on the signed revocation list; nothing was wrapped',
+      });
+    }
+    const grant = grantToUser(sessionHolder(session.token, m.session), m, { ...m.user, role }, checked.list);
     const result = await callVault(deps.bus, 'users.confirm', {
       v: 1,
       session: session.hash,
@@ -134,27 +154,45 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
     return reply.send({ ...result, userId: m.user.id, email: m.user.email, role });
   });
 
+  // issue 15: a revocation is signed into the revocation list in the vault's revoke transaction,
+  // which also destroys the data keys of windows not yet begun; then, if the person held data
+  // keys, a fresh current window starts at once with keys wrapped only to those who remain.
   const revoke = { schema: { params: Params }, config: { action: 'user.revoke', csrf: true } };
   app.delete('/api/users/:id', revoke, async (req, reply) => {
+    const { id } = req.params;
+    const next = await nextRevocations(deps, req, reply, 'user.revoke', () => ({ userId: id, publicKey: null }));
+    if (!next?.signed) return reply;
     await callVault(deps.bus, 'users.revoke', {
       v: 1,
       session: req.session.hash,
-      userId: req.params.id,
+      userId: id,
       origin: originOf(req),
+      revocations: next.signed,
     });
+    await deps.revocationPin.remember(next.signed.list.counter, next.signed);
+    if (next.held && !(await makeDataKeys(deps, req, reply, { rotateUntil: next.lastNotAfter }))) return reply;
     return reply.code(204).send();
   });
 
   const reset = { schema: { params: Params }, config: { action: 'user.reset', csrf: true } };
   app.post('/api/users/:id/reset', reset, async (req, reply) => {
+    const { id } = req.params;
+    const next = await nextRevocations(deps, req, reply, 'user.reset', (m) => {
+      const held = m.recipients.find((r) => r.id === id);
+      return held ? { userId: id, publicKey: held.publicKey } : null;
+    });
+    if (!next) return reply;
     const inviteToken = createSessionToken();
     const made = await callVault(deps.bus, 'users.reset', {
       v: 1,
       session: req.session.hash,
-      userId: req.params.id,
+      userId: id,
       inviteHash: sessionTokenHash(inviteToken),
       origin: originOf(req),
+      ...(next.signed ? { revocations: next.signed } : {}),
     });
+    if (next.signed) await deps.revocationPin.remember(next.signed.list.counter, next.signed);
+    if (next.held && !(await makeDataKeys(deps, req, reply, { rotateUntil: next.lastNotAfter }))) return reply;
     return reply.header('cache-control', 'no-store').send({ id: made.id, inviteToken, expiresAt: made.expiresAt });
   });
 };

@@ -15,6 +15,8 @@ import { passkeySigninHandlers } from './passkey-signin.ts';
 import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
 import { recoveryHandlers } from './recovery.ts';
+import { resealHandlers } from './reseal.ts';
+import { revocationHandlers } from './revocations.ts';
 import type { AdminHandlers } from './router.ts';
 import { searchHandlers } from './search.ts';
 import { sessionHandlers } from './sessions.ts';
@@ -43,5 +45,7 @@ export function adminHandlers(
     ...keyHandlers(sql, onKeysChanged),
     ...passkeyRegisterHandlers(sql, passkeys),
     ...passkeySigninHandlers(sql, passkeys),
+    ...resealHandlers(sql, onKeysChanged),
+    ...revocationHandlers(sql),
   };
 }

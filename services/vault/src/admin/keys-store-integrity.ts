@@ -5,8 +5,9 @@
  * nor another in the same request. A bus that empties or thins `copies`, or adds a key in the
  * middle of an existing window, gets a refusal instead of a key nobody (or not everybody) holds.
  */
-import { type PublicKey, verifyUserCertificate } from '@coffer/crypto';
+import { isRevoked, type PublicKey, verifyUserCertificate } from '@coffer/crypto';
 import type postgres from 'postgres';
+import { verifiedRevocations } from './revocations.ts';
 import { AdminError } from './router.ts';
 
 interface StoredKey {
@@ -19,9 +20,12 @@ export async function certifiedHolders(tx: postgres.TransactionSql, trustRoot: P
   const rows = await tx<{ id: string; role: 'viewer' | 'key-admin'; public_key: string; cert: string | null }[]>`
     SELECT id, role, public_key, certificate_signature AS cert FROM users
     WHERE status = 'active' AND role IN ('viewer', 'key-admin') AND public_key IS NOT NULL FOR SHARE`;
+  // issue 15 item 2: a revoked person's restored row is no holder, certificate or not.
+  const revoked = await verifiedRevocations(tx, trustRoot);
   return new Set(
     rows
       .filter((u) => {
+        if (isRevoked(revoked, u.id, u.public_key)) return false;
         try {
           verifyUserCertificate(trustRoot, { id: u.id, role: u.role, publicKey: u.public_key }, u.cert ?? '');
           return true;
@@ -62,8 +66,8 @@ export async function requireCompleteKeyStore(
     }
   }
   for (const k of dataKeys) {
-    const [clash] = await tx`SELECT id FROM data_keys
-      WHERE not_before < ${k.bundle.notAfter} AND not_after > ${k.bundle.notBefore} LIMIT 1`;
+    const [clash] = await tx`SELECT id FROM data_keys WHERE retired_at IS NULL
+      AND not_before < ${k.bundle.notAfter} AND not_after > ${k.bundle.notBefore} LIMIT 1`;
     if (clash) throw new AdminError('conflict', `data key ${k.bundle.id} overlaps a stored data key's window`);
   }
 }

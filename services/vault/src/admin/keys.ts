@@ -3,11 +3,12 @@
  * needs to make the next keys, and storing them — after checking every signature against the
  * stored trust root. The vault itself never makes a key.
  */
-import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
+import { isRevoked, PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
 import type { AdminRequest, Role } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { requireCompleteKeyStore } from './keys-store-integrity.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { latestRevocations, retireFutureKeys, verifiedRevocations } from './revocations.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
 const MAX_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
@@ -27,9 +28,17 @@ export function keyHandlers(
 
 async function keysList(sql: postgres.Sql, _req: AdminRequest<'keys.list'>, { now }: OpContext<'keys.list'>) {
   const rows = await sql<
-    { id: string; public_key: string; not_before: Date; not_after: Date; records: string; copies: string }[]
+    {
+      id: string;
+      public_key: string;
+      not_before: Date;
+      not_after: Date;
+      retired_at: Date | null;
+      records: string;
+      copies: string;
+    }[]
   >`
-    SELECT d.id, d.public_key, d.not_before, d.not_after,
+    SELECT d.id, d.public_key, d.not_before, d.not_after, d.retired_at,
       (SELECT count(*) FROM records r WHERE r.data_key_id = d.id) AS records,
       (SELECT count(*) FROM wrapped_keys w WHERE w.key_kind = 'data' AND w.key_id = d.id) AS copies
     FROM data_keys d ORDER BY d.not_before`;
@@ -39,7 +48,7 @@ async function keysList(sql: postgres.Sql, _req: AdminRequest<'keys.list'>, { no
       publicKey: r.public_key,
       notBefore: r.not_before.toISOString(),
       notAfter: r.not_after.toISOString(),
-      current: r.not_before <= now && now < r.not_after,
+      current: r.not_before <= now && now < r.not_after && r.retired_at === null,
       records: Number(r.records),
       wrappedCopies: Number(r.copies),
     })),
@@ -84,6 +93,7 @@ async function keysMaterial(
     })),
     lastNotAfter: last?.last?.toISOString() ?? null,
     session: sessionMaterial(caller),
+    revocations: await latestRevocations(sql), // issue 15 item 2
   };
 }
 
@@ -122,6 +132,7 @@ async function keysStore(
         if (!ok) throw new AdminError('bad-request', `recipient ${c.recipientId} may not receive a data key`);
       }
     }
+    const retired = req.rotate ? await rotateFrom(tx, req.dataKeys, now) : 0;
     // issue 9 item 2: a recovery copy, a copy per certified holder, no overlapping window.
     await requireCompleteKeyStore(tx, trustRoot, org.recovery_key_id, req.dataKeys);
     for (const k of req.dataKeys) {
@@ -142,17 +153,44 @@ async function keysStore(
       tx,
       {
         actor: caller.userId,
-        action: 'keys.pregenerate',
+        action: req.rotate ? 'keys.rotate' : 'keys.pregenerate',
         target: req.dataKeys.map((k) => k.bundle.id).join(','),
         outcome: 'success',
         origin: req.origin,
-        details: { count: req.dataKeys.length, recipients: req.dataKeys[0]?.copies.length ?? 0 },
+        details: {
+          count: req.dataKeys.length,
+          recipients: req.dataKeys[0]?.copies.length ?? 0,
+          ...(req.rotate ? { retired } : {}),
+        },
       },
       now,
     );
   });
   await onStored();
   return { stored: req.dataKeys.length };
+}
+
+/** How far a rotation's first window may begin from the vault's clock (the admin plane's clock differs a little). */
+const ROTATE_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * A rotation (issue 15, item 1): the first new window begins now; windows not yet begun are
+ * destroyed and the key covering now is marked superseded (its records stay readable), so the
+ * new key is the current one at once. Returns how many keys were destroyed or superseded.
+ */
+async function rotateFrom(
+  tx: postgres.TransactionSql,
+  dataKeys: readonly { bundle: { notBefore: string } }[],
+  now: Date,
+): Promise<number> {
+  const first = Math.min(...dataKeys.map((k) => Date.parse(k.bundle.notBefore)));
+  if (Math.abs(first - now.getTime()) > ROTATE_SKEW_MS) {
+    throw new AdminError('conflict', "a rotation's first data key must begin now");
+  }
+  const destroyed = await retireFutureKeys(tx, new Date(Math.min(first, now.getTime())));
+  const superseded = await tx`UPDATE data_keys SET retired_at = ${now}
+    WHERE retired_at IS NULL AND not_after > ${new Date(first)} RETURNING id`;
+  return destroyed + superseded.length;
 }
 
 /** Of these user ids, the active viewers and key-admins whose certificate verifies (rows locked). */
@@ -178,5 +216,7 @@ async function certifiedUsers(
       return false;
     }
   };
-  return new Set(users.filter(verifies).map((u) => u.id));
+  // issue 15 item 2: nobody on the signed revocation list, whatever their row says.
+  const revoked = await verifiedRevocations(tx, trustRoot);
+  return new Set(users.filter((u) => verifies(u) && !isRevoked(revoked, u.id, u.public_key)).map((u) => u.id));
 }

@@ -9,6 +9,7 @@ import { type AdminRequest, newRecordId, type Role, type UserStatus } from '@cof
 import type postgres from 'postgres';
 import { inviterOrgKey, storedInvitation, usersInvitation } from './invitations.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { latestRevocations, retireFutureKeys, storeNextRevocations } from './revocations.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 import { consumeChallenge } from './sessions.ts';
 import { receivedRequestDigest } from './signin-integrity.ts';
@@ -176,6 +177,7 @@ async function usersConfirmMaterial(
     orgKey: org.wrapped.toString('base64'),
     dataKeys: dataKeys.map((k) => ({ keyId: k.key_id, wrapped: k.wrapped.toString('base64') })),
     session: sessionMaterial(caller),
+    revocations: await latestRevocations(sql), // issue 15 item 2
   };
 }
 
@@ -249,8 +251,12 @@ async function usersRevoke(
         totp_sealed = NULL, totp_pending = NULL, certificate_signature = NULL, public_key = NULL
       WHERE id::text = ${req.userId} AND status <> 'revoked' RETURNING id`;
     if (!user) throw new AdminError('not-found', 'no such user');
+    // issue 15, item 2: the signed list names the person, in the same transaction.
+    const counter = await storeNextRevocations(tx, req.revocations, { userId: req.userId, publicKey: null });
     const keys =
       await tx`DELETE FROM wrapped_keys WHERE recipient_kind = 'user' AND recipient_id = ${req.userId} RETURNING key_id`;
+    // issue 15, item 1: keys of windows not yet begun, which they could have saved, are destroyed.
+    const retired = keys.length ? await retireFutureKeys(tx, now) : 0;
     const sessions = await tx`DELETE FROM sessions WHERE user_id = ${user.id} RETURNING id`;
     await tx`DELETE FROM invites WHERE user_id = ${user.id}`;
     await auditOrRefuse(
@@ -261,7 +267,7 @@ async function usersRevoke(
         target: req.userId,
         outcome: 'success',
         origin: req.origin,
-        details: { wrappedKeys: keys.length, sessions: sessions.length },
+        details: { wrappedKeys: keys.length, sessions: sessions.length, retiredKeys: retired, revocationList: counter },
       },
       now,
     );
@@ -277,18 +283,33 @@ async function usersReset(
   const expiresAt = new Date(now.getTime() + INVITE_MS);
   return sql.begin(async (tx) => {
     await lockCallerAndTarget(tx, caller.userId, req.userId);
+    // Only a certified (active) key could have received data keys: that is the one to list.
+    const [before] = await tx<{ public_key: string | null; holds: boolean }[]>`
+      SELECT public_key, (status = 'active' AND role IN ('viewer', 'key-admin')) AS holds
+      FROM users WHERE id::text = ${req.userId}`;
+    const oldKey = before?.public_key && before.holds ? { userId: req.userId, publicKey: before.public_key } : null;
+    const counter = await storeNextRevocations(tx, req.revocations, oldKey);
     const [user] = await tx`UPDATE users SET status = 'invited', password_verifier = NULL, wrapped_private_key = NULL,
         public_key = NULL, certificate_signature = NULL, confirmed_at = NULL,
         totp_sealed = NULL, totp_pending = NULL, totp_last_step = NULL
       WHERE id::text = ${req.userId} AND status IN ('active', 'unconfirmed') RETURNING id`;
     if (!user) throw new AdminError('not-found', 'no such user');
-    await tx`DELETE FROM wrapped_keys WHERE recipient_kind = 'user' AND recipient_id = ${req.userId}`;
+    const keys = await tx`DELETE FROM wrapped_keys WHERE recipient_kind = 'user' AND recipient_id = ${req.userId}
+      RETURNING key_id`;
+    const retired = keys.length ? await retireFutureKeys(tx, now) : 0;
     await tx`DELETE FROM sessions WHERE user_id = ${user.id}`;
     await tx`DELETE FROM invites WHERE user_id = ${user.id}`;
     await tx`INSERT INTO invites (token_hash, user_id, expires_at) VALUES (${req.inviteHash}, ${user.id}, ${expiresAt})`;
     await auditOrRefuse(
       tx,
-      { actor: caller.userId, action: 'user.reset', target: req.userId, outcome: 'success', origin: req.origin },
+      {
+        actor: caller.userId,
+        action: 'user.reset',
+        target: req.userId,
+        outcome: 'success',
+        origin: req.origin,
+        details: { wrappedKeys: keys.length, retiredKeys: retired, revocationList: counter },
+      },
       now,
     );
     return { id: user.id, expiresAt: expiresAt.toISOString() };

@@ -1,0 +1,50 @@
+/**
+ * `coffer reseal --admin-url URL --email ADDRESS [--password-file FILE] [--totp CODE] --key ID…
+ * [--rate 200] [--batch 200]`: move every record of the given data keys to the current data key,
+ * through the admin plane as a key-admin, then destroy those keys (issue 15, item 3).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { promptSecret } from '../prompt.ts';
+import { runReseal } from '../reseal.ts';
+
+export async function resealCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'admin-url': { type: 'string' },
+      email: { type: 'string' },
+      'password-file': { type: 'string' },
+      totp: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      rate: { type: 'string' },
+      batch: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values['admin-url'] || !values.email || !values.key?.length) {
+    throw new Error('--admin-url, --email and at least one --key are required');
+  }
+  const number = (raw: string | undefined, name: string) => {
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+    return n;
+  };
+  const password = values['password-file']
+    ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
+    : await promptSecret('Key-admin password: ');
+  const rate = number(values.rate, 'rate');
+  const batch = number(values.batch, 'batch');
+  const result = await runReseal({
+    adminUrl: values['admin-url'],
+    email: values.email,
+    password,
+    keyIds: values.key,
+    ...(values.totp ? { totp: values.totp } : {}),
+    ...(rate ? { ratePerSecond: rate } : {}),
+    ...(batch ? { batch } : {}),
+    progress: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(`re-sealed ${result.moved} records; ${result.destroyedKeys} old data keys destroyed\n`);
+}

@@ -1,0 +1,72 @@
+/**
+ * The client side of `coffer reseal` (issue 15, item 3): sign in to the admin plane as a key-admin
+ * (password, and a TOTP code where MFA is required), begin or resume a run for the chosen data
+ * keys, and step through it at most `ratePerSecond` records a second until no record is left and
+ * the vault has destroyed the old keys. Interrupted, it is simply run again: the run resumes.
+ */
+export interface ResealOptions {
+  readonly adminUrl: string;
+  readonly email: string;
+  readonly password: string;
+  readonly totp?: string;
+  readonly keyIds: readonly string[];
+  /** Records a second at most (the load on the vault and the admin plane); default 200. */
+  readonly ratePerSecond?: number;
+  /** Records per step (1–500); default 200. */
+  readonly batch?: number;
+  readonly progress?: (line: string) => void;
+}
+
+export interface ResealResult {
+  readonly runId: string;
+  readonly moved: number;
+  readonly destroyedKeys: number;
+}
+
+interface Step {
+  moved: number;
+  remaining: number;
+  done: boolean;
+  destroyedKeys: number;
+}
+
+export async function runReseal(o: ResealOptions): Promise<ResealResult> {
+  const base = o.adminUrl.replace(/\/$/, '');
+  const signin = await fetch(`${base}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: o.email, password: o.password, ...(o.totp ? { totp: o.totp } : {}) }),
+  });
+  if (signin.status !== 200) throw new Error(`sign-in refused: ${signin.status} ${await signin.text()}`);
+  const cookie = (signin.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const { csrf } = (await signin.json()) as { csrf: string };
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { cookie, 'x-coffer-csrf': csrf, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  try {
+    const run = await post<{ runId: string; remaining: number }>('/api/reseal', { keyIds: o.keyIds });
+    o.progress?.(`run ${run.runId}: ${run.remaining} records to re-seal`);
+    const rate = o.ratePerSecond ?? 200;
+    let moved = 0;
+    for (;;) {
+      const started = Date.now();
+      const step = await post<Step>(`/api/reseal/${run.runId}/step`, { limit: o.batch ?? 200 });
+      moved += step.moved;
+      o.progress?.(`moved ${moved}, ${step.remaining} left`);
+      if (step.done) return { runId: run.runId, moved, destroyedKeys: step.destroyedKeys };
+      // The rate limit: this batch may take no less than its share of a second.
+      const wait = (step.moved / rate) * 1000 - (Date.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  } finally {
+    await fetch(`${base}/api/session`, { method: 'DELETE', headers: { cookie, 'x-coffer-csrf': csrf } }).catch(
+      () => {},
+    );
+  }
+}

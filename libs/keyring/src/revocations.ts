@@ -1,0 +1,72 @@
+/**
+ * The signed revocation list, from the key holder's side (issue 15, item 2): checked against the
+ * pinned trust root and the highest counter this admin plane remembers before any key is wrapped,
+ * and extended (counter + 1, signed by the org key) by a revocation or a reset.
+ */
+import {
+  type PublicKey,
+  type RevocationEntry,
+  type RevocationList,
+  signRevocationList,
+  sortRevocationEntries,
+  verifyRevocationList,
+} from '@coffer/crypto';
+import { type Holder, openOrgKey } from './holder.ts';
+
+/** The list the vault shows is missing, unsigned or older than one seen before: nothing is wrapped. */
+export class RevocationListRefused extends Error {
+  override readonly name = 'RevocationListRefused';
+  readonly code = 'revocation-list-rollback';
+}
+
+export interface SignedList {
+  readonly list: unknown;
+  readonly signature: string;
+}
+
+/**
+ * The verified list, or null when there is none yet and none was seen. `remembered` is the
+ * highest counter this admin plane saw (kept outside the database).
+ */
+export function checkRevocationList(
+  trustRoot: PublicKey<'ed25519'>,
+  signed: SignedList | null | undefined,
+  remembered: number,
+): RevocationList | null {
+  if (!signed) {
+    if (remembered > 0) {
+      throw new RevocationListRefused(`the vault shows no revocation list, but list ${remembered} was seen before`);
+    }
+    return null;
+  }
+  let list: RevocationList;
+  try {
+    list = verifyRevocationList(trustRoot, signed.list, signed.signature);
+  } catch {
+    throw new RevocationListRefused('the revocation list the vault shows is not signed by the org key');
+  }
+  if (list.counter < remembered) {
+    throw new RevocationListRefused(
+      `the vault shows revocation list ${list.counter}, older than list ${remembered} seen before: rolled back`,
+    );
+  }
+  return list;
+}
+
+/** The next list: `current`'s entries and `add`, counter + 1, signed with the org key the holder opens. */
+export function nextRevocationList(
+  holder: Holder,
+  held: { readonly orgKeyId: string; readonly orgKey: string },
+  current: RevocationList | null,
+  add: readonly RevocationEntry[],
+  now: Date,
+): { list: RevocationList; signature: string } {
+  const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
+  const list: RevocationList = {
+    v: 1,
+    counter: (current?.counter ?? 0) + 1,
+    issuedAt: now.toISOString(),
+    entries: sortRevocationEntries([...(current?.entries ?? []), ...add]),
+  };
+  return { list, signature: signRevocationList(orgKey, list) };
+}

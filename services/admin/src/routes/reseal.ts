@@ -1,0 +1,98 @@
+/**
+ * `coffer reseal` (issue 15, item 3): POST /api/reseal {keyIds} begins (or resumes) a run that
+ * moves every record of those data keys to the current key; POST /api/reseal/<run>/step {limit}
+ * moves the next batch. The key-admin's session opens each record with the old key and seals it
+ * again, all of a batch under one new record context of the current key — whose bundle is checked
+ * against the pinned trust root first, so a key planted in the database receives nothing. Values
+ * exist in the clear only inside one step and are wiped after sealing. The vault destroys each old
+ * key once no record uses it and audits the run with counts. The CLI drives the steps at a rate.
+ */
+import { callVault } from '@coffer/bus';
+import { bundleCovers, type PrivateKey, RecordSealingContext, verifyDataKeyBundle } from '@coffer/crypto';
+import { sendProblem } from '@coffer/http';
+import { Id, newRecordId, Uuid } from '@coffer/protocol';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { originOf } from '../session.ts';
+import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import type { AdminDeps } from './deps.ts';
+
+const Begin = Type.Object({ keyIds: Type.Array(Id, { minItems: 1, maxItems: 16 }) }, { additionalProperties: false });
+const Step = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
+  { additionalProperties: false },
+);
+const Params = Type.Object({ runId: Uuid });
+
+export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
+  const begin = { schema: { body: Begin }, config: { action: 'keys.reseal', csrf: true } };
+  app.post('/api/reseal', begin, async (req, reply) => {
+    const run = await callVault(deps.bus, 'reseal.begin', {
+      v: 1,
+      session: req.session.hash,
+      keyIds: req.body.keyIds,
+      origin: originOf(req),
+    });
+    return reply.code(201).send(run);
+  });
+
+  const step = { schema: { body: Step, params: Params }, config: { action: 'keys.reseal', csrf: true } };
+  app.post('/api/reseal/:runId/step', step, async (req, reply) => {
+    const { session } = req;
+    const m = await callVault(deps.bus, 'reseal.material', {
+      v: 1,
+      session: session.hash,
+      runId: req.params.runId,
+      limit: req.body.limit ?? 200,
+    });
+    let toKey: ReturnType<typeof verifyDataKeyBundle>;
+    try {
+      toKey = verifyDataKeyBundle(deps.trustRoot, m.toKey.bundle, m.toKey.signature);
+      if (!bundleCovers(toKey, deps.now())) throw new Error('its window does not cover now');
+    } catch (err) {
+      req.log.error(
+        { alert: 'data-key' },
+        `re-seal refused: the current key does not verify: ${(err as Error).message}`,
+      );
+      return sendProblem(reply, {
+        status: 409,
+        type: 'data-key-unverified',
+        title: 'The current data key is not signed by the org key; nothing was re-sealed',
+      });
+    }
+    const userKey = unwrapUserKey(session.token, m.session);
+    const dataKeys = new Map<string, PrivateKey<'x25519'>>();
+    const opener = new RecordOpener();
+    const context = RecordSealingContext.create(toKey.key, toKey.id);
+    const records: { id: string; sealed: string }[] = [];
+    try {
+      for (const r of m.records) {
+        let dataKey = dataKeys.get(r.dataKeyId);
+        if (!dataKey) {
+          const wrapped = m.wrappedDataKeys[r.dataKeyId];
+          if (!wrapped) throw new Error(`no key for data key ${r.dataKeyId}`);
+          dataKey = unwrapDataKey(userKey, m.session.userId, r.dataKeyId, wrapped);
+          dataKeys.set(r.dataKeyId, dataKey);
+        }
+        const plaintext = opener.open(dataKey, r);
+        try {
+          records.push({ id: r.id, sealed: context.seal(r.id, r.type, plaintext).toString('base64') });
+        } finally {
+          plaintext.fill(0);
+        }
+      }
+    } finally {
+      opener.destroy();
+    }
+    const stored = await callVault(deps.bus, 'reseal.store', {
+      v: 1,
+      session: session.hash,
+      runId: req.params.runId,
+      toKeyId: toKey.id,
+      context: { id: records.length ? context.contextId : newRecordId(), enc: context.enc.toString('base64') },
+      records,
+      origin: originOf(req),
+    });
+    context.destroy();
+    return reply.send(stored);
+  });
+};

@@ -1,0 +1,163 @@
+/**
+ * `coffer reseal` from the vault's side (issue 15, item 3): a key-admin's session moves every
+ * record of chosen data keys to the current key, in batches, and once no record uses an old key
+ * that key is destroyed with its wrapped copies and record contexts — crypto-shredding stays
+ * exact. The vault never sees a value: the admin plane opens and re-seals; the vault swaps the
+ * blobs, only for records still sealed to the run's old keys. A run lives in `reseal_runs`, so an
+ * interrupted one resumes where it stopped; it is audited when it begins and, with counts, when
+ * it ends.
+ */
+import { type AdminRequest, newRecordId } from '@coffer/protocol';
+import type postgres from 'postgres';
+import { auditOrRefuse, sessionMaterial } from './records.ts';
+import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
+
+type ResealOps = 'reseal.begin' | 'reseal.material' | 'reseal.store';
+
+export function resealHandlers(sql: postgres.Sql, onKeysChanged: () => Promise<void>): Pick<AdminHandlers, ResealOps> {
+  return {
+    'reseal.begin': (req, ctx) => begin(sql, req, ctx),
+    'reseal.material': (req, ctx) => material(sql, req, ctx),
+    'reseal.store': async (req, ctx) => {
+      const stored = await store(sql, req, ctx);
+      if (stored.destroyedKeys) await onKeysChanged();
+      return stored;
+    },
+  };
+}
+
+/** The key new records are sealed to: covering now, not superseded. */
+async function currentKey(sql: postgres.Sql | postgres.TransactionSql, now: Date) {
+  const [row] = await sql<{ id: string; bundle: unknown; signature: string }[]>`
+    SELECT id, bundle, signature FROM data_keys
+    WHERE not_before <= ${now} AND ${now} < not_after AND retired_at IS NULL ORDER BY not_before DESC LIMIT 1`;
+  if (!row) throw new AdminError('conflict', 'no data key is current: pre-generate first');
+  return row;
+}
+
+const remainingOf = async (sql: postgres.Sql | postgres.TransactionSql, keys: readonly string[]) =>
+  Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM records WHERE data_key_id = ANY(${keys})`)[0]?.n ?? 0);
+
+async function begin(sql: postgres.Sql, req: AdminRequest<'reseal.begin'>, { now, caller }: OpContext<'reseal.begin'>) {
+  const keys = [...new Set(req.keyIds)].sort();
+  const current = await currentKey(sql, now);
+  if (keys.includes(current.id)) throw new AdminError('conflict', 'the current data key cannot be re-sealed from');
+  const known = await sql<{ id: string }[]>`SELECT id FROM data_keys WHERE id = ANY(${keys})`;
+  if (known.length !== keys.length) throw new AdminError('not-found', 'no such data key');
+  return sql.begin(async (tx) => {
+    const [open] = await tx<{ id: string }[]>`SELECT id FROM reseal_runs
+      WHERE finished_at IS NULL AND from_keys = ${keys} ORDER BY started_at LIMIT 1 FOR UPDATE`;
+    const remaining = await remainingOf(tx, keys);
+    if (open) return { runId: open.id, remaining };
+    const id = newRecordId();
+    await tx`INSERT INTO reseal_runs (id, from_keys, started_by, started_at)
+      VALUES (${id}, ${keys}, ${caller.userId}, ${now})`;
+    await auditOrRefuse(
+      tx,
+      {
+        actor: caller.userId,
+        action: 'reseal.begin',
+        target: id,
+        outcome: 'success',
+        origin: req.origin,
+        details: { fromKeys: keys.join(','), toKey: current.id, records: remaining },
+      },
+      now,
+    );
+    return { runId: id, remaining };
+  });
+}
+
+async function openRun(sql: postgres.Sql | postgres.TransactionSql, runId: string, lock = false) {
+  const [run] = lock
+    ? await sql<{ from_keys: string[]; moved: number }[]>`
+        SELECT from_keys, moved FROM reseal_runs WHERE id::text = ${runId} AND finished_at IS NULL FOR UPDATE`
+    : await sql<{ from_keys: string[]; moved: number }[]>`
+        SELECT from_keys, moved FROM reseal_runs WHERE id::text = ${runId} AND finished_at IS NULL`;
+  if (!run) throw new AdminError('not-found', 'no such unfinished re-seal run');
+  return run;
+}
+
+async function material(
+  sql: postgres.Sql,
+  req: AdminRequest<'reseal.material'>,
+  { now, caller }: OpContext<'reseal.material'>,
+) {
+  const run = await openRun(sql, req.runId);
+  const current = await currentKey(sql, now);
+  const rows = await sql<
+    { id: string; type: 'pan' | 'ssn' | 'secret'; data_key_id: string; sealed: Buffer; enc: Buffer | null }[]
+  >`
+    SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc FROM records r
+    LEFT JOIN record_contexts c ON c.id = r.context_id
+    WHERE r.data_key_id = ANY(${run.from_keys}) ORDER BY r.id LIMIT ${req.limit}`;
+  const copies = await sql<{ key_id: string; wrapped: Buffer }[]>`
+    SELECT key_id, wrapped FROM wrapped_keys WHERE key_kind = 'data' AND recipient_kind = 'user'
+      AND recipient_id = ${caller.userId} AND key_id = ANY(${run.from_keys})`;
+  if (rows.length && copies.length !== run.from_keys.length) {
+    throw new AdminError('no-access', 'this key-admin holds no copy of one of the keys to re-seal from');
+  }
+  return {
+    toKey: { bundle: current.bundle as never, signature: current.signature },
+    records: rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      dataKeyId: r.data_key_id,
+      sealed: r.sealed.toString('base64'),
+      contextEnc: r.enc?.toString('base64') ?? null,
+    })),
+    wrappedDataKeys: Object.fromEntries(copies.map((c) => [c.key_id, c.wrapped.toString('base64')])),
+    session: sessionMaterial(caller),
+  };
+}
+
+async function store(sql: postgres.Sql, req: AdminRequest<'reseal.store'>, { now, caller }: OpContext<'reseal.store'>) {
+  return sql.begin(async (tx) => {
+    const run = await openRun(tx, req.runId, true);
+    const current = await currentKey(tx, now);
+    if (current.id !== req.toKeyId) throw new AdminError('conflict', 'the current data key changed; fetch again');
+    let moved = 0;
+    if (req.records.length) {
+      await tx`INSERT INTO record_contexts (id, data_key_id, enc)
+        VALUES (${req.context.id}, ${current.id}, ${Buffer.from(req.context.enc, 'base64')})`;
+      for (const r of req.records) {
+        // Only a record still sealed to the run's old keys: a batch sent twice moves nothing twice.
+        const updated = await tx`UPDATE records SET data_key_id = ${current.id},
+            sealed = ${Buffer.from(r.sealed, 'base64')}, context_id = ${req.context.id}
+          WHERE id::text = ${r.id} AND data_key_id = ANY(${run.from_keys})`;
+        moved += updated.count;
+      }
+    }
+    const total = run.moved + moved;
+    await tx`UPDATE reseal_runs SET moved = ${total} WHERE id::text = ${req.runId}`;
+    const remaining = await remainingOf(tx, run.from_keys);
+    if (remaining > 0) return { moved, remaining, done: false, destroyedKeys: 0 };
+    const destroyedKeys = await destroyUnused(tx, run.from_keys);
+    await tx`UPDATE reseal_runs SET finished_at = ${now} WHERE id::text = ${req.runId}`;
+    await auditOrRefuse(
+      tx,
+      {
+        actor: caller.userId,
+        action: 'reseal',
+        target: req.runId,
+        outcome: 'success',
+        origin: req.origin,
+        details: { fromKeys: run.from_keys.join(','), toKey: current.id, records: total, destroyedKeys },
+      },
+      now,
+    );
+    return { moved, remaining: 0, done: true, destroyedKeys };
+  });
+}
+
+/** Destroy the keys no record uses any more, with their copies and record contexts. */
+async function destroyUnused(tx: postgres.TransactionSql, keys: readonly string[]): Promise<number> {
+  await tx`DELETE FROM record_contexts c WHERE c.data_key_id = ANY(${keys})
+    AND NOT EXISTS (SELECT 1 FROM records r WHERE r.context_id = c.id)`;
+  await tx`DELETE FROM wrapped_keys WHERE key_kind = 'data' AND key_id = ANY(${keys})
+    AND NOT EXISTS (SELECT 1 FROM records r WHERE r.data_key_id = wrapped_keys.key_id)`;
+  const gone = await tx`DELETE FROM data_keys d WHERE d.id = ANY(${keys})
+    AND NOT EXISTS (SELECT 1 FROM records r WHERE r.data_key_id = d.id)
+    AND NOT EXISTS (SELECT 1 FROM record_contexts c WHERE c.data_key_id = d.id) RETURNING id`;
+  return gone.length;
+}

@@ -1,0 +1,199 @@
+/**
+ * Issue 15, item 1, on a real stack (vault, ingest and admin plane over a real NATS and
+ * PostgreSQL): a viewer who copied every data key they could unwrap — the current one and the
+ * pre-generated keys of windows not yet begun — is revoked. The revocation destroys the future
+ * keys and starts a fresh current window at once, wrapped only to those who remain; ingest moves
+ * to it within its refresh bound. No record submitted after the revocation opens with any copied
+ * key (tried against the stored blobs), while the key-admin reveals every one, and the records
+ * sealed before stay readable.
+ */
+import { type Bus, connectNatsBus } from '@coffer/bus';
+import { type Planes, startPlanes } from '@coffer/cli';
+import {
+  dataKeyWrapBinding,
+  openRecord,
+  type PrivateKey,
+  unlockWithPassword,
+  unwrapPrivateKey,
+  unwrapWithSymmetricKey,
+  userKeyAad,
+} from '@coffer/crypto';
+import { busNames } from '@coffer/protocol';
+import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
+import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const PASSWORD = 'correct-quartz-lantern-harbour-91';
+const VIEWER_PASSWORD = 'violet-harbour-compass-7342-quietly';
+
+describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
+  let db: VaultDatabase;
+  let buses: Bus[];
+  let planes: Planes;
+
+  beforeAll(async () => {
+    const url = (await natsForTests()) as string;
+    const names = busNames(uniqueNamespace());
+    db = await createVaultDatabase();
+    buses = [
+      await connectNatsBus({ url, names, service: 'vault' }),
+      await connectNatsBus({ url, names, service: 'ingest' }),
+      await connectNatsBus({ url, names, service: 'admin' }),
+    ];
+    const [vault, ingest, admin] = buses as [Bus, Bus, Bus];
+    const silent = pino({ level: process.env.TEST_LOG ?? 'silent' });
+    planes = await startPlanes({
+      sql: db.runtime,
+      buses: { vault, ingest, admin },
+      logs: { vault: silent, ingest: silent, admin: silent },
+      host: '127.0.0.1',
+      ingestPort: 0,
+      vaultPort: 0,
+      adminPort: 0,
+      bootstrap: {
+        adminEmail: 'ka@example.com',
+        adminPassword: PASSWORD,
+        shares: 3,
+        threshold: 2,
+        dataKeyDays: 30,
+        horizonDays: 90,
+      },
+      ratePerMinute: 100_000,
+    });
+  });
+  afterAll(async () => {
+    await planes?.close();
+    for (const bus of buses ?? []) await bus.close();
+    await db?.drop();
+  });
+
+  const submit = async (value: string) => {
+    const res = await fetch(`${planes.ingestUrl}/v1/records`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'secret', value }),
+    });
+    expect(res.status).toBe(202);
+    return (await res.json()) as { id: string; keyId: string };
+  };
+  const storedBlob = async (id: string) => {
+    for (let i = 0; i < 200; i++) {
+      const [row] = await db.owner<{ data_key_id: string; sealed: Buffer; enc: Buffer | null }[]>`
+        SELECT r.data_key_id, r.sealed, c.enc FROM records r LEFT JOIN record_contexts c ON c.id = r.context_id
+        WHERE r.id = ${id}`;
+      if (row) return row;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`record ${id} was not stored`);
+  };
+
+  type Who = { cookie: string; csrf: string };
+  const api = (method: string, path: string, who: Who, body?: unknown) =>
+    fetch(`${planes.adminUrl}${path}`, {
+      method,
+      headers: {
+        cookie: who.cookie,
+        'x-coffer-csrf': who.csrf,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const signIn = async (email: string, password: string): Promise<Who> => {
+    const res = await api('POST', '/api/session', { cookie: '', csrf: '' }, { email, password });
+    expect(res.status).toBe(200);
+    return {
+      cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] as string,
+      csrf: ((await res.json()) as { csrf: string }).csrf,
+    };
+  };
+
+  /** What a viewer can save while signed in: every data key wrapped to them, opened with their password. */
+  const copyEveryKey = async (userId: string) => {
+    const [u] = await db.owner<{ password_verifier: string; wrapped_private_key: Buffer; key_version: number }[]>`
+      SELECT password_verifier, wrapped_private_key, key_version FROM users WHERE id = ${userId}`;
+    if (!u) throw new Error('no viewer row');
+    const { kek } = await unlockWithPassword(VIEWER_PASSWORD, u.password_verifier);
+    const own = unwrapWithSymmetricKey('x25519', kek, u.wrapped_private_key, userKeyAad(userId, u.key_version));
+    kek.destroy();
+    const copies = await db.owner<{ key_id: string; wrapped: Buffer }[]>`
+      SELECT key_id, wrapped FROM wrapped_keys WHERE key_kind = 'data' AND recipient_id = ${userId}`;
+    return new Map<string, PrivateKey<'x25519'>>(
+      copies.map((c) => [c.key_id, unwrapPrivateKey('x25519', own, c.wrapped, dataKeyWrapBinding(c.key_id, userId))]),
+    );
+  };
+
+  const opensWith = (key: PrivateKey<'x25519'>, id: string, blob: Awaited<ReturnType<typeof storedBlob>>) => {
+    try {
+      openRecord(key, blob.sealed, { recordId: id, type: 'secret', dataKeyId: blob.data_key_id, contextEnc: blob.enc });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('retires the keys a revoked viewer saved; records submitted afterwards open for the key-admin only', async () => {
+    const admin = await signIn('ka@example.com', PASSWORD);
+    const invite = (await (
+      await api('POST', '/api/users', admin, { email: 'v@example.com', role: 'viewer' })
+    ).json()) as {
+      id: string;
+      inviteToken: string;
+    };
+    const accepted = await api(
+      'POST',
+      '/api/invites/accept',
+      { cookie: '', csrf: '' },
+      { token: invite.inviteToken, password: VIEWER_PASSWORD },
+    );
+    const { fingerprint } = (await accepted.json()) as { fingerprint: string };
+    expect((await api('POST', `/api/users/${invite.id}/confirm`, admin, { fingerprint })).status).toBe(200);
+
+    const before = await submit('sealed before the revocation');
+    const beforeBlob = await storedBlob(before.id);
+    const saved = await copyEveryKey(invite.id);
+    expect(saved.size).toBe(3); // the current window and two not yet begun
+    expect(opensWith(saved.get(before.keyId) as PrivateKey<'x25519'>, before.id, beforeBlob)).toBe(true);
+
+    expect((await api('DELETE', `/api/users/${invite.id}`, admin)).status).toBe(204);
+
+    // The future keys are gone, the old current key is superseded, its replacement begins now.
+    const keys = await db.owner<{ id: string; not_before: Date; retired_at: Date | null }[]>`
+      SELECT id, not_before, retired_at FROM data_keys ORDER BY not_before`;
+    const live = keys.filter((k) => k.retired_at === null);
+    expect(keys.find((k) => k.id === before.keyId)?.retired_at).not.toBeNull();
+    for (const k of live) expect(saved.has(k.id)).toBe(false);
+    expect(live.length).toBeGreaterThanOrEqual(3); // the same horizon, from now
+    expect(keys.filter((k) => saved.has(k.id)).map((k) => k.id)).toEqual([before.keyId]);
+    const viewerCopies = await db.owner`SELECT 1 FROM wrapped_keys WHERE recipient_id = ${invite.id}`;
+    expect(viewerCopies).toHaveLength(0);
+
+    // Ingest takes the new key at its next refresh (at most 10 s): a bounded poll.
+    let current = '';
+    for (let i = 0; i < 300 && (current === '' || current === before.keyId); i++) {
+      const res = await fetch(`${planes.ingestUrl}/v1/keys/current`);
+      current = ((await res.json()) as { bundle: { id: string } }).bundle.id;
+      if (current === before.keyId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(current).not.toBe(before.keyId);
+
+    const after = [];
+    for (let i = 0; i < 5; i++) after.push({ ...(await submit(`sealed after the revocation ${i}`)), value: i });
+    for (const r of after) {
+      const blob = await storedBlob(r.id);
+      expect(saved.has(blob.data_key_id)).toBe(false);
+      for (const key of saved.values()) expect(opensWith(key, r.id, blob)).toBe(false);
+      const revealed = await api('POST', `/api/records/${r.id}/reveal`, admin, { reason: 'rotation test' });
+      expect(await revealed.json()).toMatchObject({ id: r.id, value: `sealed after the revocation ${r.value}` });
+    }
+    const old = await api('POST', `/api/records/${before.id}/reveal`, admin, { reason: 'rotation test' });
+    expect(await old.json()).toMatchObject({ value: 'sealed before the revocation' });
+
+    const [audit] = await db.owner<{ details: { retiredKeys: number } }[]>`
+      SELECT details FROM audit_events WHERE action = 'user.revoke'`;
+    expect(audit?.details.retiredKeys).toBe(2);
+    const [rotation] = await db.owner`SELECT 1 FROM audit_events WHERE action = 'keys.rotate'`;
+    expect(rotation).toBeDefined();
+  });
+});
