@@ -35,6 +35,8 @@ export interface PlanesOptions {
   readonly trustRoot?: string;
   /** Where the vault keeps its audit checkpoint key and checkpoints (outside the database). */
   readonly auditCheckpointDir?: string;
+  /** The vault's reply key file (kept across restarts, so its certificate stays valid). */
+  readonly replyKeyFile?: string;
 }
 
 export interface Planes {
@@ -59,12 +61,13 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
     // Dev mode is not production: no TOTP needed to reveal (the admin plane agrees below).
     requireMfa: false,
     ...(options.auditCheckpointDir ? { auditCheckpoints: { dir: options.auditCheckpointDir } } : {}),
+    ...(options.replyKeyFile ? { replyKeyFile: options.replyKeyFile } : {}),
   });
   let ceremony: CeremonyOutput | undefined;
   let status = await orgStatus(options.buses.admin);
   if (!status.initialised) {
     if (!options.bootstrap) throw new Error('the vault is not initialised: run `pnpm coffer init`');
-    ceremony = await runCeremony({ ...options.bootstrap, now: now() });
+    ceremony = await runCeremony({ ...options.bootstrap, now: now(), vaultReplyKey: status.replyKey });
     await callVault(options.buses.admin, 'bootstrap', ceremony.request);
     status = await orgStatus(options.buses.admin);
   }

@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin } from '@coffer/admin';
-import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
+import { type Bus, callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
 import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
@@ -72,6 +72,7 @@ export async function startAdminStack(
     dataKeyDays: 90,
     horizonDays: 90,
     now: now(),
+    vaultReplyKey: (await orgStatus(adminBus)).replyKey,
   });
   await callVault(adminBus, 'bootstrap', ceremony.request);
   const logs: string[] = [];

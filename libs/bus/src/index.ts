@@ -10,4 +10,5 @@ export { type IdempotencyNames, idempotencyNames, idempotencyStreamConfig } from
 export { InProcessBus } from './in-process-bus.ts';
 export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';
 export { busTls, connectService, type NatsConfig, natsSettings, stopOnSignals } from './service.ts';
+export { type ReplyTrust, trustVaultReplies, VaultReplyUnauthenticated } from './reply-trust.ts';
 export { callVault, orgStatus, VaultRefused } from './vault-client.ts';

@@ -85,4 +85,14 @@ export {
   verifyUserCertificate,
 } from './signature/bundles.ts';
 export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
+export {
+  certifyVaultReplyKey,
+  decodeVaultReplyKeyFile,
+  encodeVaultReplyKeyFile,
+  signVaultReply,
+  VAULT_REPLY_KEY_LABEL,
+  VAULT_REPLY_LABEL,
+  verifyVaultReply,
+  verifyVaultReplyKey,
+} from './signature/vault-reply.ts';
 export { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap/wrap.ts';

@@ -4,6 +4,7 @@
  */
 import { busTls, connectService, natsSettings, stopOnSignals } from '@coffer/bus';
 import {
+  asBoolean,
   asPort,
   asPositiveInt,
   asString,
@@ -46,6 +47,12 @@ const config = loadOrRefuse(
       asTrustProxy,
       false as boolean | string[],
     ),
+    acceptUnsignedVaultReplies: setting(
+      'COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES',
+      'read vault replies without a signature (only until the vault reply key is certified)',
+      asBoolean,
+      false,
+    ),
     revealSeconds: setting('COFFER_REVEAL_SECONDS', 'seconds a revealed value stays on screen', asPositiveInt, 30),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8081),
@@ -71,7 +78,11 @@ const app = await buildAdmin({
   signinPerMinute: config.signinPerMinute,
   trustProxy: config.trustProxy,
   revealSeconds: config.revealSeconds,
+  acceptUnsignedVaultReplies: config.acceptUnsignedVaultReplies,
 });
+if (config.acceptUnsignedVaultReplies) {
+  log.warn('COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES: a bus operator can rewrite unsigned vault replies; certify the vault key');
+}
 const server = await serve(app, { host: config.host, port: config.port, tls: tls.https });
 
 stopOnSignals(bus, log, () => server.close());

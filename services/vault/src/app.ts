@@ -10,6 +10,7 @@ import { isInitialised } from './admin/bootstrap.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import { policyGate } from './admin/policy.ts';
+import { ReplySigner } from './admin/reply-signer.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
@@ -38,6 +39,11 @@ export interface VaultOptions {
    * (COFFER_AUDIT_CHECKPOINT_DIR), every `intervalMs` (default a minute), at start and at close.
    */
   readonly auditCheckpoints?: { readonly dir: string; readonly intervalMs?: number };
+  /**
+   * The file holding the vault's reply key (COFFER_VAULT_REPLY_KEY_FILE), made at first start.
+   * Without one the key lives as long as the process, so its certificate is lost at restart.
+   */
+  readonly replyKeyFile?: string;
 }
 
 export interface Vault {
@@ -45,6 +51,8 @@ export interface Vault {
   readonly currentKey: CurrentKey;
   /** The checkpointer, when auditCheckpoints is set: its public key is what verifiers pin. */
   readonly checkpointer: AuditCheckpointer | undefined;
+  /** The reply key's public half (base64url): what `coffer init` certifies. */
+  readonly replyKey: string;
   /** Checkpoint the audit head now (what the timer does); undefined without auditCheckpoints. */
   checkpoint(): Promise<CheckpointOutcome | undefined>;
   close(): Promise<void>;
@@ -95,7 +103,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await closeInterruptedExports(sql, now()).catch((err) =>
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
-  const handlers = adminHandlers(sql, refreshStatus, checkpointer);
+  const signer = await ReplySigner.open(sql, options.replyKeyFile);
+  log.info({ replyKey: signer.publicKey, fingerprint: signer.fingerprint }, 'admin replies signed by');
+  if (!options.replyKeyFile) log.warn('COFFER_VAULT_REPLY_KEY_FILE unset: the reply key and its certificate end with this process');
+  const handlers = adminHandlers(sql, refreshStatus, checkpointer, signer.publicKey);
   bus.serve(
     `${bus.names.admin}.>`,
     adminRouter({
@@ -111,6 +122,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       gate: policyGate(sql, { requireMfa: options.requireMfa ?? false }),
       clock: now,
       log: (msg) => log.error(msg),
+      signer,
     }),
     'admin',
   );
@@ -157,6 +169,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     url,
     currentKey,
     checkpointer,
+    replyKey: signer.publicKey,
     checkpoint,
     async close() {
       clearInterval(timer);

@@ -23,9 +23,10 @@ export function adminHandlers(
   sql: postgres.Sql,
   onKeysChanged: () => Promise<void>,
   checkpointer?: AuditCheckpointer,
+  replyKey?: string,
 ): AdminHandlers {
   return {
-    ...bootstrapHandlers(sql, onKeysChanged),
+    ...bootstrapHandlers(sql, onKeysChanged, replyKey),
     ...sessionHandlers(sql),
     ...recordHandlers(sql),
     ...exportHandlers(sql),
