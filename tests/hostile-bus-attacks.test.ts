@@ -5,6 +5,7 @@
 // issue 9's fixes (they ran only with COFFER_OPEN_ATTACKS=1 and failed); they are now the
 // regression tests for those fixes.
 
+import { randomBytes, randomUUID } from 'node:crypto';
 import { adminLogger, buildAdmin } from '@coffer/admin';
 import { callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
@@ -445,6 +446,60 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       strip.off();
       expect(strip.seen).toHaveLength(1);
       expect(res.statusCode).toBe(502);
+    });
+  });
+  describe('forged record contexts (review finding)', () => {
+    it('a batch carrying a genuine context id with a wrong enc, stored first, does not make the genuine records unopenable', async () => {
+      const ka = await as(KA.email, KA.password);
+      const forgedEnc = randomBytes(32).toString('base64');
+      // What someone with ingest's credential (or the bus) can do once they see a context id:
+      // publish a batch naming it with another enc, ahead of the genuine batch.
+      const forge = bus.onPublish(/(^|\.)ingest\.records$/, (m) => {
+        const batch = json<{ v: number; batchId: string; contexts: Body[]; records: Body[] }>(m);
+        if (batch.v !== 3) return undefined;
+        const forged = {
+          ...batch,
+          batchId: randomUUID(),
+          contexts: batch.contexts.map((c) => ({ ...c, enc: forgedEnc })),
+          records: batch.records.map((r) => ({ ...r, id: newRecordId() })),
+        };
+        const headers = m.headers && {
+          ...m.headers,
+          fields: m.headers.fields.map(([k, v]) => [k, k.toLowerCase() === 'nats-msg-id' ? forged.batchId : v] as const),
+        };
+        return [{ ...withJson(m, forged), headers, reply: undefined }, m];
+      });
+      const ingestBus = await connectNatsBus({
+        url: bus.url,
+        names: busNames(),
+        service: 'ingest',
+        user: 'ingest',
+        password: infra.passwords.ingest,
+      });
+      const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+      try {
+        const sent = await submit(ingest.url, { type: 'secret', value: 'genuine-under-a-forged-context' });
+        expect(sent.status).toBe(202);
+        const id = sent.body.id as string;
+        expect(forge.seen.length).toBeGreaterThanOrEqual(1);
+        for (let i = 0; i < 100 && (await infra.owner`SELECT 1 FROM records WHERE id = ${id}`).length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const [stored] = await infra.owner<{ context_id: string; legacy_enc: Buffer }[]>`
+          SELECT r.context_id, c.enc AS legacy_enc FROM records r JOIN record_contexts c ON c.id = r.context_id
+          WHERE r.id = ${id}`;
+        if (!stored) throw new Error('the genuine record was not stored');
+        // The forged context was stored first under the genuine id …
+        expect(stored.legacy_enc.toString('base64')).toBe(forgedEnc);
+        // … and the genuine record still opens, under the context it was sealed under.
+        const res = await call(ka, 'POST', `/api/records/${id}/reveal`, { reason: 'case 5521' });
+        expect(res.statusCode).toBe(200);
+        expect(res.json().value).toBe('genuine-under-a-forged-context');
+      } finally {
+        forge.off();
+        await ingest.close();
+        await ingestBus.close();
+      }
     });
   });
 });
