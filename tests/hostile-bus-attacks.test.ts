@@ -465,7 +465,9 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
         };
         const headers = m.headers && {
           ...m.headers,
-          fields: m.headers.fields.map(([k, v]) => [k, k.toLowerCase() === 'nats-msg-id' ? forged.batchId : v] as const),
+          fields: m.headers.fields.map(
+            ([k, v]) => [k, k.toLowerCase() === 'nats-msg-id' ? forged.batchId : v] as const,
+          ),
         };
         return [{ ...withJson(m, forged), headers, reply: undefined }, m];
       });

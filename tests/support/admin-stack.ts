@@ -42,6 +42,10 @@ export async function startAdminStack(
     requireMfa?: boolean;
     /** Seconds the portal keeps a revealed value on screen. */
     revealSeconds?: number;
+    /** Certify the vault's reply key in the ceremony (default true), as `coffer init` does. */
+    certifyVaultKey?: boolean;
+    /** COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES for the admin plane (default false). */
+    acceptUnsignedVaultReplies?: boolean;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -72,7 +76,7 @@ export async function startAdminStack(
     dataKeyDays: 90,
     horizonDays: 90,
     now: now(),
-    vaultReplyKey: (await orgStatus(adminBus)).replyKey,
+    vaultReplyKey: options.certifyVaultKey === false ? undefined : (await orgStatus(adminBus)).replyKey,
   });
   await callVault(adminBus, 'bootstrap', ceremony.request);
   const logs: string[] = [];
@@ -90,6 +94,7 @@ export async function startAdminStack(
     now,
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
     ...(options.revealSeconds ? { revealSeconds: options.revealSeconds } : {}),
+    ...(options.acceptUnsignedVaultReplies ? { acceptUnsignedVaultReplies: true } : {}),
   });
   const [dataKey] = ceremony.request.dataKeys;
   if (!dataKey) throw new Error('the ceremony made no data key');

@@ -26,3 +26,4 @@ export {
 } from './recipients.ts';
 export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
 export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';
+export { certifyVaultKey, VaultKeyMismatch } from './vault-key.ts';

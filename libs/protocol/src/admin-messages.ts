@@ -53,7 +53,10 @@ export const BootstrapRequest = Type.Object(
     /** The vault's reply key (from `status`) and the org key's certificate for it (crypto.md). */
     vaultReplyKey: Type.Optional(
       Type.Object(
-        { key: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }), certificate: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }) },
+        {
+          key: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+          certificate: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+        },
         { additionalProperties: false },
       ),
     ),

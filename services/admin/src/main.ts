@@ -81,7 +81,9 @@ const app = await buildAdmin({
   acceptUnsignedVaultReplies: config.acceptUnsignedVaultReplies,
 });
 if (config.acceptUnsignedVaultReplies) {
-  log.warn('COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES: a bus operator can rewrite unsigned vault replies; certify the vault key');
+  log.warn(
+    'COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES: a bus operator can rewrite unsigned vault replies; certify the vault key',
+  );
 }
 const server = await serve(app, { host: config.host, port: config.port, tls: tls.https });
 

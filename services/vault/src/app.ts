@@ -105,7 +105,8 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   );
   const signer = await ReplySigner.open(sql, options.replyKeyFile);
   log.info({ replyKey: signer.publicKey, fingerprint: signer.fingerprint }, 'admin replies signed by');
-  if (!options.replyKeyFile) log.warn('COFFER_VAULT_REPLY_KEY_FILE unset: the reply key and its certificate end with this process');
+  if (!options.replyKeyFile)
+    log.warn('COFFER_VAULT_REPLY_KEY_FILE unset: the reply key and its certificate end with this process');
   const handlers = adminHandlers(sql, refreshStatus, checkpointer, signer.publicKey);
   bus.serve(
     `${bus.names.admin}.>`,

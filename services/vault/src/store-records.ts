@@ -181,7 +181,12 @@ function parseDelivery(delivery: RecordDelivery, retention: Retention, receivedA
     for (const id of used) {
       const c = contexts.get(id) as (typeof batch.contexts)[number];
       const enc = Buffer.from(c.enc, 'base64');
-      parsed.contexts.push({ id: c.id, data_key_id: c.keyId, enc, enc_sha256: createHash('sha256').update(enc).digest() });
+      parsed.contexts.push({
+        id: c.id,
+        data_key_id: c.keyId,
+        enc,
+        enc_sha256: createHash('sha256').update(enc).digest(),
+      });
     }
     return parsed;
   } catch (err) {
@@ -276,7 +281,12 @@ export async function storeRecordBatch(
 async function storeContexts(sql: postgres.Sql | postgres.TransactionSql, contexts: ContextRow[]): Promise<void> {
   const legacy = contexts.map(({ id, data_key_id, enc }) => ({ id, data_key_id, enc }));
   await sql`INSERT INTO record_contexts ${sql(legacy, 'id', 'data_key_id', 'enc')} ON CONFLICT (id) DO NOTHING`;
-  const rows = contexts.map((c) => ({ context_id: c.id, enc_sha256: c.enc_sha256, data_key_id: c.data_key_id, enc: c.enc }));
+  const rows = contexts.map((c) => ({
+    context_id: c.id,
+    enc_sha256: c.enc_sha256,
+    data_key_id: c.data_key_id,
+    enc: c.enc,
+  }));
   await sql`INSERT INTO record_context_encs ${sql(rows, 'context_id', 'enc_sha256', 'data_key_id', 'enc')}
     ON CONFLICT (context_id, enc_sha256) DO NOTHING`;
 }

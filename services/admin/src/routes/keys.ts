@@ -7,13 +7,17 @@
  */
 import { callVault } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
-import { pregenerateDataKeys, UncertifiedRecoveryKey } from '@coffer/keyring';
+import { certifyVaultKey, pregenerateDataKeys, UncertifiedRecoveryKey, VaultKeyMismatch } from '@coffer/keyring';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { sessionHolder } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Pregenerate = Type.Object({ count: Type.Integer({ minimum: 1, maximum: 16 }) }, { additionalProperties: false });
+const CertifyVault = Type.Object(
+  { fingerprint: Type.String({ minLength: 30, maxLength: 64, pattern: '^[0-9 -]+$' }) },
+  { additionalProperties: false },
+);
 
 export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   app.get('/api/keys', { config: { action: 'keys.list' } }, async (req, reply) =>
@@ -55,5 +59,34 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps)
       items: made.dataKeys.map((k) => ({ ...k.bundle, wrappedCopies: k.copies.length })),
       skippedRecipients: made.skipped.length,
     });
+  });
+
+  const certify = { schema: { body: CertifyVault }, config: { action: 'keys.certify-vault', csrf: true } };
+  app.post('/api/keys/vault-reply-key', certify, async (req, reply) => {
+    const { session } = req;
+    const { replyKey } = await callVault(deps.bus, 'status', { v: 1 });
+    if (!replyKey) {
+      return sendProblem(reply, { status: 409, type: 'vault-key-unavailable', title: 'The vault named no reply key' });
+    }
+    const m = await callVault(deps.bus, 'keys.material', { v: 1, session: session.hash });
+    let certified: ReturnType<typeof certifyVaultKey>;
+    try {
+      certified = certifyVaultKey(sessionHolder(session.token, m.session), m, replyKey, req.body.fingerprint);
+    } catch (err) {
+      if (!(err instanceof VaultKeyMismatch)) throw err;
+      req.log.error({ alert: 'vault-key' }, 'the vault reply key named over the bus has another fingerprint');
+      return sendProblem(reply, {
+        status: 409,
+        type: 'vault-key-mismatch',
+        title: 'The vault reply key is not the one with this fingerprint; nothing was certified',
+      });
+    }
+    await callVault(deps.bus, 'keys.certify-vault', {
+      v: 1,
+      session: session.hash,
+      ...certified,
+      origin: originOf(req),
+    });
+    return reply.code(201).send({ key: certified.key, fingerprint: req.body.fingerprint });
   });
 };

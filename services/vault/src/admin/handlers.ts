@@ -17,6 +17,7 @@ import { searchHandlers } from './search.ts';
 import { sessionHandlers } from './sessions.ts';
 import { totpHandlers } from './totp.ts';
 import { userHandlers } from './users.ts';
+import { vaultKeyHandlers } from './vault-key.ts';
 
 /** `onKeysChanged` runs after a bootstrap or new data keys commit (the key status check). */
 export function adminHandlers(
@@ -38,5 +39,6 @@ export function adminHandlers(
     ...ownSessionHandlers(sql),
     ...recoveryHandlers(sql),
     ...keyHandlers(sql, onKeysChanged),
+    ...vaultKeyHandlers(sql),
   };
 }
