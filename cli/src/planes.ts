@@ -37,6 +37,12 @@ export interface PlanesOptions {
   readonly auditCheckpointDir?: string;
   /** The vault's reply key file (kept across restarts, so its certificate stays valid). */
   readonly replyKeyFile?: string;
+  /**
+   * Start the admin plane even when the vault's reply key is not certified (an installation made
+   * before replies were signed), reading unsigned replies until a key-admin certifies it. `pnpm
+   * dev` only; otherwise an uncertified key stops the start.
+   */
+  readonly allowUncertifiedVaultKey?: boolean;
 }
 
 export interface Planes {
@@ -80,6 +86,20 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
         : 'no pinned trust root: give the org public key (COFFER_TRUST_ROOT, or .coffer/trust-root in dev)',
     );
   }
+  const [certified] = await options.sql`SELECT 1 FROM vault_reply_keys WHERE public_key = ${vault.replyKey}`;
+  if (!certified && options.adminPort !== undefined && !options.allowUncertifiedVaultKey) {
+    await vault.close();
+    throw new Error(
+      `the vault reply key (fingerprint ${PublicKey.fromBase64url('ed25519', vault.replyKey).fingerprint()}) is not certified: ` +
+        'certify it (docs/operations.md, Upgrades) or keep the key file the ceremony certified',
+    );
+  }
+  if (!certified && options.adminPort !== undefined) {
+    options.logs.vault.warn(
+      { replyKey: vault.replyKey },
+      'the vault reply key is not certified: the admin plane reads unsigned replies until a key-admin certifies it (POST /api/keys/vault-reply-key)',
+    );
+  }
   const { app, keys } = await buildIngest({
     bus: options.buses.ingest,
     trustRoot: PublicKey.fromBase64url('ed25519', trustRoot),
@@ -98,6 +118,7 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
           dataKeyDays: options.bootstrap?.dataKeyDays ?? DEFAULT_DATA_KEY_DAYS,
           log: options.logs.admin ?? adminLogger(),
           now,
+          acceptUnsignedVaultReplies: !certified,
         });
   const adminUrl = admin ? await admin.listen({ host: options.host, port: options.adminPort ?? 0 }) : null;
   return {

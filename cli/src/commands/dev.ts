@@ -151,6 +151,8 @@ export async function devCommand(): Promise<void> {
     auditCheckpointDir: join(dir, 'audit'),
     // The vault's reply key, certified by the ceremony: kept so that restarts keep its certificate.
     replyKeyFile: join(dir, 'vault', 'reply-key.json'),
+    // A dev directory made before replies were signed: run, and say how to certify (below).
+    allowUncertifiedVaultKey: true,
     bootstrap: {
       adminEmail: secrets.admin.email,
       adminPassword: secrets.admin.password,
