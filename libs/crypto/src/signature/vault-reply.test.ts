@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PrivateKey } from '../keys/keys.ts';
 import {
@@ -10,6 +11,21 @@ import {
 } from './vault-reply.ts';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
+const vector = JSON.parse(readFileSync(new URL('./vectors/vault-reply-v1.json', import.meta.url), 'utf8'));
+
+describe('vault reply known answers (vectors/vault-reply-v1.json)', () => {
+  const org = PrivateKey.fromBytes('ed25519', Buffer.from(vector.orgPrivateKey, 'hex'));
+  const key = PrivateKey.fromBytes('ed25519', Buffer.from(vector.replyPrivateKey, 'hex'));
+  it('certificate and reply signature are exactly the recorded ones (Ed25519 is deterministic)', () => {
+    expect(key.publicKey.toBase64url()).toBe(vector.replyKey);
+    expect(certifyVaultReplyKey(org, key.publicKey)).toBe(vector.certificate);
+    expect(signVaultReply(key, vector.op, bytes(vector.request), bytes(vector.reply))).toBe(vector.signature);
+    const certified = verifyVaultReplyKey(org.publicKey, vector.replyKey, vector.certificate);
+    expect(() =>
+      verifyVaultReply(certified, vector.op, bytes(vector.request), bytes(vector.reply), vector.signature),
+    ).not.toThrow();
+  });
+});
 
 describe('vault reply signatures', () => {
   const org = PrivateKey.generate('ed25519');
