@@ -13,13 +13,16 @@
  * Prints a table for docs/benchmarks.md and, with --json, one JSON object on the last stdout line.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { buildAdmin } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
 import { runCeremony } from '@coffer/cli';
-import { PublicKey, recordBinding, seal } from '@coffer/crypto';
+import { encodeVaultReplyKeyFile, PrivateKey, PublicKey, recordBinding, seal } from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
 import { createTestDatabase, freePort, prepareRuntimeRole, type TestDatabase } from '@coffer/testkit';
 import { migrate, startVault } from '@coffer/vault';
@@ -122,7 +125,13 @@ async function main() {
   };
 
   // --- One ceremony; each set-up its own database and vault process, bootstrapped with it.
+  // One vault reply key for every vault of the run, certified by that ceremony.
+  const replyKey = PrivateKey.generate('ed25519');
+  const replyKeyFile = path.join(os.tmpdir(), `coffer-bench-reply-key-${randomUUID()}.json`);
+  writeFileSync(replyKeyFile, encodeVaultReplyKeyFile(replyKey), { mode: 0o600 });
+  onCleanup('reply key file', () => rmSync(replyKeyFile, { force: true }));
   const ceremony = await runCeremony({
+    vaultReplyKey: replyKey.publicKey.toBase64url(),
     adminEmail: ADMIN_EMAIL,
     adminPassword: ADMIN_PASSWORD,
     shares: 3,
@@ -144,7 +153,13 @@ async function main() {
     await migrate(owners[v]);
     await prepareRuntimeRole(dbs[v]);
     const port = await freePort();
-    vaultEnv[v] = { ...natsEnv(v, 'vault'), DATABASE_URL: dbs[v].runtimeUrl, HOST, PORT: String(port) };
+    vaultEnv[v] = {
+      ...natsEnv(v, 'vault'),
+      DATABASE_URL: dbs[v].runtimeUrl,
+      HOST,
+      PORT: String(port),
+      COFFER_VAULT_REPLY_KEY_FILE: replyKeyFile,
+    };
     vaults[v] = startPlane('vault', vaultEnv[v]);
     const child = vaults[v];
     onCleanup(`${v} vault process`, () => stopPlane(child));
@@ -232,6 +247,7 @@ async function main() {
       log: pino({ level: 'silent' }),
       host: HOST,
       port: 0,
+      replyKeyFile,
     });
     onCleanup(`${v} vault`, () => vault.close());
     const app = await buildAdmin({

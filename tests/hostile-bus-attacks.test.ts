@@ -5,10 +5,12 @@
 // issue 9's fixes (they ran only with COFFER_OPEN_ATTACKS=1 and failed); they are now the
 // regression tests for those fixes.
 
+import { randomBytes, randomUUID } from 'node:crypto';
 import { adminLogger, buildAdmin } from '@coffer/admin';
-import { callVault, connectNatsBus } from '@coffer/bus';
+import { callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
 import {
+  certifyVaultReplyKey,
   createSessionToken,
   enrollPassword,
   PrivateKey,
@@ -16,6 +18,7 @@ import {
   recordBinding,
   seal,
   sessionTokenHash,
+  signVaultReply,
   totpBinding,
   userKeyAad,
   wrapWithSymmetricKey,
@@ -27,7 +30,15 @@ import type { FastifyInstance } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminOperation, type HostileBus, json, startHostileBus, withJson } from './support/hostile-bus.ts';
+import {
+  adminOperation,
+  adminReplyBody,
+  type HostileBus,
+  json,
+  rewriteAdminReply,
+  startHostileBus,
+  withJson,
+} from './support/hostile-bus.ts';
 import { submit } from './support/http.ts';
 import { type Infra, startInfra, startIngest } from './support/stack.ts';
 
@@ -72,6 +83,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       dataKeyDays: 90,
       horizonDays: 90,
       now: new Date(),
+      vaultReplyKey: (await orgStatus(adminBus)).replyKey,
     });
     await callVault(adminBus, 'bootstrap', ceremony.request);
     app = await buildAdmin({
@@ -131,7 +143,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       const before = await sessions();
       const answer = bus.onDeliver(captured.reply as string);
       await bus.inject(captured);
-      expect(json(await answer.next(1))).toMatchObject({ ok: false });
+      expect(adminReplyBody(await answer.next(1))).toMatchObject({ ok: false });
       answer.off();
       expect(await sessions()).toBe(before);
     });
@@ -179,26 +191,24 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       return { id, sealed: sealed.toString('base64') };
     };
 
-    it("a reveal answered with another record's blob opens nothing and is audited", async () => {
+    it("a reveal answered with another record's blob opens nothing", async () => {
       const ka = await as(KA.email, KA.password);
       const asked = await addRecord('asked-for-value-4417');
       const other = await addRecord('other-value-9902');
-      const swap = bus.onReply(adminOperation('records.reveal'), (m) => {
-        const body = json<{ result: { record: Body } } & Body>(m);
-        return withJson(m, {
-          ...body,
-          result: { ...body.result, record: { ...body.result.record, sealed: other.sealed } },
-        });
-      });
+      const swap = bus.onReply(adminOperation('records.reveal'), (m) =>
+        rewriteAdminReply(m, (body) => {
+          const { result } = body as { result: { record: Body } };
+          return { ...body, result: { ...result, record: { ...result.record, sealed: other.sealed } } };
+        }),
+      );
       const res = await call(ka, 'POST', `/api/records/${asked.id}/reveal`, { reason: 'case 7781' });
       swap.off();
       expect(swap.seen).toHaveLength(1);
-      expect(res.statusCode).toBe(500);
-      expect(res.json().type).toMatch(/record-integrity/);
+      // The reply is signed now: the swap is refused before the blob is even looked at (before
+      // replies were signed, the blob's binding refused it: 500 record-integrity, audited).
+      expect(res.statusCode).toBe(502);
+      expect(res.json().type).toMatch(/vault-reply-unauthenticated$/);
       expect(res.body).not.toContain('value-');
-      const [failed] = await infra.owner`
-        SELECT outcome FROM audit_events WHERE action = 'record.reveal' AND target = ${asked.id} AND outcome = 'failure'`;
-      expect(failed).toBeDefined();
     });
 
     it('a keys.current reply with a planted public key is refused by ingest: nothing is sealed to it', async () => {
@@ -237,7 +247,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       const attackerPassword = 'mallory-owns-this-now-8841-quartz';
       const begins = bus.onReply(adminOperation('signin.begin'));
       const plant = bus.onPublish(adminOperation('signin.complete'), async (m) => {
-        const begin = json<{ result: { keyVersion: number } }>(await begins.next(1)).result;
+        const begin = adminReplyBody<{ result: { keyVersion: number } }>(await begins.next(1)).result;
         const fresh = await enrollPassword(attackerPassword);
         // Any key will do: the admin plane only needs to unwrap something under the attacker's KEK.
         const planted = wrapWithSymmetricKey(
@@ -271,10 +281,9 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       );
       await infra.owner`UPDATE users SET totp_sealed = ${sealed} WHERE id = ${ka.id}`;
       expect.soft((await signIn(KA.email, KA.password)).statusCode).toBe(401); // TOTP is enrolled: a code is needed
-      const hide = bus.onReply(adminOperation('signin.begin'), (m) => {
-        const body = json<{ result: Body } & Body>(m);
-        return withJson(m, { ...body, result: { ...body.result, totp: null } });
-      });
+      const hide = bus.onReply(adminOperation('signin.begin'), (m) =>
+        rewriteAdminReply(m, (body) => ({ ...body, result: { ...(body.result as Body), totp: null } })),
+      );
       const step = bus.onPublish(adminOperation('signin.complete'), (m) =>
         withJson(m, { ...json<Body>(m), totpStep: Math.floor(Date.now() / 30_000) }),
       );
@@ -283,7 +292,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       step.off();
       await infra.owner`UPDATE users SET totp_sealed = NULL, totp_last_step = NULL WHERE id = ${ka.id}`;
       expect.soft(totp.generate()).toMatch(/^\d{6}$/);
-      expect.soft(res.statusCode).toBe(401);
+      expect.soft(res.statusCode).not.toBe(200); // 502 now: the rewritten signin.begin reply is not signed for it
     });
 
     it('item 2: keys.store with every copy removed is refused (no key nobody holds)', async () => {
@@ -316,17 +325,21 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
       thin.off();
       expect(thin.seen).toHaveLength(1);
-      expect(res.statusCode).toBe(400);
+      // The vault refuses it; its (signed) refusal covers the request it received, not the one the
+      // admin plane sent, so the admin plane reads it as an unauthenticated reply: 502.
+      expect(res.statusCode).toBe(502);
       expect(await infra.owner`SELECT id FROM data_keys`).toHaveLength(before.length);
     });
 
     it('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus', async () => {
       const ka = await as(KA.email, KA.password);
       const auditor = await inviteAndAccept(ka, 'auditor@example.com', 'auditor');
-      const promote = bus.onReply(adminOperation('users.confirm-material'), (m) => {
-        const body = json<{ result: { user: Body } } & Body>(m);
-        return withJson(m, { ...body, result: { ...body.result, user: { ...body.result.user, role: 'key-admin' } } });
-      });
+      const promote = bus.onReply(adminOperation('users.confirm-material'), (m) =>
+        rewriteAdminReply(m, (body) => {
+          const result = body.result as { user: Body };
+          return { ...body, result: { ...result, user: { ...result.user, role: 'key-admin' } } };
+        }),
+      );
       const confirms = bus.onPublish(adminOperation('users.confirm'));
       await call(ka, 'POST', `/api/users/${auditor.id}/confirm`, { fingerprint: auditor.fingerprint });
       promote.off();
@@ -336,6 +349,158 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
         const body = json<{ orgKey?: string; dataKeys: unknown[] }>(sent);
         expect.soft(body.orgKey).toBeUndefined(); // the org key was not wrapped to the auditor …
         expect.soft(body.dataKeys).toHaveLength(0); // … nor any data key
+      }
+    });
+  });
+  describe('issue 9 item 2: the vault signs its replies, the admin plane checks them', () => {
+    type Listed = { result: { items: { email: string; role: string }[] } } & Body;
+    const setRole = (email: string, role: string) => (body: Record<string, unknown>) => {
+      const { items } = (body as Listed).result;
+      return { ...body, result: { items: items.map((u) => (u.email === email ? { ...u, role } : u)) } };
+    };
+
+    it('a role rewritten in a users.list reply is refused (502), nothing of it shown', async () => {
+      const ka = await as(KA.email, KA.password);
+      await inviteAndAccept(ka, 'listed@example.com', 'viewer');
+      const promote = bus.onReply(adminOperation('users.list'), (m) =>
+        rewriteAdminReply(m, setRole('listed@example.com', 'key-admin')),
+      );
+      const res = await call(ka, 'GET', '/api/users');
+      promote.off();
+      expect(promote.seen).toHaveLength(1);
+      expect(res.statusCode).toBe(502);
+      expect(res.json().type).toMatch(/vault-reply-unauthenticated$/);
+      expect(res.body).not.toContain('listed@example.com');
+      expect(infra.capture('admin').lines.some((l) => l.includes('"alert":"vault-reply"'))).toBe(true);
+    });
+
+    it('a role rewritten in a users.confirm-material reply is refused (502): nothing is wrapped or sent', async () => {
+      const ka = await as(KA.email, KA.password);
+      const invitee = await inviteAndAccept(ka, 'confirm-me@example.com', 'auditor');
+      const promote = bus.onReply(adminOperation('users.confirm-material'), (m) =>
+        rewriteAdminReply(m, (body) => {
+          const result = body.result as { user: Body };
+          return { ...body, result: { ...result, user: { ...result.user, role: 'key-admin' } } };
+        }),
+      );
+      const confirms = bus.onPublish(adminOperation('users.confirm'));
+      const res = await call(ka, 'POST', `/api/users/${invitee.id}/confirm`, { fingerprint: invitee.fingerprint });
+      promote.off();
+      confirms.off();
+      expect(promote.seen).toHaveLength(1);
+      expect(res.statusCode).toBe(502);
+      expect(res.json().type).toMatch(/vault-reply-unauthenticated$/);
+      expect(confirms.seen).toHaveLength(0); // no users.confirm left the admin plane: nothing wrapped
+      const [row] = await infra.owner`SELECT status FROM users WHERE id = ${invitee.id}`;
+      expect(row?.status).not.toBe('active');
+    });
+
+    it('an earlier genuine users.list reply replayed to a new request is refused', async () => {
+      const ka = await as(KA.email, KA.password);
+      const first = bus.onReply(adminOperation('users.list'));
+      expect((await call(ka, 'GET', '/api/users')).statusCode).toBe(200);
+      const old = await first.next(1);
+      first.off();
+      await inviteAndAccept(ka, 'after-the-capture@example.com', 'viewer');
+      // The same session, the same operation, an identical request body: only the nonce differs.
+      const replay = bus.onReply(adminOperation('users.list'), (m) => ({ ...m, payload: old.payload }));
+      const res = await call(ka, 'GET', '/api/users');
+      replay.off();
+      expect(replay.seen).toHaveLength(1);
+      expect(res.statusCode).toBe(502);
+      expect(res.json().type).toMatch(/vault-reply-unauthenticated$/);
+      // Without the replay the new user is listed: the genuine path still works.
+      const fresh = await call(ka, 'GET', '/api/users');
+      expect(fresh.statusCode).toBe(200);
+      expect(fresh.body).toContain('after-the-capture@example.com');
+    });
+
+    it('a reply signed for this very request by a key the trust root did not certify is refused', async () => {
+      const ka = await as(KA.email, KA.password);
+      const rogueRoot = PrivateKey.generate('ed25519');
+      const rogueKey = PrivateKey.generate('ed25519');
+      const requests = bus.onPublish(adminOperation('users.list'));
+      const forge = bus.onReply(adminOperation('users.list'), async (m) => {
+        const request = (await requests.next(1)).payload;
+        const inner = JSON.stringify(setRole(KA.email, 'auditor')(adminReplyBody(m)));
+        return withJson(m, {
+          v: 2,
+          reply: inner,
+          key: rogueKey.publicKey.toBase64url(),
+          certificate: certifyVaultReplyKey(rogueRoot, rogueKey.publicKey),
+          signature: signVaultReply(rogueKey, 'users.list', request, Buffer.from(inner)),
+        });
+      });
+      const res = await call(ka, 'GET', '/api/users');
+      forge.off();
+      requests.off();
+      expect(forge.seen).toHaveLength(1);
+      expect(res.statusCode).toBe(502);
+      expect(res.json().type).toMatch(/vault-reply-unauthenticated$/);
+    });
+
+    it('an unsigned reply (the signature stripped) is refused by an admin plane that requires signatures', async () => {
+      const ka = await as(KA.email, KA.password);
+      const strip = bus.onReply(adminOperation('whoami'), (m) => withJson(m, adminReplyBody(m)));
+      const res = await call(ka, 'GET', '/api/me');
+      strip.off();
+      expect(strip.seen).toHaveLength(1);
+      expect(res.statusCode).toBe(502);
+    });
+  });
+  describe('forged record contexts (review finding)', () => {
+    it('a batch carrying a genuine context id with a wrong enc, stored first, does not make the genuine records unopenable', async () => {
+      const ka = await as(KA.email, KA.password);
+      const forgedEnc = randomBytes(32).toString('base64');
+      // What someone with ingest's credential (or the bus) can do once they see a context id:
+      // publish a batch naming it with another enc, ahead of the genuine batch.
+      const forge = bus.onPublish(/(^|\.)ingest\.records$/, (m) => {
+        const batch = json<{ v: number; batchId: string; contexts: Body[]; records: Body[] }>(m);
+        if (batch.v !== 3) return undefined;
+        const forged = {
+          ...batch,
+          batchId: randomUUID(),
+          contexts: batch.contexts.map((c) => ({ ...c, enc: forgedEnc })),
+          records: batch.records.map((r) => ({ ...r, id: newRecordId() })),
+        };
+        const headers = m.headers && {
+          ...m.headers,
+          fields: m.headers.fields.map(
+            ([k, v]) => [k, k.toLowerCase() === 'nats-msg-id' ? forged.batchId : v] as const,
+          ),
+        };
+        return [{ ...withJson(m, forged), headers, reply: undefined }, m];
+      });
+      const ingestBus = await connectNatsBus({
+        url: bus.url,
+        names: busNames(),
+        service: 'ingest',
+        user: 'ingest',
+        password: infra.passwords.ingest,
+      });
+      const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+      try {
+        const sent = await submit(ingest.url, { type: 'secret', value: 'genuine-under-a-forged-context' });
+        expect(sent.status).toBe(202);
+        const id = sent.body.id as string;
+        expect(forge.seen.length).toBeGreaterThanOrEqual(1);
+        for (let i = 0; i < 100 && (await infra.owner`SELECT 1 FROM records WHERE id = ${id}`).length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const [stored] = await infra.owner<{ context_id: string; legacy_enc: Buffer }[]>`
+          SELECT r.context_id, c.enc AS legacy_enc FROM records r JOIN record_contexts c ON c.id = r.context_id
+          WHERE r.id = ${id}`;
+        if (!stored) throw new Error('the genuine record was not stored');
+        // The forged context was stored first under the genuine id …
+        expect(stored.legacy_enc.toString('base64')).toBe(forgedEnc);
+        // … and the genuine record still opens, under the context it was sealed under.
+        const res = await call(ka, 'POST', `/api/records/${id}/reveal`, { reason: 'case 5521' });
+        expect(res.statusCode).toBe(200);
+        expect(res.json().value).toBe('genuine-under-a-forged-context');
+      } finally {
+        forge.off();
+        await ingest.close();
+        await ingestBus.close();
       }
     });
   });

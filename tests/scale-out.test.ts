@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { callVault, connectNatsBus, idempotencyNames } from '@coffer/bus';
+import { callVault, connectNatsBus, idempotencyNames, orgStatus } from '@coffer/bus';
 import { runCeremony } from '@coffer/cli';
 import { busNames } from '@coffer/protocol';
 import {
@@ -55,6 +55,8 @@ describe.skipIf(!available)('scale-out: 3 NATS nodes, 2 ingest, 2 admin, faults 
       DATABASE_URL: db.runtimeUrl,
       COFFER_STREAM_REPLICAS: '3',
       COFFER_REQUIRE_MFA: 'false',
+      // One reply key across the vault's restarts, certified by the ceremony below.
+      COFFER_VAULT_REPLY_KEY_FILE: path.join(dir, 'vault-reply-key.json'),
     });
     procs.push(p);
     return p;
@@ -76,7 +78,8 @@ describe.skipIf(!available)('scale-out: 3 NATS nodes, 2 ingest, 2 admin, faults 
       user: 'admin',
       password: cluster.passwords.admin,
     });
-    const ceremony = await runCeremony({ ...BOOTSTRAP, now: new Date() });
+    const { replyKey } = await orgStatus(adminBus);
+    const ceremony = await runCeremony({ ...BOOTSTRAP, now: new Date(), vaultReplyKey: replyKey });
     await callVault(adminBus, 'bootstrap', ceremony.request);
     await adminBus.close();
     trustRoot = ceremony.trustRoot;

@@ -35,6 +35,14 @@ export interface PlanesOptions {
   readonly trustRoot?: string;
   /** Where the vault keeps its audit checkpoint key and checkpoints (outside the database). */
   readonly auditCheckpointDir?: string;
+  /** The vault's reply key file (kept across restarts, so its certificate stays valid). */
+  readonly replyKeyFile?: string;
+  /**
+   * Start the admin plane even when the vault's reply key is not certified (an installation made
+   * before replies were signed), reading unsigned replies until a key-admin certifies it. `pnpm
+   * dev` only; otherwise an uncertified key stops the start.
+   */
+  readonly allowUncertifiedVaultKey?: boolean;
 }
 
 export interface Planes {
@@ -59,12 +67,13 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
     // Dev mode is not production: no TOTP needed to reveal (the admin plane agrees below).
     requireMfa: false,
     ...(options.auditCheckpointDir ? { auditCheckpoints: { dir: options.auditCheckpointDir } } : {}),
+    ...(options.replyKeyFile ? { replyKeyFile: options.replyKeyFile } : {}),
   });
   let ceremony: CeremonyOutput | undefined;
   let status = await orgStatus(options.buses.admin);
   if (!status.initialised) {
     if (!options.bootstrap) throw new Error('the vault is not initialised: run `pnpm coffer init`');
-    ceremony = await runCeremony({ ...options.bootstrap, now: now() });
+    ceremony = await runCeremony({ ...options.bootstrap, now: now(), vaultReplyKey: status.replyKey });
     await callVault(options.buses.admin, 'bootstrap', ceremony.request);
     status = await orgStatus(options.buses.admin);
   }
@@ -75,6 +84,20 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
       trustRoot
         ? 'the vault reports a trust root other than the pinned one: its org row was changed, or this is another installation'
         : 'no pinned trust root: give the org public key (COFFER_TRUST_ROOT, or .coffer/trust-root in dev)',
+    );
+  }
+  const [certified] = await options.sql`SELECT 1 FROM vault_reply_keys WHERE public_key = ${vault.replyKey}`;
+  if (!certified && options.adminPort !== undefined && !options.allowUncertifiedVaultKey) {
+    await vault.close();
+    throw new Error(
+      `the vault reply key (fingerprint ${PublicKey.fromBase64url('ed25519', vault.replyKey).fingerprint()}) is not certified: ` +
+        'certify it (docs/operations.md, Upgrades) or keep the key file the ceremony certified',
+    );
+  }
+  if (!certified && options.adminPort !== undefined) {
+    options.logs.vault.warn(
+      { replyKey: vault.replyKey },
+      'the vault reply key is not certified: the admin plane reads unsigned replies until a key-admin certifies it (POST /api/keys/vault-reply-key)',
     );
   }
   const { app, keys } = await buildIngest({
@@ -95,6 +118,7 @@ export async function startPlanes(options: PlanesOptions): Promise<Planes> {
           dataKeyDays: options.bootstrap?.dataKeyDays ?? DEFAULT_DATA_KEY_DAYS,
           log: options.logs.admin ?? adminLogger(),
           now,
+          acceptUnsignedVaultReplies: !certified,
         });
   const adminUrl = admin ? await admin.listen({ host: options.host, port: options.adminPort ?? 0 }) : null;
   return {

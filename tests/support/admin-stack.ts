@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin } from '@coffer/admin';
-import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
+import { type Bus, callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
 import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
@@ -48,6 +48,10 @@ export async function startAdminStack(
     passkeyForKeyAdmins?: boolean;
     /** COFFER_REVOCATION_STATE_FILE of the admin plane. */
     revocationStateFile?: string;
+    /** Certify the vault's reply key in the ceremony (default true), as `coffer init` does. */
+    certifyVaultKey?: boolean;
+    /** COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES for the admin plane (default false). */
+    acceptUnsignedVaultReplies?: boolean;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -80,6 +84,7 @@ export async function startAdminStack(
     dataKeyDays: 90,
     horizonDays: 90,
     now: now(),
+    vaultReplyKey: options.certifyVaultKey === false ? undefined : (await orgStatus(adminBus)).replyKey,
   });
   await callVault(adminBus, 'bootstrap', ceremony.request);
   const logs: string[] = [];
@@ -98,6 +103,7 @@ export async function startAdminStack(
     ...(options.passwordParams ? { passwordParams: options.passwordParams } : {}),
     ...(options.revealSeconds ? { revealSeconds: options.revealSeconds } : {}),
     ...(options.revocationStateFile ? { revocationStateFile: options.revocationStateFile } : {}),
+    ...(options.acceptUnsignedVaultReplies ? { acceptUnsignedVaultReplies: true } : {}),
   });
   const [dataKey] = ceremony.request.dataKeys;
   if (!dataKey) throw new Error('the ceremony made no data key');

@@ -82,6 +82,26 @@ export function withJson(msg: BusMessage, value: unknown): BusMessage {
   return { ...msg, payload: Buffer.from(JSON.stringify(value)) };
 }
 
+/**
+ * A copy of a `vault.admin.*` reply whose v1 envelope (`{v, ok, result}`) `change` rewrote, as a
+ * bus operator would: inside a signed envelope (v2) the signed text is replaced and the
+ * signature, key and certificate are left as they were.
+ */
+export function rewriteAdminReply(msg: BusMessage, change: (reply: Record<string, unknown>) => unknown): BusMessage {
+  const outer = json<Record<string, unknown>>(msg);
+  if (outer.v === 2 && typeof outer.reply === 'string') {
+    const inner = JSON.parse(outer.reply) as Record<string, unknown>;
+    return withJson(msg, { ...outer, reply: JSON.stringify(change(inner)) });
+  }
+  return withJson(msg, change(outer));
+}
+
+/** The v1 envelope of a `vault.admin.*` reply, signed (v2) or not. */
+export function adminReplyBody<T = Record<string, unknown>>(msg: BusMessage): T {
+  const outer = json<Record<string, unknown>>(msg);
+  return (outer.v === 2 && typeof outer.reply === 'string' ? JSON.parse(outer.reply) : outer) as T;
+}
+
 /** The first value of a header field (case-insensitive name), if present. */
 export function header(msg: BusMessage, name: string): string | undefined {
   return msg.headers?.fields.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];

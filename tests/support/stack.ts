@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
+import { type Bus, callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { type CeremonyOutput, type Planes, runCeremony, startPlanes } from '@coffer/cli';
 import { PublicKey } from '@coffer/crypto';
 import { buildIngest, ingestLogger } from '@coffer/ingest';
@@ -223,7 +223,8 @@ export async function startStack(): Promise<Stack> {
 
 /** Run the ceremony and hand it to the vault over the admin bus, as `coffer init` does. */
 export async function bootstrap(admin: Bus): Promise<CeremonyOutput> {
-  const ceremony = await runCeremony({ ...BOOTSTRAP, now: new Date() });
+  const { replyKey } = await orgStatus(admin);
+  const ceremony = await runCeremony({ ...BOOTSTRAP, now: new Date(), vaultReplyKey: replyKey });
   await callVault(admin, 'bootstrap', ceremony.request);
   return ceremony;
 }

@@ -149,6 +149,10 @@ export async function devCommand(): Promise<void> {
     vaultPort: 0,
     // Checkpoints of the audit head live here, outside the embedded database's data directory.
     auditCheckpointDir: join(dir, 'audit'),
+    // The vault's reply key, certified by the ceremony: kept so that restarts keep its certificate.
+    replyKeyFile: join(dir, 'vault', 'reply-key.json'),
+    // A dev directory made before replies were signed: run, and say how to certify (below).
+    allowUncertifiedVaultKey: true,
     bootstrap: {
       adminEmail: secrets.admin.email,
       adminPassword: secrets.admin.password,

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
-import { PrivateKey, signDataKeyBundle } from '@coffer/crypto';
+import { PrivateKey, PublicKey, signDataKeyBundle, verifyVaultReplyKey } from '@coffer/crypto';
 import { busNames } from '@coffer/protocol';
 import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
@@ -104,6 +104,13 @@ describe.skipIf(!available)('coffer init, against a running vault over the bus',
     expect(admin).toMatchObject({ role: 'key-admin', status: 'active' });
     expect(admin?.password_verifier).toMatch(/^\$coffer-argon2id-ed25519\$/);
     expect((await vault.currentKey.check()).degraded).toBe(false);
+    // The vault's reply key is certified by the org key, and its fingerprint printed to compare.
+    const [certified] = await db.owner`SELECT public_key, certificate FROM vault_reply_keys`;
+    expect(certified?.public_key).toBe(vault.replyKey);
+    expect(() =>
+      verifyVaultReplyKey(PublicKey.fromBase64url('ed25519', org?.trust_root), vault.replyKey, certified?.certificate),
+    ).not.toThrow();
+    expect(printed).toContain(PublicKey.fromBase64url('ed25519', vault.replyKey).fingerprint());
   });
 
   it('refuses to run against an initialised vault', async () => {

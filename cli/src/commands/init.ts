@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { callVault, connectService, natsSettings, orgStatus } from '@coffer/bus';
 import { asPositiveInt, readConfig, setting } from '@coffer/config';
+import { PublicKey } from '@coffer/crypto';
 import { checkPassword, PASSWORD_POLICY } from '@coffer/policy';
 import { DEFAULT_DATA_KEY_DAYS, DEFAULT_HORIZON_DAYS } from '@coffer/protocol';
 import { runCeremony } from '../ceremony.ts';
@@ -23,6 +24,9 @@ export async function initCommand(argv: string[]): Promise<void> {
       shares: { type: 'string', default: '5' },
       threshold: { type: 'string', default: '3' },
       'horizon-days': { type: 'string', default: String(DEFAULT_HORIZON_DAYS) },
+      // The fingerprint the vault logs at start ("admin replies signed by"): checked before the
+      // org key certifies the reply key that `status` names, which crossed the bus unsigned.
+      'vault-key-fingerprint': { type: 'string' },
     },
     strict: true,
   });
@@ -33,7 +37,15 @@ export async function initCommand(argv: string[]): Promise<void> {
   });
   const bus = await connectService(env, 'admin');
   try {
-    if ((await orgStatus(bus)).initialised) throw new Error('this vault is already initialised; init runs once');
+    const status = await orgStatus(bus);
+    if (status.initialised) throw new Error('this vault is already initialised; init runs once');
+    const replyKeyFingerprint = status.replyKey
+      ? PublicKey.fromBase64url('ed25519', status.replyKey).fingerprint()
+      : undefined;
+    const expected = values['vault-key-fingerprint'];
+    if (expected !== undefined && expected.replace(/\s/g, '') !== replyKeyFingerprint?.replace(/\s/g, '')) {
+      throw new Error('the vault reply key named over the bus is not the one given by --vault-key-fingerprint');
+    }
     const password = await readPassword(values['password-file']);
     const verdict = checkPassword(password, values.email);
     if (!verdict.ok) throw new Error(`password refused: ${verdict.detail}; a password must be ${PASSWORD_POLICY}`);
@@ -45,11 +57,17 @@ export async function initCommand(argv: string[]): Promise<void> {
       dataKeyDays: env.dataKeyDays,
       horizonDays: asPositiveInt(values['horizon-days']),
       now: new Date(),
+      vaultReplyKey: status.replyKey,
     });
     await callVault(bus, 'bootstrap', ceremony.request);
     const out = process.stdout;
     out.write(`Coffer is initialised.\n\n`);
     out.write(`Trust root (set COFFER_TRUST_ROOT to this in ingest and admin):\n  ${ceremony.trustRoot}\n\n`);
+    out.write(
+      replyKeyFingerprint
+        ? `Vault reply key certified: fingerprint ${replyKeyFingerprint}\n(compare with the vault's log line "admin replies signed by")\n\n`
+        : `The vault named no reply key: its replies stay unsigned until a key-admin certifies one.\n\n`,
+    );
     out.write(`First key-admin: ${values.email}, key fingerprint ${ceremony.adminFingerprint}\n`);
     out.write(`Data keys made: ${ceremony.request.dataKeys.length} (${env.dataKeyDays} days each)\n\n`);
     out.write(

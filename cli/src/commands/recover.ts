@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { connectService, natsSettings } from '@coffer/bus';
-import { readConfig, setting } from '@coffer/config';
+import { connectService, natsSettings, trustVaultReplies } from '@coffer/bus';
+import { asBoolean, readConfig, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { promptSecret } from '../prompt.ts';
 import { runRecovery } from '../recovery.ts';
@@ -50,12 +50,23 @@ export async function recoverCommand(argv: string[]): Promise<void> {
     trustRoot: setting('COFFER_TRUST_ROOT', 'the org public key, base64url, as the planes pin it', (raw) =>
       PublicKey.fromBase64url('ed25519', raw).toBase64url(),
     ),
+    acceptUnsigned: setting(
+      'COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES',
+      'read vault replies without a signature (a vault whose reply key is not certified)',
+      asBoolean,
+      false,
+    ),
   });
   const shares = await readShares(values['shares-file']);
   const password = values['password-file']
     ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
     : await promptSecret('Password for the new key-admin: ');
   const bus = await connectService(env, 'admin');
+  // The vault's replies are checked as the admin plane checks them, against the pinned trust root.
+  trustVaultReplies(bus, {
+    trustRoot: PublicKey.fromBase64url('ed25519', env.trustRoot),
+    acceptUnsigned: env.acceptUnsigned,
+  });
   try {
     const { userId, fingerprint } = await runRecovery({
       bus,

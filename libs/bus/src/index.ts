@@ -9,5 +9,6 @@ export {
 export { type IdempotencyNames, idempotencyNames, idempotencyStreamConfig } from './idempotency-stream.ts';
 export { InProcessBus } from './in-process-bus.ts';
 export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';
+export { type ReplyTrust, trustVaultReplies, VaultReplyUnauthenticated } from './reply-trust.ts';
 export { busTls, connectService, type NatsConfig, natsSettings, stopOnSignals } from './service.ts';
 export { callVault, orgStatus, VaultRefused } from './vault-client.ts';

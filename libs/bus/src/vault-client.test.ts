@@ -1,7 +1,9 @@
+import { certifyVaultReplyKey, PrivateKey, signVaultReply } from '@coffer/crypto';
 import { ADMIN_OPERATIONS, type AdminOperation, encodeJson, MalformedReply, UnknownOperation } from '@coffer/protocol';
 import { sampleRequest, sampleResult } from '@coffer/protocol/testing';
 import { describe, expect, it } from 'vitest';
 import { InProcessBus } from './in-process-bus.ts';
+import { trustVaultReplies, VaultReplyUnauthenticated } from './reply-trust.ts';
 import { callVault, VaultRefused } from './vault-client.ts';
 
 /** A bus whose vault answers every operation with `answer(op)`, recording the subjects asked. */
@@ -70,5 +72,58 @@ describe('callVault', () => {
     const err = await callVault(bus, 'whoami', sampleRequest('whoami')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultRefused);
     expect(err).toMatchObject({ code: 'forbidden', detail: 'no' });
+  });
+});
+
+describe('callVault on a bus that trusts a root: signed replies', () => {
+  const org = PrivateKey.generate('ed25519');
+  const replyKey = PrivateKey.generate('ed25519');
+  const certificate = certifyVaultReplyKey(org, replyKey.publicKey);
+  const status = { initialised: true, trustRoot: org.publicKey.toBase64url() };
+  /** A vault that signs as the router does; `tamper` changes the signed text after signing. */
+  const signing = (options: { key?: PrivateKey<'ed25519'>; cert?: string; tamper?: boolean } = {}) => {
+    const requests: Uint8Array[] = [];
+    const trusted = new InProcessBus();
+    trusted.serve(`${trusted.names.admin}.>`, async (data, subject) => {
+      requests.push(data);
+      const op = subject.slice(trusted.names.admin.length + 1);
+      const reply = ok(status);
+      const signature = signVaultReply(options.key ?? replyKey, op, data, reply);
+      const text = new TextDecoder().decode(reply);
+      return encodeJson({
+        v: 2,
+        reply: options.tamper ? text.replace('true', 'false') : text,
+        key: (options.key ?? replyKey).publicKey.toBase64url(),
+        certificate: options.cert ?? certificate,
+        signature,
+      });
+    });
+    trustVaultReplies(trusted, { trustRoot: org.publicKey });
+    return { bus: trusted, requests };
+  };
+
+  it('reads a reply signed for this request by a certified key; every request carries a fresh nonce', async () => {
+    const { bus, requests } = signing();
+    await expect(callVault(bus, 'status', { v: 1 })).resolves.toEqual(status);
+    await expect(callVault(bus, 'status', { v: 1 })).resolves.toEqual(status);
+    const nonces = requests.map((r) => JSON.parse(new TextDecoder().decode(r)).replyNonce);
+    expect(nonces[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(nonces[0]).not.toBe(nonces[1]);
+  });
+
+  it('refuses a changed reply, a key another root certified, and an unsigned reply', async () => {
+    await expect(callVault(signing({ tamper: true }).bus, 'status', { v: 1 })).rejects.toBeInstanceOf(
+      VaultReplyUnauthenticated,
+    );
+    const rogue = PrivateKey.generate('ed25519');
+    const rogueCert = certifyVaultReplyKey(PrivateKey.generate('ed25519'), rogue.publicKey);
+    await expect(callVault(signing({ key: rogue, cert: rogueCert }).bus, 'status', { v: 1 })).rejects.toMatchObject({
+      code: 'vault-reply-unauthenticated',
+    });
+    const { bus } = vaultAnswering(() => ok(status));
+    trustVaultReplies(bus, { trustRoot: org.publicKey });
+    await expect(callVault(bus, 'status', { v: 1 })).rejects.toBeInstanceOf(VaultReplyUnauthenticated);
+    trustVaultReplies(bus, { trustRoot: org.publicKey, acceptUnsigned: true });
+    await expect(callVault(bus, 'status', { v: 1 })).resolves.toEqual(status);
   });
 });

@@ -2,8 +2,11 @@
  * The one client of the vault's admin API (`vault.admin.<op>`), as the admin plane and the CLI
  * call it. Request and reply types come from the contract table in @coffer/protocol, and every
  * reply is checked against its schema here: what reaches a caller is what the table says, or a
- * named error. Anything every call must do (authenticating replies, binding requests) goes here.
+ * named error. Anything every call must do (authenticating replies, binding requests) goes here:
+ * each request carries a fresh `replyNonce`, and the reply's signature is checked (reply-trust.ts)
+ * before anything of it is read.
  */
+import { randomBytes } from 'node:crypto';
 import {
   type AdminOperation,
   AdminReply,
@@ -15,8 +18,10 @@ import {
   encodeJson,
   MalformedReply,
   ProtocolError,
+  REPLY_NONCE,
 } from '@coffer/protocol';
 import type { Bus } from './bus.ts';
+import { authenticatedReply } from './reply-trust.ts';
 
 /** The vault refused the request; `code` is one of the vault's named errors. */
 export class VaultRefused extends Error {
@@ -34,9 +39,10 @@ export class VaultRefused extends Error {
 const TIMEOUT_MS = 15_000;
 
 /**
- * Call one operation. Throws UnknownOperation (not in the table), VaultRefused (the vault said
- * no, including `bad-request` for a malformed request), MalformedReply (the answer does not match
- * the table) or BusUnavailableError.
+ * Call one operation. Throws UnknownOperation (not in the table), VaultReplyUnauthenticated (the
+ * reply is not signed for this request by a certified vault key, when the bus trusts a root),
+ * VaultRefused (the vault said no, including `bad-request` for a malformed request),
+ * MalformedReply (the answer does not match the table) or BusUnavailableError.
  */
 export async function callVault<Op extends AdminOperation>(
   bus: Bus,
@@ -44,10 +50,13 @@ export async function callVault<Op extends AdminOperation>(
   request: AdminRequest<Op>,
 ): Promise<AdminResult<Op>> {
   contractEntry(op);
-  const bytes = await bus.request(`${bus.names.admin}.${op}`, encodeJson(request), TIMEOUT_MS);
+  // A fresh nonce makes these request bytes unique, so an earlier reply's signature never fits.
+  const sent = encodeJson({ ...request, [REPLY_NONCE]: randomBytes(16).toString('base64url') });
+  const bytes = await bus.request(`${bus.names.admin}.${op}`, sent, TIMEOUT_MS);
+  const verified = authenticatedReply(bus, op, sent, bytes);
   let reply: AdminReply;
   try {
-    reply = decodeJson(AdminReply, bytes);
+    reply = decodeJson(AdminReply, verified);
   } catch (err) {
     if (err instanceof ProtocolError) throw new MalformedReply(`${op}: ${err.message}`);
     throw err;

@@ -101,4 +101,14 @@ export {
   sortRevocationEntries,
   verifyRevocationList,
 } from './signature/revocation-list.ts';
+export {
+  certifyVaultReplyKey,
+  decodeVaultReplyKeyFile,
+  encodeVaultReplyKeyFile,
+  signVaultReply,
+  VAULT_REPLY_KEY_LABEL,
+  VAULT_REPLY_LABEL,
+  verifyVaultReply,
+  verifyVaultReplyKey,
+} from './signature/vault-reply.ts';
 export { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap/wrap.ts';

@@ -4,7 +4,7 @@
  * and wrapped to the key-admin and to the recovery key. Nothing here talks to the bus; `coffer
  * init` sends the result to the vault and prints what people must keep.
  */
-import { PrivateKey, signUserCertificate, splitRecoveryKey } from '@coffer/crypto';
+import { certifyVaultReplyKey, PrivateKey, PublicKey, signUserCertificate, splitRecoveryKey } from '@coffer/crypto';
 import { checkPassword } from '@coffer/policy';
 import { type BootstrapRequest, newRecordId } from '@coffer/protocol';
 import { type Recipient, wrapOrgKey } from './holder.ts';
@@ -21,6 +21,12 @@ export interface CeremonyInput {
   /** How far ahead data keys are made. */
   readonly horizonDays: number;
   readonly now: Date;
+  /**
+   * The vault's reply key (base64url, from `status`): certified by the org key here, so the admin
+   * plane can check every vault reply against the trust root it pins. Without it, replies stay
+   * unsigned until a key-admin certifies the key (`keys.certify-vault`).
+   */
+  readonly vaultReplyKey?: string | undefined;
 }
 
 export interface CeremonyOutput {
@@ -97,6 +103,14 @@ export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput>
       admin: admin.record,
       orgKeyCopies,
       dataKeys: mintDataKeys(orgKey, recipients, windows),
+      ...(input.vaultReplyKey
+        ? {
+            vaultReplyKey: {
+              key: input.vaultReplyKey,
+              certificate: certifyVaultReplyKey(orgKey, PublicKey.fromBase64url('ed25519', input.vaultReplyKey)),
+            },
+          }
+        : {}),
     },
     shares,
     trustRoot,

@@ -32,3 +32,4 @@ export {
 export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
 export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';
 export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';
+export { certifyVaultKey, VaultKeyMismatch } from './vault-key.ts';

@@ -6,6 +6,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { AdminContract, type AdminOperation, type AdminRequest, type AdminResult } from './admin-contract.ts';
+import { REPLY_NONCE, REPLY_NONCE_PATTERN } from './admin-messages.ts';
 
 /** An operation that is not in the contract table. */
 export class UnknownOperation extends Error {
@@ -52,6 +53,17 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Parse and check one request; throws UnknownOperation or MalformedRequest. */
 export function decodeAdminRequest<Op extends AdminOperation>(op: Op, bytes: Uint8Array): AdminRequest<Op> {
+  return decodeNoncedAdminRequest(op, bytes).request;
+}
+
+/**
+ * Parse one request as the vault's router receives it: the request, checked against its schema,
+ * and the `replyNonce` the client added (taken off first), if any.
+ */
+export function decodeNoncedAdminRequest<Op extends AdminOperation>(
+  op: Op,
+  bytes: Uint8Array,
+): { request: AdminRequest<Op>; nonce: string | undefined } {
   const { request } = contractEntry(op);
   let parsed: unknown;
   try {
@@ -59,9 +71,18 @@ export function decodeAdminRequest<Op extends AdminOperation>(op: Op, bytes: Uin
   } catch {
     throw new MalformedRequest('not UTF-8 JSON');
   }
+  let nonce: string | undefined;
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.hasOwn(parsed, REPLY_NONCE)) {
+    const { [REPLY_NONCE]: value, ...rest } = parsed as Record<string, unknown>;
+    if (typeof value !== 'string' || !REPLY_NONCE_PATTERN.test(value)) {
+      throw new MalformedRequest(`invalid at /${REPLY_NONCE}: 16 bytes of base64url expected`);
+    }
+    nonce = value;
+    parsed = rest;
+  }
   const error = firstError(request, parsed);
   if (error) throw new MalformedRequest(error);
-  return parsed as AdminRequest<Op>;
+  return { request: parsed as AdminRequest<Op>, nonce };
 }
 
 /** Check one reply's result against its operation; throws MalformedReply. */

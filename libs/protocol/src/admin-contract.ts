@@ -387,6 +387,15 @@ export const AdminContract = {
     reply: R.KeysMaterial,
     policy: keyAdmin('keys.pregenerate'),
   }),
+  /**
+   * Key-admins: the org key's certificate for the vault's reply key (from `status`), for an
+   * installation initialised before replies were signed (crypto.md, operations.md).
+   */
+  'keys.certify-vault': entry({
+    request: Versioned({ session: Hex64, key: PublicKeyB64url, certificate: SignatureB64url, origin: Origin }),
+    reply: R.Done,
+    policy: keyAdmin('vault.certify'),
+  }),
   'keys.store': entry({
     request: Versioned({
       session: Hex64,

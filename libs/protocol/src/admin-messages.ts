@@ -50,6 +50,16 @@ export const BootstrapRequest = Type.Object(
       ),
       { minItems: 1, maxItems: 64 },
     ),
+    /** The vault's reply key (from `status`) and the org key's certificate for it (crypto.md). */
+    vaultReplyKey: Type.Optional(
+      Type.Object(
+        {
+          key: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+          certificate: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -66,3 +76,28 @@ export const AdminReply = Type.Union([
   }),
 ]);
 export type AdminReply = Static<typeof AdminReply>;
+
+/**
+ * A reply signed by the vault's reply key (envelope v2, crypto.md): `reply` is the text of the
+ * v1 envelope above, exactly as signed; `key` and `certificate` name the reply key and the org
+ * key's certificate for it. Sent only to a request that carried a `replyNonce`.
+ */
+export const SignedAdminReply = Type.Object(
+  {
+    v: Type.Literal(2),
+    reply: Type.String(),
+    key: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+    certificate: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+    signature: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+  },
+  { additionalProperties: false },
+);
+export type SignedAdminReply = Static<typeof SignedAdminReply>;
+
+/**
+ * The request member a client adds so that the reply is signed for this request alone: 16 random
+ * bytes, base64url. The vault takes it off before the request is checked against its schema, so
+ * no operation's schema or request digest changes.
+ */
+export const REPLY_NONCE = 'replyNonce';
+export const REPLY_NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/;

@@ -20,7 +20,12 @@ export type SessionKeyMaterial = Static<typeof SessionKeyMaterial>;
 
 const WrappedDataKey = Type.Object({ keyId: Id, wrapped: B64 });
 
-export const OrgStatus = Type.Object({ initialised: Type.Boolean(), trustRoot: Nullable(Type.String()) });
+export const OrgStatus = Type.Object({
+  initialised: Type.Boolean(),
+  trustRoot: Nullable(Type.String()),
+  /** The vault's reply key (Ed25519, base64url), for `coffer init` to certify. */
+  replyKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })),
+});
 export type OrgStatus = Static<typeof OrgStatus>;
 
 export const SigninLookup = Type.Object({

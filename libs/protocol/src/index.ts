@@ -2,6 +2,7 @@ export {
   checkAdminResult,
   contractEntry,
   decodeAdminRequest,
+  decodeNoncedAdminRequest,
   MalformedReply,
   MalformedRequest,
   UnknownOperation,
@@ -17,7 +18,13 @@ export {
   isAdminOperation,
   type Policy,
 } from './admin-contract.ts';
-export { AdminReply, BootstrapRequest } from './admin-messages.ts';
+export {
+  AdminReply,
+  BootstrapRequest,
+  REPLY_NONCE,
+  REPLY_NONCE_PATTERN,
+  SignedAdminReply,
+} from './admin-messages.ts';
 export {
   ConfirmMaterial,
   InviteMade,

@@ -3,7 +3,7 @@
  * API and the portal. It has no database credential: every read and write is a request to the
  * vault over `vault.admin.*`, carrying the session token's hash.
  */
-import type { Bus } from '@coffer/bus';
+import { type Bus, trustVaultReplies } from '@coffer/bus';
 import { enrollPassword, PASSWORD_PARAMS_FLOOR, type PasswordParams, type PublicKey } from '@coffer/crypto';
 import {
   ADMIN_TIMEOUTS,
@@ -58,6 +58,12 @@ export interface AdminOptions {
   readonly revealSeconds?: number;
   /** COFFER_REVOCATION_STATE_FILE: the revocation-list counter, remembered outside the database. */
   readonly revocationStateFile?: string;
+  /**
+   * COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES: read vault replies that carry no signature, for an
+   * installation whose vault reply key is not certified yet. Default false: every reply must be
+   * signed by a vault key the trust root certified (a signed reply is always checked).
+   */
+  readonly acceptUnsignedVaultReplies?: boolean;
 }
 
 export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance> {
@@ -104,6 +110,11 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     include: (url) => url.startsWith('/api/') || url === '/healthz' || url === '/readyz',
   });
   await app.register(rateLimit, { global: false });
+  // Every callVault on this bus checks the vault's reply signature against the pinned trust root.
+  trustVaultReplies(options.bus, {
+    trustRoot: options.trustRoot,
+    acceptUnsigned: options.acceptUnsignedVaultReplies ?? false,
+  });
   const deps: AdminDeps = {
     bus: options.bus,
     now: options.now ?? (() => new Date()),

@@ -6,7 +6,7 @@
  * - one error handler turns the vault's refusals and an unreachable bus into problem details.
  * Roles and MFA are not checked here: the vault applies them (the contract's policy column).
  */
-import { type Bus, BusUnavailableError, callVault, VaultRefused } from '@coffer/bus';
+import { type Bus, BusUnavailableError, callVault, VaultRefused, VaultReplyUnauthenticated } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
 import { MalformedReply } from '@coffer/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -46,9 +46,14 @@ export function installGuards(app: FastifyInstance, bus: Bus): void {
     req.session = session;
   });
   app.setErrorHandler(async (err, req, reply) => {
-    if (err instanceof MalformedReply)
-      req.log.error({ alert: 'vault-reply', error: err.message }, 'malformed vault reply');
-    if (err instanceof VaultRefused || err instanceof BusUnavailableError || err instanceof MalformedReply) {
+    if (err instanceof MalformedReply || err instanceof VaultReplyUnauthenticated)
+      req.log.error({ alert: 'vault-reply', error: err.message }, 'vault reply refused');
+    if (
+      err instanceof VaultRefused ||
+      err instanceof BusUnavailableError ||
+      err instanceof MalformedReply ||
+      err instanceof VaultReplyUnauthenticated
+    ) {
       return sendVaultError(reply, err);
     }
     // Everything else (schema, body size, media type, …) is the parent's problem handler's.

@@ -4,6 +4,7 @@
  */
 import { busTls, connectService, natsSettings, stopOnSignals } from '@coffer/bus';
 import {
+  asBoolean,
   asPort,
   asPositiveInt,
   asString,
@@ -46,6 +47,12 @@ const config = loadOrRefuse(
       asTrustProxy,
       false as boolean | string[],
     ),
+    acceptUnsignedVaultReplies: setting(
+      'COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES',
+      'read vault replies without a signature (only until the vault reply key is certified)',
+      asBoolean,
+      false,
+    ),
     revealSeconds: setting('COFFER_REVEAL_SECONDS', 'seconds a revealed value stays on screen', asPositiveInt, 30),
     // issue 15 item 2: where the highest revocation-list counter seen is kept; '' keeps it in memory.
     revocationStateFile: setting(
@@ -79,9 +86,15 @@ const app = await buildAdmin({
   trustProxy: config.trustProxy,
   revealSeconds: config.revealSeconds,
   ...(config.revocationStateFile ? { revocationStateFile: config.revocationStateFile } : {}),
+  acceptUnsignedVaultReplies: config.acceptUnsignedVaultReplies,
 });
 if (!config.revocationStateFile) {
   log.warn('COFFER_REVOCATION_STATE_FILE is not set: a revocation-list rollback is caught only until a restart');
+}
+if (config.acceptUnsignedVaultReplies) {
+  log.warn(
+    'COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES: a bus operator can rewrite unsigned vault replies; certify the vault key',
+  );
 }
 const server = await serve(app, { host: config.host, port: config.port, tls: tls.https });
 

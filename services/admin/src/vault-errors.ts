@@ -1,5 +1,5 @@
 /** How a vault refusal or an unreachable bus reads over HTTP. */
-import { BusUnavailableError, VaultRefused } from '@coffer/bus';
+import { BusUnavailableError, VaultRefused, VaultReplyUnauthenticated } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
 import { MalformedReply } from '@coffer/protocol';
 import type { FastifyReply } from 'fastify';
@@ -28,6 +28,15 @@ export function sendVaultError(reply: FastifyReply, err: unknown): FastifyReply 
       type: known ? err.code : 'vault-unavailable',
       title,
       ...(explain && err.detail ? { detail: err.detail } : {}),
+    });
+  }
+  if (err instanceof VaultReplyUnauthenticated) {
+    // Not signed for this request by the certified vault key: rewritten, replayed or forged on the
+    // bus (or a vault whose reply key is not certified). Nothing of it was read or is passed on.
+    return sendProblem(reply, {
+      status: 502,
+      type: 'vault-reply-unauthenticated',
+      title: 'The vault reply is not authenticated',
     });
   }
   if (err instanceof MalformedReply) {

@@ -11,6 +11,7 @@ import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import type { PasskeySettings } from './admin/passkey-challenges.ts';
 import { policyGate } from './admin/policy.ts';
+import { ReplySigner } from './admin/reply-signer.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
@@ -43,6 +44,11 @@ export interface VaultOptions {
   readonly passkeys?: PasskeySettings;
   /** COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS: key-admin operations that need MFA need a passkey session. */
   readonly passkeyForKeyAdmins?: boolean;
+  /**
+   * The file holding the vault's reply key (COFFER_VAULT_REPLY_KEY_FILE), made at first start.
+   * Without one the key lives as long as the process, so its certificate is lost at restart.
+   */
+  readonly replyKeyFile?: string;
 }
 
 export interface Vault {
@@ -50,6 +56,8 @@ export interface Vault {
   readonly currentKey: CurrentKey;
   /** The checkpointer, when auditCheckpoints is set: its public key is what verifiers pin. */
   readonly checkpointer: AuditCheckpointer | undefined;
+  /** The reply key's public half (base64url): what `coffer init` certifies. */
+  readonly replyKey: string;
   /** Checkpoint the audit head now (what the timer does); undefined without auditCheckpoints. */
   checkpoint(): Promise<CheckpointOutcome | undefined>;
   close(): Promise<void>;
@@ -100,7 +108,11 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await closeInterruptedExports(sql, now()).catch((err) =>
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
-  const handlers = adminHandlers(sql, refreshStatus, checkpointer, options.passkeys);
+  const signer = await ReplySigner.open(sql, options.replyKeyFile);
+  log.info({ replyKey: signer.publicKey, fingerprint: signer.fingerprint }, 'admin replies signed by');
+  if (!options.replyKeyFile)
+    log.warn('COFFER_VAULT_REPLY_KEY_FILE unset: the reply key and its certificate end with this process');
+  const handlers = adminHandlers(sql, refreshStatus, checkpointer, signer.publicKey, options.passkeys);
   bus.serve(
     `${bus.names.admin}.>`,
     adminRouter({
@@ -119,6 +131,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       }),
       clock: now,
       log: (msg) => log.error(msg),
+      signer,
     }),
     'admin',
   );
@@ -165,6 +178,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     url,
     currentKey,
     checkpointer,
+    replyKey: signer.publicKey,
     checkpoint,
     async close() {
       clearInterval(timer);

@@ -39,6 +39,12 @@ const config = loadOrRefuse('vault', {
     asString,
     null,
   ),
+  replyKeyFile: setting<string | null>(
+    'COFFER_VAULT_REPLY_KEY_FILE',
+    'file of the key signing admin replies, made at first start (unset: a key for this process only)',
+    asString,
+    null,
+  ),
   checkpointSeconds: setting('COFFER_AUDIT_CHECKPOINT_SECONDS', 'seconds between audit checkpoints', asPositiveInt, 60),
   // The portal's origin as the browser sees it: passkeys are checked against it (unset: none).
   passkeyOrigin: setting<string | null>(
@@ -103,6 +109,7 @@ const vault = await startVault({
   ...(config.checkpointDir
     ? { auditCheckpoints: { dir: config.checkpointDir, intervalMs: config.checkpointSeconds * 1000 } }
     : {}),
+  ...(config.replyKeyFile ? { replyKeyFile: config.replyKeyFile } : {}),
 });
 log.info({ url: vault.url, retentionDays: retention, requireMfa: config.requireMfa }, 'vault started');
 

@@ -196,6 +196,42 @@ describe.skipIf(!available)('storing records from the stream', () => {
     });
 
     it.each([
+      ['in an earlier fetch', true],
+      ['in the same fetch, first', false],
+    ])(
+      'a forged context with a genuine id and another enc, stored %s, never opens the genuine records',
+      async (_n, apart) => {
+        const context = RecordSealingContext.create(key.publicKey, keyId);
+        const genuine = batchMessage(3, context);
+        const forgedEnc = RecordSealingContext.create(key.publicKey, keyId).enc.toString('base64');
+        const forged: RecordBatchMessage = {
+          ...genuine,
+          batchId: crypto.randomUUID(),
+          contexts: genuine.contexts.map((c) => ({ ...c, enc: forgedEnc })),
+          records: genuine.records.map((r) => ({ ...r, id: newRecordId() })),
+        };
+        if (apart) {
+          await storeRecordBatch(db.runtime, [deliverBatch(forged)]);
+          await storeRecordBatch(db.runtime, [deliverBatch(genuine)]);
+        } else {
+          await storeRecordBatch(db.runtime, [deliverBatch(forged), deliverBatch(genuine)]);
+        }
+        const ids = genuine.records.map((r) => r.id);
+        // What a reveal reads (records.ts): the enc of the exact context each record was sealed under.
+        const rows = await db.runtime<{ id: string; enc: Buffer; legacy: Buffer }[]>`
+        SELECT r.id, COALESCE(ce.enc, c.enc) AS enc, c.enc AS legacy FROM records r
+        JOIN record_contexts c ON c.id = r.context_id
+        LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
+        WHERE r.id = ANY(${ids})`;
+        expect(rows).toHaveLength(3);
+        for (const row of rows) {
+          expect(row.legacy.toString('base64')).toBe(forgedEnc); // the forgery took the id's first row …
+          expect(Buffer.compare(row.enc, context.enc)).toBe(0); // … and the genuine records still get theirs
+        }
+      },
+    );
+
+    it.each([
       [
         'a record naming a context the batch lacks',
         (b: RecordBatchMessage) => {

@@ -11,6 +11,7 @@
  * receipt, or well before the stream took the message, is refused to dead_letters (kept whole with
  * its reason, logged and counted), never stored.
  */
+import { createHash } from 'node:crypto';
 import type { RecordDelivery } from '@coffer/bus';
 import { parseRecordBlob } from '@coffer/crypto';
 import {
@@ -42,6 +43,8 @@ interface Row {
   type: string;
   data_key_id: string;
   context_id: string | null;
+  /** SHA-256 of the enc the record was sealed under: which of an id's contexts opens it. */
+  context_enc_sha256: Buffer | null;
   sealed: Buffer;
   hint: string | null;
   /** Who vouches for the hint: 'ingest' saw the value, 'client' sealed it and only claims the hint. */
@@ -56,6 +59,7 @@ interface ContextRow {
   id: string;
   data_key_id: string;
   enc: Buffer;
+  enc_sha256: Buffer;
 }
 
 interface DeadLetter {
@@ -97,7 +101,7 @@ interface Received {
 
 function toRow(
   m: RecordFields,
-  contextId: string | null,
+  context: { readonly id: string; readonly encSha256: Buffer } | null,
   hintSource: Row['hint_source'],
   at: Received,
   payload: Buffer,
@@ -109,6 +113,7 @@ function toRow(
   } catch (err) {
     throw new ProtocolError(`sealed value is not a record blob: ${(err as Error).message}`);
   }
+  const contextId = context?.id ?? null;
   if ((blob.version === 2) !== (contextId !== null)) throw new ProtocolError('blob version does not fit the message');
   if (blob.version === 2 && blob.contextId !== contextId) throw new ProtocolError('blob names another context');
   if (!hintFits(m.type, m.hint)) throw new ProtocolError('hint does not fit the record type');
@@ -122,6 +127,7 @@ function toRow(
     type: m.type,
     data_key_id: m.keyId,
     context_id: contextId,
+    context_enc_sha256: context?.encSha256 ?? null,
     sealed,
     hint: m.hint,
     hint_source: hintSource,
@@ -164,7 +170,8 @@ function parseDelivery(delivery: RecordDelivery, retention: Retention, receivedA
         const context = contexts.get(record.contextId);
         if (!context) throw new ProtocolError('record names a context the batch does not carry');
         if (context.keyId !== record.keyId) throw new ProtocolError('record and its context name different keys');
-        parsed.rows.push(toRow(record, record.contextId, 'ingest', at, payload));
+        const encSha256 = createHash('sha256').update(Buffer.from(context.enc, 'base64')).digest();
+        parsed.rows.push(toRow(record, { id: record.contextId, encSha256 }, 'ingest', at, payload));
         used.add(record.contextId);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
@@ -173,7 +180,13 @@ function parseDelivery(delivery: RecordDelivery, retention: Retention, receivedA
     }
     for (const id of used) {
       const c = contexts.get(id) as (typeof batch.contexts)[number];
-      parsed.contexts.push({ id: c.id, data_key_id: c.keyId, enc: Buffer.from(c.enc, 'base64') });
+      const enc = Buffer.from(c.enc, 'base64');
+      parsed.contexts.push({
+        id: c.id,
+        data_key_id: c.keyId,
+        enc,
+        enc_sha256: createHash('sha256').update(enc).digest(),
+      });
     }
     return parsed;
   } catch (err) {
@@ -195,7 +208,8 @@ export async function storeRecordBatch(
     const parsed = parseDelivery(delivery, retention, receivedAt);
     rows.push(...parsed.rows);
     dead.push(...parsed.dead);
-    for (const c of parsed.contexts) contexts.set(c.id, c);
+    // Keyed by id and enc: a forged context with a genuine id must not displace the genuine one.
+    for (const c of parsed.contexts) contexts.set(`${c.id}/${c.enc_sha256.toString('hex')}`, c);
   }
   const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
   const known = new Set(
@@ -216,6 +230,7 @@ export async function storeRecordBatch(
     'type',
     'data_key_id',
     'context_id',
+    'context_enc_sha256',
     'sealed',
     'hint',
     'hint_source',
@@ -224,10 +239,7 @@ export async function storeRecordBatch(
   ] as const;
   const commit = (rows: Row[]) =>
     sql.begin(async (tx) => {
-      if (liveContexts.length) {
-        // A context id is random: one seen before is the same context, its enc already stored.
-        await tx`INSERT INTO record_contexts ${tx(liveContexts, 'id', 'data_key_id', 'enc')} ON CONFLICT (id) DO NOTHING`;
-      }
+      if (liveContexts.length) await storeContexts(tx, liveContexts);
       const inserted = rows.length
         ? await tx`INSERT INTO records ${tx(rows, ...columns)} ON CONFLICT (id) DO NOTHING RETURNING id`
         : [];
@@ -242,9 +254,7 @@ export async function storeRecordBatch(
     if (!isDataError(err)) throw err; // the database is down: let the bus redeliver the batch
   }
   // One row the database refuses must not stall the stream: store row by row, dead-letter it.
-  if (liveContexts.length) {
-    await sql`INSERT INTO record_contexts ${sql(liveContexts, 'id', 'data_key_id', 'enc')} ON CONFLICT (id) DO NOTHING`;
-  }
+  if (liveContexts.length) await storeContexts(sql, liveContexts);
   let stored = 0;
   for (const row of unique) {
     try {
@@ -260,6 +270,25 @@ export async function storeRecordBatch(
   await sql`INSERT INTO dead_letters ${sql(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;
   const refused = dead.filter((d) => d.reason.startsWith('refused by the database')).length;
   return { stored, duplicates: storable.length - refused - stored, deadLetters: dead.length };
+}
+
+/**
+ * A context is kept by (id, SHA-256 of enc), and each record names the digest it was sealed
+ * under: one stored before with the same id and another enc (a forged batch published first) is a
+ * different context and never opens, or blocks, the genuine records. record_contexts keeps the
+ * first row per id as before, for the records stored before migration 012 and the previous vault.
+ */
+async function storeContexts(sql: postgres.Sql | postgres.TransactionSql, contexts: ContextRow[]): Promise<void> {
+  const legacy = contexts.map(({ id, data_key_id, enc }) => ({ id, data_key_id, enc }));
+  await sql`INSERT INTO record_contexts ${sql(legacy, 'id', 'data_key_id', 'enc')} ON CONFLICT (id) DO NOTHING`;
+  const rows = contexts.map((c) => ({
+    context_id: c.id,
+    enc_sha256: c.enc_sha256,
+    data_key_id: c.data_key_id,
+    enc: c.enc,
+  }));
+  await sql`INSERT INTO record_context_encs ${sql(rows, 'context_id', 'enc_sha256', 'data_key_id', 'enc')}
+    ON CONFLICT (context_id, enc_sha256) DO NOTHING`;
 }
 
 /** PostgreSQL error classes 22 (data exception) and 23 (integrity constraint): the row, not the database. */

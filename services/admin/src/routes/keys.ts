@@ -9,7 +9,14 @@
  */
 import { callVault } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
-import { checkRevocationList, type Pregenerated, pregenerateDataKeys, UncertifiedRecoveryKey } from '@coffer/keyring';
+import {
+  certifyVaultKey,
+  checkRevocationList,
+  type Pregenerated,
+  pregenerateDataKeys,
+  UncertifiedRecoveryKey,
+  VaultKeyMismatch,
+} from '@coffer/keyring';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkedRevocations } from '../revocations.ts';
@@ -83,6 +90,11 @@ const madeReply = (made: Pregenerated) => ({
   skippedRecipients: made.skipped.length + made.revoked.length,
 });
 
+const CertifyVault = Type.Object(
+  { fingerprint: Type.String({ minLength: 30, maxLength: 64, pattern: '^[0-9 -]+$' }) },
+  { additionalProperties: false },
+);
+
 export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   app.get('/api/keys', { config: { action: 'keys.list' } }, async (req, reply) =>
     reply
@@ -128,6 +140,35 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps)
       return reply.send(restored);
     },
   );
+
+  const certify = { schema: { body: CertifyVault }, config: { action: 'keys.certify-vault', csrf: true } };
+  app.post('/api/keys/vault-reply-key', certify, async (req, reply) => {
+    const { session } = req;
+    const { replyKey } = await callVault(deps.bus, 'status', { v: 1 });
+    if (!replyKey) {
+      return sendProblem(reply, { status: 409, type: 'vault-key-unavailable', title: 'The vault named no reply key' });
+    }
+    const m = await callVault(deps.bus, 'keys.material', { v: 1, session: session.hash });
+    let certified: ReturnType<typeof certifyVaultKey>;
+    try {
+      certified = certifyVaultKey(sessionHolder(session.token, m.session), m, replyKey, req.body.fingerprint);
+    } catch (err) {
+      if (!(err instanceof VaultKeyMismatch)) throw err;
+      req.log.error({ alert: 'vault-key' }, 'the vault reply key named over the bus has another fingerprint');
+      return sendProblem(reply, {
+        status: 409,
+        type: 'vault-key-mismatch',
+        title: 'The vault reply key is not the one with this fingerprint; nothing was certified',
+      });
+    }
+    await callVault(deps.bus, 'keys.certify-vault', {
+      v: 1,
+      session: session.hash,
+      ...certified,
+      origin: originOf(req),
+    });
+    return reply.code(201).send({ key: certified.key, fingerprint: req.body.fingerprint });
+  });
 };
 
 /** A fresh current window now, replacing the windows not yet begun up to the same horizon. */

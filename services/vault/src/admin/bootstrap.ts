@@ -4,7 +4,7 @@
  * once. The vault checks every signature against the trust root in the request before storing,
  * so a malformed ceremony cannot leave a half-trusted state behind.
  */
-import { PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
+import { PublicKey, verifyDataKeyBundle, verifyUserCertificate, verifyVaultReplyKey } from '@coffer/crypto';
 import type { AdminRequest, OrgStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
@@ -22,13 +22,17 @@ export async function orgStatus(sql: postgres.Sql): Promise<OrgStatus> {
   return { initialised: row !== undefined, trustRoot: row?.trust_root ?? null };
 }
 
-/** `status` and `bootstrap`; `onStored` runs after a bootstrap commits (the key status check). */
+/**
+ * `status` and `bootstrap`; `onStored` runs after a bootstrap commits (the key status check).
+ * `status` names the vault's reply key, for `coffer init` to certify (crypto.md).
+ */
 export function bootstrapHandlers(
   sql: postgres.Sql,
   onStored: () => Promise<void>,
+  replyKey?: string,
 ): Pick<AdminHandlers, 'status' | 'bootstrap'> {
   return {
-    status: () => orgStatus(sql),
+    status: async () => ({ ...(await orgStatus(sql)), ...(replyKey ? { replyKey } : {}) }),
     bootstrap: async (req, { now }) => {
       const result = await bootstrap(sql, req, now);
       await onStored();
@@ -52,6 +56,7 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
       req.org.recoveryCertificate,
     );
     for (const k of req.dataKeys) verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
+    if (req.vaultReplyKey) verifyVaultReplyKey(trustRoot, req.vaultReplyKey.key, req.vaultReplyKey.certificate);
   } catch (err) {
     throw new AdminError('bad-signature', `bootstrap material does not verify: ${(err as Error).message}`);
   }
@@ -63,6 +68,10 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
     const o = req.org;
     await tx`INSERT INTO org (org_key_id, trust_root, recovery_key_id, recovery_public_key, recovery_threshold, recovery_shares, recovery_certificate)
         VALUES (${o.orgKeyId}, ${o.trustRoot}, ${o.recoveryKeyId}, ${o.recoveryPublicKey}, ${o.recoveryThreshold}, ${o.recoveryShares}, ${o.recoveryCertificate})`;
+    if (req.vaultReplyKey) {
+      await tx`INSERT INTO vault_reply_keys (public_key, certificate)
+          VALUES (${req.vaultReplyKey.key}, ${req.vaultReplyKey.certificate})`;
+    }
     const a = req.admin;
     await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
                                   wrapped_private_key, certificate_signature, confirmed_at)

@@ -43,8 +43,10 @@ export function exportHandlers(
       const rows = await sql<
         { id: string; type: RecordType; data_key_id: string; sealed: Buffer; enc: Buffer | null; submitted_at: Date }[]
       >`
-        SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc, r.submitted_at FROM records r
+        SELECT r.id, r.type, r.data_key_id, r.sealed, COALESCE(ce.enc, c.enc) AS enc, r.submitted_at FROM records r
         LEFT JOIN record_contexts c ON c.id = r.context_id
+        -- migration 012: the exact context the record was sealed under (records before it: c.enc)
+        LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
         WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
           AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
           AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)

@@ -22,16 +22,18 @@ import { searchHandlers } from './search.ts';
 import { sessionHandlers } from './sessions.ts';
 import { totpHandlers } from './totp.ts';
 import { userHandlers } from './users.ts';
+import { vaultKeyHandlers } from './vault-key.ts';
 
 /** `onKeysChanged` runs after a bootstrap or new data keys commit (the key status check). */
 export function adminHandlers(
   sql: postgres.Sql,
   onKeysChanged: () => Promise<void>,
   checkpointer?: AuditCheckpointer,
+  replyKey?: string,
   passkeys?: PasskeySettings,
 ): AdminHandlers {
   return {
-    ...bootstrapHandlers(sql, onKeysChanged),
+    ...bootstrapHandlers(sql, onKeysChanged, replyKey),
     ...sessionHandlers(sql),
     ...recordHandlers(sql),
     ...exportHandlers(sql),
@@ -47,5 +49,6 @@ export function adminHandlers(
     ...passkeySigninHandlers(sql, passkeys),
     ...resealHandlers(sql, onKeysChanged),
     ...revocationHandlers(sql),
+    ...vaultKeyHandlers(sql),
   };
 }

@@ -64,9 +64,11 @@ export function recordHandlers(
           wrapped: Buffer | null;
         }[]
       >`
-        SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc, w.wrapped
+        SELECT r.id, r.type, r.data_key_id, r.sealed, COALESCE(ce.enc, c.enc) AS enc, w.wrapped
         FROM records r
         LEFT JOIN record_contexts c ON c.id = r.context_id
+        -- migration 012: the exact context the record was sealed under (records before it: c.enc)
+        LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
         LEFT JOIN wrapped_keys w ON w.key_kind = 'data' AND w.key_id = r.data_key_id
           AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}
         WHERE r.id = ${isUuid(req.recordId) ? req.recordId : null}::uuid`;

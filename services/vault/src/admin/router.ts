@@ -3,7 +3,8 @@
  * each request it finds the operation, decodes the request once against its schema, applies the
  * operation's policy (the one place that checks sessions, roles and MFA), and only then runs the
  * handler. Unknown operations, malformed requests and refusals are named error replies, never an
- * exception on the bus. Anything every operation must do (signing replies, say) goes here.
+ * exception on the bus. Anything every operation must do goes here: every reply, refusals
+ * included, to a request carrying a `replyNonce` is signed by the vault's reply key (signer).
  */
 import {
   type AdminOperation,
@@ -12,11 +13,13 @@ import {
   type AdminRequest,
   type AdminResult,
   contractEntry,
-  decodeAdminRequest,
+  decodeNoncedAdminRequest,
   encodeJson,
   MalformedRequest,
   type Policy,
   ProtocolError,
+  REPLY_NONCE,
+  REPLY_NONCE_PATTERN,
   UnknownOperation,
 } from '@coffer/protocol';
 import type { Caller } from './caller.ts';
@@ -63,13 +66,20 @@ export interface AdminRouterOptions {
   readonly gate: PolicyGate;
   readonly clock: () => Date;
   readonly log: (msg: string) => void;
+  /** Signs replies (absent in unit tests: replies go unsigned). */
+  readonly signer?: { seal(op: string, request: Uint8Array, reply: Uint8Array): Promise<Uint8Array> };
 }
 
 /** Run one operation from its request bytes, as the router does, and return its result. */
-export function adminDispatcher(options: Omit<AdminRouterOptions, 'prefix' | 'log'>) {
-  return async <Op extends AdminOperation>(op: Op, data: Uint8Array): Promise<AdminResult<Op>> => {
+export function adminDispatcher(options: Omit<AdminRouterOptions, 'prefix' | 'log' | 'signer'>) {
+  const run = operationRunner(options);
+  return async <Op extends AdminOperation>(op: Op, data: Uint8Array): Promise<AdminResult<Op>> =>
+    run(op, decodeNoncedAdminRequest(op, data).request);
+}
+
+function operationRunner(options: Omit<AdminRouterOptions, 'prefix' | 'log' | 'signer'>) {
+  return async <Op extends AdminOperation>(op: Op, request: AdminRequest<Op>): Promise<AdminResult<Op>> => {
     const { policy } = contractEntry(op);
-    const request = decodeAdminRequest(op, data);
     const now = options.clock();
     const { caller } = await options.gate(policy, request as Record<string, unknown>, now);
     const handler = options.handlers[op] as unknown as (r: unknown, c: unknown) => Promise<AdminResult<Op>>;
@@ -77,15 +87,30 @@ export function adminDispatcher(options: Omit<AdminRouterOptions, 'prefix' | 'lo
   };
 }
 
+/** Whether a request the router could not decode still asked for a signed reply. */
+function askedForSignature(data: Uint8Array): boolean {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown> | null;
+    const nonce = parsed?.[REPLY_NONCE];
+    return typeof nonce === 'string' && REPLY_NONCE_PATTERN.test(nonce);
+  } catch {
+    return false;
+  }
+}
+
 export function adminRouter(options: AdminRouterOptions): (data: Uint8Array, subject: string) => Promise<Uint8Array> {
-  const dispatch = adminDispatcher(options);
+  const run = operationRunner(options);
   return async (data, subject) => {
     const op = subject.slice(options.prefix.length + 1);
     let reply: AdminReply;
+    let signed = false;
     try {
-      const result = await dispatch(op as AdminOperation, data);
+      const decoded = decodeNoncedAdminRequest(op as AdminOperation, data);
+      signed = decoded.nonce !== undefined;
+      const result = await run(op as AdminOperation, decoded.request);
       reply = result === undefined ? { v: 1, ok: true } : { v: 1, ok: true, result };
     } catch (err) {
+      if (!signed) signed = askedForSignature(data);
       if (err instanceof AdminError) reply = { v: 1, ok: false, error: err.code, detail: err.message };
       else if (err instanceof UnknownOperation) reply = { v: 1, ok: false, error: err.code };
       else if (err instanceof MalformedRequest || err instanceof ProtocolError)
@@ -95,6 +120,8 @@ export function adminRouter(options: AdminRouterOptions): (data: Uint8Array, sub
         reply = { v: 1, ok: false, error: 'internal' };
       }
     }
-    return encodeJson(reply);
+    const bytes = encodeJson(reply);
+    // Signed over the exact request bytes received: the client checks it against what it sent.
+    return signed && options.signer ? options.signer.seal(op, data, bytes) : bytes;
   };
 }
