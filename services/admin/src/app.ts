@@ -31,6 +31,7 @@ import { recordsRoute } from './routes/records.ts';
 import { revealRoute } from './routes/reveal.ts';
 import { searchRoutes } from './routes/search.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { sessionControlRoutes } from './routes/session-control.ts';
 import { totpRoutes } from './routes/totp.ts';
 import { userRoutes } from './routes/users.ts';
 
@@ -124,6 +125,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       keyRoutes,
       peopleListRoutes,
       searchRoutes,
+      sessionControlRoutes,
     ]) {
       await api.register(routes, deps);
     }

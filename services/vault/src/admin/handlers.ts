@@ -14,6 +14,7 @@ import { recordHandlers } from './records.ts';
 import { recoveryHandlers } from './recovery.ts';
 import type { AdminHandlers } from './router.ts';
 import { searchHandlers } from './search.ts';
+import { sessionControlHandlers } from './session-control.ts';
 import { sessionHandlers } from './sessions.ts';
 import { totpHandlers } from './totp.ts';
 import { userHandlers } from './users.ts';
@@ -35,6 +36,7 @@ export function adminHandlers(
     ...peopleHandlers(sql),
     ...searchHandlers(sql),
     ...ownSessionHandlers(sql),
+    ...sessionControlHandlers(sql),
     ...recoveryHandlers(sql),
     ...keyHandlers(sql, onKeysChanged),
   };
