@@ -182,4 +182,24 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
     await asVault.close();
     await nc.close();
   });
+  it('a vault that died after publishing but before recording its position does not repeat itself on NATS', async () => {
+    // As if the last 40 publishes had happened but their position never committed.
+    await infra.owner`UPDATE audit_stream_positions SET seq = ${TOTAL - 40} WHERE sink = 'nats'`;
+    await write(5);
+    await until(
+      'the nats position to catch up',
+      async () => infra.owner`SELECT seq::int AS seq FROM audit_stream_positions WHERE sink = 'nats'`,
+      (rows) => rows[0]?.seq === TOTAL + 5,
+    );
+    const asVault = await connect({
+      servers: infra.nats.url,
+      user: 'vault',
+      pass: infra.passwords.vault,
+      inboxPrefix: '_INBOX_vault',
+    });
+    const jsm = await jetstreamManager(asVault);
+    // The stream's last message told the streamer where it really was: five new messages, no repeat.
+    expect((await jsm.streams.info('AUDIT')).state.messages).toBe(TOTAL + 5);
+    await asVault.close();
+  });
 });
