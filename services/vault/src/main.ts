@@ -104,6 +104,7 @@ function auditStreamSettings() {
     auditSyslogCert: file('COFFER_AUDIT_SYSLOG_CERT', 'PEM client certificate for the receiver (optional)'),
     auditSyslogKey: file('COFFER_AUDIT_SYSLOG_KEY', 'PEM key of that certificate'),
     auditSyslogHostname: file('COFFER_AUDIT_SYSLOG_HOSTNAME', 'HOSTNAME field of the messages'),
+    auditSyslogSdId: file('COFFER_AUDIT_SYSLOG_SDID', 'SD-ID of the structured data (name@enterprise-number)'),
   };
 }
 
@@ -127,5 +128,13 @@ function syslogOptions(c: typeof config) {
       ? { cert: readFileSync(c.auditSyslogCert, 'utf8'), key: readFileSync(c.auditSyslogKey, 'utf8') }
       : {}),
     ...(c.auditSyslogHostname ? { hostname: c.auditSyslogHostname } : {}),
+    ...(c.auditSyslogSdId ? { sdId: sdId(c.auditSyslogSdId) } : {}),
   };
+}
+
+/** RFC 5424 §6.3.2: an SD-ID with an `@` is name@<private enterprise number>, printable, no `= ]"`. */
+function sdId(raw: string): string {
+  if (!/^[\x21-\x7e]{1,32}$/.test(raw) || /[= \]"]/.test(raw) || !/^[^@]+@\d+(\.\d+)*$/.test(raw))
+    throw new Error('COFFER_AUDIT_SYSLOG_SDID: expected name@enterprise-number');
+  return raw;
 }

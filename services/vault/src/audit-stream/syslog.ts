@@ -9,7 +9,7 @@
  * handed it to the kernel (the write callback). A vault that dies after that but before it
  * records its position sends that batch again after a restart; `seq` lets the receiver drop it.
  * 32473 is the enterprise number RFC 5612 reserves for documentation; an operator with their own
- * may set COFFER_AUDIT_SYSLOG_SDID.
+ * sets COFFER_AUDIT_SYSLOG_SDID (a receiver matching on it must then use that SD-ID).
  */
 import os from 'node:os';
 import tls from 'node:tls';
