@@ -32,6 +32,7 @@ export interface SyslogOptions {
 }
 
 const AUTHPRIV = 10;
+const TIMEOUT_MS = 10_000;
 const BOM = '\u{feff}';
 // RFC 5424 §6: header fields are PRINTUSASCII (33-126), bounded.
 const printable = (s: string, max: number) => s.replace(/[^\x21-\x7e]/g, '').slice(0, max) || '-';
@@ -69,7 +70,11 @@ export class SyslogSink implements AuditSink {
         minVersion: 'TLSv1.2',
         ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}),
       });
-      s.once('secureConnect', () => resolve(s));
+      s.setTimeout(TIMEOUT_MS, () => s.destroy(new Error('syslog receiver: no TLS handshake in time')));
+      s.once('secureConnect', () => {
+        s.setTimeout(0);
+        resolve(s);
+      });
       s.once('error', reject);
     });
     // A receiver that hangs up is noticed at the next write; keep errors from crashing the process.
@@ -85,7 +90,10 @@ export class SyslogSink implements AuditSink {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       socket.once('error', onError);
+      // A receiver that stops reading must not hold the streaming lock (and a transaction) forever.
+      const stalled = setTimeout(() => socket.destroy(new Error('syslog receiver: not reading')), TIMEOUT_MS);
       socket.write(frames, (err) => {
+        clearTimeout(stalled);
         socket.off('error', onError);
         if (err) {
           socket.destroy();
