@@ -91,7 +91,7 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
     await infra?.close();
   }, 30_000);
 
-  it('streams every event once, in order, across a vault restart mid-stream, to rsyslog and NATS', async () => {
+  it('streams every event once, in order, across a vault restart mid-stream and with two replicas, to rsyslog and NATS', async () => {
     await write(30);
     // Mid-stream: some, not all, events have reached the receiver when the vault goes.
     await until(
@@ -104,12 +104,15 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
     vault = undefined;
     await writing;
     vault = await start();
+    // And a second replica streaming at the same time: the streaming lock lets one send at a time.
+    const replica = await start();
     await write(TOTAL - 60);
     const lines = await until(
       'every event at rsyslog',
       () => rsyslog.messages(),
       (m) => m.length >= TOTAL,
     );
+    await replica.close();
     const parsed = lines.map(parseSyslog);
     const events = parsed.map((p) => p.event);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1)); // no loss, no duplicate
@@ -120,6 +123,12 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
     expect(events[0]?.origin).toBe('127.0.0.1 Mozilla/5.0 “quoted” ünïcode');
     // The database head is what the receiver ends at.
     const [head] = await infra.owner`SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1`;
+    // The lag a monitor sees: the syslog sink's position reaches the head.
+    await until(
+      'the streamed-seq metric at the head',
+      async () => (await fetch(`${vault?.url}/metrics`)).text(),
+      (text) => text.includes(`coffer_vault_audit_streamed_seq{sink="syslog"} ${TOTAL}`),
+    );
     expect(events.at(-1)?.hash).toBe(Buffer.from(head?.hash ?? []).toString('hex'));
     await until(
       'both positions recorded',

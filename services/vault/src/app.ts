@@ -128,7 +128,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     'admin',
   );
 
-  const streamer = startAuditStreamer(options, now);
+  const streamer = startAuditStreamer(options, now, (sink, seq) => {
+    if (seq === undefined) metrics.auditStreamFailures.inc({ sink });
+    else metrics.auditStreamed.set({ sink }, seq);
+  });
 
   const timer = setInterval(() => {
     void refreshStatus().catch(() => {});
@@ -185,7 +188,11 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   };
 }
 
-function startAuditStreamer(options: VaultOptions, now: () => Date): AuditStreamer | undefined {
+function startAuditStreamer(
+  options: VaultOptions,
+  now: () => Date,
+  observe: (sink: string, seq: number | undefined) => void,
+): AuditStreamer | undefined {
   const o = options.auditStream;
   const sinks: AuditSink[] = [];
   if (o?.nats) {
@@ -200,6 +207,7 @@ function startAuditStreamer(options: VaultOptions, now: () => Date): AuditStream
     ...(o?.intervalMs ? { intervalMs: o.intervalMs } : {}),
     ...(o?.batch ? { batch: o.batch } : {}),
     log: (msg, fields) => options.log.error(fields, msg),
+    observe,
   });
   streamer.start();
   options.log.info({ sinks: sinks.map((s) => s.name) }, 'audit streaming to');
