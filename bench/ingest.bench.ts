@@ -215,6 +215,7 @@ try {
       NATS_INGEST_PASSWORD: natsPasswords.ingest,
       NATS_VAULT_PASSWORD: natsPasswords.vault,
       NATS_ADMIN_PASSWORD: natsPasswords.admin,
+      NATS_SIEM_PASSWORD: `p${randomBytes(24).toString('hex')}`,
     },
   });
   onCleanup('nats-server', () => nats.stop());

@@ -57,6 +57,7 @@ export async function passwordNats(passwords: Record<'ingest' | 'vault' | 'admin
       NATS_INGEST_PASSWORD: passwords.ingest,
       NATS_VAULT_PASSWORD: passwords.vault,
       NATS_ADMIN_PASSWORD: passwords.admin,
+      NATS_SIEM_PASSWORD: password(),
     },
   });
   return { server, pid: natsPid(server) };
@@ -78,7 +79,7 @@ export async function mutualTlsNats(server: { cert: string; key: string }, ca: s
       '  timeout: 2',
       '}',
     ].join('\n'),
-    env: { NATS_INGEST_PASSWORD: '""', NATS_VAULT_PASSWORD: '""', NATS_ADMIN_PASSWORD: '""' },
+    env: { NATS_INGEST_PASSWORD: '""', NATS_VAULT_PASSWORD: '""', NATS_ADMIN_PASSWORD: '""', NATS_SIEM_PASSWORD: '""' },
   });
   return { server: nats, pid: natsPid(nats) };
 }

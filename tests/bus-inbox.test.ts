@@ -57,6 +57,7 @@ describe('with the shipped permissions (admin in its own account)', () => {
         NATS_INGEST_PASSWORD: passwords.ingest,
         NATS_VAULT_PASSWORD: passwords.vault,
         NATS_ADMIN_PASSWORD: passwords.admin,
+        NATS_SIEM_PASSWORD: `p${randomBytes(24).toString('hex')}`,
       },
     });
     const names = busNames();

@@ -113,7 +113,10 @@ async function ingestMessageCount(): Promise<number> {
 beforeAll(async () => {
   server = await startNatsServer({
     include: permissionsConf,
-    env: Object.fromEntries(services.map((s) => [`NATS_${s.toUpperCase()}_PASSWORD`, passwords[s]])),
+    env: {
+      ...Object.fromEntries(services.map((s) => [`NATS_${s.toUpperCase()}_PASSWORD`, passwords[s]])),
+      NATS_SIEM_PASSWORD: password(),
+    },
     // COFFER_NATS_TRACE=1 logs every protocol line (e.g. which $JS.API subjects nats.js uses) and keeps the log.
     ...(process.env.COFFER_NATS_TRACE ? { config: 'debug: true\ntrace: true', keepDir: true } : {}),
   });

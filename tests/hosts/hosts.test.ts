@@ -110,7 +110,12 @@ describe.skipIf(missing !== undefined && !requireServices())('planes on separate
         .replace('/var/lib/coffer/nats', path.join(natsDir, 'store')),
     );
     daemons.bus = net.start('bus', ['nats-server', '-c', path.join(natsDir, 'nats.conf')], {
-      env: { NATS_INGEST_PASSWORD: '""', NATS_VAULT_PASSWORD: '""', NATS_ADMIN_PASSWORD: '""' },
+      env: {
+        NATS_INGEST_PASSWORD: '""',
+        NATS_VAULT_PASSWORD: '""',
+        NATS_ADMIN_PASSWORD: '""',
+        NATS_SIEM_PASSWORD: '""',
+      },
     });
     db = await startDatabase(net, await initdb, {
       cert: pki.files('database').cert,

@@ -31,6 +31,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
             NATS_INGEST_PASSWORD: passwords.ingest,
             NATS_VAULT_PASSWORD: passwords.vault,
             NATS_ADMIN_PASSWORD: passwords.admin,
+            NATS_SIEM_PASSWORD: `p${randomBytes(24).toString('hex')}`,
           },
           config: [
             `server_name: n${i + 1}`,

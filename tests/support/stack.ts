@@ -52,6 +52,8 @@ export interface Infra {
   readonly runtimeUrl: string;
   readonly nats: NatsServer;
   readonly passwords: Readonly<Record<Service, string>>;
+  /** The read-only `siem` bus user's password (the audit stream's reader). */
+  readonly siemPassword: string;
   /** Output per source: vault, ingest, bus events; add more (e.g. child processes) as needed. */
   readonly captures: Map<string, Capture>;
   capture(name: string): Capture;
@@ -92,12 +94,14 @@ export async function startInfra(): Promise<Infra> {
     // Hex with a letter prefix: nats-server re-parses env values as config text (permissions.conf).
     const pw = (): string => `p${randomBytes(24).toString('hex')}`;
     const passwords = { ingest: pw(), vault: pw(), admin: pw() };
+    const siemPassword = pw();
     const nats = await startNatsServer({
       include: PERMISSIONS,
       env: {
         NATS_INGEST_PASSWORD: passwords.ingest,
         NATS_VAULT_PASSWORD: passwords.vault,
         NATS_ADMIN_PASSWORD: passwords.admin,
+        NATS_SIEM_PASSWORD: siemPassword,
       },
       config: `pid_file: ${JSON.stringify(pidFile)}`,
     });
@@ -118,6 +122,7 @@ export async function startInfra(): Promise<Infra> {
       runtimeUrl: db.runtimeUrl,
       nats,
       passwords,
+      siemPassword,
       captures,
       capture,
       async connectBus(service) {

@@ -110,6 +110,8 @@ async function startBuses(dir: string, secrets: DevSecrets) {
         NATS_INGEST_PASSWORD: secrets.nats.ingest,
         NATS_VAULT_PASSWORD: secrets.nats.vault,
         NATS_ADMIN_PASSWORD: secrets.nats.admin,
+        // No SIEM reads the dev bus: its user gets a password nobody knows.
+        NATS_SIEM_PASSWORD: `p${secret()}`,
       },
     });
   } catch (err) {

@@ -3,6 +3,7 @@
  * when a nats-server is at hand) and an in-process bus (dev mode on a machine without one).
  */
 import type { BusNames } from '@coffer/protocol';
+import type { AuditPublisher } from './audit-publisher.ts';
 
 export class BusUnavailableError extends Error {
   override readonly name = 'BusUnavailableError';
@@ -48,6 +49,8 @@ export interface Bus {
    * and redelivered later when it throws.
    */
   consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer;
+  /** Vault only, on NATS: the audit stream a SIEM reads (undefined on a bus without JetStream). */
+  auditPublisher?(): AuditPublisher;
   /** Resolves when the connection is gone for good (closed, or refused on reconnect). */
   closed(): Promise<void>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+export { AUDIT_SEQ_HEADER, type AuditPublisher } from './audit-publisher.ts';
 export {
   type Bus,
   BusUnavailableError,

@@ -3,6 +3,7 @@
 import { type BusNames, DUPLICATE_WINDOW_MS } from '@coffer/protocol';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type AuditPublisher, natsAuditPublisher } from './audit-publisher.ts';
 import {
   type Bus,
   BusUnavailableError,
@@ -204,6 +205,10 @@ class NatsBus implements Bus {
         await loop;
       },
     };
+  }
+
+  auditPublisher(): AuditPublisher {
+    return natsAuditPublisher(this.#js, () => jetstreamManager(this.#nc), this.names, this.#options.replicas ?? 1);
   }
 
   async closed(): Promise<void> {

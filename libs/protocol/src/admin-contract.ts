@@ -370,6 +370,25 @@ export const AdminContract = {
     policy: signedIn,
   }),
 
+  /** End one other session of the caller's own: its row and wrapped key go at once. Audited. */
+  'me.sessions.end': entry({
+    request: Versioned({ session: Hex64, sessionId: Uuid, origin: Origin }),
+    reply: R.SessionsEnded,
+    policy: signedIn,
+  }),
+  /** Key-admins: every live session (who, from where, when, with which second factor). */
+  'sessions.list': entry({
+    request: Versioned({ session: Hex64 }),
+    reply: R.LiveSessions,
+    policy: keyAdmin('sessions.list'),
+  }),
+  /** Key-admins: end any session; its wrapped key is deleted in the same transaction. Audited. */
+  'sessions.end': entry({
+    request: Versioned({ session: Hex64, sessionId: Uuid, origin: Origin }),
+    reply: R.SessionsEnded,
+    policy: { ...keyAdmin('session.end'), target: 'sessionId' },
+  }),
+
   'keys.list': entry({ request: Versioned({ session: Hex64 }), reply: R.KeyList, policy: keyAdmin('keys.list') }),
   /**
    * After a legitimate backup restore (issue 15, item 2): store again the newest signed revocation

@@ -314,6 +314,26 @@ export const OwnSessions = Type.Object({
   ),
 });
 
+/** Every live session, for key-admins (sessions.list). `mfa` is the second factor the session was opened with. */
+export const LiveSessions = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Id,
+      userId: Id,
+      email: Type.String(),
+      role: RoleSchema,
+      createdAt: Instant,
+      lastSeenAt: Instant,
+      idleExpiresAt: Instant,
+      absoluteExpiresAt: Instant,
+      mfa: Type.Union([Type.Literal('totp'), Type.Literal('none')]),
+      current: Type.Boolean(),
+      ip: Nullable(Type.String()),
+      userAgent: Nullable(Type.String()),
+    }),
+  ),
+});
+
 export const SessionsEnded = Type.Object({ ended: Type.Integer() });
 
 export const Bootstrapped = Type.Object({ trustRoot: Type.String() });

@@ -13,6 +13,12 @@ export interface BusNames {
   readonly keysCurrent: string;
   /** Prefix of the admin request/reply API served by the vault (`vault.admin.<operation>`). */
   readonly admin: string;
+  /** JetStream stream the vault streams the audit log to, for a SIEM (limits retention). */
+  readonly auditStream: string;
+  /** Subject of that stream: one JSON line per audit event, Nats-Msg-Id `audit-<seq>`. */
+  readonly auditEvents: string;
+  /** Durable pull consumer on it that the read-only `siem` bus user reads (the vault creates it). */
+  readonly auditConsumer: string;
 }
 
 export function busNames(namespace = ''): BusNames {
@@ -26,6 +32,9 @@ export function busNames(namespace = ''): BusNames {
     records: `${prefix}ingest.records`,
     keysCurrent: `${prefix}keys.current`,
     admin: `${prefix}vault.admin`,
+    auditStream: namespace ? `AUDIT_${namespace}` : 'AUDIT',
+    auditEvents: `${prefix}audit.events`,
+    auditConsumer: 'siem',
   };
 }
 

@@ -35,6 +35,7 @@ import { resealRoutes } from './routes/reseal.ts';
 import { revealRoute } from './routes/reveal.ts';
 import { searchRoutes } from './routes/search.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { sessionControlRoutes } from './routes/session-control.ts';
 import { totpRoutes } from './routes/totp.ts';
 import { userRoutes } from './routes/users.ts';
 
@@ -145,6 +146,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       searchRoutes,
       passkeyRoutes,
       passkeySigninRoutes,
+      sessionControlRoutes,
     ]) {
       await api.register(routes, deps);
     }

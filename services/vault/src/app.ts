@@ -15,6 +15,9 @@ import { ReplySigner } from './admin/reply-signer.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
+import { NatsAuditSink } from './audit-stream/nats-sink.ts';
+import { type AuditSink, AuditStreamer } from './audit-stream/streamer.ts';
+import { type SyslogOptions, SyslogSink } from './audit-stream/syslog.ts';
 import { CurrentKey } from './current-key.ts';
 import { vaultMetrics } from './metrics.ts';
 import { purgeExpired } from './purge.ts';
@@ -49,6 +52,16 @@ export interface VaultOptions {
    * Without one the key lives as long as the process, so its certificate is lost at restart.
    */
   readonly replyKeyFile?: string;
+  /**
+   * Stream the audit log to a SIEM as it is written (issue 16 item 5): JSON lines on the bus's
+   * audit stream (`nats`, COFFER_AUDIT_NATS) and/or RFC 5424 syslog over TLS (COFFER_AUDIT_SYSLOG_*).
+   */
+  readonly auditStream?: {
+    readonly nats?: boolean;
+    readonly syslog?: SyslogOptions;
+    readonly intervalMs?: number;
+    readonly batch?: number;
+  };
 }
 
 export interface Vault {
@@ -136,6 +149,11 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     'admin',
   );
 
+  const streamer = startAuditStreamer(options, now, (sink, seq) => {
+    if (seq === undefined) metrics.auditStreamFailures.inc({ sink });
+    else metrics.auditStreamed.set({ sink }, seq);
+  });
+
   const timer = setInterval(() => {
     void refreshStatus().catch(() => {});
     void deleteExpiredSessions(sql, now()).catch(() => {});
@@ -183,10 +201,37 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     async close() {
       clearInterval(timer);
       clearInterval(checkpointTimer);
+      await streamer?.stop();
       // The last head this vault saw, signed before it goes: nothing it appended is left uncovered.
       await checkpoint().catch((err) => log.error({ err: (err as Error).message }, 'audit checkpoint failed'));
       await consumer.stop();
       await http.close();
     },
   };
+}
+
+function startAuditStreamer(
+  options: VaultOptions,
+  now: () => Date,
+  observe: (sink: string, seq: number | undefined) => void,
+): AuditStreamer | undefined {
+  const o = options.auditStream;
+  const sinks: AuditSink[] = [];
+  if (o?.nats) {
+    const publisher = options.bus.auditPublisher?.();
+    if (!publisher) throw new Error('audit streaming to NATS needs a NATS bus');
+    sinks.push(new NatsAuditSink(publisher));
+  }
+  if (o?.syslog) sinks.push(new SyslogSink(o.syslog));
+  if (sinks.length === 0) return undefined;
+  const streamer = new AuditStreamer(options.sql, sinks, {
+    now,
+    ...(o?.intervalMs ? { intervalMs: o.intervalMs } : {}),
+    ...(o?.batch ? { batch: o.batch } : {}),
+    log: (msg, fields) => options.log.error(fields, msg),
+    observe,
+  });
+  streamer.start();
+  options.log.info({ sinks: sinks.map((s) => s.name) }, 'audit streaming to');
+  return streamer;
 }

@@ -32,12 +32,12 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-interface StoredEvent extends AuditEvent {
+export interface StoredEvent extends AuditEvent {
   readonly seq: number;
   readonly at: string;
 }
 
-function eventHash(prev: Buffer, e: StoredEvent): Buffer {
+export function eventHash(prev: Buffer, e: StoredEvent): Buffer {
   const canonical = canonicalJson({
     seq: e.seq,
     at: e.at,

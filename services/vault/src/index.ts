@@ -10,4 +10,6 @@ export {
   readCheckpointFile,
   verifyAuditLog,
 } from './audit-checkpoints.ts';
+export { firstBreak, type StreamedEvent } from './audit-stream/event.ts';
+export { octetFrame, syslogMessage } from './audit-stream/syslog.ts';
 export { checkRoleName, DEFAULT_RUNTIME_ROLE, MIGRATIONS_DIR, migrate } from './db/migrate.ts';

@@ -2,6 +2,8 @@
  * The vault process: configuration, database, bus, then the vault. It never runs migrations
  * (`pnpm coffer migrate`, as the owner role, does) and never holds a private key.
  */
+
+import { readFileSync } from 'node:fs';
 import { busTls, connectService, natsSettings, stopOnSignals } from '@coffer/bus';
 import {
   asBoolean,
@@ -65,6 +67,7 @@ const config = loadOrRefuse('vault', {
     asString,
     null,
   ),
+  ...auditStreamSettings(),
   // No default: unset keeps that type forever.
   retentionPan: days('pan'),
   retentionSsn: days('ssn'),
@@ -110,6 +113,7 @@ const vault = await startVault({
     ? { auditCheckpoints: { dir: config.checkpointDir, intervalMs: config.checkpointSeconds * 1000 } }
     : {}),
   ...(config.replyKeyFile ? { replyKeyFile: config.replyKeyFile } : {}),
+  auditStream: orRefuse('vault', () => auditStream(config)),
 });
 log.info({ url: vault.url, retentionDays: retention, requireMfa: config.requireMfa }, 'vault started');
 
@@ -122,4 +126,50 @@ stopOnSignals(bus, log, async () => {
 function databaseTlsSettings() {
   const tls = tlsSettings('DATABASE_SSL', 'the vault presents to PostgreSQL');
   return { databaseSslCert: tls.cert, databaseSslKey: tls.key, databaseSslCa: tls.ca };
+}
+
+/** Audit streaming to a SIEM (issue 16 item 5; docs/operations.md, "Audit streaming"). */
+function auditStreamSettings() {
+  const file = (name: string, what: string) => setting(name, what, asString, '');
+  return {
+    auditNats: setting('COFFER_AUDIT_NATS', 'stream the audit log to the AUDIT stream on the bus', asBoolean, false),
+    auditSyslog: file('COFFER_AUDIT_SYSLOG', 'host:port of an RFC 5425 syslog-over-TLS receiver (unset: none)'),
+    auditSyslogCa: file('COFFER_AUDIT_SYSLOG_CA', "PEM file of the CA of the receiver's certificate"),
+    auditSyslogServername: file('COFFER_AUDIT_SYSLOG_SERVERNAME', "name in the receiver's certificate"),
+    auditSyslogCert: file('COFFER_AUDIT_SYSLOG_CERT', 'PEM client certificate for the receiver (optional)'),
+    auditSyslogKey: file('COFFER_AUDIT_SYSLOG_KEY', 'PEM key of that certificate'),
+    auditSyslogHostname: file('COFFER_AUDIT_SYSLOG_HOSTNAME', 'HOSTNAME field of the messages'),
+    auditSyslogSdId: file('COFFER_AUDIT_SYSLOG_SDID', 'SD-ID of the structured data (name@enterprise-number)'),
+  };
+}
+
+function auditStream(c: typeof config) {
+  const syslog = c.auditSyslog ? syslogOptions(c) : undefined;
+  return { nats: c.auditNats, ...(syslog ? { syslog } : {}) };
+}
+
+function syslogOptions(c: typeof config) {
+  const match = /^(.+):(\d{1,5})$/.exec(c.auditSyslog);
+  if (!match) throw new Error('COFFER_AUDIT_SYSLOG: expected host:port');
+  if (!c.auditSyslogCa) throw new Error('COFFER_AUDIT_SYSLOG_CA: the receiver is always verified; name its CA');
+  if (Boolean(c.auditSyslogCert) !== Boolean(c.auditSyslogKey))
+    throw new Error('COFFER_AUDIT_SYSLOG_CERT and COFFER_AUDIT_SYSLOG_KEY must be set together');
+  return {
+    host: match[1] as string,
+    port: Number(match[2]),
+    ca: readFileSync(c.auditSyslogCa, 'utf8'),
+    ...(c.auditSyslogServername ? { servername: c.auditSyslogServername } : {}),
+    ...(c.auditSyslogCert
+      ? { cert: readFileSync(c.auditSyslogCert, 'utf8'), key: readFileSync(c.auditSyslogKey, 'utf8') }
+      : {}),
+    ...(c.auditSyslogHostname ? { hostname: c.auditSyslogHostname } : {}),
+    ...(c.auditSyslogSdId ? { sdId: sdId(c.auditSyslogSdId) } : {}),
+  };
+}
+
+/** RFC 5424 §6.3.2: an SD-ID with an `@` is name@<private enterprise number>, printable, no `= ]"`. */
+function sdId(raw: string): string {
+  if (!/^[\x21-\x7e]{1,32}$/.test(raw) || /[= \]"]/.test(raw) || !/^[^@]+@\d+(\.\d+)*$/.test(raw))
+    throw new Error('COFFER_AUDIT_SYSLOG_SDID: expected name@enterprise-number');
+  return raw;
 }

@@ -36,6 +36,18 @@ export function vaultMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    auditStreamed: new Gauge({
+      name: 'coffer_vault_audit_streamed_seq',
+      help: 'Last audit event a SIEM sink took (compare with the head: the lag)',
+      labelNames: ['sink'],
+      registers: [registry],
+    }),
+    auditStreamFailures: new Counter({
+      name: 'coffer_vault_audit_stream_failures_total',
+      help: 'Batches a SIEM sink did not take (sent again at the next interval)',
+      labelNames: ['sink'],
+      registers: [registry],
+    }),
     degraded: new Gauge({
       name: 'coffer_vault_data_key_degraded',
       help: '1 when no data key covers now and the newest is served',

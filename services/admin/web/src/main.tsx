@@ -10,6 +10,7 @@ import { KeysPage } from './pages/keys.tsx';
 import { MePage } from './pages/me.tsx';
 import { PeoplePage } from './pages/people.tsx';
 import { RecordsPage } from './pages/records.tsx';
+import { SessionsPage } from './pages/sessions.tsx';
 import { SignInPage } from './pages/signin.tsx';
 import { IdleWarning } from './session.tsx';
 
@@ -30,6 +31,7 @@ export const ROUTES: readonly Route[] = [
   { path: 'people', label: 'People', roles: ['key-admin'] },
   { path: 'keys', label: 'Keys', roles: ['key-admin'] },
   { path: 'audit', label: 'Audit log', roles: ['auditor', 'key-admin'] },
+  { path: 'sessions', label: 'Sessions', roles: ['key-admin'] },
   { path: 'me', label: 'Me', roles: ['viewer', 'key-admin', 'auditor'] },
 ];
 
@@ -133,6 +135,7 @@ function App() {
         {route?.path === 'people' ? <PeoplePage user={user} /> : null}
         {route?.path === 'keys' ? <KeysPage /> : null}
         {route?.path === 'audit' ? <AuditPage /> : null}
+        {route?.path === 'sessions' ? <SessionsPage /> : null}
         {route?.path === 'me' ? <MePage user={user} /> : null}
       </main>
       <IdleWarning

@@ -19,6 +19,7 @@ import { resealHandlers } from './reseal.ts';
 import { revocationHandlers } from './revocations.ts';
 import type { AdminHandlers } from './router.ts';
 import { searchHandlers } from './search.ts';
+import { sessionControlHandlers } from './session-control.ts';
 import { sessionHandlers } from './sessions.ts';
 import { totpHandlers } from './totp.ts';
 import { userHandlers } from './users.ts';
@@ -43,6 +44,7 @@ export function adminHandlers(
     ...peopleHandlers(sql),
     ...searchHandlers(sql),
     ...ownSessionHandlers(sql),
+    ...sessionControlHandlers(sql),
     ...recoveryHandlers(sql),
     ...keyHandlers(sql, onKeysChanged),
     ...passkeyRegisterHandlers(sql, passkeys),

@@ -212,6 +212,18 @@ function SessionsCard() {
       setBusy(false);
     }
   };
+  const endOne = async (s: Session) => {
+    setBusy(true);
+    try {
+      await api('DELETE', `/api/me/sessions/${s.id}`);
+      setNotice(`Signed out the session started ${when(s.createdAt)}.`);
+      await load();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   const others = sessions?.filter((s) => !s.current).length ?? 0;
   return (
     <section class="card span-2" aria-labelledby="sessions-title">
@@ -227,6 +239,9 @@ function SessionsCard() {
               <th scope="col">Last active</th>
               <th scope="col">From</th>
               <th scope="col">Code used</th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -240,6 +255,13 @@ function SessionsCard() {
                   {s.origin ?? '—'}
                 </td>
                 <td>{s.mfa ? 'yes' : 'no'}</td>
+                <td class="right actions-cell">
+                  {s.current ? null : (
+                    <button type="button" class="secondary small" disabled={busy} onClick={() => endOne(s)}>
+                      Sign out<span class="sr-only"> the session started {when(s.createdAt)}</span>
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

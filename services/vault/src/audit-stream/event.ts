@@ -1,0 +1,79 @@
+/**
+ * An audit event as streamed to a SIEM (format v1): every stored field, the hash of the event
+ * before it and its own hash, so a receiver checks continuity without the database: `prevHash`
+ * equals the previous event's `hash`, `seq` goes up by one, and `hash` is SHA-256 over the bytes of
+ * `prevHash` then the canonical JSON (sorted keys) of {seq, at, actor, action, target, reason,
+ * outcome, origin, details} — exactly the chain the vault keeps (audit.ts).
+ */
+import type postgres from 'postgres';
+import { type AuditEvent, eventHash } from '../audit.ts';
+
+export interface StreamedEvent {
+  readonly v: 1;
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string | null;
+  readonly reason: string | null;
+  readonly outcome: AuditEvent['outcome'];
+  readonly origin: string | null;
+  readonly details: Record<string, string | number | boolean | null> | null;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** Events after `after`, in order, at most `limit`. */
+export async function eventsAfter(
+  sql: postgres.Sql | postgres.TransactionSql,
+  after: number,
+  limit: number,
+): Promise<StreamedEvent[]> {
+  const rows = await sql<
+    {
+      seq: string;
+      at: Date;
+      actor: string;
+      action: string;
+      target: string | null;
+      reason: string | null;
+      outcome: AuditEvent['outcome'];
+      origin: string | null;
+      details: StreamedEvent['details'];
+      prev_hash: Buffer;
+      hash: Buffer;
+    }[]
+  >`SELECT seq, at, actor, action, target, reason, outcome, origin, details, prev_hash, hash
+    FROM audit_events WHERE seq > ${after} ORDER BY seq LIMIT ${limit}`;
+  return rows.map((r) => ({
+    v: 1,
+    seq: Number(r.seq),
+    at: r.at.toISOString(),
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    reason: r.reason,
+    outcome: r.outcome,
+    origin: r.origin,
+    details: r.details,
+    prevHash: r.prev_hash.toString('hex'),
+    hash: r.hash.toString('hex'),
+  }));
+}
+
+/**
+ * A receiver's check of a run of streamed events: each links to the one before (the first to
+ * `prevHash`, when the receiver has it) and its hash is right. Returns the first bad seq, or null.
+ */
+export function firstBreak(events: readonly StreamedEvent[], prevHash?: string): number | null {
+  let prev = prevHash ?? events[0]?.prevHash;
+  let seq = (events[0]?.seq ?? 1) - 1;
+  for (const e of events) {
+    if (e.seq !== seq + 1 || e.prevHash !== prev) return e.seq;
+    const { v: _v, prevHash: _p, hash: _h, ...stored } = e;
+    if (eventHash(Buffer.from(e.prevHash, 'hex'), stored).toString('hex') !== e.hash) return e.seq;
+    prev = e.hash;
+    seq = e.seq;
+  }
+  return null;
+}

@@ -1,0 +1,109 @@
+/**
+ * Session control in the console (issue 16 item 2), in Debian's headless Chromium against a real
+ * vault, PostgreSQL and NATS: a key-admin's Sessions page lists everyone signed in and ends a
+ * viewer's session, whose very next request lands on the sign-in page; a viewer signs out one of
+ * their own other sessions from Me. axe-core checks the new screen.
+ */
+import { existsSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
+import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  type AdminStack,
+  enrolUser,
+  signIn,
+  startAdminStack,
+} from './support/admin-stack.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasBrowser = existsSync(CHROMIUM);
+if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
+const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+
+const VIEWER = 'sam.viewer@example.com';
+const VIEWER_PASSWORD = 'amber-lighthouse-quilt-5813-softly';
+
+describe.skipIf(!available)('session control in Chromium', () => {
+  let stack: AdminStack;
+  let browser: Browser;
+  let url: string;
+  const contexts: BrowserContext[] = [];
+
+  async function signedIn(email: string, password: string, agent: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, userAgent: agent });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+    return page;
+  }
+
+  const go = async (page: Page, label: string) => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+    await page.getByRole('heading', { level: 1, name: label }).waitFor();
+  };
+
+  beforeAll(async () => {
+    stack = await startAdminStack();
+    await enrolUser(stack.app, await signIn(stack.app), VIEWER, 'viewer', VIEWER_PASSWORD);
+    url = await stack.app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('a key-admin sees every live session on Sessions and ends a viewer’s: the viewer is signed out', async () => {
+    const viewer = await signedIn(VIEWER, VIEWER_PASSWORD, 'ViewerBrowser/1.0');
+    const admin = await signedIn(ADMIN_EMAIL, ADMIN_PASSWORD, 'AdminBrowser/2.0');
+    await go(admin, 'Sessions');
+    const table = admin.getByRole('table', { name: 'Live sessions' });
+    const row = table.getByRole('row').filter({ hasText: VIEWER });
+    await row.waitFor();
+    expect(await row.getByRole('cell', { name: 'ViewerBrowser/1.0' }).count()).toBe(1);
+    expect(await row.getByRole('cell', { name: '127.0.0.1' }).count()).toBe(1);
+    // The key-admin's own session is marked and cannot be ended from here.
+    const own = table.getByRole('row').filter({ hasText: 'this session' });
+    expect(await own.getByRole('button').count()).toBe(0);
+    const result = await new AxeBuilder({ page: admin }).analyze();
+    expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+
+    await row.getByRole('button', { name: /^End session of sam\.viewer@example\.com/ }).click();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: `Ended the session of ${VIEWER}` })
+      .waitFor();
+    await expect.poll(() => table.getByRole('row').filter({ hasText: VIEWER }).count()).toBe(0);
+    // The viewer's next request is refused and the console says so.
+    await go(viewer, 'Me').catch(() => {});
+    await viewer.getByText('Your session has ended').waitFor();
+    const [event] = await stack.db.owner`SELECT details FROM audit_events WHERE action = 'session.end'`;
+    expect(event?.details).toMatchObject({ by: 'key-admin' });
+  });
+
+  it('a viewer signs out one of their own other sessions from Me; a viewer has no Sessions page', async () => {
+    const first = await signedIn(VIEWER, VIEWER_PASSWORD, 'FirstBrowser/1.0');
+    const second = await signedIn(VIEWER, VIEWER_PASSWORD, 'SecondBrowser/1.0');
+    const nav = second.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link').allTextContents()).not.toContain('Sessions');
+    await go(second, 'Me');
+    const table = second.getByRole('table', { name: 'Your live sessions' });
+    const other = table.getByRole('row').filter({ hasText: 'FirstBrowser/1.0' });
+    await other.getByRole('button', { name: /^Sign out the session started/ }).click();
+    await second.getByRole('status').filter({ hasText: 'Signed out the session started' }).waitFor();
+    await expect.poll(() => table.getByRole('row').filter({ hasText: 'FirstBrowser/1.0' }).count()).toBe(0);
+    await go(first, 'Me').catch(() => {});
+    await first.getByText('Your session has ended').waitFor();
+  });
+});
