@@ -69,10 +69,10 @@ type EnvVar = {
 export function k8sRun(plane: Plane, tree: string): ManifestRun {
   const objects = render(path.join(DEPLOY, 'k8s', tree));
   const ns = `coffer-${plane}`;
-  const deployment = objects.find(
-    (o) => o.kind === 'Deployment' && o.metadata.namespace === ns && o.metadata.name === plane,
-  );
-  if (!deployment) throw new Error(`${tree}: no Deployment ${ns}/${plane}`);
+  // Ingest is a Deployment; the vault and admin StatefulSets, for their state volumes.
+  const kind = plane === 'ingest' ? 'Deployment' : 'StatefulSet';
+  const deployment = objects.find((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === plane);
+  if (!deployment) throw new Error(`${tree}: no ${kind} ${ns}/${plane}`);
   const container = containersOf(deployment).find((c) => c.name === plane);
   if (!container) throw new Error(`${tree}: no container ${plane}`);
   const readme = readmeObjects();
