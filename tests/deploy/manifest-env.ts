@@ -114,3 +114,16 @@ export function k8sRun(plane: Plane, tree: string): ManifestRun {
 
 /** Every environment name the built service reads (tests/deploy/env-reads.mjs records them). */
 export const ENV_READS_PRELOAD = path.join(ROOT, 'tests/deploy/env-reads.mjs');
+
+/** A field of the last pino line with message `msg` in a process's output (undefined: none). */
+export function loggedField(output: readonly string[], msg: string, field: string): unknown {
+  let found: unknown;
+  for (const line of output.join('').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.msg === msg) found = entry[field];
+    } catch {}
+  }
+  return found;
+}
