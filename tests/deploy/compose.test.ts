@@ -72,7 +72,10 @@ describe('deploy/compose/compose.yaml', () => {
       const others = Object.entries(doc.services).filter(([n]) => n !== plane);
       for (const [n, o] of others) {
         const volumes = (o.volumes ?? []) as string[];
-        expect(volumes.filter((v) => v.startsWith(`${plane}-state:`)), n).toEqual([]);
+        expect(
+          volumes.filter((v) => v.startsWith(`${plane}-state:`)),
+          n,
+        ).toEqual([]);
       }
     },
   );

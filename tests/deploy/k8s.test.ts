@@ -128,7 +128,9 @@ describe.each(TREES)('deploy/k8s/%s', (tree) => {
       const set = workload(objects, plane) as K8sObject & { spec: Record<string, Data> };
       const pod = podSpecOf(set) as Record<string, Data>;
       const [c] = containersOf(set) as Container[];
-      const env = Object.fromEntries(((c?.env ?? []) as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+      const env = Object.fromEntries(
+        ((c?.env ?? []) as { name: string; value?: string }[]).map((e) => [e.name, e.value]),
+      );
       expect(env).toMatchObject(STATE_ENV[plane]);
       // A PersistentVolumeClaim per pod (never emptyDir: the state must survive a restart), RWO.
       const [claim] = set.spec.volumeClaimTemplates as Data[];
@@ -137,7 +139,12 @@ describe.each(TREES)('deploy/k8s/%s', (tree) => {
       expect(set.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
       const mounts = (c?.volumeMounts ?? []) as { name: string; mountPath: string; readOnly?: boolean }[];
       expect(mounts).toContainEqual({ name: claim.metadata.name, mountPath: STATE_DIR });
-      expect(mounts.filter((m) => !m.readOnly).map((m) => m.mountPath).sort()).toEqual(['/tmp', STATE_DIR]);
+      expect(
+        mounts
+          .filter((m) => !m.readOnly)
+          .map((m) => m.mountPath)
+          .sort(),
+      ).toEqual(['/tmp', STATE_DIR]);
       // The non-root user writes it through its group.
       expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsGroup);
       // The vault: one pod, so one reply key certified by the org key and one checkpoint key.
@@ -289,9 +296,7 @@ describe('the small kustomize renderer', () => {
     expect(find(prod, 'NetworkPolicy', 'coffer-admin', 'from-staff')?.metadata.annotations).toEqual({
       'coffer.io/outside': 'staff',
     });
-    const [dev] = containersOf(
-      workload(rendered.get('overlays/dev') as K8sObject[], 'vault') as K8sObject,
-    );
+    const [dev] = containersOf(workload(rendered.get('overlays/dev') as K8sObject[], 'vault') as K8sObject);
     expect(dev?.image).toBe('coffer-vault:dev');
   });
 });
