@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPOSE_FILE, type ComposeService, composeSchema, interpolate, readCompose } from './compose.ts';
-import { NO_PASSWORD, PLANE_TLS, SECRET_NAME, SECRETS_DIR } from './conventions.ts';
+import { NO_PASSWORD, PLANE_TLS, SECRET_NAME, SECRETS_DIR, STATE_DIR, STATE_ENV } from './conventions.ts';
 import { DEPLOY } from './manifests.ts';
 
 const doc = readCompose();
@@ -59,6 +59,29 @@ describe('deploy/compose/compose.yaml', () => {
     expect(s.user).toBe('10001:10001');
     expect(s.tmpfs).toEqual(['/tmp:size=16m,mode=1777']);
     expect(s.image).toMatch(/^coffer-(cli|ingest|vault|admin):/);
+  });
+
+  it.each(['vault', 'admin'] as const)(
+    '%s keeps its security state on a named volume of its own, its only writable path besides /tmp',
+    (plane) => {
+      const s = service(plane);
+      expect(s.environment).toMatchObject(STATE_ENV[plane]);
+      expect(s.volumes).toEqual([`${plane}-state:${STATE_DIR}`]);
+      expect(Object.keys((doc.volumes ?? {}) as object)).toContain(`${plane}-state`);
+      // Never shared: no other service mounts it.
+      const others = Object.entries(doc.services).filter(([n]) => n !== plane);
+      for (const [n, o] of others) {
+        const volumes = (o.volumes ?? []) as string[];
+        expect(
+          volumes.filter((v) => v.startsWith(`${plane}-state:`)),
+          n,
+        ).toEqual([]);
+      }
+    },
+  );
+
+  it('the other Coffer services mount no volume: their root and secrets stay read-only', () => {
+    for (const name of ['ingest', 'migrate', 'init']) expect(service(name).volumes, name).toBeUndefined();
   });
 
   it('third-party images are pinned by digest', () => {

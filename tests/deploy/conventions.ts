@@ -43,3 +43,18 @@ export const SECRET_NAME = /PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$/;
  * the mutual-TLS bus gives the password variables of the shared permissions.conf.
  */
 export const NO_PASSWORD = '""';
+
+/**
+ * Where the vault and admin keep security state that must outlive a restart and never sits in the
+ * database: a volume of their own (compose: a named volume; Kubernetes: a PVC per pod).
+ */
+export const STATE_DIR = '/var/lib/coffer';
+
+/** The state each plane keeps under STATE_DIR, by the variable that names it. */
+export const STATE_ENV: Record<'vault' | 'admin', Record<string, string>> = {
+  vault: {
+    COFFER_VAULT_REPLY_KEY_FILE: `${STATE_DIR}/vault-reply-key.json`,
+    COFFER_AUDIT_CHECKPOINT_DIR: `${STATE_DIR}/audit`,
+  },
+  admin: { COFFER_REVOCATION_STATE_FILE: `${STATE_DIR}/revocation-state.json` },
+};

@@ -34,11 +34,15 @@ describe('deploy/docker/Dockerfile', () => {
       expect(all.filter((i) => i.keyword === 'ADD')).toEqual([]);
       const copies = all.filter((i) => i.keyword === 'COPY').map((i) => i.args);
       expect(copies).toEqual([`--chown=0:0 --chmod=a=rX .deploy/${t}/ /app/`]);
-      // Nothing is installed or built in the image: the one RUN is in the base and removes things.
+      // Nothing is installed or built in the image: the one RUN is in the base, removes things and
+      // makes the user and its state directory.
       const runs = all.filter((i) => i.keyword === 'RUN').map((i) => i.args);
       expect(runs).toHaveLength(1);
       expect(runs[0]).not.toMatch(/\b(apt-get install|npm (ci|install)|pnpm|curl|wget)\b/);
       expect(runs[0]).toMatch(/rm -rf \/usr\/local\/lib\/node_modules .*\/usr\/local\/bin\/npm/);
+      // The state directory belongs to the service's user: a fresh compose volume mounted on it
+      // takes that owner, so the vault and admin can write their state files with a read-only root.
+      expect(runs[0]).toMatch(/install -d -o 10001 -g 10001 -m 0700 \/var\/lib\/coffer$/);
       expect(JSON.parse(last(file, t, 'ENTRYPOINT')?.args ?? 'null')).toEqual(['node', 'dist/main.js']);
       expect(last(file, t, 'WORKDIR')?.args).toBe('/app');
       expect(last(file, t, 'CMD')).toBeUndefined();

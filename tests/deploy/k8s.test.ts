@@ -7,7 +7,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { HTTP_TLS_ENV, NATS_TLS_ENV, NO_PASSWORD, PG_TLS_ENV, SECRET_NAME, SECRETS_DIR } from './conventions.ts';
+import {
+  HTTP_TLS_ENV,
+  NATS_TLS_ENV,
+  NO_PASSWORD,
+  PG_TLS_ENV,
+  SECRET_NAME,
+  SECRETS_DIR,
+  STATE_DIR,
+  STATE_ENV,
+} from './conventions.ts';
 import { type Container, containersOf, type K8sObject, podSpecOf, render } from './kustomize.ts';
 import { HEADER, inputsHash, kubectlKustomize, recordedFile } from './kustomized.ts';
 import { DEPLOY } from './manifests.ts';
@@ -20,6 +29,10 @@ const find = (objects: K8sObject[], kind: string, ns: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === name) as
     | (K8sObject & { spec: Record<string, Data>; data?: Record<string, string> })
     | undefined;
+
+/** A plane's workload: ingest a Deployment, vault and admin StatefulSets (their state volumes). */
+const workload = (objects: K8sObject[], plane: string) =>
+  find(objects, plane === 'ingest' ? 'Deployment' : 'StatefulSet', `coffer-${plane}`, plane);
 
 /** The kubernetes-models class for an object's apiVersion and kind (core, apps, policy, …). */
 async function modelFor(o: K8sObject): Promise<(new (data: unknown) => { validate(): void }) | undefined> {
@@ -109,12 +122,42 @@ describe.each(TREES)('deploy/k8s/%s', (tree) => {
     },
   );
 
+  it.each(['vault', 'admin'] as const)(
+    '%s keeps its security state on a volume of its own per pod, its only writable path besides /tmp',
+    (plane) => {
+      const set = workload(objects, plane) as K8sObject & { spec: Record<string, Data> };
+      const pod = podSpecOf(set) as Record<string, Data>;
+      const [c] = containersOf(set) as Container[];
+      const env = Object.fromEntries(
+        ((c?.env ?? []) as { name: string; value?: string }[]).map((e) => [e.name, e.value]),
+      );
+      expect(env).toMatchObject(STATE_ENV[plane]);
+      // A PersistentVolumeClaim per pod (never emptyDir: the state must survive a restart), RWO.
+      const [claim] = set.spec.volumeClaimTemplates as Data[];
+      expect(set.spec.volumeClaimTemplates).toHaveLength(1);
+      expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+      expect(set.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+      const mounts = (c?.volumeMounts ?? []) as { name: string; mountPath: string; readOnly?: boolean }[];
+      expect(mounts).toContainEqual({ name: claim.metadata.name, mountPath: STATE_DIR });
+      expect(
+        mounts
+          .filter((m) => !m.readOnly)
+          .map((m) => m.mountPath)
+          .sort(),
+      ).toEqual(['/tmp', STATE_DIR]);
+      // The non-root user writes it through its group.
+      expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsGroup);
+      // The vault: one pod, so one reply key certified by the org key and one checkpoint key.
+      if (plane === 'vault') expect(set.spec.replicas).toBe(1);
+    },
+  );
+
   it.each([
     ['ingest', 8080, 'HTTPS'],
     ['admin', 8081, 'HTTPS'],
     ['vault', 8082, 'HTTP'],
   ])('%s is probed on /healthz and /readyz (port %i, %s)', (name, port, scheme) => {
-    const [c] = containersOf(find(objects, 'Deployment', `coffer-${name}`, name) as K8sObject);
+    const [c] = containersOf(workload(objects, name) as K8sObject);
     const probe = (kind: string) => (c?.[kind] as { httpGet: unknown } | undefined)?.httpGet;
     expect(probe('livenessProbe')).toEqual({ path: '/healthz', port, scheme });
     expect(probe('readinessProbe')).toEqual({ path: '/readyz', port, scheme });
@@ -123,12 +166,12 @@ describe.each(TREES)('deploy/k8s/%s', (tree) => {
 
   it.each(['ingest', 'admin'])('%s has a PodDisruptionBudget and a HorizontalPodAutoscaler', (name) => {
     const ns = `coffer-${name}`;
-    const deployment = find(objects, 'Deployment', ns, name);
+    const deployment = workload(objects, name);
     const pdb = find(objects, 'PodDisruptionBudget', ns, name);
     const hpa = find(objects, 'HorizontalPodAutoscaler', ns, name);
     expect(pdb?.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': name });
     expect(deployment?.spec.template.metadata.labels).toMatchObject(pdb?.spec.selector.matchLabels);
-    expect(hpa?.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
+    expect(hpa?.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: deployment?.kind, name });
     expect(hpa?.spec.minReplicas).toBeLessThanOrEqual(hpa?.spec.maxReplicas);
     expect(deployment?.spec.replicas).toBe(hpa?.spec.minReplicas);
   });
@@ -185,7 +228,7 @@ describe.each(TREES)('deploy/k8s/%s', (tree) => {
     expect(conf['permissions.conf'], 'the bus runs the shipped permissions').toBe(
       readFileSync(path.join(DEPLOY, 'nats/permissions.conf'), 'utf8'),
     );
-    const [vault] = containersOf(find(objects, 'Deployment', 'coffer-vault', 'vault') as K8sObject);
+    const [vault] = containersOf(workload(objects, 'vault') as K8sObject);
     expect(vault?.env).toContainEqual({ name: 'COFFER_STREAM_REPLICAS', value: '3' });
   });
 
@@ -208,7 +251,7 @@ describe.each(TREES)('deploy/k8s/%s', (tree) => {
       'serverCASecret',
       'serverTLSSecret',
     ]);
-    const [vault] = containersOf(find(objects, 'Deployment', 'coffer-vault', 'vault') as K8sObject);
+    const [vault] = containersOf(workload(objects, 'vault') as K8sObject);
     expect(vault?.env).toContainEqual({
       name: 'DATABASE_URL',
       value: 'postgres://coffer_vault@coffer-db-rw.coffer-database.svc.cluster.local:5432/coffer?sslmode=verify-full',
@@ -253,9 +296,7 @@ describe('the small kustomize renderer', () => {
     expect(find(prod, 'NetworkPolicy', 'coffer-admin', 'from-staff')?.metadata.annotations).toEqual({
       'coffer.io/outside': 'staff',
     });
-    const [dev] = containersOf(
-      find(rendered.get('overlays/dev') as K8sObject[], 'Deployment', 'coffer-vault', 'vault') as K8sObject,
-    );
+    const [dev] = containersOf(workload(rendered.get('overlays/dev') as K8sObject[], 'vault') as K8sObject);
     expect(dev?.image).toBe('coffer-vault:dev');
   });
 });

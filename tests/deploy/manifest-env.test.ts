@@ -7,7 +7,9 @@
 // TLS options, pg_hba.conf and roles; NATS with the shipped config over mutual TLS (Kubernetes: three
 // nodes, the INGEST stream at three replicas). Each plane must answer /healthz and /readyz, and must
 // read every variable its manifest sets: a missing variable leaves it unready (or refused), a
-// misspelt one goes unread and fails the second check.
+// misspelt one goes unread and fails the second check. The security state the manifests keep on a
+// volume (/var/lib/coffer: the vault's reply key and audit checkpoints, admin's revocation state)
+// is made and used at exactly the configured paths, and a restarted vault signs with the same keys.
 
 import { randomBytes } from 'node:crypto';
 import {
@@ -18,6 +20,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import https from 'node:https';
@@ -29,7 +32,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAndDeploy, type Deployed, type Started, startDeployed } from '../support/deployed.ts';
 import { getStatus } from '../support/http.ts';
 import { makeTestPki, type TestPki } from '../support/pki.ts';
-import { composeRun, ENV_READS_PRELOAD, k8sRun, type ManifestRun, type Plane } from './manifest-env.ts';
+import { STATE_DIR } from './conventions.ts';
+import { composeRun, ENV_READS_PRELOAD, k8sRun, loggedField, type ManifestRun, type Plane } from './manifest-env.ts';
 import { type ShippedNats, startShippedNats } from './shipped-nats.ts';
 import { startTlsPostgres, type TlsPostgres } from './tls-postgres.ts';
 
@@ -84,10 +88,12 @@ async function localise(plane: Plane, run: ManifestRun, dir: string, natsPort: n
     if ('random' in source) writeFileSync(target, randomBytes(source.random), { mode: 0o400 });
     else copyFileSync(path.join(pki.dir, source.file), target);
   }
+  // The state volume: an empty directory the plane's user owns, as compose and the PVC give it.
+  mkdirSync(path.join(dir, 'state'), { recursive: true, mode: 0o700 });
   const port = await freePort();
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(run.env)) {
-    let v = value.replaceAll('/run/secrets/', `${dir}/secrets/`);
+    let v = value.replaceAll('/run/secrets/', `${dir}/secrets/`).replaceAll(`${STATE_DIR}/`, `${dir}/state/`);
     if (name === 'NATS_URL' || name === 'DATABASE_URL') {
       const url = new URL(v);
       url.hostname = '127.0.0.1';
@@ -195,6 +201,47 @@ describe.skipIf(!ready).each(SETUPS)('deployed folders with the environment of $
     const read = new Set(readFileSync(file, 'utf8').split('\n'));
     expect(Object.keys(env).filter((name) => !read.has(name))).toEqual([]);
   });
+
+  /** Start a plane again with the environment it had (its volume kept), as a pod or container restart. */
+  const restart = async (plane: Plane) => {
+    const before = started.get(plane) as { s: Started; port: number; env: Record<string, string> };
+    await before.s.stop();
+    const s = startDeployed(deployed.dirs[plane], before.env);
+    started.set(plane, { ...before, s });
+    return { before, s };
+  };
+
+  it('the vault makes its reply key and checkpoint key on the state volume, and a restart signs with the same', async () => {
+    const { env } = started.get('vault') as { env: Record<string, string> };
+    const keyFile = env.COFFER_VAULT_REPLY_KEY_FILE as string;
+    const auditDir = env.COFFER_AUDIT_CHECKPOINT_DIR as string;
+    expect(keyFile.startsWith(`${tmp}/`)).toBe(true);
+    expect(statSync(keyFile).mode & 0o777, 'the reply key is private to the vault').toBe(0o600);
+    expect(statSync(path.join(auditDir, 'audit-signing-key.json')).mode & 0o777).toBe(0o600);
+    const keyBytes = readFileSync(keyFile, 'utf8');
+    const { before, s } = await restart('vault');
+    const fingerprint = loggedField(before.s.output, 'admin replies signed by', 'fingerprint');
+    const checkpointKey = loggedField(before.s.output, 'audit checkpoints signed by', 'checkpointKey');
+    expect(fingerprint).toMatch(/\S/);
+    const { readiness } = await untilReady('vault', s, before.port, 90_000);
+    expect(readiness, s.output.join('').slice(-3000)).toBe(200);
+    // Same key, so the certificate the org key gave it at `coffer init` still holds.
+    expect(loggedField(s.output, 'admin replies signed by', 'fingerprint')).toBe(fingerprint);
+    expect(loggedField(s.output, 'audit checkpoints signed by', 'checkpointKey')).toBe(checkpointKey);
+    expect(readFileSync(keyFile, 'utf8')).toBe(keyBytes);
+  }, 120_000);
+
+  it('admin reads its revocation state at the configured path: a damaged file stops it at start', async () => {
+    const { env } = started.get('admin') as { env: Record<string, string> };
+    const stateFile = env.COFFER_REVOCATION_STATE_FILE as string;
+    expect(stateFile.startsWith(`${tmp}/`)).toBe(true);
+    // Nothing revoked yet, so nothing written; a file there that is not state is never read as 0.
+    writeFileSync(stateFile, '{"v":1,"counter":-1}', { mode: 0o600 });
+    const { s } = await restart('admin');
+    const code = await s.exited;
+    expect(code, s.output.join('').slice(-2000)).not.toBe(0);
+    expect(s.output.join('')).toContain('not a revocation state file');
+  }, 60_000);
 });
 
 // The run above uses the production overlay; the base and the dev overlay must give each plane the

@@ -69,10 +69,10 @@ type EnvVar = {
 export function k8sRun(plane: Plane, tree: string): ManifestRun {
   const objects = render(path.join(DEPLOY, 'k8s', tree));
   const ns = `coffer-${plane}`;
-  const deployment = objects.find(
-    (o) => o.kind === 'Deployment' && o.metadata.namespace === ns && o.metadata.name === plane,
-  );
-  if (!deployment) throw new Error(`${tree}: no Deployment ${ns}/${plane}`);
+  // Ingest is a Deployment; the vault and admin StatefulSets, for their state volumes.
+  const kind = plane === 'ingest' ? 'Deployment' : 'StatefulSet';
+  const deployment = objects.find((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === plane);
+  if (!deployment) throw new Error(`${tree}: no ${kind} ${ns}/${plane}`);
   const container = containersOf(deployment).find((c) => c.name === plane);
   if (!container) throw new Error(`${tree}: no container ${plane}`);
   const readme = readmeObjects();
@@ -114,3 +114,16 @@ export function k8sRun(plane: Plane, tree: string): ManifestRun {
 
 /** Every environment name the built service reads (tests/deploy/env-reads.mjs records them). */
 export const ENV_READS_PRELOAD = path.join(ROOT, 'tests/deploy/env-reads.mjs');
+
+/** A field of the last pino line with message `msg` in a process's output (undefined: none). */
+export function loggedField(output: readonly string[], msg: string, field: string): unknown {
+  let found: unknown;
+  for (const line of output.join('').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.msg === msg) found = entry[field];
+    } catch {}
+  }
+  return found;
+}
