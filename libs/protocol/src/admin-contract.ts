@@ -429,8 +429,22 @@ export const AdminContract = {
 
   /** What TOTP enrolment needs: the caller's email, session key material and pending secret. */
   'totp.material': entry({ request: Versioned({ session: Hex64 }), reply: R.TotpMaterial, policy: signedIn }),
-  /** Offer a new TOTP secret (sealed to the caller's key) for enrolment; replaces any pending one. */
-  'totp.pending': entry({ request: Versioned({ session: Hex64, sealed: B64 }), reply: R.Done, policy: signedIn }),
+  /**
+   * Offer a new TOTP secret (sealed to the caller's key) for enrolment; replaces any pending one.
+   * A confirmed account without TOTP must send `enrolCode`, the SHA-256 of a one-time code a
+   * key-admin issued (issue 9 item 3); it is used up here.
+   */
+  'totp.pending': entry({
+    request: Versioned({ session: Hex64, sealed: B64, enrolCode: Type.Optional(Hex64), origin: Type.Optional(Origin) }),
+    reply: R.Done,
+    policy: signedIn,
+  }),
+  /** Key-admins: a one-time code (its SHA-256 only) that lets another confirmed user enrol TOTP. */
+  'users.enrol-code': entry({
+    request: Versioned({ session: Hex64, userId: Id, codeHash: Hex64, origin: Origin }),
+    reply: R.EnrolCodeIssued,
+    policy: { ...keyAdmin('user.enrol-code'), target: 'userId' },
+  }),
   /** A code for the pending secret matched at `step`: it becomes the caller's TOTP. Audited. */
   'totp.enrol': entry({
     request: Versioned({ session: Hex64, pending: B64, step: TotpStep, origin: Origin }),

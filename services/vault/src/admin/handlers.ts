@@ -6,6 +6,7 @@ import type postgres from 'postgres';
 import type { AuditCheckpointer } from '../audit-checkpoints.ts';
 import { auditHandlers } from './audit-api.ts';
 import { bootstrapHandlers } from './bootstrap.ts';
+import { enrolCodeHandlers } from './enrol-codes.ts';
 import { exportHandlers } from './exports.ts';
 import { keyHandlers } from './keys.ts';
 import { ownSessionHandlers } from './own-sessions.ts';
@@ -32,6 +33,7 @@ export function adminHandlers(
     ...auditHandlers(sql, checkpointer),
     ...userHandlers(sql),
     ...totpHandlers(sql),
+    ...enrolCodeHandlers(sql),
     ...peopleHandlers(sql),
     ...searchHandlers(sql),
     ...ownSessionHandlers(sql),

@@ -285,6 +285,8 @@ async function usersReset(
     await tx`DELETE FROM wrapped_keys WHERE recipient_kind = 'user' AND recipient_id = ${req.userId}`;
     await tx`DELETE FROM sessions WHERE user_id = ${user.id}`;
     await tx`DELETE FROM invites WHERE user_id = ${user.id}`;
+    await tx`DELETE FROM totp_enrol_codes WHERE user_id = ${user.id}`;
+    await tx`UPDATE users SET totp_pending_authorised = false WHERE id = ${user.id}`;
     await tx`INSERT INTO invites (token_hash, user_id, expires_at) VALUES (${req.inviteHash}, ${user.id}, ${expiresAt})`;
     await auditOrRefuse(
       tx,
