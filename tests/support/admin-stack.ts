@@ -3,7 +3,7 @@
  * with records sealed to its data keys — for the admin route tests.
  */
 import { Writable } from 'node:stream';
-import { adminLogger, buildAdmin } from '@coffer/admin';
+import { adminLogger, buildAdmin, newTotp, sealTotpSecret } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
 import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
@@ -25,6 +25,8 @@ export interface AdminStack {
   readonly logs: string[];
   /** The admin plane's bus: for calling the vault directly, as a compromised admin host could. */
   readonly adminBus: Bus;
+  /** The first key-admin's TOTP secret (base32) when it was enrolled at init (`adminTotp`). */
+  readonly adminTotpSecret: string | undefined;
   /** Move the vault's and the admin plane's clock (sessions expire by it, TOTP codes change with it). */
   advance(ms: number): void;
   /** The stack's clock: the time the vault and the admin plane both see. */
@@ -42,6 +44,8 @@ export async function startAdminStack(
     requireMfa?: boolean;
     /** Seconds the portal keeps a revealed value on screen. */
     revealSeconds?: number;
+    /** Enrol the first key-admin's authenticator at init, as `coffer init --totp-file` does. */
+    adminTotp?: boolean;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -73,6 +77,13 @@ export async function startAdminStack(
     horizonDays: 90,
     now: now(),
   });
+  let adminTotpSecret: string | undefined;
+  if (options.adminTotp) {
+    const a = ceremony.request.admin;
+    const { secret } = newTotp(a.email);
+    a.totpSealed = sealTotpSecret(PublicKey.fromBase64url('x25519', a.publicKey), a.id, secret).toString('base64');
+    adminTotpSecret = secret.base32;
+  }
   await callVault(adminBus, 'bootstrap', ceremony.request);
   const logs: string[] = [];
   const sink = new Writable({
@@ -99,6 +110,7 @@ export async function startAdminStack(
     ceremony,
     logs,
     adminBus,
+    adminTotpSecret,
     advance(ms) {
       offset += ms;
     },
