@@ -51,9 +51,13 @@ const body = fc.oneof(
   anyJson,
 );
 const numeric = fc.oneof(fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String), fc.constantFrom('501', '0', '1e3', '-1'));
-const query = fc.dictionary(fc.constantFrom('type', 'before', 'after', 'limit', 'from', 'to', 'x'), fc.oneof(text, numeric), {
-  maxKeys: 3,
-});
+const query = fc.dictionary(
+  fc.constantFrom('type', 'before', 'after', 'limit', 'from', 'to', 'x'),
+  fc.oneof(text, numeric),
+  {
+    maxKeys: 3,
+  },
+);
 
 type Method = 'GET' | 'POST' | 'DELETE';
 // Every route of the admin API. Signing out and changing the password are fuzzed anonymously only,

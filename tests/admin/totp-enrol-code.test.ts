@@ -4,7 +4,7 @@
  * the password they just set; afterwards only with a one-time code another key-admin issues
  * (single use, 15 minutes, stored hashed, audited); the first key-admin enrols at init.
  */
-import { callVault, VaultRefused } from '@coffer/bus';
+import { callVault, type VaultRefused } from '@coffer/bus';
 import { sessionTokenHash } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { Secret, TOTP } from 'otpauth';

@@ -9,8 +9,8 @@
  * confirmed account enrols its first authenticator only with a code another key-admin issues.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { newTotp, sealTotpSecret } from '@coffer/admin';
 import { parseArgs } from 'node:util';
+import { newTotp, sealTotpSecret } from '@coffer/admin';
 import { callVault, connectService, natsSettings, orgStatus } from '@coffer/bus';
 import { asPositiveInt, readConfig, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';

@@ -60,7 +60,5 @@ export function newEnrolCode(): string {
 
 /** SHA-256 (hex) of an enrolment code as typed: case, spaces and dashes do not matter. */
 export function enrolCodeHash(code: string): string {
-  return createHash('sha256')
-    .update(code.toUpperCase().replace(/[\s-]/g, ''))
-    .digest('hex');
+  return createHash('sha256').update(code.toUpperCase().replace(/[\s-]/g, '')).digest('hex');
 }

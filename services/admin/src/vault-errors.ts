@@ -8,7 +8,10 @@ const STATUS: Record<string, [number, string]> = {
   unauthenticated: [401, 'Sign in first'],
   forbidden: [403, 'Your role does not allow this'],
   'mfa-required': [403, 'Sign in with your authenticator code to do this'],
-  'enrol-code-required': [403, 'Setting up an authenticator on a confirmed account needs an enrolment code from a key-admin'],
+  'enrol-code-required': [
+    403,
+    'Setting up an authenticator on a confirmed account needs an enrolment code from a key-admin',
+  ],
   'enrol-code-invalid': [403, 'The enrolment code is wrong, already used or expired: ask a key-admin for a new one'],
   'no-access': [403, 'You hold no key for this record'],
   'not-found': [404, 'No such record'],
