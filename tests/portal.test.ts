@@ -322,6 +322,9 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     const file = readFileSync((await (await download).path()) as string, 'utf8');
     expect(file).toContain('4000056655665556');
     expect(file).toContain(`"'=HYPERLINK(""http://x"")"`);
+    // The trailer that marks a complete export (issue 9 item 4a) is checked and left out of the file.
+    expect(file).not.toContain('# coffer export complete');
+    expect(file.endsWith('\r\n')).toBe(true);
     await page.getByText('Export finished').waitFor();
     await page.getByRole('cell', { name: 'export.finish' }).waitFor();
     await page.getByRole('cell', { name: 'export.start' }).waitFor();

@@ -123,16 +123,16 @@ export async function startAdminStack(
         const sealed = context.seal(id, type, Buffer.from(value));
         await db.owner`INSERT INTO record_contexts (id, data_key_id, enc)
           VALUES (${context.contextId}, ${dataKey.bundle.id}, ${context.enc})`;
-        await db.owner`INSERT INTO records (id, type, data_key_id, context_id, sealed, hint, submitted_at, stored_at)
-          VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${context.contextId}, ${sealed}, ${hint}, ${now()}, ${now()})`;
+        await db.owner`INSERT INTO records (id, type, data_key_id, context_id, sealed, hint, submitted_at)
+          VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${context.contextId}, ${sealed}, ${hint}, ${now()})`;
         context.destroy();
         return id;
       }
       const sealed = seal(key, Buffer.from(value), recordBinding(id, type, dataKey.bundle.id));
-      // Stored "now" by the stack's clock, which tests advance: the vault compares storing times
-      // with its own clock (an export's cap), not with the database's.
-      await db.owner`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at, stored_at)
-        VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${sealed}, ${hint}, ${now()}, ${now()})`;
+      // stored_at is the database's now(), as the vault stores it: an export's cap compares it with
+      // the export's start by the same clock (issue 9 item 4c), whatever the stack's clock says.
+      await db.owner`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at)
+        VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${sealed}, ${hint}, ${now()})`;
       return id;
     },
     async close() {

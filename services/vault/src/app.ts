@@ -92,7 +92,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   };
   await refreshStatus().catch((err) => log.error({ err: (err as Error).message }, 'key status check failed'));
   // issue 9 item 4: an export this vault was serving when it died is closed in the audit now.
-  await closeInterruptedExports(sql, now()).catch((err) =>
+  await closeInterruptedExports(sql, now(), true).catch((err) =>
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
   const handlers = adminHandlers(sql, refreshStatus, checkpointer);
