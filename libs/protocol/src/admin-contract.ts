@@ -148,9 +148,25 @@ export const AdminContract = {
   }),
   /** Audit first, then return the sealed record and this user's keys to open it. */
   'records.reveal': entry({
-    request: Versioned({ session: Hex64, recordId: Id, reason: Reason, origin: Origin }),
+    request: Versioned({
+      session: Hex64,
+      recordId: Id,
+      reason: Reason,
+      origin: Origin,
+      /** Names this reveal, so a `records.reveal-undelivered` can say which one never arrived. */
+      requestId: Type.Optional(Uuid),
+    }),
     reply: R.SealedForUser,
     policy: { session: 'required', roles: KEY_HOLDER_ROLES, mfa: true, audit: 'record.reveal', target: 'recordId' },
+  }),
+  /**
+   * The admin plane timed out waiting for a reveal (issue 9 item 4d): audit that the person did
+   * not receive it, and never release that request after this.
+   */
+  'records.reveal-undelivered': entry({
+    request: Versioned({ session: Hex64, recordId: Id, requestId: Uuid, error: Id, origin: Origin }),
+    reply: R.Done,
+    policy: { session: 'required', roles: KEY_HOLDER_ROLES, audit: 'record.reveal', target: 'recordId' },
   }),
   /** The admin plane could not open what it was given: audit the failure. */
   'records.reveal-failed': entry({

@@ -10,6 +10,7 @@ import { isInitialised } from './admin/bootstrap.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import { policyGate } from './admin/policy.ts';
+import { forgetRevealRequests } from './admin/reveal-delivery.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
@@ -119,6 +120,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     void refreshStatus().catch(() => {});
     void deleteExpiredSessions(sql, now()).catch(() => {});
     void closeInterruptedExports(sql, now()).catch(() => {}); // issue 9 item 4
+    void forgetRevealRequests(sql).catch(() => {}); // issue 9 item 4d
     void purgeExpired(sql, now()).then(
       (purged) => {
         metrics.purgedRecords.inc(purged.records);

@@ -13,6 +13,7 @@ import { ownSessionHandlers } from './own-sessions.ts';
 import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
 import { recoveryHandlers } from './recovery.ts';
+import { revealDeliveryHandlers } from './reveal-delivery.ts';
 import type { AdminHandlers } from './router.ts';
 import { searchHandlers } from './search.ts';
 import { sessionHandlers } from './sessions.ts';
@@ -29,6 +30,7 @@ export function adminHandlers(
     ...bootstrapHandlers(sql, onKeysChanged),
     ...sessionHandlers(sql),
     ...recordHandlers(sql),
+    ...revealDeliveryHandlers(sql),
     ...exportHandlers(sql),
     ...auditHandlers(sql, checkpointer),
     ...userHandlers(sql),

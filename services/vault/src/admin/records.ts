@@ -7,6 +7,7 @@ import type { RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import type { Caller } from './policy.ts';
+import { claimReveal } from './reveal-delivery.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
 /** Append an audit event; a failure to write it becomes 'audit-unavailable', never a silent pass. */
@@ -88,7 +89,9 @@ export function recordHandlers(
       }
       const wrapped = row.wrapped;
       return sql.begin(async (tx) => {
-        await auditOrRefuse(tx, { ...event, outcome: 'success' }, now);
+        await claimReveal(tx, req.requestId); // issue 9 item 4d
+        const requestId = req.requestId ? { details: { requestId: req.requestId } } : {};
+        await auditOrRefuse(tx, { ...event, ...requestId, outcome: 'success' }, now);
         return {
           record: {
             id: row.id,

@@ -14,3 +14,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON totp_enrol_codes TO coffer_vault;
 -- Whether the pending secret was offered with such a code (so the enrolment it leads to is allowed).
 -- Expand-only: a vault that does not know this column leaves it false.
 ALTER TABLE users ADD COLUMN totp_pending_authorised boolean NOT NULL DEFAULT false;
+
+-- A reveal the admin plane asked for carries a request id (issue 9 item 4d): released once, and
+-- marked abandoned when the admin plane timed out waiting, so the audit can say the value was
+-- released but not delivered, and a late-arriving request is not released after it was given up.
+CREATE TABLE reveal_requests (
+  request_id  uuid PRIMARY KEY,
+  state       text NOT NULL CHECK (state IN ('released', 'abandoned')),
+  at          timestamptz NOT NULL DEFAULT now()
+);
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON reveal_requests TO coffer_vault;
