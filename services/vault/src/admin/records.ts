@@ -7,7 +7,6 @@ import type { RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import type { Caller } from './policy.ts';
-import { claimReveal } from './reveal-delivery.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
 /** Append an audit event; a failure to write it becomes 'audit-unavailable', never a silent pass. */
@@ -123,6 +122,15 @@ export function recordHandlers(
       );
     },
   };
+}
+
+/** issue 9 item 4d (see reveal-delivery.ts). */
+/** Inside the reveal's transaction: claim `requestId` as released, or refuse an abandoned one. */
+export async function claimReveal(tx: postgres.TransactionSql, requestId: string | undefined): Promise<void> {
+  if (requestId === undefined) return;
+  const [claimed] = await tx`INSERT INTO reveal_requests (request_id, state) VALUES (${requestId}, 'released')
+    ON CONFLICT (request_id) DO NOTHING RETURNING request_id`;
+  if (!claimed) throw new AdminError('conflict', 'this reveal request was already answered or given up');
 }
 
 export function isUuid(s: string): boolean {

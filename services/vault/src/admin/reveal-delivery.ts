@@ -7,15 +7,7 @@
  */
 import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
-import { AdminError, type AdminHandlers } from './router.ts';
-
-/** Inside the reveal's transaction: claim `requestId` as released, or refuse an abandoned one. */
-export async function claimReveal(tx: postgres.TransactionSql, requestId: string | undefined): Promise<void> {
-  if (requestId === undefined) return;
-  const [claimed] = await tx`INSERT INTO reveal_requests (request_id, state) VALUES (${requestId}, 'released')
-    ON CONFLICT (request_id) DO NOTHING RETURNING request_id`;
-  if (!claimed) throw new AdminError('conflict', 'this reveal request was already answered or given up');
-}
+import type { AdminHandlers } from './router.ts';
 
 export function revealDeliveryHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'records.reveal-undelivered'> {
   return {
