@@ -15,7 +15,7 @@ const usage = `usage: pnpm coffer <command>
                      --totp-file enrols the first key-admin's authenticator (URL to FILE, - prints)
   migrate            apply database migrations (COFFER_MIGRATION_DATABASE_URL, owner role;
                      COFFER_RUNTIME_ROLE names the vault's role, default coffer_vault)
-  recover --email ADDRESS [--password-file FILE] [--shares-file FILE]
+  recover --email ADDRESS [--password-file FILE] [--shares-file FILE] [--totp-file FILE|-]
                      break-glass: rebuild the recovery key from k shares and make a new key-admin
                      (COFFER_TRUST_ROOT: the pinned org public key to check the recovered one against)
   audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]

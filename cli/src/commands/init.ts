@@ -90,7 +90,7 @@ async function readPasswordTwice(): Promise<string> {
 }
 
 /** Seal a new TOTP secret to the first key-admin's key into the bootstrap request; its URL. */
-function enrolAtInit(admin: { id: string; email: string; publicKey: string; totpSealed?: string }): string {
+export function enrolAtInit(admin: { id: string; email: string; publicKey: string; totpSealed?: string }): string {
   const { totp, secret } = newTotp(admin.email);
   admin.totpSealed = sealTotpSecret(PublicKey.fromBase64url('x25519', admin.publicKey), admin.id, secret).toString(
     'base64',
@@ -98,9 +98,9 @@ function enrolAtInit(admin: { id: string; email: string; publicKey: string; totp
   return totp.toString();
 }
 
-const WRITE_ONCE = { mode: 0o600, flag: 'wx' } as const;
+export const WRITE_ONCE = { mode: 0o600, flag: 'wx' } as const;
 
-function reportTotp(file: string, url: string): void {
+export function reportTotp(file: string, url: string): void {
   process.stdout.write(
     file === '-'
       ? `Authenticator for the first key-admin (add it to an app now; not shown again):\n  ${url}\n\n`

@@ -432,6 +432,8 @@ export const AdminContract = {
           publicKey: PublicKeyB64url,
           wrappedPrivateKey: B64,
           certificateSignature: SignatureB64url,
+          /** The new key-admin's TOTP secret sealed to their key (issue 9 item 3); see `coffer recover`. */
+          totpSealed: Type.Optional(B64),
         },
         { additionalProperties: false },
       ),
