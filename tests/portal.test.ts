@@ -44,6 +44,7 @@ describe.skipIf(!available)('staff console in Chromium', () => {
   let stack: AdminStack;
   let browser: Browser;
   let url: string;
+  let viewerEnrolCode = '';
   const cspViolations: string[] = [];
   const axeFindings: string[] = [];
   const axeSummary: string[] = [];
@@ -223,6 +224,12 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await shot(page, 'confirm-desktop');
     await dialog.getByRole('button', { name: 'Confirm as viewer' }).click();
     await page.getByText(`${VIEWER} is confirmed as viewer.`).waitFor();
+    // Confirmed: the viewer's first authenticator now needs a one-time code from a key-admin.
+    await page.getByRole('button', { name: `Enrolment code for ${VIEWER}` }).click();
+    viewerEnrolCode = (await page.getByLabel('Enrolment code', { exact: true }).textContent())?.trim() ?? '';
+    expect(viewerEnrolCode).toMatch(/^[A-Z2-9]{5}(-[A-Z2-9]{5}){3}$/);
+    await axe(page, 'people: enrolment code');
+    await page.getByRole('button', { name: 'Done' }).click();
 
     await go(page, 'Keys');
     await page.getByText('Healthy').waitFor();
@@ -239,6 +246,10 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     const page = await open();
     await signInAs(page, VIEWER, VIEWER_PASSWORD);
     await go(page, 'Me');
+    // The password alone does not set up the first authenticator of a confirmed account.
+    await page.getByRole('button', { name: 'Set up an authenticator' }).click();
+    await page.getByRole('alert').filter({ hasText: 'needs an enrolment code from a key-admin' }).waitFor();
+    await page.getByLabel('Enrolment code from a key-admin').fill(viewerEnrolCode);
     const offered = page.waitForResponse((r) => r.url().endsWith('/api/me/totp') && r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Set up an authenticator' }).click();
     const { otpauthUrl } = (await (await offered).json()) as { otpauthUrl: string };
@@ -311,6 +322,9 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     const file = readFileSync((await (await download).path()) as string, 'utf8');
     expect(file).toContain('4000056655665556');
     expect(file).toContain(`"'=HYPERLINK(""http://x"")"`);
+    // The trailer that marks a complete export (issue 9 item 4a) is checked and left out of the file.
+    expect(file).not.toContain('# coffer export complete');
+    expect(file.endsWith('\r\n')).toBe(true);
     await page.getByText('Export finished').waitFor();
     await page.getByRole('cell', { name: 'export.finish' }).waitFor();
     await page.getByRole('cell', { name: 'export.start' }).waitFor();

@@ -10,12 +10,13 @@ import { resealCommand } from './commands/reseal.ts';
 import { sdkCommand } from './commands/sdk.ts';
 
 const usage = `usage: pnpm coffer <command>
-  init --email ADDRESS [--password-file FILE|-] [--shares 5] [--threshold 3]
+  init --email ADDRESS [--password-file FILE|-] [--totp-file FILE|-] [--shares 5] [--threshold 3]
                      run the bootstrap ceremony against a running vault (over the bus);
-                     \`--password-file -\` reads the password from standard input
+                     \`--password-file -\` reads the password from standard input;
+                     --totp-file enrols the first key-admin's authenticator (URL to FILE, - prints)
   migrate            apply database migrations (COFFER_MIGRATION_DATABASE_URL, owner role;
                      COFFER_RUNTIME_ROLE names the vault's role, default coffer_vault)
-  recover --email ADDRESS [--password-file FILE] [--shares-file FILE]
+  recover --email ADDRESS [--password-file FILE] [--shares-file FILE] [--totp-file FILE|-]
                      break-glass: rebuild the recovery key from k shares and make a new key-admin
                      (COFFER_TRUST_ROOT: the pinned org public key to check the recovered one against)
   reseal --admin-url URL --email ADDRESS [--password-file FILE] [--totp CODE] --key ID [--key ID]…

@@ -18,6 +18,8 @@ export interface RecoveryInput {
    * and put its public half in the org row.
    */
   readonly trustRoot: string;
+  /** Enrol the new key-admin's authenticator too (issue 9 item 3): called with it, returns the sealed secret. */
+  readonly enrolTotp?: (admin: { id: string; email: string; publicKey: string }) => string;
 }
 
 export async function runRecovery(input: RecoveryInput): Promise<{ userId: string; fingerprint: string }> {
@@ -28,6 +30,8 @@ export async function runRecovery(input: RecoveryInput): Promise<{ userId: strin
     { email: input.email, password: input.password },
     input.trustRoot,
   );
-  await callVault(input.bus, 'recovery.enrol', { ...recovered.enrol, origin: 'coffer recover' });
+  const enrol = recovered.enrol;
+  const admin = input.enrolTotp ? { ...enrol.admin, totpSealed: input.enrolTotp(enrol.admin) } : enrol.admin;
+  await callVault(input.bus, 'recovery.enrol', { ...enrol, admin, origin: 'coffer recover' });
   return { userId: recovered.userId, fingerprint: recovered.fingerprint };
 }

@@ -73,3 +73,57 @@ describe.skipIf(!available)('export binding', () => {
     expect(row?.finished_at).not.toBeNull();
   });
 });
+
+describe.skipIf(!available)('export cap and expiry on one clock, and closing at vault start', () => {
+  let stack: AdminStack;
+  beforeAll(async () => {
+    stack = await startAdminStack();
+    await stack.addRecord('secret', 'stored-before-any-export-1');
+    await stack.addRecord('secret', 'stored-before-any-export-2');
+  });
+  afterAll(() => stack?.close());
+
+  const begin = (session: string) =>
+    callVault(stack.adminBus, 'export.begin', { v: 1, session, reason: 'clock test', origin: 'test' });
+  const page = (session: string, exportId: string) =>
+    callVault(stack.adminBus, 'export.page', { v: 1, session, exportId, limit: 100 });
+
+  it("caps by the database's clock when the vault's runs 20 minutes behind (nothing stored earlier is lost)", async () => {
+    stack.advance(-20 * 60 * 1000);
+    try {
+      const a = sessionTokenHash((await signIn(stack.app)).token);
+      const { exportId } = await begin(a);
+      expect((await page(a, exportId)).records).toHaveLength(2);
+    } finally {
+      stack.advance(20 * 60 * 1000);
+    }
+  });
+
+  it("caps by the database's clock when the vault's runs 20 minutes ahead (nothing stored later is served)", async () => {
+    stack.advance(20 * 60 * 1000);
+    try {
+      const a = sessionTokenHash((await signIn(stack.app)).token);
+      const { exportId } = await begin(a);
+      const late = await stack.addRecord('secret', 'stored-after-the-export-began');
+      const served = (await page(a, exportId)).records.map((r) => r.id);
+      expect(served).toHaveLength(2);
+      expect(served).not.toContain(late);
+      // Nor does the fast clock expire it early: 20 minutes by the vault is no time by the database.
+      expect((await page(a, exportId)).records).toHaveLength(2);
+    } finally {
+      stack.advance(-20 * 60 * 1000);
+    }
+  });
+
+  it('closes every open export at vault start, even a fresh one, with the count served; no page after', async () => {
+    const a = sessionTokenHash((await signIn(stack.app)).token);
+    const { exportId } = await begin(a);
+    const served = (await page(a, exportId)).records.length;
+    expect(await closeInterruptedExports(stack.db.owner, stack.now())).toBe(0); // janitor: not expired
+    expect(await closeInterruptedExports(stack.db.owner, stack.now(), true)).toBeGreaterThanOrEqual(1);
+    const [closed] = await stack.db.owner`SELECT outcome, details FROM audit_events
+      WHERE action = 'export.finish' AND target = ${exportId}`;
+    expect(closed).toMatchObject({ outcome: 'failure', details: { count: served, interrupted: true } });
+    await expect(page(a, exportId)).rejects.toMatchObject({ code: 'not-found' });
+  });
+});

@@ -7,7 +7,16 @@ const available = (await postgresAvailable()) && (await natsForTests()) !== unde
 type RecordType = 'pan' | 'ssn' | 'secret';
 
 /** RFC 4180: CRLF between records; quoted fields may hold commas, CR, LF and doubled quotes. */
-function parseCsv(text: string): string[][] {
+/** The rows of a complete export: it must end with the trailer line (issue 9 item 4a), which is no row. */
+function parseCsv(body: string): string[][] {
+  const trailer = /# coffer export complete: (\d+) records\r\n$/.exec(body);
+  if (!trailer) throw new Error('the export has no trailer line: it is incomplete');
+  const rows = parseCsvText(body.slice(0, trailer.index));
+  if (rows.length - 1 !== Number(trailer[1])) throw new Error('the trailer counts other rows than the file has');
+  return rows;
+}
+
+function parseCsvText(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';

@@ -13,9 +13,12 @@ const SEED = Number(process.env.COFFER_FUZZ_SEED ?? 20_261_202);
 
 // Words of the API's own vocabulary: a refusal may name them, so they are not "echoes".
 const VOCABULARY = ['pan', 'ssn', 'secret', 'viewer', 'auditor', 'key-admin', 'application/json'];
-// Path parameters leave out NUL: a NUL in a reveal id still gets a 5xx, which issue 9 item 11
-// (strict ids and dates at the edge) fixes; widen this alphabet when that lands.
-const pathText = fc.string({ maxLength: 70, unit: 'binary' }).map((s) => s.replaceAll('\u0000', ''));
+// Path parameters include NUL and every other code unit (issue 9 items 11/15): a bad id is a 400.
+const pathText = fc.oneof(
+  fc.string({ maxLength: 70, unit: 'binary' }),
+  fc.uuid().map((u) => `${u.slice(0, 35)}\u0000`),
+  fc.constantFrom('\u0000', '%00', '..', '.', '%2e%2e', '\u202e'),
+);
 const text = fc.oneof(
   fc.constantFrom(...VOCABULARY),
   fc.string({ maxLength: 40 }),
@@ -47,7 +50,14 @@ const body = fc.oneof(
   ),
   anyJson,
 );
-const query = fc.dictionary(fc.constantFrom('type', 'before', 'after', 'limit', 'x'), text, { maxKeys: 3 });
+const numeric = fc.oneof(fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String), fc.constantFrom('501', '0', '1e3', '-1'));
+const query = fc.dictionary(
+  fc.constantFrom('type', 'before', 'after', 'limit', 'from', 'to', 'x'),
+  fc.oneof(text, numeric),
+  {
+    maxKeys: 3,
+  },
+);
 
 type Method = 'GET' | 'POST' | 'DELETE';
 // Every route of the admin API. Signing out and changing the password are fuzzed anonymously only,
@@ -60,6 +70,11 @@ const routes: readonly [Method, string, boolean][] = [
   ['GET', '/api/keys', true],
   ['POST', '/api/keys/pregenerate', true],
   ['GET', '/api/records', true],
+  ['GET', '/api/records/search', true],
+  ['GET', '/api/audit/events', true],
+  ['GET', '/api/users', true],
+  ['POST', '/api/users/:id/reinvite', true],
+  ['POST', '/api/users/:id/enrol-code', true],
   ['POST', '/api/records/:id/reveal', true],
   ['POST', '/api/session', true],
   ['DELETE', '/api/session', false],

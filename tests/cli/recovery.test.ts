@@ -1,7 +1,9 @@
+import { sealTotpSecret } from '@coffer/admin';
 import { callVault } from '@coffer/bus';
 import { runCeremony, runRecovery } from '@coffer/cli';
 import { orgKeyWrapBinding, PrivateKey, PublicKey, wrapPrivateKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
 
@@ -115,5 +117,27 @@ describe.skipIf(!available)('coffer recover: every key-admin password lost', () 
       await stack.db.owner`UPDATE org SET trust_root = ${org.trust_root}`;
       await stack.db.owner`UPDATE wrapped_keys SET wrapped = ${original?.wrapped ?? Buffer.alloc(0)} WHERE ${where}`;
     }
+  });
+
+  it("enrols the recovered key-admin's authenticator with it (no key-admin may be left to issue a code)", async () => {
+    const shares = [stack.ceremony.shares[0], stack.ceremony.shares[1]] as string[];
+    const email = 'second.officer@example.com';
+    const secret = new Secret({ size: 20 });
+    const { userId } = await runRecovery({
+      bus: stack.adminBus,
+      shares,
+      email,
+      password: NEW_PASSWORD,
+      trustRoot: stack.ceremony.trustRoot,
+      enrolTotp: (admin) =>
+        sealTotpSecret(PublicKey.fromBase64url('x25519', admin.publicKey), admin.id, secret).toString('base64'),
+    });
+    const [row] = await stack.db.owner`SELECT totp_sealed FROM users WHERE id = ${userId}`;
+    expect(row?.totp_sealed).toBeInstanceOf(Buffer);
+    const code = new TOTP({ secret, algorithm: 'SHA1', digits: 6, period: 30 }).generate({
+      timestamp: stack.now().getTime(),
+    });
+    const officer = await signIn(stack.app, email, NEW_PASSWORD, code);
+    expect(officer.res.json().user).toMatchObject({ id: userId, role: 'key-admin' });
   });
 });

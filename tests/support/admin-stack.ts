@@ -3,7 +3,7 @@
  * with records sealed to its data keys — for the admin route tests.
  */
 import { Writable } from 'node:stream';
-import { adminLogger, buildAdmin } from '@coffer/admin';
+import { adminLogger, buildAdmin, newTotp, sealTotpSecret } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
 import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
@@ -25,6 +25,8 @@ export interface AdminStack {
   readonly logs: string[];
   /** The admin plane's bus: for calling the vault directly, as a compromised admin host could. */
   readonly adminBus: Bus;
+  /** The first key-admin's TOTP secret (base32) when it was enrolled at init (`adminTotp`). */
+  readonly adminTotpSecret: string | undefined;
   /** Move the vault's and the admin plane's clock (sessions expire by it, TOTP codes change with it). */
   advance(ms: number): void;
   /** The stack's clock: the time the vault and the admin plane both see. */
@@ -52,6 +54,8 @@ export async function startAdminStack(
     certifyVaultKey?: boolean;
     /** COFFER_ACCEPT_UNSIGNED_VAULT_REPLIES for the admin plane (default false). */
     acceptUnsignedVaultReplies?: boolean;
+    /** Enrol the first key-admin's authenticator at init, as `coffer init --totp-file` does. */
+    adminTotp?: boolean;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -86,6 +90,13 @@ export async function startAdminStack(
     now: now(),
     vaultReplyKey: options.certifyVaultKey === false ? undefined : (await orgStatus(adminBus)).replyKey,
   });
+  let adminTotpSecret: string | undefined;
+  if (options.adminTotp) {
+    const a = ceremony.request.admin;
+    const { secret } = newTotp(a.email);
+    a.totpSealed = sealTotpSecret(PublicKey.fromBase64url('x25519', a.publicKey), a.id, secret).toString('base64');
+    adminTotpSecret = secret.base32;
+  }
   await callVault(adminBus, 'bootstrap', ceremony.request);
   const logs: string[] = [];
   const sink = new Writable({
@@ -114,6 +125,7 @@ export async function startAdminStack(
     ceremony,
     logs,
     adminBus,
+    adminTotpSecret,
     advance(ms) {
       offset += ms;
     },
@@ -126,16 +138,16 @@ export async function startAdminStack(
         const sealed = context.seal(id, type, Buffer.from(value));
         await db.owner`INSERT INTO record_contexts (id, data_key_id, enc)
           VALUES (${context.contextId}, ${dataKey.bundle.id}, ${context.enc})`;
-        await db.owner`INSERT INTO records (id, type, data_key_id, context_id, sealed, hint, submitted_at, stored_at)
-          VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${context.contextId}, ${sealed}, ${hint}, ${now()}, ${now()})`;
+        await db.owner`INSERT INTO records (id, type, data_key_id, context_id, sealed, hint, submitted_at)
+          VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${context.contextId}, ${sealed}, ${hint}, ${now()})`;
         context.destroy();
         return id;
       }
       const sealed = seal(key, Buffer.from(value), recordBinding(id, type, dataKey.bundle.id));
-      // Stored "now" by the stack's clock, which tests advance: the vault compares storing times
-      // with its own clock (an export's cap), not with the database's.
-      await db.owner`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at, stored_at)
-        VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${sealed}, ${hint}, ${now()}, ${now()})`;
+      // stored_at is the database's now(), as the vault stores it: an export's cap compares it with
+      // the export's start by the same clock (issue 9 item 4c), whatever the stack's clock says.
+      await db.owner`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at)
+        VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${sealed}, ${hint}, ${now()})`;
       return id;
     },
     async close() {

@@ -70,12 +70,17 @@ describe.skipIf(!available)('coffer init without a terminal', () => {
     expect(await orgRows()).toBe(0);
   }, 180_000);
 
-  it('reads the password from standard input with --password-file -', async () => {
-    const run = await coffer(['init', '--email', 'ka@example.com', '--password-file', '-'], env, `${PASSWORD}\n`);
+  it('reads the password from standard input with --password-file -, enrolling TOTP with --totp-file -', async () => {
+    const args = ['init', '--email', 'ka@example.com', '--password-file', '-', '--totp-file', '-'];
+    const run = await coffer(args, env, `${PASSWORD}\n`);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Coffer is initialised/);
     expect(run.stdout).not.toContain(PASSWORD);
     expect(await orgRows()).toBe(1);
+    // issue 9 item 3: the first key-admin's authenticator is enrolled by the ceremony itself.
+    expect(run.stdout).toMatch(/otpauth:\/\/totp\/Coffer:ka%40example\.com\?/);
+    const [admin] = await db.owner`SELECT totp_sealed FROM users WHERE email = 'ka@example.com'`;
+    expect(admin?.totp_sealed).not.toBeNull();
   }, 180_000);
 });

@@ -3,10 +3,14 @@
  * plane's credential (this command never touches the database). Refuses an initialised vault.
  * Prints the trust root to pin in ingest and admin, and the recovery shares — once. The password
  * is typed (the policy is stated first) or read from --password-file FILE, `-` being standard
- * input, so that init runs without a terminal when told to.
+ * input, so that init runs without a terminal when told to. With --totp-file FILE the first
+ * key-admin's authenticator is enrolled here (issue 9 item 3): its otpauth:// URL is written to
+ * FILE (mode 0600; `-` prints it), and sign-in asks for a code from the start. Without it, a
+ * confirmed account enrols its first authenticator only with a code another key-admin issues.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { newTotp, sealTotpSecret } from '@coffer/admin';
 import { callVault, connectService, natsSettings, orgStatus } from '@coffer/bus';
 import { asPositiveInt, readConfig, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
@@ -21,6 +25,7 @@ export async function initCommand(argv: string[]): Promise<void> {
     options: {
       email: { type: 'string' },
       'password-file': { type: 'string' },
+      'totp-file': { type: 'string' },
       shares: { type: 'string', default: '5' },
       threshold: { type: 'string', default: '3' },
       'horizon-days': { type: 'string', default: String(DEFAULT_HORIZON_DAYS) },
@@ -59,8 +64,13 @@ export async function initCommand(argv: string[]): Promise<void> {
       now: new Date(),
       vaultReplyKey: status.replyKey,
     });
+    const totpFile = values['totp-file'];
+    const totpUrl = totpFile === undefined ? undefined : enrolAtInit(ceremony.request.admin);
+    // Written before the vault stores it, so a file that cannot be written stops init instead.
+    if (totpFile !== undefined && totpFile !== '-' && totpUrl) writeFileSync(totpFile, `${totpUrl}\n`, WRITE_ONCE);
     await callVault(bus, 'bootstrap', ceremony.request);
     const out = process.stdout;
+    if (totpFile !== undefined && totpUrl) reportTotp(totpFile, totpUrl);
     out.write(`Coffer is initialised.\n\n`);
     out.write(`Trust root (set COFFER_TRUST_ROOT to this in ingest and admin):\n  ${ceremony.trustRoot}\n\n`);
     out.write(
@@ -94,4 +104,23 @@ async function readPasswordTwice(): Promise<string> {
   const second = await promptSecret('Again: ');
   if (first !== second) throw new Error('the two passwords differ');
   return first;
+}
+
+/** Seal a new TOTP secret to the first key-admin's key into the bootstrap request; its URL. */
+export function enrolAtInit(admin: { id: string; email: string; publicKey: string; totpSealed?: string }): string {
+  const { totp, secret } = newTotp(admin.email);
+  admin.totpSealed = sealTotpSecret(PublicKey.fromBase64url('x25519', admin.publicKey), admin.id, secret).toString(
+    'base64',
+  );
+  return totp.toString();
+}
+
+export const WRITE_ONCE = { mode: 0o600, flag: 'wx' } as const;
+
+export function reportTotp(file: string, url: string): void {
+  process.stdout.write(
+    file === '-'
+      ? `Authenticator for the first key-admin (add it to an app now; not shown again):\n  ${url}\n\n`
+      : `Authenticator for the first key-admin written to ${file}: add it to an app, then delete the file.\n\n`,
+  );
 }

@@ -5,7 +5,7 @@
  * key in this process, and makes a new key-admin holding the org key and every live data key.
  * Uses the admin plane's bus credential, like `init`. Audited by the vault.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { connectService, natsSettings, trustVaultReplies } from '@coffer/bus';
@@ -13,6 +13,7 @@ import { asBoolean, readConfig, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { promptSecret } from '../prompt.ts';
 import { runRecovery } from '../recovery.ts';
+import { enrolAtInit, reportTotp, WRITE_ONCE } from './init.ts';
 
 async function readShares(file: string | undefined): Promise<string[]> {
   // One share a line; a leading "share N:" label (as `pnpm dev` writes them) is ignored.
@@ -41,7 +42,12 @@ async function readShares(file: string | undefined): Promise<string[]> {
 export async function recoverCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { email: { type: 'string' }, 'password-file': { type: 'string' }, 'shares-file': { type: 'string' } },
+    options: {
+      email: { type: 'string' },
+      'password-file': { type: 'string' },
+      'shares-file': { type: 'string' },
+      'totp-file': { type: 'string' },
+    },
     strict: true,
   });
   if (!values.email) throw new Error('--email of the new key-admin is required');
@@ -68,13 +74,25 @@ export async function recoverCommand(argv: string[]): Promise<void> {
     acceptUnsigned: env.acceptUnsigned,
   });
   try {
+    // issue 9 item 3: no other key-admin may be left to issue an enrolment code, so the
+    // recovered key-admin's authenticator is enrolled here (as `coffer init --totp-file` does).
+    const totpFile = values['totp-file'];
+    let totpUrl: string | undefined;
+    const enrolTotp = (admin: { id: string; email: string; publicKey: string }) => {
+      const holder: { id: string; email: string; publicKey: string; totpSealed?: string } = { ...admin };
+      totpUrl = enrolAtInit(holder);
+      if (totpFile !== '-' && totpFile !== undefined) writeFileSync(totpFile, `${totpUrl}\n`, WRITE_ONCE);
+      return holder.totpSealed as string;
+    };
     const { userId, fingerprint } = await runRecovery({
       bus,
       shares,
       email: values.email,
       password,
       trustRoot: env.trustRoot,
+      ...(totpFile === undefined ? {} : { enrolTotp }),
     });
+    if (totpFile !== undefined && totpUrl) reportTotp(totpFile, totpUrl);
     process.stdout.write(
       `Recovered. New key-admin ${values.email} (${userId}), key fingerprint ${fingerprint}.\n` +
         'They hold the org key and every live data key; sign in to the admin plane.\n',

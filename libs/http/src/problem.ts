@@ -69,11 +69,15 @@ export function installProblemHandlers(app: FastifyInstance): void {
           field,
         });
       }
+      // A query or path parameter is named in `field` too, as a header is (issue 9 items 11/15).
+      const named = err.validationContext === 'querystring' || err.validationContext === 'params';
+      const field = (where ?? '').replace(/^\//, '');
       return sendProblem(reply, {
         status: 400,
         type: 'invalid-body',
         title: 'The request body does not match the schema',
         detail: `${err.validationContext ?? 'body'}${where ? ` ${where}` : ''}: ${message}`,
+        ...(named && field ? { field } : {}),
       });
     }
     switch (err.code) {

@@ -149,9 +149,25 @@ export const AdminContract = {
   }),
   /** Audit first, then return the sealed record and this user's keys to open it. */
   'records.reveal': entry({
-    request: Versioned({ session: Hex64, recordId: Id, reason: Reason, origin: Origin }),
+    request: Versioned({
+      session: Hex64,
+      recordId: Id,
+      reason: Reason,
+      origin: Origin,
+      /** Names this reveal, so a `records.reveal-undelivered` can say which one never arrived. */
+      requestId: Type.Optional(Uuid),
+    }),
     reply: R.SealedForUser,
     policy: { session: 'required', roles: KEY_HOLDER_ROLES, mfa: true, audit: 'record.reveal', target: 'recordId' },
+  }),
+  /**
+   * The admin plane timed out waiting for a reveal (issue 9 item 4d): audit that the person did
+   * not receive it, and never release that request after this.
+   */
+  'records.reveal-undelivered': entry({
+    request: Versioned({ session: Hex64, recordId: Id, requestId: Uuid, error: Id, origin: Origin }),
+    reply: R.Done,
+    policy: { session: 'required', roles: KEY_HOLDER_ROLES, audit: 'record.reveal', target: 'recordId' },
   }),
   /** The admin plane could not open what it was given: audit the failure. */
   'records.reveal-failed': entry({
@@ -502,6 +518,8 @@ export const AdminContract = {
           publicKey: PublicKeyB64url,
           wrappedPrivateKey: B64,
           certificateSignature: SignatureB64url,
+          /** The new key-admin's TOTP secret sealed to their key (issue 9 item 3); see `coffer recover`. */
+          totpSealed: Type.Optional(B64),
         },
         { additionalProperties: false },
       ),
@@ -515,8 +533,22 @@ export const AdminContract = {
 
   /** What TOTP enrolment needs: the caller's email, session key material and pending secret. */
   'totp.material': entry({ request: Versioned({ session: Hex64 }), reply: R.TotpMaterial, policy: signedIn }),
-  /** Offer a new TOTP secret (sealed to the caller's key) for enrolment; replaces any pending one. */
-  'totp.pending': entry({ request: Versioned({ session: Hex64, sealed: B64 }), reply: R.Done, policy: signedIn }),
+  /**
+   * Offer a new TOTP secret (sealed to the caller's key) for enrolment; replaces any pending one.
+   * A confirmed account without TOTP must send `enrolCode`, the SHA-256 of a one-time code a
+   * key-admin issued (issue 9 item 3); it is used up here.
+   */
+  'totp.pending': entry({
+    request: Versioned({ session: Hex64, sealed: B64, enrolCode: Type.Optional(Hex64), origin: Type.Optional(Origin) }),
+    reply: R.Done,
+    policy: signedIn,
+  }),
+  /** Key-admins: a one-time code (its SHA-256 only) that lets another confirmed user enrol TOTP. */
+  'users.enrol-code': entry({
+    request: Versioned({ session: Hex64, userId: Id, codeHash: Hex64, origin: Origin }),
+    reply: R.EnrolCodeIssued,
+    policy: { ...keyAdmin('user.enrol-code'), target: 'userId' },
+  }),
   /** A code for the pending secret matched at `step`: it becomes the caller's TOTP. Audited. */
   'totp.enrol': entry({
     request: Versioned({ session: Hex64, pending: B64, step: TotpStep, origin: Origin }),

@@ -39,6 +39,8 @@ export const BootstrapRequest = Type.Object(
         publicKey: B64url,
         wrappedPrivateKey: B64,
         certificateSignature: B64url,
+        /** The first key-admin's TOTP secret, enrolled at init (issue 9 item 3), sealed to their key. */
+        totpSealed: Type.Optional(B64),
       },
       { additionalProperties: false },
     ),

@@ -139,6 +139,8 @@ export const ChainVerdict = Type.Object({
 
 /** A new invite (users.reset, users.reinvite). */
 export const InviteIssued = Type.Object({ id: Id, expiresAt: Instant });
+/** users.enrol-code's answer: when the code stops working. */
+export const EnrolCodeIssued = Type.Object({ expiresAt: Instant });
 /**
  * users.invite's answer: the new user, and the caller's org key copy and session material, so the
  * admin plane can sign the invitation (role binding, issue 9 item 1).

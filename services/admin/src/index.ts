@@ -2,3 +2,4 @@
 export { type AdminOptions, buildAdmin } from './app.ts';
 export { adminLogger } from './log.ts';
 export { COOKIE, CSRF_HEADER } from './session.ts';
+export { newTotp, sealTotpSecret } from './totp.ts';

@@ -42,3 +42,26 @@ export function refuseImpossibleInstants(
   }
   return undefined;
 }
+
+/** Digits only (the schema's part); the range is checked by `pageLimit`, which can say it. */
+export const LIMIT_DIGITS = '^[0-9]{1,16}$';
+/** The most rows one page may ask for. */
+export const MAX_PAGE = 500;
+
+/**
+ * A page size from the query (issue 9 items 11/15): a number out of 1..MAX_PAGE is refused with a
+ * 400 that names the field and its range, never quietly clamped. Returns the number, or the reply
+ * already sent.
+ */
+export function pageLimit(reply: FastifyReply, value: string | undefined, fallback: number): number | FastifyReply {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (Number.isSafeInteger(n) && n >= 1 && n <= MAX_PAGE) return n;
+  return sendProblem(reply, {
+    status: 400,
+    type: 'invalid-query',
+    title: 'A query parameter is not valid',
+    detail: `limit must be a whole number from 1 to ${MAX_PAGE}`,
+    field: 'limit',
+  });
+}

@@ -5,6 +5,7 @@
  * and forgets it. A code is accepted one step either side of now; the vault then refuses any step
  * not later than the last one it accepted, so each code works once.
  */
+import { createHash, randomInt } from 'node:crypto';
 import { open, type PrivateKey, type PublicKey, seal, totpBinding } from '@coffer/crypto';
 import { Secret, TOTP } from 'otpauth';
 
@@ -44,4 +45,20 @@ export function acceptedStep(secret: Secret, code: string | undefined, at: Date)
   const timestamp = at.getTime();
   const delta = totp.validate({ token: code, timestamp, window: TOTP_WINDOW });
   return delta === null ? undefined : totp.counter({ timestamp }) + delta;
+}
+
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // 32 symbols, none easily misread
+
+/**
+ * A one-time enrolment code a key-admin hands to a confirmed user (issue 9 item 3): 20 symbols of
+ * 5 bits, 100 bits in all, shown in groups of five. Only its hash crosses the bus.
+ */
+export function newEnrolCode(): string {
+  const symbols = Array.from({ length: 20 }, () => CODE_ALPHABET[randomInt(32)]).join('');
+  return symbols.match(/.{5}/g)?.join('-') ?? symbols;
+}
+
+/** SHA-256 (hex) of an enrolment code as typed: case, spaces and dashes do not matter. */
+export function enrolCodeHash(code: string): string {
+  return createHash('sha256').update(code.toUpperCase().replace(/[\s-]/g, '')).digest('hex');
 }

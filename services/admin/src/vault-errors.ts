@@ -9,6 +9,11 @@ const STATUS: Record<string, [number, string]> = {
   forbidden: [403, 'Your role does not allow this'],
   'mfa-required': [403, 'Sign in with your authenticator code to do this'],
   'passkey-required': [403, 'Sign in with your passkey to do this'],
+  'enrol-code-required': [
+    403,
+    'Setting up an authenticator on a confirmed account needs an enrolment code from a key-admin',
+  ],
+  'enrol-code-invalid': [403, 'The enrolment code is wrong, already used or expired: ask a key-admin for a new one'],
   'no-access': [403, 'You hold no key for this record'],
   'not-found': [404, 'No such record'],
   'bad-request': [400, 'The request is not valid'],

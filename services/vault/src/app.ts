@@ -12,6 +12,7 @@ import { adminHandlers } from './admin/handlers.ts';
 import type { PasskeySettings } from './admin/passkey-challenges.ts';
 import { policyGate } from './admin/policy.ts';
 import { ReplySigner } from './admin/reply-signer.ts';
+import { forgetRevealRequests } from './admin/reveal-delivery.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
@@ -118,7 +119,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   };
   await refreshStatus().catch((err) => log.error({ err: (err as Error).message }, 'key status check failed'));
   // issue 9 item 4: an export this vault was serving when it died is closed in the audit now.
-  await closeInterruptedExports(sql, now()).catch((err) =>
+  await closeInterruptedExports(sql, now(), true).catch((err) =>
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
   const signer = await ReplySigner.open(sql, options.replyKeyFile);
@@ -158,6 +159,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     void refreshStatus().catch(() => {});
     void deleteExpiredSessions(sql, now()).catch(() => {});
     void closeInterruptedExports(sql, now()).catch(() => {}); // issue 9 item 4
+    void forgetRevealRequests(sql).catch(() => {}); // issue 9 item 4d
     void purgeExpired(sql, now()).then(
       (purged) => {
         metrics.purgedRecords.inc(purged.records);

@@ -2,6 +2,11 @@
  * POST /api/exports — a CSV stream (id,type,value,submitted_at) of the records a filter selects.
  * Audited at the start (filter, reason) and at the end (count, outcome). Each data key is
  * unwrapped once per export. Cells that a spreadsheet would run as a formula are prefixed with '.
+ *
+ * A complete file ends with the trailer line `# coffer export complete: N records` (issue 9 item
+ * 4a). An export that fails part-way (the vault dies, a page is refused) never gets it, and its
+ * HTTP response is aborted (the connection is destroyed, so chunked encoding never terminates):
+ * a client must treat a file without the trailer as incomplete.
  */
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
@@ -24,6 +29,9 @@ const Body = Type.Object(
 );
 
 const PAGE = 1000;
+
+/** The last line of every complete export; the portal checks and removes it before saving. */
+export const trailerLine = (count: number) => `# coffer export complete: ${count} records\r\n`;
 
 export function csvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
@@ -92,9 +100,12 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
           if (page.records.length < PAGE) break;
           after = page.records.at(-1)?.id;
         }
+        yield trailerLine(count);
         outcome = 'success';
       } catch (err) {
         outcome = 'failure';
+        // Headers are out: fastify answers a stream error by destroying the response, so the
+        // client sees a cut connection, never a clean end (tests/export-interrupted.test.ts).
         throw err;
       } finally {
         opener.destroy();

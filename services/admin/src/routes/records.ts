@@ -2,6 +2,7 @@
 import { callVault } from '@coffer/bus';
 import { RecordTypeSchema, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { LIMIT_DIGITS, pageLimit } from '../strict-input.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Query = Type.Object(
@@ -9,7 +10,7 @@ const Query = Type.Object(
     type: Type.Optional(RecordTypeSchema),
     before: Type.Optional(Uuid),
     // Query strings are strings: no type coercion anywhere, so parse the number here.
-    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+    limit: Type.Optional(Type.String({ pattern: LIMIT_DIGITS })),
   },
   { additionalProperties: false },
 );
@@ -19,13 +20,15 @@ export const recordsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
     '/api/records',
     { schema: { querystring: Query }, config: { action: 'records.list' } },
     async (req, reply) => {
-      const { type, before, limit } = req.query;
+      const { type, before } = req.query;
+      const limit = pageLimit(reply, req.query.limit, 50);
+      if (typeof limit !== 'number') return limit;
       const page = await callVault(deps.bus, 'records.list', {
         v: 1,
         session: req.session.hash,
         ...(type ? { type } : {}),
         ...(before ? { before } : {}),
-        limit: Math.min(Number(limit ?? 50), 500),
+        limit,
       });
       return reply.header('cache-control', 'no-store').send(page);
     },

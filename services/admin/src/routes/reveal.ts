@@ -3,7 +3,8 @@
  * user's wrapped data key; the value is opened here, in memory, and answered with no-store. A
  * record that fails to open (tampered, moved, wrong key) is a named error, audited, never output.
  */
-import { callVault } from '@coffer/bus';
+import { randomUUID } from 'node:crypto';
+import { BusUnavailableError, callVault } from '@coffer/bus';
 import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { Reason, Uuid } from '@coffer/protocol';
@@ -17,18 +18,49 @@ const Body = Type.Object({ reason: Reason }, { additionalProperties: false });
 // issue 9 item 11: record ids are UUIDs; anything else (a NUL, say) is a 400 here.
 const Params = Type.Object({ id: Uuid });
 
+/** Retries, in the background, for a bus that is briefly away: at once, after 2 s and after 10 s. */
+async function reportUndelivered(send: () => Promise<unknown>): Promise<void> {
+  for (const wait of [0, 2_000, 10_000]) {
+    if (wait) await new Promise((resolve) => setTimeout(resolve, wait).unref());
+    try {
+      await send();
+      return;
+    } catch {
+      // The bus or the vault is still away; try again, then give up (the reveal stays `success`).
+    }
+  }
+}
+
 export const revealRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   const options = { schema: { body: Body, params: Params }, config: { action: 'record.reveal', csrf: true } };
   app.post('/api/records/:id/reveal', options, async (req, reply) => {
     const { session } = req;
     const { id } = req.params;
     const origin = originOf(req);
+    const requestId = randomUUID();
     const sealed = await callVault(deps.bus, 'records.reveal', {
       v: 1,
       session: session.hash,
       recordId: id,
       reason: req.body.reason,
       origin,
+      requestId,
+    }).catch((err: unknown) => {
+      // issue 9 item 4d: the vault may have released it (and audited that) without the answer
+      // reaching us. Say so in the audit, so it does not read as if the person received it.
+      if (err instanceof BusUnavailableError) {
+        void reportUndelivered(() =>
+          callVault(deps.bus, 'records.reveal-undelivered', {
+            v: 1,
+            session: session.hash,
+            recordId: id,
+            requestId,
+            error: 'timeout',
+            origin,
+          }),
+        );
+      }
+      throw err;
     });
     let plaintext: Buffer | undefined;
     try {

@@ -6,10 +6,11 @@ import { callVault } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
 import { Instant, NO_NUL, RecordTypeSchema, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { LIMIT_DIGITS, pageLimit } from '../strict-input.ts';
 import type { AdminDeps } from './deps.ts';
 
 // Query strings are strings: no type coercion anywhere, so numbers are parsed here.
-const Limit = Type.String({ pattern: '^[1-9][0-9]{0,2}$' });
+const Limit = Type.String({ pattern: LIMIT_DIGITS });
 const Seq = Type.String({ pattern: '^[0-9]{1,15}$' });
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: NO_NUL });
 
@@ -43,7 +44,9 @@ export const searchRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
     '/api/records/search',
     { schema: { querystring: RecordsQuery }, config: { action: 'records.list' } },
     async (req, reply) => {
-      const { limit, type, from, to, before } = req.query;
+      const { type, from, to, before } = req.query;
+      const limit = pageLimit(reply, req.query.limit, 50);
+      if (typeof limit !== 'number') return limit;
       const page = await callVault(deps.bus, 'records.search', {
         v: 1,
         session: req.session.hash,
@@ -51,7 +54,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
         ...(from !== undefined ? { from } : {}),
         ...(to !== undefined ? { to } : {}),
         ...(before !== undefined ? { before } : {}),
-        limit: Math.min(Number(limit ?? 50), 500),
+        limit,
       });
       return reply.header('cache-control', 'no-store').send(page);
     },
@@ -61,7 +64,9 @@ export const searchRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
     '/api/audit/events',
     { schema: { querystring: AuditQuery }, config: { action: 'audit.list' } },
     async (req, reply) => {
-      const { limit, before, after, actor, action, target, outcome, from, to } = req.query;
+      const { before, after, actor, action, target, outcome, from, to } = req.query;
+      const limit = pageLimit(reply, req.query.limit, 50);
+      if (typeof limit !== 'number') return limit;
       if (before !== undefined && after !== undefined) {
         return sendProblem(reply, { status: 400, type: 'bad-request', title: 'Give before or after, not both' });
       }
@@ -76,7 +81,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
         ...(to !== undefined ? { to } : {}),
         ...(before !== undefined ? { before: Number(before) } : {}),
         ...(after !== undefined ? { after: Number(after) } : {}),
-        limit: Math.min(Number(limit ?? 50), 500),
+        limit,
       });
       return reply.header('cache-control', 'no-store').send(page);
     },

@@ -1,7 +1,10 @@
 /**
  * TOTP enrolment for the signed-in user:
- * - POST /api/me/totp {} → {secret, otpauthUrl}: a new secret, offered as pending. It is sealed to
- *   the user's own key (unwrapped from the session for this request) before it reaches the vault.
+ * - POST /api/me/totp {enrolCode?} → {secret, otpauthUrl}: a new secret, offered as pending. It is
+ *   sealed to the user's own key (unwrapped from the session for this request) before it reaches
+ *   the vault. A confirmed account without TOTP must send the one-time `enrolCode` a key-admin
+ *   issued (issue 9 item 3); before confirmation the password's session is enough.
+ * - POST /api/users/:id/enrol-code {} → {code, expiresAt}: a key-admin issues that code (once).
  * - POST /api/me/totp/verify {code} → 204 when the code matches the pending secret, which then
  *   becomes the user's TOTP (sign-in asks for a code from then on); 400 when it does not.
  * Both outcomes of a verification are audited as `totp.enrol`.
@@ -9,16 +12,19 @@
 import { callVault } from '@coffer/bus';
 import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { TotpCode } from '@coffer/protocol';
+import { TotpCode, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originOf } from '../session.ts';
-import { acceptedStep, newTotp, openTotpSecret, sealTotpSecret } from '../totp.ts';
+import { acceptedStep, enrolCodeHash, newEnrolCode, newTotp, openTotpSecret, sealTotpSecret } from '../totp.ts';
 import { unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
-const Begin = Type.Object({}, { additionalProperties: false });
+const EnrolCode = Type.String({ minLength: 20, maxLength: 40, pattern: '^[A-Za-z0-9 -]+$' });
+const Begin = Type.Object({ enrolCode: Type.Optional(EnrolCode) }, { additionalProperties: false });
+const Params = Type.Object({ id: Uuid });
+const Empty = Type.Object({}, { additionalProperties: false });
 const Verify = Type.Object({ code: TotpCode }, { additionalProperties: false });
 
 export const totpRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
@@ -31,7 +37,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
         status: 400,
         type: 'bad-request',
         title: 'The request is not valid',
-        detail: 'the body must be empty or {}',
+        detail: 'the body must be empty, {} or {enrolCode}',
       });
     }
   };
@@ -41,7 +47,14 @@ export const totpRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
     const userKey = unwrapUserKey(session.token, material.session);
     const { totp, secret } = newTotp(material.email);
     const sealed = sealTotpSecret(userKey.publicKey, material.session.userId, secret);
-    await callVault(deps.bus, 'totp.pending', { v: 1, session: session.hash, sealed: sealed.toString('base64') });
+    const body = req.body as { enrolCode?: string } | undefined;
+    await callVault(deps.bus, 'totp.pending', {
+      v: 1,
+      session: session.hash,
+      sealed: sealed.toString('base64'),
+      ...(body?.enrolCode === undefined ? {} : { enrolCode: enrolCodeHash(body.enrolCode) }),
+      origin: originOf(req),
+    });
     return reply.header('cache-control', 'no-store').send({ secret: secret.base32, otpauthUrl: totp.toString() });
   });
 
@@ -81,4 +94,20 @@ export const totpRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
     await callVault(deps.bus, 'totp.enrol', { v: 1, session: session.hash, pending: material.pending, step, origin });
     return reply.code(204).send();
   });
+
+  app.post(
+    '/api/users/:id/enrol-code',
+    { schema: { params: Params, body: Type.Optional(Empty) }, config: { action: 'user.enrol-code', csrf: true } },
+    async (req, reply) => {
+      const code = newEnrolCode();
+      const issued = await callVault(deps.bus, 'users.enrol-code', {
+        v: 1,
+        session: req.session.hash,
+        userId: req.params.id,
+        codeHash: enrolCodeHash(code),
+        origin: originOf(req),
+      });
+      return reply.code(201).header('cache-control', 'no-store').send({ code, expiresAt: issued.expiresAt });
+    },
+  );
 };

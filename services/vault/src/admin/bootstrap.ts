@@ -73,10 +73,11 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
           VALUES (${req.vaultReplyKey.key}, ${req.vaultReplyKey.certificate})`;
     }
     const a = req.admin;
+    const totp = a.totpSealed === undefined ? null : Buffer.from(a.totpSealed, 'base64');
     await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
-                                  wrapped_private_key, certificate_signature, confirmed_at)
+                                  wrapped_private_key, certificate_signature, confirmed_at, totp_sealed)
         VALUES (${a.id}, ${a.email}, 'key-admin', 'active', ${a.passwordVerifier}, ${a.keyVersion}, ${a.publicKey},
-                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now})`;
+                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now}, ${totp})`;
     const copies = req.orgKeyCopies.map((c) => ({ key_kind: 'org', key_id: o.orgKeyId, ...copyRow(c) }));
     for (const k of req.dataKeys) {
       await tx`INSERT INTO data_keys (id, public_key, not_before, not_after, bundle, signature)
@@ -95,6 +96,7 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
         details: {
           admin: a.id,
           dataKeys: req.dataKeys.length,
+          totp: totp !== null,
           threshold: o.recoveryThreshold,
           shares: o.recoveryShares,
         },

@@ -17,8 +17,9 @@ export function exportHandlers(
       const filter = { type: req.type ?? null, from: req.from ?? null, to: req.to ?? null };
       await sql.begin(async (tx) => {
         // issue 9 item 4: bound to this session.
+        // issue 9 item 4c: started by the database's clock, as records' stored_at is.
         await tx`INSERT INTO exports (id, user_id, filter, started_at, session_id)
-          VALUES (${exportId}, ${caller.userId}, ${tx.json(filter)}, ${now}, ${caller.sessionId})`;
+          VALUES (${exportId}, ${caller.userId}, ${tx.json(filter)}, now(), ${caller.sessionId})`;
         await auditOrRefuse(
           tx,
           {
@@ -52,11 +53,14 @@ export function exportHandlers(
           AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
           AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
           -- issue 9 item 4: capped at the export's start, by the vault's own storing time
-          -- (submitted_at is ingest's word).
+          -- (submitted_at is ingest's word); both are the database's now().
           AND r.stored_at <= ${started.startedAt}
         ORDER BY r.id LIMIT ${req.limit}`;
-      // issue 9 item 4: count what was served, for the audit if this export is never finished.
-      await sql`UPDATE exports SET served = served + ${rows.length} WHERE id::text = ${req.exportId}`;
+      // issue 9 item 4: count what was served, for the audit if this export is never finished;
+      // an export closed meanwhile (a vault restart closes all) serves nothing more.
+      const [counted] = await sql`UPDATE exports SET served = served + ${rows.length}
+        WHERE id::text = ${req.exportId} AND finished_at IS NULL RETURNING id`;
+      if (!counted) throw new AdminError('not-found', 'this export was closed; start a new one');
       const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
       const keys = keyIds.length
         ? await sql<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys

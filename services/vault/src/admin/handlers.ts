@@ -6,6 +6,7 @@ import type postgres from 'postgres';
 import type { AuditCheckpointer } from '../audit-checkpoints.ts';
 import { auditHandlers } from './audit-api.ts';
 import { bootstrapHandlers } from './bootstrap.ts';
+import { enrolCodeHandlers } from './enrol-codes.ts';
 import { exportHandlers } from './exports.ts';
 import { keyHandlers } from './keys.ts';
 import { ownSessionHandlers } from './own-sessions.ts';
@@ -16,6 +17,7 @@ import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
 import { recoveryHandlers } from './recovery.ts';
 import { resealHandlers } from './reseal.ts';
+import { revealDeliveryHandlers } from './reveal-delivery.ts';
 import { revocationHandlers } from './revocations.ts';
 import type { AdminHandlers } from './router.ts';
 import { searchHandlers } from './search.ts';
@@ -37,10 +39,12 @@ export function adminHandlers(
     ...bootstrapHandlers(sql, onKeysChanged, replyKey),
     ...sessionHandlers(sql),
     ...recordHandlers(sql),
+    ...revealDeliveryHandlers(sql),
     ...exportHandlers(sql),
     ...auditHandlers(sql, checkpointer),
     ...userHandlers(sql),
     ...totpHandlers(sql),
+    ...enrolCodeHandlers(sql),
     ...peopleHandlers(sql),
     ...searchHandlers(sql),
     ...ownSessionHandlers(sql),

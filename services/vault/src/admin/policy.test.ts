@@ -54,14 +54,13 @@ describe.skipIf(!available)('the policy column, applied against the database bef
     const roles: readonly Role[] = 'roles' in policy && policy.roles ? policy.roles : ROLES;
     for (const role of ROLES) {
       const session = await sessionOf(role, 'active');
+      // Counted before the gate runs: its refusal is written while it runs, not after.
+      const before = await denials(String('audit' in policy ? policy.audit : ''));
+      const admitted = gate(policy, request(op, session), NOW);
       if (roles.includes(role)) {
-        await expect(gate(policy, request(op, session), NOW)).resolves.toMatchObject({
-          caller: { role, status: 'active' },
-        });
+        await expect(admitted).resolves.toMatchObject({ caller: { role, status: 'active' } });
       } else {
-        // Counted before the gate runs: its refusal is audited while it runs.
-        const before = await denials(String('audit' in policy ? policy.audit : ''));
-        await expect(gate(policy, request(op, session), NOW)).rejects.toMatchObject({ code: 'forbidden' });
+        await expect(admitted).rejects.toMatchObject({ code: 'forbidden' });
         expect(await denials(String('audit' in policy ? policy.audit : ''))).toBe(before + 1);
       }
     }

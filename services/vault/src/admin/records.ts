@@ -90,7 +90,9 @@ export function recordHandlers(
       }
       const wrapped = row.wrapped;
       return sql.begin(async (tx) => {
-        await auditOrRefuse(tx, { ...event, outcome: 'success' }, now);
+        await claimReveal(tx, req.requestId); // issue 9 item 4d
+        const requestId = req.requestId ? { details: { requestId: req.requestId } } : {};
+        await auditOrRefuse(tx, { ...event, ...requestId, outcome: 'success' }, now);
         return {
           record: {
             id: row.id,
@@ -122,6 +124,15 @@ export function recordHandlers(
       );
     },
   };
+}
+
+/** issue 9 item 4d (see reveal-delivery.ts). */
+/** Inside the reveal's transaction: claim `requestId` as released, or refuse an abandoned one. */
+export async function claimReveal(tx: postgres.TransactionSql, requestId: string | undefined): Promise<void> {
+  if (requestId === undefined) return;
+  const [claimed] = await tx`INSERT INTO reveal_requests (request_id, state) VALUES (${requestId}, 'released')
+    ON CONFLICT (request_id) DO NOTHING RETURNING request_id`;
+  if (!claimed) throw new AdminError('conflict', 'this reveal request was already answered or given up');
 }
 
 export function isUuid(s: string): boolean {

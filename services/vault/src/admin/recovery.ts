@@ -130,10 +130,12 @@ async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now
     }
     const [taken] = await tx`SELECT 1 FROM users WHERE lower(email) = lower(${a.email})`;
     if (taken) throw new AdminError('conflict', 'a user with this email exists (revoked users keep theirs)');
+    // issue 9 item 3: a confirmed key-admin gets its authenticator here or from another key-admin.
+    const totp = a.totpSealed === undefined ? null : Buffer.from(a.totpSealed, 'base64');
     await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
-                                  wrapped_private_key, certificate_signature, confirmed_at)
+                                  wrapped_private_key, certificate_signature, confirmed_at, totp_sealed)
         VALUES (${a.id}, ${a.email}, 'key-admin', 'active', ${a.passwordVerifier}, ${a.keyVersion}, ${a.publicKey},
-                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now})`;
+                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now}, ${totp})`;
     const copies = [
       { key_kind: 'org', key_id: org.org_key_id, wrapped: Buffer.from(req.orgKey, 'base64') },
       ...req.dataKeys.map((k) => ({

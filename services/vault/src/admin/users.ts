@@ -299,6 +299,8 @@ async function usersReset(
     const retired = keys.length ? await retireFutureKeys(tx, now) : 0;
     await tx`DELETE FROM sessions WHERE user_id = ${user.id}`;
     await tx`DELETE FROM invites WHERE user_id = ${user.id}`;
+    await tx`DELETE FROM totp_enrol_codes WHERE user_id = ${user.id}`;
+    await tx`UPDATE users SET totp_pending_authorised = false WHERE id = ${user.id}`;
     await tx`INSERT INTO invites (token_hash, user_id, expires_at) VALUES (${req.inviteHash}, ${user.id}, ${expiresAt})`;
     await auditOrRefuse(
       tx,

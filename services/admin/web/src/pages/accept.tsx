@@ -65,7 +65,8 @@ export function AcceptPage(props: { token: string }) {
               {fingerprint}
             </output>
             <p class="hint">
-              Then sign in with your email and new password, and set up an authenticator app under “Me”.{' '}
+              Now, before they confirm you, sign in with your email and new password and set up an authenticator app
+              under “Me”: once you are confirmed, that takes a one-time code from a key-admin.{' '}
               <a href="#/">Go to sign-in</a>
             </p>
           </>

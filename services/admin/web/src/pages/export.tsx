@@ -4,7 +4,7 @@
  * differ from a revealed value.
  */
 import { useState } from 'preact/hooks';
-import { api, query, request } from '../api.ts';
+import { ApiError, api, query, request } from '../api.ts';
 import { dayEnd, dayStart, download, when } from '../format.ts';
 import { Alert, Busy, errorText, Field, PageHead } from '../ui.tsx';
 import { type AuditEvent, EventTable } from './audit.tsx';
@@ -56,8 +56,16 @@ export function ExportPage() {
         for (const b of chunk.value) if (b === 10) newlines++;
         setProgress({ rows: Math.max(0, newlines - 1), bytes });
       }
-      const rows = Math.max(0, newlines - 1);
-      download(fileName, 'text/csv', parts as BlobPart[]);
+      // issue 9 item 4a: a complete export ends with its trailer line; without it the export was
+      // cut short (the vault or the connection failed), and nothing is saved as if it were whole.
+      const whole = await new Blob(parts as BlobPart[]).text();
+      const trailer = /# coffer export complete: (\d+) records\r\n$/.exec(whole);
+      if (!trailer) {
+        parts.length = 0;
+        throw new Error('incomplete');
+      }
+      const rows = Number(trailer[1]);
+      download(fileName, 'text/csv', [whole.slice(0, trailer.index)]);
       // Drop our copy: the file is the user's now.
       parts.length = 0;
       setDone({ exportId, rows, bytes, fileName });
@@ -66,7 +74,11 @@ export function ExportPage() {
       );
       setEvents(trail?.items ?? null);
     } catch (err) {
-      setError(errorText(err));
+      setError(
+        err instanceof ApiError
+          ? errorText(err)
+          : 'The export was interrupted before it ended, so nothing was saved. It is recorded as interrupted; start it again.',
+      );
     } finally {
       setBusy(false);
       setProgress(null);

@@ -5,7 +5,7 @@
  */
 import { generate } from 'lean-qr';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type User } from '../api.ts';
+import { ApiError, api, type User } from '../api.ts';
 import { when } from '../format.ts';
 import { Alert, Busy, errorText, Field, PageHead, PasswordField, ScrollArea, StrengthMeter } from '../ui.tsx';
 import { PasskeysCard } from './passkeys.tsx';
@@ -83,12 +83,28 @@ function TotpCard(props: { user: User }) {
   const [error, setError] = useState<string | null>(null);
   const [enrolled, setEnrolled] = useState(props.user.totp === true);
   const [justEnrolled, setJustEnrolled] = useState(false);
+  const [enrolCode, setEnrolCode] = useState('');
+  // issue 9 item 3: a confirmed account sets up its first authenticator (or one from a session
+  // opened without a code) only with a one-time code from a key-admin.
+  const [needsCode, setNeedsCode] = useState(false);
+  useEffect(() => {
+    api<User>('GET', '/api/me').then(
+      (me) => {
+        setEnrolled(me.totp === true);
+        setNeedsCode(me.status === 'active' && (me.totp !== true || me.mfa !== true));
+      },
+      () => {},
+    );
+  }, []);
   const begin = async () => {
     setBusy(true);
     setError(null);
     try {
-      setOffer(await api<{ secret: string; otpauthUrl: string }>('POST', '/api/me/totp', {}));
+      const body = needsCode && enrolCode.trim() ? { enrolCode: enrolCode.trim() } : {};
+      setOffer(await api<{ secret: string; otpauthUrl: string }>('POST', '/api/me/totp', body));
+      setEnrolCode('');
     } catch (err) {
+      if (err instanceof ApiError && err.type === 'enrol-code-required') setNeedsCode(true);
       setError(errorText(err));
     } finally {
       setBusy(false);
@@ -164,6 +180,25 @@ function TotpCard(props: { user: User }) {
         </form>
       ) : (
         <>
+          {needsCode ? (
+            <Field
+              label="Enrolment code from a key-admin"
+              hint="Your account is confirmed, so setting up an authenticator needs the one-time code a key-admin gives you under People."
+            >
+              {(id, hint) => (
+                <input
+                  id={id}
+                  class="mono"
+                  autocomplete="off"
+                  spellcheck={false}
+                  maxLength={40}
+                  aria-describedby={hint}
+                  value={enrolCode}
+                  onInput={(e) => setEnrolCode(e.currentTarget.value)}
+                />
+              )}
+            </Field>
+          ) : null}
           {error ? <Alert>{error}</Alert> : null}
           <Busy
             type="button"
@@ -180,7 +215,8 @@ function TotpCard(props: { user: User }) {
         <p>
           Coffer cannot show your TOTP key again: it is sealed to your own key. Ask a key-admin to reset your account
           under People. You get a new one-time link, choose a new password, read your new fingerprint out to them, and
-          set up an authenticator again. Until then you cannot sign in; nothing you could read is exposed.
+          set up an authenticator again before they confirm you. Until then you cannot sign in; nothing you could read
+          is exposed.
         </p>
       </details>
     </section>

@@ -255,6 +255,18 @@ export function PeoplePage(props: { user: User }) {
     }
   };
 
+  // issue 9 item 3: a confirmed person sets up their first authenticator only with this code.
+  const [enrolCode, setEnrolCode] = useState<{ email: string; code: string; expiresAt: string } | null>(null);
+  const issueEnrolCode = async (p: Person) => {
+    setError(null);
+    try {
+      const made = await api<{ code: string; expiresAt: string }>('POST', `/api/users/${p.id}/enrol-code`, {});
+      setEnrolCode({ email: p.email, ...made });
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
   const reinvite = async (p: Person) => {
     setError(null);
     try {
@@ -274,6 +286,21 @@ export function PeoplePage(props: { user: User }) {
       </PageHead>
       {link ? <LinkCard link={link} onDone={() => setLink(null)} /> : null}
       {notice ? <Alert kind="ok">{notice}</Alert> : null}
+      {enrolCode ? (
+        <section class="card" aria-labelledby="enrol-code-title">
+          <h2 id="enrol-code-title">Enrolment code for {enrolCode.email}</h2>
+          <p>
+            Give it to them yourself, by phone or in person: with it they set up an authenticator under “Me”. It works
+            once, until {when(enrolCode.expiresAt)}, and is not shown again.
+          </p>
+          <output class="fp big mono" aria-label="Enrolment code">
+            {enrolCode.code}
+          </output>
+          <button type="button" class="ghost" onClick={() => setEnrolCode(null)}>
+            Done
+          </button>
+        </section>
+      ) : null}
       <form class="card inline-form" onSubmit={invite} aria-labelledby="invite-title">
         <h2 id="invite-title">Invite someone</h2>
         <Field label="Email">
@@ -344,6 +371,11 @@ export function PeoplePage(props: { user: User }) {
                     {p.status === 'unconfirmed' ? (
                       <button type="button" class="primary small" onClick={() => setConfirming(p)}>
                         Confirm…<span class="sr-only"> {p.email}</span>
+                      </button>
+                    ) : null}
+                    {p.status === 'active' && !self ? (
+                      <button type="button" class="secondary small" onClick={() => issueEnrolCode(p)}>
+                        Enrolment code<span class="sr-only"> for {p.email}</span>
                       </button>
                     ) : null}
                     {(p.status === 'active' || p.status === 'unconfirmed') && !self ? (
