@@ -23,6 +23,9 @@ export interface AdminStack {
   readonly vault: Vault;
   readonly ceremony: CeremonyOutput;
   readonly logs: string[];
+  /** The NATS server and bus names of this stack (to subscribe to its alerts). */
+  readonly natsUrl: string;
+  readonly names: ReturnType<typeof busNames>;
   /** The admin plane's bus: for calling the vault directly, as a compromised admin host could. */
   readonly adminBus: Bus;
   /** Move the vault's and the admin plane's clock (sessions expire by it, TOTP codes change with it). */
@@ -42,6 +45,9 @@ export async function startAdminStack(
     requireMfa?: boolean;
     /** Seconds the portal keeps a revealed value on screen. */
     revealSeconds?: number;
+    /** issue 16: the vault's decoy key and two-person rules. */
+    decoyKey?: Buffer;
+    twoPerson?: Parameters<typeof startVault>[0]['twoPerson'];
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -63,6 +69,8 @@ export async function startAdminStack(
     port: 0,
     now,
     requireMfa,
+    ...(options.decoyKey ? { decoyKey: options.decoyKey } : {}),
+    ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),
   });
   const ceremony = await runCeremony({
     adminEmail: ADMIN_EMAIL,
@@ -98,6 +106,8 @@ export async function startAdminStack(
     vault,
     ceremony,
     logs,
+    natsUrl: url,
+    names,
     adminBus,
     advance(ms) {
       offset += ms;

@@ -13,6 +13,8 @@ export interface BusNames {
   readonly keysCurrent: string;
   /** Prefix of the admin request/reply API served by the vault (`vault.admin.<operation>`). */
   readonly admin: string;
+  /** Prefix of security alerts the vault publishes (`alerts.<kind>`, e.g. alerts.decoy). */
+  readonly alerts: string;
 }
 
 export function busNames(namespace = ''): BusNames {
@@ -26,6 +28,7 @@ export function busNames(namespace = ''): BusNames {
     records: `${prefix}ingest.records`,
     keysCurrent: `${prefix}keys.current`,
     admin: `${prefix}vault.admin`,
+    alerts: `${prefix}alerts`,
   };
 }
 

@@ -44,6 +44,6 @@ export {
   RecordMessageV1,
   RecordMessageV2,
 } from './messages.ts';
-export { newRecordId } from './record-id.ts';
+export { newRecordId, recordIdAt } from './record-id.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';
 export * from './vocabulary.ts';

@@ -21,7 +21,9 @@ import type { Logger } from 'pino';
 import { installGuards } from './guards.ts';
 import { portal } from './portal.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { decoyRoutes } from './routes/decoys.ts';
 import type { AdminDeps } from './routes/deps.ts';
+import { exportApprovalRoutes } from './routes/export-approvals.ts';
 import { exportsRoute } from './routes/exports.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
@@ -124,6 +126,8 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       keyRoutes,
       peopleListRoutes,
       searchRoutes,
+      decoyRoutes,
+      exportApprovalRoutes,
     ]) {
       await api.register(routes, deps);
     }

@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { isInitialised } from './admin/bootstrap.ts';
+import type { TwoPersonRules } from './admin/export-approvals.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import { policyGate } from './admin/policy.ts';
@@ -14,6 +15,7 @@ import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
 import { CurrentKey } from './current-key.ts';
+import { Decoys } from './decoys.ts';
 import { vaultMetrics } from './metrics.ts';
 import { purgeExpired } from './purge.ts';
 import { type Retention, storeRecordBatch } from './store-records.ts';
@@ -38,6 +40,13 @@ export interface VaultOptions {
    * (COFFER_AUDIT_CHECKPOINT_DIR), every `intervalMs` (default a minute), at start and at close.
    */
   readonly auditCheckpoints?: { readonly dir: string; readonly intervalMs?: number };
+  /**
+   * COFFER_DECOY_KEY_FILE (issue 16, item 3): the key decoy tags are made under, held only by this
+   * process. Unset: planting is refused and nothing is a decoy.
+   */
+  readonly decoyKey?: Buffer;
+  /** Issue 16, item 4: the two-person rules, each off by default. */
+  readonly twoPerson?: TwoPersonRules;
 }
 
 export interface Vault {
@@ -95,7 +104,12 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await closeInterruptedExports(sql, now()).catch((err) =>
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
-  const handlers = adminHandlers(sql, refreshStatus, checkpointer);
+  const decoys = new Decoys(options.decoyKey, { sql, bus, metrics, log, now });
+  const handlers = adminHandlers(sql, refreshStatus, checkpointer, {
+    decoys,
+    ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),
+    ...(options.retention ? { retention: options.retention } : {}),
+  });
   bus.serve(
     `${bus.names.admin}.>`,
     adminRouter({

@@ -11,3 +11,4 @@ export {
   verifyAuditLog,
 } from './audit-checkpoints.ts';
 export { checkRoleName, DEFAULT_RUNTIME_ROLE, MIGRATIONS_DIR, migrate } from './db/migrate.ts';
+export { decoyTag } from './decoys.ts';

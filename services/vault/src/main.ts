@@ -2,6 +2,8 @@
  * The vault process: configuration, database, bus, then the vault. It never runs migrations
  * (`pnpm coffer migrate`, as the owner role, does) and never holds a private key.
  */
+
+import { readFileSync } from 'node:fs';
 import { busTls, connectService, natsSettings, stopOnSignals } from '@coffer/bus';
 import {
   asBoolean,
@@ -40,12 +42,38 @@ const config = loadOrRefuse('vault', {
     null,
   ),
   checkpointSeconds: setting('COFFER_AUDIT_CHECKPOINT_SECONDS', 'seconds between audit checkpoints', asPositiveInt, 60),
+  // issue 16: decoys (the key stays in this process) and the two-person rules, each off unless set.
+  decoyKeyFile: setting<string | null>(
+    'COFFER_DECOY_KEY_FILE',
+    'file with the decoy tag key, 64 hex digits (unset: no decoys)',
+    asString,
+    null,
+  ),
+  exportApprovalAbove: setting<number | null>(
+    'COFFER_EXPORT_APPROVAL_ABOVE',
+    'an export of more records than this needs a second key-admin (unset: off)',
+    asPositiveInt,
+    null,
+  ),
+  approvalMinutes: setting('COFFER_APPROVAL_MINUTES', 'minutes an approved export stays usable', asPositiveInt, 15),
+  confirmCosign: setting(
+    'COFFER_CONFIRM_KEY_ADMIN_COSIGN',
+    'confirming a key-admin needs a second key-admin to compare the fingerprint',
+    asBoolean,
+    false,
+  ),
   // No default: unset keeps that type forever.
   retentionPan: days('pan'),
   retentionSsn: days('ssn'),
   retentionSecret: days('secret'),
 });
 
+const decoyKey = orRefuse('vault', () => {
+  if (!config.decoyKeyFile) return undefined;
+  const hex = readFileSync(config.decoyKeyFile, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/i.test(hex)) throw new Error('COFFER_DECOY_KEY_FILE must hold 64 hex digits');
+  return Buffer.from(hex, 'hex');
+});
 const tls = orRefuse('vault', () => ({
   bus: busTls(config),
   database: databaseSsl(
@@ -72,6 +100,12 @@ const vault = await startVault({
   port: config.port,
   retention,
   requireMfa: config.requireMfa,
+  ...(decoyKey ? { decoyKey } : {}),
+  twoPerson: {
+    ...(config.exportApprovalAbove !== null ? { exportApprovalAbove: config.exportApprovalAbove } : {}),
+    approvalMinutes: config.approvalMinutes,
+    confirmKeyAdminCosign: config.confirmCosign,
+  },
   ...(config.checkpointDir
     ? { auditCheckpoints: { dir: config.checkpointDir, intervalMs: config.checkpointSeconds * 1000 } }
     : {}),

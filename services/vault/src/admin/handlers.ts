@@ -4,8 +4,13 @@
  */
 import type postgres from 'postgres';
 import type { AuditCheckpointer } from '../audit-checkpoints.ts';
+import { Decoys } from '../decoys.ts';
+import type { Retention } from '../store-records.ts';
 import { auditHandlers } from './audit-api.ts';
 import { bootstrapHandlers } from './bootstrap.ts';
+import { cosignHandlers, requireCosign } from './cosign.ts';
+import { decoyHandlers } from './decoys.ts';
+import { exportApprovalHandlers, requireExportApproval, type TwoPersonRules } from './export-approvals.ts';
 import { exportHandlers } from './exports.ts';
 import { keyHandlers } from './keys.ts';
 import { ownSessionHandlers } from './own-sessions.ts';
@@ -18,19 +23,44 @@ import { sessionHandlers } from './sessions.ts';
 import { totpHandlers } from './totp.ts';
 import { userHandlers } from './users.ts';
 
+/** Issue 16 items 3 and 4: decoy detection and the two-person rules (each off by default). */
+export interface DetectionOptions {
+  readonly decoys?: Decoys;
+  readonly twoPerson?: TwoPersonRules;
+  readonly retention?: Retention;
+}
+
 /** `onKeysChanged` runs after a bootstrap or new data keys commit (the key status check). */
 export function adminHandlers(
   sql: postgres.Sql,
   onKeysChanged: () => Promise<void>,
   checkpointer?: AuditCheckpointer,
+  detection: DetectionOptions = {},
 ): AdminHandlers {
+  const decoys = detection.decoys ?? new Decoys(undefined);
+  const rules = detection.twoPerson ?? {};
+  const users = userHandlers(sql);
+  const exports = exportHandlers(sql, decoys);
   return {
     ...bootstrapHandlers(sql, onKeysChanged),
     ...sessionHandlers(sql),
-    ...recordHandlers(sql),
-    ...exportHandlers(sql),
+    ...recordHandlers(sql, decoys),
+    ...exports,
+    // issue 16 item 4a: a large export runs only on a second key-admin's approval.
+    'export.begin': async (req, ctx) => {
+      await requireExportApproval(sql, rules, req, ctx.caller, ctx.now);
+      return exports['export.begin'](req, ctx);
+    },
+    ...exportApprovalHandlers(sql, rules),
+    ...decoyHandlers(sql, decoys, detection.retention),
+    ...cosignHandlers(sql),
     ...auditHandlers(sql, checkpointer),
-    ...userHandlers(sql),
+    ...users,
+    // issue 16 item 4b: a key-admin is confirmed only after a second key-admin co-signed their key.
+    'users.confirm': async (req, ctx) => {
+      await requireCosign(sql, rules, req.userId, ctx.caller);
+      return users['users.confirm'](req, ctx);
+    },
     ...totpHandlers(sql),
     ...peopleHandlers(sql),
     ...searchHandlers(sql),

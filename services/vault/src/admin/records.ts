@@ -6,6 +6,7 @@
 import type { RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
+import { Decoys } from '../decoys.ts';
 import type { Caller } from './policy.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
@@ -24,6 +25,7 @@ export function sessionMaterial(caller: Caller) {
 
 export function recordHandlers(
   sql: postgres.Sql,
+  decoys: Decoys = new Decoys(undefined),
 ): Pick<AdminHandlers, 'records.list' | 'records.reveal' | 'records.reveal-failed'> {
   return {
     'records.list': async (req) => {
@@ -87,7 +89,7 @@ export function recordHandlers(
           : new AdminError('not-found', 'no such record');
       }
       const wrapped = row.wrapped;
-      return sql.begin(async (tx) => {
+      const reply = await sql.begin(async (tx) => {
         await auditOrRefuse(tx, { ...event, outcome: 'success' }, now);
         return {
           record: {
@@ -101,6 +103,13 @@ export function recordHandlers(
           session: sessionMaterial(caller),
         };
       });
+      // issue 16 item 3: every successful reveal is checked the same way; a decoy alerts after the reply.
+      if ((await decoys.find(sql, [row.id])).size > 0) {
+        decoys.raise([
+          { recordId: row.id, userId: caller.userId, sessionId: caller.sessionId, via: 'reveal', origin: req.origin },
+        ]);
+      }
+      return reply;
     },
 
     'records.reveal-failed': async (req, { now, caller }) => {
