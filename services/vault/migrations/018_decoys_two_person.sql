@@ -34,4 +34,4 @@ CREATE TABLE confirm_cosigns (
   at          timestamptz NOT NULL,
   PRIMARY KEY (user_id, admin_id)
 );
-GRANT SELECT, INSERT, DELETE ON confirm_cosigns TO coffer_vault;
+GRANT SELECT, INSERT, UPDATE, DELETE ON confirm_cosigns TO coffer_vault;

@@ -2,7 +2,9 @@
  * Two-person rule for confirming a key-admin (issue 16, item 4b), off unless configured: before a
  * key-admin confirms a new key-admin (and so hands them the org key and every data key), a second,
  * active key-admin must have compared the same fingerprint and co-signed exactly that public key.
- * A reset gives the person a new key, so an older co-signature no longer counts.
+ * A reset gives the person a new key, so an older co-signature no longer counts. While the
+ * confirmer is the only active key-admin there is no second person: the rule waits until there is
+ * (the first extra key-admin is confirmed by one person, as before).
  */
 import type postgres from 'postgres';
 import type { Caller } from './caller.ts';
@@ -20,6 +22,9 @@ export async function requireCosign(
   const [user] = await sql<{ role: string; public_key: string | null }[]>`
     SELECT role, public_key FROM users WHERE id::text = ${userId}`;
   if (user?.role !== 'key-admin' || !user.public_key) return; // the confirm handler refuses the rest
+  const [others] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users
+    WHERE role = 'key-admin' AND status = 'active' AND id::text <> ${caller.userId}`;
+  if (!others?.n) return;
   const [cosigned] = await sql`SELECT 1 FROM confirm_cosigns c JOIN users a ON a.id = c.admin_id
     WHERE c.user_id::text = ${userId} AND c.public_key = ${user.public_key} AND c.admin_id::text <> ${caller.userId}
       AND a.role = 'key-admin' AND a.status = 'active'`;
