@@ -20,6 +20,7 @@ const BY_PATTERN: Record<string, string> = {
   '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$': '2026-01-02T03:04:05.000Z',
   '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$': 'someone@example.com',
   '^[0-9]{6}$': '123456',
+  '^[0-9]{4}$': '1234',
 };
 
 /** A value that matches `schema` (optional fields left out, arrays at their minimum length or one). */
