@@ -95,8 +95,9 @@ describe.skipIf(!available)('decoy records', () => {
     expect(decoys).toHaveLength(3);
     expect(reals.some((id) => decoys.includes(id))).toBe(false);
     // The audit says how many were planted, never which.
-    const [event] = await stack.db.owner`SELECT target, details FROM audit_events WHERE action = 'decoy.plant'`;
-    expect(event).toMatchObject({ target: null, details: { count: 3, types: 'pan' } });
+    const [event] = await stack.db
+      .owner`SELECT target, details FROM audit_events WHERE action = 'decoy.plant' AND outcome = 'success'`;
+    expect(event).toMatchObject({ target: null, details: { count: 3, type: 'pan' } });
   });
 
   it('a database reader sees decoys stored exactly like ingest stores records', async () => {

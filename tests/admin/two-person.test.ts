@@ -124,4 +124,12 @@ describe.skipIf(!available)('two-person rules', () => {
     const list = (await call(stack.app, viewer, 'GET', '/api/export-requests')).json().items;
     expect(list.find((p: { id: string }) => p.id === id)?.status).toBe('expired');
   });
+
+  // issue 16 item 3, on this stack because it runs without COFFER_DECOY_KEY_FILE.
+  it('a vault without a decoy key refuses to plant decoys, and stores nothing', async () => {
+    const res = await call(stack.app, a, 'POST', '/api/decoys', { type: 'pan', count: 2 });
+    expect(res.statusCode).toBe(409);
+    const [n] = await stack.db.owner`SELECT count(*)::int AS n FROM decoy_tags`;
+    expect(n?.n).toBe(0);
+  });
 });

@@ -18,7 +18,6 @@ import {
   Hex64,
   Id,
   Instant,
-  IsoInstant,
   KEY_HOLDER_ROLES,
   NO_NUL,
   Origin,
@@ -31,7 +30,6 @@ import {
   SignatureB64url,
   TotpStep,
   Uuid,
-  UuidV7,
   Verifier,
   Versioned,
 } from './vocabulary.ts';
@@ -452,19 +450,10 @@ export const AdminContract = {
   'decoys.plant': entry({
     request: Versioned({
       session: Hex64,
-      records: Type.Array(
-        Closed({
-          id: UuidV7,
-          type: RecordTypeSchema,
-          keyId: Id,
-          contextId: Uuid,
-          contextEnc: B64,
-          sealed: B64,
-          hint: Type.Union([Type.String({ pattern: '^[0-9]{4}$' }), Type.Null()]),
-          submittedAt: IsoInstant,
-        }),
-        { minItems: 1, maxItems: 100 },
-      ),
+      type: RecordTypeSchema,
+      count: Type.Integer({ minimum: 1, maximum: 100 }),
+      /** How far back the decoys are dated, at most (within the current data key's window). */
+      spreadDays: Type.Integer({ minimum: 0, maximum: 365 }),
       origin: Origin,
     }),
     reply: R.DecoysPlanted,
