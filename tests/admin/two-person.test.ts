@@ -127,6 +127,7 @@ describe.skipIf(!available)('two-person rules', () => {
 
   // issue 16 item 3, on this stack because it runs without COFFER_DECOY_KEY_FILE.
   it('a vault without a decoy key refuses to plant decoys, and stores nothing', async () => {
+    a = await signIn(stack.app); // the clock moved past the idle timeout above
     const res = await call(stack.app, a, 'POST', '/api/decoys', { type: 'pan', count: 2 });
     expect(res.statusCode).toBe(409);
     const [n] = await stack.db.owner`SELECT count(*)::int AS n FROM decoy_tags`;
