@@ -20,7 +20,9 @@ export interface RecoveryInput {
   readonly trustRoot: string;
 }
 
-export async function runRecovery(input: RecoveryInput): Promise<{ userId: string; fingerprint: string }> {
+export async function runRecovery(
+  input: RecoveryInput,
+): Promise<{ userId: string; fingerprint: string; heldUntil?: string }> {
   const material = await callVault(input.bus, 'recovery.begin', { v: 1, origin: 'coffer recover' });
   const recovered = await recoverKeyAdmin(
     material,
@@ -28,6 +30,11 @@ export async function runRecovery(input: RecoveryInput): Promise<{ userId: strin
     { email: input.email, password: input.password },
     input.trustRoot,
   );
-  await callVault(input.bus, 'recovery.enrol', { ...recovered.enrol, origin: 'coffer recover' });
-  return { userId: recovered.userId, fingerprint: recovered.fingerprint };
+  const enrolled = await callVault(input.bus, 'recovery.enrol', { ...recovered.enrol, origin: 'coffer recover' });
+  // issue 16 item 4c: with a break-glass delay the keys reach the new key-admin only then.
+  return {
+    userId: recovered.userId,
+    fingerprint: recovered.fingerprint,
+    ...(enrolled.heldUntil ? { heldUntil: enrolled.heldUntil } : {}),
+  };
 }

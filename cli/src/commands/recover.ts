@@ -57,7 +57,7 @@ export async function recoverCommand(argv: string[]): Promise<void> {
     : await promptSecret('Password for the new key-admin: ');
   const bus = await connectService(env, 'admin');
   try {
-    const { userId, fingerprint } = await runRecovery({
+    const { userId, fingerprint, heldUntil } = await runRecovery({
       bus,
       shares,
       email: values.email,
@@ -66,7 +66,9 @@ export async function recoverCommand(argv: string[]): Promise<void> {
     });
     process.stdout.write(
       `Recovered. New key-admin ${values.email} (${userId}), key fingerprint ${fingerprint}.\n` +
-        'They hold the org key and every live data key; sign in to the admin plane.\n',
+        (heldUntil
+          ? `Every key-admin has been alerted. The keys are held until ${heldUntil}; any key-admin may cancel before then.\n`
+          : 'They hold the org key and every live data key; sign in to the admin plane.\n'),
     );
   } finally {
     await bus.close();

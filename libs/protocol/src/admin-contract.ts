@@ -497,6 +497,17 @@ export const AdminContract = {
     reply: R.Done,
     policy: { ...keyAdmin('user.cosign'), target: 'userId' },
   }),
+  // issue 16 item 4c: break-glass recoveries waiting out their delay; any key-admin may cancel one.
+  'recovery.holds': entry({
+    request: Versioned({ session: Hex64 }),
+    reply: R.RecoveryHolds,
+    policy: keyAdmin('recovery.holds'),
+  }),
+  'recovery.cancel': entry({
+    request: Versioned({ session: Hex64, userId: Uuid, origin: Origin }),
+    reply: R.Done,
+    policy: { ...keyAdmin('recovery.cancel'), target: 'userId' },
+  }),
 } as const;
 
 export type AdminOperation = keyof typeof AdminContract;

@@ -204,7 +204,11 @@ export const RecoveryMaterial = Type.Object({
 });
 export type RecoveryMaterial = Static<typeof RecoveryMaterial>;
 
-export const RecoveryEnrolled = Type.Object({ userId: Id });
+export const RecoveryEnrolled = Type.Object({
+  userId: Id,
+  /** issue 16 item 4c: the recovered keys reach the new key-admin only then (unset: now). */
+  heldUntil: Type.Optional(Instant),
+});
 
 export const TotpMaterial = Type.Object({
   email: Type.String(),
@@ -309,5 +313,10 @@ export const ExportRequested = Type.Object({
 });
 
 export const ExportApprovals = Type.Object({ items: Type.Array(ExportApproval) });
+
+/** Break-glass recoveries waiting for their delay (issue 16, item 4c). */
+export const RecoveryHolds = Type.Object({
+  items: Type.Array(Type.Object({ userId: Id, email: Type.String(), heldAt: Instant, releaseAt: Instant })),
+});
 
 export { DataKeyBundleJson };

@@ -35,3 +35,14 @@ CREATE TABLE confirm_cosigns (
   PRIMARY KEY (user_id, admin_id)
 );
 GRANT SELECT, INSERT, UPDATE, DELETE ON confirm_cosigns TO coffer_vault;
+
+-- Break-glass delay (issue 16, item 4c): a key-admin made by `coffer recover` gets their copies of
+-- the org key and data keys only at release_at; until then they wait here (wrapped to the new
+-- key-admin's key, so no more use to a reader than wrapped_keys) and any key-admin may cancel.
+CREATE TABLE recovery_holds (
+  user_id     uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  release_at  timestamptz NOT NULL,
+  copies      jsonb NOT NULL,
+  held_at     timestamptz NOT NULL
+);
+GRANT SELECT, INSERT, DELETE ON recovery_holds TO coffer_vault;

@@ -11,6 +11,7 @@ import type { TwoPersonRules } from './admin/export-approvals.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import { policyGate } from './admin/policy.ts';
+import { releaseRecoveryHolds } from './admin/recovery-holds.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
@@ -105,8 +106,18 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
   const decoys = new Decoys(options.decoyKey, { sql, bus, metrics, log, now });
+  // issue 16: an alert on the bus (`alerts.<kind>`), never in the way of the request that raised it.
+  const alert = (kind: string, message: Record<string, unknown>) => {
+    log.warn({ alert: kind, ...message }, `alert: ${kind}`);
+    const body = JSON.stringify({ v: 1, kind, at: now().toISOString(), ...message });
+    void bus
+      .publishAlert(kind, new TextEncoder().encode(body))
+      .catch((err) => log.error({ err: (err as Error).message }, `alert ${kind} not published`));
+  };
+  const delayMinutes = options.twoPerson?.recoveryDelayMinutes;
   const handlers = adminHandlers(sql, refreshStatus, checkpointer, {
     decoys,
+    recovery: { ...(delayMinutes ? { delayMs: delayMinutes * 60_000 } : {}), alert },
     ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),
     ...(options.retention ? { retention: options.retention } : {}),
   });
@@ -133,6 +144,9 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     void refreshStatus().catch(() => {});
     void deleteExpiredSessions(sql, now()).catch(() => {});
     void closeInterruptedExports(sql, now()).catch(() => {}); // issue 9 item 4
+    void releaseRecoveryHolds(sql, now()).catch((err) =>
+      log.error({ err: (err as Error).message }, 'releasing held recoveries failed'),
+    ); // issue 16 item 4c
     void purgeExpired(sql, now()).then(
       (purged) => {
         metrics.purgedRecords.inc(purged.records);

@@ -56,6 +56,12 @@ const config = loadOrRefuse('vault', {
     null,
   ),
   approvalMinutes: setting('COFFER_APPROVAL_MINUTES', 'minutes an approved export stays usable', asPositiveInt, 15),
+  recoveryDelayMinutes: setting<number | null>(
+    'COFFER_RECOVERY_DELAY_MINUTES',
+    'a key-admin made by break-glass recovery gets keys only after this many minutes (unset: at once)',
+    asPositiveInt,
+    null,
+  ),
   confirmCosign: setting(
     'COFFER_CONFIRM_KEY_ADMIN_COSIGN',
     'confirming a key-admin needs a second key-admin to compare the fingerprint',
@@ -105,6 +111,7 @@ const vault = await startVault({
     ...(config.exportApprovalAbove !== null ? { exportApprovalAbove: config.exportApprovalAbove } : {}),
     approvalMinutes: config.approvalMinutes,
     confirmKeyAdminCosign: config.confirmCosign,
+    ...(config.recoveryDelayMinutes !== null ? { recoveryDelayMinutes: config.recoveryDelayMinutes } : {}),
   },
   ...(config.checkpointDir
     ? { auditCheckpoints: { dir: config.checkpointDir, intervalMs: config.checkpointSeconds * 1000 } }

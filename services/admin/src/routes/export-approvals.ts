@@ -6,6 +6,8 @@
  *   key-admins, one's own for a viewer). The requester then runs POST /api/exports with approvalId.
  * - POST /api/users/:id/cosign: a second key-admin compares the fingerprint of a key-admin being
  *   confirmed; the vault then lets the first confirm them.
+ * - GET /api/recovery-holds, POST /api/recovery-holds/:id/cancel: break-glass recoveries waiting
+ *   out their delay, and cancelling one (which revokes the recovered account).
  */
 import { callVault } from '@coffer/bus';
 import { PublicKey } from '@coffer/crypto';
@@ -60,6 +62,21 @@ export const exportApprovalRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async 
       origin: originOf(req),
     }),
   );
+
+  // issue 16 item 4c: break-glass recoveries waiting out their delay; any key-admin cancels one.
+  app.get('/api/recovery-holds', { config: { action: 'recovery.holds' } }, async (req) =>
+    callVault(deps.bus, 'recovery.holds', { v: 1, session: req.session.hash }),
+  );
+  const cancel = { schema: { params: Params }, config: { action: 'recovery.cancel', csrf: true } };
+  app.post('/api/recovery-holds/:id/cancel', cancel, async (req) => {
+    await callVault(deps.bus, 'recovery.cancel', {
+      v: 1,
+      session: req.session.hash,
+      userId: req.params.id,
+      origin: originOf(req),
+    });
+    return { cancelled: true };
+  });
 
   const cosign = { schema: { body: Cosign, params: Params }, config: { action: 'user.cosign', csrf: true } };
   app.post('/api/users/:id/cosign', cosign, async (req, reply) => {

@@ -18,6 +18,8 @@ export interface TwoPersonRules {
   readonly approvalMinutes?: number;
   /** Confirming a key-admin needs a second key-admin to compare the fingerprint too. Default off. */
   readonly confirmKeyAdminCosign?: boolean;
+  /** A key-admin made by break-glass recovery gets keys only after this many minutes. Default: at once. */
+  readonly recoveryDelayMinutes?: number;
 }
 
 type Filter = {

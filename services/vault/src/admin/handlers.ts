@@ -16,7 +16,8 @@ import { keyHandlers } from './keys.ts';
 import { ownSessionHandlers } from './own-sessions.ts';
 import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
-import { recoveryHandlers } from './recovery.ts';
+import { type RecoveryDelay, recoveryHandlers } from './recovery.ts';
+import { cancelRecoveryHold, recoveryHoldHandlers } from './recovery-holds.ts';
 import type { AdminHandlers } from './router.ts';
 import { searchHandlers } from './search.ts';
 import { sessionHandlers } from './sessions.ts';
@@ -28,6 +29,8 @@ export interface DetectionOptions {
   readonly decoys?: Decoys;
   readonly twoPerson?: TwoPersonRules;
   readonly retention?: Retention;
+  /** issue 16 item 4c: the break-glass delay and how its alert goes out. */
+  readonly recovery?: RecoveryDelay;
 }
 
 /** `onKeysChanged` runs after a bootstrap or new data keys commit (the key status check). */
@@ -65,7 +68,13 @@ export function adminHandlers(
     ...peopleHandlers(sql),
     ...searchHandlers(sql),
     ...ownSessionHandlers(sql),
-    ...recoveryHandlers(sql),
+    ...recoveryHandlers(sql, detection.recovery),
+    ...recoveryHoldHandlers(sql),
+    // issue 16 item 4c: cancelling a waiting break-glass recovery revokes the recovered account.
+    'recovery.cancel': async (req, ctx) => {
+      await cancelRecoveryHold(sql, req.userId, ctx.caller, req.origin, ctx.now);
+      return users['users.revoke'](req, ctx);
+    },
     ...keyHandlers(sql, onKeysChanged),
   };
 }
