@@ -2,10 +2,12 @@
  * The two-person export rule in the console (issue 16, item 4a), in Chromium against a real vault,
  * PostgreSQL and NATS: a viewer's export above the threshold is refused with a way to request it;
  * a second key-admin approves it on the Approvals screen; the viewer runs it there and gets the
- * file. Strict CSP and axe-core watch the Approvals screen of both people.
+ * file. A waiting break-glass recovery (item 4c) shows there too, and a key-admin cancels it.
+ * Strict CSP and axe-core watch the Approvals screen of both people.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
+import { runRecovery } from '@coffer/cli';
 import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +60,7 @@ describe.skipIf(!available)('two-person export approval in Chromium', () => {
   }
 
   beforeAll(async () => {
-    stack = await startAdminStack({ twoPerson: { exportApprovalAbove: 2 } });
+    stack = await startAdminStack({ twoPerson: { exportApprovalAbove: 2, recoveryDelayMinutes: 60 } });
     for (const pan of ['4111111111111111', '5555555555554444', '4012888888881881']) await stack.addRecord('pan', pan);
     const admin = await signIn(stack.app);
     await enrolUser(stack.app, admin, SECOND.email, 'key-admin', SECOND.password);
@@ -110,6 +112,26 @@ describe.skipIf(!available)('two-person export approval in Chromium', () => {
     const [approve] = await stack.db.owner`SELECT actor FROM audit_events WHERE action = 'export.approve'`;
     const [secondUser] = await stack.db.owner`SELECT id::text FROM users WHERE email = ${SECOND.email}`;
     expect(approve?.actor).toBe(secondUser?.id);
+    expect(problems).toEqual([]);
+  });
+
+  it('a key-admin sees a waiting break-glass recovery on the Approvals screen and cancels it', async () => {
+    const { userId } = await runRecovery({
+      bus: stack.adminBus,
+      shares: stack.ceremony.shares.slice(0, 2) as string[],
+      email: 'mallory@example.com',
+      password: 'umber-pylon-quarry-3319-softly',
+      trustRoot: stack.ceremony.trustRoot,
+    });
+    const page = await open();
+    await signInAs(page, SECOND);
+    await go(page, 'Approvals');
+    await page.getByRole('heading', { name: 'Break-glass recoveries waiting' }).waitFor();
+    await axe(page, 'approvals (recovery waiting)');
+    await page.getByRole('button', { name: 'Cancel recovery of mallory@example.com' }).click();
+    await page.getByText('Cancelled the recovery of mallory@example.com; the account is revoked.').waitFor();
+    const [user] = await stack.db.owner`SELECT status FROM users WHERE id = ${userId}`;
+    expect(user?.status).toBe('revoked');
     expect(problems).toEqual([]);
   });
 });

@@ -26,6 +26,62 @@ const filterText = (f: ExportApproval['filter']) =>
     .filter(Boolean)
     .join(', ');
 
+interface RecoveryHold {
+  userId: string;
+  email: string;
+  heldAt: string;
+  releaseAt: string;
+}
+
+/** issue 16 item 4c: break-glass recoveries waiting out their delay; any key-admin may cancel. */
+function RecoveryHolds() {
+  const [holds, setHolds] = useState<RecoveryHold[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const load = () =>
+    api<{ items: RecoveryHold[] }>('GET', '/api/recovery-holds').then(
+      (r) => setHolds(r.items),
+      (err) => setError(errorText(err)),
+    );
+  useEffect(() => {
+    void load();
+  }, []);
+  const cancel = async (h: RecoveryHold) => {
+    setError(null);
+    try {
+      await api('POST', `/api/recovery-holds/${h.userId}/cancel`);
+      setNotice(`Cancelled the recovery of ${h.email}; the account is revoked.`);
+      await load();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  if (holds.length === 0 && !error && !notice) return null;
+  return (
+    <div class="card">
+      <h2>Break-glass recoveries waiting</h2>
+      {error ? <Alert>{error}</Alert> : null}
+      {notice ? <Alert kind="ok">{notice}</Alert> : null}
+      {holds.length ? (
+        <Alert kind="warn">
+          Someone rebuilt the recovery key. Unless this was planned, cancel it: the new key-admin gets every key at the
+          time shown.
+        </Alert>
+      ) : null}
+      <ul>
+        {holds.map((h) => (
+          <li key={h.userId}>
+            {h.email}, recovered {when(h.heldAt)}, gets the keys {when(h.releaseAt)}{' '}
+            <button type="button" class="secondary small" onClick={() => cancel(h)}>
+              Cancel recovery<span class="sr-only"> of {h.email}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function ApprovalsPage(props: { user: User }) {
   const [items, setItems] = useState<ExportApproval[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -83,6 +139,7 @@ export function ApprovalsPage(props: { user: User }) {
       </PageHead>
       {error ? <Alert>{error}</Alert> : null}
       {notice ? <Alert kind="ok">{notice}</Alert> : null}
+      {props.user.role === 'key-admin' ? <RecoveryHolds /> : null}
       <div class="card">
         <h2>Export requests</h2>
         {items === null ? (
