@@ -7,7 +7,7 @@
  * the alert is raised after the reply, and the check is the same work for every record).
  */
 import { randomBytes } from 'node:crypto';
-import { checkValue } from '@coffer/protocol';
+import { AlertMessage, checkJson, checkValue } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { decoyTag } from '@coffer/vault';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -57,7 +57,8 @@ describe.skipIf(!available)('decoy records', () => {
     nc = await connect({ servers: stack.natsUrl });
     nc.subscribe(`${stack.names.alerts}.>`, {
       callback: (_err, msg) => {
-        alerts.push({ subject: msg.subject, ...(msg.json() as object) });
+        // Every alert is a version-1 AlertMessage of the protocol (checkJson throws otherwise).
+        alerts.push({ subject: msg.subject, ...checkJson(AlertMessage, msg.json()) });
       },
     });
     await nc.flush();

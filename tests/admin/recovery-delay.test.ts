@@ -5,6 +5,7 @@
  * recovered account. After the delay the vault hands the keys over.
  */
 import { runRecovery } from '@coffer/cli';
+import { AlertMessage, checkJson } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { releaseRecoveryHolds } from '@coffer/vault/testing';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -27,7 +28,7 @@ describe.skipIf(!available)('break-glass recovery waits out its delay', () => {
     nc = await connect({ servers: stack.natsUrl });
     nc.subscribe(`${stack.names.alerts}.recovery`, {
       callback: (_err, msg) => {
-        alerts.push(msg.json() as Record<string, unknown>);
+        alerts.push(checkJson(AlertMessage, msg.json()));
       },
     });
     await nc.flush();

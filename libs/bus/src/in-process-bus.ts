@@ -40,6 +40,7 @@ export class InProcessBus implements Bus {
   async publishAlert(kind: string, data: Uint8Array): Promise<void> {
     if (this.#closed) throw new BusUnavailableError('bus is closed');
     this.alerts.push({ kind, data });
+    if (this.alerts.length > 1000) this.alerts.shift(); // dev mode: the latest only
   }
 
   async request(subject: string, data: Uint8Array, timeoutMs = 5000): Promise<Uint8Array> {

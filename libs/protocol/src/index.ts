@@ -28,6 +28,7 @@ export {
   SessionKeyMaterial,
   SigninLookup,
 } from './admin-replies.ts';
+export { AlertMessage, DecoyAlertV1, RecoveryAlertV1 } from './alerts.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
 export {
   checkJson,

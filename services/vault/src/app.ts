@@ -3,6 +3,7 @@
  * health endpoints. main.ts gives it configuration; tests and `pnpm dev` give it the same.
  */
 import type { Bus } from '@coffer/bus';
+import type { AlertMessage } from '@coffer/protocol';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
@@ -107,9 +108,9 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   );
   const decoys = new Decoys(options.decoyKey, { sql, bus, metrics, log, now });
   // issue 16: an alert on the bus (`alerts.<kind>`), never in the way of the request that raised it.
-  const alert = (kind: string, message: Record<string, unknown>) => {
+  const alert = (kind: 'recovery', message: Omit<Extract<AlertMessage, { kind: 'recovery' }>, 'v' | 'kind' | 'at'>) => {
     log.warn({ alert: kind, ...message }, `alert: ${kind}`);
-    const body = JSON.stringify({ v: 1, kind, at: now().toISOString(), ...message });
+    const body = JSON.stringify({ v: 1, kind, at: now().toISOString(), ...message } satisfies AlertMessage);
     void bus
       .publishAlert(kind, new TextEncoder().encode(body))
       .catch((err) => log.error({ err: (err as Error).message }, `alert ${kind} not published`));

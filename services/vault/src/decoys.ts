@@ -13,6 +13,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Bus } from '@coffer/bus';
+import type { AlertMessage } from '@coffer/protocol';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { appendAudit } from './audit.ts';
@@ -108,7 +109,14 @@ async function raiseNow(a: DecoyAlerts, touches: readonly DecoyTouch[]): Promise
       ),
     );
     a.log.warn({ alert: 'decoy', recordId: t.recordId, userId: t.userId, via: t.via, seq }, 'alert: decoy touched');
-    const message = { v: 1, kind: 'decoy', at: at.toISOString(), recordId: t.recordId, auditSeq: seq, ...details };
+    const message: AlertMessage = {
+      v: 1,
+      kind: 'decoy',
+      at: at.toISOString(),
+      recordId: t.recordId,
+      auditSeq: seq,
+      ...details,
+    };
     await a.bus.publishAlert('decoy', new TextEncoder().encode(JSON.stringify(message)));
   }
 }

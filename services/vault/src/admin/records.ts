@@ -89,6 +89,8 @@ export function recordHandlers(
           : new AdminError('not-found', 'no such record');
       }
       const wrapped = row.wrapped;
+      // issue 16 item 3: every reveal is checked the same way, before it is audited as served.
+      const decoy = (await decoys.find(sql, [row.id])).size > 0;
       const reply = await sql.begin(async (tx) => {
         await auditOrRefuse(tx, { ...event, outcome: 'success' }, now);
         return {
@@ -103,8 +105,8 @@ export function recordHandlers(
           session: sessionMaterial(caller),
         };
       });
-      // issue 16 item 3: every successful reveal is checked the same way; a decoy alerts after the reply.
-      if ((await decoys.find(sql, [row.id])).size > 0) {
+      // A decoy alerts after the reply.
+      if (decoy) {
         decoys.raise([
           { recordId: row.id, userId: caller.userId, sessionId: caller.sessionId, via: 'reveal', origin: req.origin },
         ]);

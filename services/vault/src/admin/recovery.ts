@@ -15,7 +15,7 @@ const CHALLENGE_MS = 10 * 60 * 1000;
 /** issue 16 item 4c: hold the recovered keys this long, and say so on the alert subject. */
 export interface RecoveryDelay {
   readonly delayMs?: number;
-  readonly alert?: (kind: string, message: Record<string, unknown>) => void;
+  readonly alert?: (kind: 'recovery', message: { userId: string; email: string; releaseAt: string }) => void;
 }
 
 export function recoveryHandlers(
