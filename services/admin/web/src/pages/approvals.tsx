@@ -3,6 +3,7 @@
  * approves or denies someone else's pending request; the requester follows their own and runs an
  * approved one here, once, before it expires. Every step is audited by the vault.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, request, type User } from '../api.ts';
 import { download, when } from '../format.ts';
@@ -82,6 +83,90 @@ function RecoveryHolds() {
   );
 }
 
+/** What a person may do with one request: decide someone else's, wait for or run their own. */
+function Actions(props: {
+  approval: ExportApproval;
+  mine: boolean;
+  canDecide: boolean;
+  busy: boolean;
+  onDecide: (decision: 'approve' | 'deny') => void;
+  onRun: () => void;
+}) {
+  const a = props.approval;
+  const who = a.requesterEmail ?? a.requester;
+  if (a.status === 'pending' && !props.mine && props.canDecide) {
+    return (
+      <span class="row">
+        <button
+          type="button"
+          class="primary small"
+          disabled={props.busy}
+          aria-label={`Approve the export requested by ${who}`}
+          onClick={() => props.onDecide('approve')}
+        >
+          Approve
+        </button>
+        <button
+          type="button"
+          class="secondary small"
+          disabled={props.busy}
+          aria-label={`Deny the export requested by ${who}`}
+          onClick={() => props.onDecide('deny')}
+        >
+          Deny
+        </button>
+      </span>
+    );
+  }
+  if (a.status === 'pending' && props.mine) return <span class="hint">Waiting for a second key-admin</span>;
+  if (a.status === 'approved' && props.mine) {
+    return (
+      <button type="button" class="primary small" disabled={props.busy} onClick={props.onRun}>
+        Run export
+      </button>
+    );
+  }
+  return null;
+}
+
+function RequestsTable(props: { items: ExportApproval[]; actions: (a: ExportApproval) => ComponentChildren }) {
+  const { items } = props;
+  return (
+    <ScrollArea label="Export requests">
+      <table>
+        <caption class="sr-only">Export requests of the last day</caption>
+        <thead>
+          <tr>
+            <th scope="col">Requested</th>
+            <th scope="col">By</th>
+            <th scope="col">Records</th>
+            <th scope="col">Filter</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Status</th>
+            <th scope="col">Action</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((a) => (
+            <tr key={a.id}>
+              <td>{when(a.requestedAt)}</td>
+              <td>{a.requesterEmail ?? a.requester}</td>
+              <td>{a.records.toLocaleString()}</td>
+              <td>{filterText(a.filter)}</td>
+              <td>{a.reason}</td>
+              <td>
+                <span class={`badge status-${a.status}`}>{a.status}</span>
+                {a.status === 'approved' && a.usableUntil ? ` until ${when(a.usableUntil)}` : null}
+              </td>
+              <td>{props.actions(a)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </ScrollArea>
+  );
+}
+
 export function ApprovalsPage(props: { user: User }) {
   const [items, setItems] = useState<ExportApproval[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -147,69 +232,19 @@ export function ApprovalsPage(props: { user: User }) {
         ) : items.length === 0 ? (
           <p class="hint">No export requests in the last day.</p>
         ) : (
-          <ScrollArea label="Export requests">
-            <table>
-              <caption class="sr-only">Export requests of the last day</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Requested</th>
-                  <th scope="col">By</th>
-                  <th scope="col">Records</th>
-                  <th scope="col">Filter</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Action</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((a) => (
-                  <tr key={a.id}>
-                    <td>{when(a.requestedAt)}</td>
-                    <td>{a.requesterEmail ?? a.requester}</td>
-                    <td>{a.records.toLocaleString()}</td>
-                    <td>{filterText(a.filter)}</td>
-                    <td>{a.reason}</td>
-                    <td>
-                      <span class={`badge status-${a.status}`}>{a.status}</span>
-                      {a.status === 'approved' && a.usableUntil ? ` until ${when(a.usableUntil)}` : null}
-                    </td>
-                    <td>
-                      {a.status === 'pending' && !mine(a) && props.user.role === 'key-admin' ? (
-                        <span class="row">
-                          <button
-                            type="button"
-                            class="primary small"
-                            disabled={busy === a.id}
-                            aria-label={`Approve the export requested by ${a.requesterEmail ?? a.requester}`}
-                            onClick={() => decide(a, 'approve')}
-                          >
-                            Approve
-                          </button>
-                          <button
-                            type="button"
-                            class="secondary small"
-                            disabled={busy === a.id}
-                            aria-label={`Deny the export requested by ${a.requesterEmail ?? a.requester}`}
-                            onClick={() => decide(a, 'deny')}
-                          >
-                            Deny
-                          </button>
-                        </span>
-                      ) : null}
-                      {a.status === 'pending' && mine(a) ? (
-                        <span class="hint">Waiting for a second key-admin</span>
-                      ) : null}
-                      {a.status === 'approved' && mine(a) ? (
-                        <button type="button" class="primary small" disabled={busy === a.id} onClick={() => run(a)}>
-                          Run export
-                        </button>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollArea>
+          <RequestsTable
+            items={items}
+            actions={(a) => (
+              <Actions
+                approval={a}
+                mine={mine(a)}
+                canDecide={props.user.role === 'key-admin'}
+                busy={busy === a.id}
+                onDecide={(d) => decide(a, d)}
+                onRun={() => run(a)}
+              />
+            )}
+          />
         )}
       </div>
     </section>
