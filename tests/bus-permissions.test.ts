@@ -241,6 +241,19 @@ describe('admin', () => {
   });
 });
 
+// issue 16 item 3: the vault publishes security alerts; nobody else can forge one.
+describe('alerts', () => {
+  it('vault publishes on alerts.>; ingest and admin are refused', async () => {
+    const seen = violations.get(conns.vault) ?? [];
+    const from = seen.length;
+    conns.vault.publish('alerts.decoy', '{"v":1}');
+    await conns.vault.flush();
+    expect(seen.slice(from)).toEqual([]);
+    await expectPlainPublishRefused(conns.ingest, 'alerts.decoy');
+    await expectPlainPublishRefused(conns.admin, 'alerts.decoy');
+  });
+});
+
 // Last, so that if this ever stops being refused the deletion cannot cascade into the tests above.
 describe('vault limits', () => {
   it('is refused JetStream operations beyond its stream and consumer', async () => {

@@ -22,7 +22,9 @@ export interface RecoveryInput {
   readonly enrolTotp?: (admin: { id: string; email: string; publicKey: string }) => string;
 }
 
-export async function runRecovery(input: RecoveryInput): Promise<{ userId: string; fingerprint: string }> {
+export async function runRecovery(
+  input: RecoveryInput,
+): Promise<{ userId: string; fingerprint: string; heldUntil?: string }> {
   const material = await callVault(input.bus, 'recovery.begin', { v: 1, origin: 'coffer recover' });
   const recovered = await recoverKeyAdmin(
     material,
@@ -32,6 +34,11 @@ export async function runRecovery(input: RecoveryInput): Promise<{ userId: strin
   );
   const enrol = recovered.enrol;
   const admin = input.enrolTotp ? { ...enrol.admin, totpSealed: input.enrolTotp(enrol.admin) } : enrol.admin;
-  await callVault(input.bus, 'recovery.enrol', { ...enrol, admin, origin: 'coffer recover' });
-  return { userId: recovered.userId, fingerprint: recovered.fingerprint };
+  const enrolled = await callVault(input.bus, 'recovery.enrol', { ...enrol, admin, origin: 'coffer recover' });
+  // issue 16 item 4c: with a break-glass delay the keys reach the new key-admin only then.
+  return {
+    userId: recovered.userId,
+    fingerprint: recovered.fingerprint,
+    ...(enrolled.heldUntil ? { heldUntil: enrolled.heldUntil } : {}),
+  };
 }

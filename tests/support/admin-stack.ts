@@ -23,6 +23,9 @@ export interface AdminStack {
   readonly vault: Vault;
   readonly ceremony: CeremonyOutput;
   readonly logs: string[];
+  /** The NATS server and bus names of this stack (to subscribe to its alerts). */
+  readonly natsUrl: string;
+  readonly names: ReturnType<typeof busNames>;
   /** The admin plane's bus: for calling the vault directly, as a compromised admin host could. */
   readonly adminBus: Bus;
   /** The first key-admin's TOTP secret (base32) when it was enrolled at init (`adminTotp`). */
@@ -56,6 +59,9 @@ export async function startAdminStack(
     acceptUnsignedVaultReplies?: boolean;
     /** Enrol the first key-admin's authenticator at init, as `coffer init --totp-file` does. */
     adminTotp?: boolean;
+    /** issue 16: the vault's decoy key and two-person rules. */
+    decoyKey?: Buffer;
+    twoPerson?: Parameters<typeof startVault>[0]['twoPerson'];
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -79,6 +85,8 @@ export async function startAdminStack(
     requireMfa,
     ...(options.passkeys ? { passkeys: options.passkeys } : {}),
     ...(options.passkeyForKeyAdmins ? { passkeyForKeyAdmins: true } : {}),
+    ...(options.decoyKey ? { decoyKey: options.decoyKey } : {}),
+    ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),
   });
   const ceremony = await runCeremony({
     adminEmail: ADMIN_EMAIL,
@@ -124,6 +132,8 @@ export async function startAdminStack(
     vault,
     ceremony,
     logs,
+    natsUrl: url,
+    names,
     adminBus,
     adminTotpSecret,
     advance(ms) {

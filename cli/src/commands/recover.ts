@@ -84,7 +84,7 @@ export async function recoverCommand(argv: string[]): Promise<void> {
       if (totpFile !== '-' && totpFile !== undefined) writeFileSync(totpFile, `${totpUrl}\n`, WRITE_ONCE);
       return holder.totpSealed as string;
     };
-    const { userId, fingerprint } = await runRecovery({
+    const { userId, fingerprint, heldUntil } = await runRecovery({
       bus,
       shares,
       email: values.email,
@@ -95,7 +95,9 @@ export async function recoverCommand(argv: string[]): Promise<void> {
     if (totpFile !== undefined && totpUrl) reportTotp(totpFile, totpUrl);
     process.stdout.write(
       `Recovered. New key-admin ${values.email} (${userId}), key fingerprint ${fingerprint}.\n` +
-        'They hold the org key and every live data key; sign in to the admin plane.\n',
+        (heldUntil
+          ? `Every key-admin has been alerted. The keys are held until ${heldUntil}; any key-admin may cancel before then.\n`
+          : 'They hold the org key and every live data key; sign in to the admin plane.\n'),
     );
   } finally {
     await bus.close();

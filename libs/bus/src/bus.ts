@@ -37,6 +37,11 @@ export interface Bus {
   publishRecord(msgId: string, data: Uint8Array): Promise<{ duplicate: boolean }>;
   request(subject: string, data: Uint8Array, timeoutMs?: number): Promise<Uint8Array>;
   /**
+   * Vault only: publish a security alert on `<names.alerts>.<kind>` (issue 16, item 3), fire and
+   * forget — an alerting consumer subscribes; nobody answers. Throws BusUnavailableError when down.
+   */
+  publishAlert(kind: string, data: Uint8Array): Promise<void>;
+  /**
    * Answer requests on `subject` (wildcards allowed); one replica answers each request. With
    * `from`, only requests whose reply subject is that plane's inbox are answered: a requester
    * names any reply subject it likes, and an answer must not be publishable into another plane.

@@ -34,6 +34,15 @@ export class InProcessBus implements Bus {
     });
   }
 
+  /** Alerts seen in process (dev mode has no alerting consumer): kept for whoever looks. */
+  readonly alerts: { kind: string; data: Uint8Array }[] = [];
+
+  async publishAlert(kind: string, data: Uint8Array): Promise<void> {
+    if (this.#closed) throw new BusUnavailableError('bus is closed');
+    this.alerts.push({ kind, data });
+    if (this.alerts.length > 1000) this.alerts.shift(); // dev mode: the latest only
+  }
+
   async request(subject: string, data: Uint8Array, timeoutMs = 5000): Promise<Uint8Array> {
     const handler = [...this.#handlers].find(([pattern]) => matches(pattern, subject))?.[1];
     if (!handler || this.#closed) throw new BusUnavailableError(`no responder for ${subject}`);

@@ -106,6 +106,12 @@ class NatsBus implements Bus {
     }
   }
 
+  async publishAlert(kind: string, data: Uint8Array): Promise<void> {
+    this.#assertConnected();
+    this.#nc.publish(`${this.names.alerts}.${kind}`, data);
+    await this.#nc.flush();
+  }
+
   async request(subject: string, data: Uint8Array, timeoutMs = 5000): Promise<Uint8Array> {
     this.#assertConnected();
     try {

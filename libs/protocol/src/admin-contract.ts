@@ -183,6 +183,8 @@ export const AdminContract = {
       type: Type.Optional(RecordTypeSchema),
       from: Type.Optional(Instant),
       to: Type.Optional(Instant),
+      /** issue 16 item 4a: the approved request this export runs, when the filter needs one. */
+      approvalId: Type.Optional(Uuid),
       origin: Origin,
     }),
     reply: R.ExportBegun,
@@ -560,6 +562,69 @@ export const AdminContract = {
     request: Versioned({ session: Hex64, error: Id, origin: Origin }),
     reply: R.Done,
     policy: signedIn,
+  }),
+
+  // issue 16 item 3: decoy records, planted by a key-admin; nothing in any reply marks them later.
+  'decoys.plant': entry({
+    request: Versioned({
+      session: Hex64,
+      type: RecordTypeSchema,
+      count: Type.Integer({ minimum: 1, maximum: 100 }),
+      /** How far back the decoys are dated, at most (within the current data key's window). */
+      spreadDays: Type.Integer({ minimum: 0, maximum: 365 }),
+      origin: Origin,
+    }),
+    reply: R.DecoysPlanted,
+    policy: keyAdmin('decoy.plant'),
+  }),
+
+  // issue 16 item 4a: an export above the configured size waits for a second key-admin.
+  /** Ask for an export: counts what the filter selects; above the threshold, a pending request. */
+  'export.request': entry({
+    request: Versioned({
+      session: Hex64,
+      reason: Reason,
+      type: Type.Optional(RecordTypeSchema),
+      from: Type.Optional(Instant),
+      to: Type.Optional(Instant),
+      origin: Origin,
+    }),
+    reply: R.ExportRequested,
+    policy: { session: 'required', roles: KEY_HOLDER_ROLES, mfa: true, audit: 'export.request' },
+  }),
+  /** Key-admins see every request; a viewer sees their own. */
+  'export.approvals': entry({
+    request: Versioned({ session: Hex64 }),
+    reply: R.ExportApprovals,
+    policy: { session: 'required', roles: KEY_HOLDER_ROLES, audit: 'export.approvals' },
+  }),
+  /** A second key-admin (never the requester) approves or denies a pending request. */
+  'export.decide': entry({
+    request: Versioned({
+      session: Hex64,
+      approvalId: Uuid,
+      decision: Type.Union([Type.Literal('approve'), Type.Literal('deny')]),
+      origin: Origin,
+    }),
+    reply: R.ExportApproval,
+    policy: { ...keyAdmin('export.decide'), target: 'approvalId' },
+  }),
+  // issue 16 item 4b: a second key-admin compared the fingerprint of a key-admin being confirmed.
+  'users.cosign': entry({
+    request: Versioned({ session: Hex64, userId: Uuid, publicKey: PublicKeyB64url, origin: Origin }),
+    reply: R.Done,
+    policy: { ...keyAdmin('user.cosign'), target: 'userId' },
+  }),
+  // issue 16 item 4c: break-glass recoveries waiting out their delay; any key-admin may cancel one.
+  'recovery.holds': entry({
+    request: Versioned({ session: Hex64 }),
+    reply: R.RecoveryHolds,
+    policy: keyAdmin('recovery.holds'),
+  }),
+  'recovery.cancel': entry({
+    request: Versioned({ session: Hex64, userId: Uuid, origin: Origin }),
+    reply: R.Done,
+    policy: { ...keyAdmin('recovery.cancel'), target: 'userId' },
   }),
 
   ...PasskeyContract,

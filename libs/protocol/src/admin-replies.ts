@@ -242,7 +242,11 @@ export const RecoveryMaterial = Type.Object({
 });
 export type RecoveryMaterial = Static<typeof RecoveryMaterial>;
 
-export const RecoveryEnrolled = Type.Object({ userId: Id });
+export const RecoveryEnrolled = Type.Object({
+  userId: Id,
+  /** issue 16 item 4c: the recovered keys reach the new key-admin only then (unset: now). */
+  heldUntil: Type.Optional(Instant),
+});
 
 export const TotpMaterial = Type.Object({
   email: Type.String(),
@@ -339,5 +343,38 @@ export const LiveSessions = Type.Object({
 export const SessionsEnded = Type.Object({ ended: Type.Integer() });
 
 export const Bootstrapped = Type.Object({ trustRoot: Type.String() });
+
+/** Decoys stored (issue 16, item 3). */
+export const DecoysPlanted = Type.Object({ planted: Type.Integer({ minimum: 0 }) });
+
+/** One two-person export request (issue 16, item 4a), as the requester and key-admins see it. */
+export const ExportApproval = Type.Object({
+  id: Id,
+  requester: Id,
+  requesterEmail: Nullable(Type.String()),
+  filter: Type.Object({ type: Nullable(RecordTypeSchema), from: Nullable(Instant), to: Nullable(Instant) }),
+  reason: Type.String(),
+  records: Type.Integer({ minimum: 0 }),
+  requestedAt: Instant,
+  status: Type.Union(['pending', 'approved', 'denied', 'used', 'expired'].map((s) => Type.Literal(s))),
+  decidedBy: Nullable(Id),
+  decidedAt: Nullable(Instant),
+  /** Until when an approved request may be run. */
+  usableUntil: Nullable(Instant),
+});
+
+/** An export request: `required` false means the filter is under the threshold, no approval needed. */
+export const ExportRequested = Type.Object({
+  required: Type.Boolean(),
+  records: Type.Integer({ minimum: 0 }),
+  approval: Nullable(ExportApproval),
+});
+
+export const ExportApprovals = Type.Object({ items: Type.Array(ExportApproval) });
+
+/** Break-glass recoveries waiting for their delay (issue 16, item 4c). */
+export const RecoveryHolds = Type.Object({
+  items: Type.Array(Type.Object({ userId: Id, email: Type.String(), heldAt: Instant, releaseAt: Instant })),
+});
 
 export { DataKeyBundleJson };

@@ -19,6 +19,8 @@ export interface BusNames {
   readonly auditEvents: string;
   /** Durable pull consumer on it that the read-only `siem` bus user reads (the vault creates it). */
   readonly auditConsumer: string;
+  /** Prefix of security alerts the vault publishes (`alerts.<kind>`, e.g. alerts.decoy). */
+  readonly alerts: string;
 }
 
 export function busNames(namespace = ''): BusNames {
@@ -35,6 +37,7 @@ export function busNames(namespace = ''): BusNames {
     auditStream: namespace ? `AUDIT_${namespace}` : 'AUDIT',
     auditEvents: `${prefix}audit.events`,
     auditConsumer: 'siem',
+    alerts: `${prefix}alerts`,
   };
 }
 

@@ -36,6 +36,7 @@ export {
   SignedRevocations,
   SigninLookup,
 } from './admin-replies.ts';
+export { AlertMessage, DecoyAlertV1, RecoveryAlertV1 } from './alerts.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
 export {
   checkJson,
@@ -53,6 +54,6 @@ export {
   RecordMessageV2,
 } from './messages.ts';
 export { CredentialId } from './passkey-contract.ts';
-export { newRecordId } from './record-id.ts';
+export { newRecordId, recordIdAt } from './record-id.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';
 export * from './vocabulary.ts';

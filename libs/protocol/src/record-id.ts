@@ -4,3 +4,8 @@ import { v7 } from 'uuid';
 export function newRecordId(): string {
   return v7();
 }
+
+/** A UUIDv7 for an instant in the past: a decoy record (issue 16, item 3) is dated like a real one. */
+export function recordIdAt(ms: number): string {
+  return v7({ msecs: ms });
+}

@@ -21,6 +21,7 @@ const BY_PATTERN: Record<string, string> = {
   '^[^\\s@\\u0000]+@[^\\s@\\u0000]+$': 'someone@example.com',
   '^[0-9]{6}$': '123456',
   '^[A-Za-z0-9_-]{16,1400}$': 'A'.repeat(22),
+  '^[0-9]{4}$': '1234',
 };
 
 /** A value that matches `schema` (optional fields left out, arrays at their minimum length or one). */

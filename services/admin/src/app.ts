@@ -22,7 +22,9 @@ import { installGuards } from './guards.ts';
 import { portal } from './portal.ts';
 import { RevocationPin } from './revocation-pin.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { decoyRoutes } from './routes/decoys.ts';
 import type { AdminDeps } from './routes/deps.ts';
+import { exportApprovalRoutes } from './routes/export-approvals.ts';
 import { exportsRoute } from './routes/exports.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
@@ -147,6 +149,8 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       passkeyRoutes,
       passkeySigninRoutes,
       sessionControlRoutes,
+      decoyRoutes,
+      exportApprovalRoutes,
     ]) {
       await api.register(routes, deps);
     }

@@ -19,6 +19,8 @@ const STATUS: Record<string, [number, string]> = {
   'bad-request': [400, 'The request is not valid'],
   conflict: [409, 'The request conflicts with the current state'],
   'bad-signature': [422, 'A signature does not verify under the trust root'],
+  // issue 16 item 4: a two-person rule applies and the second person has not acted yet.
+  'approval-required': [403, 'A second key-admin must approve this first'],
   'audit-unavailable': [503, 'The audit log could not record this, so nothing was returned'],
 };
 
@@ -27,7 +29,7 @@ export function sendVaultError(reply: FastifyReply, err: unknown): FastifyReply 
     const [status, title] = STATUS[err.code] ?? [503, 'The vault could not answer'];
     const known = err.code in STATUS;
     // Details of these refusals are the vault's own fixed sentences; others may carry internals.
-    const explain = ['conflict', 'bad-request', 'bad-signature', 'not-found'].includes(err.code);
+    const explain = ['conflict', 'bad-request', 'bad-signature', 'not-found', 'approval-required'].includes(err.code);
     return sendProblem(reply, {
       status,
       type: known ? err.code : 'vault-unavailable',

@@ -3,14 +3,17 @@
  * health endpoints. main.ts gives it configuration; tests and `pnpm dev` give it the same.
  */
 import type { Bus } from '@coffer/bus';
+import type { AlertMessage } from '@coffer/protocol';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { isInitialised } from './admin/bootstrap.ts';
+import type { TwoPersonRules } from './admin/export-approvals.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import type { PasskeySettings } from './admin/passkey-challenges.ts';
 import { policyGate } from './admin/policy.ts';
+import { releaseRecoveryHolds } from './admin/recovery-holds.ts';
 import { ReplySigner } from './admin/reply-signer.ts';
 import { forgetRevealRequests } from './admin/reveal-delivery.ts';
 import { adminRouter } from './admin/router.ts';
@@ -20,6 +23,7 @@ import { NatsAuditSink } from './audit-stream/nats-sink.ts';
 import { type AuditSink, AuditStreamer } from './audit-stream/streamer.ts';
 import { type SyslogOptions, SyslogSink } from './audit-stream/syslog.ts';
 import { CurrentKey } from './current-key.ts';
+import { Decoys } from './decoys.ts';
 import { vaultMetrics } from './metrics.ts';
 import { purgeExpired } from './purge.ts';
 import { type Retention, storeRecordBatch } from './store-records.ts';
@@ -63,6 +67,13 @@ export interface VaultOptions {
     readonly intervalMs?: number;
     readonly batch?: number;
   };
+  /**
+   * COFFER_DECOY_KEY_FILE (issue 16, item 3): the key decoy tags are made under, held only by this
+   * process. Unset: planting is refused and nothing is a decoy.
+   */
+  readonly decoyKey?: Buffer;
+  /** Issue 16, item 4: the two-person rules, each off by default. */
+  readonly twoPerson?: TwoPersonRules;
 }
 
 export interface Vault {
@@ -126,7 +137,22 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   log.info({ replyKey: signer.publicKey, fingerprint: signer.fingerprint }, 'admin replies signed by');
   if (!options.replyKeyFile)
     log.warn('COFFER_VAULT_REPLY_KEY_FILE unset: the reply key and its certificate end with this process');
-  const handlers = adminHandlers(sql, refreshStatus, checkpointer, signer.publicKey, options.passkeys);
+  const decoys = new Decoys(options.decoyKey, { sql, bus, metrics, log, now });
+  // issue 16: an alert on the bus (`alerts.<kind>`), never in the way of the request that raised it.
+  const alert = (kind: 'recovery', message: Omit<Extract<AlertMessage, { kind: 'recovery' }>, 'v' | 'kind' | 'at'>) => {
+    log.warn({ alert: kind, ...message }, `alert: ${kind}`);
+    const body = JSON.stringify({ v: 1, kind, at: now().toISOString(), ...message } satisfies AlertMessage);
+    void bus
+      .publishAlert(kind, new TextEncoder().encode(body))
+      .catch((err) => log.error({ err: (err as Error).message }, `alert ${kind} not published`));
+  };
+  const delayMinutes = options.twoPerson?.recoveryDelayMinutes;
+  const handlers = adminHandlers(sql, refreshStatus, checkpointer, signer.publicKey, options.passkeys, {
+    decoys,
+    recovery: { ...(delayMinutes ? { delayMs: delayMinutes * 60_000 } : {}), alert },
+    ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),
+    ...(options.retention ? { retention: options.retention } : {}),
+  });
   bus.serve(
     `${bus.names.admin}.>`,
     adminRouter({
@@ -160,6 +186,9 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     void deleteExpiredSessions(sql, now()).catch(() => {});
     void closeInterruptedExports(sql, now()).catch(() => {}); // issue 9 item 4
     void forgetRevealRequests(sql).catch(() => {}); // issue 9 item 4d
+    void releaseRecoveryHolds(sql, now()).catch((err) =>
+      log.error({ err: (err as Error).message }, 'releasing held recoveries failed'),
+    ); // issue 16 item 4c
     void purgeExpired(sql, now()).then(
       (purged) => {
         metrics.purgedRecords.inc(purged.records);

@@ -13,3 +13,4 @@ export {
 export { firstBreak, type StreamedEvent } from './audit-stream/event.ts';
 export { octetFrame, syslogMessage } from './audit-stream/syslog.ts';
 export { checkRoleName, DEFAULT_RUNTIME_ROLE, MIGRATIONS_DIR, migrate } from './db/migrate.ts';
+export { decoyTag } from './decoys.ts';

@@ -68,12 +68,44 @@ const config = loadOrRefuse('vault', {
     null,
   ),
   ...auditStreamSettings(),
+  // issue 16: decoys (the key stays in this process) and the two-person rules, each off unless set.
+  decoyKeyFile: setting<string | null>(
+    'COFFER_DECOY_KEY_FILE',
+    'file with the decoy tag key, 64 hex digits (unset: no decoys)',
+    asString,
+    null,
+  ),
+  exportApprovalAbove: setting<number | null>(
+    'COFFER_EXPORT_APPROVAL_ABOVE',
+    'an export of more records than this needs a second key-admin (unset: off)',
+    asPositiveInt,
+    null,
+  ),
+  approvalMinutes: setting('COFFER_APPROVAL_MINUTES', 'minutes an approved export stays usable', asPositiveInt, 15),
+  recoveryDelayMinutes: setting<number | null>(
+    'COFFER_RECOVERY_DELAY_MINUTES',
+    'a key-admin made by break-glass recovery gets keys only after this many minutes (unset: at once)',
+    asPositiveInt,
+    null,
+  ),
+  confirmCosign: setting(
+    'COFFER_CONFIRM_KEY_ADMIN_COSIGN',
+    'confirming a key-admin needs a second key-admin to compare the fingerprint',
+    asBoolean,
+    false,
+  ),
   // No default: unset keeps that type forever.
   retentionPan: days('pan'),
   retentionSsn: days('ssn'),
   retentionSecret: days('secret'),
 });
 
+const decoyKey = orRefuse('vault', () => {
+  if (!config.decoyKeyFile) return undefined;
+  const hex = readFileSync(config.decoyKeyFile, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/i.test(hex)) throw new Error('COFFER_DECOY_KEY_FILE must hold 64 hex digits');
+  return Buffer.from(hex, 'hex');
+});
 const tls = orRefuse('vault', () => ({
   bus: busTls(config),
   database: databaseSsl(
@@ -109,6 +141,13 @@ const vault = await startVault({
         },
       }
     : {}),
+  ...(decoyKey ? { decoyKey } : {}),
+  twoPerson: {
+    ...(config.exportApprovalAbove !== null ? { exportApprovalAbove: config.exportApprovalAbove } : {}),
+    approvalMinutes: config.approvalMinutes,
+    confirmKeyAdminCosign: config.confirmCosign,
+    ...(config.recoveryDelayMinutes !== null ? { recoveryDelayMinutes: config.recoveryDelayMinutes } : {}),
+  },
   ...(config.checkpointDir
     ? { auditCheckpoints: { dir: config.checkpointDir, intervalMs: config.checkpointSeconds * 1000 } }
     : {}),

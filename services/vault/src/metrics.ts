@@ -30,6 +30,13 @@ export function vaultMetrics() {
       help: 'Data keys destroyed (row and wrapped copies) once expired and drained of records',
       registers: [registry],
     }),
+    // issue 16 item 3: a reveal or export served a decoy record. Any increase is an incident.
+    decoyTouches: new Counter({
+      name: 'coffer_vault_decoy_touches_total',
+      help: 'Decoy records served by a reveal or an export (each one also audited and alerted on the bus)',
+      labelNames: ['via'] as const,
+      registers: [registry],
+    }),
     batchSeconds: new Histogram({
       name: 'coffer_vault_store_batch_seconds',
       help: 'Time to commit one batch from the stream',

@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
 import type { PrivateKey } from '@coffer/crypto';
-import { Instant, Reason, RecordTypeSchema } from '@coffer/protocol';
+import { Instant, Reason, RecordTypeSchema, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
@@ -24,6 +24,8 @@ const Body = Type.Object(
     type: Type.Optional(RecordTypeSchema),
     from: Type.Optional(Instant),
     to: Type.Optional(Instant),
+    /** issue 16 item 4a: the approved request this export runs, when the filter needs one. */
+    approvalId: Type.Optional(Uuid),
   },
   { additionalProperties: false },
 );
@@ -54,6 +56,7 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       reason: body.reason,
       origin,
       ...filter,
+      ...(body.approvalId ? { approvalId: body.approvalId } : {}),
     });
     const finish = (count: number, outcome: 'success' | 'failure' | 'aborted') =>
       callVault(deps.bus, 'export.finish', {

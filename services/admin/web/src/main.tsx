@@ -4,7 +4,9 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, onSessionEnded, setCsrf, type User } from './api.ts';
 import { AcceptPage } from './pages/accept.tsx';
+import { ApprovalsPage } from './pages/approvals.tsx';
 import { AuditPage } from './pages/audit.tsx';
+import { DecoysPage } from './pages/decoys.tsx';
 import { ExportPage } from './pages/export.tsx';
 import { KeysPage } from './pages/keys.tsx';
 import { MePage } from './pages/me.tsx';
@@ -28,8 +30,10 @@ interface Route {
 export const ROUTES: readonly Route[] = [
   { path: 'records', label: 'Records', roles: ['viewer', 'key-admin', 'auditor'] },
   { path: 'export', label: 'Export', roles: ['viewer', 'key-admin'] },
+  { path: 'approvals', label: 'Approvals', roles: ['viewer', 'key-admin'] },
   { path: 'people', label: 'People', roles: ['key-admin'] },
   { path: 'keys', label: 'Keys', roles: ['key-admin'] },
+  { path: 'decoys', label: 'Decoys', roles: ['key-admin'] },
   { path: 'audit', label: 'Audit log', roles: ['auditor', 'key-admin'] },
   { path: 'sessions', label: 'Sessions', roles: ['key-admin'] },
   { path: 'me', label: 'Me', roles: ['viewer', 'key-admin', 'auditor'] },
@@ -132,6 +136,8 @@ function App() {
       <main id="main" tabIndex={-1}>
         {route?.path === 'records' ? <RecordsPage user={user} settings={settings} /> : null}
         {route?.path === 'export' ? <ExportPage /> : null}
+        {route?.path === 'approvals' ? <ApprovalsPage user={user} /> : null}
+        {route?.path === 'decoys' ? <DecoysPage /> : null}
         {route?.path === 'people' ? <PeoplePage user={user} /> : null}
         {route?.path === 'keys' ? <KeysPage /> : null}
         {route?.path === 'audit' ? <AuditPage /> : null}

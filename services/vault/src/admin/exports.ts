@@ -4,12 +4,14 @@
  */
 import { newRecordId, type RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
+import { Decoys } from '../decoys.ts';
 import { openExportFor } from './export-binding.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
 export function exportHandlers(
   sql: postgres.Sql,
+  decoys: Decoys = new Decoys(undefined),
 ): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.finish'> {
   return {
     'export.begin': async (req, { now, caller }) => {
@@ -29,7 +31,7 @@ export function exportHandlers(
             reason: req.reason,
             outcome: 'success',
             origin: req.origin,
-            details: filter,
+            details: { ...filter, ...(req.approvalId ? { approval: req.approvalId } : {}) },
           },
           now,
         );
@@ -67,6 +69,20 @@ export function exportHandlers(
             WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${caller.userId}
               AND key_id = ANY(${keyIds})`
         : [];
+      // issue 16 item 3: a page with a decoy is served whole; the alert follows the reply.
+      const hits = await decoys.find(
+        sql,
+        rows.map((r) => r.id),
+      );
+      decoys.raise(
+        [...hits].map((recordId) => ({
+          recordId,
+          userId: caller.userId,
+          sessionId: caller.sessionId,
+          via: 'export' as const,
+          exportId: req.exportId,
+        })),
+      );
       return {
         records: rows.map((r) => ({
           id: r.id,

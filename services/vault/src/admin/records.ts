@@ -6,6 +6,7 @@
 import type { RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
+import { Decoys } from '../decoys.ts';
 import type { Caller } from './policy.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
@@ -24,6 +25,7 @@ export function sessionMaterial(caller: Caller) {
 
 export function recordHandlers(
   sql: postgres.Sql,
+  decoys: Decoys = new Decoys(undefined),
 ): Pick<AdminHandlers, 'records.list' | 'records.reveal' | 'records.reveal-failed'> {
   return {
     'records.list': async (req) => {
@@ -89,7 +91,9 @@ export function recordHandlers(
           : new AdminError('not-found', 'no such record');
       }
       const wrapped = row.wrapped;
-      return sql.begin(async (tx) => {
+      // issue 16 item 3: every reveal is checked the same way, before it is audited as served.
+      const decoy = (await decoys.find(sql, [row.id])).size > 0;
+      const reply = await sql.begin(async (tx) => {
         await claimReveal(tx, req.requestId); // issue 9 item 4d
         const requestId = req.requestId ? { details: { requestId: req.requestId } } : {};
         await auditOrRefuse(tx, { ...event, ...requestId, outcome: 'success' }, now);
@@ -105,6 +109,13 @@ export function recordHandlers(
           session: sessionMaterial(caller),
         };
       });
+      // A decoy alerts after the reply.
+      if (decoy) {
+        decoys.raise([
+          { recordId: row.id, userId: caller.userId, sessionId: caller.sessionId, via: 'reveal', origin: req.origin },
+        ]);
+      }
+      return reply;
     },
 
     'records.reveal-failed': async (req, { now, caller }) => {

@@ -12,11 +12,20 @@ import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
 const CHALLENGE_MS = 10 * 60 * 1000;
 
-export function recoveryHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'recovery.begin' | 'recovery.enrol'> {
+/** issue 16 item 4c: hold the recovered keys this long, and say so on the alert subject. */
+export interface RecoveryDelay {
+  readonly delayMs?: number;
+  readonly alert?: (kind: 'recovery', message: { userId: string; email: string; releaseAt: string }) => void;
+}
+
+export function recoveryHandlers(
+  sql: postgres.Sql,
+  delay: RecoveryDelay = {},
+): Pick<AdminHandlers, 'recovery.begin' | 'recovery.enrol'> {
   return {
     'recovery.begin': (req, ctx) => recoveryBegin(sql, req, ctx),
 
-    'recovery.enrol': (req, ctx) => recoveryEnrol(sql, req, ctx),
+    'recovery.enrol': (req, ctx) => recoveryEnrol(sql, req, ctx, delay),
   };
 }
 
@@ -84,8 +93,9 @@ async function recoveryEnrol(
   sql: postgres.Sql,
   req: AdminRequest<'recovery.enrol'>,
   { now }: OpContext<'recovery.enrol'>,
+  delay: RecoveryDelay,
 ) {
-  return enrol(sql, req, now).catch(async (err) => {
+  const enrolled = await enrol(sql, req, now, delay.delayMs).catch(async (err) => {
     // Failed break-glass attempts are worth an auditor's attention; the attempt rolled back.
     await sql
       .begin((tx) =>
@@ -105,10 +115,15 @@ async function recoveryEnrol(
       .catch(() => {});
     throw err;
   });
+  if (enrolled.heldUntil) {
+    // Every key-admin should hear of it while there is time to cancel (Approvals in the portal).
+    delay.alert?.('recovery', { userId: enrolled.userId, email: req.admin.email, releaseAt: enrolled.heldUntil });
+  }
+  return enrolled;
 }
 
 /** Check the answer and the certificate, then store the new key-admin, in one transaction. */
-async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now: Date) {
+async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now: Date, delayMs?: number) {
   return sql.begin(async (tx) => {
     const [challenge] = await tx<{ answer_hash: string }[]>`UPDATE recovery_challenges SET used_at = ${now}
         WHERE id::text = ${req.challengeId} AND used_at IS NULL AND expires_at > ${now} RETURNING answer_hash`;
@@ -132,10 +147,13 @@ async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now
     if (taken) throw new AdminError('conflict', 'a user with this email exists (revoked users keep theirs)');
     // issue 9 item 3: a confirmed key-admin gets its authenticator here or from another key-admin.
     const totp = a.totpSealed === undefined ? null : Buffer.from(a.totpSealed, 'base64');
+    // issue 16 item 4c: while held, the account is unconfirmed (it may sign in, and nothing else).
+    const releaseAt = delayMs ? new Date(now.getTime() + delayMs) : null;
     await tx`INSERT INTO users (id, email, role, status, password_verifier, key_version, public_key,
                                   wrapped_private_key, certificate_signature, confirmed_at, totp_sealed)
-        VALUES (${a.id}, ${a.email}, 'key-admin', 'active', ${a.passwordVerifier}, ${a.keyVersion}, ${a.publicKey},
-                ${Buffer.from(a.wrappedPrivateKey, 'base64')}, ${a.certificateSignature}, ${now}, ${totp})`;
+        VALUES (${a.id}, ${a.email}, 'key-admin', ${releaseAt ? 'unconfirmed' : 'active'}, ${a.passwordVerifier},
+                ${a.keyVersion}, ${a.publicKey}, ${Buffer.from(a.wrappedPrivateKey, 'base64')},
+                ${a.certificateSignature}, ${releaseAt ? null : now}, ${totp})`;
     const copies = [
       { key_kind: 'org', key_id: org.org_key_id, wrapped: Buffer.from(req.orgKey, 'base64') },
       ...req.dataKeys.map((k) => ({
@@ -144,7 +162,14 @@ async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now
         wrapped: Buffer.from(k.wrapped, 'base64'),
       })),
     ].map((c) => ({ ...c, recipient_kind: 'user', recipient_id: a.id }));
-    await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+    if (releaseAt) {
+      // issue 16 item 4c: the keys wait; releaseRecoveryHolds hands them over at releaseAt.
+      const held = copies.map((c) => ({ kind: c.key_kind, id: c.key_id, wrapped: c.wrapped.toString('base64') }));
+      await tx`INSERT INTO recovery_holds (user_id, release_at, copies, held_at)
+        VALUES (${a.id}, ${releaseAt}, ${tx.json(held)}, ${now})`;
+    } else {
+      await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+    }
     await auditOrRefuse(
       tx,
       {
@@ -153,10 +178,14 @@ async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now
         target: a.id,
         outcome: 'success',
         origin: req.origin,
-        details: { email: a.email, dataKeys: req.dataKeys.length },
+        details: {
+          email: a.email,
+          dataKeys: req.dataKeys.length,
+          ...(releaseAt ? { heldUntil: releaseAt.toISOString() } : {}),
+        },
       },
       now,
     );
-    return { userId: a.id };
+    return { userId: a.id, ...(releaseAt ? { heldUntil: releaseAt.toISOString() } : {}) };
   });
 }

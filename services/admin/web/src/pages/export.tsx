@@ -26,21 +26,38 @@ export function ExportPage() {
   const [done, setDone] = useState<Done | null>(null);
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // issue 16 item 4a: an export above the two-person threshold is requested instead.
+  const [needsApproval, setNeedsApproval] = useState(false);
+  const [requested, setRequested] = useState<string | null>(null);
+  const filter = () => ({
+    ...(type ? { type } : {}),
+    ...(from ? { from: dayStart(from) } : {}),
+    ...(to ? { to: dayEnd(to) } : {}),
+  });
+  const askApproval = async () => {
+    setError(null);
+    try {
+      const r = await api<{ records: number }>('POST', '/api/export-requests', { reason, ...filter() });
+      setNeedsApproval(false);
+      setRequested(
+        `Requested an export of ${r.records.toLocaleString()} records. A second key-admin approves it under Approvals, where you then run it.`,
+      );
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setNeedsApproval(false);
+    setRequested(null);
     setDone(null);
     setEvents(null);
     setProgress({ rows: 0, bytes: 0 });
     try {
-      const res = await request('POST', '/api/exports', {
-        reason,
-        ...(type ? { type } : {}),
-        ...(from ? { from: dayStart(from) } : {}),
-        ...(to ? { to: dayEnd(to) } : {}),
-      });
+      const res = await request('POST', '/api/exports', { reason, ...filter() });
       const fileName =
         /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'coffer-export.csv';
       const exportId = fileName.replace(/^coffer-export-|\.csv$/g, '');
@@ -79,6 +96,7 @@ export function ExportPage() {
           ? errorText(err)
           : 'The export was interrupted before it ended, so nothing was saved. It is recorded as interrupted; start it again.',
       );
+      setNeedsApproval(err instanceof ApiError && err.type === 'approval-required');
     } finally {
       setBusy(false);
       setProgress(null);
@@ -125,6 +143,12 @@ export function ExportPage() {
             )}
           </Field>
           {error ? <Alert>{error}</Alert> : null}
+          {needsApproval ? (
+            <button type="button" class="secondary" onClick={askApproval}>
+              Request approval
+            </button>
+          ) : null}
+          {requested ? <Alert kind="ok">{requested}</Alert> : null}
           <Busy type="submit" class="primary" busy={busy} label="Export CSV" busyLabel="Exporting…" />
           {progress ? (
             <p class="progress" role="status">

@@ -99,6 +99,20 @@ function ConfirmDialog(props: { person: Person; onClose: () => void; onConfirmed
   // The stored value is shown only once a full fingerprint was typed from what the invitee read out.
   const complete = mine.join('').length >= stored.join('').length && stored.length > 0;
   const matches = complete && mine.join('') === stored.join('');
+  // issue 16 item 4b: where two key-admins must compare, the second co-signs instead of confirming.
+  const [cosigned, setCosigned] = useState(false);
+  const cosign = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST', `/api/users/${props.person.id}/cosign`, { fingerprint: typed });
+      setCosigned(true);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -161,10 +175,24 @@ function ConfirmDialog(props: { person: Person; onClose: () => void; onConfirmed
           </section>
         ) : null}
         {error ? <Alert>{error}</Alert> : null}
+        {cosigned ? (
+          <Alert kind="ok">Co-signed. Another key-admin who compared the same fingerprint can now confirm.</Alert>
+        ) : null}
         <div class="actions">
           <button type="button" class="secondary" onClick={props.onClose}>
             Cancel
           </button>
+          {props.person.role === 'key-admin' ? (
+            <Busy
+              type="button"
+              class="secondary"
+              busy={busy}
+              disabled={!matches || cosigned}
+              label="Co-sign as second key-admin"
+              busyLabel="Co-signing…"
+              onClick={cosign}
+            />
+          ) : null}
           <Busy
             type="submit"
             class="primary"

@@ -1,0 +1,252 @@
+/**
+ * Approvals (issue 16, item 4a): export requests that a two-person rule holds. A key-admin
+ * approves or denies someone else's pending request; the requester follows their own and runs an
+ * approved one here, once, before it expires. Every step is audited by the vault.
+ */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, request, type User } from '../api.ts';
+import { download, when } from '../format.ts';
+import { Alert, errorText, PageHead, ScrollArea } from '../ui.tsx';
+
+export interface ExportApproval {
+  id: string;
+  requester: string;
+  requesterEmail: string | null;
+  filter: { type: string | null; from: string | null; to: string | null };
+  reason: string;
+  records: number;
+  requestedAt: string;
+  status: 'pending' | 'approved' | 'denied' | 'used' | 'expired';
+  decidedAt: string | null;
+  usableUntil: string | null;
+}
+
+const filterText = (f: ExportApproval['filter']) =>
+  [f.type ?? 'all types', f.from ? `from ${when(f.from)}` : null, f.to ? `to ${when(f.to)}` : null]
+    .filter(Boolean)
+    .join(', ');
+
+interface RecoveryHold {
+  userId: string;
+  email: string;
+  heldAt: string;
+  releaseAt: string;
+}
+
+/** issue 16 item 4c: break-glass recoveries waiting out their delay; any key-admin may cancel. */
+function RecoveryHolds() {
+  const [holds, setHolds] = useState<RecoveryHold[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const load = () =>
+    api<{ items: RecoveryHold[] }>('GET', '/api/recovery-holds').then(
+      (r) => setHolds(r.items),
+      (err) => setError(errorText(err)),
+    );
+  useEffect(() => {
+    void load();
+  }, []);
+  const cancel = async (h: RecoveryHold) => {
+    setError(null);
+    try {
+      await api('POST', `/api/recovery-holds/${h.userId}/cancel`);
+      setNotice(`Cancelled the recovery of ${h.email}; the account is revoked.`);
+      await load();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  if (holds.length === 0 && !error && !notice) return null;
+  return (
+    <div class="card">
+      <h2>Break-glass recoveries waiting</h2>
+      {error ? <Alert>{error}</Alert> : null}
+      {notice ? <Alert kind="ok">{notice}</Alert> : null}
+      {holds.length ? (
+        <Alert kind="warn">
+          Someone rebuilt the recovery key. Unless this was planned, cancel it: the new key-admin gets every key at the
+          time shown.
+        </Alert>
+      ) : null}
+      <ul>
+        {holds.map((h) => (
+          <li key={h.userId}>
+            {h.email}, recovered {when(h.heldAt)}, gets the keys {when(h.releaseAt)}{' '}
+            <button type="button" class="secondary small" onClick={() => cancel(h)}>
+              Cancel recovery<span class="sr-only"> of {h.email}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** What a person may do with one request: decide someone else's, wait for or run their own. */
+function Actions(props: {
+  approval: ExportApproval;
+  mine: boolean;
+  canDecide: boolean;
+  busy: boolean;
+  onDecide: (decision: 'approve' | 'deny') => void;
+  onRun: () => void;
+}) {
+  const a = props.approval;
+  const who = a.requesterEmail ?? a.requester;
+  if (a.status === 'pending' && !props.mine && props.canDecide) {
+    return (
+      <span class="row">
+        <button
+          type="button"
+          class="primary small"
+          disabled={props.busy}
+          aria-label={`Approve the export requested by ${who}`}
+          onClick={() => props.onDecide('approve')}
+        >
+          Approve
+        </button>
+        <button
+          type="button"
+          class="secondary small"
+          disabled={props.busy}
+          aria-label={`Deny the export requested by ${who}`}
+          onClick={() => props.onDecide('deny')}
+        >
+          Deny
+        </button>
+      </span>
+    );
+  }
+  if (a.status === 'pending' && props.mine) return <span class="hint">Waiting for a second key-admin</span>;
+  if (a.status === 'approved' && props.mine) {
+    return (
+      <button type="button" class="primary small" disabled={props.busy} onClick={props.onRun}>
+        Run export
+      </button>
+    );
+  }
+  return null;
+}
+
+function RequestsTable(props: { items: ExportApproval[]; actions: (a: ExportApproval) => ComponentChildren }) {
+  const { items } = props;
+  return (
+    <ScrollArea label="Export requests">
+      <table>
+        <caption class="sr-only">Export requests of the last day</caption>
+        <thead>
+          <tr>
+            <th scope="col">Requested</th>
+            <th scope="col">By</th>
+            <th scope="col">Records</th>
+            <th scope="col">Filter</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Status</th>
+            <th scope="col">Action</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((a) => (
+            <tr key={a.id}>
+              <td>{when(a.requestedAt)}</td>
+              <td>{a.requesterEmail ?? a.requester}</td>
+              <td>{a.records.toLocaleString()}</td>
+              <td>{filterText(a.filter)}</td>
+              <td>{a.reason}</td>
+              <td>
+                <span class={`badge status-${a.status}`}>{a.status}</span>
+                {a.status === 'approved' && a.usableUntil ? ` until ${when(a.usableUntil)}` : null}
+              </td>
+              <td>{props.actions(a)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </ScrollArea>
+  );
+}
+
+export function ApprovalsPage(props: { user: User }) {
+  const [items, setItems] = useState<ExportApproval[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const load = () =>
+    api<{ items: ExportApproval[] }>('GET', '/api/export-requests').then(
+      (r) => setItems(r.items),
+      (err) => setError(errorText(err)),
+    );
+  useEffect(() => {
+    void load();
+  }, []);
+
+  const act = async (a: ExportApproval, what: () => Promise<string>) => {
+    setBusy(a.id);
+    setError(null);
+    setNotice(null);
+    try {
+      setNotice(await what());
+      await load();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+  const decide = (a: ExportApproval, decision: 'approve' | 'deny') =>
+    act(a, async () => {
+      await api('POST', `/api/export-requests/${a.id}/${decision}`);
+      return `${decision === 'approve' ? 'Approved' : 'Denied'} the export requested by ${a.requesterEmail ?? a.requester}.`;
+    });
+  const run = (a: ExportApproval) =>
+    act(a, async () => {
+      const f = a.filter;
+      const res = await request('POST', '/api/exports', {
+        reason: a.reason,
+        approvalId: a.id,
+        ...(f.type ? { type: f.type } : {}),
+        ...(f.from ? { from: f.from } : {}),
+        ...(f.to ? { to: f.to } : {}),
+      });
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'coffer-export.csv';
+      download(name, 'text/csv', [await res.blob()]);
+      return `Export saved as ${name}.`;
+    });
+
+  const mine = (a: ExportApproval) => a.requester === props.user.id;
+  return (
+    <section>
+      <PageHead title="Approvals">
+        Large exports need a second key-admin. Requests wait here; whoever approves is never the requester, and an
+        approved export runs once, within minutes.
+      </PageHead>
+      {error ? <Alert>{error}</Alert> : null}
+      {notice ? <Alert kind="ok">{notice}</Alert> : null}
+      {props.user.role === 'key-admin' ? <RecoveryHolds /> : null}
+      <div class="card">
+        <h2>Export requests</h2>
+        {items === null ? (
+          <p aria-busy="true">Loading…</p>
+        ) : items.length === 0 ? (
+          <p class="hint">No export requests in the last day.</p>
+        ) : (
+          <RequestsTable
+            items={items}
+            actions={(a) => (
+              <Actions
+                approval={a}
+                mine={mine(a)}
+                canDecide={props.user.role === 'key-admin'}
+                busy={busy === a.id}
+                onDecide={(d) => decide(a, d)}
+                onRun={() => run(a)}
+              />
+            )}
+          />
+        )}
+      </div>
+    </section>
+  );
+}
