@@ -4,7 +4,7 @@
  * and wrapped to the key-admin and to the recovery key. Nothing here talks to the bus; `coffer
  * init` sends the result to the vault and prints what people must keep.
  */
-import { PrivateKey, signUserCertificate, splitRecoveryKey } from '@coffer/crypto';
+import { type BundleSuite, PrivateKey, signOrgConfig, signUserCertificate, splitRecoveryKey } from '@coffer/crypto';
 import { checkPassword } from '@coffer/policy';
 import { type BootstrapRequest, newRecordId } from '@coffer/protocol';
 import { type Recipient, wrapOrgKey } from './holder.ts';
@@ -21,6 +21,11 @@ export interface CeremonyInput {
   /** How far ahead data keys are made. */
   readonly horizonDays: number;
   readonly now: Date;
+  /**
+   * The suite the org's data keys are made in, signed into its configuration (`coffer init`
+   * offers X-Wing unless told otherwise). Named by every caller: no silent default here.
+   */
+  readonly suite: BundleSuite;
 }
 
 export interface CeremonyOutput {
@@ -93,10 +98,12 @@ export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput>
         }),
         recoveryThreshold: input.threshold,
         recoveryShares: input.shares,
+        config: { v: 1, orgKeyId, suite: input.suite },
+        configSignature: signOrgConfig(orgKey, { v: 1, orgKeyId, suite: input.suite }),
       },
       admin: admin.record,
       orgKeyCopies,
-      dataKeys: mintDataKeys(orgKey, recipients, windows),
+      dataKeys: mintDataKeys(orgKey, recipients, windows, input.suite),
     },
     shares,
     trustRoot,

@@ -25,4 +25,5 @@ export {
   UncertifiedRecoveryKey,
 } from './recipients.ts';
 export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
+export { orgSuite, type SuiteMaterial, SuiteRefused } from './suite.ts';
 export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';

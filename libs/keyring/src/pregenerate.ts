@@ -6,8 +6,9 @@ import type { PublicKey } from '@coffer/crypto';
 import { type Holder, openOrgKey } from './holder.ts';
 import { dataKeyWindows, type MintedDataKey, mintDataKeys, nextWindowStart } from './mint.ts';
 import { certifiedRecipients, type RecipientCandidates } from './recipients.ts';
+import { orgSuite, type SuiteMaterial } from './suite.ts';
 
-export interface KeysMaterialLike extends RecipientCandidates {
+export interface KeysMaterialLike extends RecipientCandidates, SuiteMaterial {
   readonly orgKeyId: string;
   /** The holder's wrapped copy of the org key. */
   readonly orgKey: string;
@@ -20,15 +21,19 @@ export interface PregenerateOptions {
   readonly now: Date;
 }
 
-/** Throws UncertifiedRecoveryKey (nothing made) or a CryptoError if the holder's copy does not open. */
+/**
+ * Throws UncertifiedRecoveryKey or SuiteRefused (nothing made), or a CryptoError if the holder's
+ * copy does not open. The keys are made in the suite of the org's signed configuration.
+ */
 export function pregenerateDataKeys(
   holder: Holder,
   material: KeysMaterialLike,
   trustRoot: PublicKey<'ed25519'>,
   options: PregenerateOptions,
 ): { dataKeys: MintedDataKey[]; skipped: string[] } {
+  const suite = orgSuite(trustRoot, material);
   const { recipients, skipped } = certifiedRecipients(trustRoot, material);
   const orgKey = openOrgKey(holder, material.orgKeyId, material.orgKey);
   const windows = dataKeyWindows(nextWindowStart(options.now, material.lastNotAfter), options.days, options.count);
-  return { dataKeys: mintDataKeys(orgKey, recipients, windows), skipped };
+  return { dataKeys: mintDataKeys(orgKey, recipients, windows, suite), skipped };
 }
