@@ -42,6 +42,8 @@ export async function startAdminStack(
     requireMfa?: boolean;
     /** Seconds the portal keeps a revealed value on screen. */
     revealSeconds?: number;
+    /** The org's suite (its data keys'); X25519 unless a test asks for X-Wing. */
+    suite?: 'x25519' | 'xwing';
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -72,6 +74,7 @@ export async function startAdminStack(
     dataKeyDays: 90,
     horizonDays: 90,
     now: now(),
+    suite: options.suite ?? 'x25519',
   });
   await callVault(adminBus, 'bootstrap', ceremony.request);
   const logs: string[] = [];
@@ -105,7 +108,7 @@ export async function startAdminStack(
     now,
     async addRecord(type, value, hint = type === 'secret' ? null : value.replace(/\D/g, '').slice(-4), format = 1) {
       const id = newRecordId();
-      const key = PublicKey.fromBase64url('x25519', dataKey.bundle.publicKey);
+      const key = PublicKey.fromBase64url(dataKey.bundle.suite ?? 'x25519', dataKey.bundle.publicKey);
       if (format === 2) {
         const context = RecordSealingContext.create(key, dataKey.bundle.id);
         const sealed = context.seal(id, type, Buffer.from(value));

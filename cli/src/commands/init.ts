@@ -23,10 +23,15 @@ export async function initCommand(argv: string[]): Promise<void> {
       shares: { type: 'string', default: '5' },
       threshold: { type: 'string', default: '3' },
       'horizon-days': { type: 'string', default: String(DEFAULT_HORIZON_DAYS) },
+      // X-Wing (ML-KEM-768 + X25519) unless told otherwise: records kept for years must outlast
+      // a future quantum computer. x25519 is for deployments whose clients cannot seal X-Wing.
+      suite: { type: 'string', default: 'xwing' },
     },
     strict: true,
   });
   if (!values.email) throw new Error('--email of the first key-admin is required');
+  const suite = values.suite;
+  if (suite !== 'xwing' && suite !== 'x25519') throw new Error('--suite must be xwing (the default) or x25519');
   const env = readConfig({
     ...natsSettings('admin'),
     dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per data key', asPositiveInt, DEFAULT_DATA_KEY_DAYS),
@@ -45,13 +50,16 @@ export async function initCommand(argv: string[]): Promise<void> {
       dataKeyDays: env.dataKeyDays,
       horizonDays: asPositiveInt(values['horizon-days']),
       now: new Date(),
+      suite,
     });
     await callVault(bus, 'bootstrap', ceremony.request);
     const out = process.stdout;
     out.write(`Coffer is initialised.\n\n`);
     out.write(`Trust root (set COFFER_TRUST_ROOT to this in ingest and admin):\n  ${ceremony.trustRoot}\n\n`);
     out.write(`First key-admin: ${values.email}, key fingerprint ${ceremony.adminFingerprint}\n`);
-    out.write(`Data keys made: ${ceremony.request.dataKeys.length} (${env.dataKeyDays} days each)\n\n`);
+    out.write(
+      `Data keys made: ${ceremony.request.dataKeys.length} (${env.dataKeyDays} days each, suite ${suite}; signed into the org's configuration)\n\n`,
+    );
     out.write(
       `Recovery shares: any ${ceremony.request.org.recoveryThreshold} of these ${ceremony.shares.length} rebuild the recovery key\n` +
         `(fingerprint ${ceremony.recoveryFingerprint}). Give one to each officer now; they are not shown again\n` +

@@ -5,6 +5,7 @@
  * named here is required to have its type.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { OrgConfigJson } from './admin-messages.ts';
 import { DataKeyBundleJson } from './messages.ts';
 import { B64, Id, Instant, RecordTypeSchema, RoleSchema, USER_STATUSES } from './vocabulary.ts';
 
@@ -185,6 +186,10 @@ export const KeysMaterial = Type.Object({
   ),
   /** End of the last data key's window, or null before any. */
   lastNotAfter: Nullable(Instant),
+  /** The org's signed configuration (its suite), null for an org made before suites. */
+  config: Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() })),
+  /** The newest data key as signed: the suite floor when the configuration is missing. */
+  newestKey: Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() })),
   session: SessionKeyMaterial,
 });
 export type KeysMaterial = Static<typeof KeysMaterial>;

@@ -17,7 +17,7 @@ export {
   isAdminOperation,
   type Policy,
 } from './admin-contract.ts';
-export { AdminReply, BootstrapRequest } from './admin-messages.ts';
+export { AdminReply, BootstrapRequest, OrgConfigJson } from './admin-messages.ts';
 export {
   ConfirmMaterial,
   InviteMade,
@@ -43,6 +43,7 @@ export {
   RecordMessage,
   RecordMessageV1,
   RecordMessageV2,
+  SuiteName,
 } from './messages.ts';
 export { newRecordId } from './record-id.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';

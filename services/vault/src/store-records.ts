@@ -12,7 +12,7 @@
  * its reason, logged and counted), never stored.
  */
 import type { RecordDelivery } from '@coffer/bus';
-import { parseRecordBlob } from '@coffer/crypto';
+import { parseRecordBlob, type RecipientKind, recipientKindOf } from '@coffer/crypto';
 import {
   checkJson,
   hintFits,
@@ -50,7 +50,12 @@ interface Row {
   expires_at: string | null;
   /** What goes to dead_letters if this row cannot be stored. */
   payload: Buffer;
+  /** The suite the blob names (not a column): it must be its data key's. */
+  suite: RecipientKind;
 }
+
+/** Bytes of a record context's enc in each suite. */
+const ENC_LENGTH: Record<RecipientKind, number> = { x25519: 32, xwing: 1120 };
 
 interface ContextRow {
   id: string;
@@ -105,7 +110,7 @@ function toRow(
   const sealed = Buffer.from(m.sealed, 'base64');
   let blob: ReturnType<typeof parseRecordBlob>;
   try {
-    blob = parseRecordBlob(sealed);
+    blob = parseRecordBlob(sealed, ['x25519', 'xwing']);
   } catch (err) {
     throw new ProtocolError(`sealed value is not a record blob: ${(err as Error).message}`);
   }
@@ -128,6 +133,7 @@ function toRow(
     submitted_at: m.submittedAt,
     expires_at,
     payload,
+    suite: recipientKindOf(blob.suite),
   };
 }
 
@@ -164,7 +170,11 @@ function parseDelivery(delivery: RecordDelivery, retention: Retention, receivedA
         const context = contexts.get(record.contextId);
         if (!context) throw new ProtocolError('record names a context the batch does not carry');
         if (context.keyId !== record.keyId) throw new ProtocolError('record and its context name different keys');
-        parsed.rows.push(toRow(record, record.contextId, 'ingest', at, payload));
+        const row = toRow(record, record.contextId, 'ingest', at, payload);
+        if (Buffer.from(context.enc, 'base64').length !== ENC_LENGTH[row.suite]) {
+          throw new ProtocolError("the context's enc does not fit the record's suite");
+        }
+        parsed.rows.push(row);
         used.add(record.contextId);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
@@ -198,14 +208,21 @@ export async function storeRecordBatch(
     for (const c of parsed.contexts) contexts.set(c.id, c);
   }
   const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
-  const known = new Set(
+  // Each data key's suite as its signed bundle names it (none: X25519, canonical v1).
+  const keySuites = new Map(
     keyIds.length
-      ? (await sql<{ id: string }[]>`SELECT id FROM data_keys WHERE id = ANY(${keyIds})`).map((r) => r.id)
+      ? (
+          await sql<{ id: string; suite: RecipientKind | null }[]>`
+            SELECT id, bundle->>'suite' AS suite FROM data_keys WHERE id = ANY(${keyIds})`
+        ).map((r) => [r.id, r.suite ?? 'x25519'])
       : [],
   );
+  const known = new Set(keySuites.keys());
   const storable = rows.filter((r) => {
-    if (known.has(r.data_key_id)) return true;
-    dead.push({ msg_id: r.id, reason: 'sealed to an unknown data key', payload: r.payload });
+    const keySuite = keySuites.get(r.data_key_id);
+    if (keySuite === r.suite) return true;
+    const reason = keySuite ? `sealed as ${r.suite} to a ${keySuite} data key` : 'sealed to an unknown data key';
+    dead.push({ msg_id: r.id, reason, payload: r.payload });
     return false;
   });
   const liveContexts = [...contexts.values()].filter((c) => known.has(c.data_key_id));

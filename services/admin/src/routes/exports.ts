@@ -5,12 +5,12 @@
  */
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
-import type { PrivateKey } from '@coffer/crypto';
+import type { PrivateKey, RecipientKind } from '@coffer/crypto';
 import { Instant, Reason, RecordTypeSchema } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
-import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { RecordOpener, recordSuite, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Body = Type.Object(
@@ -59,7 +59,7 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
 
     async function* rows(): AsyncGenerator<string> {
       const userKey = unwrapUserKey(session.token, begun.session);
-      const dataKeys = new Map<string, PrivateKey<'x25519'>>();
+      const dataKeys = new Map<string, PrivateKey<RecipientKind>>();
       const opener = new RecordOpener();
       let count = 0;
       let after: string | undefined;
@@ -80,7 +80,7 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
             if (!dataKey) {
               const wrapped = page.wrappedDataKeys[r.dataKeyId];
               if (!wrapped) throw new Error(`no key for data key ${r.dataKeyId}`);
-              dataKey = unwrapDataKey(userKey, begun.session.userId, r.dataKeyId, wrapped);
+              dataKey = unwrapDataKey(userKey, begun.session.userId, r.dataKeyId, wrapped, recordSuite(r));
               dataKeys.set(r.dataKeyId, dataKey);
             }
             const plaintext = opener.open(dataKey, r);

@@ -7,7 +7,7 @@
  */
 import { callVault } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
-import { pregenerateDataKeys, UncertifiedRecoveryKey } from '@coffer/keyring';
+import { pregenerateDataKeys, SuiteRefused, UncertifiedRecoveryKey } from '@coffer/keyring';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { sessionHolder } from '../unwrap.ts';
@@ -34,6 +34,16 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps)
         now: deps.now(),
       });
     } catch (err) {
+      if (err instanceof SuiteRefused) {
+        // The stored configuration was edited, dropped or replaced: never mint in a suite it did not sign.
+        req.log.error({ alert: 'org-config' }, err.message);
+        return sendProblem(reply, {
+          status: 409,
+          type: 'suite-refused',
+          title: "The org's signed suite configuration does not verify; no data keys were made",
+          detail: err.message,
+        });
+      }
       if (!(err instanceof UncertifiedRecoveryKey)) throw err;
       req.log.error({ alert: 'recovery-key' }, 'the recovery key has no valid certificate: no data keys made');
       return sendProblem(reply, {
