@@ -13,6 +13,7 @@ import {
   PrivateKey,
   PublicKey,
   parseRecordBlob,
+  RecordSealingContext,
   recordBinding,
   seal,
   verifyDataKeyBundle,
@@ -150,6 +151,34 @@ describe.skipIf(!available)('an X-Wing org, end to end', () => {
       expect(csv).toContain(`${id},`);
       expect(csv).toContain(value);
     }
+  });
+
+  it('exports more records than one page holds: each X-Wing context enc travels once a page', async () => {
+    const [key] = await db.owner<{ id: string; public_key: string }[]>`
+      SELECT id, public_key FROM data_keys WHERE not_before <= now() AND now() < not_after`;
+    if (!key) throw new Error('no current data key');
+    // 1,200 records under one context, as ingest seals them: with its 1,120-byte enc on each
+    // record, a page of 1,000 would be past the bus's 1 MiB message limit.
+    const context = RecordSealingContext.create(PublicKey.fromBase64url('xwing', key.public_key), key.id);
+    await db.owner`INSERT INTO record_contexts (id, data_key_id, enc) VALUES (${context.contextId}, ${key.id}, ${context.enc})`;
+    const rows = Array.from({ length: 1200 }, (_, i) => {
+      const id = newRecordId();
+      return {
+        id,
+        type: 'secret',
+        data_key_id: key.id,
+        context_id: context.contextId,
+        sealed: context.seal(id, 'secret', Buffer.from(`bulk ${i}`)),
+        hint: null,
+        submitted_at: new Date(),
+      };
+    });
+    context.destroy();
+    await db.owner`INSERT INTO records ${db.owner(rows)}`;
+    const res = await post('/api/exports', { reason: 'x-wing export past one page' });
+    expect(res.status).toBe(200);
+    const csv = await res.text();
+    for (const i of [0, 999, 1000, 1199]) expect(csv).toContain(`,bulk ${i},`);
   });
 
   it('refuses a value sealed in another suite than its bundle names (422 suite-mismatch)', async () => {

@@ -68,7 +68,11 @@ export const RecordPage = Type.Object({
   next: Nullable(Id),
 });
 
-/** `contextEnc`: base64 of the record context's enc for a version-2 blob, null for version 1. */
+/**
+ * `contextEnc`: base64 of the record context's enc for a version-2 blob, null for version 1 — and,
+ * in an export page, null for an X-Wing context's record, whose enc the page's `contexts` carries
+ * once (1,120 bytes on every record would take a page of 1,000 past the bus's message limit).
+ */
 const SealedRecord = Type.Object({
   id: Id,
   type: RecordTypeSchema,
@@ -87,6 +91,8 @@ export const ExportPage = Type.Object({
   records: Type.Array(Type.Object({ ...SealedRecord.properties, submittedAt: Instant })),
   /** The caller's wrapped copy of each data key the page's records use, by key id. */
   wrappedDataKeys: Type.Record(Type.String(), B64),
+  /** The enc of each X-Wing record context the page's records use, by context id, once. */
+  contexts: Type.Optional(Type.Record(Type.String(), B64)),
 });
 
 export const AuditPage = Type.Object({

@@ -5,12 +5,12 @@
  */
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
-import type { PrivateKey, RecipientKind } from '@coffer/crypto';
+import { type PrivateKey, parseRecordBlob, type RecipientKind } from '@coffer/crypto';
 import { Instant, Reason, RecordTypeSchema } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
-import { RecordOpener, recordSuite, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { RecordOpener, recordSuite, type SealedRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Body = Type.Object(
@@ -83,7 +83,7 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
               dataKey = unwrapDataKey(userKey, begun.session.userId, r.dataKeyId, wrapped, recordSuite(r));
               dataKeys.set(r.dataKeyId, dataKey);
             }
-            const plaintext = opener.open(dataKey, r);
+            const plaintext = opener.open(dataKey, withContextEnc(r, page.contexts));
             lines.push(`${r.id},${r.type},${csvCell(plaintext.toString('utf8'))},${r.submittedAt}\r\n`);
             plaintext.fill(0);
           }
@@ -110,3 +110,11 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       .send(Readable.from(rows()));
   });
 };
+
+/** The record with its context's enc, taken from the page's `contexts` when it is not inline. */
+function withContextEnc<R extends SealedRecord>(record: R, contexts: Readonly<Record<string, string>> | undefined): R {
+  if (record.contextEnc || !contexts) return record;
+  const parsed = parseRecordBlob(Buffer.from(record.sealed, 'base64'), ['x25519', 'xwing']);
+  const enc = parsed.version === 2 ? contexts[parsed.contextId] : undefined;
+  return enc ? { ...record, contextEnc: enc } : record;
+}

@@ -8,6 +8,8 @@ import { openExportFor } from './export-binding.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
+/** Bytes of an X25519 record context's enc; an X-Wing one is 1,120. */
+const X25519_ENC_LENGTH = 32;
 export function exportHandlers(
   sql: postgres.Sql,
 ): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.finish'> {
@@ -41,9 +43,17 @@ export function exportHandlers(
       const started = await openExportFor(sql, req.exportId, caller, now);
       const f = started.filter;
       const rows = await sql<
-        { id: string; type: RecordType; data_key_id: string; sealed: Buffer; enc: Buffer | null; submitted_at: Date }[]
+        {
+          id: string;
+          type: RecordType;
+          data_key_id: string;
+          sealed: Buffer;
+          context_id: string | null;
+          enc: Buffer | null;
+          submitted_at: Date;
+        }[]
       >`
-        SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc, r.submitted_at FROM records r
+        SELECT r.id, r.type, r.data_key_id, r.sealed, r.context_id, c.enc, r.submitted_at FROM records r
         LEFT JOIN record_contexts c ON c.id = r.context_id
         WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
           AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
@@ -61,16 +71,24 @@ export function exportHandlers(
             WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${caller.userId}
               AND key_id = ANY(${keyIds})`
         : [];
+      // An X-Wing context's enc (1,120 bytes) goes once per page, not on each of its records;
+      // X25519 ones (32 bytes) stay on the record, as admin planes before X-Wing read them.
+      const contexts: Record<string, string> = {};
+      for (const r of rows) {
+        if (r.context_id && r.enc && r.enc.length > X25519_ENC_LENGTH)
+          contexts[r.context_id] ??= r.enc.toString('base64');
+      }
       return {
         records: rows.map((r) => ({
           id: r.id,
           type: r.type,
           dataKeyId: r.data_key_id,
           sealed: r.sealed.toString('base64'),
-          contextEnc: r.enc?.toString('base64') ?? null,
+          contextEnc: r.enc && r.enc.length === X25519_ENC_LENGTH ? r.enc.toString('base64') : null,
           submittedAt: r.submitted_at.toISOString(),
         })),
         wrappedDataKeys: Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')])),
+        ...(Object.keys(contexts).length ? { contexts } : {}),
       };
     },
 
