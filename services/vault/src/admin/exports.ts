@@ -49,12 +49,10 @@ export function exportHandlers(
           data_key_id: string;
           sealed: Buffer;
           context_id: string | null;
-          enc: Buffer | null;
           submitted_at: Date;
         }[]
       >`
-        SELECT r.id, r.type, r.data_key_id, r.sealed, r.context_id, c.enc, r.submitted_at FROM records r
-        LEFT JOIN record_contexts c ON c.id = r.context_id
+        SELECT r.id, r.type, r.data_key_id, r.sealed, r.context_id, r.submitted_at FROM records r
         WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
           AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
           AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
@@ -71,20 +69,14 @@ export function exportHandlers(
             WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${caller.userId}
               AND key_id = ANY(${keyIds})`
         : [];
-      // An X-Wing context's enc (1,120 bytes) goes once per page, not on each of its records;
-      // X25519 ones (32 bytes) stay on the record, as admin planes before X-Wing read them.
-      const contexts: Record<string, string> = {};
-      for (const r of rows) {
-        if (r.context_id && r.enc && r.enc.length > X25519_ENC_LENGTH)
-          contexts[r.context_id] ??= r.enc.toString('base64');
-      }
+      const { inline, contexts } = await pageContexts(sql, rows);
       return {
         records: rows.map((r) => ({
           id: r.id,
           type: r.type,
           dataKeyId: r.data_key_id,
           sealed: r.sealed.toString('base64'),
-          contextEnc: r.enc && r.enc.length === X25519_ENC_LENGTH ? r.enc.toString('base64') : null,
+          contextEnc: inline(r.context_id),
           submittedAt: r.submitted_at.toISOString(),
         })),
         wrappedDataKeys: Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')])),
@@ -112,4 +104,24 @@ export function exportHandlers(
       });
     },
   };
+}
+
+/**
+ * The encs of a page's record contexts, each read once. An X-Wing one (1,120 bytes) travels once a
+ * page in `contexts`, not on each of its records (a page of 1,000 would pass the bus's 1 MiB
+ * message limit); an X25519 one (32 bytes) stays on the record, as admin planes before X-Wing read it.
+ */
+async function pageContexts(sql: postgres.Sql, rows: readonly { context_id: string | null }[]) {
+  const ids = [...new Set(rows.flatMap((r) => (r.context_id ? [r.context_id] : [])))];
+  const found = ids.length
+    ? await sql<{ id: string; enc: Buffer }[]>`SELECT id, enc FROM record_contexts WHERE id = ANY(${ids}::uuid[])`
+    : [];
+  const encs = new Map(found.map((c) => [c.id, c.enc]));
+  const contexts: Record<string, string> = {};
+  for (const [id, enc] of encs) if (enc.length > X25519_ENC_LENGTH) contexts[id] = enc.toString('base64');
+  const inline = (contextId: string | null): string | null => {
+    const enc = contextId ? encs.get(contextId) : undefined;
+    return enc?.length === X25519_ENC_LENGTH ? enc.toString('base64') : null;
+  };
+  return { inline, contexts };
 }
