@@ -5,17 +5,24 @@
  * still reveals and exports; a database writer who changes or drops the signed suite, or a
  * submitter who seals in another suite than the bundle's, is refused by name.
  */
-import { type Bus, connectNatsBus } from '@coffer/bus';
+import { type Bus, callVault, connectNatsBus, VaultRefused } from '@coffer/bus';
 import { type Planes, startPlanes } from '@coffer/cli';
 import { createClient } from '@coffer/client';
 import {
   KEM_XWING,
+  orgKeyWrapBinding,
   PrivateKey,
   PublicKey,
   parseRecordBlob,
   RecordSealingContext,
   recordBinding,
   seal,
+  sessionTokenHash,
+  signDataKeyBundle,
+  unlockWithPassword,
+  unwrapPrivateKey,
+  unwrapWithSymmetricKey,
+  userKeyAad,
   verifyDataKeyBundle,
 } from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
@@ -23,7 +30,7 @@ import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testki
 import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, call, signIn, startAdminStack } from './support/admin-stack.ts';
+import { ADMIN_PASSWORD as ADMIN, type AdminStack, call, signIn, startAdminStack } from './support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const PASSWORD = 'correct-quartz-lantern-harbour-91';
@@ -259,5 +266,52 @@ describe.skipIf(!available)('an org made before suites (X25519, no configuration
     const made = await call(stack.app, auth, 'POST', '/api/keys/pregenerate', { count: 1 });
     expect(made.statusCode).toBe(201);
     expect(made.json().items[0].suite).toBeUndefined();
+  });
+});
+
+describe.skipIf(!available)('the vault refuses data keys of another suite than the org signed', () => {
+  let stack: AdminStack;
+  beforeAll(async () => {
+    stack = await startAdminStack({ suite: 'xwing' });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('keys.store with an org-signed X25519 key for an X-Wing org: refused, nothing stored', async () => {
+    // What a compromised admin host could do: it holds the org key through a key-admin's session.
+    const a = stack.ceremony.request.admin;
+    const { kek } = await unlockWithPassword(ADMIN, a.passwordVerifier);
+    const userKey = unwrapWithSymmetricKey(
+      'x25519',
+      kek,
+      Buffer.from(a.wrappedPrivateKey, 'base64'),
+      userKeyAad(a.id, 1),
+    );
+    const copy = stack.ceremony.request.orgKeyCopies.find((c) => c.recipientId === a.id);
+    const { orgKeyId } = stack.ceremony.request.org;
+    const orgKey = unwrapPrivateKey(
+      'ed25519',
+      userKey,
+      Buffer.from(copy?.wrapped ?? '', 'base64'),
+      orgKeyWrapBinding(orgKeyId, a.id),
+    );
+    const bundle = {
+      id: newRecordId(),
+      publicKey: PrivateKey.generate('x25519').publicKey.toBase64url(),
+      notBefore: new Date(Date.now() + 200 * 86_400_000).toISOString(),
+      notAfter: new Date(Date.now() + 290 * 86_400_000).toISOString(),
+    };
+    const auth = await signIn(stack.app);
+    const before = await stack.db.owner`SELECT count(*)::int AS n FROM data_keys`;
+    const stored = callVault(stack.adminBus, 'keys.store', {
+      v: 1,
+      session: sessionTokenHash(auth.token),
+      dataKeys: [{ bundle, signature: signDataKeyBundle(orgKey, bundle), copies: [] }],
+      origin: 'test',
+    });
+    await expect(stored).rejects.toBeInstanceOf(VaultRefused);
+    await expect(stored).rejects.toMatchObject({ detail: expect.stringContaining("not the org's suite xwing") });
+    expect(await stack.db.owner`SELECT count(*)::int AS n FROM data_keys`).toEqual(before);
   });
 });
