@@ -77,5 +77,11 @@ describe.skipIf(!available)('coffer init without a terminal', () => {
     expect(run.stdout).toMatch(/Coffer is initialised/);
     expect(run.stdout).not.toContain(PASSWORD);
     expect(await orgRows()).toBe(1);
+    // A new organisation is X-Wing unless told otherwise, signed into its configuration.
+    expect(run.stdout).toContain('suite xwing');
+    const [org] = await db.owner<{ config: { suite: string } }[]>`SELECT config FROM org`;
+    expect(org?.config.suite).toBe('xwing');
+    const keys = await db.owner<{ suite: string | null }[]>`SELECT bundle->>'suite' AS suite FROM data_keys`;
+    expect(keys.map((k) => k.suite)).toEqual(keys.map(() => 'xwing'));
   }, 180_000);
 });
