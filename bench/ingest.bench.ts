@@ -48,6 +48,8 @@ const BACKLOG = env('BENCH_BACKLOG', 50_000);
 const BATCH = 256; // records per backlog message, as ingest's group commit makes them under load
 // High enough that the per-address limit never triggers under this load; its bookkeeping still runs.
 const RATE_PER_MINUTE = 100_000_000;
+/** BENCH_SUITE=xwing|x25519: the suite of the org the bench makes (its data keys, so its contexts). */
+const SUITE: 'x25519' | 'xwing' = process.env.BENCH_SUITE === 'xwing' ? 'xwing' : 'x25519';
 const BOUND_MS = 20 * 60_000;
 const ROOT = resolve(import.meta.dirname, '..');
 const PERMISSIONS = resolve(ROOT, 'deploy/nats/permissions.conf');
@@ -279,6 +281,7 @@ try {
       threshold: 3,
       dataKeyDays: 90,
       horizonDays: 365,
+      suite: SUITE,
     },
     ratePerMinute: RATE_PER_MINUTE,
   });
@@ -346,7 +349,7 @@ try {
     (k) => new Date(k.bundle.notBefore) <= now && now < new Date(k.bundle.notAfter),
   )?.bundle;
   if (!current) throw new Error('no data key of the ceremony covers now');
-  const dataKey = PublicKey.fromBase64url('x25519', current.publicKey);
+  const dataKey = PublicKey.fromBase64url(SUITE, current.publicKey);
   progress(`publishing a backlog of ${fmt(BACKLOG)} records in batches of ${BATCH}…`);
   const publishStart = performance.now();
   const batches: Promise<unknown>[] = [];

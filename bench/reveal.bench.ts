@@ -167,7 +167,13 @@ async function main(): Promise<{ report: string; json: unknown }> {
   let echoReply = encodeJson({ v: 1, ok: true, result: material });
   echoVault.serve(`${echoNames.admin}.>`, async () => echoReply);
   const userKey = unwrapUserKey(auth.token, material.session);
-  const dataKey = unwrapDataKey(userKey, material.session.userId, material.record.dataKeyId, material.wrappedDataKey);
+  const dataKey = unwrapDataKey(
+    userKey,
+    material.session.userId,
+    material.record.dataKeyId,
+    material.wrappedDataKey,
+    'x25519',
+  );
   const inject = (method: 'GET' | 'POST', url: string) =>
     stack.app.inject({ method, url, headers: { cookie: auth.cookie, 'x-coffer-csrf': auth.csrf } });
   takeServerTimes('/healthz');
@@ -187,7 +193,7 @@ async function main(): Promise<{ report: string; json: unknown }> {
     sessionChecks: () => csrfMatches(auth.token, auth.csrf) && sessionTokenHash(auth.token),
     unwrapUser: () => unwrapUserKey(auth.token, material.session),
     unwrapData: () =>
-      unwrapDataKey(userKey, material.session.userId, material.record.dataKeyId, material.wrappedDataKey),
+      unwrapDataKey(userKey, material.session.userId, material.record.dataKeyId, material.wrappedDataKey, 'x25519'),
     open: () => openRecord(dataKey, material.record).fill(0),
     health: () => inject('GET', '/healthz'),
     me: () => inject('GET', '/api/me'),
@@ -383,7 +389,7 @@ async function main(): Promise<{ report: string; json: unknown }> {
   const decodePage = await sample(20, 3, () => decodeJson(AdminReply, echoReply));
   const exportUserKey = unwrapUserKey(auth.token, begun.session);
   const wrappedForPage = fullPage.wrappedDataKeys[keyId] as string;
-  const exportDataKey = unwrapDataKey(exportUserKey, begun.session.userId, keyId, wrappedForPage);
+  const exportDataKey = unwrapDataKey(exportUserKey, begun.session.userId, keyId, wrappedForPage, 'x25519');
   const openCsvStart = performance.now();
   let csvBytes = 0;
   const breakdownOpener = new RecordOpener();

@@ -138,6 +138,7 @@ async function main() {
     threshold: 2,
     dataKeyDays: 90,
     horizonDays: 365,
+    suite: 'x25519',
     now: new Date(),
   });
   const dbs = {} as Record<Variant, TestDatabase>;

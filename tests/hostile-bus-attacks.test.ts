@@ -82,6 +82,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       threshold: 2,
       dataKeyDays: 90,
       horizonDays: 90,
+      suite: 'x25519',
       now: new Date(),
       vaultReplyKey: (await orgStatus(adminBus)).replyKey,
     });

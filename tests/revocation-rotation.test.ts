@@ -59,6 +59,7 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
         threshold: 2,
         dataKeyDays: 30,
         horizonDays: 90,
+        suite: 'x25519',
       },
       ratePerMinute: 100_000,
     });

@@ -47,6 +47,7 @@ describe.skipIf(!available)('data key rotation across a boundary', () => {
         threshold: 2,
         dataKeyDays: 90,
         horizonDays: 180,
+        suite: 'x25519',
       },
       ratePerMinute: 100_000,
       now,

@@ -58,7 +58,7 @@ async function checkBundle(t: MonitorTarget, fetchFn: typeof fetch, now: Date): 
   try {
     const signed = (await res.json()) as { bundle?: unknown; signature?: unknown };
     const root = PublicKey.fromBase64url('ed25519', t.trustRoot);
-    const bundle = verifyDataKeyBundle(root, signed.bundle, String(signed.signature));
+    const bundle = verifyDataKeyBundle(root, signed.bundle, String(signed.signature), ['x25519', 'xwing']);
     if (!bundleCovers(bundle, now)) {
       return { check: 'bundle', state: CRITICAL, message: `data key ${bundle.id} is outside its window` };
     }

@@ -33,6 +33,7 @@ describe.skipIf(!available)('the planes pin their trust root instead of asking t
         threshold: 2,
         dataKeyDays: 90,
         horizonDays: 90,
+        suite: 'x25519',
       },
     });
   };

@@ -34,6 +34,7 @@ describe.skipIf(!available)('coffer recover: every key-admin password lost', () 
       threshold: 2,
       dataKeyDays: 90,
       horizonDays: 90,
+      suite: 'x25519',
       now: new Date(),
     });
     await expect(recover([a, other.shares[1] as string])).rejects.toThrow(/another recovery key/);

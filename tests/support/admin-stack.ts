@@ -62,6 +62,8 @@ export async function startAdminStack(
     /** issue 16: the vault's decoy key and two-person rules. */
     decoyKey?: Buffer;
     twoPerson?: Parameters<typeof startVault>[0]['twoPerson'];
+    /** The org's suite (its data keys'); X25519 unless a test asks for X-Wing. */
+    suite?: 'x25519' | 'xwing';
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -97,6 +99,7 @@ export async function startAdminStack(
     horizonDays: 90,
     now: now(),
     vaultReplyKey: options.certifyVaultKey === false ? undefined : (await orgStatus(adminBus)).replyKey,
+    suite: options.suite ?? 'x25519',
   });
   let adminTotpSecret: string | undefined;
   if (options.adminTotp) {
@@ -142,7 +145,7 @@ export async function startAdminStack(
     now,
     async addRecord(type, value, hint = type === 'secret' ? null : value.replace(/\D/g, '').slice(-4), format = 1) {
       const id = newRecordId();
-      const key = PublicKey.fromBase64url('x25519', dataKey.bundle.publicKey);
+      const key = PublicKey.fromBase64url(dataKey.bundle.suite ?? 'x25519', dataKey.bundle.publicKey);
       if (format === 2) {
         const context = RecordSealingContext.create(key, dataKey.bundle.id);
         const sealed = context.seal(id, type, Buffer.from(value));

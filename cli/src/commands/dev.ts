@@ -162,6 +162,7 @@ export async function devCommand(): Promise<void> {
       threshold: 3,
       dataKeyDays: Number(process.env.COFFER_DATA_KEY_DAYS ?? DEFAULT_DATA_KEY_DAYS),
       horizonDays: DEFAULT_HORIZON_DAYS,
+      suite: process.env.COFFER_DEV_SUITE === 'x25519' ? 'x25519' : 'xwing',
     },
   });
   pinTrustRoot(dir, planes.trustRoot);

@@ -82,5 +82,11 @@ describe.skipIf(!available)('coffer init without a terminal', () => {
     expect(run.stdout).toMatch(/otpauth:\/\/totp\/Coffer:ka%40example\.com\?/);
     const [admin] = await db.owner`SELECT totp_sealed FROM users WHERE email = 'ka@example.com'`;
     expect(admin?.totp_sealed).not.toBeNull();
+    // A new organisation is X-Wing unless told otherwise, signed into its configuration.
+    expect(run.stdout).toContain('suite xwing');
+    const [org] = await db.owner<{ config: { suite: string } }[]>`SELECT config FROM org`;
+    expect(org?.config.suite).toBe('xwing');
+    const keys = await db.owner<{ suite: string | null }[]>`SELECT bundle->>'suite' AS suite FROM data_keys`;
+    expect(keys.map((k) => k.suite)).toEqual(keys.map(() => 'xwing'));
   }, 180_000);
 });

@@ -63,6 +63,7 @@ describe.skipIf(!available)('coffer init, against a running vault over the bus',
       threshold: 3,
       dataKeyDays: 90,
       horizonDays: 90,
+      suite: 'x25519',
       now: new Date(),
     });
     const [first] = request.dataKeys;

@@ -32,10 +32,15 @@ export async function initCommand(argv: string[]): Promise<void> {
       // The fingerprint the vault logs at start ("admin replies signed by"): checked before the
       // org key certifies the reply key that `status` names, which crossed the bus unsigned.
       'vault-key-fingerprint': { type: 'string' },
+      // X-Wing (ML-KEM-768 + X25519) unless told otherwise: records kept for years must outlast
+      // a future quantum computer. x25519 is for deployments whose clients cannot seal X-Wing.
+      suite: { type: 'string', default: 'xwing' },
     },
     strict: true,
   });
   if (!values.email) throw new Error('--email of the first key-admin is required');
+  const suite = values.suite;
+  if (suite !== 'xwing' && suite !== 'x25519') throw new Error('--suite must be xwing (the default) or x25519');
   const env = readConfig({
     ...natsSettings('admin'),
     dataKeyDays: setting('COFFER_DATA_KEY_DAYS', 'days per data key', asPositiveInt, DEFAULT_DATA_KEY_DAYS),
@@ -63,6 +68,7 @@ export async function initCommand(argv: string[]): Promise<void> {
       horizonDays: asPositiveInt(values['horizon-days']),
       now: new Date(),
       vaultReplyKey: status.replyKey,
+      suite,
     });
     const totpFile = values['totp-file'];
     const totpUrl = totpFile === undefined ? undefined : enrolAtInit(ceremony.request.admin);
@@ -79,7 +85,9 @@ export async function initCommand(argv: string[]): Promise<void> {
         : `The vault named no reply key: its replies stay unsigned until a key-admin certifies one.\n\n`,
     );
     out.write(`First key-admin: ${values.email}, key fingerprint ${ceremony.adminFingerprint}\n`);
-    out.write(`Data keys made: ${ceremony.request.dataKeys.length} (${env.dataKeyDays} days each)\n\n`);
+    out.write(
+      `Data keys made: ${ceremony.request.dataKeys.length} (${env.dataKeyDays} days each, suite ${suite}; signed into the org's configuration)\n\n`,
+    );
     out.write(
       `Recovery shares: any ${ceremony.request.org.recoveryThreshold} of these ${ceremony.shares.length} rebuild the recovery key\n` +
         `(fingerprint ${ceremony.recoveryFingerprint}). Give one to each officer now; they are not shown again\n` +

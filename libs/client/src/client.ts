@@ -63,7 +63,7 @@ export function createClient(options: ClientOptions): CofferClient {
       throw new SealError('Unavailable', 'could not fetch the data key from ingest');
     }
     try {
-      const verified = verifyDataKeyBundle(trustRoot, signed.bundle, String(signed.signature));
+      const verified = verifyDataKeyBundle(trustRoot, signed.bundle, String(signed.signature), ['x25519', 'xwing']);
       if (!bundleCovers(verified, now())) throw new SealError('KeyExpired', 'the signed data key is not valid now');
       return verified;
     } catch (err) {

@@ -37,7 +37,15 @@ export {
   seal,
 } from './blob/sealed-blob.ts';
 export { CryptoError, CryptoErrorCode, isCryptoError } from './errors.ts';
-export { COFFER_SUITE, KEM_X25519_HKDF_SHA256, KEM_XWING, type Suite, suiteFor, XWING_SUITE } from './hpke/hpke.ts';
+export {
+  COFFER_SUITE,
+  KEM_X25519_HKDF_SHA256,
+  KEM_XWING,
+  recipientKindOf,
+  type Suite,
+  suiteFor,
+  XWING_SUITE,
+} from './hpke/hpke.ts';
 export { type KeyKind, PrivateKey, PublicKey, type RecipientKind } from './keys/keys.ts';
 export { SymmetricKey } from './keys/symmetric-key.ts';
 export {
@@ -92,6 +100,7 @@ export {
   verifyUserCertificate,
 } from './signature/bundles.ts';
 export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
+export { type OrgConfig, signOrgConfig, verifyOrgConfig } from './signature/org-config.ts';
 export {
   isRevoked,
   REVOCATION_LIST_MAX_ENTRIES,

@@ -4,7 +4,15 @@
  * and wrapped to the key-admin and to the recovery key. Nothing here talks to the bus; `coffer
  * init` sends the result to the vault and prints what people must keep.
  */
-import { certifyVaultReplyKey, PrivateKey, PublicKey, signUserCertificate, splitRecoveryKey } from '@coffer/crypto';
+import {
+  type BundleSuite,
+  certifyVaultReplyKey,
+  PrivateKey,
+  PublicKey,
+  signOrgConfig,
+  signUserCertificate,
+  splitRecoveryKey,
+} from '@coffer/crypto';
 import { checkPassword } from '@coffer/policy';
 import { type BootstrapRequest, newRecordId } from '@coffer/protocol';
 import { type Recipient, wrapOrgKey } from './holder.ts';
@@ -27,6 +35,11 @@ export interface CeremonyInput {
    * unsigned until a key-admin certifies the key (`keys.certify-vault`).
    */
   readonly vaultReplyKey?: string | undefined;
+  /**
+   * The suite the org's data keys are made in, signed into its configuration (`coffer init`
+   * offers X-Wing unless told otherwise). Named by every caller: no silent default here.
+   */
+  readonly suite: BundleSuite;
 }
 
 export interface CeremonyOutput {
@@ -99,10 +112,12 @@ export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput>
         }),
         recoveryThreshold: input.threshold,
         recoveryShares: input.shares,
+        config: { v: 1, orgKeyId, suite: input.suite },
+        configSignature: signOrgConfig(orgKey, { v: 1, orgKeyId, suite: input.suite }),
       },
       admin: admin.record,
       orgKeyCopies,
-      dataKeys: mintDataKeys(orgKey, recipients, windows),
+      dataKeys: mintDataKeys(orgKey, recipients, windows, input.suite),
       ...(input.vaultReplyKey
         ? {
             vaultReplyKey: {

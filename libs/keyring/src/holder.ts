@@ -3,24 +3,26 @@
  * key (by its key id). Its private key opens the copies wrapped to that id, nothing else.
  */
 import {
+  type BundleSuite,
   dataKeyWrapBinding,
   orgKeyWrapBinding,
   type PrivateKey,
   type PublicKey,
+  type RecipientKind,
   unwrapPrivateKey,
   wrapPrivateKey,
 } from '@coffer/crypto';
 
 export interface Holder {
   readonly id: string;
-  readonly key: PrivateKey<'x25519'>;
+  readonly key: PrivateKey<RecipientKind>;
 }
 
 /** Someone a key is wrapped to: a certified user or the org's recovery key. */
 export interface Recipient {
   readonly kind: 'user' | 'recovery';
   readonly id: string;
-  readonly key: PublicKey<'x25519'>;
+  readonly key: PublicKey<RecipientKind>;
 }
 
 /** A data key's copy for one holder, as the vault stores and returns it. */
@@ -40,9 +42,17 @@ export function openOrgKey(holder: Holder, orgKeyId: string, wrapped: string): P
   );
 }
 
-export function openDataKey(holder: Holder, copy: DataKeyCopy): PrivateKey<'x25519'> {
+/**
+ * `suite` is the data key's, as its verified bundle or the record it opens names it: a copy
+ * holding a key of another kind is refused (WrongKeyKind), never read as this one.
+ */
+export function openDataKey<S extends BundleSuite = 'x25519'>(
+  holder: Holder,
+  copy: DataKeyCopy,
+  suite: S = 'x25519' as S,
+): PrivateKey<S> {
   return unwrapPrivateKey(
-    'x25519',
+    suite,
     holder.key,
     Buffer.from(copy.wrapped, 'base64'),
     dataKeyWrapBinding(copy.keyId, holder.id),
@@ -52,15 +62,15 @@ export function openDataKey(holder: Holder, copy: DataKeyCopy): PrivateKey<'x255
 export function wrapOrgKey(
   orgKey: PrivateKey<'ed25519'>,
   orgKeyId: string,
-  to: { id: string; key: PublicKey<'x25519'> },
+  to: { id: string; key: PublicKey<RecipientKind> },
 ) {
   return b64(wrapPrivateKey(orgKey, to.key, orgKeyWrapBinding(orgKeyId, to.id)));
 }
 
 export function wrapDataKey(
-  dataKey: PrivateKey<'x25519'>,
+  dataKey: PrivateKey<RecipientKind>,
   keyId: string,
-  to: { id: string; key: PublicKey<'x25519'> },
+  to: { id: string; key: PublicKey<RecipientKind> },
 ) {
   return b64(wrapPrivateKey(dataKey, to.key, dataKeyWrapBinding(keyId, to.id)));
 }
@@ -72,7 +82,21 @@ export function wrapDataKey(
 export function rewrapDataKeys(
   holder: Holder,
   copies: readonly DataKeyCopy[],
-  to: { id: string; key: PublicKey<'x25519'> },
+  to: { id: string; key: PublicKey<RecipientKind> },
 ): DataKeyCopy[] {
-  return copies.map((copy) => ({ keyId: copy.keyId, wrapped: wrapDataKey(openDataKey(holder, copy), copy.keyId, to) }));
+  // Data keys of either suite (an org's older X25519 keys, its X-Wing ones): each is re-wrapped as
+  // the kind it is; which record it opens is still decided by the record's own suite.
+  return copies.map((copy) => ({
+    keyId: copy.keyId,
+    wrapped: wrapDataKey(openAnyDataKey(holder, copy), copy.keyId, to),
+  }));
+}
+
+function openAnyDataKey(holder: Holder, copy: DataKeyCopy): PrivateKey<RecipientKind> {
+  return unwrapPrivateKey<RecipientKind>(
+    ['x25519', 'xwing'],
+    holder.key,
+    Buffer.from(copy.wrapped, 'base64'),
+    dataKeyWrapBinding(copy.keyId, holder.id),
+  );
 }

@@ -31,5 +31,6 @@ export {
 } from './recipients.ts';
 export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
 export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';
+export { orgSuite, type SuiteMaterial, SuiteRefused } from './suite.ts';
 export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';
 export { certifyVaultKey, VaultKeyMismatch } from './vault-key.ts';

@@ -73,7 +73,7 @@ describe('keyring: recipients and minting', () => {
     expect(skipped).toEqual([planted.candidate.id]);
     expect(recipients.map((r) => r.id)).toEqual([viewer.candidate.id, o.recovery.id]);
 
-    const [minted] = mintDataKeys(o.orgKey, recipients, dataKeyWindows(NOW, 90, 1));
+    const [minted] = mintDataKeys(o.orgKey, recipients, dataKeyWindows(NOW, 90, 1), 'x25519');
     if (!minted) throw new Error('nothing minted');
     verifyDataKeyBundle(o.trustRoot, minted.bundle, minted.signature);
     for (const holder of [viewer.holder, o.recoveryHolder]) {
@@ -122,6 +122,8 @@ describe('keyring: recipients and minting', () => {
         recipients: [admin.candidate],
         recovery: o.recovery,
         lastNotAfter: '2026-04-01T00:00:00.000Z',
+        config: null,
+        newestKey: null,
       },
       o.trustRoot,
       null,
@@ -161,6 +163,8 @@ describe('keyring: the signed revocation list (issue 15, item 2)', () => {
         recipients: [admin.candidate, viewer.candidate],
         recovery: o.recovery,
         lastNotAfter: '2026-04-01T00:00:00.000Z',
+        config: null,
+        newestKey: null,
       },
       o.trustRoot,
       list,
@@ -196,6 +200,7 @@ describe('keyring: handing held keys to a confirmed user', () => {
     o.orgKey,
     [{ kind: 'user', id: admin.holder.id, key: admin.holder.key.publicKey }],
     dataKeyWindows(NOW, 90, 1),
+    'x25519',
   );
   const held = {
     orgKeyId: 'org-1',
@@ -225,6 +230,7 @@ describe('keyring: ceremony and break-glass recovery', () => {
       threshold: 2,
       dataKeyDays: 90,
       horizonDays: 180,
+      suite: 'x25519',
       now: NOW,
     });
     const trustRoot = PublicKey.fromBase64url('ed25519', made.trustRoot);

@@ -1,8 +1,9 @@
 /**
- * Minting data keys: one X25519 key per cryptoperiod, its bundle signed by the org key, wrapped to
- * every recipient. The private halves never leave this function except wrapped.
+ * Minting data keys: one key per cryptoperiod in the org's suite (X-Wing or X25519), its bundle
+ * signed by the org key naming that suite, wrapped to every recipient. The private halves never
+ * leave this function except wrapped.
  */
-import { PrivateKey, signDataKeyBundle } from '@coffer/crypto';
+import { type BundleSuite, type DataKeyBundle, PrivateKey, signDataKeyBundle } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
 import { type Recipient, wrapDataKey } from './holder.ts';
 
@@ -29,7 +30,7 @@ export function nextWindowStart(now: Date, lastNotAfter: string | null): Date {
 }
 
 export interface MintedDataKey {
-  readonly bundle: { id: string; publicKey: string; notBefore: string; notAfter: string };
+  readonly bundle: { id: string; suite?: BundleSuite; publicKey: string; notBefore: string; notAfter: string };
   readonly signature: string;
   readonly copies: { recipientKind: 'user' | 'recovery'; recipientId: string; wrapped: string }[];
 }
@@ -38,16 +39,19 @@ export function mintDataKeys(
   orgKey: PrivateKey<'ed25519'>,
   recipients: readonly Recipient[],
   windows: readonly KeyWindow[],
+  suite: BundleSuite,
 ): MintedDataKey[] {
   return windows.map((window) => {
-    const dataKey = PrivateKey.generate('x25519');
-    const bundle = {
+    const dataKey = PrivateKey.generate(suite);
+    // X25519 keys keep the v1 bundle (no suite field) that every build reads; X-Wing ones name it.
+    const bundle: DataKeyBundle = {
       id: newRecordId(),
+      ...(suite === 'x25519' ? {} : { suite }),
       publicKey: dataKey.publicKey.toBase64url(),
       notBefore: window.notBefore.toISOString(),
       notAfter: window.notAfter.toISOString(),
     };
-    return {
+    const minted: MintedDataKey = {
       bundle,
       signature: signDataKeyBundle(orgKey, bundle),
       copies: recipients.map((r) => ({
@@ -56,6 +60,8 @@ export function mintDataKeys(
         wrapped: wrapDataKey(dataKey, bundle.id, r),
       })),
     };
+    dataKey.destroy();
+    return minted;
   });
 }
 

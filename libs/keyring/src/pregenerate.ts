@@ -6,8 +6,9 @@ import type { PublicKey, RevocationList } from '@coffer/crypto';
 import { type Holder, openOrgKey } from './holder.ts';
 import { dataKeyWindows, type MintedDataKey, mintDataKeys, nextWindowStart } from './mint.ts';
 import { certifiedRecipients, type RecipientCandidates } from './recipients.ts';
+import { orgSuite, type SuiteMaterial } from './suite.ts';
 
-export interface KeysMaterialLike extends RecipientCandidates {
+export interface KeysMaterialLike extends RecipientCandidates, SuiteMaterial {
   readonly orgKeyId: string;
   /** The holder's wrapped copy of the org key. */
   readonly orgKey: string;
@@ -33,7 +34,8 @@ export interface Pregenerated {
 
 /**
  * `revocations`: the signed list, already checked by the caller (checkRevocationList).
- * Throws UncertifiedRecoveryKey (nothing made) or a CryptoError if the holder's copy does not open.
+ * Throws UncertifiedRecoveryKey or SuiteRefused (nothing made), or a CryptoError if the holder's
+ * copy does not open. The keys are made in the suite of the org's signed configuration.
  */
 export function pregenerateDataKeys(
   holder: Holder,
@@ -42,9 +44,10 @@ export function pregenerateDataKeys(
   revocations: RevocationList | null,
   options: PregenerateOptions,
 ): Pregenerated {
+  const suite = orgSuite(trustRoot, material);
   const { recipients, skipped, revoked } = certifiedRecipients(trustRoot, material, revocations);
   const orgKey = openOrgKey(holder, material.orgKeyId, material.orgKey);
   const start = nextWindowStart(options.now, options.startNow ? null : material.lastNotAfter);
   const windows = dataKeyWindows(start, options.days, options.count);
-  return { dataKeys: mintDataKeys(orgKey, recipients, windows), skipped, revoked };
+  return { dataKeys: mintDataKeys(orgKey, recipients, windows, suite), skipped, revoked };
 }

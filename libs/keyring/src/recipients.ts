@@ -51,6 +51,7 @@ export function certifiedRecipients(
         trustRoot,
         { id: r.id, role: r.role, publicKey: r.publicKey },
         r.certificateSignature ?? '',
+        ['x25519', 'xwing'],
       );
       recipients.push({ kind: 'user', id: r.id, key: cert.key });
     } catch {
@@ -63,6 +64,7 @@ export function certifiedRecipients(
       trustRoot,
       { id: recovery.id, role: 'recovery', publicKey: recovery.publicKey },
       recovery.certificate ?? '',
+      ['x25519', 'xwing'],
     );
     recipients.push({ kind: 'recovery', id: recovery.id, key: cert.key });
   } catch {

@@ -3,10 +3,17 @@
  * request, kept here so the contract table stays readable). Binary fields are base64.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { DataKeyBundleJson } from './messages.ts';
+import { DataKeyBundleJson, SuiteName } from './messages.ts';
 import { B64, Id } from './vocabulary.ts';
 
 const B64url = Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 128 });
+
+/** The org's configuration as the org key signed it (`coffer/org-config/v1`). */
+export const OrgConfigJson = Type.Object(
+  { v: Type.Literal(1), orgKeyId: Id, suite: SuiteName },
+  { additionalProperties: false },
+);
+export type OrgConfigJson = Static<typeof OrgConfigJson>;
 
 const WrappedCopy = Type.Object(
   { recipientKind: Type.Union([Type.Literal('user'), Type.Literal('recovery')]), recipientId: Id, wrapped: B64 },
@@ -27,6 +34,9 @@ export const BootstrapRequest = Type.Object(
         recoveryCertificate: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
         recoveryThreshold: Type.Integer({ minimum: 2, maximum: 255 }),
         recoveryShares: Type.Integer({ minimum: 2, maximum: 255 }),
+        /** Absent only from ceremonies of builds before suites: such an org is X25519. */
+        config: Type.Optional(OrgConfigJson),
+        configSignature: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' })),
       },
       { additionalProperties: false },
     ),

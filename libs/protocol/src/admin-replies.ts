@@ -5,6 +5,7 @@
  * named here is required to have its type.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { OrgConfigJson } from './admin-messages.ts';
 import { DataKeyBundleJson } from './messages.ts';
 import { B64, Id, Instant, RecordTypeSchema, RoleSchema, USER_STATUSES } from './vocabulary.ts';
 
@@ -72,7 +73,11 @@ export const RecordPage = Type.Object({
   next: Nullable(Id),
 });
 
-/** `contextEnc`: base64 of the record context's enc for a version-2 blob, null for version 1. */
+/**
+ * `contextEnc`: base64 of the record context's enc for a version-2 blob, null for version 1 — and,
+ * in an export page, null for an X-Wing context's record, whose enc the page's `contexts` carries
+ * once (1,120 bytes on every record would take a page of 1,000 past the bus's message limit).
+ */
 const SealedRecord = Type.Object({
   id: Id,
   type: RecordTypeSchema,
@@ -107,6 +112,8 @@ export const ExportPage = Type.Object({
   records: Type.Array(Type.Object({ ...SealedRecord.properties, submittedAt: Instant })),
   /** The caller's wrapped copy of each data key the page's records use, by key id. */
   wrappedDataKeys: Type.Record(Type.String(), B64),
+  /** The enc of each X-Wing record context the page's records use, by context id, once. */
+  contexts: Type.Optional(Type.Record(Type.String(), B64)),
 });
 
 export const AuditPage = Type.Object({
@@ -222,6 +229,10 @@ export const KeysMaterial = Type.Object({
   ),
   /** End of the last data key's window, or null before any. */
   lastNotAfter: Nullable(Instant),
+  /** The org's signed configuration (its suite), null for an org made before suites. */
+  config: Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() })),
+  /** The newest data key as signed: the suite floor when the configuration is missing. */
+  newestKey: Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() })),
   session: SessionKeyMaterial,
   revocations: Type.Optional(Nullable(SignedRevocations)),
 });

@@ -21,6 +21,7 @@ export {
 export {
   AdminReply,
   BootstrapRequest,
+  OrgConfigJson,
   REPLY_NONCE,
   REPLY_NONCE_PATTERN,
   SignedAdminReply,
@@ -52,6 +53,7 @@ export {
   RecordMessage,
   RecordMessageV1,
   RecordMessageV2,
+  SuiteName,
 } from './messages.ts';
 export { CredentialId } from './passkey-contract.ts';
 export { newRecordId, recordIdAt } from './record-id.ts';

@@ -63,8 +63,11 @@ export function hintFits(type: RecordType, hint: string | null): boolean {
 
 /** Any UUID (context ids are random, version 4). */
 const AnyUuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
-/** Base64 of the 32-byte X25519 encapsulated key of a record context. */
-const Enc = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' });
+/**
+ * Base64 of a record context's encapsulated key: 32 bytes (X25519) or 1120 (X-Wing). The blob's
+ * header names the suite; the vault checks the length against it and against the data key's.
+ */
+const Enc = Type.String({ pattern: '^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{1494}==)$' });
 
 /** The most records one batch message carries; ingest's group commit stays well below it. */
 export const MAX_RECORDS_PER_BATCH = 1024;
@@ -107,10 +110,14 @@ export const RecordBatchMessage = Type.Object(
 );
 export type RecordBatchMessage = Static<typeof RecordBatchMessage>;
 
+/** The suites a bundle can name (canonical v2); a bundle without one is X25519 (v1). */
+export const SuiteName = Type.Union([Type.Literal('x25519'), Type.Literal('xwing')]);
+
 export const DataKeyBundleJson = Type.Object(
-  { id: KeyId, publicKey: Type.String(), notBefore: Instant, notAfter: Instant },
+  { id: KeyId, suite: Type.Optional(SuiteName), publicKey: Type.String(), notBefore: Instant, notAfter: Instant },
   { additionalProperties: false },
 );
+export type DataKeyBundleJson = Static<typeof DataKeyBundleJson>;
 
 export const KeyBundleReply = Type.Union([
   Type.Object(

@@ -85,7 +85,13 @@ export function connect(options: ConnectOptions): Coffer {
       const id = v7({ msecs: now() + skewMs });
       const plaintext = utf8(check.normalized);
       try {
-        const blob = await sealRecord(bundle.publicKey, plaintext, { recordId: id, type, keyId: bundle.id });
+        // In the suite the signed bundle names: an X-Wing bundle gets an X-Wing seal, never X25519.
+        const blob = await sealRecord(
+          bundle.publicKey,
+          plaintext,
+          { recordId: id, type, keyId: bundle.id },
+          bundle.suite,
+        );
         return { id, type, keyId: bundle.id, sealed: toBase64(blob), hint: check.hint, idempotencyKey: v7() };
       } finally {
         plaintext.fill(0);

@@ -5,8 +5,10 @@
 export const SEAL_ERROR_CODES = [
   /** The key bundle does not verify against the trust root compiled into this module. */
   'BadSignature',
-  /** The key bundle is not well-formed (unknown fields, bad times, not an X25519 key). */
+  /** The key bundle is not well-formed (unknown fields, bad times, a key not of its suite). */
   'InvalidBundle',
+  /** The key bundle names a suite this module cannot seal with: nothing is sealed, never downgraded. */
+  'UnsupportedSuite',
   /** The signed key's window does not cover now: expired, or not yet valid. */
   'KeyExpired',
   /** The value does not pass its type's rules (the same rules ingest applies). */

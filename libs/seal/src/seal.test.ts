@@ -139,3 +139,58 @@ describe('@coffer/seal under Node', () => {
     await expect(coffer.submit(sealed)).rejects.toMatchObject({ code: 'Refused', status: 400 });
   });
 });
+
+describe('@coffer/seal with an X-Wing bundle', () => {
+  const org = PrivateKey.generate('ed25519');
+  const data = PrivateKey.generate('xwing');
+  const now = Date.now();
+  const bundle = {
+    id: newRecordId(),
+    suite: 'xwing' as const,
+    publicKey: data.publicKey.toBase64url(),
+    notBefore: new Date(now - 60_000).toISOString(),
+    notAfter: new Date(now + 3_600_000).toISOString(),
+  };
+  const good = { bundle, signature: signDataKeyBundle(org, bundle) };
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'accepted',
+      (e: SealError) => e.code,
+    );
+
+  it.each(VALUES)('seals a %s with X-Wing, which libs/crypto opens', async (type, value, normalized) => {
+    const coffer = connect({
+      ingest: 'http://ingest.test',
+      trustRoot: org.publicKey.toBase64url(),
+      fetch: fakeIngest(good).fetchFn,
+    });
+    const sealed = await coffer.seal({ type, value });
+    const blob = Buffer.from(sealed.sealed, 'base64');
+    expect(blob.readUInt16BE(1)).toBe(0x647a);
+    expect(blob.length).toBe(1143 + Buffer.byteLength(normalized));
+    expect(open(data, blob, recordBinding(sealed.id, type, bundle.id)).toString()).toBe(normalized);
+  });
+
+  it('opens an X-Wing blob sealed by libs/crypto with @hpke/core and @hpke/hybridkem-x-wing', async () => {
+    const raw = randomBytes(32);
+    const key = PrivateKey.fromBytes('xwing', raw);
+    const id = newRecordId();
+    const blob = seal(key.publicKey, Buffer.from('secret'), recordBinding(id, 'secret', 'key-1'));
+    expect(Buffer.from(await openRecord(raw, blob, { recordId: id, type: 'secret', keyId: 'key-1' })).toString()).toBe(
+      'secret',
+    );
+  });
+
+  it('refuses a relabelled suite (BadSignature) and a suite it does not know (UnsupportedSuite)', async () => {
+    const root = await importTrustRoot(org.publicKey.toBase64url());
+    expect(await codeOf(verifyBundle(root, good, now))).toBe('accepted');
+    const { suite: _dropped, ...asV1 } = bundle;
+    expect(await codeOf(verifyBundle(root, { ...good, bundle: asV1 }, now))).toBe('InvalidBundle');
+    expect(await codeOf(verifyBundle(root, { ...good, bundle: { ...bundle, suite: 'x25519' } }, now))).toBe(
+      'InvalidBundle',
+    );
+    expect(await codeOf(verifyBundle(root, { ...good, bundle: { ...bundle, suite: 'kyber-9000' } }, now))).toBe(
+      'UnsupportedSuite',
+    );
+  });
+});

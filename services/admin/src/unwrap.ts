@@ -7,7 +7,9 @@ import {
   openRecord as openRecordBlob,
   type PrivateKey,
   parseRecordBlob,
+  type RecipientKind,
   RecordOpeningContext,
+  recipientKindOf,
   sessionKeyAad,
   unwrapWithSymmetricKey,
 } from '@coffer/crypto';
@@ -33,8 +35,24 @@ export function sessionHolder(token: string, material: SessionKeyMaterial): Hold
   return { id: material.userId, key: unwrapUserKey(token, material) };
 }
 
-export function unwrapDataKey(userKey: PrivateKey<'x25519'>, userId: string, dataKeyId: string, wrapped: string) {
-  return openDataKey({ id: userId, key: userKey }, { keyId: dataKeyId, wrapped });
+/**
+ * A data key as the kind `suite` names — the suite of the record it is about to open, read from
+ * that record's header (both suites are read here: an org's X25519 records stay readable after it
+ * moves to X-Wing). A copy of another kind is WrongKeyKind, never tried as this one.
+ */
+export function unwrapDataKey(
+  userKey: PrivateKey<RecipientKind>,
+  userId: string,
+  dataKeyId: string,
+  wrapped: string,
+  suite: RecipientKind,
+): PrivateKey<RecipientKind> {
+  return openDataKey({ id: userId, key: userKey }, { keyId: dataKeyId, wrapped }, suite);
+}
+
+/** The suite a stored record's blob names; UnsupportedSuite for one this build does not read. */
+export function recordSuite(record: SealedRecord): RecipientKind {
+  return recipientKindOf(parseRecordBlob(Buffer.from(record.sealed, 'base64'), ['x25519', 'xwing']).suite);
 }
 
 export interface SealedRecord {
@@ -47,7 +65,7 @@ export interface SealedRecord {
 }
 
 /** Open one record's sealed value (one key agreement); the returned buffer is the caller's to wipe. */
-export function openRecord(dataKey: PrivateKey<'x25519'>, record: SealedRecord): Buffer {
+export function openRecord(dataKey: PrivateKey<RecipientKind>, record: SealedRecord): Buffer {
   return openRecordBlob(dataKey, Buffer.from(record.sealed, 'base64'), {
     recordId: record.id,
     type: record.type,
@@ -69,9 +87,9 @@ export class RecordOpener {
     this.#limit = limit;
   }
 
-  open(dataKey: PrivateKey<'x25519'>, record: SealedRecord): Buffer {
+  open(dataKey: PrivateKey<RecipientKind>, record: SealedRecord): Buffer {
     const blob = Buffer.from(record.sealed, 'base64');
-    const parsed = parseRecordBlob(blob);
+    const parsed = parseRecordBlob(blob, ['x25519', 'xwing']);
     if (parsed.version !== 2 || !record.contextEnc) return openRecord(dataKey, record);
     let context = this.#contexts.get(parsed.contextId);
     if (!context || context.dataKeyId !== record.dataKeyId) {

@@ -10,13 +10,14 @@
  * key gets at its window's natural end.
  */
 import type { Bus } from '@coffer/bus';
-import { bundleCovers, type PublicKey, verifyDataKeyBundle } from '@coffer/crypto';
+import { bundleCovers, type PublicKey, type RecipientKind, verifyDataKeyBundle } from '@coffer/crypto';
 import { decodeJson, KeyBundleReply } from '@coffer/protocol';
 import type { Logger } from 'pino';
 
 export interface VerifiedKey {
   readonly id: string;
-  readonly key: PublicKey<'x25519'>;
+  /** X25519 or X-Wing, as the signed bundle names it: records are sealed in that suite. */
+  readonly key: PublicKey<RecipientKind>;
   readonly notAfter: Date;
   /** The bundle and signature as the vault sent them, for GET /v1/keys/current. */
   readonly signed: { bundle: unknown; signature: string };
@@ -109,7 +110,7 @@ export class DataKeySource {
       return;
     }
     try {
-      const verified = verifyDataKeyBundle(this.#trustRoot, reply.bundle, reply.signature);
+      const verified = verifyDataKeyBundle(this.#trustRoot, reply.bundle, reply.signature, ['x25519', 'xwing']);
       if (!bundleCovers(verified, this.#now())) throw new Error('its validity window does not cover now');
       this.#replace({
         id: verified.id,

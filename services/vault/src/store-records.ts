@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RecordDelivery } from '@coffer/bus';
-import { parseRecordBlob } from '@coffer/crypto';
+import { parseRecordBlob, type RecipientKind, recipientKindOf } from '@coffer/crypto';
 import {
   checkJson,
   hintFits,
@@ -53,7 +53,12 @@ interface Row {
   expires_at: string | null;
   /** What goes to dead_letters if this row cannot be stored. */
   payload: Buffer;
+  /** The suite the blob names (not a column): it must be its data key's. */
+  suite: RecipientKind;
 }
+
+/** Bytes of a record context's enc in each suite. */
+const ENC_LENGTH: Record<RecipientKind, number> = { x25519: 32, xwing: 1120 };
 
 interface ContextRow {
   id: string;
@@ -109,7 +114,7 @@ function toRow(
   const sealed = Buffer.from(m.sealed, 'base64');
   let blob: ReturnType<typeof parseRecordBlob>;
   try {
-    blob = parseRecordBlob(sealed);
+    blob = parseRecordBlob(sealed, ['x25519', 'xwing']);
   } catch (err) {
     throw new ProtocolError(`sealed value is not a record blob: ${(err as Error).message}`);
   }
@@ -134,6 +139,7 @@ function toRow(
     submitted_at: m.submittedAt,
     expires_at,
     payload,
+    suite: recipientKindOf(blob.suite),
   };
 }
 
@@ -170,8 +176,13 @@ function parseDelivery(delivery: RecordDelivery, retention: Retention, receivedA
         const context = contexts.get(record.contextId);
         if (!context) throw new ProtocolError('record names a context the batch does not carry');
         if (context.keyId !== record.keyId) throw new ProtocolError('record and its context name different keys');
-        const encSha256 = createHash('sha256').update(Buffer.from(context.enc, 'base64')).digest();
-        parsed.rows.push(toRow(record, { id: record.contextId, encSha256 }, 'ingest', at, payload));
+        const enc = Buffer.from(context.enc, 'base64');
+        const encSha256 = createHash('sha256').update(enc).digest();
+        const row = toRow(record, { id: record.contextId, encSha256 }, 'ingest', at, payload);
+        if (enc.length !== ENC_LENGTH[row.suite]) {
+          throw new ProtocolError("the context's enc does not fit the record's suite");
+        }
+        parsed.rows.push(row);
         used.add(record.contextId);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
@@ -212,14 +223,21 @@ export async function storeRecordBatch(
     for (const c of parsed.contexts) contexts.set(`${c.id}/${c.enc_sha256.toString('hex')}`, c);
   }
   const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
-  const known = new Set(
+  // Each data key's suite as its signed bundle names it (none: X25519, canonical v1).
+  const keySuites = new Map(
     keyIds.length
-      ? (await sql<{ id: string }[]>`SELECT id FROM data_keys WHERE id = ANY(${keyIds})`).map((r) => r.id)
+      ? (
+          await sql<{ id: string; suite: RecipientKind | null }[]>`
+            SELECT id, bundle->>'suite' AS suite FROM data_keys WHERE id = ANY(${keyIds})`
+        ).map((r) => [r.id, r.suite ?? 'x25519'])
       : [],
   );
+  const known = new Set(keySuites.keys());
   const storable = rows.filter((r) => {
-    if (known.has(r.data_key_id)) return true;
-    dead.push({ msg_id: r.id, reason: 'sealed to an unknown data key', payload: r.payload });
+    const keySuite = keySuites.get(r.data_key_id);
+    if (keySuite === r.suite) return true;
+    const reason = keySuite ? `sealed as ${r.suite} to a ${keySuite} data key` : 'sealed to an unknown data key';
+    dead.push({ msg_id: r.id, reason, payload: r.payload });
     return false;
   });
   const liveContexts = [...contexts.values()].filter((c) => known.has(c.data_key_id));

@@ -44,10 +44,12 @@ function encodeKey(key: PrivateKey): Buffer {
   return out;
 }
 
-function decodeKey<K extends KeyKind>(kind: K, encoded: Buffer): PrivateKey<K> {
+function decodeKey<K extends KeyKind>(kinds: K | readonly K[], encoded: Buffer): PrivateKey<K> {
   try {
     if (encoded.length !== ENCODED_LENGTH) throw new CryptoError('Malformed', 'wrapped key has the wrong length');
-    if (encoded[0] !== KIND_BYTE[kind]) throw new CryptoError('WrongKeyKind', `wrapped key is not ${kind}`);
+    const allowed: readonly K[] = typeof kinds === 'string' ? [kinds] : kinds;
+    const kind = allowed.find((k) => KIND_BYTE[k] === encoded[0]);
+    if (kind === undefined) throw new CryptoError('WrongKeyKind', `wrapped key is not ${allowed.join(' or ')}`);
     return PrivateKey.fromBytes(kind, encoded.subarray(1));
   } finally {
     wipe(encoded);
@@ -75,8 +77,12 @@ export function wrapPrivateKey(key: PrivateKey, recipient: PublicKey<RecipientKi
   }
 }
 
+/**
+ * `kind` is what the caller expects, or several kinds when it handles each (re-wrapping data keys
+ * of both suites to a new holder): the key comes back with the kind its wrapped bytes name.
+ */
 export function unwrapPrivateKey<K extends KeyKind>(
-  kind: K,
+  kind: K | readonly K[],
   identity: PrivateKey<RecipientKind>,
   wrapped: Uint8Array,
   binding: Binding,

@@ -10,12 +10,12 @@
  */
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
-import type { PrivateKey } from '@coffer/crypto';
+import { type PrivateKey, parseRecordBlob, type RecipientKind } from '@coffer/crypto';
 import { Instant, Reason, RecordTypeSchema, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
-import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { RecordOpener, recordSuite, type SealedRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Body = Type.Object(
@@ -70,7 +70,7 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
 
     async function* rows(): AsyncGenerator<string> {
       const userKey = unwrapUserKey(session.token, begun.session);
-      const dataKeys = new Map<string, PrivateKey<'x25519'>>();
+      const dataKeys = new Map<string, PrivateKey<RecipientKind>>();
       const opener = new RecordOpener();
       let count = 0;
       let after: string | undefined;
@@ -91,10 +91,10 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
             if (!dataKey) {
               const wrapped = page.wrappedDataKeys[r.dataKeyId];
               if (!wrapped) throw new Error(`no key for data key ${r.dataKeyId}`);
-              dataKey = unwrapDataKey(userKey, begun.session.userId, r.dataKeyId, wrapped);
+              dataKey = unwrapDataKey(userKey, begun.session.userId, r.dataKeyId, wrapped, recordSuite(r));
               dataKeys.set(r.dataKeyId, dataKey);
             }
-            const plaintext = opener.open(dataKey, r);
+            const plaintext = opener.open(dataKey, withContextEnc(r, page.contexts));
             lines.push(`${r.id},${r.type},${csvCell(plaintext.toString('utf8'))},${r.submittedAt}\r\n`);
             plaintext.fill(0);
           }
@@ -124,3 +124,11 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       .send(Readable.from(rows()));
   });
 };
+
+/** The record with its context's enc, taken from the page's `contexts` when it is not inline. */
+function withContextEnc<R extends SealedRecord>(record: R, contexts: Readonly<Record<string, string>> | undefined): R {
+  if (record.contextEnc || !contexts) return record;
+  const parsed = parseRecordBlob(Buffer.from(record.sealed, 'base64'), ['x25519', 'xwing']);
+  const enc = parsed.version === 2 ? contexts[parsed.contextId] : undefined;
+  return enc ? { ...record, contextEnc: enc } : record;
+}

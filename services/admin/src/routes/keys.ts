@@ -14,6 +14,7 @@ import {
   checkRevocationList,
   type Pregenerated,
   pregenerateDataKeys,
+  SuiteRefused,
   UncertifiedRecoveryKey,
   VaultKeyMismatch,
 } from '@coffer/keyring';
@@ -60,6 +61,17 @@ export async function makeDataKeys(
       startNow: rotate,
     });
   } catch (err) {
+    if (err instanceof SuiteRefused) {
+      // The stored configuration was edited, dropped or replaced: never mint in a suite it did not sign.
+      req.log.error({ alert: 'org-config' }, err.message);
+      sendProblem(reply, {
+        status: 409,
+        type: 'suite-refused',
+        title: "The org's signed suite configuration does not verify; no data keys were made",
+        detail: err.message,
+      });
+      return undefined;
+    }
     if (!(err instanceof UncertifiedRecoveryKey)) throw err;
     req.log.error({ alert: 'recovery-key' }, 'the recovery key has no valid certificate: no data keys made');
     sendProblem(reply, {

@@ -8,12 +8,18 @@
  * key once no record uses it and audits the run with counts. The CLI drives the steps at a rate.
  */
 import { callVault } from '@coffer/bus';
-import { bundleCovers, type PrivateKey, RecordSealingContext, verifyDataKeyBundle } from '@coffer/crypto';
+import {
+  bundleCovers,
+  type PrivateKey,
+  type RecipientKind,
+  RecordSealingContext,
+  verifyDataKeyBundle,
+} from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { Id, newRecordId, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
-import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { RecordOpener, recordSuite, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Begin = Type.Object({ keyIds: Type.Array(Id, { minItems: 1, maxItems: 16 }) }, { additionalProperties: false });
@@ -46,7 +52,8 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
     });
     let toKey: ReturnType<typeof verifyDataKeyBundle>;
     try {
-      toKey = verifyDataKeyBundle(deps.trustRoot, m.toKey.bundle, m.toKey.signature);
+      // Into the org's current key, of whichever suite it is (X-Wing moves records off X25519).
+      toKey = verifyDataKeyBundle(deps.trustRoot, m.toKey.bundle, m.toKey.signature, ['x25519', 'xwing']);
       if (!bundleCovers(toKey, deps.now())) throw new Error('its window does not cover now');
     } catch (err) {
       req.log.error(
@@ -60,7 +67,7 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       });
     }
     const userKey = unwrapUserKey(session.token, m.session);
-    const dataKeys = new Map<string, PrivateKey<'x25519'>>();
+    const dataKeys = new Map<string, PrivateKey<RecipientKind>>();
     const opener = new RecordOpener();
     const context = RecordSealingContext.create(toKey.key, toKey.id);
     const records: { id: string; sealed: string }[] = [];
@@ -70,7 +77,7 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
         if (!dataKey) {
           const wrapped = m.wrappedDataKeys[r.dataKeyId];
           if (!wrapped) throw new Error(`no key for data key ${r.dataKeyId}`);
-          dataKey = unwrapDataKey(userKey, m.session.userId, r.dataKeyId, wrapped);
+          dataKey = unwrapDataKey(userKey, m.session.userId, r.dataKeyId, wrapped, recordSuite(r));
           dataKeys.set(r.dataKeyId, dataKey);
         }
         const plaintext = opener.open(dataKey, r);

@@ -10,7 +10,7 @@ import { sendProblem } from '@coffer/http';
 import { Reason, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
-import { openRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { openRecord, recordSuite, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import { valueMatchesType } from '../value-type.ts';
 import type { AdminDeps } from './deps.ts';
 
@@ -65,7 +65,13 @@ export const revealRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, dep
     let plaintext: Buffer | undefined;
     try {
       const userKey = unwrapUserKey(session.token, sealed.session);
-      const dataKey = unwrapDataKey(userKey, sealed.session.userId, sealed.record.dataKeyId, sealed.wrappedDataKey);
+      const dataKey = unwrapDataKey(
+        userKey,
+        sealed.session.userId,
+        sealed.record.dataKeyId,
+        sealed.wrappedDataKey,
+        recordSuite(sealed.record),
+      );
       plaintext = openRecord(dataKey, sealed.record);
       const value = plaintext.toString('utf8');
       // A value sealed by the submitter (POST /v1/sealed-records) was never seen by ingest, so this

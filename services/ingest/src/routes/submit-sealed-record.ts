@@ -7,7 +7,13 @@
  * reveals it; the admin plane checks it then.
  */
 import { BusUnavailableError } from '@coffer/bus';
-import { parseSealedBlob, SEALED_BLOB_OVERHEAD } from '@coffer/crypto';
+import {
+  parseSealedBlob,
+  type RecipientKind,
+  recipientKindOf,
+  SEALED_BLOB_OVERHEAD,
+  SEALED_BLOB_OVERHEAD_XWING,
+} from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import {
   DUPLICATE_WINDOW_MS,
@@ -34,7 +40,8 @@ export const PLAINTEXT_BYTES: Record<RecordType, readonly [number, number]> = {
   ssn: [11, 11],
   secret: [1, 4096],
 };
-const MAX_SEALED_BASE64 = Math.ceil((4096 + SEALED_BLOB_OVERHEAD) / 3) * 4;
+const MAX_SEALED_BASE64 = Math.ceil((4096 + SEALED_BLOB_OVERHEAD_XWING) / 3) * 4;
+const OVERHEAD: Record<RecipientKind, number> = { x25519: SEALED_BLOB_OVERHEAD, xwing: SEALED_BLOB_OVERHEAD_XWING };
 
 const Body = Type.Object(
   {
@@ -56,8 +63,13 @@ function uuidV7Time(id: string): number {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
-/** Why a sealed submission cannot be accepted, checked without reading the value; or null. */
-function refusal(body: Body, now: number): { type: string; title: string } | null {
+type Problem = { type: string; title: string };
+
+/**
+ * Why a sealed submission cannot be accepted, checked without reading the value; or the suite its
+ * blob names (checked against the key's once the key is known).
+ */
+function refusal(body: Body, now: number): Problem | RecipientKind {
   const at = uuidV7Time(body.id);
   if (at < now - ID_MAX_AGE_MS || at > now + ID_MAX_AHEAD_MS) {
     return { type: 'stale-record-id', title: 'The record id is not fresh: seal again, just before submitting' };
@@ -72,17 +84,18 @@ function refusal(body: Body, now: number): { type: string; title: string } | nul
   const blob = Buffer.from(body.sealed, 'base64');
   if (blob.toString('base64') !== body.sealed)
     return { type: 'invalid-sealed', title: 'sealed is not canonical base64' };
+  let suite: RecipientKind;
   try {
-    parseSealedBlob(blob);
+    suite = recipientKindOf(parseSealedBlob(blob).suite);
   } catch (err) {
     return { type: 'invalid-sealed', title: `sealed is not a v1 sealed blob (${(err as { code?: string }).code})` };
   }
   const [min, max] = PLAINTEXT_BYTES[body.type];
-  const size = blob.length - SEALED_BLOB_OVERHEAD;
+  const size = blob.length - OVERHEAD[suite];
   if (size < min || size > max) {
     return { type: 'sealed-size', title: `The sealed value's size does not fit a ${body.type}` };
   }
-  return null;
+  return suite;
 }
 
 /**
@@ -106,8 +119,8 @@ export const submitSealedRecordRoute: FastifyPluginAsync<IngestDeps> = async (ap
     async (req, reply) => {
       const body = req.body as Body;
       const now = deps.now();
-      const refused = refusal(body, now.getTime());
-      if (refused) return sendProblem(reply, { status: 400, ...refused });
+      const suite = refusal(body, now.getTime());
+      if (typeof suite !== 'string') return sendProblem(reply, { status: 400, ...suite });
       const key = await sealedToKey(deps, body.keyId);
       if (!key) {
         return sendProblem(reply, {
@@ -115,6 +128,15 @@ export const submitSealedRecordRoute: FastifyPluginAsync<IngestDeps> = async (ap
           type: 'unknown-key',
           title: 'The value is sealed to a data key that is not current',
           detail: 'Fetch GET /v1/keys/current and seal again.',
+        });
+      }
+      // Never stored in another suite than its key's: such a blob could not be opened anyway.
+      if (suite !== key.key.kind) {
+        return sendProblem(reply, {
+          status: 422,
+          type: 'suite-mismatch',
+          title: `The value is sealed with ${suite}, but its data key is ${key.key.kind}`,
+          detail: 'Fetch GET /v1/keys/current and seal with the suite its bundle names.',
         });
       }
       const idempotencyKey = (req.headers as { 'idempotency-key'?: string })['idempotency-key'];

@@ -4,7 +4,13 @@
  * once. The vault checks every signature against the trust root in the request before storing,
  * so a malformed ceremony cannot leave a half-trusted state behind.
  */
-import { PublicKey, verifyDataKeyBundle, verifyUserCertificate, verifyVaultReplyKey } from '@coffer/crypto';
+import {
+  PublicKey,
+  verifyDataKeyBundle,
+  verifyOrgConfig,
+  verifyUserCertificate,
+  verifyVaultReplyKey,
+} from '@coffer/crypto';
 import type { AdminRequest, OrgStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
@@ -55,7 +61,15 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
       { id: req.org.recoveryKeyId, role: 'recovery', publicKey: req.org.recoveryPublicKey },
       req.org.recoveryCertificate,
     );
-    for (const k of req.dataKeys) verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
+    // A ceremony names its suite in the signed configuration, and its data keys must all be of it.
+    const { config, configSignature } = req.org;
+    if ((config === undefined) !== (configSignature === undefined)) throw new Error('config without its signature');
+    const suite = config ? verifyOrgConfig(trustRoot, config, configSignature ?? '').suite : 'x25519';
+    if (config && config.orgKeyId !== req.org.orgKeyId) throw new Error('the config names another org key');
+    for (const k of req.dataKeys) {
+      const verified = verifyDataKeyBundle(trustRoot, k.bundle, k.signature, ['x25519', 'xwing']);
+      if ((verified.suite ?? 'x25519') !== suite) throw new Error(`a data key is not of the org's suite ${suite}`);
+    }
     if (req.vaultReplyKey) verifyVaultReplyKey(trustRoot, req.vaultReplyKey.key, req.vaultReplyKey.certificate);
   } catch (err) {
     throw new AdminError('bad-signature', `bootstrap material does not verify: ${(err as Error).message}`);
@@ -66,8 +80,9 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
     const [existing] = await tx`SELECT 1 FROM org`;
     if (existing) throw new AdminError('already-initialised', 'this vault is already initialised');
     const o = req.org;
-    await tx`INSERT INTO org (org_key_id, trust_root, recovery_key_id, recovery_public_key, recovery_threshold, recovery_shares, recovery_certificate)
-        VALUES (${o.orgKeyId}, ${o.trustRoot}, ${o.recoveryKeyId}, ${o.recoveryPublicKey}, ${o.recoveryThreshold}, ${o.recoveryShares}, ${o.recoveryCertificate})`;
+    await tx`INSERT INTO org (org_key_id, trust_root, recovery_key_id, recovery_public_key, recovery_threshold, recovery_shares, recovery_certificate, config, config_signature)
+        VALUES (${o.orgKeyId}, ${o.trustRoot}, ${o.recoveryKeyId}, ${o.recoveryPublicKey}, ${o.recoveryThreshold}, ${o.recoveryShares}, ${o.recoveryCertificate},
+                ${o.config ? tx.json(o.config) : null}, ${o.configSignature ?? null})`;
     if (req.vaultReplyKey) {
       await tx`INSERT INTO vault_reply_keys (public_key, certificate)
           VALUES (${req.vaultReplyKey.key}, ${req.vaultReplyKey.certificate})`;
@@ -97,6 +112,7 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
           admin: a.id,
           dataKeys: req.dataKeys.length,
           totp: totp !== null,
+          suite: o.config?.suite ?? 'x25519',
           threshold: o.recoveryThreshold,
           shares: o.recoveryShares,
         },

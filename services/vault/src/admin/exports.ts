@@ -9,6 +9,8 @@ import { openExportFor } from './export-binding.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
+/** Bytes of an X25519 record context's enc; an X-Wing one is 1,120. */
+const X25519_ENC_LENGTH = 32;
 export function exportHandlers(
   sql: postgres.Sql,
   decoys: Decoys = new Decoys(undefined),
@@ -44,9 +46,18 @@ export function exportHandlers(
       const started = await openExportFor(sql, req.exportId, caller, now);
       const f = started.filter;
       const rows = await sql<
-        { id: string; type: RecordType; data_key_id: string; sealed: Buffer; enc: Buffer | null; submitted_at: Date }[]
+        {
+          id: string;
+          type: RecordType;
+          data_key_id: string;
+          sealed: Buffer;
+          context_id: string | null;
+          enc: Buffer | null;
+          submitted_at: Date;
+        }[]
       >`
-        SELECT r.id, r.type, r.data_key_id, r.sealed, COALESCE(ce.enc, c.enc) AS enc, r.submitted_at FROM records r
+        SELECT r.id, r.type, r.data_key_id, r.sealed, r.context_id, COALESCE(ce.enc, c.enc) AS enc, r.submitted_at
+        FROM records r
         LEFT JOIN record_contexts c ON c.id = r.context_id
         -- migration 012: the exact context the record was sealed under (records before it: c.enc)
         LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
@@ -83,16 +94,18 @@ export function exportHandlers(
           exportId: req.exportId,
         })),
       );
+      const { inline, contexts } = pageContexts(rows);
       return {
         records: rows.map((r) => ({
           id: r.id,
           type: r.type,
           dataKeyId: r.data_key_id,
           sealed: r.sealed.toString('base64'),
-          contextEnc: r.enc?.toString('base64') ?? null,
+          contextEnc: inline(r),
           submittedAt: r.submitted_at.toISOString(),
         })),
         wrappedDataKeys: Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')])),
+        ...(Object.keys(contexts).length ? { contexts } : {}),
       };
     },
 
@@ -116,4 +129,30 @@ export function exportHandlers(
       });
     },
   };
+}
+
+/**
+ * The encs of a page's record contexts. An X-Wing one (1,120 bytes) travels once a
+ * page in `contexts`, not on each of its records (a page of 1,000 would pass the bus's 1 MiB
+ * message limit); an X25519 one (32 bytes) stays on the record, as admin planes before X-Wing read it.
+ */
+function pageContexts(rows: readonly { context_id: string | null; enc: Buffer | null }[]) {
+  // By context id, the one enc the page's records of it were sealed under (migration 012 keeps a
+  // forged enc beside the genuine one under the same id): null where two differ, which then travel
+  // inline with each record instead.
+  const once = new Map<string, Buffer | null>();
+  for (const r of rows) {
+    if (!r.context_id || !r.enc || r.enc.length <= X25519_ENC_LENGTH) continue;
+    const seen = once.get(r.context_id);
+    if (seen === undefined) once.set(r.context_id, r.enc);
+    else if (seen !== null && !seen.equals(r.enc)) once.set(r.context_id, null);
+  }
+  const contexts: Record<string, string> = {};
+  for (const [id, enc] of once) if (enc) contexts[id] = enc.toString('base64');
+  const inline = (r: { context_id: string | null; enc: Buffer | null }): string | null => {
+    if (!r.enc) return null;
+    const shared = r.context_id ? once.get(r.context_id) : undefined;
+    return r.enc.length === X25519_ENC_LENGTH || shared === null ? r.enc.toString('base64') : null;
+  };
+  return { inline, contexts };
 }

@@ -3,8 +3,15 @@
  * needs to make the next keys, and storing them — after checking every signature against the
  * stored trust root. The vault itself never makes a key.
  */
-import { isRevoked, PublicKey, verifyDataKeyBundle, verifyUserCertificate } from '@coffer/crypto';
-import type { AdminRequest, Role } from '@coffer/protocol';
+import {
+  type BundleSuite,
+  isRevoked,
+  PublicKey,
+  verifyDataKeyBundle,
+  verifyOrgConfig,
+  verifyUserCertificate,
+} from '@coffer/crypto';
+import type { AdminRequest, DataKeyBundleJson, OrgConfigJson, Role } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { requireCompleteKeyStore } from './keys-store-integrity.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
@@ -66,10 +73,13 @@ async function keysMaterial(
       recovery_key_id: string;
       recovery_public_key: string;
       recovery_certificate: string | null;
+      config: unknown;
+      config_signature: string | null;
       wrapped: Buffer | null;
     }[]
   >`
-    SELECT o.org_key_id, o.recovery_key_id, o.recovery_public_key, o.recovery_certificate, w.wrapped FROM org o
+    SELECT o.org_key_id, o.recovery_key_id, o.recovery_public_key, o.recovery_certificate,
+           o.config, o.config_signature, w.wrapped FROM org o
     LEFT JOIN wrapped_keys w ON w.key_kind = 'org' AND w.key_id = o.org_key_id
       AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}`;
   if (!org?.wrapped) throw new AdminError('no-access', 'this key-admin holds no copy of the org key');
@@ -77,8 +87,16 @@ async function keysMaterial(
     SELECT id, role, public_key, certificate_signature FROM users
     WHERE status = 'active' AND role IN ('viewer', 'key-admin') AND public_key IS NOT NULL ORDER BY id`;
   const [last] = await sql<{ last: Date | null }[]>`SELECT max(not_after) AS last FROM data_keys`;
+  const [newest] = await sql<{ bundle: DataKeyBundleJson; signature: string }[]>`
+    SELECT bundle, signature FROM data_keys ORDER BY not_after DESC LIMIT 1`;
   return {
     orgKeyId: org.org_key_id,
+    // Passed on as stored: the admin plane verifies both against the pinned trust root.
+    config:
+      org.config && org.config_signature
+        ? { config: org.config as OrgConfigJson, signature: org.config_signature }
+        : null,
+    newestKey: newest ? { bundle: newest.bundle, signature: newest.signature } : null,
     orgKey: org.wrapped.toString('base64'),
     recovery: {
       id: org.recovery_key_id,
@@ -104,15 +122,20 @@ async function keysStore(
   onStored: () => Promise<void>,
 ) {
   const [org] = await sql<
-    { trust_root: string; recovery_key_id: string }[]
-  >`SELECT trust_root, recovery_key_id FROM org`;
+    { trust_root: string; recovery_key_id: string; config: unknown; config_signature: string | null }[]
+  >`SELECT trust_root, recovery_key_id, config, config_signature FROM org`;
   if (!org) throw new AdminError('conflict', 'the vault is not initialised');
   const trustRoot = PublicKey.fromBase64url('ed25519', org.trust_root);
+  const suite = storedSuite(trustRoot, org);
   for (const k of req.dataKeys) {
+    let keySuite: BundleSuite;
     try {
-      verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
+      keySuite = verifyDataKeyBundle(trustRoot, k.bundle, k.signature, ['x25519', 'xwing']).suite ?? 'x25519';
     } catch {
       throw new AdminError('bad-signature', `data key ${k.bundle.id} is not signed by the org key`);
+    }
+    if (keySuite !== suite) {
+      throw new AdminError('conflict', `data key ${k.bundle.id} is ${keySuite}, not the org's suite ${suite}`);
     }
     if (Date.parse(k.bundle.notAfter) > now.getTime() + MAX_HORIZON_MS) {
       throw new AdminError('conflict', 'data keys may reach at most two years ahead');
@@ -219,4 +242,20 @@ async function certifiedUsers(
   // issue 15 item 2: nobody on the signed revocation list, whatever their row says.
   const revoked = await verifiedRevocations(tx, trustRoot);
   return new Set(users.filter((u) => verifies(u) && !isRevoked(revoked, u.id, u.public_key)).map((u) => u.id));
+}
+
+/**
+ * The org's suite as its stored, org-signed configuration names it (X25519 for an org made before
+ * suites). Defence in depth: the admin plane already checked it against the pinned trust root.
+ */
+function storedSuite(
+  trustRoot: PublicKey<'ed25519'>,
+  org: { config: unknown; config_signature: string | null },
+): BundleSuite {
+  if (org.config === null && org.config_signature === null) return 'x25519';
+  try {
+    return verifyOrgConfig(trustRoot, org.config, org.config_signature ?? '').suite;
+  } catch {
+    throw new AdminError('bad-signature', 'the stored org configuration is not signed by the org key');
+  }
 }
