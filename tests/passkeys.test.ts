@@ -300,7 +300,9 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
       const card = p.getByRole('region', { name: 'Passkeys' });
       await card.getByLabel('Passkey name').fill('phisher');
       await card.getByLabel('Your password').fill(ADMIN_PASSWORD);
-      const answered = p.waitForResponse((r) => r.url().endsWith('/api/me/passkeys') && r.request().method() === 'POST');
+      const answered = p.waitForResponse(
+        (r) => r.url().endsWith('/api/me/passkeys') && r.request().method() === 'POST',
+      );
       await card.getByRole('button', { name: 'Add a passkey' }).click();
       const added = await answered;
       const names = await stack.db.owner<{ name: string }[]>`SELECT name FROM passkeys ORDER BY created_at`;

@@ -100,7 +100,11 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   await closeInterruptedExports(sql, now()).catch((err) =>
     log.error({ err: (err as Error).message }, 'closing interrupted exports failed'),
   );
-  const handlers = adminHandlers(sql, refreshStatus, checkpointer, options.passkeys);
+  const passkeys = options.passkeys && {
+    ...options.passkeys,
+    requireForKeyAdmins: options.passkeyForKeyAdmins ?? false,
+  };
+  const handlers = adminHandlers(sql, refreshStatus, checkpointer, passkeys);
   bus.serve(
     `${bus.names.admin}.>`,
     adminRouter({
