@@ -26,6 +26,9 @@ export function resealHandlers(sql: postgres.Sql, onKeysChanged: () => Promise<v
   };
 }
 
+/** How long after a key stopped being current (window ended, or superseded) it may be re-sealed from. */
+export const SETTLE_MS = 10 * 60 * 1000;
+
 /** The key new records are sealed to: covering now, not superseded. */
 async function currentKey(sql: postgres.Sql | postgres.TransactionSql, now: Date) {
   const [row] = await sql<{ id: string; bundle: unknown; signature: string }[]>`
@@ -42,8 +45,19 @@ async function begin(sql: postgres.Sql, req: AdminRequest<'reseal.begin'>, { now
   const keys = [...new Set(req.keyIds)].sort();
   const current = await currentKey(sql, now);
   if (keys.includes(current.id)) throw new AdminError('conflict', 'the current data key cannot be re-sealed from');
-  const known = await sql<{ id: string }[]>`SELECT id FROM data_keys WHERE id = ANY(${keys})`;
+  const known = await sql<{ id: string; settled: boolean }[]>`
+    SELECT id, COALESCE(retired_at, not_after) <= ${new Date(now.getTime() - SETTLE_MS)} AS settled
+    FROM data_keys WHERE id = ANY(${keys})`;
   if (known.length !== keys.length) throw new AdminError('not-found', 'no such data key');
+  // A key is destroyed at the end of a run: records still on their way to it (ingest seals to a
+  // superseded key until its next refresh; the stream may hold some longer) would arrive to a key
+  // nobody holds and be lost. So only keys that stopped receiving records a while ago.
+  if (known.some((k) => !k.settled)) {
+    throw new AdminError(
+      'conflict',
+      'a data key may still receive records: re-seal it once its window ended 10 min ago',
+    );
+  }
   return sql.begin(async (tx) => {
     const [open] = await tx<{ id: string }[]>`SELECT id FROM reseal_runs
       WHERE finished_at IS NULL AND from_keys = ${keys} ORDER BY started_at LIMIT 1 FOR UPDATE`;
