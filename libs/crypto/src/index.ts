@@ -92,6 +92,7 @@ export {
   verifyUserCertificate,
 } from './signature/bundles.ts';
 export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
+export { RESEAL_STORE_LABEL, signResealStore, verifyResealStore } from './signature/reseal-store.ts';
 export {
   isRevoked,
   REVOCATION_LIST_MAX_ENTRIES,

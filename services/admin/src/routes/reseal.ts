@@ -8,12 +8,19 @@
  * key once no record uses it and audits the run with counts. The CLI drives the steps at a rate.
  */
 import { callVault } from '@coffer/bus';
-import { bundleCovers, type PrivateKey, RecordSealingContext, verifyDataKeyBundle } from '@coffer/crypto';
+import {
+  adminRequestDigest,
+  bundleCovers,
+  type PrivateKey,
+  RecordSealingContext,
+  verifyDataKeyBundle,
+} from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
+import { authoriseResealStore } from '@coffer/keyring';
 import { Id, newRecordId, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
-import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { RecordOpener, sessionHolder, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Begin = Type.Object({ keyIds: Type.Array(Id, { minItems: 1, maxItems: 16 }) }, { additionalProperties: false });
@@ -83,16 +90,24 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
     } finally {
       opener.destroy();
     }
-    const stored = await callVault(deps.bus, 'reseal.store', {
-      v: 1,
+    const request = {
+      v: 1 as const,
       session: session.hash,
       runId: req.params.runId,
       toKeyId: toKey.id,
       context: { id: records.length ? context.contextId : newRecordId(), enc: context.enc.toString('base64') },
       records,
       origin: originOf(req),
-    });
+    };
     context.destroy();
+    if (!m.orgKeyId || !m.orgKey) throw new Error('the vault sent no org key copy to sign the re-seal batch');
+    // Signed with the org key: the vault destroys nothing for a batch a bus made up.
+    const proof = authoriseResealStore(
+      sessionHolder(session.token, m.session),
+      { orgKeyId: m.orgKeyId, orgKey: m.orgKey },
+      adminRequestDigest('reseal.store', request),
+    );
+    const stored = await callVault(deps.bus, 'reseal.store', { ...request, proof });
     return reply.send(stored);
   });
 };
