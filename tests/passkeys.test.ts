@@ -271,6 +271,56 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     }
   });
 
+  it('a phished password session cannot add its own passkey to a key-admin, nor remove theirs', async () => {
+    // The phisher relayed the key-admin's password (and code) in real time: a password session, in
+    // the phisher's browser with the phisher's authenticator. COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS
+    // exists to stop exactly this session from managing keys.
+    const phisher = await browser.newContext();
+    try {
+      const p = await phisher.newPage();
+      const cdp = await phisher.newCDPSession(p);
+      await cdp.send('WebAuthn.enable');
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          ctap2Version: 'ctap2_1',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+          hasPrf: true,
+        },
+      });
+      await p.goto(url);
+      await p.getByLabel('Email').fill(ADMIN_EMAIL);
+      await p.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Me' }).click();
+      const card = p.getByRole('region', { name: 'Passkeys' });
+      await card.getByLabel('Passkey name').fill('phisher');
+      await card.getByLabel('Your password').fill(ADMIN_PASSWORD);
+      const answered = p.waitForResponse(
+        (r) => r.url().endsWith('/api/me/passkeys') && r.request().method() === 'POST',
+      );
+      await card.getByRole('button', { name: 'Add a passkey' }).click();
+      const added = await answered;
+      const names = await stack.db.owner<{ name: string }[]>`SELECT name FROM passkeys ORDER BY created_at`;
+      expect({ status: added.status(), names: names.map((n) => n.name) }).toEqual({
+        status: 403,
+        names: ['work laptop'],
+      });
+      // Nor can that session remove the genuine passkey to make room for its own.
+      const password = await signIn(stack.app);
+      const [genuine] = await stack.db.owner<{ credential_id: string }[]>`SELECT credential_id FROM passkeys`;
+      const removed = await call(stack.app, password, 'DELETE', `/api/me/passkeys/${genuine?.credential_id}`);
+      expect(removed.statusCode).toBe(403);
+    } finally {
+      await phisher.close();
+      await stack.db.owner`DELETE FROM passkeys WHERE name = 'phisher'`;
+    }
+  });
+
   it('removing the passkey removes its wrap; it signs in no more', async () => {
     await page.goto(url);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Me' }).click();

@@ -134,6 +134,10 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
     }
   };
 
+  /** What the first test leaves: the revoked viewer's saved keys, and the key a rotation superseded. */
+  let saved: Map<string, PrivateKey<'x25519'>> | undefined;
+  let superseded = '';
+
   it('retires the keys a revoked viewer saved; records submitted afterwards open for the key-admin only', async () => {
     const admin = await signIn('ka@example.com', PASSWORD);
     const invite = (await (
@@ -153,9 +157,11 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
 
     const before = await submit('sealed before the revocation');
     const beforeBlob = await storedBlob(before.id);
-    const saved = await copyEveryKey(invite.id);
-    expect(saved.size).toBe(3); // the current window and two not yet begun
-    expect(opensWith(saved.get(before.keyId) as PrivateKey<'x25519'>, before.id, beforeBlob)).toBe(true);
+    const copied = await copyEveryKey(invite.id);
+    saved = copied;
+    superseded = before.keyId;
+    expect(copied.size).toBe(3); // the current window and two not yet begun
+    expect(opensWith(copied.get(before.keyId) as PrivateKey<'x25519'>, before.id, beforeBlob)).toBe(true);
 
     expect((await api('DELETE', `/api/users/${invite.id}`, admin)).status).toBe(204);
 
@@ -164,9 +170,9 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
       SELECT id, not_before, retired_at FROM data_keys ORDER BY not_before`;
     const live = keys.filter((k) => k.retired_at === null);
     expect(keys.find((k) => k.id === before.keyId)?.retired_at).not.toBeNull();
-    for (const k of live) expect(saved.has(k.id)).toBe(false);
+    for (const k of live) expect(copied.has(k.id)).toBe(false);
     expect(live.length).toBeGreaterThanOrEqual(3); // the same horizon, from now
-    expect(keys.filter((k) => saved.has(k.id)).map((k) => k.id)).toEqual([before.keyId]);
+    expect(keys.filter((k) => copied.has(k.id)).map((k) => k.id)).toEqual([before.keyId]);
     const viewerCopies = await db.owner`SELECT 1 FROM wrapped_keys WHERE recipient_id = ${invite.id}`;
     expect(viewerCopies).toHaveLength(0);
 
@@ -183,8 +189,8 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
     for (let i = 0; i < 5; i++) after.push({ ...(await submit(`sealed after the revocation ${i}`)), value: i });
     for (const r of after) {
       const blob = await storedBlob(r.id);
-      expect(saved.has(blob.data_key_id)).toBe(false);
-      for (const key of saved.values()) expect(opensWith(key, r.id, blob)).toBe(false);
+      expect(copied.has(blob.data_key_id)).toBe(false);
+      for (const key of copied.values()) expect(opensWith(key, r.id, blob)).toBe(false);
       const revealed = await api('POST', `/api/records/${r.id}/reveal`, admin, { reason: 'rotation test' });
       expect(await revealed.json()).toMatchObject({ id: r.id, value: `sealed after the revocation ${r.value}` });
     }
@@ -196,5 +202,25 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
     expect(audit?.details.retiredKeys).toBe(2);
     const [rotation] = await db.owner`SELECT 1 FROM audit_events WHERE action = 'keys.rotate'`;
     expect(rotation).toBeDefined();
+  });
+
+  it('a database writer cannot make ingest seal to the superseded key again', async () => {
+    if (!saved || !superseded) throw new Error('the first test did not run');
+    // The writer swaps the flags: the superseded key is "current" again, its replacement retired.
+    await db.owner`UPDATE data_keys SET retired_at = now() WHERE retired_at IS NULL AND not_before <= now()`;
+    await db.owner`UPDATE data_keys SET retired_at = NULL WHERE id = ${superseded}`;
+    // Ingest refreshes every 10 s: poll (bounded) for it to take the key the writer offers.
+    for (let i = 0; i < 150; i++) {
+      const res = await fetch(`${planes.ingestUrl}/v1/keys/current`);
+      if (((await res.json()) as { bundle: { id: string } }).bundle.id === superseded) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = await submit('sealed after the writer un-retired the old key');
+    const blob = await storedBlob(r.id);
+    const opensForRevoked = [...saved.values()].some((key) => opensWith(key, r.id, blob));
+    expect({ keyId: blob.data_key_id === superseded ? 'superseded' : 'fresh', opensForRevoked }).toEqual({
+      keyId: 'fresh',
+      opensForRevoked: false,
+    });
   });
 });

@@ -51,6 +51,10 @@ describe.skipIf(!available)('coffer reseal (issue 15, item 3)', () => {
     const oldId = old?.bundle.id as string;
     // A fresh current window (as a revocation makes): the ceremony's key is superseded.
     expect((await call(stack.app, admin, 'POST', '/api/keys/rotate')).statusCode).toBe(201);
+    // Re-sealing waits until records on their way to the superseded key have arrived.
+    const early = await call(stack.app, admin, 'POST', '/api/reseal', { keyIds: [oldId] });
+    expect(early.statusCode).toBe(409);
+    stack.advance(11 * 60 * 1000);
 
     // Interrupted after one batch: the run is resumed by the next `coffer reseal`.
     const begun = await call(stack.app, admin, 'POST', '/api/reseal', { keyIds: [oldId] });

@@ -30,6 +30,7 @@ export {
   UncertifiedRecoveryKey,
 } from './recipients.ts';
 export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
+export { authoriseResealStore } from './reseal.ts';
 export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';
 export { orgSuite, type SuiteMaterial, SuiteRefused } from './suite.ts';
 export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';

@@ -495,6 +495,12 @@ export const AdminContract = {
       context: Type.Object({ id: Uuid, enc: B64 }, { additionalProperties: false }),
       records: Type.Array(Type.Object({ id: Id, sealed: B64 }, { additionalProperties: false }), { maxItems: 500 }),
       origin: Origin,
+      /**
+       * The org key's signature over the request's digest (coffer/reseal-store/v1): the vault
+       * stores no batch without it, so a bus that saw the session hash cannot overwrite records
+       * and have old keys destroyed. Optional in the schema only so that v1 messages still decode.
+       */
+      proof: Type.Optional(SignatureB64url),
     }),
     reply: R.ResealStored,
     policy: keyAdmin('keys.reseal'),

@@ -100,6 +100,9 @@ export const ResealMaterial = Type.Object({
   records: Type.Array(SealedRecord),
   wrappedDataKeys: Type.Record(Type.String(), B64),
   session: SessionKeyMaterial,
+  /** The caller's copy of the org key, to sign the batch it stores (optional: older vaults). */
+  orgKeyId: Type.Optional(Id),
+  orgKey: Type.Optional(B64),
 });
 export const ResealStored = Type.Object({
   moved: Type.Integer(),

@@ -19,6 +19,8 @@ export interface VerifiedKey {
   /** X25519 or X-Wing, as the signed bundle names it: records are sealed in that suite. */
   readonly key: PublicKey<RecipientKind>;
   readonly notAfter: Date;
+  /** When its window began: a rotation's key begins later than the key it supersedes. */
+  readonly notBefore: Date;
   /** The bundle and signature as the vault sent them, for GET /v1/keys/current. */
   readonly signed: { bundle: unknown; signature: string };
   /** Set when a rotation replaced it before its window ended: no grace then. */
@@ -112,10 +114,19 @@ export class DataKeySource {
     try {
       const verified = verifyDataKeyBundle(this.#trustRoot, reply.bundle, reply.signature, ['x25519', 'xwing']);
       if (!bundleCovers(verified, this.#now())) throw new Error('its validity window does not cover now');
+      // Never back to a key a rotation superseded: which key is current is the database's word (a
+      // writer can un-retire the old one, which a revoked person may have saved), but a key that
+      // began later and still covers now was made by a rotation after it, so it stays.
+      const held = this.current();
+      if (held && held.id !== verified.id && held.notBefore > new Date(verified.notBefore)) {
+        this.#alert(verified.id, `the vault offers data key ${verified.id}, superseded by ${held.id}: kept ${held.id}`);
+        return;
+      }
       this.#replace({
         id: verified.id,
         key: verified.key,
         notAfter: new Date(verified.notAfter),
+        notBefore: new Date(verified.notBefore),
         signed: { bundle: reply.bundle, signature: reply.signature },
       });
     } catch (err) {

@@ -7,6 +7,7 @@ const key = (id: string): VerifiedKey => ({
   id,
   key: PrivateKey.generate('x25519').publicKey,
   notAfter: new Date(Date.now() + 60_000),
+  notBefore: new Date(Date.now() - 60_000),
   signed: { bundle: {}, signature: '' },
 });
 const contextOf = (sealed: Buffer) => {

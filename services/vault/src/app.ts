@@ -137,6 +137,10 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   log.info({ replyKey: signer.publicKey, fingerprint: signer.fingerprint }, 'admin replies signed by');
   if (!options.replyKeyFile)
     log.warn('COFFER_VAULT_REPLY_KEY_FILE unset: the reply key and its certificate end with this process');
+  const passkeys = options.passkeys && {
+    ...options.passkeys,
+    requireForKeyAdmins: options.passkeyForKeyAdmins ?? false,
+  };
   const decoys = new Decoys(options.decoyKey, { sql, bus, metrics, log, now });
   // issue 16: an alert on the bus (`alerts.<kind>`), never in the way of the request that raised it.
   const alert = (kind: 'recovery', message: Omit<Extract<AlertMessage, { kind: 'recovery' }>, 'v' | 'kind' | 'at'>) => {
@@ -147,7 +151,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       .catch((err) => log.error({ err: (err as Error).message }, `alert ${kind} not published`));
   };
   const delayMinutes = options.twoPerson?.recoveryDelayMinutes;
-  const handlers = adminHandlers(sql, refreshStatus, checkpointer, signer.publicKey, options.passkeys, {
+  const handlers = adminHandlers(sql, refreshStatus, checkpointer, signer.publicKey, passkeys, {
     decoys,
     recovery: { ...(delayMinutes ? { delayMs: delayMinutes * 60_000 } : {}), alert },
     ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),

@@ -112,7 +112,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
         challengeId: user.challenge.id,
         creationChallengeId: body.creationChallengeId,
         assertionChallengeId: body.assertionChallengeId,
-        registration: JSON.stringify(body.registration),
+        registration: JSON.stringify(withoutExtensionResults(body.registration)),
         assertion: JSON.stringify(withoutExtensionResults(body.assertion)),
         name: body.name,
         wrappedKey,

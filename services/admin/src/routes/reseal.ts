@@ -9,6 +9,7 @@
  */
 import { callVault } from '@coffer/bus';
 import {
+  adminRequestDigest,
   bundleCovers,
   type PrivateKey,
   type RecipientKind,
@@ -16,10 +17,11 @@ import {
   verifyDataKeyBundle,
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
+import { authoriseResealStore } from '@coffer/keyring';
 import { Id, newRecordId, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
-import { RecordOpener, recordSuite, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { RecordOpener, recordSuite, sessionHolder, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Begin = Type.Object({ keyIds: Type.Array(Id, { minItems: 1, maxItems: 16 }) }, { additionalProperties: false });
@@ -90,16 +92,24 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
     } finally {
       opener.destroy();
     }
-    const stored = await callVault(deps.bus, 'reseal.store', {
-      v: 1,
+    const request = {
+      v: 1 as const,
       session: session.hash,
       runId: req.params.runId,
       toKeyId: toKey.id,
       context: { id: records.length ? context.contextId : newRecordId(), enc: context.enc.toString('base64') },
       records,
       origin: originOf(req),
-    });
+    };
     context.destroy();
+    if (!m.orgKeyId || !m.orgKey) throw new Error('the vault sent no org key copy to sign the re-seal batch');
+    // Signed with the org key: the vault destroys nothing for a batch a bus made up.
+    const proof = authoriseResealStore(
+      sessionHolder(session.token, m.session),
+      { orgKeyId: m.orgKeyId, orgKey: m.orgKey },
+      adminRequestDigest('reseal.store', request),
+    );
+    const stored = await callVault(deps.bus, 'reseal.store', { ...request, proof });
     return reply.send(stored);
   });
 };

@@ -14,6 +14,11 @@ export interface PasskeySettings {
   readonly origin: string;
   /** The WebAuthn relying party id: the origin's host name unless set. */
   readonly rpId: string;
+  /**
+   * COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS: a key-admin's passkeys then change only from a passkey
+   * session, so a phished password (and code) cannot enrol the phisher's authenticator.
+   */
+  readonly requireForKeyAdmins?: boolean;
 }
 
 const CHALLENGE_MS = 5 * 60 * 1000;

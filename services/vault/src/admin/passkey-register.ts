@@ -12,6 +12,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import type postgres from 'postgres';
+import { appendAudit } from '../audit.ts';
 import {
   consumePasskeyChallenge,
   issuePasskeyChallenge,
@@ -34,8 +35,47 @@ export function passkeyRegisterHandlers(
     'passkeys.register-options': (_req, ctx) => registerOptions(sql, passkeysConfigured(settings), ctx),
     'passkeys.register': (req, ctx) => register(sql, passkeysConfigured(settings), req, ctx),
     'passkeys.list': (_req, { caller }) => list(sql, caller.userId),
-    'passkeys.remove': (req, ctx) => remove(sql, req, ctx),
+    'passkeys.remove': async (req, ctx) => {
+      await requirePasskeySession(sql, settings, ctx, 'passkey.remove', req.origin, true);
+      return remove(sql, req, ctx);
+    },
   };
+}
+
+/**
+ * With COFFER_REQUIRE_PASSKEY_FOR_KEY_ADMINS, a key-admin's own passkeys are what stands between a
+ * phished password (and TOTP code) and key management: such a session may neither add the
+ * phisher's authenticator to a key-admin who has a passkey nor remove one (to make room). The
+ * first passkey is still added from a password session (trust on first use, as for TOTP).
+ */
+async function requirePasskeySession(
+  sql: postgres.Sql,
+  settings: PasskeySettings | undefined,
+  { now, caller }: OpContext<RegisterOps>,
+  action: string,
+  origin: string,
+  always: boolean,
+): Promise<void> {
+  if (!settings?.requireForKeyAdmins || caller.role !== 'key-admin' || caller.passkey) return;
+  if (!always) {
+    const [has] = await sql`SELECT 1 FROM passkeys WHERE user_id = ${caller.userId} LIMIT 1`;
+    if (!has) return;
+  }
+  await sql.begin((tx) =>
+    appendAudit(
+      tx,
+      {
+        actor: caller.userId,
+        action,
+        target: null,
+        outcome: 'denied',
+        origin,
+        details: { reason: 'passkey-required' },
+      },
+      now,
+    ),
+  );
+  throw new AdminError('passkey-required', `a key-admin must sign in with a passkey to ${action}`);
 }
 
 async function registerOptions(
@@ -74,8 +114,10 @@ async function register(
   sql: postgres.Sql,
   settings: PasskeySettings,
   req: AdminRequest<'passkeys.register'>,
-  { now, caller }: OpContext<'passkeys.register'>,
+  ctx: OpContext<'passkeys.register'>,
 ) {
+  const { now, caller } = ctx;
+  await requirePasskeySession(sql, settings, ctx, 'passkey.add', req.origin, false);
   const password = await consumeChallenge(sql, req.challengeId, now);
   const creationNonce = await consumePasskeyChallenge(sql, req.creationChallengeId, 'register', caller.userId, now);
   const assertionNonce = await consumePasskeyChallenge(sql, req.assertionChallengeId, 'register', caller.userId, now);

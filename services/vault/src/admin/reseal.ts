@@ -7,10 +7,12 @@
  * interrupted one resumes where it stopped; it is audited when it begins and, with counts, when
  * it ends.
  */
+import { PublicKey, verifyResealStore } from '@coffer/crypto';
 import { type AdminRequest, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
+import { receivedRequestDigest } from './signin-integrity.ts';
 
 type ResealOps = 'reseal.begin' | 'reseal.material' | 'reseal.store';
 
@@ -25,6 +27,9 @@ export function resealHandlers(sql: postgres.Sql, onKeysChanged: () => Promise<v
     },
   };
 }
+
+/** How long after a key stopped being current (window ended, or superseded) it may be re-sealed from. */
+export const SETTLE_MS = 10 * 60 * 1000;
 
 /** The key new records are sealed to: covering now, not superseded. */
 async function currentKey(sql: postgres.Sql | postgres.TransactionSql, now: Date) {
@@ -42,8 +47,19 @@ async function begin(sql: postgres.Sql, req: AdminRequest<'reseal.begin'>, { now
   const keys = [...new Set(req.keyIds)].sort();
   const current = await currentKey(sql, now);
   if (keys.includes(current.id)) throw new AdminError('conflict', 'the current data key cannot be re-sealed from');
-  const known = await sql<{ id: string }[]>`SELECT id FROM data_keys WHERE id = ANY(${keys})`;
+  const known = await sql<{ id: string; settled: boolean }[]>`
+    SELECT id, COALESCE(retired_at, not_after) <= ${new Date(now.getTime() - SETTLE_MS)} AS settled
+    FROM data_keys WHERE id = ANY(${keys})`;
   if (known.length !== keys.length) throw new AdminError('not-found', 'no such data key');
+  // A key is destroyed at the end of a run: records still on their way to it (ingest seals to a
+  // superseded key until its next refresh; the stream may hold some longer) would arrive to a key
+  // nobody holds and be lost. So only keys that stopped receiving records a while ago.
+  if (known.some((k) => !k.settled)) {
+    throw new AdminError(
+      'conflict',
+      'a data key may still receive records: re-seal it once its window ended 10 min ago',
+    );
+  }
   return sql.begin(async (tx) => {
     const [open] = await tx<{ id: string }[]>`SELECT id FROM reseal_runs
       WHERE finished_at IS NULL AND from_keys = ${keys} ORDER BY started_at LIMIT 1 FOR UPDATE`;
@@ -97,7 +113,14 @@ async function material(
   if (rows.length && copies.length !== run.from_keys.length) {
     throw new AdminError('no-access', 'this key-admin holds no copy of one of the keys to re-seal from');
   }
+  const [org] = await sql<{ org_key_id: string; wrapped: Buffer }[]>`
+    SELECT o.org_key_id, w.wrapped FROM org o
+    JOIN wrapped_keys w ON w.key_kind = 'org' AND w.key_id = o.org_key_id
+      AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}`;
+  if (!org) throw new AdminError('no-access', 'this key-admin holds no copy of the org key');
   return {
+    orgKeyId: org.org_key_id,
+    orgKey: org.wrapped.toString('base64'),
     toKey: { bundle: current.bundle as never, signature: current.signature },
     records: rows.map((r) => ({
       id: r.id,
@@ -113,6 +136,7 @@ async function material(
 
 async function store(sql: postgres.Sql, req: AdminRequest<'reseal.store'>, { now, caller }: OpContext<'reseal.store'>) {
   return sql.begin(async (tx) => {
+    await requireOrgSignature(tx, req);
     const run = await openRun(tx, req.runId, true);
     const current = await currentKey(tx, now);
     if (current.id !== req.toKeyId) throw new AdminError('conflict', 'the current data key changed; fetch again');
@@ -148,6 +172,16 @@ async function store(sql: postgres.Sql, req: AdminRequest<'reseal.store'>, { now
     );
     return { moved, remaining: 0, done: true, destroyedKeys };
   });
+}
+
+/** The batch must be signed by the org key over its digest: the session hash alone is not enough. */
+async function requireOrgSignature(tx: postgres.TransactionSql, req: AdminRequest<'reseal.store'>): Promise<void> {
+  const [org] = await tx<{ trust_root: string }[]>`SELECT trust_root FROM org`;
+  if (!org) throw new AdminError('conflict', 'the vault is not initialised');
+  const trustRoot = PublicKey.fromBase64url('ed25519', org.trust_root);
+  if (!req.proof || !verifyResealStore(trustRoot, receivedRequestDigest('reseal.store', req), req.proof)) {
+    throw new AdminError('bad-signature', 'the re-seal batch is not signed by the org key');
+  }
 }
 
 /** Destroy the keys no record uses any more, with their copies and record contexts. */
