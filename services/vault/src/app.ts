@@ -9,7 +9,7 @@ import type postgres from 'postgres';
 import { isInitialised } from './admin/bootstrap.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
-import { policyGate } from './admin/policy.ts';
+import { ONE_TRANSACTION_OPS, oneTransaction, policyGate } from './admin/policy.ts';
 import { adminRouter } from './admin/router.ts';
 import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
@@ -109,6 +109,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
         },
       },
       gate: policyGate(sql, { requireMfa: options.requireMfa ?? false }),
+      oneTransaction: { ops: ONE_TRANSACTION_OPS, run: oneTransaction(sql) }, // issue 14 item 4
       clock: now,
       log: (msg) => log.error(msg),
     }),

@@ -53,8 +53,14 @@ export function recordHandlers(
       return { items, next: rows.length > req.limit ? (items.at(-1)?.id ?? null) : null };
     },
 
-    'records.reveal': async (req, { now, caller }) => {
-      const found = await sql<
+    'records.reveal': async (req, { now, caller, tx }) => {
+      // Run by the router in one transaction with the gate's session touch (ONE_TRANSACTION_OPS):
+      // the touch, the audit event and the reply commit together, once. Without that transaction
+      // (a dispatcher wired without it), each audit write gets its own.
+      const db = tx ?? sql;
+      const audited = <T>(fn: (t: postgres.TransactionSql) => Promise<T>): Promise<T> =>
+        tx ? fn(tx) : (sql.begin(fn) as Promise<T>);
+      const found = await db<
         {
           id: string;
           type: RecordType;
@@ -79,16 +85,16 @@ export function recordHandlers(
         origin: req.origin,
       };
       if (!row?.wrapped) {
-        await sql.begin((tx) =>
-          auditOrRefuse(tx, { ...event, outcome: 'failure', details: { error: row ? 'no-key' : 'not-found' } }, now),
+        await audited((t) =>
+          auditOrRefuse(t, { ...event, outcome: 'failure', details: { error: row ? 'no-key' : 'not-found' } }, now),
         );
         throw row
           ? new AdminError('no-access', 'this user holds no key for the record')
           : new AdminError('not-found', 'no such record');
       }
       const wrapped = row.wrapped;
-      return sql.begin(async (tx) => {
-        await auditOrRefuse(tx, { ...event, outcome: 'success' }, now);
+      return audited(async (t) => {
+        await auditOrRefuse(t, { ...event, outcome: 'success' }, now);
         return {
           record: {
             id: row.id,
