@@ -30,6 +30,13 @@ export {
 } from './admin-replies.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
 export {
+  decodeExportPage,
+  EXPORT_PAGE_VERSION,
+  type ExportPageInput,
+  type ExportPageRecord,
+  encodeExportPage,
+} from './export-page.ts';
+export {
   checkJson,
   DataKeyBundleJson,
   decodeJson,

@@ -7,6 +7,7 @@ import {
   openRecord as openRecordBlob,
   type PrivateKey,
   parseRecordBlob,
+  RECORD_CONTEXT_BLOB_VERSION,
   RecordOpeningContext,
   sessionKeyAad,
   unwrapWithSymmetricKey,
@@ -46,6 +47,15 @@ export interface SealedRecord {
   readonly contextEnc?: string | null;
 }
 
+/** A sealed record as bytes: the blob and, for version 2, its context's encapsulated key. */
+export interface SealedRecordBytes {
+  readonly id: string;
+  readonly type: string;
+  readonly dataKeyId: string;
+  readonly sealed: Buffer;
+  readonly contextEnc: Buffer | null;
+}
+
 /** Open one record's sealed value (one key agreement); the returned buffer is the caller's to wipe. */
 export function openRecord(dataKey: PrivateKey<'x25519'>, record: SealedRecord): Buffer {
   return openRecordBlob(dataKey, Buffer.from(record.sealed, 'base64'), {
@@ -70,22 +80,33 @@ export class RecordOpener {
   }
 
   open(dataKey: PrivateKey<'x25519'>, record: SealedRecord): Buffer {
-    const blob = Buffer.from(record.sealed, 'base64');
-    const parsed = parseRecordBlob(blob);
-    if (parsed.version !== 2 || !record.contextEnc) return openRecord(dataKey, record);
-    let context = this.#contexts.get(parsed.contextId);
+    return this.openBytes(dataKey, {
+      id: record.id,
+      type: record.type,
+      dataKeyId: record.dataKeyId,
+      sealed: Buffer.from(record.sealed, 'base64'),
+      contextEnc: record.contextEnc ? Buffer.from(record.contextEnc, 'base64') : null,
+    });
+  }
+
+  /** `open` for a record whose blob and context key are bytes already (the binary export page). */
+  openBytes(dataKey: PrivateKey<'x25519'>, record: SealedRecordBytes): Buffer {
+    const { sealed, contextEnc } = record;
+    const binding = { recordId: record.id, type: record.type, dataKeyId: record.dataKeyId, contextEnc };
+    if (sealed[0] !== RECORD_CONTEXT_BLOB_VERSION || !contextEnc) return openRecordBlob(dataKey, sealed, binding);
+    // Keyed by the context id's raw bytes in the header: no parsing or formatting per record. The
+    // context itself checks each blob's header (version, suite, context id) before opening it.
+    const key = sealed.toString('latin1', 7, 23);
+    let context = this.#contexts.get(key);
     if (!context || context.dataKeyId !== record.dataKeyId) {
+      const parsed = parseRecordBlob(sealed);
+      if (parsed.version !== 2) return openRecordBlob(dataKey, sealed, binding);
       context?.destroy();
-      context = RecordOpeningContext.open(
-        dataKey,
-        parsed.contextId,
-        record.dataKeyId,
-        Buffer.from(record.contextEnc, 'base64'),
-      );
+      context = RecordOpeningContext.open(dataKey, parsed.contextId, record.dataKeyId, contextEnc);
       if (this.#contexts.size >= this.#limit) this.#evictOldest();
-      this.#contexts.set(parsed.contextId, context);
+      this.#contexts.set(key, context);
     }
-    return context.open(blob, record.id, record.type);
+    return context.open(sealed, record.id, record.type);
   }
 
   #evictOldest(): void {

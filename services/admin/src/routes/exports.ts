@@ -12,6 +12,7 @@ import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
 import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
+import { exportPages } from './export-pages.ts';
 
 const Body = Type.Object(
   {
@@ -22,8 +23,6 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const PAGE = 1000;
 
 export function csvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
@@ -62,19 +61,12 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       const dataKeys = new Map<string, PrivateKey<'x25519'>>();
       const opener = new RecordOpener();
       let count = 0;
-      let after: string | undefined;
       let outcome: 'success' | 'failure' | 'aborted' = 'aborted';
       try {
         yield 'id,type,value,submitted_at\r\n';
-        for (;;) {
-          const page = await callVault(deps.bus, 'export.page', {
-            v: 1,
-            session: session.hash,
-            exportId: begun.exportId,
-            limit: PAGE,
-            ...(after ? { after } : {}),
-          });
-          const lines: string[] = [];
+        for await (const page of exportPages(deps.bus, session.hash, begun.exportId)) {
+          const lines: string[] = new Array(page.records.length);
+          let i = 0;
           for (const r of page.records) {
             let dataKey = dataKeys.get(r.dataKeyId);
             if (!dataKey) {
@@ -83,14 +75,12 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
               dataKey = unwrapDataKey(userKey, begun.session.userId, r.dataKeyId, wrapped);
               dataKeys.set(r.dataKeyId, dataKey);
             }
-            const plaintext = opener.open(dataKey, r);
-            lines.push(`${r.id},${r.type},${csvCell(plaintext.toString('utf8'))},${r.submittedAt}\r\n`);
+            const plaintext = opener.openBytes(dataKey, r);
+            lines[i++] = `${r.id},${r.type},${csvCell(plaintext.toString('utf8'))},${r.submittedAt}\r\n`;
             plaintext.fill(0);
           }
           count += page.records.length;
           if (lines.length) yield lines.join('');
-          if (page.records.length < PAGE) break;
-          after = page.records.at(-1)?.id;
         }
         outcome = 'success';
       } catch (err) {

@@ -2,15 +2,18 @@
  * Exports: audited at the start (filter, reason) and at the end (count). Pages carry the filter
  * and are checked against the session each time; the admin plane unwraps each data key once.
  */
-import { newRecordId, type RecordType } from '@coffer/protocol';
+import { encodeExportPage, newRecordId, type RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { openExportFor } from './export-binding.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
+/** Sealed bytes per binary page at most, so that its base64 stays under NATS's 1 MiB payload. */
+const CHUNK_BYTES = 640 * 1024;
+
 export function exportHandlers(
   sql: postgres.Sql,
-): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.finish'> {
+): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.chunk' | 'export.finish'> {
   return {
     'export.begin': async (req, { now, caller }) => {
       const exportId = newRecordId();
@@ -55,12 +58,6 @@ export function exportHandlers(
         ORDER BY r.id LIMIT ${req.limit}`;
       // issue 9 item 4: count what was served, for the audit if this export is never finished.
       await sql`UPDATE exports SET served = served + ${rows.length} WHERE id::text = ${req.exportId}`;
-      const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
-      const keys = keyIds.length
-        ? await sql<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
-            WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${caller.userId}
-              AND key_id = ANY(${keyIds})`
-        : [];
       return {
         records: rows.map((r) => ({
           id: r.id,
@@ -70,7 +67,61 @@ export function exportHandlers(
           contextEnc: r.enc?.toString('base64') ?? null,
           submittedAt: r.submitted_at.toISOString(),
         })),
-        wrappedDataKeys: Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')])),
+        wrappedDataKeys: await wrappedKeysFor(sql, caller.userId, rows),
+      };
+    },
+
+    'export.chunk': async (req, { now, caller, tx }) => {
+      // Run in one transaction with the gate's session touch (ONE_TRANSACTION_OPS): one commit
+      // per page, for the touch and the count served together.
+      const db = tx ?? sql;
+      const started = await openExportFor(db, req.exportId, caller, now);
+      const f = started.filter;
+      const rows = await db<
+        { id: string; type: RecordType; data_key_id: string; sealed: Buffer; context_id: string | null; at: string }[]
+      >`
+        SELECT r.id::text, r.type, r.data_key_id, r.sealed, r.context_id::text,
+          to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+        FROM records r
+        WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
+          AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
+          AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
+          AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
+          AND r.stored_at <= ${started.startedAt}
+        ORDER BY r.id LIMIT ${req.limit}`;
+      // A page stops at CHUNK_BYTES of sealed data (at least one record); the rest comes next page.
+      let bytes = 0;
+      let kept = 0;
+      while (
+        kept < rows.length &&
+        (kept === 0 || bytes + (rows[kept] as { sealed: Buffer }).sealed.length <= CHUNK_BYTES)
+      ) {
+        bytes += (rows[kept] as { sealed: Buffer }).sealed.length;
+        kept++;
+      }
+      const page = rows.slice(0, kept);
+      await db`UPDATE exports SET served = served + ${page.length} WHERE id::text = ${req.exportId}`;
+      const contextIds = [...new Set(page.flatMap((r) => (r.context_id ? [r.context_id] : [])))];
+      const contexts = contextIds.length
+        ? await db<{ id: string; enc: Buffer }[]>`SELECT id::text, enc FROM record_contexts
+            WHERE id = ANY(${contextIds}::uuid[])`
+        : [];
+      const encs = new Map(contexts.map((c) => [c.id, c.enc]));
+      return {
+        format: 1 as const,
+        page: encodeExportPage(
+          page.map((r) => ({
+            id: r.id,
+            type: r.type,
+            dataKeyId: r.data_key_id,
+            sealed: r.sealed,
+            contextId: r.context_id,
+            contextEnc: r.context_id ? (encs.get(r.context_id) ?? null) : null,
+            submittedAt: r.at,
+          })),
+        ).toString('base64'),
+        done: kept === rows.length && rows.length < req.limit,
+        wrappedDataKeys: await wrappedKeysFor(db, caller.userId, page),
       };
     },
 
@@ -94,4 +145,17 @@ export function exportHandlers(
       });
     },
   };
+}
+
+/** The caller's wrapped copy of each data key that `rows` use, by key id (base64). */
+async function wrappedKeysFor(
+  db: postgres.Sql | postgres.TransactionSql,
+  userId: string,
+  rows: readonly { data_key_id: string }[],
+): Promise<Record<string, string>> {
+  const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
+  if (!keyIds.length) return {};
+  const keys = await db<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
+    WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${userId} AND key_id = ANY(${keyIds})`;
+  return Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')]));
 }
