@@ -164,10 +164,16 @@ function runLoad(url: string, watched: Watched): Promise<LoadRun> {
   });
 }
 
+/** Thrown by a check to end its wait at once (no progress), where other errors are retried. */
+class Stalled extends Error {}
+
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 25) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const value = await check().catch(() => undefined);
+    const value = await check().catch((err) => {
+      if (err instanceof Stalled) throw err;
+      return undefined;
+    });
     if (value !== undefined) return value;
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
@@ -332,8 +338,22 @@ try {
     await stopPlane(ingest);
   }
   const drainStart = performance.now();
-  // A loaded machine can leave a backlog of tens of thousands of records behind the rounds.
-  await waitFor('the stream to drain', async () => ((await streamDepth()) === 0 ? true : undefined), 600_000, 500);
+  // A loaded machine can leave a backlog of tens of thousands of records behind the rounds. Bounded
+  // twice: 10 minutes in all, and 60 s without the stream getting shorter (a vault that fails the
+  // same fetch over and over, as one did when a backlog's rows overflowed an INSERT, never drains).
+  let lowest = Number.POSITIVE_INFINITY;
+  let progressAt = performance.now();
+  await waitFor(
+    'the stream to drain',
+    async () => {
+      const depth = await streamDepth();
+      if (depth < lowest) [lowest, progressAt] = [depth, performance.now()];
+      if (performance.now() - progressAt > 60_000) throw new Stalled(`the vault stopped draining at ${depth} messages`);
+      return depth === 0 ? true : undefined;
+    },
+    600_000,
+    500,
+  );
   const drainSeconds = (performance.now() - drainStart) / 1000;
   const storedDuringIngest = await countRecords();
   progress(`drained ${drainSeconds.toFixed(1)} s after the last round: ${storedDuringIngest} rows, ${accepted} 202s`);

@@ -28,7 +28,15 @@ import {
 } from '@coffer/protocol';
 import { createTestDatabase, natsForTests, uniqueNamespace } from '@coffer/testkit';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, call, signIn, startAdminStack } from '@coffer/tests/admin-stack';
-import { adminDispatcher, adminHandlers, auditOrRefuse, authenticate, policyGate } from '@coffer/vault/testing';
+import {
+  adminDispatcher,
+  adminHandlers,
+  auditOrRefuse,
+  authenticate,
+  ONE_TRANSACTION_OPS,
+  oneTransaction,
+  policyGate,
+} from '@coffer/vault/testing';
 import postgres from 'postgres';
 import { benchLifecycle, machine } from './measure.ts';
 import {
@@ -145,6 +153,7 @@ async function main(): Promise<{ report: string; json: unknown }> {
   const vault = adminDispatcher({
     handlers: adminHandlers(sql, async () => {}),
     gate: policyGate(sql, { requireMfa: false }),
+    oneTransaction: { ops: ONE_TRANSACTION_OPS, run: oneTransaction(sql) },
     clock,
   });
   const material = await vault('records.reveal', revealBytes);
