@@ -46,6 +46,7 @@ import {
   interleaved,
   machineLoad,
   percentile,
+  profiled,
   sample,
   totpCode,
 } from './reveal-support.ts';
@@ -57,6 +58,7 @@ const BREAKDOWN = 200;
 const EXPORT_RECORDS = env('BENCH_EXPORT_RECORDS', 100_000);
 const INSERT_BATCH = 5_000;
 const PGCRYPTO_SAMPLE = env('BENCH_PGCRYPTO_SAMPLE', 2_000);
+const EXPORT_ROUNDS = env('BENCH_EXPORT_ROUNDS', 2);
 const SIGNINS = env('BENCH_SIGNINS', 15);
 const BOUND_MS = 4.5 * 60_000;
 const ORIGIN = '127.0.0.1 bench';
@@ -313,41 +315,96 @@ async function main(): Promise<{ report: string; json: unknown }> {
   const { port } = stack.app.server.address() as AddressInfo;
   progress(`export: streaming ${fmt(expected)} records over HTTP`);
   const body = JSON.stringify({ reason: 'bench: export throughput' });
-  const stop = cpuMeter();
-  const exported = await new Promise<{ status: number; chunks: Buffer[]; firstByteMs: number }>((resolve, reject) => {
-    const t0 = performance.now();
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/api/exports',
-        headers: {
-          cookie: auth.cookie,
-          'x-coffer-csrf': auth.csrf,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let firstByteMs = 0;
-        res.on('data', (c: Buffer) => {
-          if (!firstByteMs) firstByteMs = performance.now() - t0;
-          chunks.push(c);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, chunks, firstByteMs }));
-        res.on('error', reject);
-      },
+  // This run's PostgreSQL backends (the vault's pool, connected by now): only their CPU counts.
+  const ourBackends = async () =>
+    new Set(
+      (
+        await stack.db.owner<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`
+      ).map((r) => r.pid),
     );
-    req.on('error', reject);
-    req.end(body);
-  });
-  const exportCpu = stop();
+  /**
+   * One export over HTTP. `json`: as against a vault from before the binary page (the admin
+   * plane's bus answers `export.chunk` with unknown-operation, so it reads `export.page`).
+   */
+  const exportOver = async (format: 'binary' | 'json') => {
+    const bus = stack.adminBus;
+    const plainRequest = bus.request.bind(bus);
+    if (format === 'json') {
+      bus.request = async (subject, data, timeoutMs) =>
+        subject.endsWith('.export.chunk')
+          ? encodeJson({ v: 1, ok: false, error: 'unknown-operation' })
+          : plainRequest(subject, data, timeoutMs);
+    }
+    const backends = await ourBackends();
+    const stop = cpuMeter(backends);
+    try {
+      const result = await new Promise<{ status: number; chunks: Buffer[]; firstByteMs: number }>((resolve, reject) => {
+        const t0 = performance.now();
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/api/exports',
+            headers: {
+              cookie: auth.cookie,
+              'x-coffer-csrf': auth.csrf,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            let firstByteMs = 0;
+            res.on('data', (c: Buffer) => {
+              if (!firstByteMs) firstByteMs = performance.now() - t0;
+              chunks.push(c);
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, chunks, firstByteMs }));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      const cpu = stop();
+      const cores = (cpu.node + cpu.postgres + cpu.nats) / cpu.wallSeconds;
+      return { ...result, cpu, rate: expected / cpu.wallSeconds, perCore: expected / cpu.wallSeconds / cores };
+    } finally {
+      bus.request = plainRequest;
+    }
+  };
+  // Pairs in one run, order alternating: the binary page against the JSON page it replaced.
+  const exportRounds: {
+    binary: Awaited<ReturnType<typeof exportOver>>;
+    json: Awaited<ReturnType<typeof exportOver>>;
+  }[] = [];
+  for (let round = 0; round < EXPORT_ROUNDS; round++) {
+    progress(`export: round ${round + 1}/${EXPORT_ROUNDS}, binary and JSON pages`);
+    if (round % 2 === 0) {
+      const binary = await exportOver('binary');
+      exportRounds.push({ binary, json: await exportOver('json') });
+    } else {
+      const json = await exportOver('json');
+      exportRounds.push({ json, binary: await exportOver('binary') });
+    }
+  }
+  // The profile of one more binary export alone, when asked (BENCH_EXPORT_PROFILE=<file>).
+  if (process.env.BENCH_EXPORT_PROFILE) await profiled(process.env.BENCH_EXPORT_PROFILE, () => exportOver('binary'));
+  const medianBy = (f: (r: (typeof exportRounds)[number]) => number) => p50(exportRounds.map(f));
+  const exported = [...exportRounds].sort((a, b) => a.binary.perCore - b.binary.perCore)[
+    Math.floor(exportRounds.length / 2)
+  ]?.binary as Awaited<ReturnType<typeof exportOver>>;
+  const exportCpu = exported.cpu;
   await new Promise((r) => setImmediate(r));
-  const exportServerMs = takeServerTimes('/api/exports')[0] ?? Number.NaN;
+  takeServerTimes('/api/exports');
   if (exported.status !== 200) throw new Error(`export failed: ${exported.status} ${Buffer.concat(exported.chunks)}`);
   // Checked after the clock stopped: every record exactly once, with its value.
+  for (const { binary, json } of exportRounds) {
+    const csvOf = Buffer.concat(binary.chunks).toString('utf8');
+    if (Buffer.concat(json.chunks).toString('utf8').split('\r\n').sort().join() !== csvOf.split('\r\n').sort().join())
+      throw new Error('the binary and JSON exports differ');
+  }
   const csv = Buffer.concat(exported.chunks).toString('utf8');
   const lines = csv.split('\r\n');
   if (lines[0] !== 'id,type,value,submitted_at' || lines.at(-1) !== '') throw new Error('unexpected CSV framing');
@@ -358,9 +415,11 @@ async function main(): Promise<{ report: string; json: unknown }> {
     seen.add(id);
   }
   if (seen.size !== expected) throw new Error(`exported ${seen.size} records, expected ${expected}`);
-  const exportRate = expected / exportCpu.wallSeconds;
+  const exportRate = medianBy((r) => r.binary.rate);
   const busyCores = (exportCpu.node + exportCpu.postgres + exportCpu.nats) / exportCpu.wallSeconds;
-  const exportPerCore = exportRate / busyCores;
+  const exportPerCore = medianBy((r) => r.binary.perCore);
+  const jsonPerCore = medianBy((r) => r.json.perCore);
+  const jsonRate = medianBy((r) => r.json.rate);
 
   // Where the export's time goes: the vault's page handler alone over every page, the bus with a
   // page-sized reply, the reply decode, and the admin's open + CSV loop, each alone.
@@ -555,7 +614,13 @@ async function main(): Promise<{ report: string; json: unknown }> {
     `| export, ${fmt(expected)} records over HTTP (first byte ${ms(exported.firstByteMs)} ms, last ${fmt(exportMs)} ms) | ${fmt(exportRate)} records/s | | |`,
   );
   out.push(
-    `| export per busy core (${busyCores.toFixed(2)} cores: node ${(exportCpu.node / exportCpu.wallSeconds).toFixed(2)}, postgres ${(exportCpu.postgres / exportCpu.wallSeconds).toFixed(2)}, nats-server ${(exportCpu.nats / exportCpu.wallSeconds).toFixed(2)}) | ${fmt(exportPerCore)} records/s | ≥ ${fmt(TARGET_EXPORT_PER_CORE)} | ${met(exportPerCore >= TARGET_EXPORT_PER_CORE)} |`,
+    `| export with the JSON pages of before (\`export.page\`), same run, median of ${EXPORT_ROUNDS} paired rounds | ${fmt(jsonRate)} records/s, ${fmt(jsonPerCore)} per busy core | | |`,
+  );
+  out.push(
+    `| each round, binary ÷ JSON per busy core | ${exportRounds.map((r) => `${(r.binary.perCore / r.json.perCore).toFixed(2)}×`).join(', ')} | | |`,
+  );
+  out.push(
+    `| export per busy core, binary pages, median of ${EXPORT_ROUNDS} (median round ${busyCores.toFixed(2)} cores: node ${(exportCpu.node / exportCpu.wallSeconds).toFixed(2)}, postgres ${(exportCpu.postgres / exportCpu.wallSeconds).toFixed(2)}, nats-server ${(exportCpu.nats / exportCpu.wallSeconds).toFixed(2)}) | ${fmt(exportPerCore)} records/s | ≥ ${fmt(TARGET_EXPORT_PER_CORE)} | ${met(exportPerCore >= TARGET_EXPORT_PER_CORE)} |`,
   );
   out.push(
     `| export per core of this process less the vault handler time (${adminCores.toFixed(2)} cores: admin plane + HTTP client) | ${fmt(exportRate / adminCores)} records/s | | |`,
@@ -587,7 +652,9 @@ async function main(): Promise<{ report: string; json: unknown }> {
     `Cross-check: GET /api/me (session cookie → whoami over the bus → authenticate) server time p50 ${ms(p50(meServer))} ms.`,
   );
   out.push('');
-  out.push(`The export, each part measured alone (wall ${fmt(exportMs)} ms, server ${fmt(exportServerMs)} ms):`);
+  out.push(
+    `The JSON-page path (export.page, as before the binary page), each part measured alone; shares are of the median binary export's wall (${fmt(exportMs)} ms):`,
+  );
   out.push('');
   out.push('| part | ms | µs/record | share of export |');
   out.push('|---|---:|---:|---:|');
@@ -617,7 +684,12 @@ async function main(): Promise<{ report: string; json: unknown }> {
   );
   const json = {
     reveal: { p50Ms: revealP50, p99Ms: p99(revealServer) },
-    export: { recordsPerSecondPerCore: exportPerCore, pgcryptoRecordsPerSecond: pgRate, ratio },
+    export: {
+      recordsPerSecondPerCore: exportPerCore,
+      pgcryptoRecordsPerSecond: pgRate,
+      ratio,
+      jsonPagesRecordsPerSecondPerCore: jsonPerCore,
+    },
     signin: { ratioToArgon2: signinRatio },
   };
   return { report: out.join('\n'), json };
