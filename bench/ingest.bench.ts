@@ -398,21 +398,40 @@ try {
   const publishSeconds = (performance.now() - publishStart) / 1000;
   const before = await countRecords();
   const storeStart = performance.now();
-  const storeCpuStart = { at: performance.now() };
   vault = startPlane('vault', vaultEnv);
   const vaultPid = vault.pid as number;
   const vaultCpu0 = cpuSeconds(tree(vaultPid));
+  // The store clock proper starts when the vault answers its health check: starting a process
+  // from source under tsx takes seconds on a loaded machine, and is not storing.
+  await waitFor('the vault', healthy(`http://${HOST}:${vaultPort}/healthz`), 60_000, 50);
+  const readyAt = performance.now();
+  const storedAtReady = (await countRecords()) - before;
+  const readyCpu = cpuSeconds(tree(vaultPid));
+  let storedSoFar = -1;
+  let storedProgressAt = performance.now();
   await waitFor(
     'the backlog stored',
-    async () => ((await countRecords()) >= before + BACKLOG ? true : undefined),
-    180_000,
+    async () => {
+      const stored = (await countRecords()) - before;
+      if (stored > storedSoFar) [storedSoFar, storedProgressAt] = [stored, performance.now()];
+      if (performance.now() - storedProgressAt > 60_000) throw new Stalled(`the vault stopped storing at ${stored}`);
+      return stored >= BACKLOG ? true : undefined;
+    },
+    600_000,
     50,
   );
-  const storeSeconds = (performance.now() - storeStart) / 1000;
-  const storeCores = (cpuSeconds(tree(vaultPid)) - vaultCpu0) / ((performance.now() - storeCpuStart.at) / 1000);
+  const storeEnd = performance.now();
+  const storeSeconds = (storeEnd - storeStart) / 1000;
+  const steadySeconds = (storeEnd - readyAt) / 1000;
+  const storeCores = (cpuSeconds(tree(vaultPid)) - readyCpu) / steadySeconds;
+  const startupCpu = readyCpu - vaultCpu0;
   await stopPlane(vault);
-  const storeRate = BACKLOG / storeSeconds;
-  progress(`stored ${fmt(BACKLOG)} in ${storeSeconds.toFixed(2)} s (vault start-up included): ${fmt(storeRate)}/s`);
+  const storeRateWithStartup = BACKLOG / storeSeconds;
+  const storeRate = (BACKLOG - storedAtReady) / steadySeconds;
+  progress(
+    `stored ${fmt(BACKLOG)} in ${storeSeconds.toFixed(2)} s from process start (${fmt(storeRateWithStartup)}/s), ` +
+      `${fmt(storeRate)}/s from ready`,
+  );
 
   // --- Report.
   const best = results.reduce((a, b) => (summary(b.coffer).rps > summary(a.coffer).rps ? b : a));
@@ -447,7 +466,9 @@ try {
     '',
     `- ${fmt(storedDuringIngest)} rows stored for ${fmt(accepted)} 202s (warm-ups included); the stream was empty ` +
       `${drainSeconds.toFixed(1)} s after the last round. Backlog published at ${fmt(BACKLOG / publishSeconds)} records/s; ` +
-      'the store clock runs from the vault process start (start-up included) to the last row.',
+      `the store clock runs from the vault's first healthy answer to the last row (${fmt(storedAtReady)} rows were ` +
+      `stored before it); from the process start, start-up included (${startupCpu.toFixed(1)} CPU s), ` +
+      `${fmt(storeRateWithStartup)} records/s.`,
     '',
     'Targets:',
     '',
@@ -468,7 +489,12 @@ try {
           ratio,
           byWorkers: results.map((r) => ({ workers: r.workers, ...summary(r.coffer) })),
         },
-        store: { rps: storeRate, ratioToIngest: storeRate / coffer.rps },
+        store: {
+          rps: storeRate,
+          ratioToIngest: storeRate / coffer.rps,
+          rpsWithStartup: storeRateWithStartup,
+          cores: storeCores,
+        },
         rssMb: {
           ingest: Math.max(...results.map((r) => rssOf(r.coffer, 'ingest'))),
           vault: Math.max(...results.map((r) => rssOf(r.coffer, 'vault'))),
