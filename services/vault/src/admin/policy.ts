@@ -2,7 +2,8 @@
  * The policy column of the contract table, applied: who is calling (a live session, kept alive by
  * this call), whether their role and status allow the operation, and whether COFFER_REQUIRE_MFA
  * asks for a session opened with a TOTP code. Every refusal is audited and committed, so it stays
- * (in its own transaction, or for ONE_TRANSACTION_OPS with the session touch). This is the only place the vault checks sessions, roles and MFA.
+ * (in its own transaction, or for ONE_TRANSACTION_OPS with the session touch). This is the only
+ * place the vault checks sessions, roles and MFA.
  */
 import { type AdminOperation, KEY_HOLDER_ROLES, type Role, type UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
