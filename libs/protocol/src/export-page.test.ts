@@ -67,3 +67,11 @@ describe('the binary export page, version 1', () => {
     expect(() => decodeExportPage(lying)).toThrow(ProtocolError);
   });
 });
+
+describe('the binary export page, record types', () => {
+  it('refuses a record type outside the vocabulary (it would land in a CSV line)', () => {
+    const [first] = records();
+    const page = encodeExportPage([{ ...(first as ExportPageInput), type: 'pan,\r\n=1' }]);
+    expect(() => decodeExportPage(page)).toThrow(/malformed/);
+  });
+});

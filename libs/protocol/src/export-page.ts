@@ -21,12 +21,14 @@
  * crash or a read past the end.
  */
 import { ProtocolError } from './messages.ts';
+import { RECORD_TYPES } from './values.ts';
 
 export const EXPORT_PAGE_VERSION = 0x01;
 const NO_CONTEXT = 0xffff;
 const ID_LENGTH = 36;
 const INSTANT_LENGTH = 24;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TYPES: ReadonlySet<string> = new Set(RECORD_TYPES);
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export interface ExportPageRecord {
@@ -129,7 +131,9 @@ export function decodeExportPage(page: Buffer): ExportPageRecord[] {
     const sealed = bytes(u32());
     const contextEnc = contextIndex === NO_CONTEXT ? null : contexts[contextIndex];
     if (dataKeyId === undefined || contextEnc === undefined) throw new ProtocolError('export page index out of range');
-    if (!UUID.test(id) || !INSTANT.test(submittedAt)) throw new ProtocolError('export page record is malformed');
+    if (!UUID.test(id) || !INSTANT.test(submittedAt) || !TYPES.has(type)) {
+      throw new ProtocolError('export page record is malformed');
+    }
     records[i] = {
       id,
       type,

@@ -11,6 +11,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
 import { RecordOpener, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { CsvBytes } from './csv-bytes.ts';
 import type { AdminDeps } from './deps.ts';
 import { exportPages } from './export-pages.ts';
 
@@ -56,7 +57,7 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
         origin,
       });
 
-    async function* rows(): AsyncGenerator<string> {
+    async function* rows(): AsyncGenerator<string | Buffer> {
       const userKey = unwrapUserKey(session.token, begun.session);
       const dataKeys = new Map<string, PrivateKey<'x25519'>>();
       const opener = new RecordOpener();
@@ -65,8 +66,7 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       try {
         yield 'id,type,value,submitted_at\r\n';
         for await (const page of exportPages(deps.bus, session.hash, begun.exportId)) {
-          const lines: string[] = new Array(page.records.length);
-          let i = 0;
+          const csv = new CsvBytes(page.records.length * 96, csvCell);
           for (const r of page.records) {
             let dataKey = dataKeys.get(r.dataKeyId);
             if (!dataKey) {
@@ -76,11 +76,13 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
               dataKeys.set(r.dataKeyId, dataKey);
             }
             const plaintext = opener.openBytes(dataKey, r);
-            lines[i++] = `${r.id},${r.type},${csvCell(plaintext.toString('utf8'))},${r.submittedAt}\r\n`;
+            csv.text(`${r.id},${r.type},`);
+            csv.cell(plaintext);
+            csv.text(`,${r.submittedAt}\r\n`);
             plaintext.fill(0);
           }
           count += page.records.length;
-          if (lines.length) yield lines.join('');
+          if (page.records.length) yield csv.take();
         }
         outcome = 'success';
       } catch (err) {
