@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -88,11 +89,17 @@ export interface CpuSpent {
   readonly nats: number;
 }
 
-/** Start counting CPU seconds; call the result to stop. */
-export function cpuMeter(): () => CpuSpent {
+/**
+ * Start counting CPU seconds; call the result to stop. With `postgresPids`, only those PostgreSQL
+ * processes count (this run's backends): on a machine shared with other agents' tests, every
+ * process named postgres would count their queries too.
+ */
+export function cpuMeter(postgresPids?: ReadonlySet<number>): () => CpuSpent {
   const wall = performance.now();
   const node = process.cpuUsage();
-  const pg = processCpu('postgres');
+  const ours = (all: Map<number, number>) =>
+    postgresPids ? new Map([...all].filter(([pid]) => postgresPids.has(pid))) : all;
+  const pg = ours(processCpu('postgres'));
   const nats = processCpu('nats-server');
   const delta = (before: Map<number, number>, after: Map<number, number>) => {
     let sum = 0;
@@ -104,7 +111,7 @@ export function cpuMeter(): () => CpuSpent {
     return {
       wallSeconds: (performance.now() - wall) / 1000,
       node: (used.user + used.system) / 1e6,
-      postgres: delta(pg, processCpu('postgres')),
+      postgres: delta(pg, ours(processCpu('postgres'))),
       nats: delta(nats, processCpu('nats-server')),
     };
   };
@@ -214,4 +221,24 @@ export function totpCode(base32: string, at: Date): string {
   const mac = createHmac('sha1', key).update(counter).digest();
   const offset = (mac[mac.length - 1] as number) & 0x0f;
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** Run `fn` under the V8 CPU profiler of this process (every thread's JS here) and write `file`. */
+export async function profiled<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
 }

@@ -1,3 +1,6 @@
+import { callVault } from '@coffer/bus';
+import { sessionTokenHash } from '@coffer/crypto';
+import { decodeExportPage, encodeJson } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
@@ -198,5 +201,86 @@ describe.skipIf(!available)('POST /api/exports', () => {
     expect((await exportCsv({ reason: 'ab' })).statusCode).toBe(400);
     expect((await exportCsv({ reason: 'bad type', type: 'iban' })).statusCode).toBe(400);
     expect((await exportCsv({ reason: 'extra field', limit: 1 })).statusCode).toBe(400);
+  });
+
+  /** Which admin operations the admin plane asked the vault for while `run` ran. */
+  async function operationsDuring(run: () => Promise<unknown>, oldVault = false): Promise<string[]> {
+    const bus = stack.adminBus;
+    const request = bus.request.bind(bus);
+    const ops: string[] = [];
+    bus.request = async (subject, data, timeoutMs) => {
+      const op = subject.slice(subject.lastIndexOf('.export.') + 1);
+      ops.push(op);
+      // A vault from before the binary page: the operation is not in its table.
+      if (oldVault && op === 'export.chunk') return encodeJson({ v: 1, ok: false, error: 'unknown-operation' });
+      return request(subject, data, timeoutMs);
+    };
+    try {
+      await run();
+    } finally {
+      bus.request = request;
+    }
+    return ops.filter((op) => op.startsWith('export.'));
+  }
+
+  it("pages in the binary format, and reads an older vault's JSON pages the same (issue 14 item 4)", async () => {
+    let binary = '';
+    let legacy = '';
+    const viaChunk = await operationsDuring(async () => {
+      binary = (await exportCsv({ reason: 'binary pages' })).body;
+    });
+    const viaPage = await operationsDuring(async () => {
+      legacy = (await exportCsv({ reason: 'an older vault' })).body;
+    }, true);
+    expect(viaChunk).toEqual(['export.begin', 'export.chunk', 'export.finish']);
+    expect(viaPage).toEqual(['export.begin', 'export.chunk', 'export.page', 'export.finish']);
+    const sorted = (csv: string) => parseCsv(csv).slice(1).sort();
+    expect(sorted(binary)).toHaveLength(25);
+    expect(sorted(legacy)).toEqual(sorted(binary));
+  });
+
+  it('serves export.chunk pages that decode to what export.page serves, page by page to the last', async () => {
+    const session = sessionTokenHash(auth.token);
+    const begin = () =>
+      callVault(stack.adminBus, 'export.begin', { v: 1, session, reason: 'page formats', origin: '127.0.0.1 test' });
+    const chunked = [];
+    const begun = await begin();
+    const pages: boolean[] = [];
+    for (let after: string | undefined; ; ) {
+      const reply = await callVault(stack.adminBus, 'export.chunk', {
+        v: 1,
+        session,
+        exportId: begun.exportId,
+        limit: 7,
+        ...(after ? { after } : {}),
+      });
+      expect(reply.format).toBe(1);
+      const records = decodeExportPage(Buffer.from(reply.page, 'base64'));
+      chunked.push(...records);
+      pages.push(reply.done);
+      after = records.at(-1)?.id;
+      if (reply.done) break;
+    }
+    expect(pages).toEqual([false, false, false, true]); // 7 + 7 + 7 + 4
+    const old = await begin();
+    const page = await callVault(stack.adminBus, 'export.page', { v: 1, session, exportId: old.exportId, limit: 100 });
+    expect(chunked.map((r) => r.id)).toEqual(page.records.map((r) => r.id));
+    chunked.forEach((r, i) => {
+      const p = page.records[i];
+      expect(r.sealed.toString('base64')).toBe(p?.sealed);
+      expect(r.contextEnc?.toString('base64') ?? null).toBe(p?.contextEnc);
+      expect([r.type, r.dataKeyId, r.submittedAt]).toEqual([p?.type, p?.dataKeyId, p?.submittedAt]);
+    });
+    expect(chunked.some((r) => r.contextEnc === null) && chunked.some((r) => r.contextEnc !== null)).toBe(true);
+    for (const id of [begun.exportId, old.exportId]) {
+      await callVault(stack.adminBus, 'export.finish', {
+        v: 1,
+        session,
+        exportId: id,
+        count: 25,
+        outcome: 'success',
+        origin: '127.0.0.1 test',
+      });
+    }
   });
 });

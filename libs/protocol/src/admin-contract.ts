@@ -201,6 +201,21 @@ export const AdminContract = {
     reply: R.ExportPage,
     policy: { session: 'required', roles: KEY_HOLDER_ROLES, mfa: true, audit: 'export', target: 'exportId' },
   }),
+  /**
+   * The same page in the binary format (issue 14 item 4): one buffer per page instead of a JSON
+   * object with base64 fields per record, larger pages. An admin plane falls back to
+   * `export.page` when an older vault answers `unknown-operation`; both stay served.
+   */
+  'export.chunk': entry({
+    request: Versioned({
+      session: Hex64,
+      exportId: Id,
+      after: Type.Optional(Uuid),
+      limit: Type.Integer({ minimum: 1, maximum: 8192 }),
+    }),
+    reply: R.ExportChunk,
+    policy: { session: 'required', roles: KEY_HOLDER_ROLES, mfa: true, audit: 'export', target: 'exportId' },
+  }),
   'export.finish': entry({
     request: Versioned({
       session: Hex64,

@@ -119,6 +119,18 @@ export const ExportPage = Type.Object({
   contexts: Type.Optional(Type.Record(Type.String(), B64)),
 });
 
+/**
+ * One page of an export in the binary page format (export-page.ts), base64 once for the whole
+ * page: `done` when no record is left after it. Up to 1 MiB of page, under NATS's default payload.
+ */
+export const ExportChunk = Type.Object({
+  format: Type.Literal(1),
+  page: Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 1_000_000 }),
+  done: Type.Boolean(),
+  /** The caller's wrapped copy of each data key the page's records use, by key id. */
+  wrappedDataKeys: Type.Record(Type.String(), B64),
+});
+
 export const AuditPage = Type.Object({
   items: Type.Array(
     Type.Object({

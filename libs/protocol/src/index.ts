@@ -40,6 +40,13 @@ export {
 export { AlertMessage, DecoyAlertV1, RecoveryAlertV1 } from './alerts.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
 export {
+  decodeExportPage,
+  EXPORT_PAGE_VERSION,
+  type ExportPageInput,
+  type ExportPageRecord,
+  encodeExportPage,
+} from './export-page.ts';
+export {
   checkJson,
   DataKeyBundleJson,
   decodeJson,

@@ -7,6 +7,7 @@ import {
   openRecord as openRecordBlob,
   type PrivateKey,
   parseRecordBlob,
+  RECORD_CONTEXT_BLOB_VERSION,
   type RecipientKind,
   RecordOpeningContext,
   recipientKindOf,
@@ -51,8 +52,9 @@ export function unwrapDataKey(
 }
 
 /** The suite a stored record's blob names; UnsupportedSuite for one this build does not read. */
-export function recordSuite(record: SealedRecord): RecipientKind {
-  return recipientKindOf(parseRecordBlob(Buffer.from(record.sealed, 'base64'), ['x25519', 'xwing']).suite);
+export function recordSuite(record: { readonly sealed: string | Buffer }): RecipientKind {
+  const sealed = typeof record.sealed === 'string' ? Buffer.from(record.sealed, 'base64') : record.sealed;
+  return recipientKindOf(parseRecordBlob(sealed, ['x25519', 'xwing']).suite);
 }
 
 export interface SealedRecord {
@@ -62,6 +64,15 @@ export interface SealedRecord {
   readonly sealed: string;
   /** The record context's enc (base64) for a version-2 blob; null or absent for version 1. */
   readonly contextEnc?: string | null;
+}
+
+/** A sealed record as bytes: the blob and, for version 2, its context's encapsulated key. */
+export interface SealedRecordBytes {
+  readonly id: string;
+  readonly type: string;
+  readonly dataKeyId: string;
+  readonly sealed: Buffer;
+  readonly contextEnc: Buffer | null;
 }
 
 /** Open one record's sealed value (one key agreement); the returned buffer is the caller's to wipe. */
@@ -80,7 +91,7 @@ export function openRecord(dataKey: PrivateKey<RecipientKind>, record: SealedRec
  * records still take one key agreement each. `destroy` wipes every cached context.
  */
 export class RecordOpener {
-  readonly #contexts = new Map<string, RecordOpeningContext>();
+  readonly #contexts = new Map<string, { context: RecordOpeningContext; enc: Buffer }>();
   readonly #limit: number;
 
   constructor(limit = 64) {
@@ -88,33 +99,50 @@ export class RecordOpener {
   }
 
   open(dataKey: PrivateKey<RecipientKind>, record: SealedRecord): Buffer {
-    const blob = Buffer.from(record.sealed, 'base64');
-    const parsed = parseRecordBlob(blob, ['x25519', 'xwing']);
-    if (parsed.version !== 2 || !record.contextEnc) return openRecord(dataKey, record);
-    let context = this.#contexts.get(parsed.contextId);
-    if (!context || context.dataKeyId !== record.dataKeyId) {
-      context?.destroy();
-      context = RecordOpeningContext.open(
-        dataKey,
-        parsed.contextId,
-        record.dataKeyId,
-        Buffer.from(record.contextEnc, 'base64'),
-      );
-      if (this.#contexts.size >= this.#limit) this.#evictOldest();
-      this.#contexts.set(parsed.contextId, context);
+    return this.openBytes(dataKey, {
+      id: record.id,
+      type: record.type,
+      dataKeyId: record.dataKeyId,
+      sealed: Buffer.from(record.sealed, 'base64'),
+      contextEnc: record.contextEnc ? Buffer.from(record.contextEnc, 'base64') : null,
+    });
+  }
+
+  /** `open` for a record whose blob and context key are bytes already (the binary export page). */
+  openBytes(dataKey: PrivateKey<RecipientKind>, record: SealedRecordBytes): Buffer {
+    const { sealed, contextEnc } = record;
+    const binding = { recordId: record.id, type: record.type, dataKeyId: record.dataKeyId, contextEnc };
+    if (sealed[0] !== RECORD_CONTEXT_BLOB_VERSION || !contextEnc) return openRecordBlob(dataKey, sealed, binding);
+    // Keyed by the context id's raw bytes in the header: no parsing or formatting per record. The
+    // context itself checks each blob's header (version, suite, context id) before opening it.
+    const key = sealed.toString('latin1', 7, 23);
+    let entry = this.#contexts.get(key);
+    // The same id with another enc is another context (a forged one is kept beside the genuine one,
+    // migration 012); records of one page's context share one enc buffer, so this is a pointer check.
+    const sameEnc = entry && (entry.enc === contextEnc || entry.enc.equals(contextEnc));
+    if (!entry || !sameEnc || entry.context.dataKeyId !== record.dataKeyId) {
+      const parsed = parseRecordBlob(sealed, ['x25519', 'xwing']);
+      if (parsed.version !== 2) return openRecordBlob(dataKey, sealed, binding);
+      entry?.context.destroy();
+      if (!entry && this.#contexts.size >= this.#limit) this.#evictOldest();
+      entry = {
+        context: RecordOpeningContext.open(dataKey, parsed.contextId, record.dataKeyId, contextEnc),
+        enc: contextEnc,
+      };
+      this.#contexts.set(key, entry);
     }
-    return context.open(blob, record.id, record.type);
+    return entry.context.open(sealed, record.id, record.type);
   }
 
   #evictOldest(): void {
     const [oldest] = this.#contexts;
     if (!oldest) return;
-    oldest[1].destroy();
+    oldest[1].context.destroy();
     this.#contexts.delete(oldest[0]);
   }
 
   destroy(): void {
-    for (const context of this.#contexts.values()) context.destroy();
+    for (const { context } of this.#contexts.values()) context.destroy();
     this.#contexts.clear();
   }
 }

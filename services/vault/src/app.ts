@@ -12,7 +12,7 @@ import type { TwoPersonRules } from './admin/export-approvals.ts';
 import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import type { PasskeySettings } from './admin/passkey-challenges.ts';
-import { policyGate } from './admin/policy.ts';
+import { ONE_TRANSACTION_OPS, oneTransaction, policyGate } from './admin/policy.ts';
 import { releaseRecoveryHolds } from './admin/recovery-holds.ts';
 import { ReplySigner } from './admin/reply-signer.ts';
 import { forgetRevealRequests } from './admin/reveal-delivery.ts';
@@ -173,6 +173,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
         requireMfa: options.requireMfa ?? false,
         passkeyForKeyAdmins: options.passkeyForKeyAdmins ?? false,
       }),
+      oneTransaction: { ops: ONE_TRANSACTION_OPS, run: oneTransaction(sql) }, // issue 14 item 4
       clock: now,
       log: (msg) => log.error(msg),
       signer,

@@ -70,6 +70,15 @@ describe.skipIf(!available)('storing records from the stream', () => {
   }
   const deliverBatch = (b: RecordBatchMessage, msgId = b.batchId): RecordDelivery => ({ data: encodeJson(b), msgId });
 
+  it('stores a fetch of many full group-commit batches: more rows than one INSERT can bind (65,535 parameters)', async () => {
+    // A backlog fetched 500 messages at a time, each of up to 256 records: 9 parameters a row
+    // would pass PostgreSQL's 65,535 after 7,281 rows. 32 × 256 = 8,192 rows in one delivery.
+    const context = RecordSealingContext.create(key.publicKey, keyId, 8192);
+    const batches = Array.from({ length: 32 }, () => deliverBatch(batchMessage(256, context)));
+    expect(await storeRecordBatch(db.runtime, batches)).toEqual({ stored: 8192, duplicates: 0, deadLetters: 0 });
+    expect(await storeRecordBatch(db.runtime, batches)).toEqual({ stored: 0, duplicates: 8192, deadLetters: 0 });
+  });
+
   it('stores a batch in one go, and a redelivered batch is a no-op', async () => {
     const batch = Array.from({ length: 50 }, () => deliver(message()));
     expect(await storeRecordBatch(db.runtime, batch)).toEqual({ stored: 50, duplicates: 0, deadLetters: 0 });

@@ -37,6 +37,8 @@ export type Retention = Readonly<Partial<Record<RecordType, number | null>>>;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Clock difference tolerated between ingest, the bus and the vault. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** Rows per INSERT: 9 parameters each stays well under PostgreSQL's 65,535 per statement. */
+const INSERT_ROWS = 5000;
 
 interface Row {
   id: string;
@@ -258,13 +260,19 @@ export async function storeRecordBatch(
   const commit = (rows: Row[]) =>
     sql.begin(async (tx) => {
       if (liveContexts.length) await storeContexts(tx, liveContexts);
-      const inserted = rows.length
-        ? await tx`INSERT INTO records ${tx(rows, ...columns)} ON CONFLICT (id) DO NOTHING RETURNING id`
-        : [];
+      // In slices: one INSERT binds at most 65,535 parameters (10 a row), and a backlog fetched
+      // 500 group-commit messages at a time holds up to 128,000 rows. Unsliced, such a fetch
+      // failed every time it was redelivered and the stream never drained (issue 14, bench:ingest).
+      let inserted = 0;
+      for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+        const slice = rows.slice(i, i + INSERT_ROWS);
+        inserted += (await tx`INSERT INTO records ${tx(slice, ...columns)} ON CONFLICT (id) DO NOTHING RETURNING id`)
+          .length;
+      }
       if (dead.length) {
         await tx`INSERT INTO dead_letters ${tx(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;
       }
-      return { stored: inserted.length, duplicates: storable.length - inserted.length, deadLetters: dead.length };
+      return { stored: inserted, duplicates: storable.length - inserted, deadLetters: dead.length };
     });
   try {
     return await commit(unique);

@@ -6,7 +6,7 @@
 
 export { exportHandlers } from '../src/admin/exports.ts';
 export { adminHandlers } from '../src/admin/handlers.ts';
-export { authenticate, policyGate } from '../src/admin/policy.ts';
+export { authenticate, ONE_TRANSACTION_OPS, oneTransaction, policyGate } from '../src/admin/policy.ts';
 export { auditOrRefuse, recordHandlers } from '../src/admin/records.ts';
 export { releaseRecoveryHolds } from '../src/admin/recovery-holds.ts';
 export { adminDispatcher, adminRouter } from '../src/admin/router.ts';

@@ -10,13 +10,15 @@
  */
 import { Readable } from 'node:stream';
 import { callVault } from '@coffer/bus';
-import { type PrivateKey, parseRecordBlob, type RecipientKind } from '@coffer/crypto';
+import type { PrivateKey, RecipientKind } from '@coffer/crypto';
 import { Instant, Reason, RecordTypeSchema, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
-import { RecordOpener, recordSuite, type SealedRecord, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { RecordOpener, recordSuite, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { CsvBytes } from './csv-bytes.ts';
 import type { AdminDeps } from './deps.ts';
+import { exportPages } from './export-pages.ts';
 
 const Body = Type.Object(
   {
@@ -29,8 +31,6 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const PAGE = 1000;
 
 /** The last line of every complete export; the portal checks and removes it before saving. */
 export const trailerLine = (count: number) => `# coffer export complete: ${count} records\r\n`;
@@ -68,24 +68,16 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
         origin,
       });
 
-    async function* rows(): AsyncGenerator<string> {
+    async function* rows(): AsyncGenerator<string | Buffer> {
       const userKey = unwrapUserKey(session.token, begun.session);
       const dataKeys = new Map<string, PrivateKey<RecipientKind>>();
       const opener = new RecordOpener();
       let count = 0;
-      let after: string | undefined;
       let outcome: 'success' | 'failure' | 'aborted' = 'aborted';
       try {
         yield 'id,type,value,submitted_at\r\n';
-        for (;;) {
-          const page = await callVault(deps.bus, 'export.page', {
-            v: 1,
-            session: session.hash,
-            exportId: begun.exportId,
-            limit: PAGE,
-            ...(after ? { after } : {}),
-          });
-          const lines: string[] = [];
+        for await (const page of exportPages(deps.bus, session.hash, begun.exportId)) {
+          const csv = new CsvBytes(page.records.length * 96, csvCell);
           for (const r of page.records) {
             let dataKey = dataKeys.get(r.dataKeyId);
             if (!dataKey) {
@@ -94,14 +86,14 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
               dataKey = unwrapDataKey(userKey, begun.session.userId, r.dataKeyId, wrapped, recordSuite(r));
               dataKeys.set(r.dataKeyId, dataKey);
             }
-            const plaintext = opener.open(dataKey, withContextEnc(r, page.contexts));
-            lines.push(`${r.id},${r.type},${csvCell(plaintext.toString('utf8'))},${r.submittedAt}\r\n`);
+            const plaintext = opener.openBytes(dataKey, r);
+            csv.text(`${r.id},${r.type},`);
+            csv.cell(plaintext);
+            csv.text(`,${r.submittedAt}\r\n`);
             plaintext.fill(0);
           }
           count += page.records.length;
-          if (lines.length) yield lines.join('');
-          if (page.records.length < PAGE) break;
-          after = page.records.at(-1)?.id;
+          if (page.records.length) yield csv.take();
         }
         yield trailerLine(count);
         outcome = 'success';
@@ -124,11 +116,3 @@ export const exportsRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       .send(Readable.from(rows()));
   });
 };
-
-/** The record with its context's enc, taken from the page's `contexts` when it is not inline. */
-function withContextEnc<R extends SealedRecord>(record: R, contexts: Readonly<Record<string, string>> | undefined): R {
-  if (record.contextEnc || !contexts) return record;
-  const parsed = parseRecordBlob(Buffer.from(record.sealed, 'base64'), ['x25519', 'xwing']);
-  const enc = parsed.version === 2 ? contexts[parsed.contextId] : undefined;
-  return enc ? { ...record, contextEnc: enc } : record;
-}

@@ -17,7 +17,7 @@ export interface OpenExport {
 }
 
 export async function openExportFor(
-  sql: postgres.Sql,
+  sql: postgres.Sql | postgres.TransactionSql,
   exportId: string,
   caller: Caller,
   _now: Date,

@@ -2,19 +2,23 @@
  * Exports: audited at the start (filter, reason) and at the end (count). Pages carry the filter
  * and are checked against the session each time; the admin plane unwraps each data key once.
  */
-import { newRecordId, type RecordType } from '@coffer/protocol';
+import { encodeExportPage, newRecordId, type RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { Decoys } from '../decoys.ts';
+import type { Caller } from './caller.ts';
 import { openExportFor } from './export-binding.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
 /** Bytes of an X25519 record context's enc; an X-Wing one is 1,120. */
 const X25519_ENC_LENGTH = 32;
+/** Sealed bytes per binary page at most, so that its base64 stays under NATS's 1 MiB payload. */
+const CHUNK_BYTES = 640 * 1024;
+
 export function exportHandlers(
   sql: postgres.Sql,
   decoys: Decoys = new Decoys(undefined),
-): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.finish'> {
+): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.chunk' | 'export.finish'> {
   return {
     'export.begin': async (req, { now, caller }) => {
       const exportId = newRecordId();
@@ -80,19 +84,14 @@ export function exportHandlers(
             WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${caller.userId}
               AND key_id = ANY(${keyIds})`
         : [];
-      // issue 16 item 3: a page with a decoy is served whole; the alert follows the reply.
-      const hits = await decoys.find(
-        sql,
-        rows.map((r) => r.id),
-      );
-      decoys.raise(
-        [...hits].map((recordId) => ({
-          recordId,
-          userId: caller.userId,
-          sessionId: caller.sessionId,
-          via: 'export' as const,
-          exportId: req.exportId,
-        })),
+      raiseDecoyAlerts(
+        decoys,
+        await decoys.find(
+          sql,
+          rows.map((r) => r.id),
+        ),
+        caller,
+        req.exportId,
       );
       const { inline, contexts } = pageContexts(rows);
       return {
@@ -106,6 +105,77 @@ export function exportHandlers(
         })),
         wrappedDataKeys: Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')])),
         ...(Object.keys(contexts).length ? { contexts } : {}),
+      };
+    },
+
+    'export.chunk': async (req, { now, caller, tx }) => {
+      // Run in one transaction with the gate's session touch (ONE_TRANSACTION_OPS): one commit
+      // per page, for the touch and the count served together.
+      const db = tx ?? sql;
+      const started = await openExportFor(db, req.exportId, caller, now);
+      const f = started.filter;
+      const rows = await db<
+        {
+          id: string;
+          type: RecordType;
+          data_key_id: string;
+          sealed: Buffer;
+          context_id: string | null;
+          enc: Buffer | null;
+          at: string;
+        }[]
+      >`
+        SELECT r.id::text, r.type, r.data_key_id, r.sealed, r.context_id::text, COALESCE(ce.enc, c.enc) AS enc,
+          to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+        FROM records r
+        LEFT JOIN record_contexts c ON c.id = r.context_id
+        -- migration 012: the exact context the record was sealed under (records before it: c.enc)
+        LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
+        WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
+          AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
+          AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
+          AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
+          AND r.stored_at <= ${started.startedAt}
+        ORDER BY r.id LIMIT ${req.limit}`;
+      // A page stops at CHUNK_BYTES of sealed data (at least one record); the rest comes next page.
+      let bytes = 0;
+      let kept = 0;
+      while (
+        kept < rows.length &&
+        (kept === 0 || bytes + (rows[kept] as { sealed: Buffer }).sealed.length <= CHUNK_BYTES)
+      ) {
+        bytes += (rows[kept] as { sealed: Buffer }).sealed.length;
+        kept++;
+      }
+      const page = rows.slice(0, kept);
+      // issue 9 item 4: an export closed meanwhile (a vault restart closes all) serves nothing more.
+      const [counted] = await db`UPDATE exports SET served = served + ${page.length}
+        WHERE id::text = ${req.exportId} AND finished_at IS NULL RETURNING id`;
+      if (!counted) throw new AdminError('not-found', 'this export was closed; start a new one');
+      raiseDecoyAlerts(
+        decoys,
+        await decoys.find(
+          sql,
+          page.map((r) => r.id),
+        ),
+        caller,
+        req.exportId,
+      );
+      return {
+        format: 1 as const,
+        page: encodeExportPage(
+          page.map((r) => ({
+            id: r.id,
+            type: r.type,
+            dataKeyId: r.data_key_id,
+            sealed: r.sealed,
+            contextId: r.context_id,
+            contextEnc: r.context_id ? r.enc : null,
+            submittedAt: r.at,
+          })),
+        ).toString('base64'),
+        done: kept === rows.length && rows.length < req.limit,
+        wrappedDataKeys: await wrappedKeysFor(db, caller.userId, page),
       };
     },
 
@@ -155,4 +225,30 @@ function pageContexts(rows: readonly { context_id: string | null; enc: Buffer | 
     return r.enc.length === X25519_ENC_LENGTH || shared === null ? r.enc.toString('base64') : null;
   };
   return { inline, contexts };
+}
+
+/** issue 16 item 3: a page with a decoy is served whole; the alert follows. */
+function raiseDecoyAlerts(decoys: Decoys, hits: Iterable<string>, caller: Caller, exportId: string): void {
+  decoys.raise(
+    [...hits].map((recordId) => ({
+      recordId,
+      userId: caller.userId,
+      sessionId: caller.sessionId,
+      via: 'export' as const,
+      exportId,
+    })),
+  );
+}
+
+/** The caller's wrapped copy of each data key that `rows` use, by key id (base64). */
+async function wrappedKeysFor(
+  db: postgres.Sql | postgres.TransactionSql,
+  userId: string,
+  rows: readonly { data_key_id: string }[],
+): Promise<Record<string, string>> {
+  const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
+  if (!keyIds.length) return {};
+  const keys = await db<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
+    WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${userId} AND key_id = ANY(${keyIds})`;
+  return Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')]));
 }

@@ -55,8 +55,14 @@ export function recordHandlers(
       return { items, next: rows.length > req.limit ? (items.at(-1)?.id ?? null) : null };
     },
 
-    'records.reveal': async (req, { now, caller }) => {
-      const found = await sql<
+    'records.reveal': async (req, { now, caller, tx }) => {
+      // Run by the router in one transaction with the gate's session touch (ONE_TRANSACTION_OPS):
+      // the touch, the audit event and the reply commit together, once. Without that transaction
+      // (a dispatcher wired without it), each audit write gets its own.
+      const db = tx ?? sql;
+      const audited = <T>(fn: (t: postgres.TransactionSql) => Promise<T>): Promise<T> =>
+        tx ? fn(tx) : (sql.begin(fn) as Promise<T>);
+      const found = await db<
         {
           id: string;
           type: RecordType;
@@ -83,8 +89,8 @@ export function recordHandlers(
         origin: req.origin,
       };
       if (!row?.wrapped) {
-        await sql.begin((tx) =>
-          auditOrRefuse(tx, { ...event, outcome: 'failure', details: { error: row ? 'no-key' : 'not-found' } }, now),
+        await audited((t) =>
+          auditOrRefuse(t, { ...event, outcome: 'failure', details: { error: row ? 'no-key' : 'not-found' } }, now),
         );
         throw row
           ? new AdminError('no-access', 'this user holds no key for the record')
@@ -93,10 +99,10 @@ export function recordHandlers(
       const wrapped = row.wrapped;
       // issue 16 item 3: every reveal is checked the same way, before it is audited as served.
       const decoy = (await decoys.find(sql, [row.id])).size > 0;
-      const reply = await sql.begin(async (tx) => {
-        await claimReveal(tx, req.requestId); // issue 9 item 4d
+      const reply = await audited(async (t) => {
+        await claimReveal(t, req.requestId); // issue 9 item 4d
         const requestId = req.requestId ? { details: { requestId: req.requestId } } : {};
-        await auditOrRefuse(tx, { ...event, ...requestId, outcome: 'success' }, now);
+        await auditOrRefuse(t, { ...event, ...requestId, outcome: 'success' }, now);
         return {
           record: {
             id: row.id,

@@ -22,6 +22,7 @@ import {
   REPLY_NONCE_PATTERN,
   UnknownOperation,
 } from '@coffer/protocol';
+import type postgres from 'postgres';
 import type { Caller } from './caller.ts';
 
 export class AdminError extends Error {
@@ -34,12 +35,15 @@ export class AdminError extends Error {
   }
 }
 
-/** What a handler runs with: the time of the request and, as its policy says, the caller. */
-export type AdminContext<P = Policy> = P extends { session: 'required' }
+/**
+ * What a handler runs with: the time of the request, as its policy says the caller, and for the
+ * operations run in one transaction (see `oneTransaction`) the transaction the gate already used.
+ */
+export type AdminContext<P = Policy> = (P extends { session: 'required' }
   ? { readonly now: Date; readonly caller: Caller }
   : P extends { session: 'optional' }
     ? { readonly now: Date; readonly caller: Caller | undefined }
-    : { readonly now: Date };
+    : { readonly now: Date }) & { readonly tx?: postgres.TransactionSql | undefined };
 
 /** The context of operation `Op`'s handler. */
 export type OpContext<Op extends AdminOperation> = AdminContext<AdminPolicy<Op>>;
@@ -52,12 +56,19 @@ export type AdminHandler<Op extends AdminOperation> = (
 /** One handler per operation of the table: a missing one is a type error. */
 export type AdminHandlers = { readonly [Op in AdminOperation]: AdminHandler<Op> };
 
-/** Applies a policy to a decoded request: the caller it admits, or an AdminError. */
+/**
+ * Applies a policy to a decoded request: the caller it admits, or an AdminError. With `tx`, it
+ * does its reads, the session touch and any refusal's audit in that transaction.
+ */
 export type PolicyGate = (
   policy: Policy,
   request: Readonly<Record<string, unknown>>,
   now: Date,
+  tx?: postgres.TransactionSql,
 ) => Promise<{ caller?: Caller | undefined }>;
+
+/** Runs the gate and the handler of one request in one database transaction (policy.ts makes it). */
+export type OneTransaction = <T>(run: (tx: postgres.TransactionSql) => Promise<T>) => Promise<T>;
 
 export interface AdminRouterOptions {
   /** The subject prefix, `vault.admin` (namespaced in tests). */
@@ -68,6 +79,11 @@ export interface AdminRouterOptions {
   readonly log: (msg: string) => void;
   /** Signs replies (absent in unit tests: replies go unsigned). */
   readonly signer?: { seal(op: string, request: Uint8Array, reply: Uint8Array): Promise<Uint8Array> };
+  /**
+   * Operations whose gate and handler share one transaction, so that they commit once: a reveal
+   * touches the session and writes its audit event in one commit (issue 14 item 4).
+   */
+  readonly oneTransaction?: { readonly ops: ReadonlySet<AdminOperation>; readonly run: OneTransaction };
 }
 
 /** Run one operation from its request bytes, as the router does, and return its result. */
@@ -81,9 +97,13 @@ function operationRunner(options: Omit<AdminRouterOptions, 'prefix' | 'log' | 's
   return async <Op extends AdminOperation>(op: Op, request: AdminRequest<Op>): Promise<AdminResult<Op>> => {
     const { policy } = contractEntry(op);
     const now = options.clock();
-    const { caller } = await options.gate(policy, request as Record<string, unknown>, now);
     const handler = options.handlers[op] as unknown as (r: unknown, c: unknown) => Promise<AdminResult<Op>>;
-    return handler(request, caller ? { now, caller } : { now, caller: undefined });
+    const handle = async (tx?: postgres.TransactionSql) => {
+      const { caller } = await options.gate(policy, request as Record<string, unknown>, now, tx);
+      return handler(request, { now, caller, ...(tx ? { tx } : {}) });
+    };
+    const together = options.oneTransaction;
+    return together?.ops.has(op) ? together.run(handle) : handle();
   };
 }
 
