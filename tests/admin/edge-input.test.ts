@@ -92,6 +92,35 @@ describe.skipIf(!available)('strict input at the edge', () => {
     expect(await auditRows()).toBe(before);
   });
 
+  it('refuses an invite or passkey token that is not canonical base64url with 400, never 5xx', async () => {
+    // 43 characters of the right alphabet whose last one carries set padding bits: not 32 bytes.
+    const token = `${'A'.repeat(42)}B`;
+    for (const url of ['/api/invites/lookup', '/api/invites/accept']) {
+      const res = await call(stack.app, undefined, 'POST', url, {
+        token,
+        ...(url.endsWith('accept') ? { password: 'violet-harbour-compass-7342-quietly' } : {}),
+      });
+      expect(res.statusCode, url).toBe(400);
+    }
+    const passkey = await stack.app.inject({
+      method: 'POST',
+      url: '/api/session/passkey',
+      headers: { cookie: `__Host-coffer-passkey=${token}` },
+      payload: {
+        challengeId: 'x',
+        prf: 'A'.repeat(43),
+        assertion: {
+          id: 'AAAAAAAAAAAAAAAAAAAAAA',
+          rawId: 'AAAAAAAAAAAAAAAAAAAAAA',
+          type: 'public-key',
+          response: { clientDataJSON: 'AAAA' },
+          clientExtensionResults: {},
+        },
+      },
+    });
+    expect(passkey.statusCode).toBe(400);
+  });
+
   it('accepts POST /api/me/totp with no body at all, and refuses a body that is not {}', async () => {
     const none = await stack.app.inject({
       method: 'POST',

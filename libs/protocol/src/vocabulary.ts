@@ -53,7 +53,9 @@ export const SignatureB64url = Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' });
 /** An argon2id verifier string as enrollPassword writes it. */
 export const Verifier = Type.String({ maxLength: 256 });
 /** A 32-byte token (session, invite) as the browser holds it: base64url. */
-export const Token = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
+// 32 bytes in canonical base64url: the last character carries 2 unused bits, which must be zero,
+// so a token that is not one is refused here (400), not by the decoder after the schema (500).
+export const Token = Type.String({ pattern: '^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$' });
 
 /** An email as typed; addresses are compared lower-cased. */
 export const Email = Type.String({ minLength: 3, maxLength: 254, pattern: FREE_TEXT_PATTERN });

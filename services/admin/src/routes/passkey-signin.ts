@@ -38,6 +38,15 @@ const Complete = Type.Object(
   { additionalProperties: false },
 );
 
+function isSessionToken(token: string): boolean {
+  try {
+    sessionTokenHash(token);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   const rateLimit = { max: deps.signinPerMinute, timeWindow: 60_000 };
   const unauthorized = { status: 401, type: 'signin-failed', title: 'This passkey does not sign in here' } as const;
@@ -66,7 +75,8 @@ export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (
 
   app.post('/api/session/passkey', { schema: { body: Complete }, config: { rateLimit } }, async (req, reply) => {
     const token = req.cookies[PENDING];
-    if (!token)
+    // A cookie this plane did not set (not a token) is the same as none: never a 5xx.
+    if (!token || !isSessionToken(token))
       return sendProblem(reply, { status: 400, type: 'passkey-not-started', title: 'Ask for passkey options first' });
     reply.clearCookie(PENDING, { httpOnly: true, secure: deps.secureCookie, sameSite: 'strict', path: '/' });
     const { assertion, challengeId } = req.body;
