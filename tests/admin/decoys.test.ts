@@ -104,7 +104,8 @@ describe.skipIf(!available)('decoy records', () => {
   it('a database reader sees decoys stored exactly like ingest stores records', async () => {
     const columns = async (ids: string[]) =>
       stack.db.owner`SELECT type, hint_source, (context_id IS NULL) AS no_context, (hint IS NULL) AS no_hint,
-          (expires_at IS NULL) AS no_expiry, data_key_id, stored_at = submitted_at AS same_time
+          (expires_at IS NULL) AS no_expiry, data_key_id, stored_at = submitted_at AS same_time,
+          stored_at > submitted_at AS stored_after, (context_enc_sha256 IS NULL) AS no_enc_digest
         FROM records WHERE id = ANY(${ids}::uuid[])`;
     const real = await columns(reals);
     for (const row of await columns(decoys)) expect(row).toEqual(real[0]);
@@ -159,20 +160,28 @@ describe.skipIf(!available)('decoy records', () => {
     const trail = await call(stack.app, viewer, 'GET', '/api/audit/events?limit=500');
     const events = trail.json().items as { action: string; target: string | null }[];
     expect(events.some((e) => e.action === 'alert.decoy')).toBe(false);
-    const onDecoy = events.find((e) => e.target === decoys[0]);
-    const onReal = events.find((e) => e.target === reals[0]);
+    type Event = { details?: { requestId?: string } };
+    const onDecoy = events.find((e) => e.target === decoys[0]) as Event | undefined;
+    const onReal = events.find((e) => e.target === reals[0]) as Event | undefined;
     expect(shape(onDecoy)).toEqual(shape(onReal));
-    expect({ ...onDecoy, seq: 0, at: '', target: '' }).toEqual({ ...onReal, seq: 0, at: '', target: '' });
+    // Each reveal has its own request id (issue 9 item 4d); nothing else may differ.
+    const blank = (e: Event | undefined) => ({
+      ...e,
+      seq: 0,
+      at: '',
+      target: '',
+      details: { ...e?.details, requestId: '' },
+    });
+    expect(blank(onDecoy)).toEqual(blank(onReal));
   });
 
   it('an export touching decoys streams them like any row, and alerts once per decoy', async () => {
     const res = await call(stack.app, viewer, 'POST', '/api/exports', { reason: 'CHG-2 audit sample', type: 'pan' });
     expect(res.statusCode).toBe(200);
-    const rows = res.body
-      .trim()
-      .split('\r\n')
-      .slice(1)
-      .map((line) => line.split(','));
+    const lines = res.body.trim().split('\r\n');
+    // The last line is the export's completeness trailer (issue 9 item 4a), as for any export.
+    expect(lines.at(-1)).toBe(`# coffer export complete: ${reals.length + decoys.length} records`);
+    const rows = lines.slice(1, -1).map((line) => line.split(','));
     expect(rows).toHaveLength(reals.length + decoys.length);
     for (const [id, type, value, submittedAt] of rows) {
       expect(type).toBe('pan');

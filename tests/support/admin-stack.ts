@@ -2,6 +2,7 @@
  * A vault and an admin plane on a real database and a real NATS, initialised by the ceremony,
  * with records sealed to its data keys — for the admin route tests.
  */
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin, newTotp, sealTotpSecret } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus, orgStatus } from '@coffer/bus';
@@ -149,10 +150,16 @@ export async function startAdminStack(
       if (format === 2) {
         const context = RecordSealingContext.create(key, dataKey.bundle.id);
         const sealed = context.seal(id, type, Buffer.from(value));
+        // As the vault stores ingest's records: both context tables and the enc's digest (migration 012).
+        const encSha256 = createHash('sha256').update(context.enc).digest();
         await db.owner`INSERT INTO record_contexts (id, data_key_id, enc)
           VALUES (${context.contextId}, ${dataKey.bundle.id}, ${context.enc})`;
-        await db.owner`INSERT INTO records (id, type, data_key_id, context_id, sealed, hint, submitted_at)
-          VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${context.contextId}, ${sealed}, ${hint}, ${now()})`;
+        await db.owner`INSERT INTO record_context_encs (context_id, enc_sha256, data_key_id, enc)
+          VALUES (${context.contextId}, ${encSha256}, ${dataKey.bundle.id}, ${context.enc})`;
+        await db.owner`INSERT INTO records (id, type, data_key_id, context_id, context_enc_sha256, sealed, hint,
+                                            submitted_at)
+          VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${context.contextId}, ${encSha256}, ${sealed}, ${hint},
+                  ${now()})`;
         context.destroy();
         return id;
       }

@@ -15,9 +15,9 @@ export class SuiteRefused extends Error {
 export interface SuiteMaterial {
   readonly orgKeyId: string;
   /** The org's configuration and the org key's signature over it; null for an org made before. */
-  readonly config: { readonly config: unknown; readonly signature: string } | null;
+  readonly config?: { readonly config: unknown; readonly signature: string } | null | undefined;
   /** The newest data key's bundle as signed, null before any. */
-  readonly newestKey: { readonly bundle: unknown; readonly signature: string } | null;
+  readonly newestKey?: { readonly bundle: unknown; readonly signature: string } | null | undefined;
 }
 
 export function orgSuite(trustRoot: PublicKey<'ed25519'>, material: SuiteMaterial): BundleSuite {

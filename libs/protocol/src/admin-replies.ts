@@ -244,10 +244,13 @@ export const KeysMaterial = Type.Object({
   ),
   /** End of the last data key's window, or null before any. */
   lastNotAfter: Nullable(Instant),
-  /** The org's signed configuration (its suite), null for an org made before suites. */
-  config: Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() })),
+  /**
+   * The org's signed configuration (its suite), null for an org made before suites; absent from a
+   * vault made before suites (a rolling upgrade), which can only hold X25519 orgs.
+   */
+  config: Type.Optional(Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() }))),
   /** The newest data key as signed: the suite floor when the configuration is missing. */
-  newestKey: Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() })),
+  newestKey: Type.Optional(Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
   session: SessionKeyMaterial,
   revocations: Type.Optional(Nullable(SignedRevocations)),
 });

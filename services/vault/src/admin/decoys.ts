@@ -7,7 +7,7 @@
  * random earlier time inside the key's window (planted decoys do not line up at the top of the
  * list; stored_at and the context's created_at are that time too), and tagged in decoy_tags.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { PublicKey, RecordSealingContext } from '@coffer/crypto';
 import { type RecordType, recordIdAt } from '@coffer/protocol';
 import type postgres from 'postgres';
@@ -28,12 +28,21 @@ interface DecoyRow {
   sealed: Buffer;
   hint: string | null;
   at: Date;
+  /** When "the vault stored it": a little after `at`, as a record's group commit and store take. */
+  storedAt: Date;
   expires: Date | null;
 }
 
-function makeDecoy(type: RecordType, key: { id: string; public_key: string }, at: number, retention: Retention) {
+function makeDecoy(
+  type: RecordType,
+  key: { id: string; public_key: string; suite: string | null },
+  at: number,
+  retention: Retention,
+) {
   const id = recordIdAt(at);
-  const context = RecordSealingContext.create(PublicKey.fromBase64url('x25519', key.public_key), key.id);
+  // Sealed in the key's own suite, as ingest seals (X-Wing for an X-Wing org's keys).
+  const kind = key.suite === 'xwing' ? 'xwing' : 'x25519';
+  const context = RecordSealingContext.create(PublicKey.fromBase64url(kind, key.public_key), key.id);
   const value = decoyValue(type);
   const plaintext = Buffer.from(value);
   try {
@@ -49,6 +58,7 @@ function makeDecoy(type: RecordType, key: { id: string; public_key: string }, at
       sealed,
       hint: hintOf(type, value),
       at: new Date(at),
+      storedAt: new Date(at + 3 + randomInt(400)),
       expires: expires && !Number.isNaN(expires.getTime()) ? expires : null,
     } satisfies DecoyRow;
   } finally {
@@ -66,8 +76,10 @@ export function decoyHandlers(
     'decoys.plant': async (req, { now, caller }) => {
       if (!decoys.configured)
         throw new AdminError('conflict', 'decoys are off: the vault has no COFFER_DECOY_KEY_FILE');
-      const [key] = await sql<{ id: string; public_key: string; not_before: Date }[]>`
-        SELECT id, public_key, not_before FROM data_keys WHERE not_before <= ${now} AND ${now} < not_after
+      // The key ingest seals to now: covering now and not superseded by a rotation.
+      const [key] = await sql<{ id: string; public_key: string; not_before: Date; suite: string | null }[]>`
+        SELECT id, public_key, not_before, bundle->>'suite' AS suite FROM data_keys
+        WHERE not_before <= ${now} AND ${now} < not_after AND retired_at IS NULL
         ORDER BY not_before DESC LIMIT 1`;
       if (!key) throw new AdminError('conflict', 'no data key covers now');
       const earliest = Math.max(key.not_before.getTime(), now.getTime() - req.spreadDays * DAY_MS);
@@ -77,12 +89,17 @@ export function decoyHandlers(
       );
       await sql.begin(async (tx) => {
         for (const r of rows) {
+          // Stored as the vault stores ingest's records: both context tables, the enc's digest.
+          const encSha256 = createHash('sha256').update(r.enc).digest();
           await tx`INSERT INTO record_contexts (id, data_key_id, enc, created_at)
-            VALUES (${r.contextId}, ${r.keyId}, ${r.enc}, ${r.at})`;
+            VALUES (${r.contextId}, ${r.keyId}, ${r.enc}, ${r.storedAt})`;
+          await tx`INSERT INTO record_context_encs (context_id, enc_sha256, data_key_id, enc, created_at)
+            VALUES (${r.contextId}, ${encSha256}, ${r.keyId}, ${r.enc}, ${r.storedAt})`;
           await tx`INSERT INTO records
-              (id, type, data_key_id, context_id, sealed, hint, hint_source, submitted_at, stored_at, expires_at)
-            VALUES (${r.id}, ${r.type}, ${r.keyId}, ${r.contextId}, ${r.sealed}, ${r.hint}, 'ingest', ${r.at}, ${r.at},
-                    ${r.expires})`;
+              (id, type, data_key_id, context_id, context_enc_sha256, sealed, hint, hint_source, submitted_at,
+               stored_at, expires_at)
+            VALUES (${r.id}, ${r.type}, ${r.keyId}, ${r.contextId}, ${encSha256}, ${r.sealed}, ${r.hint}, 'ingest',
+                    ${r.at}, ${r.storedAt}, ${r.expires})`;
           await tx`INSERT INTO decoy_tags (tag) VALUES (${decoys.tag(r.id)})`;
         }
         // How many and of which type, never which records: auditors read this too.
