@@ -4,6 +4,7 @@
  */
 import type { BusNames } from '@coffer/protocol';
 import type { AuditPublisher } from './audit-publisher.ts';
+import type { SharedCell } from './shared-cell.ts';
 
 export class BusUnavailableError extends Error {
   override readonly name = 'BusUnavailableError';
@@ -56,6 +57,11 @@ export interface Bus {
   consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer;
   /** Vault only, on NATS: the audit stream a SIEM reads (undefined on a bus without JetStream). */
   auditPublisher?(): AuditPublisher;
+  /**
+   * Admin only, on NATS: the newest signed revocation list the admin replicas share, in a bucket of
+   * the ADMIN account that no other bus user can write (undefined on a bus without JetStream).
+   */
+  sharedRevocations?(): SharedCell;
   /** Resolves when the connection is gone for good (closed, or refused on reconnect). */
   closed(): Promise<void>;
   close(): Promise<void>;

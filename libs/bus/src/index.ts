@@ -12,4 +12,5 @@ export { InProcessBus } from './in-process-bus.ts';
 export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';
 export { type ReplyTrust, trustVaultReplies, VaultReplyUnauthenticated } from './reply-trust.ts';
 export { busTls, connectService, type NatsConfig, natsSettings, stopOnSignals } from './service.ts';
+export { natsSharedCell, revocationBucket, type SharedCell, type SharedCellEntry } from './shared-cell.ts';
 export { callVault, orgStatus, VaultRefused } from './vault-client.ts';
