@@ -4,7 +4,6 @@
  */
 import type { BusNames } from '@coffer/protocol';
 import type { AuditPublisher } from './audit-publisher.ts';
-import type { SharedCell } from './shared-cell.ts';
 
 export class BusUnavailableError extends Error {
   override readonly name = 'BusUnavailableError';
@@ -25,6 +24,23 @@ export type RequestHandler = (data: Uint8Array, subject: string) => Promise<Uint
 
 export interface RecordConsumer {
   stop(): Promise<void>;
+}
+
+/** One value the admin replicas share outside the database (shared-cell.ts). */
+export interface SharedCellEntry {
+  readonly value: Uint8Array;
+  /** The bucket's revision of this value; what a compare-and-set names. */
+  readonly revision: number;
+}
+
+export interface SharedCell {
+  /** The stored value, or null when there is none (never written, deleted or purged). */
+  get(): Promise<SharedCellEntry | null>;
+  /**
+   * Store `value` only if the stored entry still has `revision` (the one `get` returned; 0 when it
+   * returned null). False when another writer came first: re-read and decide again.
+   */
+  put(value: Uint8Array, revision: number): Promise<boolean>;
 }
 
 export interface Bus {

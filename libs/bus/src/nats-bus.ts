@@ -11,9 +11,10 @@ import {
   type RecordConsumer,
   type RecordDelivery,
   type RequestHandler,
+  type SharedCell,
 } from './bus.ts';
 import { idempotencyNames, idempotencyStreamConfig } from './idempotency-stream.ts';
-import { natsSharedCell, revocationBucket, type SharedCell } from './shared-cell.ts';
+import { natsSharedCell, revocationBucket } from './shared-cell.ts';
 
 export interface NatsBusOptions {
   readonly url: string;

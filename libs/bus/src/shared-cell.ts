@@ -9,23 +9,7 @@ import type { BusNames } from '@coffer/protocol';
 import { JetStreamApiCodes, JetStreamApiError, jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BusUnavailableError } from './bus.ts';
-
-export interface SharedCellEntry {
-  readonly value: Uint8Array;
-  /** The bucket's revision of this value; what a compare-and-set names. */
-  readonly revision: number;
-}
-
-export interface SharedCell {
-  /** The stored value, or null when there is none (never written, deleted or purged). */
-  get(): Promise<SharedCellEntry | null>;
-  /**
-   * Store `value` only if the stored entry still has `revision` (the one `get` returned; 0 when it
-   * returned null). False when another writer came first: re-read and decide again.
-   */
-  put(value: Uint8Array, revision: number): Promise<boolean>;
-}
+import { BusUnavailableError, type SharedCell } from './bus.ts';
 
 /** The bucket, named after the records stream so that a bus namespace (tests) covers it too. */
 export function revocationBucket(names: BusNames): string {
