@@ -34,27 +34,36 @@ export function natsSharedCell(nc: NatsConnection, bucket: string, replicas: num
       });
     return opened;
   };
-  const unavailable = (err: unknown) =>
-    new BusUnavailableError(`the shared revocation bucket: ${(err as Error).message}`);
+  // A bucket someone deleted under us is made again once (then it is empty: the caller's floor).
+  const withKv = async <T>(use: (bucketKv: KV) => Promise<T>): Promise<T> => {
+    try {
+      return await use(await kv());
+    } catch (first) {
+      if (first instanceof JetStreamApiError && WRONG_LAST.has(first.code)) throw first;
+      opened = undefined;
+      try {
+        return await use(await kv());
+      } catch (err) {
+        if (err instanceof JetStreamApiError && WRONG_LAST.has(err.code)) throw err;
+        throw new BusUnavailableError(`the shared revocation bucket: ${(err as Error).message}`);
+      }
+    }
+  };
   return {
     async get() {
-      try {
-        const e = await (await kv()).get(KEY);
-        if (e?.operation !== 'PUT') return null;
-        return { value: e.value, revision: e.revision };
-      } catch (err) {
-        throw unavailable(err);
-      }
+      const e = await withKv((bucketKv) => bucketKv.get(KEY));
+      if (e?.operation !== 'PUT') return null;
+      return { value: e.value, revision: e.revision };
     },
     async put(value, revision) {
       try {
-        const bucketKv = await kv();
-        if (revision === 0) await bucketKv.create(KEY, value);
-        else await bucketKv.update(KEY, value, revision);
+        await withKv((bucketKv) =>
+          revision === 0 ? bucketKv.create(KEY, value) : bucketKv.update(KEY, value, revision),
+        );
         return true;
       } catch (err) {
         if (err instanceof JetStreamApiError && WRONG_LAST.has(err.code)) return false;
-        throw unavailable(err);
+        throw err;
       }
     },
   };
