@@ -39,8 +39,8 @@ describe.skipIf(!available)('the shared revocation bucket under a hostile bus op
   const sharedCounter = async (): Promise<number | undefined> => {
     const stored = await bucket.get();
     if (!stored) return undefined;
-    return (JSON.parse(new TextDecoder().decode(stored.value)) as { signed: { list: { counter: number } } }).signed
-      .list.counter;
+    return (JSON.parse(new TextDecoder().decode(stored.value)) as { signed: { list: { counter: number } } }).signed.list
+      .counter;
   };
 
   it('a forged list with a high counter in the bucket is ignored: keys are still made', async () => {

@@ -88,7 +88,8 @@ export class RevocationPin {
     if (!shared) return;
     const stored = await shared.cell.get();
     const theirs = stored && sharedList(shared.trustRoot, stored.value);
-    if (theirs && theirs.counter > this.#counter) await this.remember(theirs.counter, theirs.signed);
+    const newer = theirs && (theirs.counter > this.#counter || (theirs.counter === this.#counter && !this.#signed));
+    if (theirs && newer) await this.remember(theirs.counter, theirs.signed);
     else if (this.#signed && this.#counter > (theirs?.counter ?? 0)) await this.#share(this.#counter, this.#signed);
   }
 
