@@ -3,6 +3,7 @@
 // violation on the exact operation and subject, so a timeout or unrelated error cannot pass.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { natsSharedCell } from '@coffer/bus';
 import {
   AckPolicy,
   connect,
@@ -251,6 +252,46 @@ describe('alerts', () => {
     expect(seen.slice(from)).toEqual([]);
     await expectPlainPublishRefused(conns.ingest, 'alerts.decoy');
     await expectPlainPublishRefused(conns.admin, 'alerts.decoy');
+  });
+});
+
+// issue 15 item 2: the admin replicas' shared revocation list lives in the ADMIN account's
+// REVOCATIONS bucket. Admin writes it compare-and-set; no other bus user can write or remove it.
+describe('revocations bucket', () => {
+  const text = (v: Uint8Array | undefined) => new TextDecoder().decode(v);
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  const SUBJECT = '$KV.REVOCATIONS.list';
+
+  it('admin creates it, reads its entry and writes it only over the revision it read', async () => {
+    const cell = natsSharedCell(conns.admin, 'REVOCATIONS', 1);
+    expect(await cell.get()).toBeNull();
+    expect(await cell.put(bytes('list 1'), 0)).toBe(true);
+    const first = await cell.get();
+    expect(text(first?.value)).toBe('list 1');
+    expect(await cell.put(bytes('stale'), 0), 'a second create loses').toBe(false);
+    expect(await cell.put(bytes('list 2'), first?.revision ?? -1)).toBe(true);
+    expect(await cell.put(bytes('stale'), first?.revision ?? -1), 'an old revision loses').toBe(false);
+    expect(text((await cell.get())?.value)).toBe('list 2');
+  });
+
+  it('admin is refused deleting or purging the bucket', async () => {
+    const jsm = await jetstreamManager(conns.admin, { checkAPI: false });
+    await expectPublishRefused('$JS.API.STREAM.DELETE.KV_REVOCATIONS', jsm.streams.delete('KV_REVOCATIONS'));
+    await expectPublishRefused('$JS.API.STREAM.PURGE.KV_REVOCATIONS', jsm.streams.purge('KV_REVOCATIONS'));
+  });
+
+  it('ingest and vault cannot write, read or remove it; it still holds what admin wrote', async () => {
+    for (const service of ['ingest', 'vault'] as const) {
+      await expectPlainPublishRefused(conns[service], SUBJECT);
+      const js = jetstream(conns[service]);
+      await expectPublishRefused(SUBJECT, js.publish(SUBJECT, 'forged', { timeout: WAIT_MS }));
+      const jsm = await jetstreamManager(conns[service], { checkAPI: false });
+      await expectPublishRefused('$JS.API.STREAM.DELETE.KV_REVOCATIONS', jsm.streams.delete('KV_REVOCATIONS'));
+      const get = `$JS.API.DIRECT.GET.KV_REVOCATIONS.${SUBJECT}`;
+      await expectPublishRefused(get, conns[service].request(get, '', { timeout: WAIT_MS }));
+    }
+    const cell = natsSharedCell(conns.admin, 'REVOCATIONS', 1);
+    expect(text((await cell.get())?.value)).toBe('list 2');
   });
 });
 

@@ -230,6 +230,9 @@ describe.each(TREES)('deploy/k8s/%s', (tree) => {
     );
     const [vault] = containersOf(workload(objects, 'vault') as K8sObject);
     expect(vault?.env).toContainEqual({ name: 'COFFER_STREAM_REPLICAS', value: '3' });
+    // The admin replicas' shared revocation bucket (issue 15 item 2) survives a lost NATS node too.
+    const [admin] = containersOf(workload(objects, 'admin') as K8sObject);
+    expect(admin?.env).toContainEqual({ name: 'COFFER_STREAM_REPLICAS', value: '3' });
   });
 
   it('PostgreSQL is a CloudNativePG Cluster of three with synchronous replication and certificate-only access', () => {

@@ -26,6 +26,23 @@ export interface RecordConsumer {
   stop(): Promise<void>;
 }
 
+/** One value the admin replicas share outside the database (shared-cell.ts). */
+export interface SharedCellEntry {
+  readonly value: Uint8Array;
+  /** The bucket's revision of this value; what a compare-and-set names. */
+  readonly revision: number;
+}
+
+export interface SharedCell {
+  /** The stored value, or null when there is none (never written, deleted or purged). */
+  get(): Promise<SharedCellEntry | null>;
+  /**
+   * Store `value` only if the stored entry still has `revision` (the one `get` returned; 0 when it
+   * returned null). False when another writer came first: re-read and decide again.
+   */
+  put(value: Uint8Array, revision: number): Promise<boolean>;
+}
+
 export interface Bus {
   readonly names: BusNames;
   /** Connected to the server right now (always true in process). */
@@ -56,6 +73,11 @@ export interface Bus {
   consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer;
   /** Vault only, on NATS: the audit stream a SIEM reads (undefined on a bus without JetStream). */
   auditPublisher?(): AuditPublisher;
+  /**
+   * Admin only, on NATS: the newest signed revocation list the admin replicas share, in a bucket of
+   * the ADMIN account that no other bus user can write (undefined on a bus without JetStream).
+   */
+  sharedRevocations?(): SharedCell;
   /** Resolves when the connection is gone for good (closed, or refused on reconnect). */
   closed(): Promise<void>;
   close(): Promise<void>;

@@ -11,8 +11,10 @@ import {
   type RecordConsumer,
   type RecordDelivery,
   type RequestHandler,
+  type SharedCell,
 } from './bus.ts';
 import { idempotencyNames, idempotencyStreamConfig } from './idempotency-stream.ts';
+import { natsSharedCell, revocationBucket } from './shared-cell.ts';
 
 export interface NatsBusOptions {
   readonly url: string;
@@ -23,7 +25,7 @@ export interface NatsBusOptions {
   readonly password?: string | undefined;
   /** Mutual TLS: the plane's client certificate (its NATS identity) and the CA of the bus. */
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
-  /** JetStream replicas of the records stream (1 on one server, 3 in a cluster). */
+  /** JetStream replicas of the records stream, or of admin's revocation bucket (1 on one server, 3 in a cluster). */
   readonly replicas?: number;
   readonly log?: (event: string) => void;
 }
@@ -65,6 +67,7 @@ class NatsBus implements Bus {
   readonly #nc: NatsConnection;
   readonly #options: NatsBusOptions;
   readonly #js;
+  #revocations: SharedCell | undefined;
 
   constructor(nc: NatsConnection, options: NatsBusOptions) {
     this.#nc = nc;
@@ -215,6 +218,11 @@ class NatsBus implements Bus {
 
   auditPublisher(): AuditPublisher {
     return natsAuditPublisher(this.#js, () => jetstreamManager(this.#nc), this.names, this.#options.replicas ?? 1);
+  }
+
+  sharedRevocations(): SharedCell {
+    this.#revocations ??= natsSharedCell(this.#nc, revocationBucket(this.names), this.#options.replicas ?? 1);
+    return this.#revocations;
   }
 
   async closed(): Promise<void> {

@@ -128,7 +128,8 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     passwordParams: options.passwordParams ?? PASSWORD_PARAMS_FLOOR,
     trustRoot: options.trustRoot,
     dataKeyDays: options.dataKeyDays ?? DEFAULT_DATA_KEY_DAYS,
-    revocationPin: await RevocationPin.open(options.revocationStateFile),
+    // Shared with the other admin replicas through the bus (none on the in-process dev bus).
+    revocationPin: await RevocationPin.open(options.revocationStateFile, sharedPin(options)),
   };
   // The JSON API: its routes declare what they need in `config`; the guards apply it.
   await app.register(async (api) => {
@@ -163,4 +164,9 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     return reply.code(bus ? 200 : 503).send({ status: bus ? 'ready' : 'unavailable', bus });
   });
   return app;
+}
+
+function sharedPin(options: AdminOptions) {
+  const cell = options.bus.sharedRevocations?.();
+  return cell ? { cell, trustRoot: options.trustRoot } : undefined;
 }

@@ -61,6 +61,8 @@ const config = loadOrRefuse(
       asString,
       '',
     ),
+    // issue 15 item 2: JetStream replicas of the REVOCATIONS bucket the admin replicas share.
+    replicas: setting('COFFER_STREAM_REPLICAS', 'JetStream replicas of the shared revocation bucket', asPositiveInt, 1),
     host: setting('HOST', 'listen address', asString, '127.0.0.1'),
     port: setting('PORT', 'listen port', asPort, 8081),
     ...httpsSettings(),
@@ -76,7 +78,11 @@ const tls = orRefuse('admin', () => ({
   bus: busTls(config),
   https: loadTls('COFFER_TLS', { cert: config.httpsCert, key: config.httpsKey, ca: config.httpsCa }),
 }));
-const bus = await connectService(config, 'admin', { log: (event) => log.info(event), tls: tls.bus });
+const bus = await connectService(config, 'admin', {
+  log: (event) => log.info(event),
+  tls: tls.bus,
+  replicas: config.replicas,
+});
 const app = await buildAdmin({
   bus,
   log,

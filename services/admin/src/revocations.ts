@@ -24,6 +24,8 @@ export async function checkedRevocations(
   signed: SignedList | null | undefined,
 ): Promise<Checked> {
   let list: RevocationList | null;
+  // What another admin replica saw counts here too (a throw when the bucket is unreachable: 503).
+  await deps.revocationPin.refresh();
   try {
     list = checkRevocationList(deps.trustRoot, signed, deps.revocationPin.counter);
   } catch (err) {

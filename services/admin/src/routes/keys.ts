@@ -133,6 +133,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps)
     '/api/revocations/restore',
     { config: { action: 'revocations.restore', csrf: true } },
     async (req, reply) => {
+      await deps.revocationPin.refresh();
       const signed = deps.revocationPin.signed;
       const checked = signed && checkRevocationList(deps.trustRoot, signed, deps.revocationPin.counter);
       if (!signed || !checked) {
