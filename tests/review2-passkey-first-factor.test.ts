@@ -92,6 +92,9 @@ describe.skipIf(!available)('a stolen password does not enrol a first passkey on
         SELECT p.name FROM passkeys p JOIN users u ON u.id = p.user_id WHERE u.email = ${VIEWER}`;
       // Before the fix: 201 and a passkey row, whose sign-in is an MFA session for the thief.
       expect({ status: added.status(), passkeys: rows.map((r) => r.name) }).toEqual({ status: 403, passkeys: [] });
+      const denied = await stack.db.owner<{ outcome: string; details: { reason?: string } }[]>`
+        SELECT outcome, details FROM audit_events WHERE action = 'passkey.add' ORDER BY seq`;
+      expect(denied).toEqual([{ outcome: 'denied', details: { reason: 'mfa-required' } }]);
     } finally {
       await thief.close();
     }
