@@ -71,9 +71,10 @@ describe.skipIf(!available)('the SIEM bus user only reads', () => {
       inboxPrefix: '_INBOX_siem',
     });
     // A pull request whose reply subject is ingest's records subject, not the SIEM's inbox.
-    siem.publish('$JS.API.CONSUMER.MSG.NEXT.AUDIT.siem', JSON.stringify({ batch: 3, expires: 1_000_000_000 }), {
-      reply: busNames().records,
-    });
+    // Under either name of its consumer's API (CORE's own, and the prefix its account imports it by).
+    for (const next of ['$JS.API.CONSUMER.MSG.NEXT.AUDIT.siem', 'CORE.JS.API.CONSUMER.MSG.NEXT.AUDIT.siem']) {
+      siem.publish(next, JSON.stringify({ batch: 3, expires: 1_000_000_000 }), { reply: busNames().records });
+    }
     await siem.flush();
     await new Promise((r) => setTimeout(r, 1500)); // a bounded wait for a delivery that must not happen
     const recordsAfter = (await jsm.streams.info(busNames().stream)).state.last_seq;
