@@ -143,7 +143,8 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
     const received: StreamedEvent[] = [];
     const take = async (max: number) => {
       const nc = await connectSiem();
-      const consumer = await jetstream(nc).consumers.get('AUDIT', 'siem');
+      // The siem user is in an account of its own (SIEM), which imports its consumer's API under CORE.JS.API.
+      const consumer = await jetstream(nc, { apiPrefix: 'CORE.JS.API' }).consumers.get('AUDIT', 'siem');
       while (received.length < max) {
         const batch = await consumer.fetch({ max_messages: Math.min(20, max - received.length), expires: 1000 });
         for await (const m of batch) {

@@ -12,6 +12,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { callVault, VaultRefused } from '@coffer/bus';
 import { createSessionToken, deriveCsrfToken, sessionTokenHash } from '@coffer/crypto';
 import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
+import { Secret, TOTP } from 'otpauth';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, call, signIn, startAdminStack } from './support/admin-stack.ts';
@@ -113,10 +114,38 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
       payload: body as object,
     });
 
+  /** A fresh code of the key-admin's authenticator: a step later each time (a step signs in once). */
+  function adminCode(): string {
+    stack.advance(30_000);
+    return TOTP.generate({
+      secret: Secret.fromBase32(stack.adminTotpSecret as string),
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+      timestamp: stack.now().getTime(),
+    });
+  }
+
+  /** The portal's sign-in with the password and the authenticator code. */
+  async function portalSignIn(p: Page) {
+    await p.goto(url);
+    await p.getByLabel('Email').fill(ADMIN_EMAIL);
+    await p.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await p.getByLabel('Authenticator code').fill(adminCode());
+    await p.getByRole('button', { name: 'Verify code' }).click();
+  }
+
   beforeAll(async () => {
     const port = await freePort();
     url = `http://localhost:${port}`;
-    stack = await startAdminStack({ passkeys: { origin: url, rpId: 'localhost' }, passkeyForKeyAdmins: true });
+    // The key-admin's authenticator enrolled at init: a confirmed account adds a passkey only from
+    // a session opened with its second factor (review2), never on the password alone.
+    stack = await startAdminStack({
+      passkeys: { origin: url, rpId: 'localhost' },
+      passkeyForKeyAdmins: true,
+      adminTotp: true,
+    });
     await stack.addRecord('ssn', '123-45-6789');
     // Another person (no keys needed): the owner of a passkey row a database writer moves.
     await stack.db
@@ -163,17 +192,14 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
   });
 
   it('with passkeys required for key-admins, a password session may not manage keys', async () => {
-    const admin = await signIn(stack.app);
+    const admin = await signIn(stack.app, ADMIN_EMAIL, ADMIN_PASSWORD, adminCode());
     const res = await call(stack.app, admin, 'GET', '/api/keys');
     expect(res.statusCode).toBe(403);
     expect(res.json().type).toMatch(/passkey-required$/);
   });
 
   it('registers a passkey from the portal with the password; the vault keeps a wrap only the PRF opens', async () => {
-    await page.goto(url);
-    await page.getByLabel('Email').fill(ADMIN_EMAIL);
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await portalSignIn(page);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Me' }).click();
     const card = page.getByRole('region', { name: 'Passkeys' });
     await card.getByLabel('Passkey name').fill('work laptop');
@@ -292,10 +318,7 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
           hasPrf: true,
         },
       });
-      await p.goto(url);
-      await p.getByLabel('Email').fill(ADMIN_EMAIL);
-      await p.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await portalSignIn(p);
       await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Me' }).click();
       const card = p.getByRole('region', { name: 'Passkeys' });
       await card.getByLabel('Passkey name').fill('phisher');
@@ -311,7 +334,7 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
         names: ['work laptop'],
       });
       // Nor can that session remove the genuine passkey to make room for its own.
-      const password = await signIn(stack.app);
+      const password = await signIn(stack.app, ADMIN_EMAIL, ADMIN_PASSWORD, adminCode());
       const [genuine] = await stack.db.owner<{ credential_id: string }[]>`SELECT credential_id FROM passkeys`;
       const removed = await call(stack.app, password, 'DELETE', `/api/me/passkeys/${genuine?.credential_id}`);
       expect(removed.statusCode).toBe(403);

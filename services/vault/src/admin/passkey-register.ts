@@ -78,6 +78,35 @@ async function requirePasskeySession(
   throw new AdminError('passkey-required', `a key-admin must sign in with a passkey to ${action}`);
 }
 
+/**
+ * A passkey sign-in is an MFA session, so a passkey is a second factor: as for TOTP (issue 9 item
+ * 3), a confirmed account's password alone must not add one, or a stolen password becomes
+ * "password and passkey" for reveal and export under COFFER_REQUIRE_MFA. A confirmed account adds
+ * one from a session opened with its authenticator or a passkey; before confirmation (no key, no
+ * authority) it is trust on first use, as TOTP is.
+ */
+async function requireSecondFactor(sql: postgres.Sql, { now, caller }: OpContext<'passkeys.register'>, origin: string) {
+  if (caller.status !== 'active' || caller.mfa) return;
+  await sql.begin((tx) =>
+    appendAudit(
+      tx,
+      {
+        actor: caller.userId,
+        action: 'passkey.add',
+        target: null,
+        outcome: 'denied',
+        origin,
+        details: { reason: 'mfa-required' },
+      },
+      now,
+    ),
+  );
+  throw new AdminError(
+    'mfa-required',
+    'a confirmed account adds a passkey from a session opened with its authenticator or a passkey',
+  );
+}
+
 async function registerOptions(
   sql: postgres.Sql,
   settings: PasskeySettings,
@@ -118,6 +147,7 @@ async function register(
 ) {
   const { now, caller } = ctx;
   await requirePasskeySession(sql, settings, ctx, 'passkey.add', req.origin, false);
+  await requireSecondFactor(sql, ctx, req.origin);
   const password = await consumeChallenge(sql, req.challengeId, now);
   const creationNonce = await consumePasskeyChallenge(sql, req.creationChallengeId, 'register', caller.userId, now);
   const assertionNonce = await consumePasskeyChallenge(sql, req.assertionChallengeId, 'register', caller.userId, now);
