@@ -3,7 +3,7 @@
 // never terminated) and the trailer line a complete export ends with is missing. When a vault
 // starts again, it closes the export in the audit as interrupted, with the count it had served.
 import { adminLogger, buildAdmin, newTotp, sealTotpSecret } from '@coffer/admin';
-import { callVault } from '@coffer/bus';
+import { callVault, orgStatus } from '@coffer/bus';
 import { runCeremony } from '@coffer/cli';
 import { PublicKey, recordBinding, seal } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
@@ -15,7 +15,7 @@ import { BOOTSTRAP, HOST, type Infra, startInfra } from './support/stack.ts';
 import { startVaultProcess, type VaultProcess } from './support/vault-process.ts';
 
 const available = await postgresAvailable();
-const RECORDS = 8_000; // 8 pages of 1,000: the admin plane is still fetching when the vault dies
+const RECORDS = 8_000; // more than one page (4,096 a binary page): the admin plane is still fetching when the vault dies
 
 describe.skipIf(!available)('an export whose vault is killed mid-stream', () => {
   let infra: Infra;
@@ -29,7 +29,9 @@ describe.skipIf(!available)('an export whose vault is killed mid-stream', () => 
     vaults.push(await startVaultProcess(infra, 'vault-process-1'));
     const adminBus = await infra.connectBus('admin');
     // The vault process requires MFA, as deployed: the key-admin's authenticator is enrolled at init.
-    const ceremony = await runCeremony({ ...BOOTSTRAP, now: new Date() });
+    // The vault's reply key certified at init, as `coffer init` does: the admin plane reads only signed replies.
+    const vaultReplyKey = (await orgStatus(adminBus)).replyKey;
+    const ceremony = await runCeremony({ ...BOOTSTRAP, now: new Date(), vaultReplyKey });
     const a = ceremony.request.admin;
     const made = newTotp(a.email);
     totp = made.totp;

@@ -211,8 +211,10 @@ describe.skipIf(!available)('POST /api/exports', () => {
     bus.request = async (subject, data, timeoutMs) => {
       const op = subject.slice(subject.lastIndexOf('.export.') + 1);
       ops.push(op);
-      // A vault from before the binary page: the operation is not in its table.
-      if (oldVault && op === 'export.chunk') return encodeJson({ v: 1, ok: false, error: 'unknown-operation' });
+      // A vault from before the binary page: the operation is not in its table. It still signs its
+      // refusal (reply-auth came first), so the admin plane falls back instead of refusing the reply.
+      if (oldVault && op === 'export.chunk')
+        return stack.signAsVault(op, data, encodeJson({ v: 1, ok: false, error: 'unknown-operation' }));
       return request(subject, data, timeoutMs);
     };
     try {

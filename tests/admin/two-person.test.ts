@@ -97,7 +97,10 @@ describe.skipIf(!available)('two-person rules', () => {
 
     const run = await call(stack.app, viewer, 'POST', '/api/exports', early);
     expect(run.statusCode).toBe(200);
-    expect(run.body.trim().split('\r\n')).toHaveLength(4);
+    // The header, three rows and the trailer line a complete export ends with (issue 9 item 4a).
+    const lines = run.body.trim().split('\r\n');
+    expect(lines).toHaveLength(5);
+    expect(lines.at(-1)).toBe('# coffer export complete: 3 records');
     expect((await call(stack.app, viewer, 'POST', '/api/exports', early)).statusCode).toBe(403);
     const mine = (await call(stack.app, viewer, 'GET', '/api/export-requests')).json().items;
     expect(mine.find((p: { id: string }) => p.id === approval.id)?.status).toBe('used');

@@ -3,6 +3,9 @@
  * with records sealed to its data keys — for the admin route tests.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin, newTotp, sealTotpSecret } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus, orgStatus } from '@coffer/bus';
@@ -11,7 +14,7 @@ import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, se
 import { busNames, newRecordId } from '@coffer/protocol';
 import { natsForTests, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
-import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
+import { createVaultDatabase, ReplySigner, type VaultDatabase } from '@coffer/vault/testing';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 
@@ -38,6 +41,11 @@ export interface AdminStack {
   /** Seal a value to the current data key and store it as ingest and the vault would. */
   /** Store a record as the vault would; `format` 2 seals it under a fresh record context. */
   addRecord(type: 'pan' | 'ssn' | 'secret', value: string, hint?: string | null, format?: 1 | 2): Promise<string>;
+  /**
+   * A reply signed by this vault's reply key, as the vault's router would send it: for a test
+   * that plays another vault version answering on this vault's behalf (its key, its certificate).
+   */
+  signAsVault(op: string, request: Uint8Array, reply: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -78,8 +86,12 @@ export async function startAdminStack(
   const [vaultBus, adminBus] = buses as [Bus, Bus];
   let offset = 0;
   const now = () => new Date(Date.now() + offset);
+  // The reply key in a file, so that signAsVault signs with the very key the vault does.
+  const keyDir = await mkdtemp(path.join(tmpdir(), 'coffer-admin-stack-'));
+  const replyKeyFile = path.join(keyDir, 'vault-reply-key.json');
   const vault = await startVault({
     sql: db.runtime,
+    replyKeyFile,
     bus: vaultBus,
     log: pino({ level: 'silent' }),
     host: '127.0.0.1',
@@ -170,11 +182,15 @@ export async function startAdminStack(
         VALUES (${id}, ${type}, ${dataKey.bundle.id}, ${sealed}, ${hint}, ${now()})`;
       return id;
     },
+    async signAsVault(op, request, reply) {
+      return (await ReplySigner.open(db.runtime, replyKeyFile)).seal(op, request, reply);
+    },
     async close() {
       await app.close();
       await vault.close();
       for (const bus of buses) await bus.close();
       await db.drop();
+      await rm(keyDir, { recursive: true, force: true });
     },
   };
 }

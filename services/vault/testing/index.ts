@@ -9,6 +9,7 @@ export { adminHandlers } from '../src/admin/handlers.ts';
 export { authenticate, ONE_TRANSACTION_OPS, oneTransaction, policyGate } from '../src/admin/policy.ts';
 export { auditOrRefuse, recordHandlers } from '../src/admin/records.ts';
 export { releaseRecoveryHolds } from '../src/admin/recovery-holds.ts';
+export { ReplySigner } from '../src/admin/reply-signer.ts';
 export { adminDispatcher, adminRouter } from '../src/admin/router.ts';
 export { appendAudit, canonicalJson } from '../src/audit.ts';
 export { MIGRATIONS_DIR } from '../src/db/migrate.ts';
