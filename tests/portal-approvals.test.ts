@@ -43,7 +43,7 @@ describe.skipIf(!available)('two-person export approval in Chromium', () => {
     await page.goto(url);
     await page.getByLabel('Email').fill(who.email);
     await page.getByLabel('Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
   }
 

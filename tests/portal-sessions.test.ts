@@ -39,7 +39,7 @@ describe.skipIf(!available)('session control in Chromium', () => {
     await page.goto(url);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     return page;
   }
