@@ -5,6 +5,7 @@
  */
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import { api, type User } from './api.ts';
+import { Notice } from './ui.tsx';
 
 export const passkeysSupported = (): boolean => typeof window.PublicKeyCredential === 'function';
 
@@ -44,7 +45,7 @@ async function assertWithPrf(options: AssertionOptions) {
 export async function signInWithPasskey(): Promise<{ user: User; csrf: string }> {
   const start = await api<{ challengeId: string; options: AssertionOptions }>('POST', '/api/session/passkey/options');
   const { response, prf } = await assertWithPrf(start.options);
-  if (!prf) throw new Error('This passkey cannot unlock your key here: sign in with your password.');
+  if (!prf) throw new Notice('This passkey cannot unlock your key here: sign in with your password.');
   return api('POST', '/api/session/passkey', { challengeId: start.challengeId, assertion: response, prf });
 }
 

@@ -59,7 +59,16 @@ export function Alert(props: { kind?: 'error' | 'ok' | 'info' | 'warn'; children
   );
 }
 
+/** An error whose message is written for the person at the screen (not an internal detail). */
+export class Notice extends Error {
+  override readonly name: string = 'Notice';
+}
+
 export function errorText(err: unknown): string {
+  if (err instanceof Notice) return err.message;
+  // WebAuthn: the person cancelled, or the authenticator did not answer in time.
+  if (err instanceof Error && err.name === 'NotAllowedError')
+    return 'The authenticator did not answer (cancelled or timed out).';
   if (err instanceof ApiError) {
     if (err.type === 'mfa-required') {
       return 'This needs a session opened with your authenticator code: enrol TOTP under “Me”, then sign in again.';

@@ -6,6 +6,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, request, type User } from '../api.ts';
+import { readCompleteExport } from '../export-file.ts';
 import { download, when } from '../format.ts';
 import { Alert, errorText, PageHead, ScrollArea } from '../ui.tsx';
 
@@ -211,7 +212,9 @@ export function ApprovalsPage(props: { user: User }) {
         ...(f.to ? { to: f.to } : {}),
       });
       const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'coffer-export.csv';
-      download(name, 'text/csv', [await res.blob()]);
+      // Saved only when complete: an export cut short has no trailer and saves nothing (issue 9 item 4a).
+      const { csv } = await readCompleteExport(res);
+      download(name, 'text/csv', [csv]);
       return `Export saved as ${name}.`;
     });
 

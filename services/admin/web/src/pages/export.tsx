@@ -5,6 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { ApiError, api, query, request } from '../api.ts';
+import { readCompleteExport } from '../export-file.ts';
 import { dayEnd, dayStart, download, when } from '../format.ts';
 import { Alert, Busy, errorText, Field, PageHead } from '../ui.tsx';
 import { type AuditEvent, EventTable } from './audit.tsx';
@@ -61,41 +62,15 @@ export function ExportPage() {
       const fileName =
         /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'coffer-export.csv';
       const exportId = fileName.replace(/^coffer-export-|\.csv$/g, '');
-      const reader = res.body?.getReader();
-      const parts: Uint8Array[] = [];
-      let bytes = 0;
-      let newlines = 0;
-      for (;;) {
-        const chunk = await reader?.read();
-        if (!chunk || chunk.done) break;
-        parts.push(chunk.value);
-        bytes += chunk.value.length;
-        for (const b of chunk.value) if (b === 10) newlines++;
-        setProgress({ rows: Math.max(0, newlines - 1), bytes });
-      }
-      // issue 9 item 4a: a complete export ends with its trailer line; without it the export was
-      // cut short (the vault or the connection failed), and nothing is saved as if it were whole.
-      const whole = await new Blob(parts as BlobPart[]).text();
-      const trailer = /# coffer export complete: (\d+) records\r\n$/.exec(whole);
-      if (!trailer) {
-        parts.length = 0;
-        throw new Error('incomplete');
-      }
-      const rows = Number(trailer[1]);
-      download(fileName, 'text/csv', [whole.slice(0, trailer.index)]);
-      // Drop our copy: the file is the user's now.
-      parts.length = 0;
+      const { csv, rows, bytes } = await readCompleteExport(res, setProgress);
+      download(fileName, 'text/csv', [csv]);
       setDone({ exportId, rows, bytes, fileName });
       const trail = await api<{ items: AuditEvent[] }>('GET', `/api/audit/events${query({ target: exportId })}`).catch(
         () => null,
       );
       setEvents(trail?.items ?? null);
     } catch (err) {
-      setError(
-        err instanceof ApiError
-          ? errorText(err)
-          : 'The export was interrupted before it ended, so nothing was saved. It is recorded as interrupted; start it again.',
-      );
+      setError(errorText(err));
       setNeedsApproval(err instanceof ApiError && err.type === 'approval-required');
     } finally {
       setBusy(false);
