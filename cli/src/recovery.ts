@@ -5,7 +5,7 @@
  * here; the vault gets only what it would get at init.
  */
 import { type Bus, callVault } from '@coffer/bus';
-import { recoverKeyAdmin } from '@coffer/keyring';
+import { approveRecoveryRelease, recoverKeyAdmin } from '@coffer/keyring';
 
 export interface RecoveryInput {
   readonly bus: Bus;
@@ -41,4 +41,26 @@ export async function runRecovery(
     fingerprint: recovered.fingerprint,
     ...(enrolled.heldUntil ? { heldUntil: enrolled.heldUntil } : {}),
   };
+}
+
+/**
+ * issue 16 item 4c, the immediate path: a second officer, in a run of their own, presents k shares
+ * again and approves with the org key that one held recovery (its user id and the key fingerprint
+ * the recovering officer reads out) gets its keys now. The vault audits `recovery.release-now`.
+ */
+export async function releaseRecoveryNow(input: {
+  readonly bus: Bus;
+  readonly shares: readonly string[];
+  readonly userId: string;
+  readonly fingerprint: string;
+  readonly trustRoot: string;
+}): Promise<void> {
+  const material = await callVault(input.bus, 'recovery.begin', { v: 1, origin: 'coffer recover --release-now' });
+  const approval = await approveRecoveryRelease(
+    material,
+    input.shares,
+    { userId: input.userId, fingerprint: input.fingerprint },
+    input.trustRoot,
+  );
+  await callVault(input.bus, 'recovery.release-now', { ...approval, origin: 'coffer recover --release-now' });
 }

@@ -4,6 +4,10 @@
  * k recovery shares (one per line from the file, or typed at the prompt), rebuilds the recovery
  * key in this process, and makes a new key-admin holding the org key and every live data key.
  * Uses the admin plane's bus credential, like `init`. Audited by the vault.
+ *
+ * `coffer recover --release-now USER_ID --fingerprint "NNNNN …"` (issue 16 item 4c): with a
+ * break-glass delay, a second officer releases that held recovery at once with k shares of their
+ * own run; the fingerprint is the one the recovering officer's `coffer recover` printed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
@@ -12,7 +16,7 @@ import { connectService, natsSettings, trustVaultReplies } from '@coffer/bus';
 import { asBoolean, readConfig, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { promptSecret } from '../prompt.ts';
-import { runRecovery } from '../recovery.ts';
+import { releaseRecoveryNow, runRecovery } from '../recovery.ts';
 import { enrolAtInit, reportTotp, WRITE_ONCE } from './init.ts';
 
 async function readShares(file: string | undefined): Promise<string[]> {
@@ -47,10 +51,16 @@ export async function recoverCommand(argv: string[]): Promise<void> {
       'password-file': { type: 'string' },
       'shares-file': { type: 'string' },
       'totp-file': { type: 'string' },
+      'release-now': { type: 'string' },
+      fingerprint: { type: 'string' },
     },
     strict: true,
   });
-  if (!values.email) throw new Error('--email of the new key-admin is required');
+  const releaseNow = values['release-now'];
+  if (releaseNow !== undefined && !values.fingerprint) {
+    throw new Error('--release-now needs --fingerprint: the held key-admin\'s, as their `coffer recover` printed it');
+  }
+  if (releaseNow === undefined && !values.email) throw new Error('--email of the new key-admin is required');
   const env = readConfig({
     ...natsSettings('admin'),
     trustRoot: setting('COFFER_TRUST_ROOT', 'the org public key, base64url, as the planes pin it', (raw) =>
@@ -64,6 +74,19 @@ export async function recoverCommand(argv: string[]): Promise<void> {
     ),
   });
   const shares = await readShares(values['shares-file']);
+  if (releaseNow !== undefined) {
+    await withBus(env, (bus) =>
+      releaseRecoveryNow({
+        bus,
+        shares,
+        userId: releaseNow,
+        fingerprint: values.fingerprint as string,
+        trustRoot: env.trustRoot,
+      }),
+    );
+    process.stdout.write(`Released now: ${releaseNow} holds its keys. Every key-admin has been alerted.\n`);
+    return;
+  }
   const password = values['password-file']
     ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
     : await promptSecret('Password for the new key-admin: ');
@@ -87,7 +110,7 @@ export async function recoverCommand(argv: string[]): Promise<void> {
     const { userId, fingerprint, heldUntil } = await runRecovery({
       bus,
       shares,
-      email: values.email,
+      email: values.email as string, // required above unless --release-now
       password,
       trustRoot: env.trustRoot,
       ...(totpFile === undefined ? {} : { enrolTotp }),
@@ -99,6 +122,22 @@ export async function recoverCommand(argv: string[]): Promise<void> {
           ? `Every key-admin has been alerted. The keys are held until ${heldUntil}; any key-admin may cancel before then.\n`
           : 'They hold the org key and every live data key; sign in to the admin plane.\n'),
     );
+  } finally {
+    await bus.close();
+  }
+}
+
+async function withBus(
+  env: Parameters<typeof connectService>[0] & { trustRoot: string; acceptUnsigned: boolean },
+  run: (bus: Awaited<ReturnType<typeof connectService>>) => Promise<void>,
+): Promise<void> {
+  const bus = await connectService(env, 'admin');
+  trustVaultReplies(bus, {
+    trustRoot: PublicKey.fromBase64url('ed25519', env.trustRoot),
+    acceptUnsigned: env.acceptUnsigned,
+  });
+  try {
+    await run(bus);
   } finally {
     await bus.close();
   }
