@@ -6,6 +6,7 @@
  */
 import { type Bus, callVault } from '@coffer/bus';
 import { approveRecoveryRelease, recoverKeyAdmin } from '@coffer/keyring';
+import type { AdminRequest, RecoveryMaterial } from '@coffer/protocol';
 
 export interface RecoveryInput {
   readonly bus: Bus;
@@ -48,19 +49,25 @@ export async function runRecovery(
  * again and approves with the org key that one held recovery (its user id and the key fingerprint
  * the recovering officer reads out) gets its keys now. The vault audits `recovery.release-now`.
  */
-export async function releaseRecoveryNow(input: {
+export interface ReleaseInput {
   readonly bus: Bus;
   readonly shares: readonly string[];
   readonly userId: string;
   readonly fingerprint: string;
   readonly trustRoot: string;
-}): Promise<void> {
-  const material = await callVault(input.bus, 'recovery.begin', { v: 1, origin: 'coffer recover --release-now' });
-  const approval = await approveRecoveryRelease(
-    material,
-    input.shares,
-    { userId: input.userId, fingerprint: input.fingerprint },
-    input.trustRoot,
-  );
-  await callVault(input.bus, 'recovery.release-now', { ...approval, origin: 'coffer recover --release-now' });
+}
+
+export async function releaseRecoveryNow(input: ReleaseInput): Promise<void> {
+  await callVault(input.bus, 'recovery.release-now', await prepareRecoveryRelease(input));
+}
+
+/** The `recovery.release-now` request, unsent; `material` is a `recovery.begin` reply (default: a new one). */
+export async function prepareRecoveryRelease(
+  input: ReleaseInput,
+  material?: RecoveryMaterial,
+): Promise<AdminRequest<'recovery.release-now'>> {
+  const origin = 'coffer recover --release-now';
+  const m = material ?? (await callVault(input.bus, 'recovery.begin', { v: 1, origin }));
+  const held = { userId: input.userId, fingerprint: input.fingerprint };
+  return { ...(await approveRecoveryRelease(m, input.shares, held, input.trustRoot)), origin };
 }

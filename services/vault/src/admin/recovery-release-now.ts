@@ -60,9 +60,11 @@ async function releaseNow(sql: postgres.Sql, req: AdminRequest<'recovery.release
     if (!challenge || !timingSafeEqual(given, Buffer.from(challenge.answer_hash, 'hex'))) {
       throw new AdminError('unauthenticated', 'the recovery challenge was not answered');
     }
-    const [hold] = await tx<{ held_at: Date; email: string; public_key: string | null }[]>`
-      SELECT h.held_at, u.email, u.public_key FROM recovery_holds h JOIN users u ON u.id = h.user_id
-      WHERE h.user_id = ${req.userId} AND u.status = 'unconfirmed' FOR UPDATE OF h`;
+    // Taken at once (a refusal below rolls it back): a concurrent cancel or release finds it gone.
+    const [hold] = await tx<{ held_at: Date; copies: Held[]; email: string; public_key: string | null }[]>`
+      DELETE FROM recovery_holds h USING users u
+      WHERE h.user_id = ${req.userId} AND u.id = h.user_id AND u.status = 'unconfirmed'
+      RETURNING h.held_at, h.copies, u.email, u.public_key`;
     if (!hold?.public_key) throw new AdminError('not-found', 'no break-glass recovery is waiting for this user');
     // The approval is a run of its own: a challenge begun before the hold existed does not count.
     if (challenge.expires_at.getTime() - CHALLENGE_MS < hold.held_at.getTime()) {
@@ -78,9 +80,7 @@ async function releaseNow(sql: postgres.Sql, req: AdminRequest<'recovery.release
     ) {
       throw new AdminError('bad-signature', 'the approval is not the org key’s for this held key-admin and challenge');
     }
-    const [taken] = await tx<{ copies: Held[] }[]>`DELETE FROM recovery_holds WHERE user_id = ${req.userId}
-      RETURNING copies`;
-    const keys = await handOver(tx, req.userId, taken?.copies ?? [], now);
+    const keys = await handOver(tx, req.userId, hold.copies, now);
     await auditOrRefuse(
       tx,
       {
