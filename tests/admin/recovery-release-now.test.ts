@@ -43,7 +43,13 @@ describe.skipIf(!available)('break-glass recovery released now by k shares and a
 
   const shares = (from: number, to: number) => stack.ceremony.shares.slice(from, to) as string[];
   const recover = (email: string) =>
-    runRecovery({ bus: stack.adminBus, shares: shares(0, 2), email, password: PASSWORD, trustRoot: stack.ceremony.trustRoot });
+    runRecovery({
+      bus: stack.adminBus,
+      shares: shares(0, 2),
+      email,
+      password: PASSWORD,
+      trustRoot: stack.ceremony.trustRoot,
+    });
   type Held = { userId: string; fingerprint: string };
   const input = (held: Held, officerShares = shares(1, 3)) => ({
     bus: stack.adminBus,
@@ -90,7 +96,9 @@ describe.skipIf(!available)('break-glass recovery released now by k shares and a
     const held = await recover('second@example.com');
     stack.advance(1000);
     await expect(release(held, shares(0, 1))).rejects.toThrow();
-    const mangled = shares(1, 3).map((s, i) => (i === 0 ? `${s.slice(0, -2)}${s.endsWith('A') ? 'B' : 'A'}${s.slice(-1)}` : s));
+    const mangled = shares(1, 3).map((s, i) =>
+      i === 0 ? `${s.slice(0, -2)}${s.endsWith('A') ? 'B' : 'A'}${s.slice(-1)}` : s,
+    );
     await expect(release(held, mangled)).rejects.toThrow();
     // The wrong key: the fingerprint read out is not the held account's.
     await expect(release({ ...held, fingerprint: '1'.repeat(30) })).rejects.toMatchObject({ code: 'bad-signature' });
@@ -98,15 +106,19 @@ describe.skipIf(!available)('break-glass recovery released now by k shares and a
     // A bus operator who sees a genuine answer signs with a key of their own...
     const genuine = await approval(held);
     const forged = signRecoveryRelease(PrivateKey.generate('ed25519'), genuine);
-    await expect(callVault(stack.adminBus, 'recovery.release-now', { ...genuine, approval: forged })).rejects.toMatchObject(
-      { code: 'bad-signature' },
-    );
+    await expect(
+      callVault(stack.adminBus, 'recovery.release-now', { ...genuine, approval: forged }),
+    ).rejects.toMatchObject({ code: 'bad-signature' });
     // ...or aims an approval of another held account at this one.
     const other = await recover('third@example.com');
     stack.advance(1000);
     const forOther = await approval(other);
     await expect(
-      callVault(stack.adminBus, 'recovery.release-now', { ...forOther, userId: held.userId, fingerprint: genuine.fingerprint }),
+      callVault(stack.adminBus, 'recovery.release-now', {
+        ...forOther,
+        userId: held.userId,
+        fingerprint: genuine.fingerprint,
+      }),
     ).rejects.toMatchObject({ code: 'bad-signature' });
     await stillHeld(held.userId);
 

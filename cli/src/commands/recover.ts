@@ -58,7 +58,7 @@ export async function recoverCommand(argv: string[]): Promise<void> {
   });
   const releaseNow = values['release-now'];
   if (releaseNow !== undefined && !values.fingerprint) {
-    throw new Error('--release-now needs --fingerprint: the held key-admin\'s, as their `coffer recover` printed it');
+    throw new Error("--release-now needs --fingerprint: the held key-admin's, as their `coffer recover` printed it");
   }
   if (releaseNow === undefined && !values.email) throw new Error('--email of the new key-admin is required');
   const env = readConfig({

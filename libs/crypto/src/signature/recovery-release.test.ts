@@ -14,8 +14,12 @@ describe('recovery-release approvals (coffer/recovery-release/v1)', () => {
     const sig = signRecoveryRelease(orgKey, release);
     expect(verifyRecoveryRelease(orgKey.publicKey, release, sig)).toBe(true);
     // Spacing of the fingerprint as typed does not matter; its digits do.
-    expect(verifyRecoveryRelease(orgKey.publicKey, { ...release, fingerprint: release.fingerprint.replace(/ /g, '') }, sig)).toBe(true);
-    expect(verifyRecoveryRelease(orgKey.publicKey, { ...release, fingerprint: `9${release.fingerprint.slice(1)}` }, sig)).toBe(false);
+    expect(
+      verifyRecoveryRelease(orgKey.publicKey, { ...release, fingerprint: release.fingerprint.replace(/ /g, '') }, sig),
+    ).toBe(true);
+    expect(
+      verifyRecoveryRelease(orgKey.publicKey, { ...release, fingerprint: `9${release.fingerprint.slice(1)}` }, sig),
+    ).toBe(false);
     expect(verifyRecoveryRelease(orgKey.publicKey, { ...release, userId: release.challengeId }, sig)).toBe(false);
     expect(verifyRecoveryRelease(orgKey.publicKey, { ...release, challengeId: release.userId }, sig)).toBe(false);
     expect(verifyRecoveryRelease(PrivateKey.generate('ed25519').publicKey, release, sig)).toBe(false);
