@@ -90,41 +90,39 @@ export async function recoverCommand(argv: string[]): Promise<void> {
   const password = values['password-file']
     ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
     : await promptSecret('Password for the new key-admin: ');
-  const bus = await connectService(env, 'admin');
   // The vault's replies are checked as the admin plane checks them, against the pinned trust root.
-  trustVaultReplies(bus, {
-    trustRoot: PublicKey.fromBase64url('ed25519', env.trustRoot),
-    acceptUnsigned: env.acceptUnsigned,
+  await withBus(env, (bus) =>
+    enrolNew(bus, { email: values.email as string, password, shares, trustRoot: env.trustRoot }, values['totp-file']),
+  );
+}
+
+async function enrolNew(
+  bus: Awaited<ReturnType<typeof connectService>>,
+  who: { email: string; password: string; shares: string[]; trustRoot: string },
+  totpFile: string | undefined,
+): Promise<void> {
+  // issue 9 item 3: no other key-admin may be left to issue an enrolment code, so the
+  // recovered key-admin's authenticator is enrolled here (as `coffer init --totp-file` does).
+  let totpUrl: string | undefined;
+  const enrolTotp = (admin: { id: string; email: string; publicKey: string }) => {
+    const holder: { id: string; email: string; publicKey: string; totpSealed?: string } = { ...admin };
+    totpUrl = enrolAtInit(holder);
+    if (totpFile !== '-' && totpFile !== undefined) writeFileSync(totpFile, `${totpUrl}\n`, WRITE_ONCE);
+    return holder.totpSealed as string;
+  };
+  const { userId, fingerprint, heldUntil } = await runRecovery({
+    bus,
+    ...who,
+    ...(totpFile === undefined ? {} : { enrolTotp }),
   });
-  try {
-    // issue 9 item 3: no other key-admin may be left to issue an enrolment code, so the
-    // recovered key-admin's authenticator is enrolled here (as `coffer init --totp-file` does).
-    const totpFile = values['totp-file'];
-    let totpUrl: string | undefined;
-    const enrolTotp = (admin: { id: string; email: string; publicKey: string }) => {
-      const holder: { id: string; email: string; publicKey: string; totpSealed?: string } = { ...admin };
-      totpUrl = enrolAtInit(holder);
-      if (totpFile !== '-' && totpFile !== undefined) writeFileSync(totpFile, `${totpUrl}\n`, WRITE_ONCE);
-      return holder.totpSealed as string;
-    };
-    const { userId, fingerprint, heldUntil } = await runRecovery({
-      bus,
-      shares,
-      email: values.email as string, // required above unless --release-now
-      password,
-      trustRoot: env.trustRoot,
-      ...(totpFile === undefined ? {} : { enrolTotp }),
-    });
-    if (totpFile !== undefined && totpUrl) reportTotp(totpFile, totpUrl);
-    process.stdout.write(
-      `Recovered. New key-admin ${values.email} (${userId}), key fingerprint ${fingerprint}.\n` +
-        (heldUntil
-          ? `Every key-admin has been alerted. The keys are held until ${heldUntil}; any key-admin may cancel before then.\n`
-          : 'They hold the org key and every live data key; sign in to the admin plane.\n'),
-    );
-  } finally {
-    await bus.close();
-  }
+  if (totpFile !== undefined && totpUrl) reportTotp(totpFile, totpUrl);
+  process.stdout.write(
+    `Recovered. New key-admin ${who.email} (${userId}), key fingerprint ${fingerprint}.\n` +
+      (heldUntil
+        ? `Every key-admin has been alerted. The keys are held until ${heldUntil}; any key-admin may cancel before then.\n` +
+          `A second officer with k shares may release them now: coffer recover --release-now ${userId} --fingerprint "${fingerprint}"\n`
+        : 'They hold the org key and every live data key; sign in to the admin plane.\n'),
+  );
 }
 
 async function withBus(
