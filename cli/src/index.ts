@@ -6,5 +6,5 @@ export { metrics, runChecks } from './monitor.ts';
 export { createRootCa, issueLeaf, type LeafRequest } from './pki/certificates.ts';
 export { caFiles, leafFiles, writeCa, writeLeaf } from './pki/store.ts';
 export { type Planes, type PlanesOptions, startPlanes } from './planes.ts';
-export { runRecovery } from './recovery.ts';
+export { prepareRecoveryRelease, releaseRecoveryNow, runRecovery } from './recovery.ts';
 export { type ResealOptions, type ResealResult, runReseal } from './reseal.ts';

@@ -5,7 +5,8 @@
  * here; the vault gets only what it would get at init.
  */
 import { type Bus, callVault } from '@coffer/bus';
-import { recoverKeyAdmin } from '@coffer/keyring';
+import { approveRecoveryRelease, recoverKeyAdmin } from '@coffer/keyring';
+import type { AdminRequest, RecoveryMaterial } from '@coffer/protocol';
 
 export interface RecoveryInput {
   readonly bus: Bus;
@@ -41,4 +42,32 @@ export async function runRecovery(
     fingerprint: recovered.fingerprint,
     ...(enrolled.heldUntil ? { heldUntil: enrolled.heldUntil } : {}),
   };
+}
+
+/**
+ * issue 16 item 4c, the immediate path: a second officer, in a run of their own, presents k shares
+ * again and approves with the org key that one held recovery (its user id and the key fingerprint
+ * the recovering officer reads out) gets its keys now. The vault audits `recovery.release-now`.
+ */
+export interface ReleaseInput {
+  readonly bus: Bus;
+  readonly shares: readonly string[];
+  readonly userId: string;
+  readonly fingerprint: string;
+  readonly trustRoot: string;
+}
+
+export async function releaseRecoveryNow(input: ReleaseInput): Promise<void> {
+  await callVault(input.bus, 'recovery.release-now', await prepareRecoveryRelease(input));
+}
+
+/** The `recovery.release-now` request, unsent; `material` is a `recovery.begin` reply (default: a new one). */
+export async function prepareRecoveryRelease(
+  input: ReleaseInput,
+  material?: RecoveryMaterial,
+): Promise<AdminRequest<'recovery.release-now'>> {
+  const origin = 'coffer recover --release-now';
+  const m = material ?? (await callVault(input.bus, 'recovery.begin', { v: 1, origin }));
+  const held = { userId: input.userId, fingerprint: input.fingerprint };
+  return { ...(await approveRecoveryRelease(m, input.shares, held, input.trustRoot)), origin };
 }

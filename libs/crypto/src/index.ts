@@ -101,6 +101,12 @@ export {
 } from './signature/bundles.ts';
 export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
 export { type OrgConfig, signOrgConfig, verifyOrgConfig } from './signature/org-config.ts';
+export {
+  RECOVERY_RELEASE_LABEL,
+  type RecoveryRelease,
+  signRecoveryRelease,
+  verifyRecoveryRelease,
+} from './signature/recovery-release.ts';
 export { RESEAL_STORE_LABEL, signResealStore, verifyResealStore } from './signature/reseal-store.ts';
 export {
   isRevoked,

@@ -29,7 +29,7 @@ export {
   type RecipientCandidates,
   UncertifiedRecoveryKey,
 } from './recipients.ts';
-export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
+export { approveRecoveryRelease, type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
 export { authoriseResealStore } from './reseal.ts';
 export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';
 export { orgSuite, type SuiteMaterial, SuiteRefused } from './suite.ts';

@@ -3,7 +3,14 @@
  * vault's challenge with it, unwrap the org key (checked against the trust root) and every data key
  * it holds, and make a new key-admin holding them all. The caller sends the result.
  */
-import { combineRecoveryShares, open, PublicKey, recoveryChallengeBinding } from '@coffer/crypto';
+import {
+  combineRecoveryShares,
+  open,
+  type PrivateKey,
+  PublicKey,
+  recoveryChallengeBinding,
+  signRecoveryRelease,
+} from '@coffer/crypto';
 import type { AdminRequest, RecoveryMaterial } from '@coffer/protocol';
 import { makeKeyAdmin } from './ceremony.ts';
 import { type Holder, openOrgKey, rewrapDataKeys, wrapOrgKey } from './holder.ts';
@@ -31,25 +38,8 @@ export async function recoverKeyAdmin(
   pinnedTrustRoot: string,
 ): Promise<Recovered> {
   const m = material;
-  const recoveryPublic = PublicKey.fromBase64url('x25519', m.recovery.publicKey);
-  // Names a mistyped share by its position; refuses shares of another set or too few.
-  const holder: Holder = {
-    id: m.recovery.id,
-    key: await combineRecoveryShares(shares, recoveryPublic, m.recovery.threshold),
-  };
-  const answer = open(holder.key, Buffer.from(m.challenge, 'base64'), recoveryChallengeBinding(m.challengeId));
+  const { holder, answer, orgKey } = await openWithShares(m, shares, pinnedTrustRoot);
   try {
-    const orgKey = openOrgKey(holder, m.orgKeyId, m.orgKey);
-    if (m.trustRoot !== pinnedTrustRoot) {
-      throw new RecoveryRefused(
-        "the database's trust root is not the pinned one: the org row was changed; recover nothing",
-      );
-    }
-    if (orgKey.publicKey.toBase64url() !== pinnedTrustRoot) {
-      throw new RecoveryRefused(
-        'the recovered org key is not the pinned trust root: its copy in the database was replaced',
-      );
-    }
     const made = await makeKeyAdmin(orgKey, admin.email, admin.password);
     const to = { id: made.record.id, key: made.key.publicKey };
     return {
@@ -67,4 +57,62 @@ export async function recoverKeyAdmin(
   } finally {
     answer.fill(0);
   }
+}
+
+/**
+ * issue 16 item 4c, the immediate path: a second officer's approval that the vault release one
+ * held recovery now. A separate run with its own challenge (`recovery.begin`): the answer proves
+ * k shares, and the org key the recovery key unwraps signs which account, holding which key (the
+ * fingerprint the recovering officer reads out), is released, bound to this challenge.
+ */
+export async function approveRecoveryRelease(
+  material: RecoveryMaterial,
+  shares: readonly string[],
+  held: { userId: string; fingerprint: string },
+  pinnedTrustRoot: string,
+): Promise<Omit<AdminRequest<'recovery.release-now'>, 'origin'>> {
+  const m = material;
+  const { answer, orgKey } = await openWithShares(m, shares, pinnedTrustRoot);
+  try {
+    const fingerprint = held.fingerprint.replace(/\s+/g, '');
+    return {
+      v: 1,
+      challengeId: m.challengeId,
+      answer: answer.toString('base64url'),
+      userId: held.userId,
+      fingerprint,
+      approval: signRecoveryRelease(orgKey, { challengeId: m.challengeId, userId: held.userId, fingerprint }),
+    };
+  } finally {
+    answer.fill(0);
+  }
+}
+
+/** Rebuild the recovery key, open the challenge and the org key, and check it is the pinned one. */
+async function openWithShares(m: RecoveryMaterial, shares: readonly string[], pinnedTrustRoot: string) {
+  const recoveryPublic = PublicKey.fromBase64url('x25519', m.recovery.publicKey);
+  // Names a mistyped share by its position; refuses shares of another set or too few.
+  const holder: Holder = {
+    id: m.recovery.id,
+    key: await combineRecoveryShares(shares, recoveryPublic, m.recovery.threshold),
+  };
+  const answer = open(holder.key, Buffer.from(m.challenge, 'base64'), recoveryChallengeBinding(m.challengeId));
+  let orgKey: PrivateKey<'ed25519'>;
+  try {
+    orgKey = openOrgKey(holder, m.orgKeyId, m.orgKey);
+    if (m.trustRoot !== pinnedTrustRoot) {
+      throw new RecoveryRefused(
+        "the database's trust root is not the pinned one: the org row was changed; recover nothing",
+      );
+    }
+    if (orgKey.publicKey.toBase64url() !== pinnedTrustRoot) {
+      throw new RecoveryRefused(
+        'the recovered org key is not the pinned trust root: its copy in the database was replaced',
+      );
+    }
+  } catch (err) {
+    answer.fill(0);
+    throw err;
+  }
+  return { holder, answer, orgKey };
 }

@@ -647,6 +647,24 @@ export const AdminContract = {
     reply: R.Done,
     policy: { ...keyAdmin('recovery.cancel'), target: 'userId' },
   }),
+  /**
+   * issue 16 item 4c, the immediate path: a second officer (`coffer recover --release-now`, a run
+   * of its own with its own `recovery.begin` challenge) releases a held recovery at once. The
+   * answer proves k shares; `approval` is the org key's signature (coffer/recovery-release/v1)
+   * over the challenge, the held account and its key's fingerprint, checked against the trust root.
+   */
+  'recovery.release-now': entry({
+    request: Versioned({
+      challengeId: Id,
+      answer: PublicKeyB64url,
+      userId: Uuid,
+      fingerprint: Type.String({ pattern: '^[0-9]{30}$' }),
+      approval: SignatureB64url,
+      origin: Origin,
+    }),
+    reply: R.Done,
+    policy: { session: 'none' },
+  }),
 
   ...PasskeyContract,
 } as const;

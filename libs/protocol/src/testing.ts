@@ -23,6 +23,7 @@ const BY_PATTERN: Record<string, string> = {
   '^[0-9]{6}$': '123456',
   '^[A-Za-z0-9_-]{16,1400}$': 'A'.repeat(22),
   '^[0-9]{4}$': '1234',
+  '^[0-9]{30}$': '1'.repeat(30),
 };
 
 /** A value that matches `schema` (optional fields left out, arrays at their minimum length or one). */

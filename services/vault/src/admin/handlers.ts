@@ -22,6 +22,7 @@ import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
 import { type RecoveryDelay, recoveryHandlers } from './recovery.ts';
 import { cancelRecoveryHold, recoveryHoldHandlers } from './recovery-holds.ts';
+import { recoveryReleaseNowHandlers } from './recovery-release-now.ts';
 import { resealHandlers } from './reseal.ts';
 import { revealDeliveryHandlers } from './reveal-delivery.ts';
 import { revocationHandlers } from './revocations.ts';
@@ -84,6 +85,8 @@ export function adminHandlers(
     ...sessionControlHandlers(sql),
     ...recoveryHandlers(sql, detection.recovery),
     ...recoveryHoldHandlers(sql),
+    // issue 16 item 4c: k shares again plus the org key's approval release a held recovery now.
+    ...recoveryReleaseNowHandlers(sql, detection.recovery ?? {}),
     // issue 16 item 4c: cancelling a waiting break-glass recovery revokes the recovered account.
     'recovery.cancel': async (req, ctx) => {
       await cancelRecoveryHold(sql, req.userId, ctx.caller, req.origin, ctx.now);

@@ -11,7 +11,7 @@ import type { Caller } from './caller.ts';
 import { auditOrRefuse } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
-interface Held {
+export interface Held {
   kind: 'org' | 'data';
   id: string;
   wrapped: string;
@@ -26,31 +26,31 @@ export async function releaseRecoveryHolds(sql: postgres.Sql, now: Date): Promis
       const [hold] = await tx<{ copies: Held[] }[]>`DELETE FROM recovery_holds
         WHERE user_id = ${user_id} AND release_at <= ${now} RETURNING copies`;
       if (!hold) return; // another replica released it, or a key-admin cancelled it
-      const copies = hold.copies.map((c) => ({
-        key_kind: c.kind,
-        key_id: c.id,
-        recipient_kind: 'user',
-        recipient_id: user_id,
-        wrapped: Buffer.from(c.wrapped, 'base64'),
-      }));
-      await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}
-        ON CONFLICT DO NOTHING`;
-      await tx`UPDATE users SET status = 'active', confirmed_at = ${now} WHERE id = ${user_id} AND status = 'unconfirmed'`;
+      const keys = await handOver(tx, user_id, hold.copies, now);
       await auditOrRefuse(
         tx,
-        {
-          actor: 'vault',
-          action: 'recovery.release',
-          target: user_id,
-          outcome: 'success',
-          details: { keys: copies.length },
-        },
+        { actor: 'vault', action: 'recovery.release', target: user_id, outcome: 'success', details: { keys } },
         now,
       );
       released++;
     });
   }
   return released;
+}
+
+/** Move a deleted hold's copies into wrapped_keys and make the account active; returns how many. */
+export async function handOver(tx: postgres.TransactionSql, userId: string, held: Held[], now: Date) {
+  const copies = held.map((c) => ({
+    key_kind: c.kind,
+    key_id: c.id,
+    recipient_kind: 'user',
+    recipient_id: userId,
+    wrapped: Buffer.from(c.wrapped, 'base64'),
+  }));
+  await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}
+    ON CONFLICT DO NOTHING`;
+  await tx`UPDATE users SET status = 'active', confirmed_at = ${now} WHERE id = ${userId} AND status = 'unconfirmed'`;
+  return copies.length;
 }
 
 /** Drop a hold before a key-admin revokes the recovered account (the revoke is audited on its own). */

@@ -10,7 +10,7 @@ import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
-const CHALLENGE_MS = 10 * 60 * 1000;
+export const CHALLENGE_MS = 10 * 60 * 1000;
 
 /** issue 16 item 4c: hold the recovered keys this long, and say so on the alert subject. */
 export interface RecoveryDelay {
