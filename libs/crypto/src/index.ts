@@ -100,7 +100,7 @@ export {
   verifyUserCertificate,
 } from './signature/bundles.ts';
 export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
-export { type OrgConfig, signOrgConfig, verifyOrgConfig } from './signature/org-config.ts';
+export { type OrgConfig, orgConfigVersion, signOrgConfig, verifyOrgConfig } from './signature/org-config.ts';
 export { RESEAL_STORE_LABEL, signResealStore, verifyResealStore } from './signature/reseal-store.ts';
 export {
   isRevoked,

@@ -29,6 +29,7 @@ export {
   type RecipientCandidates,
   UncertifiedRecoveryKey,
 } from './recipients.ts';
+export { nextOrgConfig, type SignedOrgConfig } from './org-config.ts';
 export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
 export { authoriseResealStore } from './reseal.ts';
 export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';

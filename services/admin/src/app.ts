@@ -33,6 +33,7 @@ import { passkeySigninRoutes } from './routes/passkey-signin.ts';
 import { passkeyRoutes } from './routes/passkeys.ts';
 import { peopleListRoutes } from './routes/people-list.ts';
 import { recordsRoute } from './routes/records.ts';
+import { orgConfigRoutes } from './routes/org-config.ts';
 import { resealRoutes } from './routes/reseal.ts';
 import { revealRoute } from './routes/reveal.ts';
 import { searchRoutes } from './routes/search.ts';
@@ -145,6 +146,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       totpRoutes,
       keyRoutes,
       resealRoutes,
+      orgConfigRoutes,
       peopleListRoutes,
       searchRoutes,
       passkeyRoutes,

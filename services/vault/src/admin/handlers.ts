@@ -22,6 +22,7 @@ import { peopleHandlers } from './people-list.ts';
 import { recordHandlers } from './records.ts';
 import { type RecoveryDelay, recoveryHandlers } from './recovery.ts';
 import { cancelRecoveryHold, recoveryHoldHandlers } from './recovery-holds.ts';
+import { orgConfigHandlers } from './org-config.ts';
 import { resealHandlers } from './reseal.ts';
 import { revealDeliveryHandlers } from './reveal-delivery.ts';
 import { revocationHandlers } from './revocations.ts';
@@ -92,6 +93,7 @@ export function adminHandlers(
     ...keyHandlers(sql, onKeysChanged),
     ...passkeyRegisterHandlers(sql, passkeys),
     ...passkeySigninHandlers(sql, passkeys),
+    ...orgConfigHandlers(sql),
     ...resealHandlers(sql, onKeysChanged),
     ...revocationHandlers(sql),
     ...vaultKeyHandlers(sql),

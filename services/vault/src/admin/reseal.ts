@@ -44,8 +44,8 @@ const remainingOf = async (sql: postgres.Sql | postgres.TransactionSql, keys: re
   Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM records WHERE data_key_id = ANY(${keys})`)[0]?.n ?? 0);
 
 async function begin(sql: postgres.Sql, req: AdminRequest<'reseal.begin'>, { now, caller }: OpContext<'reseal.begin'>) {
-  const keys = [...new Set(req.keyIds)].sort();
   const current = await currentKey(sql, now);
+  const keys = await chosenKeys(sql, req, current);
   if (keys.includes(current.id)) throw new AdminError('conflict', 'the current data key cannot be re-sealed from');
   const known = await sql<{ id: string; settled: boolean }[]>`
     SELECT id, COALESCE(retired_at, not_after) <= ${new Date(now.getTime() - SETTLE_MS)} AS settled
@@ -82,6 +82,29 @@ async function begin(sql: postgres.Sql, req: AdminRequest<'reseal.begin'>, { now
     );
     return { runId: id, remaining };
   });
+}
+
+/**
+ * The keys named, and with `suite` every other key of that suite (a bundle without a suite field is
+ * X25519). By suite, the current key must be of another one: rotate into the new suite first.
+ */
+async function chosenKeys(
+  sql: postgres.Sql,
+  req: AdminRequest<'reseal.begin'>,
+  current: { id: string; bundle: unknown },
+): Promise<string[]> {
+  const keys = new Set(req.keyIds);
+  if (req.suite) {
+    const currentSuite = (current.bundle as { suite?: string }).suite ?? 'x25519';
+    if (currentSuite === req.suite) {
+      throw new AdminError('conflict', `the current data key is ${req.suite}: rotate to a key of the new suite first`);
+    }
+    const rows = await sql<{ id: string }[]>`
+      SELECT id FROM data_keys WHERE COALESCE(bundle->>'suite', 'x25519') = ${req.suite}`;
+    for (const r of rows) keys.add(r.id);
+  }
+  if (keys.size === 0) throw new AdminError('not-found', 'no data key to re-seal from');
+  return [...keys].sort();
 }
 
 async function openRun(sql: postgres.Sql | postgres.TransactionSql, runId: string, lock = false) {
