@@ -7,6 +7,7 @@
  * interrupted one resumes where it stopped; it is audited when it begins and, with counts, when
  * it ends.
  */
+import { createHash } from 'node:crypto';
 import { PublicKey, verifyResealStore } from '@coffer/crypto';
 import { type AdminRequest, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
@@ -127,8 +128,10 @@ async function material(
   const rows = await sql<
     { id: string; type: 'pan' | 'ssn' | 'secret'; data_key_id: string; sealed: Buffer; enc: Buffer | null }[]
   >`
-    SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc FROM records r
+    SELECT r.id, r.type, r.data_key_id, r.sealed, COALESCE(ce.enc, c.enc) AS enc FROM records r
     LEFT JOIN record_contexts c ON c.id = r.context_id
+    -- migration 012: the exact context the record was sealed under (records before it: c.enc)
+    LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
     WHERE r.data_key_id = ANY(${run.from_keys}) ORDER BY r.id LIMIT ${req.limit}`;
   const copies = await sql<{ key_id: string; wrapped: Buffer }[]>`
     SELECT key_id, wrapped FROM wrapped_keys WHERE key_kind = 'data' AND recipient_kind = 'user'
@@ -165,15 +168,20 @@ async function store(sql: postgres.Sql, req: AdminRequest<'reseal.store'>, { now
     if (current.id !== req.toKeyId) throw new AdminError('conflict', 'the current data key changed; fetch again');
     let moved = 0;
     if (req.records.length) {
-      await tx`INSERT INTO record_contexts (id, data_key_id, enc)
-        VALUES (${req.context.id}, ${current.id}, ${Buffer.from(req.context.enc, 'base64')})`;
-      for (const r of req.records) {
-        // Only a record still sealed to the run's old keys: a batch sent twice moves nothing twice.
-        const updated = await tx`UPDATE records SET data_key_id = ${current.id},
-            sealed = ${Buffer.from(r.sealed, 'base64')}, context_id = ${req.context.id}
-          WHERE id::text = ${r.id} AND data_key_id = ANY(${run.from_keys})`;
-        moved += updated.count;
-      }
+      const enc = Buffer.from(req.context.enc, 'base64');
+      const encSha256 = createHash('sha256').update(enc).digest();
+      // In both context tables, and each record names the enc's digest, as ingest's records (012).
+      await tx`INSERT INTO record_contexts (id, data_key_id, enc) VALUES (${req.context.id}, ${current.id}, ${enc})`;
+      await tx`INSERT INTO record_context_encs (context_id, enc_sha256, data_key_id, enc)
+        VALUES (${req.context.id}, ${encSha256}, ${current.id}, ${enc})`;
+      const batch = req.records.map((r) => [r.id, Buffer.from(r.sealed, 'base64')]);
+      // One statement per batch; only a record still sealed to the run's old keys: a batch sent
+      // twice moves nothing twice.
+      const updated = await tx`UPDATE records r SET data_key_id = ${current.id}, sealed = v.sealed,
+          context_id = ${req.context.id}, context_enc_sha256 = ${encSha256}
+        FROM (VALUES ${tx(batch as never)}) AS v (id, sealed)
+        WHERE r.id::text = v.id AND r.data_key_id = ANY(${run.from_keys})`;
+      moved = updated.count;
     }
     const total = run.moved + moved;
     await tx`UPDATE reseal_runs SET moved = ${total} WHERE id::text = ${req.runId}`;
@@ -211,6 +219,8 @@ async function requireOrgSignature(tx: postgres.TransactionSql, req: AdminReques
 async function destroyUnused(tx: postgres.TransactionSql, keys: readonly string[]): Promise<number> {
   await tx`DELETE FROM record_contexts c WHERE c.data_key_id = ANY(${keys})
     AND NOT EXISTS (SELECT 1 FROM records r WHERE r.context_id = c.id)`;
+  await tx`DELETE FROM record_context_encs c WHERE c.data_key_id = ANY(${keys})
+    AND NOT EXISTS (SELECT 1 FROM records r WHERE r.context_id = c.context_id AND r.data_key_id = c.data_key_id)`;
   await tx`DELETE FROM wrapped_keys WHERE key_kind = 'data' AND key_id = ANY(${keys})
     AND NOT EXISTS (SELECT 1 FROM records r WHERE r.data_key_id = wrapped_keys.key_id)`;
   const gone = await tx`DELETE FROM data_keys d WHERE d.id = ANY(${keys})
