@@ -65,7 +65,11 @@ describe.skipIf(!available)('coffer reseal --suite x25519 after moving the org t
     // Not signed by the org key (a bus that saw the session hash): the vault refuses it.
     const orgKeyId = stack.ceremony.request.org.orgKeyId;
     const forged = { v: 2 as const, orgKeyId, suite: 'xwing' as const, version: 2 };
-    const refusal = (p: Promise<unknown>) => p.then(() => 'stored', (err: { code?: string }) => err.code);
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => 'stored',
+        (err: { code?: string }) => err.code,
+      );
     expect(await refusal(store(forged, signOrgConfig(PrivateKey.generate('ed25519'), forged)))).toBe('bad-signature');
 
     // A key-admin moves the org to X-Wing; a move back is refused by the admin plane and the vault.

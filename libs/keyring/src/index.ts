@@ -17,6 +17,7 @@ export {
   nextWindowStart,
   windowsCovering,
 } from './mint.ts';
+export { nextOrgConfig, type SignedOrgConfig } from './org-config.ts';
 export {
   type KeysMaterialLike,
   type Pregenerated,
@@ -29,7 +30,6 @@ export {
   type RecipientCandidates,
   UncertifiedRecoveryKey,
 } from './recipients.ts';
-export { nextOrgConfig, type SignedOrgConfig } from './org-config.ts';
 export { type Recovered, RecoveryRefused, recoverKeyAdmin } from './recover.ts';
 export { authoriseResealStore } from './reseal.ts';
 export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';

@@ -4,7 +4,14 @@
  * a key-admin's session. Only upwards: an X-Wing org is never moved back to X25519, which would let
  * a future quantum adversary read every record sealed after the change.
  */
-import { type BundleSuite, type OrgConfig, orgConfigVersion, type PublicKey, signOrgConfig, verifyOrgConfig } from '@coffer/crypto';
+import {
+  type BundleSuite,
+  type OrgConfig,
+  orgConfigVersion,
+  type PublicKey,
+  signOrgConfig,
+  verifyOrgConfig,
+} from '@coffer/crypto';
 import { type Holder, openOrgKey } from './holder.ts';
 import { orgSuite, type SuiteMaterial, SuiteRefused } from './suite.ts';
 

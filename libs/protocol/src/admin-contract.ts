@@ -11,8 +11,8 @@
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { BootstrapRequest, OrgConfigJson } from './admin-messages.ts';
 import * as R from './admin-replies.ts';
-import { PasskeyContract } from './passkey-contract.ts';
 import { SuiteName } from './messages.ts';
+import { PasskeyContract } from './passkey-contract.ts';
 import {
   B64,
   Closed,

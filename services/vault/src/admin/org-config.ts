@@ -18,7 +18,9 @@ export function orgConfigHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'org.c
 
 async function store(sql: postgres.Sql, req: AdminRequest<'org.config.store'>, ctx: OpContext<'org.config.store'>) {
   return sql.begin(async (tx) => {
-    const [org] = await tx<{ org_key_id: string; trust_root: string; config: unknown; config_signature: string | null }[]>`
+    const [org] = await tx<
+      { org_key_id: string; trust_root: string; config: unknown; config_signature: string | null }[]
+    >`
       SELECT org_key_id, trust_root, config, config_signature FROM org FOR UPDATE`;
     if (!org) throw new AdminError('conflict', 'the vault is not initialised');
     const trustRoot = PublicKey.fromBase64url('ed25519', org.trust_root);
@@ -28,7 +30,8 @@ async function store(sql: postgres.Sql, req: AdminRequest<'org.config.store'>, c
     } catch {
       throw new AdminError('bad-signature', 'the org configuration is not signed by the org key');
     }
-    if (next.orgKeyId !== org.org_key_id) throw new AdminError('bad-signature', 'the configuration names another org key');
+    if (next.orgKeyId !== org.org_key_id)
+      throw new AdminError('bad-signature', 'the configuration names another org key');
     let stored: OrgConfig | null = null;
     if (org.config !== null || org.config_signature !== null) {
       try {
