@@ -119,6 +119,13 @@ describe.skipIf(!available)('coffer reseal --suite x25519 after moving the org t
     expect(audit[2]?.details).toMatchObject({ records: COUNT, destroyedKeys: x25519Keys.length });
     // Nothing is left to do: no key of that suite.
     expect((await call(stack.app, admin, 'POST', '/api/reseal', { suite: 'x25519' })).statusCode).toBe(404);
+
+    // A database writer who puts the org's first (X25519, validly signed) configuration back gets
+    // no X25519 key: the newest key is X-Wing, so pre-generation refuses to downgrade.
+    await db`UPDATE org SET config = ${db.json(before?.config as never)}, config_signature = ${before?.config_signature ?? ''}`;
+    const restored = await call(stack.app, admin, 'POST', '/api/keys/pregenerate', { count: 1 });
+    expect(restored.statusCode).toBe(409);
+    expect(restored.json()).toMatchObject({ type: expect.stringContaining('suite-refused') });
   }, 110_000);
 });
 
