@@ -1,7 +1,7 @@
 /**
  * The client side of `coffer reseal` (issue 15, item 3): sign in to the admin plane as a key-admin
  * (password, and a TOTP code where MFA is required), begin or resume a run for the chosen data
- * keys, and step through it at most `ratePerSecond` records a second until no record is left and
+ * keys (by id, or every key of a suite), and step through it at most `ratePerSecond` records a second until no record is left and
  * the vault has destroyed the old keys. Interrupted, it is simply run again: the run resumes.
  */
 export interface ResealOptions {
@@ -9,7 +9,9 @@ export interface ResealOptions {
   readonly email: string;
   readonly password: string;
   readonly totp?: string;
-  readonly keyIds: readonly string[];
+  readonly keyIds?: readonly string[];
+  /** Also every record under a key of this suite: `x25519` after moving the org to X-Wing. */
+  readonly suite?: 'x25519' | 'xwing';
   /** Records a second at most (the load on the vault and the admin plane); default 200. */
   readonly ratePerSecond?: number;
   /** Records per step (1–500); default 200. */
@@ -50,7 +52,10 @@ export async function runReseal(o: ResealOptions): Promise<ResealResult> {
     return (await res.json()) as T;
   };
   try {
-    const run = await post<{ runId: string; remaining: number }>('/api/reseal', { keyIds: o.keyIds });
+    const run = await post<{ runId: string; remaining: number }>('/api/reseal', {
+      keyIds: o.keyIds ?? [],
+      ...(o.suite ? { suite: o.suite } : {}),
+    });
     o.progress?.(`run ${run.runId}: ${run.remaining} records to re-seal`);
     const rate = o.ratePerSecond ?? 200;
     let moved = 0;

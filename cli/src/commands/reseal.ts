@@ -1,7 +1,8 @@
 /**
- * `coffer reseal --admin-url URL --email ADDRESS [--password-file FILE] [--totp CODE] --key ID…
+ * `coffer reseal --admin-url URL --email ADDRESS [--password-file FILE] [--totp CODE] (--key ID… | --suite x25519)
  * [--rate 200] [--batch 200]`: move every record of the given data keys to the current data key,
- * through the admin plane as a key-admin, then destroy those keys (issue 15, item 3).
+ * (or of every key of a suite), through the admin plane as a key-admin, then destroy those keys
+ * (issue 15, item 3).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,14 +18,17 @@ export async function resealCommand(argv: string[]): Promise<void> {
       'password-file': { type: 'string' },
       totp: { type: 'string' },
       key: { type: 'string', multiple: true },
+      suite: { type: 'string' },
       rate: { type: 'string' },
       batch: { type: 'string' },
     },
     strict: true,
   });
-  if (!values['admin-url'] || !values.email || !values.key?.length) {
-    throw new Error('--admin-url, --email and at least one --key are required');
+  if (!values['admin-url'] || !values.email || !(values.key?.length || values.suite)) {
+    throw new Error('--admin-url, --email and at least one --key or a --suite are required');
   }
+  const suite = values.suite;
+  if (suite !== undefined && suite !== 'x25519' && suite !== 'xwing') throw new Error('--suite is x25519 or xwing');
   const number = (raw: string | undefined, name: string) => {
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -40,7 +44,8 @@ export async function resealCommand(argv: string[]): Promise<void> {
     adminUrl: values['admin-url'],
     email: values.email,
     password,
-    keyIds: values.key,
+    keyIds: values.key ?? [],
+    ...(suite ? { suite } : {}),
     ...(values.totp ? { totp: values.totp } : {}),
     ...(rate ? { ratePerSecond: rate } : {}),
     ...(batch ? { batch } : {}),

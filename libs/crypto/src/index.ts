@@ -100,7 +100,7 @@ export {
   verifyUserCertificate,
 } from './signature/bundles.ts';
 export { type Invitation, signInvitation, verifyInvitation } from './signature/invitation.ts';
-export { type OrgConfig, signOrgConfig, verifyOrgConfig } from './signature/org-config.ts';
+export { type OrgConfig, orgConfigVersion, signOrgConfig, verifyOrgConfig } from './signature/org-config.ts';
 export {
   RECOVERY_RELEASE_LABEL,
   type RecoveryRelease,

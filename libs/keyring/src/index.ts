@@ -17,6 +17,7 @@ export {
   nextWindowStart,
   windowsCovering,
 } from './mint.ts';
+export { nextOrgConfig, type SignedOrgConfig } from './org-config.ts';
 export {
   type KeysMaterialLike,
   type Pregenerated,

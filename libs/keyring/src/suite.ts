@@ -30,8 +30,16 @@ export function orgSuite(trustRoot: PublicKey<'ed25519'>, material: SuiteMateria
     } catch (err) {
       throw new SuiteRefused(`the org configuration does not verify: ${(err as Error).message}`);
     }
+    // An org moved to X-Wing keeps its old, validly signed X25519 configuration in backups: one
+    // restored into the row is refused as soon as an X-Wing key exists.
+    if (suite === 'x25519') refuseDowngrade(trustRoot, material, 'the org configuration names x25519');
     return suite;
   }
+  refuseDowngrade(trustRoot, material, 'the org configuration is missing');
+  return 'x25519';
+}
+
+function refuseDowngrade(trustRoot: PublicKey<'ed25519'>, material: SuiteMaterial, why: string): void {
   const newest = material.newestKey;
   if (newest) {
     let newestSuite: BundleSuite;
@@ -42,10 +50,7 @@ export function orgSuite(trustRoot: PublicKey<'ed25519'>, material: SuiteMateria
       throw new SuiteRefused(`the newest data key does not verify: ${(err as Error).message}`);
     }
     if (newestSuite !== 'x25519') {
-      throw new SuiteRefused(
-        `the org configuration is missing but the newest data key is ${newestSuite}: refusing to downgrade`,
-      );
+      throw new SuiteRefused(`${why} but the newest data key is ${newestSuite}: refusing to downgrade`);
     }
   }
-  return 'x25519';
 }

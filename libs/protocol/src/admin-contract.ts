@@ -9,8 +9,9 @@
  * never the token itself.
  */
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
-import { BootstrapRequest } from './admin-messages.ts';
+import { BootstrapRequest, OrgConfigJson } from './admin-messages.ts';
 import * as R from './admin-replies.ts';
+import { SuiteName } from './messages.ts';
 import { PasskeyContract } from './passkey-contract.ts';
 import {
   B64,
@@ -488,7 +489,13 @@ export const AdminContract = {
    * to the current key; audited once at the start and once, with counts, at the end.
    */
   'reseal.begin': entry({
-    request: Versioned({ session: Hex64, keyIds: Type.Array(Id, { minItems: 1, maxItems: 16 }), origin: Origin }),
+    request: Versioned({
+      session: Hex64,
+      keyIds: Type.Array(Id, { maxItems: 16 }),
+      /** Also every key of this suite (`coffer reseal --suite x25519`), resolved by the vault. */
+      suite: Type.Optional(SuiteName),
+      origin: Origin,
+    }),
     reply: R.ResealBegun,
     policy: keyAdmin('keys.reseal'),
   }),
@@ -519,6 +526,17 @@ export const AdminContract = {
     }),
     reply: R.ResealStored,
     policy: keyAdmin('keys.reseal'),
+  }),
+
+  /**
+   * A key-admin changes the suite the org's new keys are made in (issue 15, item 3): the next
+   * configuration, signed by the org key through their session. The vault stores it only if it
+   * verifies under the trust root, is newer than the stored one and is no downgrade from X-Wing.
+   */
+  'org.config.store': entry({
+    request: Versioned({ session: Hex64, config: OrgConfigJson, signature: SignatureB64url, origin: Origin }),
+    reply: R.OrgConfigStored,
+    policy: keyAdmin('org.config'),
   }),
 
   /** Break-glass, step 1: a challenge sealed to the recovery key, and the recovery key's copies. */

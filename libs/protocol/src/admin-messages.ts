@@ -8,11 +8,17 @@ import { B64, Id } from './vocabulary.ts';
 
 const B64url = Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 128 });
 
-/** The org's configuration as the org key signed it (`coffer/org-config/v1`). */
-export const OrgConfigJson = Type.Object(
-  { v: Type.Literal(1), orgKeyId: Id, suite: SuiteName },
-  { additionalProperties: false },
-);
+/**
+ * The org's configuration as the org key signed it: `coffer/org-config/v1` from `coffer init`,
+ * `coffer/org-config/v2` (with the configuration's version) from a key-admin changing the suite.
+ */
+export const OrgConfigJson = Type.Union([
+  Type.Object({ v: Type.Literal(1), orgKeyId: Id, suite: SuiteName }, { additionalProperties: false }),
+  Type.Object(
+    { v: Type.Literal(2), orgKeyId: Id, suite: SuiteName, version: Type.Integer({ minimum: 2, maximum: 2 ** 31 }) },
+    { additionalProperties: false },
+  ),
+]);
 export type OrgConfigJson = Static<typeof OrgConfigJson>;
 
 const WrappedCopy = Type.Object(

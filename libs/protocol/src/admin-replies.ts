@@ -93,6 +93,8 @@ export type SealedForUser = Static<typeof SealedForUser>;
 export const ExportBegun = Type.Object({ exportId: Id, session: SessionKeyMaterial });
 
 /** `coffer reseal` (issue 15, item 3): a run, new or resumed, and how many records it has left. */
+/** The org's configuration as now stored. */
+export const OrgConfigStored = Type.Object({ suite: Type.String(), version: Type.Integer(), changed: Type.Boolean() });
 export const ResealBegun = Type.Object({ runId: Id, remaining: Type.Integer() });
 /** The next records of a run, the caller's copies of their keys, and the key to seal them to. */
 export const ResealMaterial = Type.Object({

@@ -28,6 +28,7 @@ import { exportApprovalRoutes } from './routes/export-approvals.ts';
 import { exportsRoute } from './routes/exports.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
+import { orgConfigRoutes } from './routes/org-config.ts';
 import { ownSessionRoutes } from './routes/own-sessions.ts';
 import { passkeySigninRoutes } from './routes/passkey-signin.ts';
 import { passkeyRoutes } from './routes/passkeys.ts';
@@ -145,6 +146,7 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
       totpRoutes,
       keyRoutes,
       resealRoutes,
+      orgConfigRoutes,
       peopleListRoutes,
       searchRoutes,
       passkeyRoutes,

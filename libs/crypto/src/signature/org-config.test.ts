@@ -33,7 +33,17 @@ describe('org configuration (coffer/org-config/v1)', () => {
     expect(code(() => verifyOrgConfig(orgKey.publicKey, { ...config, suite: 'kyber' }, signature))).toBe(
       'UnsupportedSuite',
     );
-    expect(code(() => verifyOrgConfig(orgKey.publicKey, { ...config, v: 2 }, signature))).toBe('UnsupportedVersion');
+    expect(code(() => verifyOrgConfig(orgKey.publicKey, { ...config, v: 3 }, signature))).toBe('UnsupportedVersion');
     expect(code(() => verifyOrgConfig(orgKey.publicKey, config, 'short'))).toBe('BadSignature');
+  });
+
+  it('v2 signs the configuration version: a changed version or a v1 reading of it does not verify', () => {
+    const next = { v: 2 as const, orgKeyId: 'org-1', suite: 'xwing' as const, version: 2 };
+    const sig = signOrgConfig(orgKey, next);
+    expect(verifyOrgConfig(orgKey.publicKey, next, sig)).toEqual(next);
+    expect(() => verifyOrgConfig(orgKey.publicKey, { ...next, version: 3 }, sig)).toThrow(/signature/i);
+    expect(() => verifyOrgConfig(orgKey.publicKey, config, sig)).toThrow();
+    expect(() => verifyOrgConfig(orgKey.publicKey, { ...next, version: 1 }, sig)).toThrow(/version/);
+    expect(() => verifyOrgConfig(orgKey.publicKey, { v: 2, orgKeyId: 'org-1', suite: 'xwing' }, sig)).toThrow(/fields/);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * `coffer reseal` (issue 15, item 3): POST /api/reseal {keyIds} begins (or resumes) a run that
- * moves every record of those data keys to the current key; POST /api/reseal/<run>/step {limit}
+ * `coffer reseal` (issue 15, item 3): POST /api/reseal {keyIds?, suite?} begins (or resumes) a run
+ * that moves every record of those data keys (and of every key of `suite`) to the current key; POST /api/reseal/<run>/step {limit}
  * moves the next batch. The key-admin's session opens each record with the old key and seals it
  * again, all of a batch under one new record context of the current key — whose bundle is checked
  * against the pinned trust root first, so a key planted in the database receives nothing. Values
@@ -18,13 +18,20 @@ import {
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { authoriseResealStore } from '@coffer/keyring';
-import { Id, newRecordId, Uuid } from '@coffer/protocol';
+import { Id, newRecordId, SuiteName, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { RecordOpener, recordSuite, sessionHolder, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
-const Begin = Type.Object({ keyIds: Type.Array(Id, { minItems: 1, maxItems: 16 }) }, { additionalProperties: false });
+const Begin = Type.Object(
+  {
+    keyIds: Type.Optional(Type.Array(Id, { maxItems: 16 })),
+    /** Every record under a key of this suite (`coffer reseal --suite x25519`). */
+    suite: Type.Optional(SuiteName),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 const Step = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
   { additionalProperties: false },
@@ -37,7 +44,8 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
     const run = await callVault(deps.bus, 'reseal.begin', {
       v: 1,
       session: req.session.hash,
-      keyIds: req.body.keyIds,
+      keyIds: req.body.keyIds ?? [],
+      ...(req.body.suite ? { suite: req.body.suite } : {}),
       origin: originOf(req),
     });
     return reply.code(201).send(run);

@@ -14,6 +14,7 @@ import { enrolCodeHandlers } from './enrol-codes.ts';
 import { exportApprovalHandlers, requireExportApproval, type TwoPersonRules } from './export-approvals.ts';
 import { exportHandlers } from './exports.ts';
 import { keyHandlers } from './keys.ts';
+import { orgConfigHandlers } from './org-config.ts';
 import { ownSessionHandlers } from './own-sessions.ts';
 import type { PasskeySettings } from './passkey-challenges.ts';
 import { passkeyRegisterHandlers } from './passkey-register.ts';
@@ -95,6 +96,7 @@ export function adminHandlers(
     ...keyHandlers(sql, onKeysChanged),
     ...passkeyRegisterHandlers(sql, passkeys),
     ...passkeySigninHandlers(sql, passkeys),
+    ...orgConfigHandlers(sql),
     ...resealHandlers(sql, onKeysChanged),
     ...revocationHandlers(sql),
     ...vaultKeyHandlers(sql),

@@ -7,6 +7,7 @@
  * interrupted one resumes where it stopped; it is audited when it begins and, with counts, when
  * it ends.
  */
+import { createHash } from 'node:crypto';
 import { PublicKey, verifyResealStore } from '@coffer/crypto';
 import { type AdminRequest, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
@@ -44,8 +45,8 @@ const remainingOf = async (sql: postgres.Sql | postgres.TransactionSql, keys: re
   Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM records WHERE data_key_id = ANY(${keys})`)[0]?.n ?? 0);
 
 async function begin(sql: postgres.Sql, req: AdminRequest<'reseal.begin'>, { now, caller }: OpContext<'reseal.begin'>) {
-  const keys = [...new Set(req.keyIds)].sort();
   const current = await currentKey(sql, now);
+  const keys = await chosenKeys(sql, req, current);
   if (keys.includes(current.id)) throw new AdminError('conflict', 'the current data key cannot be re-sealed from');
   const known = await sql<{ id: string; settled: boolean }[]>`
     SELECT id, COALESCE(retired_at, not_after) <= ${new Date(now.getTime() - SETTLE_MS)} AS settled
@@ -84,6 +85,29 @@ async function begin(sql: postgres.Sql, req: AdminRequest<'reseal.begin'>, { now
   });
 }
 
+/**
+ * The keys named, and with `suite` every other key of that suite (a bundle without a suite field is
+ * X25519). By suite, the current key must be of another one: rotate into the new suite first.
+ */
+async function chosenKeys(
+  sql: postgres.Sql,
+  req: AdminRequest<'reseal.begin'>,
+  current: { id: string; bundle: unknown },
+): Promise<string[]> {
+  const keys = new Set(req.keyIds);
+  if (req.suite) {
+    const currentSuite = (current.bundle as { suite?: string }).suite ?? 'x25519';
+    if (currentSuite === req.suite) {
+      throw new AdminError('conflict', `the current data key is ${req.suite}: rotate to a key of the new suite first`);
+    }
+    const rows = await sql<{ id: string }[]>`
+      SELECT id FROM data_keys WHERE COALESCE(bundle->>'suite', 'x25519') = ${req.suite}`;
+    for (const r of rows) keys.add(r.id);
+  }
+  if (keys.size === 0) throw new AdminError('not-found', 'no data key to re-seal from');
+  return [...keys].sort();
+}
+
 async function openRun(sql: postgres.Sql | postgres.TransactionSql, runId: string, lock = false) {
   const [run] = lock
     ? await sql<{ from_keys: string[]; moved: number }[]>`
@@ -104,8 +128,10 @@ async function material(
   const rows = await sql<
     { id: string; type: 'pan' | 'ssn' | 'secret'; data_key_id: string; sealed: Buffer; enc: Buffer | null }[]
   >`
-    SELECT r.id, r.type, r.data_key_id, r.sealed, c.enc FROM records r
+    SELECT r.id, r.type, r.data_key_id, r.sealed, COALESCE(ce.enc, c.enc) AS enc FROM records r
     LEFT JOIN record_contexts c ON c.id = r.context_id
+    -- migration 012: the exact context the record was sealed under (records before it: c.enc)
+    LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
     WHERE r.data_key_id = ANY(${run.from_keys}) ORDER BY r.id LIMIT ${req.limit}`;
   const copies = await sql<{ key_id: string; wrapped: Buffer }[]>`
     SELECT key_id, wrapped FROM wrapped_keys WHERE key_kind = 'data' AND recipient_kind = 'user'
@@ -142,15 +168,20 @@ async function store(sql: postgres.Sql, req: AdminRequest<'reseal.store'>, { now
     if (current.id !== req.toKeyId) throw new AdminError('conflict', 'the current data key changed; fetch again');
     let moved = 0;
     if (req.records.length) {
-      await tx`INSERT INTO record_contexts (id, data_key_id, enc)
-        VALUES (${req.context.id}, ${current.id}, ${Buffer.from(req.context.enc, 'base64')})`;
-      for (const r of req.records) {
-        // Only a record still sealed to the run's old keys: a batch sent twice moves nothing twice.
-        const updated = await tx`UPDATE records SET data_key_id = ${current.id},
-            sealed = ${Buffer.from(r.sealed, 'base64')}, context_id = ${req.context.id}
-          WHERE id::text = ${r.id} AND data_key_id = ANY(${run.from_keys})`;
-        moved += updated.count;
-      }
+      const enc = Buffer.from(req.context.enc, 'base64');
+      const encSha256 = createHash('sha256').update(enc).digest();
+      // In both context tables, and each record names the enc's digest, as ingest's records (012).
+      await tx`INSERT INTO record_contexts (id, data_key_id, enc) VALUES (${req.context.id}, ${current.id}, ${enc})`;
+      await tx`INSERT INTO record_context_encs (context_id, enc_sha256, data_key_id, enc)
+        VALUES (${req.context.id}, ${encSha256}, ${current.id}, ${enc})`;
+      const batch = req.records.map((r) => [r.id, Buffer.from(r.sealed, 'base64')]);
+      // One statement per batch; only a record still sealed to the run's old keys: a batch sent
+      // twice moves nothing twice.
+      const updated = await tx`UPDATE records r SET data_key_id = ${current.id}, sealed = v.sealed,
+          context_id = ${req.context.id}, context_enc_sha256 = ${encSha256}
+        FROM (VALUES ${tx(batch as never)}) AS v (id, sealed)
+        WHERE r.id::text = v.id AND r.data_key_id = ANY(${run.from_keys})`;
+      moved = updated.count;
     }
     const total = run.moved + moved;
     await tx`UPDATE reseal_runs SET moved = ${total} WHERE id::text = ${req.runId}`;
@@ -188,6 +219,8 @@ async function requireOrgSignature(tx: postgres.TransactionSql, req: AdminReques
 async function destroyUnused(tx: postgres.TransactionSql, keys: readonly string[]): Promise<number> {
   await tx`DELETE FROM record_contexts c WHERE c.data_key_id = ANY(${keys})
     AND NOT EXISTS (SELECT 1 FROM records r WHERE r.context_id = c.id)`;
+  await tx`DELETE FROM record_context_encs c WHERE c.data_key_id = ANY(${keys})
+    AND NOT EXISTS (SELECT 1 FROM records r WHERE r.context_id = c.context_id AND r.data_key_id = c.data_key_id)`;
   await tx`DELETE FROM wrapped_keys WHERE key_kind = 'data' AND key_id = ANY(${keys})
     AND NOT EXISTS (SELECT 1 FROM records r WHERE r.data_key_id = wrapped_keys.key_id)`;
   const gone = await tx`DELETE FROM data_keys d WHERE d.id = ANY(${keys})
