@@ -194,7 +194,13 @@ describe.skipIf(!available)('the vault signs the head when it closes', () => {
       // Events after the last periodic checkpoint: only the closing one can cover them.
       for (let i = 0; i < 3; i++) {
         await infra.runtime.begin((tx) =>
-          appendAudit(tx, { actor: 'u', action: 'record.reveal', target: `c${i}`, reason: 'case 8', outcome: 'success' }),
+          appendAudit(tx, {
+            actor: 'u',
+            action: 'record.reveal',
+            target: `c${i}`,
+            reason: 'case 8',
+            outcome: 'success',
+          }),
         );
       }
       const last = Number((await infra.owner`SELECT max(seq) AS n FROM audit_events`)[0]?.n);

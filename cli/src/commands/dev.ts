@@ -238,10 +238,13 @@ export async function devCommand(): Promise<void> {
     ].join('\n'),
   );
 
+  let releaseTerminal = () => {};
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop);
     process.once('SIGTERM', resolveStop);
+    releaseTerminal = ctrlCAsInput(resolveStop);
   });
+  releaseTerminal();
   process.stdout.write('stopping…\n');
   await demo.close();
   await planes.close();
@@ -249,4 +252,25 @@ export async function devCommand(): Promise<void> {
   await sql.end({ timeout: 5 });
   await server?.stop();
   await stopPostgres();
+}
+
+/**
+ * Ctrl-C in a terminal signals the whole foreground process group, embedded PostgreSQL included:
+ * it shut down at once, and the vault's closing audit checkpoint met CONNECTION_CLOSED. With the
+ * terminal in raw mode Ctrl-C (or Ctrl-D) reaches this process alone, as input, and the shutdown
+ * keeps its order. Node restores the terminal's mode when it exits.
+ */
+function ctrlCAsInput(stop: () => void): () => void {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return () => {};
+  stdin.setRawMode(true);
+  const onData = (chunk: Buffer) => {
+    if (chunk.includes(0x03) || chunk.includes(0x04)) stop();
+  };
+  stdin.on('data', onData);
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
 }
