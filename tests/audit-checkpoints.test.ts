@@ -4,7 +4,7 @@
 // `coffer audit verify` both verify normal operation, and both fail, naming it, once a database
 // writer deletes the last events or rewrites one and re-chains the rest.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { auditCommand, type Planes, startPlanes } from '@coffer/cli';
@@ -163,5 +163,54 @@ describe.skipIf(!available)('audit checkpoints through the API and the CLI', () 
       'A'.repeat(43),
     );
     expect(other.code).toBe(1);
+  });
+});
+
+// `pnpm dev` logged "audit checkpoint failed" (CONNECTION_CLOSED) at every stop: the vault's closing
+// checkpoint must be signed while its database connection is still open, covering the last event.
+describe.skipIf(!available)('the vault signs the head when it closes', () => {
+  it('closing the planes writes a checkpoint of the last event, before the connection goes', async () => {
+    const infra = await startInfra();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'coffer-audit-close-'));
+    try {
+      const planes = await startPlanes({
+        sql: infra.runtime,
+        buses: {
+          vault: await infra.connectBus('vault'),
+          ingest: await infra.connectBus('ingest'),
+          admin: await infra.connectBus('admin'),
+        },
+        logs: { vault: vaultLogger(infra), ingest: vaultLogger(infra) },
+        host: HOST,
+        ingestPort: 0,
+        vaultPort: 0,
+        adminPort: 0,
+        bootstrap: BOOTSTRAP,
+        ratePerMinute: RATE,
+        auditCheckpointDir: dir,
+      });
+      const file = planes.vault.checkpointer?.file as string;
+      await planes.vault.checkpoint();
+      // Events after the last periodic checkpoint: only the closing one can cover them.
+      for (let i = 0; i < 3; i++) {
+        await infra.runtime.begin((tx) =>
+          appendAudit(tx, {
+            actor: 'u',
+            action: 'record.reveal',
+            target: `c${i}`,
+            reason: 'case 8',
+            outcome: 'success',
+          }),
+        );
+      }
+      const last = Number((await infra.owner`SELECT max(seq) AS n FROM audit_events`)[0]?.n);
+      await planes.close();
+      const lines = (await readFile(file, 'utf8')).trim().split('\n');
+      expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ v: 1, seq: last });
+      expect(infra.capture('vault').lines.some((l) => l.includes('audit checkpoint failed'))).toBe(false);
+    } finally {
+      await infra.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,10 +10,13 @@ import { resealCommand } from './commands/reseal.ts';
 import { sdkCommand } from './commands/sdk.ts';
 
 const usage = `usage: pnpm coffer <command>
-  init --email ADDRESS [--password-file FILE|-] [--totp-file FILE|-] [--shares 5] [--threshold 3]
+  init --email ADDRESS [--password-file FILE|-] [--totp-file FILE|-] [--vault-key-fingerprint FP]
+       [--shares 5] [--threshold 3] [--horizon-days 365] [--suite xwing|x25519]
                      run the bootstrap ceremony against a running vault (over the bus);
                      \`--password-file -\` reads the password from standard input;
-                     --totp-file enrols the first key-admin's authenticator (URL to FILE, - prints)
+                     --totp-file enrols the first key-admin's authenticator (URL to FILE, - prints);
+                     --vault-key-fingerprint: the vault's "admin replies signed by" log line, checked
+                     before the org key certifies that reply key; --suite: data-key suite (xwing)
   migrate            apply database migrations (COFFER_MIGRATION_DATABASE_URL, owner role;
                      COFFER_RUNTIME_ROLE names the vault's role, default coffer_vault)
   recover --email ADDRESS [--password-file FILE] [--shares-file FILE] [--totp-file FILE|-]

