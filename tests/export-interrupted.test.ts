@@ -15,10 +15,11 @@ import { BOOTSTRAP, HOST, type Infra, startInfra } from './support/stack.ts';
 import { startVaultProcess, type VaultProcess } from './support/vault-process.ts';
 
 const available = await postgresAvailable();
-// Five binary pages (4,096 records each). The admin plane asks for the next page while it opens the
-// current one (about half a second for 4,096 version-1 records), so when the vault dies right after
-// its first page, at most two of the five have been served: the export is still running.
+// About 30 binary pages: each value is 1,000 bytes, so a page stops at its 640 KiB byte budget
+// (about 640 records). The admin plane asks for a page only after opening the one before it, so
+// when the first records reach the client the vault is a page or two ahead, far from the end.
 const RECORDS = 20_000;
+const VALUE_BYTES = 1_000;
 
 describe.skipIf(!available)('an export whose vault is killed mid-stream', () => {
   let infra: Infra;
@@ -45,7 +46,7 @@ describe.skipIf(!available)('an export whose vault is killed mid-stream', () => 
     const key = PublicKey.fromBase64url('x25519', dataKey.bundle.publicKey);
     const rows = Array.from({ length: RECORDS }, (_, i) => {
       const id = newRecordId();
-      const value = Buffer.from(`interrupted-export-value-${i}`);
+      const value = Buffer.from(`interrupted-export-value-${i}-`.padEnd(VALUE_BYTES, 'x'));
       const sealed = seal(key, value, recordBinding(id, 'secret', dataKey.bundle.id));
       return { id, type: 'secret', data_key_id: dataKey.bundle.id, sealed, submitted_at: new Date() };
     });
@@ -87,28 +88,33 @@ describe.skipIf(!available)('an export whose vault is killed mid-stream', () => 
     const [started] = await infra.owner<{ id: string }[]>`SELECT id FROM exports`;
     if (!started) throw new Error('no export row');
 
-    // Kill the vault as soon as it has served the first page.
-    await waitFor('the first page served', async () => {
-      const [row] = await infra.owner<{ served: number }[]>`SELECT served FROM exports WHERE id = ${started.id}`;
-      return (row?.served ?? 0) > 0;
-    });
-    await vaults[0]?.kill('SIGKILL');
-    const [atKill] = await infra.owner<{ served: number }[]>`SELECT served FROM exports WHERE id = ${started.id}`;
-    expect(atKill?.served).toBeLessThan(RECORDS);
-
+    // Read until the first records have arrived, then kill the vault while the test holds the
+    // export's row lock: the vault's next page (its served count is updated in the page's
+    // transaction) waits on it, so the export cannot run to its end however fast this machine is.
     const reader = res.body?.getReader();
     const decoder = new TextDecoder();
     let text = '';
     let ended: 'clean' | 'cut' = 'clean';
-    try {
-      for (;;) {
+    const read = async (): Promise<boolean> => {
+      try {
         const chunk = await reader?.read();
-        if (!chunk || chunk.done) break;
+        if (!chunk || chunk.done) return false;
         text += decoder.decode(chunk.value, { stream: true });
+        return true;
+      } catch {
+        ended = 'cut';
+        return false;
       }
-    } catch {
-      ended = 'cut';
-    }
+    };
+    while (text.split('\r\n').length < 3 && (await read())) {}
+    let atKill: { served: number } | undefined;
+    await infra.owner.begin(async (tx) => {
+      [atKill] = await tx<{ served: number }[]>`SELECT served FROM exports WHERE id = ${started.id} FOR UPDATE`;
+      await vaults[0]?.kill('SIGKILL');
+    });
+    expect(atKill?.served).toBeGreaterThan(0);
+    expect(atKill?.served).toBeLessThan(RECORDS);
+    while (await read()) {}
     expect(ended).toBe('cut');
     expect(text.startsWith('id,type,value,submitted_at\r\n')).toBe(true);
     expect(text).not.toContain('# coffer export complete');
