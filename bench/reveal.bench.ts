@@ -339,9 +339,10 @@ async function main(): Promise<{ report: string; json: unknown }> {
     const bus = stack.adminBus;
     const plainRequest = bus.request.bind(bus);
     if (format === 'json') {
+      // Signed like any reply of a vault from before the binary page (signed replies came first).
       bus.request = async (subject, data, timeoutMs) =>
         subject.endsWith('.export.chunk')
-          ? encodeJson({ v: 1, ok: false, error: 'unknown-operation' })
+          ? stack.signAsVault('export.chunk', data, encodeJson({ v: 1, ok: false, error: 'unknown-operation' }))
           : plainRequest(subject, data, timeoutMs);
     }
     const backends = await ourBackends();
@@ -416,9 +417,15 @@ async function main(): Promise<{ report: string; json: unknown }> {
   }
   const csv = Buffer.concat(exported.chunks).toString('utf8');
   const lines = csv.split('\r\n');
-  if (lines[0] !== 'id,type,value,submitted_at' || lines.at(-1) !== '') throw new Error('unexpected CSV framing');
+  // A complete export ends with its trailer line (issue 9 item 4a).
+  if (
+    lines[0] !== 'id,type,value,submitted_at' ||
+    lines.at(-1) !== '' ||
+    lines.at(-2) !== `# coffer export complete: ${expected} records`
+  )
+    throw new Error('unexpected CSV framing');
   const seen = new Set<string>();
-  for (const line of lines.slice(1, -1)) {
+  for (const line of lines.slice(1, -2)) {
     const [id, type, value] = line.split(',');
     if (!id || type !== 'pan' || values.get(id) !== value || seen.has(id)) throw new Error(`bad CSV row: ${line}`);
     seen.add(id);
@@ -503,7 +510,8 @@ async function main(): Promise<{ report: string; json: unknown }> {
     for (const p of plain) p.fill(0);
   }
   if (lineBytes !== csvBytes) throw new Error('breakdown CSV differs');
-  if (csvBytes + 'id,type,value,submitted_at\r\n'.length !== csv.length) throw new Error('breakdown CSV differs');
+  const framing = 'id,type,value,submitted_at\r\n'.length + `# coffer export complete: ${expected} records\r\n`.length;
+  if (csvBytes + framing !== csv.length) throw new Error('breakdown CSV differs');
   // The floor under every HPKE open: one X25519 scalar multiplication, keys already imported.
   const dhPrivate = generateKeyPairSync('x25519').privateKey;
   const dhPublic = generateKeyPairSync('x25519').publicKey;
