@@ -26,7 +26,7 @@ import {
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '@coffer/testkit';
+import { freePort, requireServices } from '@coffer/testkit';
 import { insertDataKey, testOrgKey } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAndDeploy, type Deployed, type Started, startDeployed } from '../support/deployed.ts';
@@ -40,7 +40,10 @@ import { startTlsPostgres, type TlsPostgres } from './tls-postgres.ts';
 const PLANES: readonly Plane[] = ['vault', 'ingest', 'admin'];
 // The HTTPS names deploy/README.md issues the portal and the submission endpoint under.
 const HTTPS_NAME: Record<string, string> = { ingest: 'submit.example.com', admin: 'vault-admin.corp.example' };
+// A private nats-server and PostgreSQL started as their own users need the binary and root; CI has
+// both, and there (COFFER_REQUIRE_SERVICES=1) a missing one is a failure, not a skip.
 const ready = existsSync('/usr/sbin/nats-server') && process.getuid?.() === 0;
+if (!ready && requireServices()) throw new Error('manifest-env needs /usr/sbin/nats-server and root');
 
 let pki: TestPki;
 let tmp: string;

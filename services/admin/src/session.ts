@@ -19,7 +19,11 @@ export interface SessionAuth {
 
 /** The session this request presents, or undefined (no cookie, or not a token). */
 export function presentedSession(req: FastifyRequest): SessionAuth | undefined {
-  const token = req.cookies[COOKIE];
+  return sessionAuthOf(req.cookies[COOKIE]);
+}
+
+/** A token a cookie carries, with its hash; undefined when absent or not a token (never a 5xx). */
+export function sessionAuthOf(token: string | undefined): SessionAuth | undefined {
   if (!token) return undefined;
   try {
     return { token, hash: sessionTokenHash(token) };

@@ -24,7 +24,7 @@ import {
 import { sendProblem } from '@coffer/http';
 import { Id, newRecordId } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { originOf, setSessionCookie } from '../session.ts';
+import { originOf, sessionAuthOf, setSessionCookie } from '../session.ts';
 import type { AdminDeps } from './deps.ts';
 import { withoutExtensionResults } from './passkeys.ts';
 import { PrfOutput, prfBytes, WebAuthnResponse } from './webauthn-input.ts';
@@ -37,15 +37,6 @@ const Complete = Type.Object(
   { challengeId: Id, assertion: WebAuthnResponse, prf: PrfOutput },
   { additionalProperties: false },
 );
-
-function isSessionToken(token: string): boolean {
-  try {
-    sessionTokenHash(token);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   const rateLimit = { max: deps.signinPerMinute, timeWindow: 60_000 };
@@ -74,9 +65,9 @@ export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (
   });
 
   app.post('/api/session/passkey', { schema: { body: Complete }, config: { rateLimit } }, async (req, reply) => {
-    const token = req.cookies[PENDING];
     // A cookie this plane did not set (not a token) is the same as none: never a 5xx.
-    if (!token || !isSessionToken(token))
+    const pending = sessionAuthOf(req.cookies[PENDING]);
+    if (!pending)
       return sendProblem(reply, { status: 400, type: 'passkey-not-started', title: 'Ask for passkey options first' });
     reply.clearCookie(PENDING, { httpOnly: true, secure: deps.secureCookie, sameSite: 'strict', path: '/' });
     const { assertion, challengeId } = req.body;
@@ -104,7 +95,7 @@ export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (
       kek.destroy();
     }
     const sessionId = newRecordId();
-    const sessionKey = deriveSessionKey(token, sessionId);
+    const sessionKey = deriveSessionKey(pending.token, sessionId);
     const wrappedKey = wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, user.userId));
     sessionKey.destroy();
     userKey.destroy();
@@ -113,14 +104,14 @@ export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (
       credentialId,
       challengeId,
       assertion: JSON.stringify(withoutExtensionResults(assertion)),
-      session: sessionTokenHash(token),
+      session: pending.hash,
       sessionId,
       wrappedKey: wrappedKey.toString('base64'),
       origin,
     });
-    setSessionCookie(reply, token, deps.secureCookie);
+    setSessionCookie(reply, pending.token, deps.secureCookie);
     return reply
       .header('cache-control', 'no-store')
-      .send({ user: { id: user.userId, email: user.email, role: user.role }, csrf: deriveCsrfToken(token) });
+      .send({ user: { id: user.userId, email: user.email, role: user.role }, csrf: deriveCsrfToken(pending.token) });
   });
 };
