@@ -10,11 +10,12 @@
  *
  * Exit status 0 when everything holds, 1 when anything does not.
  */
-import { parseArgs } from 'node:util';
+
 import { asUrl, readConfig, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { type AuditLogVerdict, type CheckpointVerdict, verifyAuditLog } from '@coffer/vault';
 import postgres from 'postgres';
+import { parseArgs } from '../args.ts';
 
 const USAGE =
   'usage: coffer audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]';

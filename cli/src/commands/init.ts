@@ -9,13 +9,13 @@
  * confirmed account enrols its first authenticator only with a code another key-admin issues.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { newTotp, sealTotpSecret } from '@coffer/admin';
 import { callVault, connectService, natsSettings, orgStatus } from '@coffer/bus';
 import { asPositiveInt, readConfig, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
 import { checkPassword, PASSWORD_POLICY } from '@coffer/policy';
 import { DEFAULT_DATA_KEY_DAYS, DEFAULT_HORIZON_DAYS } from '@coffer/protocol';
+import { parseArgs } from '../args.ts';
 import { runCeremony } from '../ceremony.ts';
 import { promptSecret } from '../prompt.ts';
 

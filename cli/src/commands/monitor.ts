@@ -5,7 +5,7 @@
  *   (neither)            print a status line every --interval seconds (default 60)
  */
 import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.ts';
 import { metrics, type Report, runChecks, statusLine, UNKNOWN } from '../monitor.ts';
 
 const USAGE =

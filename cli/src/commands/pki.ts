@@ -8,8 +8,8 @@
  * The CA key stays in DIR on an offline machine; hosts get ca.crt and their own NAME.crt/.key.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { asPositiveInt } from '@coffer/config';
+import { parseArgs } from '../args.ts';
 import { checkLeafRequest, createRootCa, isRole, issueLeaf, type LeafRequest, ROLES } from '../pki/certificates.ts';
 import { caFiles, leafFiles, listLeaves, readCa, writeCa, writeLeaf } from '../pki/store.ts';
 

@@ -11,10 +11,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import { connectService, natsSettings, trustVaultReplies } from '@coffer/bus';
 import { asBoolean, readConfig, setting } from '@coffer/config';
 import { PublicKey } from '@coffer/crypto';
+import { parseArgs } from '../args.ts';
 import { promptSecret } from '../prompt.ts';
 import { releaseRecoveryNow, runRecovery } from '../recovery.ts';
 import { enrolAtInit, reportTotp, WRITE_ONCE } from './init.ts';

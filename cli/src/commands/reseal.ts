@@ -5,7 +5,7 @@
  * (issue 15, item 3).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.ts';
 import { promptSecret } from '../prompt.ts';
 import { runReseal } from '../reseal.ts';
 

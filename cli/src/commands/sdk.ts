@@ -4,8 +4,9 @@
  * sha384 Subresource Integrity value and the tag to paste into the customer page. Serve the file
  * from a static origin that is not the ingest host (docs/operations.md says why).
  */
-import { parseArgs } from 'node:util';
+
 import { scriptTag, writeSdk } from '@coffer/seal/build';
+import { parseArgs } from '../args.ts';
 
 export async function sdkCommand(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({

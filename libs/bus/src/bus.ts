@@ -64,6 +64,11 @@ export interface Bus {
    * names any reply subject it likes, and an answer must not be publishable into another plane.
    */
   serve(subject: string, handler: RequestHandler, from?: Plane): void;
+  /**
+   * Resolves once the server holds every subscription `serve` made so far: a subscription is sent
+   * asynchronously, and a requester on another connection must not meet "no responders" first.
+   */
+  serving(): Promise<void>;
   /** Vault only: create or update the records stream and the durable consumer. */
   ensureRecordStream(): Promise<void>;
   /**

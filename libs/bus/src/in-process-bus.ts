@@ -61,6 +61,8 @@ export class InProcessBus implements Bus {
     this.#handlers.set(subject, handler);
   }
 
+  async serving(): Promise<void> {}
+
   async ensureRecordStream(): Promise<void> {}
 
   consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer {

@@ -142,6 +142,10 @@ class NatsBus implements Bus {
     });
   }
 
+  async serving(): Promise<void> {
+    await this.#nc.flush();
+  }
+
   async ensureRecordStream(): Promise<void> {
     const jsm = await jetstreamManager(this.#nc);
     const config = {

@@ -207,6 +207,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   const checkpointTimer = setInterval(runCheckpoint, options.auditCheckpoints?.intervalMs ?? 60_000);
   checkpointTimer.unref();
 
+  await bus.serving(); // a requester must not meet "no responders" once startVault has returned
   const http = Fastify({ logger: false });
   http.get('/healthz', async () => ({ status: 'live' }));
   http.get('/readyz', async (_req, reply) => {

@@ -37,6 +37,7 @@ function makeDecoy(
   type: RecordType,
   key: { id: string; public_key: string; suite: string | null },
   at: number,
+  storedAt: number,
   retention: Retention,
 ) {
   const id = recordIdAt(at);
@@ -58,7 +59,7 @@ function makeDecoy(
       sealed,
       hint: hintOf(type, value),
       at: new Date(at),
-      storedAt: new Date(at + 3 + randomInt(400)),
+      storedAt: new Date(storedAt),
       expires: expires && !Number.isNaN(expires.getTime()) ? expires : null,
     } satisfies DecoyRow;
   } finally {
@@ -84,9 +85,13 @@ export function decoyHandlers(
       if (!key) throw new AdminError('conflict', 'no data key covers now');
       const earliest = Math.max(key.not_before.getTime(), now.getTime() - req.spreadDays * DAY_MS);
       const span = Math.max(1, now.getTime() - earliest);
-      const rows = Array.from({ length: req.count }, () =>
-        makeDecoy(req.type, key, earliest + randomInt(span), retention),
-      );
+      const rows = Array.from({ length: req.count }, () => {
+        // Stored a little after it was "submitted", as a record's group commit and store take, and
+        // never after now: an export started a moment later caps at its start and must see it.
+        const gap = 3 + randomInt(400);
+        const storedAt = Math.min(now.getTime(), earliest + gap + randomInt(Math.max(1, span - gap)));
+        return makeDecoy(req.type, key, storedAt - gap, storedAt, retention);
+      });
       await sql.begin(async (tx) => {
         for (const r of rows) {
           // Stored as the vault stores ingest's records: both context tables, the enc's digest.
