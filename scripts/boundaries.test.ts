@@ -34,7 +34,7 @@ describe('the package boundary check', () => {
   it('names the modules of a cycle of type-only imports', () => {
     const cycle = checkBoundaries(here('./fixtures/boundaries/refused/')).find((f) => f.rule === 'cycle');
     expect(cycle?.message).toBe(
-      'import cycle (type-only imports count): libs/a/src/cycle-one.ts → libs/a/src/cycle-two.ts',
+      'import cycle (type-only imports count): libs/a/src/cycle-one.ts → libs/a/src/cycle-two.tsx',
     );
   });
 

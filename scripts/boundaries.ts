@@ -65,7 +65,8 @@ const TEST_ONLY_DIRS = new Set(['libs/testkit']);
 const SERVICES = LAYERS.findIndex(([, name]) => name === 'services');
 const TESTS = LAYERS.findIndex(([, name]) => name === 'tests');
 
-const SOURCE = /\.(?:[cm]?ts|[cm]?js)$/;
+// .tsx too: the portal's pages are modules like any other (an import cycle hid there once).
+const SOURCE = /\.(?:[cm]?ts|[cm]?js|tsx)$/;
 const STATIC = /^[ \t]*(?:import|export)\b[^;'"`]*?\bfrom\s*(['"])([^'"\n]+)\1/gm;
 const SIDE_EFFECT = /^[ \t]*import\s*(['"])([^'"\n]+)\1/gm;
 const DYNAMIC = /\bimport\(\s*(['"])([^'"\n]+)\1\s*\)/g;
@@ -193,7 +194,7 @@ function sourceFiles(root: string, dir: string, others: ReadonlySet<string>): st
 function isTestCode(file: string, pkg: Package): boolean {
   return (
     pkg.layer >= TESTS ||
-    /\.test\.[cm]?[tj]s$/.test(file) ||
+    /\.test\.(?:[cm]?[tj]s|tsx)$/.test(file) ||
     /\.config\.[cm]?[tj]s$/.test(file) ||
     /(^|\/)web\//.test(file) ||
     file.split('/').includes('testing')

@@ -50,7 +50,12 @@ describe.skipIf(missing !== undefined && !requireServices())('planes on separate
       const dead = Object.entries(daemons).find(([, d]) => d.child.exitCode !== null);
       if (dead)
         throw new Error(`${dead[0]} exited while waiting for ${what}:\n${dead[1].output.join('').slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}:\n${Object.entries(daemons)
+            .map(([h, d]) => `--- ${h}\n${d.output.join('').slice(-2500)}`)
+            .join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   };
@@ -182,8 +187,17 @@ describe.skipIf(missing !== undefined && !requireServices())('planes on separate
       HOST: '0.0.0.0',
       PORT: '8081',
     });
-    await waitUntil('ingest', async () => (await curl('customer', ['-f', 'https://ingest:8080/readyz'])).code === 0);
-    await waitUntil('admin', async () => (await curl('staff', ['-f', 'https://admin:8081/healthz'])).code === 0);
+    // Both up in 31 s at load 27 on 2 cores; ingest not within 60 s once at load 30: a wide bound, polled.
+    await waitUntil(
+      'ingest',
+      async () => (await curl('customer', ['-f', 'https://ingest:8080/readyz'])).code === 0,
+      180_000,
+    );
+    await waitUntil(
+      'admin',
+      async () => (await curl('staff', ['-f', 'https://admin:8081/healthz'])).code === 0,
+      180_000,
+    );
     phase('ingest and admin');
 
     // Every host against every listener, at once: which TCP connections open.

@@ -12,6 +12,21 @@ export interface User {
   readonly mfa?: boolean;
 }
 
+/** GET /api/console: how long a revealed value stays on screen, and the idle sign-out. */
+export interface Settings {
+  readonly revealSeconds: number;
+  readonly idleSeconds: number;
+}
+
+/** A record's metadata, as GET /api/records/search lists it. */
+export interface RecordRow {
+  id: string;
+  type: 'pan' | 'ssn' | 'secret';
+  hint: string | null;
+  keyId: string;
+  submittedAt: string;
+}
+
 /** An RFC 9457 problem from the API, or a network failure. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';

@@ -1,4 +1,6 @@
-/** Shared display helpers: times with their zone, short ids, durations. */
+/** Shared display helpers: times with their zone, short ids, durations, record type names. */
+
+export const TYPE_NAMES: Record<string, string> = { pan: 'Card number', ssn: 'SSN', secret: 'Secret' };
 
 const DATE_TIME = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',

@@ -2,7 +2,7 @@
 import './styles.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, onSessionEnded, setCsrf, type User } from './api.ts';
+import { api, onSessionEnded, type Settings, setCsrf, type User } from './api.ts';
 import { AcceptPage } from './pages/accept.tsx';
 import { ApprovalsPage } from './pages/approvals.tsx';
 import { AuditPage } from './pages/audit.tsx';
@@ -15,11 +15,6 @@ import { RecordsPage } from './pages/records.tsx';
 import { SessionsPage } from './pages/sessions.tsx';
 import { SignInPage } from './pages/signin.tsx';
 import { IdleWarning } from './session.tsx';
-
-export interface Settings {
-  readonly revealSeconds: number;
-  readonly idleSeconds: number;
-}
 
 interface Route {
   readonly path: string;

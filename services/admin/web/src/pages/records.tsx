@@ -1,21 +1,11 @@
 /** Records: metadata with server-side paging and filters, and the reveal dialog. */
 import { useEffect, useState } from 'preact/hooks';
-import { api, query, type User } from '../api.ts';
-import { dayEnd, dayStart, shortId, when } from '../format.ts';
-import type { Settings } from '../main.tsx';
+import { api, query, type RecordRow, type Settings, type User } from '../api.ts';
+import { dayEnd, dayStart, shortId, TYPE_NAMES, when } from '../format.ts';
 import { Alert, errorText, Field, PageHead, ScrollArea } from '../ui.tsx';
 import { RevealDialog } from './reveal.tsx';
 
-export interface RecordRow {
-  id: string;
-  type: 'pan' | 'ssn' | 'secret';
-  hint: string | null;
-  keyId: string;
-  submittedAt: string;
-}
-
 const PAGE = 25;
-export const TYPE_NAMES: Record<string, string> = { pan: 'Card number', ssn: 'SSN', secret: 'Secret' };
 
 export function RecordsPage(props: { user: User; settings: Settings }) {
   const [type, setType] = useState('');

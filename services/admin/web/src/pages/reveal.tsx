@@ -5,10 +5,9 @@
  * reference lets it be collected, and it was never put anywhere else.)
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api } from '../api.ts';
-import { duration } from '../format.ts';
+import { api, type RecordRow } from '../api.ts';
+import { duration, TYPE_NAMES } from '../format.ts';
 import { Alert, Busy, Dialog, errorText, Field } from '../ui.tsx';
-import { type RecordRow, TYPE_NAMES } from './records.tsx';
 
 function masked(value: string): string {
   const tail = value.length > 8 ? value.slice(-4) : '';
