@@ -1,9 +1,9 @@
 /**
  * @coffer/keyring — key lifecycle, as pure key work shared by the CLI and the admin plane: the
  * bootstrap ceremony, minting data keys, choosing certified recipients, signed invitations (role
- * binding), handing held keys to a new user, and break-glass recovery. Nothing here talks to the
- * bus or a database; callers pass the vault's material in and send the result back. Callers never
- * wrap or unwrap a key themselves.
+ * binding), handing held keys to a new user, a person's key under their password or a passkey, and
+ * break-glass recovery. Nothing here talks to the bus or a database; callers pass the vault's
+ * material in and send the result back. Callers never wrap or unwrap a key themselves.
  */
 export { CeremonyError, type CeremonyInput, type CeremonyOutput, makeKeyAdmin, runCeremony } from './ceremony.ts';
 export { type Grant, grantToUser, type HeldKeys } from './confirm.ts';
@@ -35,4 +35,5 @@ export { authoriseResealStore } from './reseal.ts';
 export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';
 export { orgSuite, type SuiteMaterial, SuiteRefused } from './suite.ts';
 export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';
+export { openPasskeyWrap, openPasswordWrap, passkeyWrap, passwordWrap, type UserKeyRef } from './user-key-wraps.ts';
 export { certifyVaultKey, VaultKeyMismatch } from './vault-key.ts';

@@ -13,6 +13,7 @@ import {
   recipientKindOf,
   sessionKeyAad,
   unwrapWithSymmetricKey,
+  wrapWithSymmetricKey,
 } from '@coffer/crypto';
 import { type Holder, openDataKey } from '@coffer/keyring';
 import type { SessionKeyMaterial } from '@coffer/protocol';
@@ -34,6 +35,19 @@ export function unwrapUserKey(token: string, material: SessionKeyMaterial): Priv
 /** The signed-in user as a key holder, for @coffer/keyring: their key, opened through the session. */
 export function sessionHolder(token: string, material: SessionKeyMaterial): Holder {
   return { id: material.userId, key: unwrapUserKey(token, material) };
+}
+
+/**
+ * Opens a session: the user's key wrapped under the key derived from the new session's token
+ * (base64), as the vault stores it and `unwrapUserKey` opens it again.
+ */
+export function wrapForSession(userKey: PrivateKey, token: string, sessionId: string, userId: string): string {
+  const sessionKey = deriveSessionKey(token, sessionId);
+  try {
+    return wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, userId)).toString('base64');
+  } finally {
+    sessionKey.destroy();
+  }
 }
 
 /**

@@ -10,11 +10,9 @@ import {
   isCryptoError,
   signPasswordProof,
   unlockWithPassword,
-  unwrapWithSymmetricKey,
-  userKeyAad,
-  wrapWithSymmetricKey,
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
+import { openPasswordWrap, passwordWrap } from '@coffer/keyring';
 import { checkPassword } from '@coffer/policy';
 import { Password } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
@@ -55,11 +53,11 @@ export const meRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) 
       await callVault(deps.bus, 'signin.fail', { v: 1, email: me.email, userId: me.id, origin });
       return sendProblem(reply, { status: 403, type: 'wrong-password', title: 'The current password is wrong' });
     }
-    const aad = userKeyAad(me.id, user.keyVersion);
-    const userKey = unwrapWithSymmetricKey('x25519', unlocked.kek, Buffer.from(user.wrappedPrivateKey, 'base64'), aad);
+    const keyRef = { id: me.id, keyVersion: user.keyVersion };
+    const userKey = openPasswordWrap(unlocked.kek, keyRef, user.wrappedPrivateKey);
     unlocked.kek.destroy();
     const fresh = await enrollPassword(next, deps.passwordParams);
-    const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, aad);
+    const wrappedPrivateKey = passwordWrap(userKey, fresh.kek, keyRef);
     fresh.kek.destroy();
     if (!user.challenge) throw new Error('the vault sent no challenge');
     const request = {
@@ -67,7 +65,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) 
       session: session.hash,
       challengeId: user.challenge.id,
       verifier: fresh.verifier,
-      wrappedPrivateKey: wrapped.toString('base64'),
+      wrappedPrivateKey,
       origin,
     };
     // The proof covers every field of the request (issue 9 item 2).

@@ -11,20 +11,16 @@ import { callVault } from '@coffer/bus';
 import {
   createSessionToken,
   deriveCsrfToken,
-  derivePasskeyKek,
-  deriveSessionKey,
   isCryptoError,
-  passkeyKeyAad,
   passkeySigninChallenge,
-  sessionKeyAad,
   sessionTokenHash,
-  unwrapWithSymmetricKey,
-  wrapWithSymmetricKey,
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
+import { openPasskeyWrap } from '@coffer/keyring';
 import { Id, newRecordId } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf, sessionAuthOf, setSessionCookie } from '../session.ts';
+import { wrapForSession } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 import { withoutExtensionResults } from './passkeys.ts';
 import { PrfOutput, prfBytes, WebAuthnResponse } from './webauthn-input.ts';
@@ -75,29 +71,18 @@ export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (
     const origin = originOf(req);
     const user = await callVault(deps.bus, 'passkey.signin-begin', { v: 1, credentialId });
     if (!user.found || !user.userId || !user.wrappedKey || !user.keyVersion) return sendProblem(reply, unauthorized);
-    const prf = prfBytes(req.body.prf);
-    const kek = derivePasskeyKek(prf, credentialId);
-    prf.fill(0);
-    let userKey: ReturnType<typeof unwrapWithSymmetricKey<'x25519'>>;
+    let userKey: ReturnType<typeof openPasskeyWrap>;
     try {
-      userKey = unwrapWithSymmetricKey(
-        'x25519',
-        kek,
-        Buffer.from(user.wrappedKey, 'base64'),
-        passkeyKeyAad(user.userId, user.keyVersion, credentialId),
-      );
+      const keyRef = { id: user.userId, keyVersion: user.keyVersion };
+      userKey = openPasskeyWrap(prfBytes(req.body.prf), credentialId, keyRef, user.wrappedKey);
     } catch (err) {
       if (!isCryptoError(err)) throw err;
       // Not this credential's PRF output: nothing opens. The vault audits the failed attempt.
       await callVault(deps.bus, 'signin.fail', { v: 1, email: user.email ?? 'unknown', userId: user.userId, origin });
       return sendProblem(reply, unauthorized);
-    } finally {
-      kek.destroy();
     }
     const sessionId = newRecordId();
-    const sessionKey = deriveSessionKey(pending.token, sessionId);
-    const wrappedKey = wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, user.userId));
-    sessionKey.destroy();
+    const wrappedKey = wrapForSession(userKey, pending.token, sessionId, user.userId);
     userKey.destroy();
     await callVault(deps.bus, 'passkey.signin-complete', {
       v: 1,
@@ -106,7 +91,7 @@ export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (
       assertion: JSON.stringify(withoutExtensionResults(assertion)),
       session: pending.hash,
       sessionId,
-      wrappedKey: wrappedKey.toString('base64'),
+      wrappedKey,
       origin,
     });
     setSessionCookie(reply, pending.token, deps.secureCookie);

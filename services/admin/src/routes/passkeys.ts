@@ -8,18 +8,9 @@
  * the new credential; the PRF output itself is never stored or sent on.
  */
 import { callVault } from '@coffer/bus';
-import {
-  adminRequestDigest,
-  derivePasskeyKek,
-  isCryptoError,
-  passkeyKeyAad,
-  signPasswordProof,
-  unlockWithPassword,
-  unwrapWithSymmetricKey,
-  userKeyAad,
-  wrapWithSymmetricKey,
-} from '@coffer/crypto';
+import { adminRequestDigest, isCryptoError, signPasswordProof, unlockWithPassword } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
+import { openPasswordWrap, passkeyWrap } from '@coffer/keyring';
 import { CredentialId, FREE_TEXT_PATTERN, Id, Password } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
@@ -88,21 +79,9 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
       }
       let wrappedKey: string | null = null;
       if (body.prf !== null) {
-        const userKey = unwrapWithSymmetricKey(
-          'x25519',
-          unlocked.kek,
-          Buffer.from(user.wrappedPrivateKey, 'base64'),
-          userKeyAad(me.id, user.keyVersion),
-        );
-        const prf = prfBytes(body.prf);
-        const kek = derivePasskeyKek(prf, body.registration.id);
-        prf.fill(0);
-        wrappedKey = wrapWithSymmetricKey(
-          userKey,
-          kek,
-          passkeyKeyAad(me.id, user.keyVersion, body.registration.id),
-        ).toString('base64');
-        kek.destroy();
+        const keyRef = { id: me.id, keyVersion: user.keyVersion };
+        const userKey = openPasswordWrap(unlocked.kek, keyRef, user.wrappedPrivateKey);
+        wrappedKey = passkeyWrap(userKey, prfBytes(body.prf), body.registration.id, keyRef);
         userKey.destroy();
       }
       unlocked.kek.destroy();

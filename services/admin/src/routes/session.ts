@@ -12,22 +12,19 @@ import {
   adminRequestDigest,
   createSessionToken,
   deriveCsrfToken,
-  deriveSessionKey,
   enrollPassword,
   isCryptoError,
-  sessionKeyAad,
   sessionTokenHash,
   signPasswordProof,
   unlockWithPassword,
-  unwrapWithSymmetricKey,
-  userKeyAad,
-  wrapWithSymmetricKey,
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
+import { openPasswordWrap, passwordWrap } from '@coffer/keyring';
 import { Email, newRecordId, TotpCode } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { clearSessionCookie, originOf, setSessionCookie } from '../session.ts';
 import { acceptedStep, openTotpSecret } from '../totp.ts';
+import { wrapForSession } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const SignIn = Type.Object(
@@ -76,14 +73,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
         await callVault(deps.bus, 'signin.fail', { v: 1, email, userId: user.userId, origin });
         return sendProblem(reply, unauthorized);
       }
-      const userKey = unwrapWithSymmetricKey(
-        'x25519',
-        unlocked.kek,
-        Buffer.from(user.wrappedPrivateKey, 'base64'),
-        userKeyAad(user.userId, user.keyVersion),
-      );
-      unlocked.kek.destroy();
       const userId = user.userId;
+      const keyRef = { id: userId, keyVersion: user.keyVersion };
+      const userKey = openPasswordWrap(unlocked.kek, keyRef, user.wrappedPrivateKey);
+      unlocked.kek.destroy();
       const totpFailed = async () => {
         await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
         return sendProblem(reply, unauthorized);
@@ -111,15 +104,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
       if (unlocked.stale) {
         // The parameters were raised since this password was set: enrol it again now.
         const fresh = await enrollPassword(password, deps.passwordParams);
-        const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, userKeyAad(user.userId, user.keyVersion));
+        rehash = { verifier: fresh.verifier, wrappedPrivateKey: passwordWrap(userKey, fresh.kek, keyRef) };
         fresh.kek.destroy();
-        rehash = { verifier: fresh.verifier, wrappedPrivateKey: wrapped.toString('base64') };
       }
       const token = createSessionToken();
       const sessionId = newRecordId();
-      const sessionKey = deriveSessionKey(token, sessionId);
-      const wrappedKey = wrapWithSymmetricKey(userKey, sessionKey, sessionKeyAad(sessionId, user.userId));
-      sessionKey.destroy();
+      const wrappedKey = wrapForSession(userKey, token, sessionId, userId);
       const sessionHash = sessionTokenHash(token);
       if (!user.challenge) throw new Error('the vault sent no challenge');
       try {
@@ -129,7 +119,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
           challengeId: user.challenge.id,
           session: sessionHash,
           sessionId,
-          wrappedKey: wrappedKey.toString('base64'),
+          wrappedKey,
           origin,
           ...(totpStep === undefined ? {} : { totpStep }),
           ...(rehash ? { rehash } : {}),
