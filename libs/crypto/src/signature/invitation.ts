@@ -8,10 +8,10 @@
  *   lengthPrefixed("coffer/invitation/v1", inviteId, userId, email, role, expiresAt)
  * expiresAt is ISO 8601 UTC with milliseconds (as toISOString): the deadline for acceptance.
  */
-import { sign, verify } from 'node:crypto';
-import { fromBase64url, lengthPrefixed } from '../bytes.ts';
+import { lengthPrefixed } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { assertKind, type PrivateKey, type PublicKey, privateKeyObject } from '../keys/keys.ts';
+import type { PrivateKey, PublicKey } from '../keys/keys.ts';
+import { signedStatement } from './signed-statement.ts';
 
 export const INVITATION_LABEL = 'coffer/invitation/v1';
 const INVITED_ROLES = ['viewer', 'key-admin', 'auditor'] as const;
@@ -26,7 +26,7 @@ export interface Invitation {
   readonly expiresAt: string;
 }
 
-function canonicalInvitation(value: unknown): { invitation: Invitation; bytes: Buffer } {
+function canonicalInvitation(value: unknown): { read: Invitation; bytes: Buffer } {
   const bad = (why: string): never => {
     throw new CryptoError('InvalidBundle', `invitation: ${why}`);
   };
@@ -50,24 +50,16 @@ function canonicalInvitation(value: unknown): { invitation: Invitation; bytes: B
     invitation.role,
     invitation.expiresAt,
   );
-  return { invitation, bytes };
+  return { read: invitation, bytes };
 }
 
+const invitations = signedStatement(canonicalInvitation);
+
 export function signInvitation(orgKey: PrivateKey<'ed25519'>, invitation: Invitation): string {
-  assertKind(orgKey, 'ed25519', 'org key');
-  return sign(null, canonicalInvitation(invitation).bytes, privateKeyObject(orgKey)).toString('base64url');
+  return invitations.sign(orgKey, invitation);
 }
 
 /** The invitation, read once, if `signature` verifies under the trust root; else BadSignature. */
 export function verifyInvitation(trustRoot: PublicKey<'ed25519'>, invitation: unknown, signature: string): Invitation {
-  assertKind(trustRoot, 'ed25519', 'trust root');
-  const { invitation: read, bytes } = canonicalInvitation(invitation);
-  let sig: Buffer;
-  try {
-    sig = fromBase64url(signature, 64);
-  } catch {
-    throw new CryptoError('BadSignature', 'signature is not 64 bytes of base64url');
-  }
-  if (!verify(null, bytes, trustRoot.keyObject, sig)) throw new CryptoError('BadSignature');
-  return read;
+  return invitations.verify(trustRoot, invitation, signature);
 }

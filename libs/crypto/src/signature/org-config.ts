@@ -12,12 +12,12 @@
  * update is a new signed statement and the vault stores none older than the one it has.
  * The org key id is signed so a configuration cannot be carried to another org.
  */
-import { sign, verify } from 'node:crypto';
-import { fromBase64url, i2osp, isWellFormed, lengthPrefixed } from '../bytes.ts';
+import { i2osp, isWellFormed, lengthPrefixed } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
 import { suiteFor } from '../hpke/hpke.ts';
-import { assertKind, type PrivateKey, type PublicKey, privateKeyObject } from '../keys/keys.ts';
+import type { PrivateKey, PublicKey } from '../keys/keys.ts';
 import { BUNDLE_SUITES, type BundleSuite } from './bundles.ts';
+import { signedStatement } from './signed-statement.ts';
 
 export const ORG_CONFIG_LABEL = 'coffer/org-config/v1';
 export const ORG_CONFIG_V2_LABEL = 'coffer/org-config/v2';
@@ -42,7 +42,7 @@ export interface OrgConfigV2 {
 /** The configuration's number in the org's sequence: a v1 configuration is the first. */
 export const orgConfigVersion = (config: OrgConfig): number => (config.v === 1 ? 1 : config.version);
 
-function canonicalOrgConfig(value: unknown): { config: OrgConfig; bytes: Buffer } {
+function canonicalOrgConfig(value: unknown): { read: OrgConfig; bytes: Buffer } {
   const bad = (why: string): never => {
     throw new CryptoError('InvalidBundle', `org config: ${why}`);
   };
@@ -67,30 +67,22 @@ function canonicalOrgConfig(value: unknown): { config: OrgConfig; bytes: Buffer 
   const ids = Buffer.concat([i2osp(kem, 2), i2osp(kdf, 2), i2osp(aead, 2)]);
   if (v === 1) {
     const config: OrgConfig = { v: 1, orgKeyId, suite: suite as BundleSuite };
-    return { config, bytes: lengthPrefixed(ORG_CONFIG_LABEL, config.orgKeyId, ids) };
+    return { read: config, bytes: lengthPrefixed(ORG_CONFIG_LABEL, config.orgKeyId, ids) };
   }
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 2) {
     return bad('version must be an integer of at least 2');
   }
   const config: OrgConfig = { v: 2, orgKeyId, suite: suite as BundleSuite, version };
-  return { config, bytes: lengthPrefixed(ORG_CONFIG_V2_LABEL, config.orgKeyId, ids, String(version)) };
+  return { read: config, bytes: lengthPrefixed(ORG_CONFIG_V2_LABEL, config.orgKeyId, ids, String(version)) };
 }
 
+const orgConfigs = signedStatement(canonicalOrgConfig);
+
 export function signOrgConfig(orgKey: PrivateKey<'ed25519'>, config: OrgConfig): string {
-  assertKind(orgKey, 'ed25519', 'org key');
-  return sign(null, canonicalOrgConfig(config).bytes, privateKeyObject(orgKey)).toString('base64url');
+  return orgConfigs.sign(orgKey, config);
 }
 
 /** The configuration, read once, if `signature` verifies under the trust root; else BadSignature. */
 export function verifyOrgConfig(trustRoot: PublicKey<'ed25519'>, config: unknown, signature: string): OrgConfig {
-  assertKind(trustRoot, 'ed25519', 'trust root');
-  const { config: read, bytes } = canonicalOrgConfig(config);
-  let sig: Buffer;
-  try {
-    sig = fromBase64url(signature, 64);
-  } catch {
-    throw new CryptoError('BadSignature', 'signature is not 64 bytes of base64url');
-  }
-  if (!verify(null, bytes, trustRoot.keyObject, sig)) throw new CryptoError('BadSignature');
-  return read;
+  return orgConfigs.verify(trustRoot, config, signature);
 }

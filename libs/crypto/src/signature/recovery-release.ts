@@ -10,9 +10,9 @@
  *   lengthPrefixed("coffer/recovery-release/v1", challengeId, userId, fingerprint)
  * where fingerprint is the held key-admin's key fingerprint (PublicKey.fingerprint) without spaces.
  */
-import { sign, verify } from 'node:crypto';
-import { fromBase64url, lengthPrefixed } from '../bytes.ts';
-import { assertKind, type PrivateKey, type PublicKey, privateKeyObject } from '../keys/keys.ts';
+import { lengthPrefixed } from '../bytes.ts';
+import type { PrivateKey, PublicKey } from '../keys/keys.ts';
+import { signedStatement } from './signed-statement.ts';
 
 export const RECOVERY_RELEASE_LABEL = 'coffer/recovery-release/v1';
 
@@ -23,12 +23,13 @@ export interface RecoveryRelease {
   readonly fingerprint: string;
 }
 
-const bytes = (r: RecoveryRelease) =>
-  lengthPrefixed(RECOVERY_RELEASE_LABEL, r.challengeId, r.userId, r.fingerprint.replace(/\s+/g, ''));
+const releases = signedStatement((r: RecoveryRelease) => ({
+  read: r,
+  bytes: lengthPrefixed(RECOVERY_RELEASE_LABEL, r.challengeId, r.userId, r.fingerprint.replace(/\s+/g, '')),
+}));
 
 export function signRecoveryRelease(orgKey: PrivateKey<'ed25519'>, release: RecoveryRelease): string {
-  assertKind(orgKey, 'ed25519', 'org key');
-  return sign(null, bytes(release), privateKeyObject(orgKey)).toString('base64url');
+  return releases.sign(orgKey, release);
 }
 
 /** Whether `signature` is the org key's approval of exactly this release. */
@@ -37,12 +38,5 @@ export function verifyRecoveryRelease(
   release: RecoveryRelease,
   signature: string,
 ): boolean {
-  assertKind(trustRoot, 'ed25519', 'trust root');
-  let sig: Buffer;
-  try {
-    sig = fromBase64url(signature, 64);
-  } catch {
-    return false;
-  }
-  return verify(null, bytes(release), trustRoot.keyObject, sig);
+  return releases.verifies(trustRoot, release, signature);
 }

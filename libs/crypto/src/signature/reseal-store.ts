@@ -10,25 +10,22 @@
  *   lengthPrefixed("coffer/reseal-store/v1", adminRequestDigest("reseal.store", request))
  * where the digest leaves the signature (`proof`) out.
  */
-import { sign, verify } from 'node:crypto';
-import { fromBase64url, lengthPrefixed } from '../bytes.ts';
-import { assertKind, type PrivateKey, type PublicKey, privateKeyObject } from '../keys/keys.ts';
+import { lengthPrefixed } from '../bytes.ts';
+import type { PrivateKey, PublicKey } from '../keys/keys.ts';
+import { signedStatement } from './signed-statement.ts';
 
 export const RESEAL_STORE_LABEL = 'coffer/reseal-store/v1';
 
+const batches = signedStatement((digest: string) => ({
+  read: digest,
+  bytes: lengthPrefixed(RESEAL_STORE_LABEL, digest),
+}));
+
 export function signResealStore(orgKey: PrivateKey<'ed25519'>, requestDigest: string): string {
-  assertKind(orgKey, 'ed25519', 'org key');
-  return sign(null, lengthPrefixed(RESEAL_STORE_LABEL, requestDigest), privateKeyObject(orgKey)).toString('base64url');
+  return batches.sign(orgKey, requestDigest);
 }
 
 /** Whether `signature` is the org key's over this request digest. */
 export function verifyResealStore(trustRoot: PublicKey<'ed25519'>, requestDigest: string, signature: string): boolean {
-  assertKind(trustRoot, 'ed25519', 'trust root');
-  let sig: Buffer;
-  try {
-    sig = fromBase64url(signature, 64);
-  } catch {
-    return false;
-  }
-  return verify(null, lengthPrefixed(RESEAL_STORE_LABEL, requestDigest), trustRoot.keyObject, sig);
+  return batches.verifies(trustRoot, requestDigest, signature);
 }

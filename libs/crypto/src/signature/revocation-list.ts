@@ -10,10 +10,10 @@
  * counter is a decimal integer ≥ 1; issuedAt ISO 8601 UTC with milliseconds; entries sorted by
  * (userId, publicKey) without duplicates; publicKey "" stands for null: every key of that user.
  */
-import { sign, verify } from 'node:crypto';
-import { fromBase64url, lengthPrefixed } from '../bytes.ts';
+import { lengthPrefixed } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { assertKind, type PrivateKey, type PublicKey, privateKeyObject } from '../keys/keys.ts';
+import type { PrivateKey, PublicKey } from '../keys/keys.ts';
+import { signedStatement } from './signed-statement.ts';
 
 export const REVOCATION_LIST_LABEL = 'coffer/revocation-list/v1';
 /** Bounded so a list always fits in one bus message. */
@@ -41,7 +41,7 @@ export function sortRevocationEntries(entries: readonly RevocationEntry[]): Revo
   return [...byKey.keys()].sort().map((k) => byKey.get(k) as RevocationEntry);
 }
 
-function canonicalRevocationList(value: unknown): { list: RevocationList; bytes: Buffer } {
+function canonicalRevocationList(value: unknown): { read: RevocationList; bytes: Buffer } {
   const bad = (why: string): never => {
     throw new CryptoError('InvalidBundle', `revocation list: ${why}`);
   };
@@ -77,12 +77,13 @@ function canonicalRevocationList(value: unknown): { list: RevocationList; bytes:
     String(read.length),
     ...fields,
   );
-  return { list, bytes };
+  return { read: list, bytes };
 }
 
+const revocationLists = signedStatement(canonicalRevocationList);
+
 export function signRevocationList(orgKey: PrivateKey<'ed25519'>, list: RevocationList): string {
-  assertKind(orgKey, 'ed25519', 'org key');
-  return sign(null, canonicalRevocationList(list).bytes, privateKeyObject(orgKey)).toString('base64url');
+  return revocationLists.sign(orgKey, list);
 }
 
 /** The list, read once, if `signature` verifies under the trust root; else BadSignature/InvalidBundle. */
@@ -91,16 +92,7 @@ export function verifyRevocationList(
   list: unknown,
   signature: string,
 ): RevocationList {
-  assertKind(trustRoot, 'ed25519', 'trust root');
-  const { list: read, bytes } = canonicalRevocationList(list);
-  let sig: Buffer;
-  try {
-    sig = fromBase64url(signature, 64);
-  } catch {
-    throw new CryptoError('BadSignature', 'signature is not 64 bytes of base64url');
-  }
-  if (!verify(null, bytes, trustRoot.keyObject, sig)) throw new CryptoError('BadSignature');
-  return read;
+  return revocationLists.verify(trustRoot, list, signature);
 }
 
 /** Whether `list` revokes this user, or this key of theirs. */
