@@ -4,7 +4,6 @@
  * session cookie alone cannot turn into a lasting way in. The vault checks the registration and,
  * over a second challenge, an assertion by the new credential with user verification.
  */
-import { checkPasswordProof } from '@coffer/crypto';
 import type { AdminRequest } from '@coffer/protocol';
 import {
   generateRegistrationOptions,
@@ -23,7 +22,7 @@ import {
 import { auditOrRefuse } from './records.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 import { consumeChallenge } from './sessions.ts';
-import { receivedRequestDigest } from './signin-integrity.ts';
+import { requirePasswordProof } from './signin-integrity.ts';
 
 type RegisterOps = 'passkeys.register-options' | 'passkeys.register' | 'passkeys.list' | 'passkeys.remove';
 
@@ -153,17 +152,11 @@ async function register(
   const assertionNonce = await consumePasskeyChallenge(sql, req.assertionChallengeId, 'register', caller.userId, now);
   const [u] = await sql<{ password_verifier: string | null; key_version: number | null }[]>`
     SELECT password_verifier, key_version FROM users WHERE id = ${caller.userId}`;
-  if (
-    !u?.password_verifier ||
-    !checkPasswordProof(
-      u.password_verifier,
-      password,
-      [caller.userId, 'passkey-register', req.session, receivedRequestDigest('passkeys.register', req)],
-      req.proof,
-    )
-  ) {
-    throw new AdminError('unauthenticated', 'no proof of the password');
-  }
+  requirePasswordProof(u?.password_verifier, password, 'passkeys.register', req, [
+    caller.userId,
+    'passkey-register',
+    req.session,
+  ]);
   if (u.key_version !== req.keyVersion) throw new AdminError('conflict', 'the key version changed; sign in again');
   const registration = await verifyRegistrationResponse({
     response: parseResponse(req.registration),

@@ -4,13 +4,12 @@
  * and role on every call, and counts failed sign-ins toward a lockout (10 failures → 30 min).
  */
 import { randomBytes } from 'node:crypto';
-import { checkPasswordProof } from '@coffer/crypto';
 import { type AdminRequest, newRecordId, type Role, type UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import { ABSOLUTE_MS, IDLE_MS } from './policy.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
-import { receivedRequestDigest, requireStaleForRehash } from './signin-integrity.ts';
+import { requirePasswordProof, requireStaleForRehash } from './signin-integrity.ts';
 import { throttleKey } from './signin-throttle.ts';
 
 export const LOCKOUT_FAILURES = 10;
@@ -150,18 +149,7 @@ async function signinComplete(
       SELECT email, password_verifier, totp_sealed IS NOT NULL AS totp FROM users
       WHERE id = ${req.userId} AND status IN ('active', 'unconfirmed')
       FOR UPDATE`;
-    if (
-      !u?.password_verifier ||
-      // issue 9 item 2: the proof signs the digest of the whole request as received.
-      !checkPasswordProof(
-        u.password_verifier,
-        challenge,
-        [req.userId, req.session, receivedRequestDigest('signin.complete', req)],
-        req.proof,
-      )
-    ) {
-      throw new AdminError('unauthenticated', 'no proof of the password');
-    }
+    requirePasswordProof(u?.password_verifier, challenge, 'signin.complete', req, [req.userId, req.session]);
     let mfa = false;
     if (u.totp) {
       // Each code works once: the step must be later than the last accepted one, checked and

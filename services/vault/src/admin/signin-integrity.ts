@@ -3,7 +3,7 @@
  * carries every admin request in the clear of any signature but the password proof; these checks
  * make that proof cover the whole request and refuse what no honest admin plane sends.
  */
-import { adminRequestDigest, isVerifierStale, parseVerifier } from '@coffer/crypto';
+import { adminRequestDigest, checkPasswordProof, isVerifierStale, parseVerifier } from '@coffer/crypto';
 import { AdminError } from './router.ts';
 
 /**
@@ -13,6 +13,26 @@ import { AdminError } from './router.ts';
  */
 export function receivedRequestDigest(operation: string, request: object): string {
   return adminRequestDigest(operation, request as Record<string, unknown>);
+}
+
+/**
+ * Refuses (unauthenticated) unless the admin plane proved the password: `proof` is the stored
+ * verifier's signature over this challenge, `context` and the digest of the whole request as
+ * received (issue 9 item 2), so a proof seen on the bus fits no other request.
+ */
+export function requirePasswordProof(
+  verifier: string | null | undefined,
+  challenge: { id: string; nonce: string },
+  operation: string,
+  req: { readonly proof: string },
+  context: readonly string[],
+  refusal = 'no proof of the password',
+): asserts verifier is string {
+  if (
+    !verifier ||
+    !checkPasswordProof(verifier, challenge, [...context, receivedRequestDigest(operation, req)], req.proof)
+  )
+    throw new AdminError('unauthenticated', refusal);
 }
 
 /**

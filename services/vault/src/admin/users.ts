@@ -4,16 +4,14 @@
  * confirmation (certificate checked against the stored trust root; auditors receive no data key),
  * revocation and reset. Every step is audited.
  */
-import { checkPasswordProof, PublicKey, verifyUserCertificate } from '@coffer/crypto';
+import { PublicKey, verifyUserCertificate } from '@coffer/crypto';
 import { type AdminRequest, newRecordId, type Role, type UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { inviterOrgKey, storedInvitation, usersInvitation } from './invitations.ts';
+import { mePassword } from './me-password.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { latestRevocations, retireFutureKeys, storeNextRevocations } from './revocations.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
-import { consumeChallenge } from './sessions.ts';
-import { receivedRequestDigest } from './signin-integrity.ts';
-import { throttleKey } from './signin-throttle.ts';
 
 export const INVITE_MS = 24 * 60 * 60 * 1000;
 
@@ -69,7 +67,7 @@ export function userHandlers(sql: postgres.Sql): Pick<AdminHandlers, UserOps> {
 
     'users.reset': (req, ctx) => usersReset(sql, req, ctx),
 
-    'me.password': (req, ctx) => mePassword(sql, req, ctx),
+    'me.password': (req, ctx) => mePassword(sql, req, ctx), // me-password.ts
   };
 }
 
@@ -315,47 +313,5 @@ async function usersReset(
       now,
     );
     return { id: user.id, expiresAt: expiresAt.toISOString() };
-  });
-}
-
-async function mePassword(
-  sql: postgres.Sql,
-  req: AdminRequest<'me.password'>,
-  { now, caller }: OpContext<'me.password'>,
-) {
-  const challenge = await consumeChallenge(sql, req.challengeId, now);
-  await sql.begin(async (tx) => {
-    const [u] = await tx<{ password_verifier: string | null }[]>`
-      SELECT password_verifier FROM users WHERE id = ${caller.userId} FOR UPDATE`;
-    if (
-      !u?.password_verifier ||
-      !checkPasswordProof(
-        u.password_verifier,
-        challenge,
-        // issue 9 item 2: the proof signs the digest of the whole request as received.
-        [caller.userId, 'password-change', req.session, receivedRequestDigest('me.password', req)],
-        req.proof,
-      )
-    ) {
-      throw new AdminError('unauthenticated', 'no proof of the current password');
-    }
-    await tx`UPDATE users SET password_verifier = ${req.verifier},
-        wrapped_private_key = ${Buffer.from(req.wrappedPrivateKey, 'base64')} WHERE id = ${caller.userId}`;
-    const others =
-      await tx`DELETE FROM sessions WHERE user_id = ${caller.userId} AND token_hash <> ${req.session} RETURNING id`;
-    // The change proved the password: the attempt it counted is forgiven, as at sign-in.
-    await tx`DELETE FROM signin_throttle WHERE email_hash = ${throttleKey(caller.email, caller.userId)}`;
-    await auditOrRefuse(
-      tx,
-      {
-        actor: caller.userId,
-        action: 'password.change',
-        target: caller.userId,
-        outcome: 'success',
-        origin: req.origin,
-        details: { signedOut: others.length },
-      },
-      now,
-    );
   });
 }
