@@ -37,6 +37,29 @@ export interface StoredEvent extends AuditEvent {
   readonly at: string;
 }
 
+/** An audit_events row as postgres.js reads it: seq is a bigint (a string), at a Date. */
+export interface AuditRow {
+  readonly seq: string;
+  readonly at: Date;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string | null;
+  readonly reason: string | null;
+  readonly outcome: AuditEvent['outcome'];
+  readonly origin: string | null;
+  readonly details: Record<string, string | number | boolean | null> | null;
+}
+
+/**
+ * A row (or the columns of it a query took) as the vault hands it on and hashes it: seq a number,
+ * at ISO 8601 UTC; every other column as read, in the query's order.
+ */
+export function storedEventOf<R extends { readonly seq: string; readonly at: Date }>(
+  row: R,
+): Omit<R, 'seq' | 'at'> & { seq: number; at: string } {
+  return { ...row, seq: Number(row.seq), at: row.at.toISOString() };
+}
+
 export function eventHash(prev: Buffer, e: StoredEvent): Buffer {
   const canonical = canonicalJson({
     seq: e.seq,
@@ -119,25 +142,12 @@ export async function verifyAuditChain(sql: postgres.Sql, walk?: ChainWalk): Pro
   if (walk?.from && watchSeqs.has(start)) hashAt[start] = walk.from.hash;
   if (walk?.from && watchHashes.has(walk.from.hash)) found.push(walk.from.hash);
   const watched = (v: ChainVerdict): ChainVerdict => (walk ? ({ ...v, hashAt, found } as WatchedChainVerdict) : v);
-  const cursor = sql<
-    {
-      seq: string;
-      at: Date;
-      actor: string;
-      action: string;
-      target: string | null;
-      reason: string | null;
-      outcome: AuditEvent['outcome'];
-      origin: string | null;
-      details: Record<string, string | number | boolean | null> | null;
-      prev_hash: Buffer;
-      hash: Buffer;
-    }[]
-  >`SELECT * FROM audit_events WHERE seq > ${start} ORDER BY seq`.cursor(500);
+  const cursor = sql<(AuditRow & { prev_hash: Buffer; hash: Buffer })[]>`
+    SELECT * FROM audit_events WHERE seq > ${start} ORDER BY seq`.cursor(500);
   for await (const rows of cursor) {
     for (const row of rows) {
-      const seq = Number(row.seq);
-      const stored: StoredEvent = { ...row, seq, at: row.at.toISOString() };
+      const stored: StoredEvent = storedEventOf(row);
+      const seq = stored.seq;
       if (seq !== expectedSeq || !row.prev_hash.equals(prev) || !eventHash(prev, stored).equals(row.hash)) {
         return watched({ ok: false, brokenAt: expectedSeq === seq ? seq : expectedSeq, events });
       }

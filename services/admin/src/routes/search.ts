@@ -4,7 +4,7 @@
  */
 import { callVault } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
-import { Instant, NO_NUL, RecordTypeSchema, Uuid } from '@coffer/protocol';
+import { AdminContract, Instant, RecordTypeSchema, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { LIMIT_DIGITS, pageLimit } from '../strict-input.ts';
 import type { AdminDeps } from './deps.ts';
@@ -12,7 +12,6 @@ import type { AdminDeps } from './deps.ts';
 // Query strings are strings: no type coercion anywhere, so numbers are parsed here.
 const Limit = Type.String({ pattern: LIMIT_DIGITS });
 const Seq = Type.String({ pattern: '^[0-9]{1,15}$' });
-const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: NO_NUL });
 
 const RecordsQuery = Type.Object(
   {
@@ -24,16 +23,18 @@ const RecordsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+// The filters are the contract's own fields; only the numbers differ (strings in a query).
+const { actor, action, target, outcome, from, to } = AdminContract['audit.search'].request.properties;
 const AuditQuery = Type.Object(
   {
     before: Type.Optional(Seq),
     after: Type.Optional(Seq),
-    actor: Type.Optional(Text(254)),
-    action: Type.Optional(Text(64)),
-    target: Type.Optional(Text(128)),
-    outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
-    from: Type.Optional(Instant),
-    to: Type.Optional(Instant),
+    actor,
+    action,
+    target,
+    outcome,
+    from,
+    to,
     limit: Type.Optional(Limit),
   },
   { additionalProperties: false },

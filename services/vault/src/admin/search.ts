@@ -6,6 +6,7 @@
  */
 import type { RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
+import { type AuditRow, storedEventOf } from '../audit.ts';
 import type { AdminHandlers } from './router.ts';
 
 export function searchHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'records.search' | 'audit.search'> {
@@ -35,20 +36,9 @@ export function searchHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'records.
       // key-admins read everyone's. The policy admitted only confirmed users of these roles.
       const ownOnly = caller.role === 'viewer';
       const forward = req.after !== undefined;
-      const rows = await sql<
-        {
-          seq: string;
-          at: Date;
-          actor: string;
-          actor_email: string | null;
-          action: string;
-          target: string | null;
-          reason: string | null;
-          outcome: string;
-          origin: string | null;
-          details: Record<string, unknown> | null;
-        }[]
-      >`SELECT a.seq, a.at, a.actor, u.email AS actor_email, a.action, a.target, a.reason, a.outcome, a.origin,
+      // Columns in the reply's order: actorEmail comes right after actor.
+      const rows = await sql<(AuditRow & { actorEmail: string | null })[]>`
+        SELECT a.seq, a.at, a.actor, u.email AS "actorEmail", a.action, a.target, a.reason, a.outcome, a.origin,
           a.details
         FROM audit_events a LEFT JOIN users u ON u.id::text = a.actor
         WHERE true
@@ -65,18 +55,7 @@ export function searchHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'records.
       const more = rows.length > req.limit;
       const page = rows.slice(0, req.limit);
       if (forward) page.reverse();
-      const items = page.map((r) => ({
-        seq: Number(r.seq),
-        at: r.at.toISOString(),
-        actor: r.actor,
-        actorEmail: r.actor_email,
-        action: r.action,
-        target: r.target,
-        reason: r.reason,
-        outcome: r.outcome,
-        origin: r.origin,
-        details: r.details,
-      }));
+      const items = page.map(storedEventOf);
       const first = items[0]?.seq ?? null;
       const last = items.at(-1)?.seq ?? null;
       // Cursors: `older` for before=, `newer` for after=; null when that way holds nothing more.

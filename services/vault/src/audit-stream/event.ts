@@ -6,19 +6,13 @@
  * outcome, origin, details} — exactly the chain the vault keeps (audit.ts).
  */
 import type postgres from 'postgres';
-import { type AuditEvent, eventHash } from '../audit.ts';
+import { type AuditRow, eventHash, storedEventOf } from '../audit.ts';
 
-export interface StreamedEvent {
+/** Every stored column (seq a number, at ISO 8601) and the two hashes, in hex. */
+export interface StreamedEvent extends Omit<AuditRow, 'seq' | 'at'> {
   readonly v: 1;
   readonly seq: number;
   readonly at: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly target: string | null;
-  readonly reason: string | null;
-  readonly outcome: AuditEvent['outcome'];
-  readonly origin: string | null;
-  readonly details: Record<string, string | number | boolean | null> | null;
   readonly prevHash: string;
   readonly hash: string;
 }
@@ -29,35 +23,14 @@ export async function eventsAfter(
   after: number,
   limit: number,
 ): Promise<StreamedEvent[]> {
-  const rows = await sql<
-    {
-      seq: string;
-      at: Date;
-      actor: string;
-      action: string;
-      target: string | null;
-      reason: string | null;
-      outcome: AuditEvent['outcome'];
-      origin: string | null;
-      details: StreamedEvent['details'];
-      prev_hash: Buffer;
-      hash: Buffer;
-    }[]
-  >`SELECT seq, at, actor, action, target, reason, outcome, origin, details, prev_hash, hash
+  const rows = await sql<(AuditRow & { prev_hash: Buffer; hash: Buffer })[]>`
+    SELECT seq, at, actor, action, target, reason, outcome, origin, details, prev_hash, hash
     FROM audit_events WHERE seq > ${after} ORDER BY seq LIMIT ${limit}`;
-  return rows.map((r) => ({
+  return rows.map(({ prev_hash, hash, ...row }) => ({
     v: 1,
-    seq: Number(r.seq),
-    at: r.at.toISOString(),
-    actor: r.actor,
-    action: r.action,
-    target: r.target,
-    reason: r.reason,
-    outcome: r.outcome,
-    origin: r.origin,
-    details: r.details,
-    prevHash: r.prev_hash.toString('hex'),
-    hash: r.hash.toString('hex'),
+    ...storedEventOf(row),
+    prevHash: prev_hash.toString('hex'),
+    hash: hash.toString('hex'),
   }));
 }
 
