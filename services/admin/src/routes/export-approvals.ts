@@ -10,10 +10,9 @@
  *   out their delay, and cancelling one (which revokes the recovered account).
  */
 import { callVault } from '@coffer/bus';
-import { PublicKey } from '@coffer/crypto';
-import { sendProblem } from '@coffer/http';
 import { Instant, Reason, RecordTypeSchema, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { refuseOtherFingerprint } from '../denied.ts';
 import { originOf } from '../session.ts';
 import { refuseImpossibleInstants } from '../strict-input.ts';
 import type { AdminDeps } from './deps.ts';
@@ -87,21 +86,7 @@ export const exportApprovalRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async 
       session: session.hash,
       userId: req.params.id,
     });
-    const userPublic = PublicKey.fromBase64url('x25519', m.user.publicKey);
-    if (req.body.fingerprint.replace(/\s+/g, '') !== userPublic.fingerprint().replace(/\s+/g, '')) {
-      await callVault(deps.bus, 'denied', {
-        v: 1,
-        session: session.hash,
-        action: 'user.cosign',
-        reason: 'fingerprint mismatch',
-        origin,
-      });
-      return sendProblem(reply, {
-        status: 409,
-        type: 'fingerprint-mismatch',
-        title: 'The fingerprint does not match the key this user set up',
-      });
-    }
+    if (await refuseOtherFingerprint(deps.bus, req, reply, m.user.publicKey, req.body.fingerprint)) return reply;
     await callVault(deps.bus, 'users.cosign', {
       v: 1,
       session: session.hash,

@@ -8,12 +8,12 @@
  * to the new user — O(data keys), never O(records).
  */
 import { callVault } from '@coffer/bus';
-import { createSessionToken, isRevoked, PublicKey, sessionTokenHash } from '@coffer/crypto';
-import { sendProblem } from '@coffer/http';
+import { createSessionToken, isRevoked, sessionTokenHash } from '@coffer/crypto';
 import { enrolUserKey, grantedRole, grantToUser, RoleBindingError } from '@coffer/keyring';
 import { checkPassword } from '@coffer/policy';
 import { EmailAddress, Password, RoleSchema, Token, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { refuseOtherFingerprint, sendDenied } from '../denied.ts';
 import { signInvitationFor } from '../invitation.ts';
 import { checkedRevocations, nextRevocations } from '../revocations.ts';
 import { originOf } from '../session.ts';
@@ -88,21 +88,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
       session: session.hash,
       userId: id,
     });
-    const userPublic = PublicKey.fromBase64url('x25519', m.user.publicKey);
-    if (fingerprint.replace(/\s+/g, '') !== userPublic.fingerprint().replace(/\s+/g, '')) {
-      await callVault(deps.bus, 'denied', {
-        v: 1,
-        session: session.hash,
-        action: 'user.confirm',
-        reason: 'fingerprint mismatch',
-        origin,
-      });
-      return sendProblem(reply, {
-        status: 409,
-        type: 'fingerprint-mismatch',
-        title: 'The fingerprint does not match the key this user set up',
-      });
-    }
+    if (await refuseOtherFingerprint(deps.bus, req, reply, m.user.publicKey, fingerprint)) return reply;
     // issue 9 item 1: certify and wrap only for the role the key-admin signed when inviting.
     let role: ReturnType<typeof grantedRole>;
     try {
@@ -110,37 +96,23 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
     } catch (err) {
       if (!(err instanceof RoleBindingError)) throw err;
       req.log.error({ alert: 'role-binding', userId: id }, err.reason);
-      await callVault(deps.bus, 'denied', {
-        v: 1,
-        session: session.hash,
-        action: 'user.confirm',
-        reason: 'role binding',
-        origin,
-      });
-      return sendProblem(reply, {
-        status: 409,
+      await sendDenied(deps.bus, req, reply, 'role binding', {
         type: 'role-mismatch',
         title: 'The role does not match the signed invitation; nothing was wrapped',
         detail: err.reason,
       });
+      return reply;
     }
     // issue 15 item 2: the signed revocation list, checked, before anything is wrapped to them.
     const checked = await checkedRevocations(deps, req, reply, 'user.confirm', m.revocations);
     if (!checked.ok) return checked.sent;
     if (isRevoked(checked.list, m.user.id, m.user.publicKey)) {
       req.log.error({ alert: 'revoked-row', userId: id }, 'confirming a person or key on the revocation list');
-      await callVault(deps.bus, 'denied', {
-        v: 1,
-        session: session.hash,
-        action: 'user.confirm',
-        reason: 'revoked',
-        origin,
-      });
-      return sendProblem(reply, {
-        status: 409,
+      await sendDenied(deps.bus, req, reply, 'revoked', {
         type: 'revoked',
         title: 'This person or key is on the signed revocation list; nothing was wrapped',
       });
+      return reply;
     }
     const grant = grantToUser(sessionHolder(session.token, m.session), m, { ...m.user, role }, checked.list);
     const result = await callVault(deps.bus, 'users.confirm', {
