@@ -2,35 +2,23 @@
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import type { AdminHandlers } from './router.ts';
+import { type SessionTimesRow, SIGNIN_ORIGIN, sessionTimes } from './session-control.ts';
 
 export function ownSessionHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'me.sessions' | 'me.sessions.end-others'> {
   return {
     'me.sessions': async (req, { now, caller }) => {
       const rows = await sql<
-        {
-          id: string;
-          created_at: Date;
-          last_seen_at: Date;
-          idle_expires_at: Date;
-          absolute_expires_at: Date;
-          mfa: boolean;
-          current: boolean;
-          origin: string | null;
-        }[]
-      >`SELECT s.id, s.created_at, s.last_seen_at, s.idle_expires_at, s.absolute_expires_at, s.mfa,
-          s.token_hash = ${req.session} AS current,
-          (SELECT a.origin FROM audit_events a WHERE a.action = 'signin' AND a.outcome = 'success'
-            AND a.target = s.id::text ORDER BY a.seq DESC LIMIT 1) AS origin
+        (SessionTimesRow & { id: string; mfa: boolean; current: boolean; origin: string | null })[]
+      >`
+        SELECT s.id, s.created_at, s.last_seen_at, s.idle_expires_at, s.absolute_expires_at, s.mfa,
+          s.token_hash = ${req.session} AS current, ${SIGNIN_ORIGIN(sql)} AS origin
         FROM sessions s
         WHERE s.user_id = ${caller.userId} AND s.idle_expires_at > ${now} AND s.absolute_expires_at > ${now}
         ORDER BY s.created_at DESC`;
       return {
         items: rows.map((r) => ({
           id: r.id,
-          createdAt: r.created_at.toISOString(),
-          lastSeenAt: r.last_seen_at.toISOString(),
-          idleExpiresAt: r.idle_expires_at.toISOString(),
-          absoluteExpiresAt: r.absolute_expires_at.toISOString(),
+          ...sessionTimes(r),
           mfa: r.mfa,
           current: r.current,
           origin: r.origin,

@@ -23,6 +23,23 @@ export function splitOrigin(origin: string | null): { ip: string | null; userAge
   return { ip: origin.slice(0, space), userAgent: origin.slice(space + 1) };
 }
 
+/** A sessions row's times, as both session lists show them (ISO 8601 UTC). */
+export interface SessionTimesRow {
+  readonly created_at: Date;
+  readonly last_seen_at: Date;
+  readonly idle_expires_at: Date;
+  readonly absolute_expires_at: Date;
+}
+
+export function sessionTimes(r: SessionTimesRow) {
+  return {
+    createdAt: r.created_at.toISOString(),
+    lastSeenAt: r.last_seen_at.toISOString(),
+    idleExpiresAt: r.idle_expires_at.toISOString(),
+    absoluteExpiresAt: r.absolute_expires_at.toISOString(),
+  };
+}
+
 interface EndOptions {
   readonly sessionId: string;
   readonly caller: Caller;
@@ -62,19 +79,15 @@ export function sessionControlHandlers(
   return {
     'sessions.list': async (req, { now }) => {
       const rows = await sql<
-        {
+        (SessionTimesRow & {
           id: string;
           user_id: string;
           email: string;
           role: Role;
-          created_at: Date;
-          last_seen_at: Date;
-          idle_expires_at: Date;
-          absolute_expires_at: Date;
           mfa: boolean;
           current: boolean;
           origin: string | null;
-        }[]
+        })[]
       >`SELECT s.id, s.user_id, u.email, u.role, s.created_at, s.last_seen_at, s.idle_expires_at,
           s.absolute_expires_at, s.mfa, s.token_hash = ${req.session} AS current, ${SIGNIN_ORIGIN(sql)} AS origin
         FROM sessions s JOIN users u ON u.id = s.user_id
@@ -86,10 +99,7 @@ export function sessionControlHandlers(
           userId: r.user_id,
           email: r.email,
           role: r.role,
-          createdAt: r.created_at.toISOString(),
-          lastSeenAt: r.last_seen_at.toISOString(),
-          idleExpiresAt: r.idle_expires_at.toISOString(),
-          absoluteExpiresAt: r.absolute_expires_at.toISOString(),
+          ...sessionTimes(r),
           mfa: r.mfa ? ('totp' as const) : ('none' as const),
           current: r.current,
           ...splitOrigin(r.origin),
