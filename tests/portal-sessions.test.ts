@@ -25,6 +25,9 @@ const available = hasBrowser && (await postgresAvailable()) && (await natsForTes
 
 const VIEWER = 'sam.viewer@example.com';
 const VIEWER_PASSWORD = 'amber-lighthouse-quilt-5813-softly';
+// expect.poll gives up after 1 s by default: a re-render of the table in Chromium on a busy
+// two-core machine can take longer. Playwright's own waits allow 30 s; so does this.
+const POLL = { timeout: 30_000 };
 
 describe.skipIf(!available)('session control in Chromium', () => {
   let stack: AdminStack;
@@ -84,7 +87,7 @@ describe.skipIf(!available)('session control in Chromium', () => {
       .getByRole('status')
       .filter({ hasText: `Ended the session of ${VIEWER}` })
       .waitFor();
-    await expect.poll(() => table.getByRole('row').filter({ hasText: VIEWER }).count()).toBe(0);
+    await expect.poll(() => table.getByRole('row').filter({ hasText: VIEWER }).count(), POLL).toBe(0);
     // The viewer's next request is refused and the console says so.
     await go(viewer, 'Me').catch(() => {});
     await viewer.getByText('Your session has ended').waitFor();
@@ -102,7 +105,7 @@ describe.skipIf(!available)('session control in Chromium', () => {
     const other = table.getByRole('row').filter({ hasText: 'FirstBrowser/1.0' });
     await other.getByRole('button', { name: /^Sign out the session started/ }).click();
     await second.getByRole('status').filter({ hasText: 'Signed out the session started' }).waitFor();
-    await expect.poll(() => table.getByRole('row').filter({ hasText: 'FirstBrowser/1.0' }).count()).toBe(0);
+    await expect.poll(() => table.getByRole('row').filter({ hasText: 'FirstBrowser/1.0' }).count(), POLL).toBe(0);
     await go(first, 'Me').catch(() => {});
     await first.getByText('Your session has ended').waitFor();
   });
