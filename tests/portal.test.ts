@@ -341,7 +341,10 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByText('Password changed.').waitFor();
     await axe(page, 'me');
     await shot(page, 'me-desktop');
-    expect((await signIn(stack.app, VIEWER, VIEWER_NEXT, code()).catch((e) => e)).res?.statusCode ?? 200).toBe(200);
+    // The new password signs in, with the code of a later step than the browser's sign-in used
+    // (each step works once; this test can well finish within the step it signed in at).
+    stack.advance(31_000);
+    expect((await signIn(stack.app, VIEWER, VIEWER_NEXT, code())).res.statusCode).toBe(200);
   }, 180_000);
 
   it('an auditor sees the audit log (newest event after 500 more) and no reveal control', async () => {
