@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 type Conn = Awaited<ReturnType<typeof connect>>;
 const permissionsConf = fileURLToPath(new URL('../deploy/nats/permissions.conf', import.meta.url));
 const password = (): string => `p${randomBytes(24).toString('hex')}`;
-const WAIT_MS = 3_000;
+// Every wait below ends as soon as its answer (or refusal) arrives: the bound is for a loaded
+// machine, where 3 s for a JetStream ack or a reply through the server was not always enough.
+const WAIT_MS = 15_000;
 const QUIET_MS = 700;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
