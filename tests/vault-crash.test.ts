@@ -34,7 +34,7 @@ describe.skipIf(!available)('vault killed mid-stream and restarted', () => {
     const ceremony = await bootstrap(await infra.connectBus('admin'));
     keyId = currentKeyId(ceremony);
     ingest = await startIngest(infra, await infra.connectBus('ingest'), ceremony.trustRoot);
-  }, 60_000);
+  }, 180_000); // a vault process start alone may take up to 90 s on a loaded machine
   afterAll(async () => {
     await ingest?.close().catch(() => undefined);
     for (const v of vaults) await v.kill('SIGKILL');

@@ -72,7 +72,9 @@ async function launch(infra: Infra, name: string, port: number): Promise<VaultPr
       // The child itself must hold the port: another process that took it may answer too.
       async () =>
         gone ? 'exited' : (await getStatus(`${url}/readyz`)) === 200 && (await listensOn(child.pid as number, port)),
-      30_000,
+      // As for the planes (service-process.ts): tsx compiles the vault first, which takes well
+      // over 30 s on a loaded machine (a vault start timed out at 30 s here, under load).
+      90_000,
     );
     if (state === 'exited') {
       await closed;
