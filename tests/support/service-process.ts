@@ -38,7 +38,8 @@ export async function startPlaneProcess(
   options: StartOptions = {},
 ): Promise<PlaneProcess> {
   // freePort's port is free only until it is let go, and a plane under tsx takes seconds to
-  // listen: another test file's process may bind it first. Then start again on another port.
+  // listen: another process on the machine (another suite's test) may bind it first. Then start
+  // again on another port.
   for (let attempt = 1; ; attempt++) {
     try {
       return await launch(plane, env, options, await freePort());

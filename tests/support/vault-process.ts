@@ -22,7 +22,8 @@ process.once('exit', () => {
 
 export async function startVaultProcess(infra: Infra, name: string): Promise<VaultProcess> {
   // freePort's port is free only until it is let go, and the vault under tsx takes seconds to
-  // listen: another test file's process may bind it first. Then start again on another port.
+  // listen: another process on the machine (another suite's test) may bind it first. Then start
+  // again on another port.
   for (let attempt = 1; ; attempt++) {
     try {
       return await launch(infra, name, await freePort());
