@@ -37,7 +37,7 @@ const PASSWORD = 'correct-quartz-lantern-harbour-91';
 const EMAIL = 'ka@example.com';
 
 async function poll<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     const v = await f();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 50));

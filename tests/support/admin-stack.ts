@@ -73,6 +73,8 @@ export async function startAdminStack(
     twoPerson?: Parameters<typeof startVault>[0]['twoPerson'];
     /** The org's suite (its data keys'); X25519 unless a test asks for X-Wing. */
     suite?: 'x25519' | 'xwing';
+    /** The vault's minutely janitor; off for a test that runs its steps itself and counts them. */
+    vaultJanitor?: boolean;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -102,6 +104,7 @@ export async function startAdminStack(
     ...(options.passkeyForKeyAdmins ? { passkeyForKeyAdmins: true } : {}),
     ...(options.decoyKey ? { decoyKey: options.decoyKey } : {}),
     ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),
+    ...(options.vaultJanitor === false ? { janitor: false } : {}),
   });
   const ceremony = await runCeremony({
     adminEmail: ADMIN_EMAIL,
