@@ -5,7 +5,7 @@
  * them and apply the password policy's email rule as they type (the token stays out of URLs).
  */
 import { callVault } from '@coffer/bus';
-import { createSessionToken, PublicKey, sessionTokenHash } from '@coffer/crypto';
+import { createSessionToken, recipientPublicKey, sessionTokenHash } from '@coffer/crypto';
 import { Token, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
@@ -19,7 +19,7 @@ const Lookup = Type.Object({ token: Token }, { additionalProperties: false });
 function fingerprintOf(publicKey: string | null): string | null {
   if (!publicKey) return null;
   try {
-    return PublicKey.fromBase64url('x25519', publicKey).fingerprint();
+    return recipientPublicKey(publicKey).fingerprint();
   } catch {
     return null;
   }

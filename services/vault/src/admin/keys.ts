@@ -7,6 +7,7 @@ import {
   type BundleSuite,
   isRevoked,
   PublicKey,
+  userCertificateOf,
   verifyDataKeyBundle,
   verifyOrgConfig,
   verifyUserCertificate,
@@ -231,8 +232,9 @@ async function certifiedUsers(
     try {
       verifyUserCertificate(
         trustRoot,
-        { id: u.id, role: u.role, publicKey: u.public_key },
+        userCertificateOf({ id: u.id, role: u.role, publicKey: u.public_key }),
         u.certificate_signature ?? '',
+        ['x25519', 'xwing'],
       );
       return true;
     } catch {
