@@ -7,15 +7,20 @@
  * old X25519 row restored from a backup gets nothing. A person's key swapped for an X25519 one
  * (the certificate kept) is no recipient.
  */
+import { callVault } from '@coffer/bus';
 import {
+  enrollPassword,
   KEM_XWING,
   PrivateKey,
   PublicKey,
   parseSealedBlob,
   recordBinding,
   seal,
+  sessionTokenHash,
   userCertificateOf,
+  userKeyAad,
   verifyUserCertificate,
+  wrapWithSymmetricKey,
 } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
@@ -116,6 +121,39 @@ describe.skipIf(!available)('an X-Wing org: every person and the recovery key ar
     ).toHaveLength(0);
     await stack.db.owner`UPDATE users SET public_key = ${row.public_key} WHERE id = ${id}`;
   });
+  it('the vault refuses an X25519 key for an invitee of an X-Wing org (an older or compromised admin plane)', async () => {
+    const invite = await call(stack.app, admin, 'POST', '/api/users', {
+      email: 'downgraded@example.com',
+      role: 'viewer',
+    });
+    const { id, inviteToken } = invite.json();
+    const inviteHash = sessionTokenHash(inviteToken);
+    const looked = await callVault(stack.adminBus, 'invites.lookup', { v: 1, inviteHash });
+    // What a build that knows no X-Wing people would send: an X25519 key, properly wrapped.
+    const key = PrivateKey.generate('x25519');
+    const { verifier, kek } = await enrollPassword(STRONG);
+    const wrapped = wrapWithSymmetricKey(key, kek, userKeyAad(id, looked.keyVersion));
+    const accept = callVault(stack.adminBus, 'invites.accept', {
+      v: 1,
+      inviteHash,
+      keyVersion: looked.keyVersion,
+      verifier,
+      publicKey: key.publicKey.toBase64url(),
+      wrappedPrivateKey: wrapped.toString('base64'),
+      origin: 'test',
+    });
+    await expect(accept).rejects.toMatchObject({ code: 'conflict', detail: expect.stringContaining('x25519 key') });
+    const [row] = await stack.db.owner<{ status: string; public_key: string | null }[]>`
+      SELECT status, public_key FROM users WHERE id = ${id}`;
+    expect(row).toEqual({ status: 'invited', public_key: null });
+    // Through this admin plane the same invite makes an X-Wing key.
+    const accepted = await call(stack.app, undefined, 'POST', '/api/invites/accept', {
+      token: inviteToken,
+      password: STRONG,
+    });
+    expect(accepted.statusCode).toBe(200);
+    expect((await rowOf(stack, id)).public_key).toHaveLength(XWING_KEY_LENGTH);
+  });
 });
 
 describe.skipIf(!available)('an org moved from X25519 to X-Wing: old people keep working, new keys are X-Wing', () => {
@@ -149,6 +187,14 @@ describe.skipIf(!available)('an org moved from X25519 to X-Wing: old people keep
     const fresh = await signIn(stack.app, 'new@example.com', STRONG);
     expect(await reveal(stack, fresh, oldRecord)).toBe('sealed to X25519');
     expect(await reveal(stack, fresh, newRecord)).toBe('sealed to X-Wing');
+
+    // The people list says who still holds an X25519 key.
+    const people = (await call(stack.app, admin, 'GET', '/api/users')).json().items as {
+      id: string;
+      keySuite: string;
+    }[];
+    expect(people.find((p) => p.id === oldId)?.keySuite).toBe('x25519');
+    expect(people.find((p) => p.id === newId)?.keySuite).toBe('xwing');
 
     // A reset re-keys the X25519 person: their next key is X-Wing.
     const reset = await call(stack.app, admin, 'POST', `/api/users/${oldId}/reset`);

@@ -16,7 +16,7 @@ import { type AdminRequest, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
-import { suiteMaterial } from './suite-material.ts';
+import { requireKeyOfOrgSuite, suiteMaterial } from './suite-material.ts';
 
 export const CHALLENGE_MS = 10 * 60 * 1000;
 
@@ -151,6 +151,7 @@ async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now
     } catch {
       throw new AdminError('bad-signature', 'the new key-admin certificate does not verify under the trust root');
     }
+    await requireKeyOfOrgSuite(tx, a.publicKey); // issue 15: an X-Wing org's key-admin is X-Wing
     const [taken] = await tx`SELECT 1 FROM users WHERE lower(email) = lower(${a.email})`;
     if (taken) throw new AdminError('conflict', 'a user with this email exists (revoked users keep theirs)');
     // issue 9 item 3: a confirmed key-admin gets its authenticator here or from another key-admin.

@@ -14,7 +14,7 @@ import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 import { consumeChallenge } from './sessions.ts';
 import { receivedRequestDigest } from './signin-integrity.ts';
 import { throttleKey } from './signin-throttle.ts';
-import { suiteMaterial } from './suite-material.ts';
+import { requireKeyOfOrgSuite, suiteMaterial } from './suite-material.ts';
 
 export const INVITE_MS = 24 * 60 * 60 * 1000;
 
@@ -132,6 +132,7 @@ async function invitesAccept(
     const [invite] = await tx<{ user_id: string }[]>`UPDATE invites SET used_at = ${now}
       WHERE token_hash = ${req.inviteHash} AND used_at IS NULL AND expires_at > ${now} RETURNING user_id`;
     if (!invite) throw new AdminError('not-found', 'no such invite, or it was used or has expired');
+    await requireKeyOfOrgSuite(tx, req.publicKey); // issue 15: no X25519 person in an X-Wing org
     const [user] = await tx`UPDATE users SET status = 'unconfirmed', password_verifier = ${req.verifier},
         key_version = ${req.keyVersion}, public_key = ${req.publicKey},
         wrapped_private_key = ${Buffer.from(req.wrappedPrivateKey, 'base64')}, certificate_signature = NULL,
