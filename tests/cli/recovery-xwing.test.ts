@@ -2,7 +2,8 @@
  * Issue 15 item 1: `coffer recover` in an X-Wing org. The recovery key made at init is X-Wing; k
  * printed shares rebuild it, it opens the vault's X-Wing-sealed challenge and its X-Wing-wrapped
  * copies, and the new key-admin it makes holds an X-Wing key, certified as xwing, that reveals a
- * record and makes new data keys wrapped to everyone X-Wing.
+ * record and makes new data keys wrapped to everyone X-Wing. A configuration row that no longer
+ * verifies does not stop break-glass: the recovered key is X-Wing then.
  */
 import { runRecovery } from '@coffer/cli';
 import { KEM_XWING, parseSealedBlob } from '@coffer/crypto';
@@ -55,5 +56,19 @@ describe.skipIf(!available)('coffer recover with an X-Wing recovery key', () => 
     >`SELECT wrapped FROM wrapped_keys WHERE key_id = ${newKey}`;
     expect(wraps).toHaveLength(3); // the first key-admin, the officer, the recovery key
     for (const w of wraps) expect(parseSealedBlob(w.wrapped).suite.kem).toBe(KEM_XWING);
+  });
+
+  it('a tampered org configuration does not block break-glass, nor make the recovered key weaker', async () => {
+    // The suite changed to x25519 under the org key's old signature: it verifies no more.
+    await stack.db.owner`UPDATE org SET config = jsonb_set(config, '{suite}', '"x25519"')`;
+    const { userId } = await runRecovery({
+      bus: stack.adminBus,
+      shares: [stack.ceremony.shares[0], stack.ceremony.shares[1]] as string[],
+      email: 'second-officer@example.com',
+      password: NEW_PASSWORD,
+      trustRoot: stack.ceremony.trustRoot,
+    });
+    const [row] = await stack.db.owner<{ public_key: string }[]>`SELECT public_key FROM users WHERE id = ${userId}`;
+    expect(row?.public_key).toHaveLength(1622);
   });
 });
