@@ -282,8 +282,9 @@ describe.skipIf(!available)('the vault refuses data keys of another suite than t
     // What a compromised admin host could do: it holds the org key through a key-admin's session.
     const a = stack.ceremony.request.admin;
     const { kek } = await unlockWithPassword(ADMIN, a.passwordVerifier);
+    // The first key-admin of an X-Wing org holds an X-Wing key.
     const userKey = unwrapWithSymmetricKey(
-      'x25519',
+      'xwing',
       kek,
       Buffer.from(a.wrappedPrivateKey, 'base64'),
       userKeyAad(a.id, 1),

@@ -8,6 +8,7 @@ import { pkiCommand } from './commands/pki.ts';
 import { recoverCommand } from './commands/recover.ts';
 import { resealCommand } from './commands/reseal.ts';
 import { sdkCommand } from './commands/sdk.ts';
+import { suiteCommand } from './commands/suite.ts';
 
 const usage = `usage: pnpm coffer <command>
   init --email ADDRESS [--password-file FILE|-] [--totp-file FILE|-] [--vault-key-fingerprint FP]
@@ -26,6 +27,9 @@ const usage = `usage: pnpm coffer <command>
          [--rate 200] [--batch 200]
                      move every record of those data keys to the current key (as a key-admin,
                      through the admin plane), then destroy them; run again to resume
+  suite --admin-url URL --email ADDRESS --to xwing [--password-file FILE] [--totp CODE] [--no-rotate]
+                     move the org's new keys to a suite (signed org configuration; never back from
+                     xwing), then rotate so the current key is in it (as a key-admin)
   audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]
                      walk the audit log's hash chain (DATABASE_URL), name the first broken event,
                      and check its head against the vault's signed checkpoints
@@ -50,6 +54,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   audit: auditCommand,
   recover: recoverCommand,
   reseal: resealCommand,
+  suite: suiteCommand,
   sdk: sdkCommand,
   monitor: monitorCommand,
   pki: pkiCommand,

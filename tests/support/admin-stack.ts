@@ -10,7 +10,14 @@ import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin, newTotp, sealTotpSecret } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
-import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
+import {
+  type PasswordParams,
+  PublicKey,
+  RecordSealingContext,
+  recipientPublicKey,
+  recordBinding,
+  seal,
+} from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
 import { natsForTests, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
@@ -121,7 +128,7 @@ export async function startAdminStack(
   if (options.adminTotp) {
     const a = ceremony.request.admin;
     const { secret } = newTotp(a.email);
-    a.totpSealed = sealTotpSecret(PublicKey.fromBase64url('x25519', a.publicKey), a.id, secret).toString('base64');
+    a.totpSealed = sealTotpSecret(recipientPublicKey(a.publicKey), a.id, secret).toString('base64');
     adminTotpSecret = secret.base32;
   }
   await callVault(adminBus, 'bootstrap', ceremony.request);

@@ -17,11 +17,14 @@ import {
 import { type Holder, openDataKey } from '@coffer/keyring';
 import type { SessionKeyMaterial } from '@coffer/protocol';
 
-export function unwrapUserKey(token: string, material: SessionKeyMaterial): PrivateKey<'x25519'> {
+/** A person's key is X25519, or X-Wing when made in an X-Wing org (issue 15); old ones stay readable. */
+export const USER_KEY_KINDS = ['x25519', 'xwing'] as const satisfies readonly RecipientKind[];
+
+export function unwrapUserKey(token: string, material: SessionKeyMaterial): PrivateKey<RecipientKind> {
   const sessionKey = deriveSessionKey(token, material.sessionId);
   try {
     return unwrapWithSymmetricKey(
-      'x25519',
+      USER_KEY_KINDS,
       sessionKey,
       Buffer.from(material.wrappedKey, 'base64'),
       sessionKeyAad(material.sessionId, material.userId),

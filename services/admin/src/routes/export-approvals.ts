@@ -10,7 +10,7 @@
  *   out their delay, and cancelling one (which revokes the recovered account).
  */
 import { callVault } from '@coffer/bus';
-import { PublicKey } from '@coffer/crypto';
+import { recipientPublicKey } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { Instant, Reason, RecordTypeSchema, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
@@ -87,7 +87,7 @@ export const exportApprovalRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async 
       session: session.hash,
       userId: req.params.id,
     });
-    const userPublic = PublicKey.fromBase64url('x25519', m.user.publicKey);
+    const userPublic = recipientPublicKey(m.user.publicKey);
     if (req.body.fingerprint.replace(/\s+/g, '') !== userPublic.fingerprint().replace(/\s+/g, '')) {
       await callVault(deps.bus, 'denied', {
         v: 1,

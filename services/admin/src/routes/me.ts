@@ -19,6 +19,7 @@ import { checkPassword } from '@coffer/policy';
 import { Password } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
+import { USER_KEY_KINDS } from '../unwrap.ts';
 import { sendWeakPassword } from '../vault-errors.ts';
 import type { AdminDeps } from './deps.ts';
 
@@ -56,7 +57,12 @@ export const meRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) 
       return sendProblem(reply, { status: 403, type: 'wrong-password', title: 'The current password is wrong' });
     }
     const aad = userKeyAad(me.id, user.keyVersion);
-    const userKey = unwrapWithSymmetricKey('x25519', unlocked.kek, Buffer.from(user.wrappedPrivateKey, 'base64'), aad);
+    const userKey = unwrapWithSymmetricKey(
+      USER_KEY_KINDS,
+      unlocked.kek,
+      Buffer.from(user.wrappedPrivateKey, 'base64'),
+      aad,
+    );
     unlocked.kek.destroy();
     const fresh = await enrollPassword(next, deps.passwordParams);
     const wrapped = wrapWithSymmetricKey(userKey, fresh.kek, aad);

@@ -16,6 +16,7 @@ import {
   isCryptoError,
   passkeyKeyAad,
   passkeySigninChallenge,
+  type RecipientKind,
   sessionKeyAad,
   sessionTokenHash,
   unwrapWithSymmetricKey,
@@ -25,6 +26,7 @@ import { sendProblem } from '@coffer/http';
 import { Id, newRecordId } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf, sessionAuthOf, setSessionCookie } from '../session.ts';
+import { USER_KEY_KINDS } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 import { withoutExtensionResults } from './passkeys.ts';
 import { PrfOutput, prfBytes, WebAuthnResponse } from './webauthn-input.ts';
@@ -78,10 +80,10 @@ export const passkeySigninRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (
     const prf = prfBytes(req.body.prf);
     const kek = derivePasskeyKek(prf, credentialId);
     prf.fill(0);
-    let userKey: ReturnType<typeof unwrapWithSymmetricKey<'x25519'>>;
+    let userKey: ReturnType<typeof unwrapWithSymmetricKey<RecipientKind>>;
     try {
       userKey = unwrapWithSymmetricKey(
-        'x25519',
+        USER_KEY_KINDS,
         kek,
         Buffer.from(user.wrappedKey, 'base64'),
         passkeyKeyAad(user.userId, user.keyVersion, credentialId),

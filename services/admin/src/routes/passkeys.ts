@@ -23,6 +23,7 @@ import { sendProblem } from '@coffer/http';
 import { CredentialId, FREE_TEXT_PATTERN, Id, Password } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
+import { USER_KEY_KINDS } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 import { PrfOutput, prfBytes, WebAuthnResponse } from './webauthn-input.ts';
 
@@ -89,7 +90,7 @@ export const passkeyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
       let wrappedKey: string | null = null;
       if (body.prf !== null) {
         const userKey = unwrapWithSymmetricKey(
-          'x25519',
+          USER_KEY_KINDS,
           unlocked.kek,
           Buffer.from(user.wrappedPrivateKey, 'base64'),
           userKeyAad(me.id, user.keyVersion),

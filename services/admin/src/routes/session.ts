@@ -28,6 +28,7 @@ import { Email, newRecordId, TotpCode } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { clearSessionCookie, originOf, setSessionCookie } from '../session.ts';
 import { acceptedStep, openTotpSecret } from '../totp.ts';
+import { USER_KEY_KINDS } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const SignIn = Type.Object(
@@ -77,7 +78,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
         return sendProblem(reply, unauthorized);
       }
       const userKey = unwrapWithSymmetricKey(
-        'x25519',
+        USER_KEY_KINDS,
         unlocked.kek,
         Buffer.from(user.wrappedPrivateKey, 'base64'),
         userKeyAad(user.userId, user.keyVersion),
