@@ -10,15 +10,15 @@
  * docs/benchmarks.md) and, with --json, one JSON object on the last line of stdout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { type Bus, connectNatsBus } from '@coffer/bus';
 import { startPlanes } from '@coffer/cli';
-import { PublicKey, RecordSealingContext } from '@coffer/crypto';
+import { PublicKey } from '@coffer/crypto';
 import { ingestLogger } from '@coffer/ingest';
-import { busNames, encodeJson, newRecordId, type RecordBatchMessage } from '@coffer/protocol';
+import { busNames } from '@coffer/protocol';
 import {
   connect,
   createTestDatabase,
@@ -31,10 +31,11 @@ import {
 import { migrate } from '@coffer/vault';
 import pino from 'pino';
 import postgres from 'postgres';
+import { publishBacklog } from './backlog.ts';
 import { BASELINE_KEY_ENV, type Baseline, startBaseline } from './baseline-server.ts';
 import type { LoadOptions, LoadSummary } from './load.ts';
 import { benchLifecycle, machine } from './measure.ts';
-import { randomPan } from './pan.ts';
+import { children, cpuSeconds, rssMb, tree } from './proc.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const JSON_OUTPUT = process.argv.includes('--json');
@@ -66,52 +67,6 @@ const median = (xs: number[]) => {
 };
 
 const { onCleanup, cleanUp, done: stopWatchdog } = benchLifecycle('bench:ingest', BOUND_MS);
-
-// --- /proc: CPU seconds and RSS of a process and its children (Linux; NaN elsewhere).
-function children(pid: number): number[] {
-  const out: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return out;
-  }
-  for (const entry of entries) {
-    try {
-      const match = /^\d+ \(.*\) \S+ (\d+) /s.exec(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-      if (Number(match?.[1]) === pid) out.push(Number(entry), ...children(Number(entry)));
-    } catch {
-      // the process went away while listing
-    }
-  }
-  return out;
-}
-const tree = (pid: number | undefined) => (pid ? [pid, ...children(pid)] : []);
-function cpuSeconds(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        .replace(/^.*\) /s, '')
-        .split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ ticks
-    } catch {
-      return Number.NaN;
-    }
-  }
-  return total;
-}
-function rssMb(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
-}
 
 /** What to watch during a run: name → the pid whose process tree it is. */
 type Watched = Record<string, number | undefined>;
@@ -182,10 +137,17 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
   }
 }
 
-/** Start a plane's main.ts as its own process, as production runs it (from source, via tsx). */
+/**
+ * BENCH_DEPLOYED=<dir>: run the planes as deployed, `node dist/main.js` in <dir>/ingest and
+ * <dir>/vault (`pnpm build`, then `pnpm deploy:service <plane> <dir>/<plane>`), not from source.
+ */
+const DEPLOYED = process.env.BENCH_DEPLOYED ? resolve(process.env.BENCH_DEPLOYED) : undefined;
+
+/** Start a plane as its own process: from source via tsx, or as deployed (BENCH_DEPLOYED). */
 function startPlane(plane: 'vault' | 'ingest', environment: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, `services/${plane}/src/main.ts`)], {
-    cwd: ROOT,
+  const entry = DEPLOYED ? ['dist/main.js'] : ['--import', 'tsx', resolve(ROOT, `services/${plane}/src/main.ts`)];
+  const child = spawn(process.execPath, entry, {
+    cwd: DEPLOYED ? resolve(DEPLOYED, plane) : ROOT,
     env: { PATH: process.env.PATH ?? '', ...environment },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -372,33 +334,7 @@ try {
   const dataKey = PublicKey.fromBase64url(SUITE, current.publicKey);
   progress(`publishing a backlog of ${fmt(BACKLOG)} records in batches of ${BATCH}…`);
   const publishStart = performance.now();
-  const batches: Promise<unknown>[] = [];
-  for (let done = 0; done < BACKLOG; done += BATCH) {
-    const context = RecordSealingContext.create(dataKey, current.id, BATCH);
-    const records = Array.from({ length: Math.min(BATCH, BACKLOG - done) }, () => {
-      const id = newRecordId();
-      const pan = randomPan();
-      return {
-        id,
-        type: 'pan' as const,
-        keyId: current.id,
-        hint: pan.slice(-4),
-        submittedAt: new Date().toISOString(),
-        contextId: context.contextId,
-        sealed: context.seal(id, 'pan', Buffer.from(pan)).toString('base64'),
-      };
-    });
-    const message: RecordBatchMessage = {
-      v: 3,
-      batchId: randomUUID(),
-      contexts: [{ id: context.contextId, keyId: current.id, enc: context.enc.toString('base64') }],
-      records,
-    };
-    context.destroy();
-    batches.push(buses.ingest.publishRecord(message.batchId, encodeJson(message)));
-    if (batches.length >= 32) await Promise.all(batches.splice(0));
-  }
-  await Promise.all(batches);
+  await publishBacklog(buses.ingest, { id: current.id, publicKey: dataKey }, BACKLOG, BATCH);
   const publishSeconds = (performance.now() - publishStart) / 1000;
   const before = await countRecords();
   const storeStart = performance.now();
@@ -444,7 +380,7 @@ try {
   const ratio = coffer.rps / naive.rps;
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
   const lines = [
-    `Machine: ${machine()}, ${Math.round(totalmem() / 2 ** 30)} GiB.`,
+    `Machine: ${machine()}, ${Math.round(totalmem() / 2 ** 30)} GiB. Planes ${DEPLOYED ? 'as deployed (node dist/main.js)' : 'from source (tsx)'}.`,
     `PostgreSQL ${pgVersion?.server_version ?? '?'} on 127.0.0.1:5432 (fresh databases), nats-server ${natsVersion} ` +
       '(JetStream, file storage, shipped permissions.conf), all on this machine.',
     '',
@@ -499,6 +435,7 @@ try {
           rpsWithStartup: storeRateWithStartup,
           cores: storeCores,
         },
+        deployed: DEPLOYED !== undefined,
         rssMb: {
           ingest: Math.max(...results.map((r) => rssOf(r.coffer, 'ingest'))),
           vault: Math.max(...results.map((r) => rssOf(r.coffer, 'vault'))),
