@@ -6,8 +6,10 @@
  * vault runs, then a vault process (`node --import tsx services/vault/src/main.ts`, or as deployed
  * with BENCH_DEPLOYED) stores it. The clock runs
  * from the vault's first healthy answer to the last row. Measured per round: records/s, cores of
- * the vault process, of its PostgreSQL backends and of nats-server, the vault's peak RSS, and the
- * vault's own time inside its store handler since it started (its /metrics histogram). BENCH_VAULT_NODE_FLAGS
+ * the vault process, of its PostgreSQL backends and of nats-server, CPU µs per record of the vault
+ * and of its backends (whole life less an idle vault's start-up, measured first: unlike records/s
+ * this holds on a shared machine), the vault's peak RSS, and its time inside its store handler
+ * since it started (its /metrics histogram). BENCH_VAULT_NODE_FLAGS
  * passes flags to the vault's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -70,6 +72,8 @@ interface Round {
   seconds: number;
   cores: { vault: number; postgres: number; nats: number };
   rssPeakMb: number;
+  /** CPU µs per record stored: the vault process, and its PostgreSQL backends. */
+  microsPerRecord: { vault: number; postgres: number };
   handlerSeconds: number;
   handlerCalls: number;
 }
@@ -117,11 +121,8 @@ try {
         SELECT pid FROM pg_stat_activity WHERE datname = ${dbName?.name ?? ''} AND usename <> current_user`
     ).map((r) => r.pid);
 
-  const rounds: Round[] = [];
-  for (let r = 1; r <= ROUNDS; r++) {
-    progress(`round ${r}/${ROUNDS}: publishing ${fmt(BACKLOG)} records in messages of ${BATCH}…`);
-    await publishBacklog(ingest, { id: key.bundle.id, publicKey: key.key.publicKey }, BACKLOG, BATCH);
-    const before = await count();
+  /** Start a vault process and wait for its health check. */
+  const launch = async () => {
     const port = await freePort();
     const vault = startVault({
       NATS_URL: nats.url,
@@ -131,18 +132,32 @@ try {
       HOST,
       PORT: String(port),
     });
-    const pid = vault.pid as number;
-    for (;;) {
-      if (
-        await fetch(`http://${HOST}:${port}/healthz`).then(
-          (res) => res.ok,
-          () => false,
-        )
-      )
-        break;
+    const healthy = () =>
+      fetch(`http://${HOST}:${port}/healthz`).then(
+        (res) => res.ok,
+        () => false,
+      );
+    while (!(await healthy())) {
       if (vault.exitCode !== null) throw new Error('the vault exited during start-up');
       await sleep(50);
     }
+    return { vault, pid: vault.pid as number, port };
+  };
+  // What a vault costs with nothing to store (start-up, a second idle): taken off each round's CPU.
+  const idle = await launch();
+  await sleep(1000);
+  const startup = { vault: cpuSeconds([idle.pid]), postgres: cpuSeconds(await backends()) };
+  await stop(idle.vault);
+  progress(
+    `start-up CPU: vault ${startup.vault.toFixed(2)} s, its PostgreSQL backends ${startup.postgres.toFixed(2)} s`,
+  );
+
+  const rounds: Round[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    progress(`round ${r}/${ROUNDS}: publishing ${fmt(BACKLOG)} records in messages of ${BATCH}…`);
+    await publishBacklog(ingest, { id: key.bundle.id, publicKey: key.key.publicKey }, BACKLOG, BATCH);
+    const before = await count();
+    const { vault, pid, port } = await launch();
     const at0 = performance.now();
     const rows0 = (await count()) - before;
     const pgPids = await backends();
@@ -166,12 +181,19 @@ try {
       nats: (cpuSeconds(natsPid ? [natsPid] : []) - cpu0.nats) / seconds,
     };
     const handler1 = await histogram(`http://${HOST}:${port}/metrics`, 'coffer_vault_store_batch_seconds');
+    // CPU per record over the process's whole life less an idle start-up: the store's own cost,
+    // which a loaded machine stretches in time but does not change (unlike records/s).
+    const microsPerRecord = {
+      vault: ((cpuSeconds([pid]) - startup.vault) * 1e6) / BACKLOG,
+      postgres: ((cpuSeconds(await backends()) - startup.postgres) * 1e6) / BACKLOG,
+    };
     await stop(vault);
     const round: Round = {
       rps: (BACKLOG - rows0) / seconds,
       seconds,
       cores,
       rssPeakMb,
+      microsPerRecord,
       handlerSeconds: handler1.sum,
       handlerCalls: handler1.count,
     };
@@ -179,6 +201,7 @@ try {
     progress(
       `  ${fmt(round.rps)} records/s (${fmt(BACKLOG - rows0)} in ${seconds.toFixed(2)} s; ${fmt(rows0)} before ready); ` +
         `cores vault ${cores.vault.toFixed(2)}, postgres ${cores.postgres.toFixed(2)}, nats ${cores.nats.toFixed(2)}; ` +
+        `CPU per record: vault ${round.microsPerRecord.vault.toFixed(1)} µs, postgres ${round.microsPerRecord.postgres.toFixed(1)} µs; ` +
         `RSS peak ${fmt(rssPeakMb)} MB; store handler ${round.handlerSeconds.toFixed(2)} s in ${round.handlerCalls} calls ` +
         '(since the process started)',
     );
@@ -195,6 +218,10 @@ try {
       postgres: pick((r) => r.cores.postgres),
       nats: pick((r) => r.cores.nats),
     },
+    microsPerRecord: {
+      vault: pick((r) => r.microsPerRecord.vault),
+      postgres: pick((r) => r.microsPerRecord.postgres),
+    },
     rssPeakMb: Math.max(...rounds.map((r) => r.rssPeakMb)),
     rounds,
   };
@@ -203,7 +230,8 @@ try {
       `vault ${DEPLOYED ? 'as deployed (node dist/main.js)' : 'from source (tsx)'}:\n` +
       `  ${fmt(result.rps)} records/s; cores: vault ${result.cores.vault.toFixed(2)}, its PostgreSQL backends ` +
       `${result.cores.postgres.toFixed(2)}, nats-server ${result.cores.nats.toFixed(2)}; vault RSS peak ` +
-      `${fmt(result.rssPeakMb)} MB`,
+      `${fmt(result.rssPeakMb)} MB; CPU per record: vault ${result.microsPerRecord.vault.toFixed(1)} µs, its ` +
+      `PostgreSQL backends ${result.microsPerRecord.postgres.toFixed(1)} µs`,
   );
   if (JSON_OUTPUT) console.log(JSON.stringify(result));
 } finally {
