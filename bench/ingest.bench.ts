@@ -35,7 +35,7 @@ import { publishBacklog } from './backlog.ts';
 import { BASELINE_KEY_ENV, type Baseline, startBaseline } from './baseline-server.ts';
 import type { LoadOptions, LoadSummary } from './load.ts';
 import { benchLifecycle, machine } from './measure.ts';
-import { children, cpuSeconds, rssMb, tree } from './proc.ts';
+import { children, cpuSeconds, privatePlusSharedMb, rssMb, tree } from './proc.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const JSON_OUTPUT = process.argv.includes('--json');
@@ -77,6 +77,8 @@ interface LoadRun {
   readonly cores: Record<string, number>;
   /** Highest RSS of each watched process tree during the measured run, MB. */
   readonly rss: Record<string, number>;
+  /** Highest private + shared-once memory of each tree (proc.ts privatePlusSharedMb), MB. */
+  readonly mem: Record<string, number>;
 }
 
 /** Run bench/load.ts in its own Node process against `url`, sampling the watched processes. */
@@ -92,11 +94,15 @@ function runLoad(url: string, watched: Watched): Promise<LoadRun> {
     let start: { cpu: Record<string, number>; at: number } | undefined;
     const cores: Record<string, number> = {};
     const rss: Record<string, number> = {};
+    const mem: Record<string, number> = {};
     const pids = () =>
       Object.fromEntries(Object.entries(watched).map(([n, p]) => [n, n === 'bench' ? [process.pid] : tree(p)]));
     const sampleRss = setInterval(() => {
       if (!start) return;
-      for (const [name, p] of Object.entries(pids())) rss[name] = Math.max(rss[name] ?? 0, rssMb(p));
+      for (const [name, p] of Object.entries(pids())) {
+        rss[name] = Math.max(rss[name] ?? 0, rssMb(p));
+        mem[name] = Math.max(mem[name] ?? 0, privatePlusSharedMb(p));
+      }
     }, 500);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -116,7 +122,7 @@ function runLoad(url: string, watched: Watched): Promise<LoadRun> {
       clearInterval(sampleRss);
       const json = out.split('\n').find((line) => line.startsWith('{'));
       if (code !== 0 || !json) return reject(new Error(`load generator exited with ${code}: ${out}`));
-      resolveRun({ ...(JSON.parse(json) as Omit<LoadRun, 'cores' | 'rss'>), cores, rss });
+      resolveRun({ ...(JSON.parse(json) as Omit<LoadRun, 'cores' | 'rss' | 'mem'>), cores, rss, mem });
     });
   });
 }
@@ -171,6 +177,7 @@ const summary = (runs: LoadRun[]) => ({
 });
 const coresOf = (runs: LoadRun[], name: string) => median(runs.map((r) => r.cores[name] ?? Number.NaN));
 const rssOf = (runs: LoadRun[], name: string) => Math.max(...runs.map((r) => r.rss[name] ?? 0));
+const memOf = (runs: LoadRun[], name: string) => Math.max(...runs.map((r) => r.mem[name] ?? 0));
 
 try {
   // --- Infrastructure: nats-server with the shipped permissions, a fresh vault database.
@@ -387,7 +394,8 @@ try {
     `Load: autocannon 9.0.0 in its own Node process, ${CONNECTIONS} connections over loopback; ${ROUNDS} rounds per ` +
       `worker count, each ${WARMUP_SECONDS} s warm-up then ${SECONDS} s measured for Coffer and then for the baseline; ` +
       'every request POSTs a different Luhn-valid 16-digit PAN. Figures are medians over rounds; CPU in cores ' +
-      '(CPU seconds per wall second) of each process tree; RSS the highest sample (every 0.5 s).',
+      '(CPU seconds per wall second) of each process tree; RSS the highest sample (every 0.5 s) of the summed ' +
+      'VmRSS, and in brackets of private + shared-once memory (a tree of Node processes shares the node binary).',
     '',
     '| run | workers | records/s | p50 ms | p99 ms | non-2xx | CPU ingest | CPU vault | CPU nats | RSS ingest MB | RSS vault MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -396,7 +404,8 @@ try {
       return (
         `| Coffer ingest | ${r.workers} | ${fmt(s.rps)} | ${s.p50Ms} | ${s.p99Ms} | ${s.non2xx} | ` +
         `${coresOf(r.coffer, 'ingest').toFixed(2)} | ${coresOf(r.coffer, 'vault').toFixed(2)} | ` +
-        `${coresOf(r.coffer, 'nats-server').toFixed(2)} | ${fmt(rssOf(r.coffer, 'ingest'))} | ${fmt(rssOf(r.coffer, 'vault'))} |`
+        `${coresOf(r.coffer, 'nats-server').toFixed(2)} | ${fmt(rssOf(r.coffer, 'ingest'))} (${fmt(memOf(r.coffer, 'ingest'))}) | ` +
+        `${fmt(rssOf(r.coffer, 'vault'))} (${fmt(memOf(r.coffer, 'vault'))}) |`
       );
     }),
     `| naive baseline (in the benchmark process) | – | ${fmt(naive.rps)} | ${naive.p50Ms} | ${naive.p99Ms} | ` +
@@ -439,6 +448,10 @@ try {
         rssMb: {
           ingest: Math.max(...results.map((r) => rssOf(r.coffer, 'ingest'))),
           vault: Math.max(...results.map((r) => rssOf(r.coffer, 'vault'))),
+        },
+        privatePlusSharedMb: {
+          ingest: Math.max(...results.map((r) => memOf(r.coffer, 'ingest'))),
+          vault: Math.max(...results.map((r) => memOf(r.coffer, 'vault'))),
         },
       }),
     );

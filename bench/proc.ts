@@ -52,3 +52,25 @@ export function rssMb(pids: number[]): number {
   }
   return kb / 1024;
 }
+
+/**
+ * Memory of `pids` as one container holds it, MB: each process's private pages, plus the shared
+ * ones once (the largest shared set; for Node processes that is the node binary's text, ~43 MB,
+ * which the page cache holds once however many processes map it). Summed VmRSS counts that shared
+ * part once per process: a cluster primary and two workers over-count it twice.
+ */
+export function privatePlusSharedMb(pids: number[]): number {
+  let privateKb = 0;
+  let sharedKb = 0;
+  for (const pid of pids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      privateKb += field('Private_Clean') + field('Private_Dirty');
+      sharedKb = Math.max(sharedKb, field('Shared_Clean') + field('Shared_Dirty'));
+    } catch {
+      // gone
+    }
+  }
+  return (privateKb + sharedKb) / 1024;
+}
