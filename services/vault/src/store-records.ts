@@ -135,10 +135,10 @@ export async function storeRecordBatch(
  * first row per id as before, for the records stored before migration 012 and the previous vault.
  */
 async function storeContexts(sql: postgres.Sql, contexts: ContextRow[]): Promise<void> {
-  // Sorted, so that two batches storing the same contexts at once take their locks in one order.
-  const sorted = [...contexts].sort((a, b) =>
-    a.id < b.id ? -1 : a.id > b.id ? 1 : Buffer.compare(a.enc_sha256, b.enc_sha256),
-  );
+  // Sorted by id, so that two batches storing the same contexts at once lock them in one order.
+  // Stable: of two contexts with one id (a forgery and the genuine one), the first in the fetch
+  // still takes the id's record_contexts row, as before.
+  const sorted = [...contexts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const legacy = sorted.map(({ id, data_key_id, enc }) => ({ id, data_key_id, enc }));
   const rows = sorted.map((c) => ({
     context_id: c.id,
