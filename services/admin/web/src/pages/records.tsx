@@ -10,12 +10,39 @@ export interface RecordRow {
   id: string;
   type: 'pan' | 'ssn' | 'secret';
   hint: string | null;
+  /** 'client': sealed by its submitter, so the hint is their claim, checked by nobody. Older vaults omit it. */
+  hintSource?: 'ingest' | 'client';
   keyId: string;
   submittedAt: string;
 }
 
 const PAGE = 25;
 export const TYPE_NAMES: Record<string, string> = { pan: 'Card number', ssn: 'SSN', secret: 'Secret' };
+
+/** A hint nobody checked: the submitter sealed the value and typed the last 4 themselves. */
+export const clientHint = (r: RecordRow): boolean => r.hint !== null && r.hintSource === 'client';
+
+/** The last 4 as shown, marked visibly (and so for a screen reader) when the submitter supplied them. */
+export function Hint(props: { record: RecordRow }) {
+  const r = props.record;
+  if (!r.hint) return <>—</>;
+  return (
+    <>
+      …{r.hint}
+      {clientHint(r) ? (
+        <>
+          {' '}
+          <span
+            class="badge hint-client"
+            title="The submitter sealed this value and gave these digits; nobody checked them"
+          >
+            client-supplied
+          </span>
+        </>
+      ) : null}
+    </>
+  );
+}
 
 export function RecordsPage(props: { user: User; settings: Settings }) {
   const [type, setType] = useState('');
@@ -95,7 +122,9 @@ export function RecordsPage(props: { user: User; settings: Settings }) {
                 <td>
                   <span class={`badge type-${r.type}`}>{TYPE_NAMES[r.type] ?? r.type}</span>
                 </td>
-                <td class="mono">{r.hint ? `…${r.hint}` : '—'}</td>
+                <td class="mono">
+                  <Hint record={r} />
+                </td>
                 <td class="mono" title={r.id}>
                   <span class="id-full">{r.id}</span>
                   <span class="id-short" aria-hidden="true">
@@ -107,7 +136,7 @@ export function RecordsPage(props: { user: User; settings: Settings }) {
                     <button
                       type="button"
                       class="secondary small"
-                      aria-label={`Reveal ${TYPE_NAMES[r.type]} ${r.hint ? `ending ${r.hint}` : r.id}`}
+                      aria-label={`Reveal ${TYPE_NAMES[r.type]} ${r.hint ? `ending ${r.hint}${clientHint(r) ? ' (client-supplied)' : ''}` : r.id}`}
                       onClick={() => setRevealing(r)}
                     >
                       Reveal…
