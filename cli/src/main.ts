@@ -43,8 +43,9 @@ const usage = `usage: pnpm coffer <command>
   dev                run every plane on this machine (embedded mode; not for production)
   sdk build --trust-root ROOT [--ingest URL] [--out DIR] [--base-url URL]
                      write the browser sealing module; print its name, SRI and <script> tag
-  monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL] [--once | --serve]
-                     check the published key, the SDK file and the page that loads it (Nagios / Prometheus)`;
+  monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL] [--vault URL] [--once | --serve]
+                     check the published key (is it the vault's current one?), the SDK file and
+                     the page that loads it (Nagios / Prometheus)`;
 
 const [command, ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<void>> = {

@@ -318,7 +318,18 @@ export const PeopleList = Type.Object({
 /** Records metadata for the console's search (records.search). */
 export const RecordSearchPage = Type.Object({
   items: Type.Array(
-    Type.Object({ id: Id, type: RecordTypeSchema, hint: Nullable(Type.String()), keyId: Id, submittedAt: Instant }),
+    Type.Object({
+      id: Id,
+      type: RecordTypeSchema,
+      hint: Nullable(Type.String()),
+      /**
+       * As in records.list: 'client' when the submitter sealed it, so the hint is their claim.
+       * Optional because a vault before it omits it (the console then marks nothing).
+       */
+      hintSource: Type.Optional(Type.Union([Type.Literal('ingest'), Type.Literal('client')])),
+      keyId: Id,
+      submittedAt: Instant,
+    }),
   ),
   next: Nullable(Id),
 });
