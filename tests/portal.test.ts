@@ -162,14 +162,24 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'Wrong email or password' }).waitFor();
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    const submit = page.getByRole('button', { name: 'Sign in', exact: true });
-    await submit.click();
+    // Hold the sign-in request until the busy state was seen, so that a fast answer cannot hide it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/session', async (route) => {
+      if (route.request().method() === 'POST') await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     // argon2id runs: the button says so and cannot be pressed twice.
-    await page
-      .getByRole('button', { name: 'Checking password…' })
-      .waitFor()
-      .catch(() => {});
+    const busy = page.getByRole('button', { name: 'Checking password…' });
+    await busy.waitFor();
+    expect(await busy.isDisabled()).toBe(true);
+    expect(await busy.getAttribute('aria-busy')).toBe('true');
+    release();
     await page.getByRole('heading', { level: 1, name: 'Records' }).waitFor();
+    await page.unroute('**/api/session');
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Records' }).waitFor();
     expect(await page.getByLabel('Password').count()).toBe(0);
