@@ -250,7 +250,7 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await shot(page, 'keys-desktop');
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByText('You have signed out.').waitFor();
-  }, 180_000);
+  }, 300_000);
 
   it('the viewer enrols TOTP from the QR code, signs in with a code, reveals, exports, changes password', async () => {
     const page = await open();
@@ -352,7 +352,7 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await axe(page, 'me');
     await shot(page, 'me-desktop');
     expect((await signIn(stack.app, VIEWER, VIEWER_NEXT, code()).catch((e) => e)).res?.statusCode ?? 200).toBe(200);
-  }, 180_000);
+  }, 300_000);
 
   it('an auditor sees the audit log (newest event after 500 more) and no reveal control', async () => {
     const [max] = await stack.db.owner<{ seq: string }[]>`SELECT max(seq) AS seq FROM audit_events`;
