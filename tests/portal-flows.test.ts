@@ -164,17 +164,19 @@ describe.skipIf(!available)('portal flows in Chromium', { timeout: 120_000 }, ()
 
   it('sign-in: a 429 says to wait and for how long; a locked account says so with the time', async () => {
     const limitedUrl = await limited.listen({ host: '127.0.0.1', port: 0 });
-    // The limit counts requests, good or bad: a malformed one spends this minute's only attempt.
+    const { page } = await open();
+    await page.goto(limitedUrl);
+    await page.getByLabel('Email').fill(ADMIN_EMAIL);
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    // The limit counts requests, good or bad: a malformed one, just before, spends this minute's only one.
     const spent = await fetch(`${limitedUrl}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
     expect(spent.status).toBe(400);
-    const { page } = await open();
-    await page.goto(limitedUrl);
-    await page.getByLabel('Email').fill(ADMIN_EMAIL);
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    const sessions = async () => Number((await stack.db.owner`SELECT count(*) AS n FROM sessions`)[0]?.n);
+    const before = await sessions();
     const answered = page.waitForResponse((r) => r.url().endsWith('/api/session') && r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const res = await answered;
@@ -187,6 +189,7 @@ describe.skipIf(!available)('portal flows in Chromium', { timeout: 120_000 }, ()
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(Math.min(retry, 60));
     expect(await page.getByRole('button', { name: 'Sign in', exact: true }).isDisabled()).toBe(true);
+    expect(await sessions()).toBe(before); // the right password, refused before it was checked
 
     // Ten attempts were counted (as the vault counts them, before any password check): the next locks.
     const key = createHash('sha256').update(LOCKED).digest('hex'); // throttleKey of an address
