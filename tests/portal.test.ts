@@ -162,14 +162,24 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'Wrong email or password' }).waitFor();
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    const submit = page.getByRole('button', { name: 'Sign in', exact: true });
-    await submit.click();
-    // argon2id runs: the button says so and cannot be pressed twice. On a fast run the busy state
-    // can be over before it is looked for: wait for it or for what follows it, never for a state
-    // that has already passed (that waited out Playwright's 30 s and ate the test's time).
-    const records = page.getByRole('heading', { level: 1, name: 'Records' });
-    await page.getByRole('button', { name: 'Checking password…' }).or(records).first().waitFor();
-    await records.waitFor();
+    // Hold the sign-in request until the busy state was seen, so that a fast answer cannot hide it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/session', async (route) => {
+      if (route.request().method() === 'POST') await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // argon2id runs: the button says so and cannot be pressed twice.
+    const busy = page.getByRole('button', { name: 'Checking password…' });
+    await busy.waitFor();
+    expect(await busy.isDisabled()).toBe(true);
+    expect(await busy.getAttribute('aria-busy')).toBe('true');
+    release();
+    await page.getByRole('heading', { level: 1, name: 'Records' }).waitFor();
+    await page.unroute('**/api/session');
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Records' }).waitFor();
     expect(await page.getByLabel('Password').count()).toBe(0);

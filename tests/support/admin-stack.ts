@@ -205,6 +205,20 @@ export async function startAdminStack(
   };
 }
 
+/** A second admin plane on the stack's vault and bus, as a replica would run (e.g. a lower sign-in limit). */
+export async function anotherAdmin(
+  stack: AdminStack,
+  options: { signinPerMinute?: number } = {},
+): Promise<FastifyInstance> {
+  return buildAdmin({
+    bus: stack.adminBus,
+    trustRoot: PublicKey.fromBase64url('ed25519', stack.ceremony.trustRoot),
+    log: adminLogger(new Writable({ write: (_chunk, _enc, done) => done() })),
+    now: stack.now,
+    ...options,
+  });
+}
+
 /** Sign in and return the cookie header and CSRF value for later requests; `totp` when enrolled. */
 export async function signIn(app: FastifyInstance, email = ADMIN_EMAIL, password = ADMIN_PASSWORD, totp?: string) {
   const res = await app.inject({
