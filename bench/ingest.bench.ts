@@ -10,15 +10,15 @@
  * docs/benchmarks.md) and, with --json, one JSON object on the last line of stdout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { type Bus, connectNatsBus } from '@coffer/bus';
 import { startPlanes } from '@coffer/cli';
-import { PublicKey, RecordSealingContext } from '@coffer/crypto';
+import { PublicKey } from '@coffer/crypto';
 import { ingestLogger } from '@coffer/ingest';
-import { busNames, encodeJson, newRecordId, type RecordBatchMessage } from '@coffer/protocol';
+import { busNames } from '@coffer/protocol';
 import {
   connect,
   createTestDatabase,
@@ -31,10 +31,11 @@ import {
 import { migrate } from '@coffer/vault';
 import pino from 'pino';
 import postgres from 'postgres';
+import { publishBacklog } from './backlog.ts';
 import { BASELINE_KEY_ENV, type Baseline, startBaseline } from './baseline-server.ts';
 import type { LoadOptions, LoadSummary } from './load.ts';
 import { benchLifecycle, machine } from './measure.ts';
-import { randomPan } from './pan.ts';
+import { children, cpuSeconds, privatePlusSharedMb, rssMb, tree } from './proc.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const JSON_OUTPUT = process.argv.includes('--json');
@@ -67,52 +68,6 @@ const median = (xs: number[]) => {
 
 const { onCleanup, cleanUp, done: stopWatchdog } = benchLifecycle('bench:ingest', BOUND_MS);
 
-// --- /proc: CPU seconds and RSS of a process and its children (Linux; NaN elsewhere).
-function children(pid: number): number[] {
-  const out: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return out;
-  }
-  for (const entry of entries) {
-    try {
-      const match = /^\d+ \(.*\) \S+ (\d+) /s.exec(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-      if (Number(match?.[1]) === pid) out.push(Number(entry), ...children(Number(entry)));
-    } catch {
-      // the process went away while listing
-    }
-  }
-  return out;
-}
-const tree = (pid: number | undefined) => (pid ? [pid, ...children(pid)] : []);
-function cpuSeconds(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        .replace(/^.*\) /s, '')
-        .split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ ticks
-    } catch {
-      return Number.NaN;
-    }
-  }
-  return total;
-}
-function rssMb(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
-}
-
 /** What to watch during a run: name → the pid whose process tree it is. */
 type Watched = Record<string, number | undefined>;
 interface LoadRun {
@@ -122,6 +77,8 @@ interface LoadRun {
   readonly cores: Record<string, number>;
   /** Highest RSS of each watched process tree during the measured run, MB. */
   readonly rss: Record<string, number>;
+  /** Highest private + shared-once memory of each tree (proc.ts privatePlusSharedMb), MB. */
+  readonly mem: Record<string, number>;
 }
 
 /** Run bench/load.ts in its own Node process against `url`, sampling the watched processes. */
@@ -137,11 +94,15 @@ function runLoad(url: string, watched: Watched): Promise<LoadRun> {
     let start: { cpu: Record<string, number>; at: number } | undefined;
     const cores: Record<string, number> = {};
     const rss: Record<string, number> = {};
+    const mem: Record<string, number> = {};
     const pids = () =>
       Object.fromEntries(Object.entries(watched).map(([n, p]) => [n, n === 'bench' ? [process.pid] : tree(p)]));
     const sampleRss = setInterval(() => {
       if (!start) return;
-      for (const [name, p] of Object.entries(pids())) rss[name] = Math.max(rss[name] ?? 0, rssMb(p));
+      for (const [name, p] of Object.entries(pids())) {
+        rss[name] = Math.max(rss[name] ?? 0, rssMb(p));
+        mem[name] = Math.max(mem[name] ?? 0, privatePlusSharedMb(p));
+      }
     }, 500);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -161,7 +122,7 @@ function runLoad(url: string, watched: Watched): Promise<LoadRun> {
       clearInterval(sampleRss);
       const json = out.split('\n').find((line) => line.startsWith('{'));
       if (code !== 0 || !json) return reject(new Error(`load generator exited with ${code}: ${out}`));
-      resolveRun({ ...(JSON.parse(json) as Omit<LoadRun, 'cores' | 'rss'>), cores, rss });
+      resolveRun({ ...(JSON.parse(json) as Omit<LoadRun, 'cores' | 'rss' | 'mem'>), cores, rss, mem });
     });
   });
 }
@@ -182,10 +143,17 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
   }
 }
 
-/** Start a plane's main.ts as its own process, as production runs it (from source, via tsx). */
+/**
+ * BENCH_DEPLOYED=<dir>: run the planes as deployed, `node dist/main.js` in <dir>/ingest and
+ * <dir>/vault (`pnpm build`, then `pnpm deploy:service <plane> <dir>/<plane>`), not from source.
+ */
+const DEPLOYED = process.env.BENCH_DEPLOYED ? resolve(process.env.BENCH_DEPLOYED) : undefined;
+
+/** Start a plane as its own process: from source via tsx, or as deployed (BENCH_DEPLOYED). */
 function startPlane(plane: 'vault' | 'ingest', environment: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, `services/${plane}/src/main.ts`)], {
-    cwd: ROOT,
+  const entry = DEPLOYED ? ['dist/main.js'] : ['--import', 'tsx', resolve(ROOT, `services/${plane}/src/main.ts`)];
+  const child = spawn(process.execPath, entry, {
+    cwd: DEPLOYED ? resolve(DEPLOYED, plane) : ROOT,
     env: { PATH: process.env.PATH ?? '', ...environment },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -209,6 +177,7 @@ const summary = (runs: LoadRun[]) => ({
 });
 const coresOf = (runs: LoadRun[], name: string) => median(runs.map((r) => r.cores[name] ?? Number.NaN));
 const rssOf = (runs: LoadRun[], name: string) => Math.max(...runs.map((r) => r.rss[name] ?? 0));
+const memOf = (runs: LoadRun[], name: string) => Math.max(...runs.map((r) => r.mem[name] ?? 0));
 
 try {
   // --- Infrastructure: nats-server with the shipped permissions, a fresh vault database.
@@ -372,33 +341,7 @@ try {
   const dataKey = PublicKey.fromBase64url(SUITE, current.publicKey);
   progress(`publishing a backlog of ${fmt(BACKLOG)} records in batches of ${BATCH}…`);
   const publishStart = performance.now();
-  const batches: Promise<unknown>[] = [];
-  for (let done = 0; done < BACKLOG; done += BATCH) {
-    const context = RecordSealingContext.create(dataKey, current.id, BATCH);
-    const records = Array.from({ length: Math.min(BATCH, BACKLOG - done) }, () => {
-      const id = newRecordId();
-      const pan = randomPan();
-      return {
-        id,
-        type: 'pan' as const,
-        keyId: current.id,
-        hint: pan.slice(-4),
-        submittedAt: new Date().toISOString(),
-        contextId: context.contextId,
-        sealed: context.seal(id, 'pan', Buffer.from(pan)).toString('base64'),
-      };
-    });
-    const message: RecordBatchMessage = {
-      v: 3,
-      batchId: randomUUID(),
-      contexts: [{ id: context.contextId, keyId: current.id, enc: context.enc.toString('base64') }],
-      records,
-    };
-    context.destroy();
-    batches.push(buses.ingest.publishRecord(message.batchId, encodeJson(message)));
-    if (batches.length >= 32) await Promise.all(batches.splice(0));
-  }
-  await Promise.all(batches);
+  await publishBacklog(buses.ingest, { id: current.id, publicKey: dataKey }, BACKLOG, BATCH);
   const publishSeconds = (performance.now() - publishStart) / 1000;
   const before = await countRecords();
   const storeStart = performance.now();
@@ -444,14 +387,15 @@ try {
   const ratio = coffer.rps / naive.rps;
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
   const lines = [
-    `Machine: ${machine()}, ${Math.round(totalmem() / 2 ** 30)} GiB.`,
+    `Machine: ${machine()}, ${Math.round(totalmem() / 2 ** 30)} GiB. Planes ${DEPLOYED ? 'as deployed (node dist/main.js)' : 'from source (tsx)'}.`,
     `PostgreSQL ${pgVersion?.server_version ?? '?'} on 127.0.0.1:5432 (fresh databases), nats-server ${natsVersion} ` +
       '(JetStream, file storage, shipped permissions.conf), all on this machine.',
     '',
     `Load: autocannon 9.0.0 in its own Node process, ${CONNECTIONS} connections over loopback; ${ROUNDS} rounds per ` +
       `worker count, each ${WARMUP_SECONDS} s warm-up then ${SECONDS} s measured for Coffer and then for the baseline; ` +
       'every request POSTs a different Luhn-valid 16-digit PAN. Figures are medians over rounds; CPU in cores ' +
-      '(CPU seconds per wall second) of each process tree; RSS the highest sample (every 0.5 s).',
+      '(CPU seconds per wall second) of each process tree; RSS the highest sample (every 0.5 s) of the summed ' +
+      'VmRSS, and in brackets of private + shared-once memory (a tree of Node processes shares the node binary).',
     '',
     '| run | workers | records/s | p50 ms | p99 ms | non-2xx | CPU ingest | CPU vault | CPU nats | RSS ingest MB | RSS vault MB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -460,7 +404,8 @@ try {
       return (
         `| Coffer ingest | ${r.workers} | ${fmt(s.rps)} | ${s.p50Ms} | ${s.p99Ms} | ${s.non2xx} | ` +
         `${coresOf(r.coffer, 'ingest').toFixed(2)} | ${coresOf(r.coffer, 'vault').toFixed(2)} | ` +
-        `${coresOf(r.coffer, 'nats-server').toFixed(2)} | ${fmt(rssOf(r.coffer, 'ingest'))} | ${fmt(rssOf(r.coffer, 'vault'))} |`
+        `${coresOf(r.coffer, 'nats-server').toFixed(2)} | ${fmt(rssOf(r.coffer, 'ingest'))} (${fmt(memOf(r.coffer, 'ingest'))}) | ` +
+        `${fmt(rssOf(r.coffer, 'vault'))} (${fmt(memOf(r.coffer, 'vault'))}) |`
       );
     }),
     `| naive baseline (in the benchmark process) | – | ${fmt(naive.rps)} | ${naive.p50Ms} | ${naive.p99Ms} | ` +
@@ -499,9 +444,14 @@ try {
           rpsWithStartup: storeRateWithStartup,
           cores: storeCores,
         },
+        deployed: DEPLOYED !== undefined,
         rssMb: {
           ingest: Math.max(...results.map((r) => rssOf(r.coffer, 'ingest'))),
           vault: Math.max(...results.map((r) => rssOf(r.coffer, 'vault'))),
+        },
+        privatePlusSharedMb: {
+          ingest: Math.max(...results.map((r) => memOf(r.coffer, 'ingest'))),
+          vault: Math.max(...results.map((r) => memOf(r.coffer, 'vault'))),
         },
       }),
     );

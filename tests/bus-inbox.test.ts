@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 type Conn = Awaited<ReturnType<typeof connect>>;
 const permissionsConf = fileURLToPath(new URL('../deploy/nats/permissions.conf', import.meta.url));
 const password = (): string => `p${randomBytes(24).toString('hex')}`;
-const WAIT_MS = 3_000;
+// Every wait below ends as soon as its answer (or refusal) arrives: the bound is for a loaded
+// machine, where 3 s for a JetStream ack or a reply through the server was not always enough.
+const WAIT_MS = 15_000;
 const QUIET_MS = 700;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -41,6 +43,17 @@ async function publishWithReply(nc: Conn, subject: string, reply: string, msgId?
 async function serveAsVault(bus: Bus): Promise<void> {
   bus.serve(bus.names.keysCurrent, async () => encoder.encode('key-bundle'), 'ingest');
   bus.serve(`${bus.names.admin}.>`, async () => encoder.encode('admin-answer'), 'admin');
+  await bus.serving(); // a raw client's first publish must not reach the server before these
+}
+
+/**
+ * Wait (bounded) until `line` has arrived: the honest answer is real work (a handler, a reply
+ * through the server) that a loaded machine may not finish within QUIET_MS.
+ */
+async function arrived(seen: readonly string[], line: string): Promise<void> {
+  for (const deadline = Date.now() + 15_000; !seen.includes(line) && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe('with the shipped permissions (admin in its own account)', () => {
@@ -141,6 +154,7 @@ describe("the vault's own reply check, on a server without accounts", () => {
     await publishWithReply(raw, 'keys.current', '_INBOX_vault.forged.4');
     await publishWithReply(raw, 'keys.current', '_R_.forged.5');
     await publishWithReply(raw, 'keys.current', '_INBOX_ingest.honest.6');
+    await arrived(seen, '_INBOX_ingest.honest.6 key-bundle');
     expect(seen).toEqual(['_INBOX_ingest.honest.6 key-bundle']);
   });
 
@@ -149,6 +163,7 @@ describe("the vault's own reply check, on a server without accounts", () => {
     await raw.flush();
     await publishWithReply(raw, 'vault.admin.status', '_INBOX_ingest.forged.7');
     await publishWithReply(raw, 'vault.admin.status', '_INBOX_admin.honest.8');
+    await arrived(seen, '_INBOX_admin.honest.8 admin-answer');
     expect(seen).toEqual(['_INBOX_admin.honest.8 admin-answer']);
   });
 });

@@ -26,7 +26,9 @@ const permissionsConf = fileURLToPath(new URL('../deploy/nats/permissions.conf',
 // Hex with a letter prefix: nats-server re-parses env values as config text (see permissions.conf).
 const password = (): string => `p${randomBytes(24).toString('hex')}`;
 const passwords: Record<Service, string> = { ingest: password(), vault: password(), admin: password() };
-const WAIT_MS = 3_000;
+// Every wait below ends as soon as its answer (or refusal) arrives: the bound is for a loaded
+// machine, where 3 s for a JetStream ack or a reply through the server was not always enough.
+const WAIT_MS = 15_000;
 
 let server: NatsServer;
 const conns = {} as Record<Service, Conn>;

@@ -485,7 +485,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
         expect(sent.status).toBe(202);
         const id = sent.body.id as string;
         expect(forge.seen.length).toBeGreaterThanOrEqual(1);
-        for (let i = 0; i < 100 && (await infra.owner`SELECT 1 FROM records WHERE id = ${id}`).length === 0; i++) {
+        for (let i = 0; i < 300 && (await infra.owner`SELECT 1 FROM records WHERE id = ${id}`).length === 0; i++) {
           await new Promise((r) => setTimeout(r, 100));
         }
         const [stored] = await infra.owner<{ context_id: string; legacy_enc: Buffer }[]>`

@@ -1,7 +1,8 @@
 /**
  * `coffer monitor --once` as an operator's Nagios would run it, against a real stack and the demo
- * page: 0 when all is well, 2 for a modified SDK file, a bundle signed by another key, and a page
- * that loads the SDK without its integrity attribute; 1 when the key's window ends too soon.
+ * page: 0 when all is well, 2 for a modified SDK file, a bundle signed by another key, a page
+ * that loads the SDK without its integrity attribute, and a key that is not the vault's current
+ * one; 1 when the key's window ends too soon.
  */
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +13,7 @@ import { PrivateKey, signDataKeyBundle } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOST, ROOT, type Stack, startStack } from './support/stack.ts';
+import { currentKeyId, HOST, ROOT, type Stack, startStack } from './support/stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const run = promisify(execFile);
@@ -95,13 +96,15 @@ describe.skipIf(!available)('coffer monitor --once', { timeout: 180_000 }, () =>
   const replace = (args: string[], flag: string, value: string) =>
     args.map((a, i) => (args[i - 1] === flag ? value : a));
 
-  it('exits 0 with one OK line when the bundle, the file and the page are as pinned', async () => {
-    const { code, out } = await monitor(good());
+  it('exits 0 with one OK line when the bundle, the file and the page are as pinned and the key is the vault’s', async () => {
+    const { code, out } = await monitor([...good(), '--vault', stack.planes.vault.url]);
     expect(code, out).toBe(0);
     expect(out.split('\n')).toHaveLength(1);
+    const key = currentKeyId(stack.planes.ceremony as NonNullable<typeof stack.planes.ceremony>);
     expect(out).toMatch(
-      /^COFFER OK - bundle: data key .* verified.*sdk: SDK file matches.*page: .* \| key_valid_seconds=\d+$/,
+      /^COFFER OK - bundle: data key .* verified.*vault: the vault's current key is .*sdk: SDK file matches.*page: .* \| key_valid_seconds=\d+$/,
     );
+    expect(out).toContain(`vault: the vault's current key is ${key}`);
   });
 
   it.each([
@@ -123,6 +126,31 @@ describe.skipIf(!available)('coffer monitor --once', { timeout: 180_000 }, () =>
     const { code, out } = await monitor([...good(), '--warn-hours', '100000']);
     expect(code, out).toBe(1);
     expect(out).toMatch(/^COFFER WARNING - bundle: data key .* ends in/);
+  });
+
+  it('is CRITICAL when ingest publishes a validly signed key the vault no longer calls current', async () => {
+    // The vault's /readyz after a revocation rotation, as a stale or compromised ingest would face it:
+    // the superseded key's signed window has not ended, so only the vault can tell.
+    const rotated = newRecordId();
+    const vault = await serve(
+      'application/json',
+      JSON.stringify({
+        status: 'ready',
+        database: true,
+        bus: true,
+        dataKey: { degraded: false, keyId: rotated, reason: null },
+      }),
+    );
+    servers.push(vault.server);
+    const base = { ingest: stack.planes.ingestUrl, trustRoot: stack.planes.trustRoot, warnBeforeMs: 0 };
+    const report = await runChecks({ ...base, vault: vault.url });
+    expect(report.state).toBe(2);
+    expect(report.results.find((r) => r.check === 'vault')).toMatchObject({
+      state: 2,
+      message: expect.stringContaining(`the vault's current key is ${rotated}: superseded by a rotation`),
+    });
+    expect(report.results.find((r) => r.check === 'bundle')?.state).toBe(0);
+    expect(metrics(report, new Date(0))).toContain('coffer_monitor_check_status{check="vault"} 2');
   });
 
   it('checks a page on its own (no --sdk/--sri): the file it names must hash to what it pins', async () => {

@@ -7,7 +7,6 @@
  */
 import { existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import AxeBuilder from '@axe-core/playwright';
 import { callVault, VaultRefused } from '@coffer/bus';
 import { createSessionToken, deriveCsrfToken, sessionTokenHash } from '@coffer/crypto';
@@ -16,6 +15,7 @@ import { Secret, TOTP } from 'otpauth';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, call, signIn, startAdminStack } from './support/admin-stack.ts';
+import { reservePort } from './support/ports.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
@@ -23,17 +23,6 @@ if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}
 const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
 
 const OTHER = 'vera.viewer@example.com';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** In the page: a raw WebAuthn assertion for `challenge`, as JSON, with its PRF output. */
 const assertInPage = (page: Page, challenge: string) =>
@@ -137,7 +126,9 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
   }
 
   beforeAll(async () => {
-    const port = await freePort();
+    // The origin names the port before the vault starts; held until the console listens on it.
+    const reserved = await reservePort();
+    const port = reserved.port;
     url = `http://localhost:${port}`;
     // The key-admin's authenticator enrolled at init: a confirmed account adds a passkey only from
     // a session opened with its second factor (review2), never on the password alone.
@@ -150,6 +141,7 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     // Another person (no keys needed): the owner of a passkey row a database writer moves.
     await stack.db
       .owner`INSERT INTO users (id, email, role, status) VALUES (${crypto.randomUUID()}, ${OTHER}, 'viewer', 'active')`;
+    await reserved.release();
     await stack.app.listen({ host: '127.0.0.1', port });
     // Another origin under the same RP ID: a page there can ask the authenticator for an assertion.
     otherOrigin = createHttpServer((_req, res) => res.end('<!doctype html><title>elsewhere</title>'));

@@ -7,11 +7,11 @@
  * with a virtual authenticator (the thief's).
  */
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, enrolUser, signIn, startAdminStack } from './support/admin-stack.ts';
+import { reservePort } from './support/ports.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
@@ -21,28 +21,20 @@ const available = hasBrowser && (await postgresAvailable()) && (await natsForTes
 const VIEWER = 'mallory.victim@example.com';
 const STRONG = 'violet-harbour-compass-7342-quietly';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 describe.skipIf(!available)('a stolen password does not enrol a first passkey on a confirmed account', () => {
   let stack: AdminStack;
   let browser: Browser;
   let url: string;
 
   beforeAll(async () => {
-    const port = await freePort();
+    // The origin names the port before the vault starts; held until the console listens on it.
+    const reserved = await reservePort();
+    const port = reserved.port;
     url = `http://localhost:${port}`;
     stack = await startAdminStack({ passkeys: { origin: url, rpId: 'localhost' } });
     const admin = await signIn(stack.app);
     await enrolUser(stack.app, admin, VIEWER, 'viewer', STRONG);
+    await reserved.release();
     await stack.app.listen({ host: '127.0.0.1', port });
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -16,7 +16,7 @@ import { type Infra, startInfra, vaultLogger } from './support/stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 
-async function until<T>(what: string, get: () => Promise<T>, done: (v: T) => boolean, tries = 100): Promise<T> {
+async function until<T>(what: string, get: () => Promise<T>, done: (v: T) => boolean, tries = 300): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = await get();
     if (done(v)) return v;

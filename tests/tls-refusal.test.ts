@@ -15,7 +15,9 @@ async function start(service: 'ingest' | 'vault' | 'admin', env: Record<string, 
     await run(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
-      timeout: 30_000,
+      // tsx compiles the service before it can refuse: 24 s for the vault on a loaded two-core
+      // machine (measured), too close to a 30 s kill, which fails the test with no exit code.
+      timeout: 120_000,
     });
     return { code: 0, stderr: '' };
   } catch (err) {
@@ -24,7 +26,8 @@ async function start(service: 'ingest' | 'vault' | 'admin', env: Record<string, 
   }
 }
 
-describe('services refuse bad TLS settings', () => {
+// Up to two service starts per test, each bounded by `start`'s own timeout.
+describe('services refuse bad TLS settings', { timeout: 300_000 }, () => {
   let pki: TestPki;
   let other: TestPki;
 

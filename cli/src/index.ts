@@ -8,3 +8,4 @@ export { caFiles, leafFiles, writeCa, writeLeaf } from './pki/store.ts';
 export { type Planes, type PlanesOptions, startPlanes } from './planes.ts';
 export { prepareRecoveryRelease, releaseRecoveryNow, runRecovery } from './recovery.ts';
 export { type ResealOptions, type ResealResult, runReseal } from './reseal.ts';
+export { runSuiteChange, type SuiteChangeOptions, type SuiteChangeResult } from './suite.ts';

@@ -8,6 +8,7 @@ import { pkiCommand } from './commands/pki.ts';
 import { recoverCommand } from './commands/recover.ts';
 import { resealCommand } from './commands/reseal.ts';
 import { sdkCommand } from './commands/sdk.ts';
+import { suiteCommand } from './commands/suite.ts';
 
 const usage = `usage: pnpm coffer <command>
   init --email ADDRESS [--password-file FILE|-] [--totp-file FILE|-] [--vault-key-fingerprint FP]
@@ -26,6 +27,9 @@ const usage = `usage: pnpm coffer <command>
          [--rate 200] [--batch 200]
                      move every record of those data keys to the current key (as a key-admin,
                      through the admin plane), then destroy them; run again to resume
+  suite --admin-url URL --email ADDRESS --to xwing [--password-file FILE] [--totp CODE] [--no-rotate]
+                     move the org's new keys to a suite (signed org configuration; never back from
+                     xwing), then rotate so the current key is in it (as a key-admin)
   audit verify [--checkpoints FILE --checkpoint-key KEY] [--expect-head HASH] [--min-events N]
                      walk the audit log's hash chain (DATABASE_URL), name the first broken event,
                      and check its head against the vault's signed checkpoints
@@ -39,8 +43,9 @@ const usage = `usage: pnpm coffer <command>
   dev                run every plane on this machine (embedded mode; not for production)
   sdk build --trust-root ROOT [--ingest URL] [--out DIR] [--base-url URL]
                      write the browser sealing module; print its name, SRI and <script> tag
-  monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL] [--once | --serve]
-                     check the published key, the SDK file and the page that loads it (Nagios / Prometheus)`;
+  monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL] [--vault URL] [--once | --serve]
+                     check the published key (is it the vault's current one?), the SDK file and
+                     the page that loads it (Nagios / Prometheus)`;
 
 const [command, ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
@@ -50,6 +55,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   audit: auditCommand,
   recover: recoverCommand,
   reseal: resealCommand,
+  suite: suiteCommand,
   sdk: sdkCommand,
   monitor: monitorCommand,
   pki: pkiCommand,

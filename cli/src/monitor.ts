@@ -1,8 +1,10 @@
 /**
  * The integrity checks behind `coffer monitor`: the data key bundle ingest publishes verifies
  * against the pinned trust root and its window covers now; the SDK file at its URL still hashes to
- * the pinned SRI value; a customer page still loads it with that integrity attribute. Each check
- * ends in a Nagios state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN: could not tell).
+ * the pinned SRI value; a customer page still loads it with that integrity attribute; the key is the
+ * one the vault calls current (a revocation rotation supersedes a key whose signed window has not
+ * ended, so the signature alone cannot tell). Each check ends in a Nagios state (0 OK, 1 WARNING,
+ * 2 CRITICAL, 3 UNKNOWN: could not tell).
  */
 import { createHash } from 'node:crypto';
 import { bundleCovers, PublicKey, verifyDataKeyBundle } from '@coffer/crypto';
@@ -20,6 +22,8 @@ export interface MonitorTarget {
   readonly sdk?: string;
   readonly sri?: string;
   readonly page?: string;
+  /** The vault's HTTP base URL: its /readyz names the key it calls current. */
+  readonly vault?: string;
   /** WARNING when the current key's window ends sooner than this (0: never). */
   readonly warnBeforeMs: number;
   readonly fetch?: typeof fetch;
@@ -27,11 +31,13 @@ export interface MonitorTarget {
 }
 
 export interface CheckResult {
-  readonly check: 'bundle' | 'sdk' | 'page';
+  readonly check: 'bundle' | 'sdk' | 'page' | 'vault';
   readonly state: State;
   readonly message: string;
   /** Seconds the current key stays valid (bundle check only). */
   readonly keyValidSeconds?: number;
+  /** The verified bundle's key id (bundle check only). */
+  readonly keyId?: string;
 }
 
 export interface Report {
@@ -67,13 +73,14 @@ async function checkBundle(t: MonitorTarget, fetchFn: typeof fetch, now: Date): 
     if (left < t.warnBeforeMs) {
       const hours = (left / 3_600_000).toFixed(1);
       const message = `data key ${bundle.id} ends in ${hours} h: check that the next window exists`;
-      return { check: 'bundle', state: WARNING, message, keyValidSeconds };
+      return { check: 'bundle', state: WARNING, message, keyValidSeconds, keyId: bundle.id };
     }
     return {
       check: 'bundle',
       state: OK,
       message: `data key ${bundle.id} verified, valid until ${bundle.notAfter}`,
       keyValidSeconds,
+      keyId: bundle.id,
     };
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'invalid';
@@ -93,6 +100,32 @@ async function checkSdk(fetchFn: typeof fetch, url: string, sri: string): Promis
   if (actual !== sri)
     return { check: 'sdk', state: CRITICAL, message: 'SDK file has changed: its hash is not the pinned SRI' };
   return { check: 'sdk', state: OK, message: 'SDK file matches its SRI' };
+}
+
+/** The vault's word on which key is current (its /readyz), against the key ingest publishes. */
+async function checkVaultKey(
+  fetchFn: typeof fetch,
+  vault: string,
+  published: string | undefined,
+): Promise<CheckResult> {
+  if (published === undefined)
+    return { check: 'vault', state: UNKNOWN, message: 'no verified bundle to compare with the vault' };
+  let keyId: unknown;
+  try {
+    // 503 (database or bus down) still names the key the vault last found.
+    const body = (await (await get(fetchFn, `${vault.replace(/\/+$/, '')}/readyz`)).json()) as {
+      dataKey?: { keyId?: unknown };
+    };
+    keyId = body.dataKey?.keyId;
+  } catch (err) {
+    return { check: 'vault', state: UNKNOWN, message: `vault unreachable (${(err as Error).message})` };
+  }
+  if (typeof keyId !== 'string') return { check: 'vault', state: UNKNOWN, message: 'the vault names no current key' };
+  if (keyId !== published) {
+    const message = `ingest publishes data key ${published}, the vault's current key is ${keyId}: superseded by a rotation, or not the vault's`;
+    return { check: 'vault', state: CRITICAL, message };
+  }
+  return { check: 'vault', state: OK, message: `the vault's current key is ${keyId}` };
 }
 
 /** `<script>` tags of a page, each as its attributes (names lower-cased). */
@@ -149,7 +182,9 @@ async function checkPage(t: MonitorTarget, fetchFn: typeof fetch): Promise<Check
 export async function runChecks(t: MonitorTarget): Promise<Report> {
   const fetchFn = t.fetch ?? globalThis.fetch.bind(globalThis);
   const now = (t.now ?? (() => new Date()))();
-  const results: CheckResult[] = [await checkBundle(t, fetchFn, now)];
+  const bundle = await checkBundle(t, fetchFn, now);
+  const results: CheckResult[] = [bundle];
+  if (t.vault) results.push(await checkVaultKey(fetchFn, t.vault, bundle.keyId));
   if (t.sdk && t.sri) results.push(await checkSdk(fetchFn, t.sdk, t.sri));
   if (t.page) results.push(await checkPage(t, fetchFn));
   const rank = (s: State) => [0, 1, 3, 2][s] as number; // OK < WARNING < UNKNOWN < CRITICAL

@@ -4,11 +4,9 @@
  * keys (by id, or every key of a suite), and step through it at most `ratePerSecond` records a second until no record is left and
  * the vault has destroyed the old keys. Interrupted, it is simply run again: the run resumes.
  */
-export interface ResealOptions {
-  readonly adminUrl: string;
-  readonly email: string;
-  readonly password: string;
-  readonly totp?: string;
+import { type AdminSignIn, withAdminSession } from './admin-session.ts';
+
+export interface ResealOptions extends AdminSignIn {
   readonly keyIds?: readonly string[];
   /** Also every record under a key of this suite: `x25519` after moving the org to X-Wing. */
   readonly suite?: 'x25519' | 'xwing';
@@ -33,25 +31,7 @@ interface Step {
 }
 
 export async function runReseal(o: ResealOptions): Promise<ResealResult> {
-  const base = o.adminUrl.replace(/\/$/, '');
-  const signin = await fetch(`${base}/api/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: o.email, password: o.password, ...(o.totp ? { totp: o.totp } : {}) }),
-  });
-  if (signin.status !== 200) throw new Error(`sign-in refused: ${signin.status} ${await signin.text()}`);
-  const cookie = (signin.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const { csrf } = (await signin.json()) as { csrf: string };
-  const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const res = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { cookie, 'x-coffer-csrf': csrf, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
-  try {
+  return withAdminSession(o, async (post) => {
     const run = await post<{ runId: string; remaining: number }>('/api/reseal', {
       keyIds: o.keyIds ?? [],
       ...(o.suite ? { suite: o.suite } : {}),
@@ -69,9 +49,5 @@ export async function runReseal(o: ResealOptions): Promise<ResealResult> {
       const wait = (step.moved / rate) * 1000 - (Date.now() - started);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
-  } finally {
-    await fetch(`${base}/api/session`, { method: 'DELETE', headers: { cookie, 'x-coffer-csrf': csrf } }).catch(
-      () => {},
-    );
-  }
+  });
 }

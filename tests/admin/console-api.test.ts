@@ -104,7 +104,10 @@ describe.skipIf(!available)('console API', () => {
     const from = new Date(t0 + 90_000).toISOString();
     const to = new Date(t0 + 150_000).toISOString();
     const window = await call(stack.app, auditor, 'GET', `/api/records/search?from=${from}&to=${to}`);
-    expect(window.json()).toMatchObject({ items: [{ id: ids[2], type: 'pan', hint: '1111' }], next: null });
+    expect(window.json()).toMatchObject({
+      items: [{ id: ids[2], type: 'pan', hint: '1111', hintSource: 'ingest' }],
+      next: null,
+    });
     expect((await call(stack.app, auditor, 'GET', '/api/records/search?from=yesterday')).statusCode).toBe(400);
     expect((await call(stack.app, auditor, 'GET', '/api/records/search?limit=0')).statusCode).toBe(400);
   });

@@ -20,7 +20,9 @@ const REAL_PANS = ['4111111111111111', '5555555555554444', '4012888888881881'];
 const VIEWER = { email: 'viewer.decoys@example.com', password: 'viewer-lantern-quartz-harbour-27' };
 
 /** Bounded poll: `probe` until it returns something, or fail after `tries`. */
-async function until<T>(probe: () => Promise<T | undefined>, tries = 100): Promise<T> {
+// 600 tries of 50 ms (30 s): the alert and its audit event come from the vault after the reply, a
+// moment that 5 s did not always cover on a loaded machine.
+async function until<T>(probe: () => Promise<T | undefined>, tries = 600): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const found = await probe();
     if (found !== undefined) return found;

@@ -14,7 +14,9 @@ const available = (await postgresAvailable()) && (await natsForTests()) !== unde
 describe.skipIf(!available)('export binding', () => {
   let stack: AdminStack;
   beforeAll(async () => {
-    stack = await startAdminStack();
+    // The tests run the janitor's close themselves and count what it closed: the vault's own
+    // minutely run must not close an export first.
+    stack = await startAdminStack({ vaultJanitor: false });
     await stack.addRecord('secret', 'before-the-export-1');
     await stack.addRecord('secret', 'before-the-export-2');
     stack.advance(1000);
@@ -77,7 +79,7 @@ describe.skipIf(!available)('export binding', () => {
 describe.skipIf(!available)('export cap and expiry on one clock, and closing at vault start', () => {
   let stack: AdminStack;
   beforeAll(async () => {
-    stack = await startAdminStack();
+    stack = await startAdminStack({ vaultJanitor: false }); // as above
     await stack.addRecord('secret', 'stored-before-any-export-1');
     await stack.addRecord('secret', 'stored-before-any-export-2');
   });

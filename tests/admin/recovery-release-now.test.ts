@@ -157,7 +157,8 @@ describe.skipIf(!available)('break-glass recovery released now by k shares and a
   });
 });
 
-async function poll<T>(probe: () => T | undefined, tries = 100): Promise<T> {
+// 600 tries of 50 ms (30 s): the alert crosses the bus; 5 s was tight on a loaded machine.
+async function poll<T>(probe: () => T | undefined, tries = 600): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const found = probe();
     if (found !== undefined) return found;

@@ -67,7 +67,7 @@ describe.skipIf(!available)('re-sealing a key that may still receive records', (
     await ingest.close();
 
     let where = '';
-    for (let i = 0; i < 100 && !where; i++) {
+    for (let i = 0; i < 300 && !where; i++) {
       const [stored] = await stack.db.owner`SELECT 1 FROM records WHERE id = ${id}`;
       const [dead] = await stack.db.owner`SELECT reason FROM dead_letters WHERE msg_id = ${id}`;
       where = stored ? 'stored' : dead ? `dead-lettered: ${dead.reason}` : '';

@@ -1,7 +1,7 @@
 import { sealTotpSecret } from '@coffer/admin';
 import { callVault } from '@coffer/bus';
 import { runCeremony, runRecovery } from '@coffer/cli';
-import { orgKeyWrapBinding, PrivateKey, PublicKey, wrapPrivateKey } from '@coffer/crypto';
+import { orgKeyWrapBinding, PrivateKey, PublicKey, recipientPublicKey, wrapPrivateKey } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,8 +130,7 @@ describe.skipIf(!available)('coffer recover: every key-admin password lost', () 
       email,
       password: NEW_PASSWORD,
       trustRoot: stack.ceremony.trustRoot,
-      enrolTotp: (admin) =>
-        sealTotpSecret(PublicKey.fromBase64url('x25519', admin.publicKey), admin.id, secret).toString('base64'),
+      enrolTotp: (admin) => sealTotpSecret(recipientPublicKey(admin.publicKey), admin.id, secret).toString('base64'),
     });
     const [row] = await stack.db.owner`SELECT totp_sealed FROM users WHERE id = ${userId}`;
     expect(row?.totp_sealed).toBeInstanceOf(Buffer);

@@ -10,7 +10,14 @@ import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin, newTotp, sealTotpSecret } from '@coffer/admin';
 import { type Bus, callVault, connectNatsBus, orgStatus } from '@coffer/bus';
 import { type CeremonyOutput, runCeremony } from '@coffer/cli';
-import { type PasswordParams, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
+import {
+  type PasswordParams,
+  PublicKey,
+  RecordSealingContext,
+  recipientPublicKey,
+  recordBinding,
+  seal,
+} from '@coffer/crypto';
 import { busNames, newRecordId } from '@coffer/protocol';
 import { natsForTests, uniqueNamespace } from '@coffer/testkit';
 import { startVault, type Vault } from '@coffer/vault';
@@ -73,6 +80,8 @@ export async function startAdminStack(
     twoPerson?: Parameters<typeof startVault>[0]['twoPerson'];
     /** The org's suite (its data keys'); X25519 unless a test asks for X-Wing. */
     suite?: 'x25519' | 'xwing';
+    /** The vault's minutely janitor; off for a test that runs its steps itself and counts them. */
+    vaultJanitor?: boolean;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -102,6 +111,7 @@ export async function startAdminStack(
     ...(options.passkeyForKeyAdmins ? { passkeyForKeyAdmins: true } : {}),
     ...(options.decoyKey ? { decoyKey: options.decoyKey } : {}),
     ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),
+    ...(options.vaultJanitor === false ? { janitor: false } : {}),
   });
   const ceremony = await runCeremony({
     adminEmail: ADMIN_EMAIL,
@@ -118,7 +128,7 @@ export async function startAdminStack(
   if (options.adminTotp) {
     const a = ceremony.request.admin;
     const { secret } = newTotp(a.email);
-    a.totpSealed = sealTotpSecret(PublicKey.fromBase64url('x25519', a.publicKey), a.id, secret).toString('base64');
+    a.totpSealed = sealTotpSecret(recipientPublicKey(a.publicKey), a.id, secret).toString('base64');
     adminTotpSecret = secret.base32;
   }
   await callVault(adminBus, 'bootstrap', ceremony.request);
@@ -193,6 +203,20 @@ export async function startAdminStack(
       await rm(keyDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A second admin plane on the stack's vault and bus, as a replica would run (e.g. a lower sign-in limit). */
+export async function anotherAdmin(
+  stack: AdminStack,
+  options: { signinPerMinute?: number } = {},
+): Promise<FastifyInstance> {
+  return buildAdmin({
+    bus: stack.adminBus,
+    trustRoot: PublicKey.fromBase64url('ed25519', stack.ceremony.trustRoot),
+    log: adminLogger(new Writable({ write: (_chunk, _enc, done) => done() })),
+    now: stack.now,
+    ...options,
+  });
 }
 
 /** Sign in and return the cookie header and CSRF value for later requests; `totp` when enrolled. */

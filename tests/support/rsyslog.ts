@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, reachable } from '@coffer/testkit';
+import { freePort } from '@coffer/testkit';
+import { listensOn } from './ports.ts';
 
 export const RSYSLOGD = '/usr/sbin/rsyslogd';
 
@@ -28,7 +29,23 @@ export interface Rsyslog {
 
 export async function startRsyslog(tls: { ca: string; cert: string; key: string }): Promise<Rsyslog> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'coffer-rsyslog-'));
-  const port = await freePort();
+  // freePort's port is free only until it is let go: another process may bind it before rsyslogd
+  // does, which then logs the error and runs on without its listener. Start again on another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(tls, dir, await freePort());
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 5) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function launch(tls: { ca: string; cert: string; key: string }, dir: string, port: number): Promise<Rsyslog> {
   const out = path.join(dir, 'received.log');
   const conf = path.join(dir, 'rsyslog.conf');
   await writeFile(
@@ -51,10 +68,14 @@ input(type="imtcp" address="127.0.0.1" port="${port}" ruleset="siem")
   child.stdout?.on('data', (d) => log.push(String(d)));
   child.stderr?.on('data', (d) => log.push(String(d)));
   const deadline = Date.now() + 15_000;
-  while (!(await reachable('127.0.0.1', port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+  // rsyslogd itself must hold the port: a port taken first answers a connect all the same.
+  while (!(await listensOn(child.pid as number, port))) {
+    const said = log.join('');
+    if (child.exitCode !== null || Date.now() > deadline || /already in use/i.test(said)) {
       child.kill('SIGKILL');
-      throw new Error(`rsyslogd did not start: ${log.join('')}`);
+      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      if (/already in use/i.test(said)) throw new PortTaken(said);
+      throw new Error(`rsyslogd did not start: ${said}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

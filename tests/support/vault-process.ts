@@ -3,6 +3,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '@coffer/testkit';
 import { getStatus, waitFor } from './http.ts';
+import { listensOn } from './ports.ts';
+import { PortTaken, portTaken } from './service-process.ts';
 import { HOST, type Infra, ROOT } from './stack.ts';
 
 export interface VaultProcess {
@@ -19,7 +21,19 @@ process.once('exit', () => {
 });
 
 export async function startVaultProcess(infra: Infra, name: string): Promise<VaultProcess> {
-  const port = await freePort();
+  // freePort's port is free only until it is let go, and the vault under tsx takes seconds to
+  // listen: another process on the machine (another suite's test) may bind it first. Then start
+  // again on another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(infra, name, await freePort());
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function launch(infra: Infra, name: string, port: number): Promise<VaultProcess> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: infra.runtimeUrl,
@@ -45,6 +59,8 @@ export async function startVaultProcess(infra: Infra, name: string): Promise<Vau
       resolve({ code, signal });
     });
   });
+  // 'exit' can come before the last output: the port check reads it all, after 'close'.
+  const closed = new Promise((resolve) => child.once('close', resolve));
   let gone = false;
   void exited.then(() => {
     gone = true;
@@ -54,10 +70,19 @@ export async function startVaultProcess(infra: Infra, name: string): Promise<Vau
   try {
     const state = await waitFor(
       `${name} to answer /readyz with 200`,
-      async () => (gone ? 'exited' : (await getStatus(`${url}/readyz`)) === 200 && 'ready'),
-      30_000,
+      // The child itself must hold the port: another process that took it may answer too.
+      async () =>
+        gone ? 'exited' : (await getStatus(`${url}/readyz`)) === 200 && (await listensOn(child.pid as number, port)),
+      // As for the planes (service-process.ts): tsx compiles the vault first, which takes well
+      // over 30 s on a loaded machine (a vault start timed out at 30 s here, under load).
+      90_000,
     );
-    if (state === 'exited') throw new Error(`${name} exited during start-up:\n${output.lines.join('').slice(-2000)}`);
+    if (state === 'exited') {
+      await closed;
+      const said = output.lines.join('');
+      if (portTaken(said)) throw new PortTaken(`${name}: port ${port} was taken`);
+      throw new Error(`${name} exited during start-up:\n${said.slice(-2000)}`);
+    }
   } catch (err) {
     child.kill('SIGKILL');
     await exited;

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { newTotp, sealTotpSecret } from '@coffer/admin';
 import { callVault, connectService, natsSettings, orgStatus } from '@coffer/bus';
 import { asPositiveInt, readConfig, setting } from '@coffer/config';
-import { PublicKey } from '@coffer/crypto';
+import { PublicKey, recipientPublicKey } from '@coffer/crypto';
 import { checkPassword, PASSWORD_POLICY } from '@coffer/policy';
 import { DEFAULT_DATA_KEY_DAYS, DEFAULT_HORIZON_DAYS } from '@coffer/protocol';
 import { parseArgs } from '../args.ts';
@@ -117,9 +117,7 @@ async function readPasswordTwice(): Promise<string> {
 /** Seal a new TOTP secret to the first key-admin's key into the bootstrap request; its URL. */
 export function enrolAtInit(admin: { id: string; email: string; publicKey: string; totpSealed?: string }): string {
   const { totp, secret } = newTotp(admin.email);
-  admin.totpSealed = sealTotpSecret(PublicKey.fromBase64url('x25519', admin.publicKey), admin.id, secret).toString(
-    'base64',
-  );
+  admin.totpSealed = sealTotpSecret(recipientPublicKey(admin.publicKey), admin.id, secret).toString('base64');
   return totp.toString();
 }
 

@@ -1,5 +1,5 @@
 /**
- * `coffer monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL]`
+ * `coffer monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL] [--vault URL]`
  *   --once               run the checks once, print one Nagios status line, exit 0/1/2/3
  *   --serve [--port N]   expose the latest checks as Prometheus metrics on /metrics
  *   (neither)            print a status line every --interval seconds (default 60)
@@ -9,7 +9,7 @@ import { parseArgs } from '../args.ts';
 import { metrics, type Report, runChecks, statusLine, UNKNOWN } from '../monitor.ts';
 
 const USAGE =
-  'usage: coffer monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL] ' +
+  'usage: coffer monitor --ingest URL --trust-root ROOT [--sdk URL --sri sha384-…] [--page URL] [--vault URL] ' +
   '[--once | --serve [--port 9464] [--host 127.0.0.1]] [--interval 60] [--warn-hours 24]';
 
 export async function monitorCommand(argv: string[]): Promise<void> {
@@ -30,6 +30,7 @@ export async function monitorCommand(argv: string[]): Promise<void> {
     ...(values.sdk ? { sdk: values.sdk } : {}),
     ...(values.sri ? { sri: values.sri } : {}),
     ...(values.page ? { page: values.page } : {}),
+    ...(values.vault ? { vault: values.vault } : {}),
     warnBeforeMs: Number(values['warn-hours']) * 3_600_000,
   };
   const check = async (): Promise<Report> => {
@@ -74,6 +75,7 @@ function parse(argv: string[]) {
       sdk: { type: 'string' },
       sri: { type: 'string' },
       page: { type: 'string' },
+      vault: { type: 'string' },
       once: { type: 'boolean', default: false },
       serve: { type: 'boolean', default: false },
       port: { type: 'string', default: '9464' },

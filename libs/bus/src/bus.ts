@@ -72,8 +72,10 @@ export interface Bus {
   /** Vault only: create or update the records stream and the durable consumer. */
   ensureRecordStream(): Promise<void>;
   /**
-   * Vault only: deliver records in batches; each batch is acknowledged after `handle` resolves
-   * and redelivered later when it throws.
+   * Vault only: deliver records in batches of at most `batchSize` messages; each batch is
+   * acknowledged after `handle` resolves for it and redelivered later when it throws. On NATS a
+   * few batches are handled at once (record-consumer.ts), so `handle` must not assume order
+   * between batches, and a record may come again in a later batch: storing it must be a no-op.
    */
   consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer;
   /** Vault only, on NATS: the audit stream a SIEM reads (undefined on a bus without JetStream). */

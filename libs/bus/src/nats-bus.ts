@@ -14,6 +14,7 @@ import {
   type SharedCell,
 } from './bus.ts';
 import { idempotencyNames, idempotencyStreamConfig } from './idempotency-stream.ts';
+import { consumeRecords } from './record-consumer.ts';
 import { natsSharedCell, revocationBucket } from './shared-cell.ts';
 
 export interface NatsBusOptions {
@@ -181,43 +182,12 @@ class NatsBus implements Bus {
   }
 
   consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer {
-    let stopped = false;
-    const loop = (async () => {
-      while (!stopped) {
-        try {
-          const consumer = await this.#js.consumers.get(this.names.stream, this.names.consumer);
-          while (!stopped) {
-            const messages = [];
-            for await (const m of await consumer.fetch({ max_messages: batchSize, expires: 1000 })) messages.push(m);
-            if (messages.length === 0) continue;
-            try {
-              await handle(
-                messages.map((m) => ({
-                  data: m.data,
-                  msgId: m.headers?.get('Nats-Msg-Id'),
-                  streamedAt: new Date(Math.floor(m.info.timestampNanos / 1e6)),
-                })),
-              );
-            } catch (err) {
-              this.#options.log?.(`storing a batch failed, will retry: ${(err as Error).message}`);
-              for (const m of messages) m.nak(1000);
-              continue;
-            }
-            for (const m of messages) m.ack();
-          }
-        } catch (err) {
-          if (stopped || this.#nc.isClosed()) break;
-          this.#options.log?.(`consumer interrupted, resuming: ${(err as Error).message}`);
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      }
-    })();
-    return {
-      stop: async () => {
-        stopped = true;
-        await loop;
-      },
+    const source = {
+      consumer: () => this.#js.consumers.get(this.names.stream, this.names.consumer),
+      isClosed: () => this.#nc.isClosed(),
+      log: this.#options.log,
     };
+    return consumeRecords(source, handle, batchSize);
   }
 
   auditPublisher(): AuditPublisher {

@@ -117,6 +117,7 @@ export {
   sortRevocationEntries,
   verifyRevocationList,
 } from './signature/revocation-list.ts';
+export { recipientPublicKey, recipientSuiteOf, userCertificateOf } from './signature/user-certificate.ts';
 export {
   certifyVaultReplyKey,
   decodeVaultReplyKeyFile,

@@ -12,6 +12,7 @@ import {
   signOrgConfig,
   signUserCertificate,
   splitRecoveryKey,
+  userCertificateOf,
 } from '@coffer/crypto';
 import { checkPassword } from '@coffer/policy';
 import { type BootstrapRequest, newRecordId } from '@coffer/protocol';
@@ -36,8 +37,9 @@ export interface CeremonyInput {
    */
   readonly vaultReplyKey?: string | undefined;
   /**
-   * The suite the org's data keys are made in, signed into its configuration (`coffer init`
-   * offers X-Wing unless told otherwise). Named by every caller: no silent default here.
+   * The suite the org's data keys, the first key-admin's key and the recovery key are made in,
+   * signed into its configuration (`coffer init` offers X-Wing unless told otherwise). Named by
+   * every caller: no silent default here.
    */
   readonly suite: BundleSuite;
 }
@@ -56,14 +58,15 @@ export class CeremonyError extends Error {
 
 /**
  * A key-admin made offline with the org key in hand (at init, and at break-glass recovery): a key
- * pair, the password's verifier and KEK-wrapped private key, and a certificate.
+ * pair in `suite`, the password's verifier and KEK-wrapped private key, and a certificate naming
+ * the suite.
  */
-export async function makeKeyAdmin(orgKey: PrivateKey<'ed25519'>, email: string, password: string) {
+export async function makeKeyAdmin(orgKey: PrivateKey<'ed25519'>, email: string, password: string, suite: BundleSuite) {
   const verdict = checkPassword(password, email);
   if (!verdict.ok) throw new CeremonyError(`password refused: ${verdict.detail}`);
   if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new CeremonyError('the key-admin email is not an address');
   const id = newRecordId();
-  const made = await enrolUserKey(password, { id, keyVersion: 1 });
+  const made = await enrolUserKey(password, { id, keyVersion: 1 }, suite);
   return {
     key: made.key,
     record: {
@@ -73,16 +76,20 @@ export async function makeKeyAdmin(orgKey: PrivateKey<'ed25519'>, email: string,
       keyVersion: 1,
       publicKey: made.publicKey,
       wrappedPrivateKey: made.wrappedPrivateKey,
-      certificateSignature: signUserCertificate(orgKey, { id, role: 'key-admin', publicKey: made.publicKey }),
+      certificateSignature: signUserCertificate(
+        orgKey,
+        userCertificateOf({ id, role: 'key-admin', publicKey: made.publicKey }),
+      ),
     },
   };
 }
 
 export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput> {
   const orgKey = PrivateKey.generate('ed25519');
-  const admin = await makeKeyAdmin(orgKey, input.adminEmail, input.adminPassword);
+  const admin = await makeKeyAdmin(orgKey, input.adminEmail, input.adminPassword, input.suite);
   const orgKeyId = newRecordId();
-  const recovery = PrivateKey.generate('x25519');
+  // An X-Wing recovery key splits as an X25519 one does: its 32-byte seed is the shared secret.
+  const recovery = PrivateKey.generate(input.suite);
   const recoveryKeyId = `recovery-${newRecordId()}`;
   const shares = await splitRecoveryKey(recovery, input.shares, input.threshold);
 
@@ -105,11 +112,10 @@ export async function runCeremony(input: CeremonyInput): Promise<CeremonyOutput>
         trustRoot,
         recoveryKeyId,
         recoveryPublicKey: recovery.publicKey.toBase64url(),
-        recoveryCertificate: signUserCertificate(orgKey, {
-          id: recoveryKeyId,
-          role: 'recovery',
-          publicKey: recovery.publicKey.toBase64url(),
-        }),
+        recoveryCertificate: signUserCertificate(
+          orgKey,
+          userCertificateOf({ id: recoveryKeyId, role: 'recovery', publicKey: recovery.publicKey.toBase64url() }),
+        ),
         recoveryThreshold: input.threshold,
         recoveryShares: input.shares,
         config: { v: 1, orgKeyId, suite: input.suite },

@@ -3,7 +3,13 @@
  * their role holds — every data key the key-admin holds (ended windows too, so older records stay
  * readable), none for an auditor, and the org key for a new key-admin.
  */
-import { isRevoked, PublicKey, type RevocationList, signUserCertificate } from '@coffer/crypto';
+import {
+  isRevoked,
+  type RevocationList,
+  recipientPublicKey,
+  signUserCertificate,
+  userCertificateOf,
+} from '@coffer/crypto';
 import type { Role } from '@coffer/protocol';
 import { type DataKeyCopy, type Holder, openOrgKey, rewrapDataKeys, wrapOrgKey } from './holder.ts';
 import { RevocationListRefused } from './revocations.ts';
@@ -34,8 +40,9 @@ export function grantToUser(
     throw new RevocationListRefused('this person or key is on the signed revocation list; nothing is wrapped');
   }
   const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
-  const to = { id: user.id, key: PublicKey.fromBase64url('x25519', user.publicKey) };
-  const certificateSignature = signUserCertificate(orgKey, { id: user.id, role: user.role, publicKey: user.publicKey });
+  // X25519 or X-Wing, as the key the person made: the certificate names its suite (v2 for X-Wing).
+  const to = { id: user.id, key: recipientPublicKey(user.publicKey) };
+  const certificateSignature = signUserCertificate(orgKey, userCertificateOf(user));
   // Auditors read metadata only: they never hold a data key.
   const dataKeys = user.role === 'auditor' ? [] : rewrapDataKeys(holder, held.dataKeys, to);
   return user.role === 'key-admin'

@@ -35,5 +35,12 @@ export { authoriseResealStore } from './reseal.ts';
 export { checkRevocationList, nextRevocationList, RevocationListRefused, type SignedList } from './revocations.ts';
 export { orgSuite, type SuiteMaterial, SuiteRefused } from './suite.ts';
 export { type EnrolledUserKey, enrolUserKey } from './user-key.ts';
-export { openPasskeyWrap, openPasswordWrap, passkeyWrap, passwordWrap, type UserKeyRef } from './user-key-wraps.ts';
+export {
+  openPasskeyWrap,
+  openPasswordWrap,
+  passkeyWrap,
+  passwordWrap,
+  USER_KEY_KINDS,
+  type UserKeyRef,
+} from './user-key-wraps.ts';
 export { certifyVaultKey, VaultKeyMismatch } from './vault-key.ts';

@@ -6,7 +6,13 @@
  * list (checked by the caller against its remembered counter) gets anything, whatever their row
  * and certificate say: a revoked person's row restored from a backup carries a valid certificate.
  */
-import { isRevoked, type PublicKey, type RevocationList, verifyUserCertificate } from '@coffer/crypto';
+import {
+  isRevoked,
+  type PublicKey,
+  type RevocationList,
+  userCertificateOf,
+  verifyUserCertificate,
+} from '@coffer/crypto';
 import type { Recipient } from './holder.ts';
 
 export class UncertifiedRecoveryKey extends Error {
@@ -47,12 +53,10 @@ export function certifiedRecipients(
       continue;
     }
     try {
-      const cert = verifyUserCertificate(
-        trustRoot,
-        { id: r.id, role: r.role, publicKey: r.publicKey },
-        r.certificateSignature ?? '',
-        ['x25519', 'xwing'],
-      );
+      const cert = verifyUserCertificate(trustRoot, userCertificateOf(r), r.certificateSignature ?? '', [
+        'x25519',
+        'xwing',
+      ]);
       recipients.push({ kind: 'user', id: r.id, key: cert.key });
     } catch {
       skipped.push(r.id);
@@ -62,7 +66,7 @@ export function certifiedRecipients(
   try {
     const cert = verifyUserCertificate(
       trustRoot,
-      { id: recovery.id, role: 'recovery', publicKey: recovery.publicKey },
+      userCertificateOf({ id: recovery.id, role: 'recovery', publicKey: recovery.publicKey }),
       recovery.certificate ?? '',
       ['x25519', 'xwing'],
     );

@@ -4,16 +4,19 @@
  * it holds, and make a new key-admin holding them all. The caller sends the result.
  */
 import {
+  type BundleSuite,
   combineRecoveryShares,
   open,
   type PrivateKey,
   PublicKey,
+  recipientPublicKey,
   recoveryChallengeBinding,
   signRecoveryRelease,
 } from '@coffer/crypto';
 import type { AdminRequest, RecoveryMaterial } from '@coffer/protocol';
 import { makeKeyAdmin } from './ceremony.ts';
 import { type Holder, openOrgKey, rewrapDataKeys, wrapOrgKey } from './holder.ts';
+import { orgSuite, SuiteRefused } from './suite.ts';
 
 export class RecoveryRefused extends Error {
   override readonly name = 'RecoveryRefused';
@@ -40,7 +43,7 @@ export async function recoverKeyAdmin(
   const m = material;
   const { holder, answer, orgKey } = await openWithShares(m, shares, pinnedTrustRoot);
   try {
-    const made = await makeKeyAdmin(orgKey, admin.email, admin.password);
+    const made = await makeKeyAdmin(orgKey, admin.email, admin.password, newKeySuite(m, pinnedTrustRoot));
     const to = { id: made.record.id, key: made.key.publicKey };
     return {
       enrol: {
@@ -88,9 +91,29 @@ export async function approveRecoveryRelease(
   }
 }
 
+/**
+ * The suite of the recovered key-admin's key: the org's, from its signed configuration checked
+ * against the pinned trust root (X25519 for an org made before suites, or an older vault that
+ * sends none). Break-glass must still work when the configuration row was tampered with: then the
+ * key is X-Wing, never weaker than what the org may have chosen.
+ */
+function newKeySuite(m: RecoveryMaterial, pinnedTrustRoot: string): BundleSuite {
+  try {
+    return orgSuite(PublicKey.fromBase64url('ed25519', pinnedTrustRoot), {
+      orgKeyId: m.orgKeyId,
+      config: m.config,
+      newestKey: m.newestKey,
+    });
+  } catch (err) {
+    if (err instanceof SuiteRefused) return 'xwing';
+    throw err;
+  }
+}
+
 /** Rebuild the recovery key, open the challenge and the org key, and check it is the pinned one. */
 async function openWithShares(m: RecoveryMaterial, shares: readonly string[], pinnedTrustRoot: string) {
-  const recoveryPublic = PublicKey.fromBase64url('x25519', m.recovery.publicKey);
+  // X25519, or X-Wing for an org made with X-Wing: the shares rebuild whichever the vault stores.
+  const recoveryPublic = recipientPublicKey(m.recovery.publicKey);
   // Names a mistyped share by its position; refuses shares of another set or too few.
   const holder: Holder = {
     id: m.recovery.id,

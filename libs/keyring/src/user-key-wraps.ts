@@ -7,11 +7,15 @@ import {
   derivePasskeyKek,
   type PrivateKey,
   passkeyKeyAad,
+  type RecipientKind,
   type SymmetricKey,
   unwrapWithSymmetricKey,
   userKeyAad,
   wrapWithSymmetricKey,
 } from '@coffer/crypto';
+
+/** A person's key is X25519, or X-Wing when made in an X-Wing org (issue 15); old ones stay readable. */
+export const USER_KEY_KINDS = ['x25519', 'xwing'] as const satisfies readonly RecipientKind[];
 
 /** Whose key, and which of their keys: a reset makes a new version. */
 export interface UserKeyRef {
@@ -20,8 +24,13 @@ export interface UserKeyRef {
 }
 
 /** The key from its password wrap (base64); the KEK stays the caller's to destroy. */
-export function openPasswordWrap(kek: SymmetricKey, user: UserKeyRef, wrapped: string): PrivateKey<'x25519'> {
-  return unwrapWithSymmetricKey('x25519', kek, Buffer.from(wrapped, 'base64'), userKeyAad(user.id, user.keyVersion));
+export function openPasswordWrap(kek: SymmetricKey, user: UserKeyRef, wrapped: string): PrivateKey<RecipientKind> {
+  return unwrapWithSymmetricKey(
+    USER_KEY_KINDS,
+    kek,
+    Buffer.from(wrapped, 'base64'),
+    userKeyAad(user.id, user.keyVersion),
+  );
 }
 
 /** The key wrapped under a password's KEK (base64); the KEK stays the caller's to destroy. */
@@ -35,11 +44,11 @@ export function openPasskeyWrap(
   credentialId: string,
   user: UserKeyRef,
   wrapped: string,
-): PrivateKey<'x25519'> {
+): PrivateKey<RecipientKind> {
   const kek = passkeyKek(prf, credentialId);
   try {
     const aad = passkeyKeyAad(user.id, user.keyVersion, credentialId);
-    return unwrapWithSymmetricKey('x25519', kek, Buffer.from(wrapped, 'base64'), aad);
+    return unwrapWithSymmetricKey(USER_KEY_KINDS, kek, Buffer.from(wrapped, 'base64'), aad);
   } finally {
     kek.destroy();
   }

@@ -25,6 +25,7 @@ import {
   Origin,
   PublicKeyB64url,
   Reason,
+  RecipientKeyB64url,
   RecordTypeSchema,
   ROLES,
   type Role,
@@ -332,7 +333,7 @@ export const AdminContract = {
       inviteHash: Hex64,
       keyVersion: Type.Integer({ minimum: 1 }),
       verifier: Verifier,
-      publicKey: PublicKeyB64url,
+      publicKey: RecipientKeyB64url,
       wrappedPrivateKey: B64,
       origin: Origin,
     }),
@@ -556,7 +557,7 @@ export const AdminContract = {
           email: Email,
           passwordVerifier: Verifier,
           keyVersion: Type.Integer({ minimum: 1 }),
-          publicKey: PublicKeyB64url,
+          publicKey: RecipientKeyB64url,
           wrappedPrivateKey: B64,
           certificateSignature: SignatureB64url,
           /** The new key-admin's TOTP secret sealed to their key (issue 9 item 3); see `coffer recover`. */
@@ -650,7 +651,7 @@ export const AdminContract = {
   }),
   // issue 16 item 4b: a second key-admin compared the fingerprint of a key-admin being confirmed.
   'users.cosign': entry({
-    request: Versioned({ session: Hex64, userId: Uuid, publicKey: PublicKeyB64url, origin: Origin }),
+    request: Versioned({ session: Hex64, userId: Uuid, publicKey: RecipientKeyB64url, origin: Origin }),
     reply: R.Done,
     policy: { ...keyAdmin('user.cosign'), target: 'userId' },
   }),

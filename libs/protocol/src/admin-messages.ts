@@ -4,7 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { DataKeyBundleJson, SuiteName } from './messages.ts';
-import { B64, Id } from './vocabulary.ts';
+import { B64, Id, RecipientKeyB64url } from './vocabulary.ts';
 
 const B64url = Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 128 });
 
@@ -35,7 +35,7 @@ export const BootstrapRequest = Type.Object(
         orgKeyId: Id,
         trustRoot: B64url,
         recoveryKeyId: Id,
-        recoveryPublicKey: B64url,
+        recoveryPublicKey: RecipientKeyB64url,
         /** The org key's certificate over (recovery key id, 'recovery', public key). */
         recoveryCertificate: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
         recoveryThreshold: Type.Integer({ minimum: 2, maximum: 255 }),
@@ -52,7 +52,7 @@ export const BootstrapRequest = Type.Object(
         email: Type.String({ minLength: 3, maxLength: 254 }),
         passwordVerifier: Type.String({ maxLength: 256 }),
         keyVersion: Type.Integer({ minimum: 1 }),
-        publicKey: B64url,
+        publicKey: RecipientKeyB64url,
         wrappedPrivateKey: B64,
         certificateSignature: B64url,
         /** The first key-admin's TOTP secret, enrolled at init (issue 9 item 3), sealed to their key. */

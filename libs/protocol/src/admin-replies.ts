@@ -182,6 +182,13 @@ export const InviteLookup = Type.Object({
   email: Type.String(),
   role: RoleSchema,
   keyVersion: Type.Integer(),
+  /**
+   * issue 15: the org's suite, which the invitee's key is made in (as in keys.material, checked by
+   * the admin plane against the trust root); absent from an older vault, whose orgs are X25519.
+   */
+  orgKeyId: Type.Optional(Id),
+  config: Type.Optional(Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() }))),
+  newestKey: Type.Optional(Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
 });
 export const InviteAccepted = Type.Object({ userId: Id, keyVersion: Type.Integer() });
 
@@ -270,6 +277,9 @@ export const RecoveryMaterial = Type.Object({
   orgKeyId: Id,
   orgKey: B64,
   dataKeys: Type.Array(WrappedDataKey),
+  /** issue 15: the org's suite, for the recovered key-admin's key (as in keys.material); absent from an older vault. */
+  config: Type.Optional(Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() }))),
+  newestKey: Type.Optional(Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
 });
 export type RecoveryMaterial = Static<typeof RecoveryMaterial>;
 
@@ -308,7 +318,18 @@ export const PeopleList = Type.Object({
 /** Records metadata for the console's search (records.search). */
 export const RecordSearchPage = Type.Object({
   items: Type.Array(
-    Type.Object({ id: Id, type: RecordTypeSchema, hint: Nullable(Type.String()), keyId: Id, submittedAt: Instant }),
+    Type.Object({
+      id: Id,
+      type: RecordTypeSchema,
+      hint: Nullable(Type.String()),
+      /**
+       * As in records.list: 'client' when the submitter sealed it, so the hint is their claim.
+       * Optional because a vault before it omits it (the console then marks nothing).
+       */
+      hintSource: Type.Optional(Type.Union([Type.Literal('ingest'), Type.Literal('client')])),
+      keyId: Id,
+      submittedAt: Instant,
+    }),
   ),
   next: Nullable(Id),
 });

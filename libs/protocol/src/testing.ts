@@ -12,6 +12,7 @@ const BY_PATTERN: Record<string, string> = {
   '^[0-9a-f]{64}$': 'ab'.repeat(32),
   '^[A-Za-z0-9+/]*={0,2}$': 'AAAA',
   '^[A-Za-z0-9_-]{43}$': 'A'.repeat(43),
+  '^(?:[A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{1622})$': 'A'.repeat(43),
   '^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$': 'A'.repeat(43),
   '^[A-Za-z0-9_-]{86}$': 'A'.repeat(86),
   '^[A-Za-z0-9_-]+$': 'A'.repeat(43),

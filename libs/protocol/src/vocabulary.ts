@@ -48,6 +48,11 @@ export const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 export const B64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 16384 });
 /** An X25519 or Ed25519 public key, base64url without padding. */
 export const PublicKeyB64url = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
+/**
+ * A person's or the recovery key's public key, base64url without padding: X25519 (32 bytes, 43
+ * characters) or X-Wing (1,216 bytes, 1,622 characters; issue 15). The length names the suite.
+ */
+export const RecipientKeyB64url = Type.String({ pattern: '^(?:[A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{1622})$' });
 /** An Ed25519 signature, base64url without padding. */
 export const SignatureB64url = Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' });
 /** An argon2id verifier string as enrollPassword writes it. */

@@ -5,7 +5,7 @@
  */
 import type { Bus } from '@coffer/bus';
 import { callVault } from '@coffer/bus';
-import { PublicKey } from '@coffer/crypto';
+import { recipientPublicKey } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originOf } from './session.ts';
@@ -34,7 +34,7 @@ export async function refuseOtherFingerprint(
   publicKey: string,
   typed: string,
 ): Promise<boolean> {
-  const userPublic = PublicKey.fromBase64url('x25519', publicKey);
+  const userPublic = recipientPublicKey(publicKey);
   if (typed.replace(/\s+/g, '') === userPublic.fingerprint().replace(/\s+/g, '')) return false;
   await sendDenied(bus, req, reply, 'fingerprint mismatch', {
     type: 'fingerprint-mismatch',

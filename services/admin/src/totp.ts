@@ -1,12 +1,12 @@
 /**
  * TOTP (RFC 6238: SHA-1, 6 digits, 30 s), computed by `otpauth`. The secret rests only sealed to
- * the user's own X25519 key (totpBinding): the admin plane opens it with the key it unwrapped for
+ * the user's own key, X25519 or X-Wing (totpBinding): the admin plane opens it with the key it unwrapped for
  * this request (from the password at sign-in, from the session during enrolment), checks the code
  * and forgets it. A code is accepted one step either side of now; the vault then refuses any step
  * not later than the last one it accepted, so each code works once.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { open, type PrivateKey, type PublicKey, seal, totpBinding } from '@coffer/crypto';
+import { open, type PrivateKey, type PublicKey, type RecipientKind, seal, totpBinding } from '@coffer/crypto';
 import { Secret, TOTP } from 'otpauth';
 
 export const TOTP_ISSUER = 'Coffer';
@@ -20,12 +20,12 @@ export function newTotp(label: string): { totp: TOTP; secret: Secret } {
   return { totp: new TOTP({ ...PARAMS, label, secret }), secret };
 }
 
-export function sealTotpSecret(recipient: PublicKey<'x25519'>, userId: string, secret: Secret): Buffer {
+export function sealTotpSecret(recipient: PublicKey<RecipientKind>, userId: string, secret: Secret): Buffer {
   return seal(recipient, Buffer.from(secret.bytes), totpBinding(userId));
 }
 
 /** Open a sealed secret; throws a CryptoError when the blob is not this user's. */
-export function openTotpSecret(userKey: PrivateKey<'x25519'>, userId: string, sealed: string): Secret {
+export function openTotpSecret(userKey: PrivateKey<RecipientKind>, userId: string, sealed: string): Secret {
   const bytes = open(userKey, Buffer.from(sealed, 'base64'), totpBinding(userId));
   try {
     // A fresh ArrayBuffer of exactly these bytes (a Buffer's .buffer may be a shared pool).

@@ -15,14 +15,14 @@ import {
   unwrapWithSymmetricKey,
   wrapWithSymmetricKey,
 } from '@coffer/crypto';
-import { type Holder, openDataKey } from '@coffer/keyring';
+import { type Holder, openDataKey, USER_KEY_KINDS } from '@coffer/keyring';
 import type { SessionKeyMaterial } from '@coffer/protocol';
 
-export function unwrapUserKey(token: string, material: SessionKeyMaterial): PrivateKey<'x25519'> {
+export function unwrapUserKey(token: string, material: SessionKeyMaterial): PrivateKey<RecipientKind> {
   const sessionKey = deriveSessionKey(token, material.sessionId);
   try {
     return unwrapWithSymmetricKey(
-      'x25519',
+      USER_KEY_KINDS,
       sessionKey,
       Buffer.from(material.wrappedKey, 'base64'),
       sessionKeyAad(material.sessionId, material.userId),

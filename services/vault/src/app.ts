@@ -74,6 +74,12 @@ export interface VaultOptions {
   readonly decoyKey?: Buffer;
   /** Issue 16, item 4: the two-person rules, each off by default. */
   readonly twoPerson?: TwoPersonRules;
+  /**
+   * The minutely janitor (expired sessions, interrupted exports, due recovery holds, purge); default
+   * on. Off only for a test that runs those steps itself and counts what each run did: the timer's
+   * run could otherwise take a row between the test's setup and its own run.
+   */
+  readonly janitor?: boolean;
 }
 
 export interface Vault {
@@ -188,6 +194,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
 
   const timer = setInterval(() => {
     void refreshStatus().catch(() => {});
+    if (options.janitor === false) return;
     void deleteExpiredSessions(sql, now()).catch(() => {});
     void closeInterruptedExports(sql, now()).catch(() => {}); // issue 9 item 4
     void forgetRevealRequests(sql).catch(() => {}); // issue 9 item 4d

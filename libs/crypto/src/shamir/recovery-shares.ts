@@ -6,6 +6,9 @@
  * stores it beside the recovery public key); the k and n printed on a share are only checked
  * against it, never trusted: a forged share claiming 1-of-1 must not lower the bar.
  *
+ * The secret is the key's 32 private bytes: an X25519 scalar, or an X-Wing key's seed. Shares do
+ * not name the kind: it is the stored recovery public key's, checked against the rebuilt key.
+ *
  * Share payload, version 1 (44 bytes), written in Crockford base32 in groups of five:
  *   0   1   version (0x01)
  *   1   1   threshold k
@@ -18,7 +21,13 @@ import { createHash } from 'node:crypto';
 import { combine, split } from 'shamir-secret-sharing';
 import { wipe } from '../bytes.ts';
 import { CryptoError } from '../errors.ts';
-import { assertKind, exportPrivateBytes, PrivateKey, type PublicKey } from '../keys/keys.ts';
+import {
+  assertRecipientKind,
+  exportPrivateBytes,
+  PrivateKey,
+  type PublicKey,
+  type RecipientKind,
+} from '../keys/keys.ts';
 
 const SHARE_VERSION = 0x01;
 const SHARE_BODY = 40;
@@ -72,7 +81,7 @@ function checksum(body: Buffer): Buffer {
   return createHash('sha256').update('coffer/share/v1').update(body).digest().subarray(0, 4);
 }
 
-function setIdOf(publicKey: PublicKey<'x25519'>): Buffer {
+function setIdOf(publicKey: PublicKey<RecipientKind>): Buffer {
   return createHash('sha256').update(publicKey.bytes()).digest().subarray(0, 4);
 }
 
@@ -125,8 +134,12 @@ export function decodeShare(text: string): DecodedShare {
 }
 
 /** Split the recovery private key into `count` printable shares, any `threshold` of which rebuild it. */
-export async function splitRecoveryKey(key: PrivateKey<'x25519'>, count: number, threshold: number): Promise<string[]> {
-  assertKind(key, 'x25519', 'recovery key');
+export async function splitRecoveryKey(
+  key: PrivateKey<RecipientKind>,
+  count: number,
+  threshold: number,
+): Promise<string[]> {
+  assertRecipientKind(key, 'recovery key');
   if (!Number.isInteger(threshold) || !Number.isInteger(count) || threshold < 2 || count < threshold || count > 255) {
     throw new CryptoError('WeakParameters', 'need 2 ≤ threshold ≤ shares ≤ 255');
   }
@@ -150,12 +163,12 @@ export async function splitRecoveryKey(key: PrivateKey<'x25519'>, count: number,
  * state it and the same share count, or it is refused. Errors name the offending share by its
  * position in `texts` (1-based).
  */
-export async function combineRecoveryShares(
+export async function combineRecoveryShares<K extends RecipientKind>(
   texts: readonly string[],
-  expected: PublicKey<'x25519'>,
+  expected: PublicKey<K>,
   threshold: number,
-): Promise<PrivateKey<'x25519'>> {
-  assertKind(expected, 'x25519', 'recovery public key');
+): Promise<PrivateKey<K>> {
+  assertRecipientKind(expected, 'recovery public key');
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > 255) {
     throw new CryptoError('WeakParameters', 'need 2 ≤ threshold ≤ 255');
   }
@@ -198,9 +211,10 @@ export async function combineRecoveryShares(
     }
     const secret = Buffer.from(combined);
     wipe(combined);
-    let key: PrivateKey<'x25519'>;
+    let key: PrivateKey<K>;
     try {
-      key = PrivateKey.fromBytes('x25519', secret);
+      // The kind is the stored recovery public key's, which the rebuilt key must then match.
+      key = PrivateKey.fromBytes(expected.kind, secret);
     } catch {
       throw new CryptoError('RecoveryKeyMismatch', 'shares do not rebuild a usable key');
     } finally {

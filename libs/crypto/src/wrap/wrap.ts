@@ -105,8 +105,12 @@ export function wrapWithSymmetricKey(key: PrivateKey, wrappingKey: SymmetricKey,
   }
 }
 
+/**
+ * `kind` as for unwrapPrivateKey: a person's key is X25519 or X-Wing, and the kind byte inside the
+ * authenticated plaintext says which (never the caller's guess).
+ */
 export function unwrapWithSymmetricKey<K extends KeyKind>(
-  kind: K,
+  kind: K | readonly K[],
   wrappingKey: SymmetricKey,
   wrapped: Uint8Array,
   aad: Uint8Array,

@@ -5,7 +5,7 @@
  * them and apply the password policy's email rule as they type (the token stays out of URLs).
  */
 import { callVault } from '@coffer/bus';
-import { createSessionToken, PublicKey, sessionTokenHash } from '@coffer/crypto';
+import { createSessionToken, recipientPublicKey, recipientSuiteOf, sessionTokenHash } from '@coffer/crypto';
 import { Token, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
@@ -19,7 +19,16 @@ const Lookup = Type.Object({ token: Token }, { additionalProperties: false });
 function fingerprintOf(publicKey: string | null): string | null {
   if (!publicKey) return null;
   try {
-    return PublicKey.fromBase64url('x25519', publicKey).fingerprint();
+    return recipientPublicKey(publicKey).fingerprint();
+  } catch {
+    return null;
+  }
+}
+
+function suiteOf(publicKey: string | null): string | null {
+  if (!publicKey) return null;
+  try {
+    return recipientSuiteOf(publicKey);
   } catch {
     return null;
   }
@@ -28,7 +37,12 @@ function fingerprintOf(publicKey: string | null): string | null {
 export const peopleListRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
   app.get('/api/users', { config: { action: 'users.list' } }, async (req, reply) => {
     const list = await callVault(deps.bus, 'users.list', { v: 1, session: req.session.hash });
-    const items = list.items.map(({ publicKey, ...u }) => ({ ...u, fingerprint: fingerprintOf(publicKey) }));
+    // keySuite: who still holds an X25519 key in an X-Wing org (a reset re-keys them; issue 15).
+    const items = list.items.map(({ publicKey, ...u }) => ({
+      ...u,
+      fingerprint: fingerprintOf(publicKey),
+      keySuite: suiteOf(publicKey),
+    }));
     return reply.header('cache-control', 'no-store').send({ items });
   });
 

@@ -8,10 +8,11 @@
  * to the new user — O(data keys), never O(records).
  */
 import { callVault } from '@coffer/bus';
-import { createSessionToken, isRevoked, sessionTokenHash } from '@coffer/crypto';
-import { enrolUserKey, grantedRole, grantToUser, RoleBindingError } from '@coffer/keyring';
+import { type BundleSuite, createSessionToken, isRevoked, sessionTokenHash } from '@coffer/crypto';
+import { sendProblem } from '@coffer/http';
+import { enrolUserKey, grantedRole, grantToUser, orgSuite, RoleBindingError, SuiteRefused } from '@coffer/keyring';
 import { checkPassword } from '@coffer/policy';
-import { EmailAddress, Password, RoleSchema, Token, Uuid } from '@coffer/protocol';
+import { type AdminResult, EmailAddress, Password, RoleSchema, Token, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { refuseOtherFingerprint, sendDenied } from '../denied.ts';
 import { signInvitationFor } from '../invitation.ts';
@@ -59,9 +60,22 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
     if (!verdict.ok) {
       return sendWeakPassword(reply, verdict);
     }
+    // issue 15: the key is made in the org's suite (X-Wing for an X-Wing org, a reset included),
+    // as its signed configuration says under the pinned trust root; a tampered one makes nothing.
+    const suite = inviteeSuite(deps, invite);
+    if (suite instanceof SuiteRefused) {
+      req.log.warn({ alert: 'org-config' }, suite.message);
+      return sendProblem(reply, {
+        status: 409,
+        type: 'suite-refused',
+        title: "The org's suite does not verify; no key was made",
+        detail: suite.message,
+      });
+    }
     const made = await enrolUserKey(
       password,
       { id: invite.userId, keyVersion: invite.keyVersion },
+      suite,
       deps.passwordParams,
     );
     await callVault(deps.bus, 'invites.accept', {
@@ -168,3 +182,15 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
     return reply.header('cache-control', 'no-store').send({ id: made.id, inviteToken, expiresAt: made.expiresAt });
   });
 };
+
+/** The suite of an invitee's new key: the org's, or the refusal when its configuration does not verify. */
+function inviteeSuite(deps: AdminDeps, invite: AdminResult<'invites.lookup'>): BundleSuite | SuiteRefused {
+  // A vault from before suites sends no org material: its org is X25519.
+  if (invite.orgKeyId === undefined) return 'x25519';
+  try {
+    return orgSuite(deps.trustRoot, { orgKeyId: invite.orgKeyId, config: invite.config, newestKey: invite.newestKey });
+  } catch (err) {
+    if (err instanceof SuiteRefused) return err;
+    throw err;
+  }
+}

@@ -23,9 +23,14 @@ export interface RecordRow {
   id: string;
   type: 'pan' | 'ssn' | 'secret';
   hint: string | null;
+  /** 'client': sealed by its submitter, so the hint is their claim, checked by nobody. Older vaults omit it. */
+  hintSource?: 'ingest' | 'client';
   keyId: string;
   submittedAt: string;
 }
+
+/** A hint nobody checked: the submitter sealed the value and typed the last 4 themselves. */
+export const clientHint = (r: RecordRow): boolean => r.hint !== null && r.hintSource === 'client';
 
 /** An RFC 9457 problem from the API, or a network failure. */
 export class ApiError extends Error {

@@ -50,10 +50,15 @@ export function PasswordField(props: {
 }
 
 /** An error (role=alert, read out at once) or a notice (role=status). */
-export function Alert(props: { kind?: 'error' | 'ok' | 'info' | 'warn'; children: ComponentChildren }) {
+/** `urgent`: announced at once (role alert) whatever its kind; errors always are. */
+export function Alert(props: {
+  kind?: 'error' | 'ok' | 'info' | 'warn';
+  urgent?: boolean;
+  children: ComponentChildren;
+}) {
   const kind = props.kind ?? 'error';
   return (
-    <div class={`alert alert-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+    <div class={`alert alert-${kind}`} role={kind === 'error' || props.urgent ? 'alert' : 'status'}>
       {props.children}
     </div>
   );

@@ -6,6 +6,7 @@
  */
 import {
   PublicKey,
+  userCertificateOf,
   verifyDataKeyBundle,
   verifyOrgConfig,
   verifyUserCertificate,
@@ -51,21 +52,26 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
   let trustRoot: PublicKey<'ed25519'>;
   try {
     trustRoot = PublicKey.fromBase64url('ed25519', req.org.trustRoot);
-    verifyUserCertificate(
+    const admin = verifyUserCertificate(
       trustRoot,
-      { id: req.admin.id, role: 'key-admin', publicKey: req.admin.publicKey },
+      userCertificateOf({ id: req.admin.id, role: 'key-admin', publicKey: req.admin.publicKey }),
       req.admin.certificateSignature,
+      ['x25519', 'xwing'],
     );
-    verifyUserCertificate(
+    const recovery = verifyUserCertificate(
       trustRoot,
-      { id: req.org.recoveryKeyId, role: 'recovery', publicKey: req.org.recoveryPublicKey },
+      userCertificateOf({ id: req.org.recoveryKeyId, role: 'recovery', publicKey: req.org.recoveryPublicKey }),
       req.org.recoveryCertificate,
+      ['x25519', 'xwing'],
     );
-    // A ceremony names its suite in the signed configuration, and its data keys must all be of it.
+    // A ceremony names its suite in the signed configuration; its data keys, first key-admin and
+    // recovery key must all be of it (issue 15: no X25519 wrap to people in an X-Wing org).
     const { config, configSignature } = req.org;
     if ((config === undefined) !== (configSignature === undefined)) throw new Error('config without its signature');
     const suite = config ? verifyOrgConfig(trustRoot, config, configSignature ?? '').suite : 'x25519';
     if (config && config.orgKeyId !== req.org.orgKeyId) throw new Error('the config names another org key');
+    if (admin.key.kind !== suite) throw new Error(`the key-admin's key is not of the org's suite ${suite}`);
+    if (recovery.key.kind !== suite) throw new Error(`the recovery key is not of the org's suite ${suite}`);
     for (const k of req.dataKeys) {
       const verified = verifyDataKeyBundle(trustRoot, k.bundle, k.signature, ['x25519', 'xwing']);
       if ((verified.suite ?? 'x25519') !== suite) throw new Error(`a data key is not of the org's suite ${suite}`);

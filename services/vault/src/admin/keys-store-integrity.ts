@@ -5,7 +5,7 @@
  * nor another in the same request. A bus that empties or thins `copies`, or adds a key in the
  * middle of an existing window, gets a refusal instead of a key nobody (or not everybody) holds.
  */
-import { isRevoked, type PublicKey, verifyUserCertificate } from '@coffer/crypto';
+import { isRevoked, type PublicKey, userCertificateOf, verifyUserCertificate } from '@coffer/crypto';
 import type postgres from 'postgres';
 import { verifiedRevocations } from './revocations.ts';
 import { AdminError } from './router.ts';
@@ -27,7 +27,12 @@ export async function certifiedHolders(tx: postgres.TransactionSql, trustRoot: P
       .filter((u) => {
         if (isRevoked(revoked, u.id, u.public_key)) return false;
         try {
-          verifyUserCertificate(trustRoot, { id: u.id, role: u.role, publicKey: u.public_key }, u.cert ?? '');
+          verifyUserCertificate(
+            trustRoot,
+            userCertificateOf({ id: u.id, role: u.role, publicKey: u.public_key }),
+            u.cert ?? '',
+            ['x25519', 'xwing'],
+          );
           return true;
         } catch {
           return false;

@@ -7,8 +7,8 @@ import {
   type BundleSuite,
   isRevoked,
   PublicKey,
+  userCertificateOf,
   verifyDataKeyBundle,
-  verifyOrgConfig,
   verifyUserCertificate,
 } from '@coffer/crypto';
 import type { AdminRequest, DataKeyBundleJson, OrgConfigJson, Role } from '@coffer/protocol';
@@ -17,6 +17,7 @@ import { requireCompleteKeyStore } from './keys-store-integrity.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { latestRevocations, retireFutureKeys, verifiedRevocations } from './revocations.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
+import { storedSuite } from './suite-material.ts';
 
 const MAX_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
 
@@ -231,8 +232,9 @@ async function certifiedUsers(
     try {
       verifyUserCertificate(
         trustRoot,
-        { id: u.id, role: u.role, publicKey: u.public_key },
+        userCertificateOf({ id: u.id, role: u.role, publicKey: u.public_key }),
         u.certificate_signature ?? '',
+        ['x25519', 'xwing'],
       );
       return true;
     } catch {
@@ -242,20 +244,4 @@ async function certifiedUsers(
   // issue 15 item 2: nobody on the signed revocation list, whatever their row says.
   const revoked = await verifiedRevocations(tx, trustRoot);
   return new Set(users.filter((u) => verifies(u) && !isRevoked(revoked, u.id, u.public_key)).map((u) => u.id));
-}
-
-/**
- * The org's suite as its stored, org-signed configuration names it (X25519 for an org made before
- * suites). Defence in depth: the admin plane already checked it against the pinned trust root.
- */
-function storedSuite(
-  trustRoot: PublicKey<'ed25519'>,
-  org: { config: unknown; config_signature: string | null },
-): BundleSuite {
-  if (org.config === null && org.config_signature === null) return 'x25519';
-  try {
-    return verifyOrgConfig(trustRoot, org.config, org.config_signature ?? '').suite;
-  } catch {
-    throw new AdminError('bad-signature', 'the stored org configuration is not signed by the org key');
-  }
 }

@@ -9,7 +9,7 @@
  * not cancelled. Every key-admin got the hold's alert meanwhile and gets this one too.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PublicKey, verifyRecoveryRelease } from '@coffer/crypto';
+import { PublicKey, recipientPublicKey, verifyRecoveryRelease } from '@coffer/crypto';
 import type { AdminRequest } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
@@ -70,7 +70,7 @@ async function releaseNow(sql: postgres.Sql, req: AdminRequest<'recovery.release
     if (challenge.expires_at.getTime() - CHALLENGE_MS < hold.held_at.getTime()) {
       throw new AdminError('conflict', 'approve with a new `coffer recover --release-now` run, begun after the hold');
     }
-    const fingerprint = PublicKey.fromBase64url('x25519', hold.public_key).fingerprint().replace(/\s+/g, '');
+    const fingerprint = recipientPublicKey(hold.public_key).fingerprint().replace(/\s+/g, '');
     const [org] = await tx<{ trust_root: string }[]>`SELECT trust_root FROM org`;
     if (!org) throw new AdminError('conflict', 'the vault is not initialised');
     const release = { challengeId: req.challengeId, userId: req.userId, fingerprint };

@@ -4,11 +4,19 @@
  * and only the org key (which the recovery key unwraps) can certify the new key-admin.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { PublicKey, recoveryChallengeBinding, seal, verifyUserCertificate } from '@coffer/crypto';
+import {
+  PublicKey,
+  recipientPublicKey,
+  recoveryChallengeBinding,
+  seal,
+  userCertificateOf,
+  verifyUserCertificate,
+} from '@coffer/crypto';
 import { type AdminRequest, newRecordId } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
+import { requireKeyOfOrgSuite, suiteMaterial } from './suite-material.ts';
 
 export const CHALLENGE_MS = 10 * 60 * 1000;
 
@@ -48,11 +56,8 @@ async function recoveryBegin(
   await sql`DELETE FROM recovery_challenges WHERE expires_at <= ${now}`;
   const challengeId = newRecordId();
   const answer = randomBytes(32);
-  const sealed = seal(
-    PublicKey.fromBase64url('x25519', org.recovery_public_key),
-    answer,
-    recoveryChallengeBinding(challengeId),
-  );
+  // X25519 or X-Wing (an org made with X-Wing): the stored key's length names it.
+  const sealed = seal(recipientPublicKey(org.recovery_public_key), answer, recoveryChallengeBinding(challengeId));
   await sql`INSERT INTO recovery_challenges (id, answer_hash, expires_at)
     VALUES (${challengeId}, ${createHash('sha256').update(answer).digest('hex')}, ${new Date(now.getTime() + CHALLENGE_MS)})`;
   answer.fill(0);
@@ -86,6 +91,8 @@ async function recoveryBegin(
     dataKeys: copies
       .filter((c) => c.key_kind === 'data')
       .map((c) => ({ keyId: c.key_id, wrapped: c.wrapped.toString('base64') })),
+    // issue 15: the org's suite, for the recovered key-admin's key; checked by `coffer recover`.
+    ...(({ config, newestKey }) => ({ config, newestKey }))(await suiteMaterial(sql)),
   };
 }
 
@@ -137,12 +144,14 @@ async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now
     try {
       verifyUserCertificate(
         PublicKey.fromBase64url('ed25519', org.trust_root),
-        { id: a.id, role: 'key-admin', publicKey: a.publicKey },
+        userCertificateOf({ id: a.id, role: 'key-admin', publicKey: a.publicKey }),
         a.certificateSignature,
+        ['x25519', 'xwing'],
       );
     } catch {
       throw new AdminError('bad-signature', 'the new key-admin certificate does not verify under the trust root');
     }
+    await requireKeyOfOrgSuite(tx, a.publicKey); // issue 15: an X-Wing org's key-admin is X-Wing
     const [taken] = await tx`SELECT 1 FROM users WHERE lower(email) = lower(${a.email})`;
     if (taken) throw new AdminError('conflict', 'a user with this email exists (revoked users keep theirs)');
     // issue 9 item 3: a confirmed key-admin gets its authenticator here or from another key-admin.

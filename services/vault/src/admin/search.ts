@@ -13,8 +13,15 @@ export function searchHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'records.
   return {
     'records.search': async (req) => {
       const rows = await sql<
-        { id: string; type: RecordType; hint: string | null; data_key_id: string; submitted_at: Date }[]
-      >`SELECT id, type, hint, data_key_id, submitted_at FROM records
+        {
+          id: string;
+          type: RecordType;
+          hint: string | null;
+          hint_source: 'ingest' | 'client';
+          data_key_id: string;
+          submitted_at: Date;
+        }[]
+      >`SELECT id, type, hint, hint_source, data_key_id, submitted_at FROM records
         WHERE true
           ${req.type ? sql`AND type = ${req.type}` : sql``}
           ${req.from ? sql`AND submitted_at >= ${new Date(req.from)}` : sql``}
@@ -25,6 +32,8 @@ export function searchHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'records.
         id: r.id,
         type: r.type,
         hint: r.hint,
+        // The console marks a client's hint: nobody checked it against the value.
+        hintSource: r.hint_source,
         keyId: r.data_key_id,
         submittedAt: r.submitted_at.toISOString(),
       }));

@@ -4,7 +4,7 @@
  * confirmation (certificate checked against the stored trust root; auditors receive no data key),
  * revocation and reset. Every step is audited.
  */
-import { PublicKey, verifyUserCertificate } from '@coffer/crypto';
+import { PublicKey, userCertificateOf, verifyUserCertificate } from '@coffer/crypto';
 import { type AdminRequest, newRecordId, type Role, type UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { inviterOrgKey, storedInvitation, usersInvitation } from './invitations.ts';
@@ -12,6 +12,7 @@ import { mePassword } from './me-password.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { latestRevocations, retireFutureKeys, storeNextRevocations } from './revocations.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
+import { requireKeyOfOrgSuite, suiteMaterial } from './suite-material.ts';
 
 export const INVITE_MS = 24 * 60 * 60 * 1000;
 
@@ -109,8 +110,15 @@ async function invitesLookup(
     SELECT i.user_id, u.email, u.role, u.key_version FROM invites i JOIN users u ON u.id = i.user_id
     WHERE i.token_hash = ${req.inviteHash} AND i.used_at IS NULL AND i.expires_at > ${now} AND u.status = 'invited'`;
   if (!row) throw new AdminError('not-found', 'no such invite, or it was used or has expired');
-  // The new key's version: its AAD under the KEK names it, so an old wrapped key never fits.
-  return { userId: row.user_id, email: row.email, role: row.role, keyVersion: (row.key_version ?? 0) + 1 };
+  // The new key's version: its AAD under the KEK names it, so an old wrapped key never fits. The
+  // org's suite says which kind of key the admin plane makes (issue 15).
+  return {
+    userId: row.user_id,
+    email: row.email,
+    role: row.role,
+    keyVersion: (row.key_version ?? 0) + 1,
+    ...(await suiteMaterial(sql)),
+  };
 }
 
 async function invitesAccept(
@@ -122,6 +130,7 @@ async function invitesAccept(
     const [invite] = await tx<{ user_id: string }[]>`UPDATE invites SET used_at = ${now}
       WHERE token_hash = ${req.inviteHash} AND used_at IS NULL AND expires_at > ${now} RETURNING user_id`;
     if (!invite) throw new AdminError('not-found', 'no such invite, or it was used or has expired');
+    await requireKeyOfOrgSuite(tx, req.publicKey); // issue 15: no X25519 person in an X-Wing org
     const [user] = await tx`UPDATE users SET status = 'unconfirmed', password_verifier = ${req.verifier},
         key_version = ${req.keyVersion}, public_key = ${req.publicKey},
         wrapped_private_key = ${Buffer.from(req.wrappedPrivateKey, 'base64')}, certificate_signature = NULL,
@@ -193,8 +202,9 @@ async function usersConfirm(
     try {
       verifyUserCertificate(
         PublicKey.fromBase64url('ed25519', org.trust_root),
-        { id: user.id, role: user.role, publicKey: user.public_key },
+        userCertificateOf({ id: user.id, role: user.role, publicKey: user.public_key }),
         req.certificateSignature,
+        ['x25519', 'xwing'],
       );
     } catch {
       throw new AdminError('bad-signature', 'the certificate does not verify under the trust root');

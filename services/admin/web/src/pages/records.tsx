@@ -1,11 +1,33 @@
 /** Records: metadata with server-side paging and filters, and the reveal dialog. */
 import { useEffect, useState } from 'preact/hooks';
-import { api, query, type RecordRow, type Settings, type User } from '../api.ts';
+import { api, clientHint, query, type RecordRow, type Settings, type User } from '../api.ts';
 import { dayEnd, dayStart, shortId, TYPE_NAMES, when } from '../format.ts';
 import { Alert, errorText, Field, PageHead, ScrollArea } from '../ui.tsx';
 import { RevealDialog } from './reveal.tsx';
 
 const PAGE = 25;
+
+/** The last 4 as shown, marked visibly (and so for a screen reader) when the submitter supplied them. */
+export function Hint(props: { record: RecordRow }) {
+  const r = props.record;
+  if (!r.hint) return <>—</>;
+  return (
+    <>
+      …{r.hint}
+      {clientHint(r) ? (
+        <>
+          {' '}
+          <span
+            class="badge hint-client"
+            title="The submitter sealed this value and gave these digits; nobody checked them"
+          >
+            client-supplied
+          </span>
+        </>
+      ) : null}
+    </>
+  );
+}
 
 export function RecordsPage(props: { user: User; settings: Settings }) {
   const [type, setType] = useState('');
@@ -85,7 +107,9 @@ export function RecordsPage(props: { user: User; settings: Settings }) {
                 <td>
                   <span class={`badge type-${r.type}`}>{TYPE_NAMES[r.type] ?? r.type}</span>
                 </td>
-                <td class="mono">{r.hint ? `…${r.hint}` : '—'}</td>
+                <td class="mono">
+                  <Hint record={r} />
+                </td>
                 <td class="mono" title={r.id}>
                   <span class="id-full">{r.id}</span>
                   <span class="id-short" aria-hidden="true">
@@ -97,7 +121,7 @@ export function RecordsPage(props: { user: User; settings: Settings }) {
                     <button
                       type="button"
                       class="secondary small"
-                      aria-label={`Reveal ${TYPE_NAMES[r.type]} ${r.hint ? `ending ${r.hint}` : r.id}`}
+                      aria-label={`Reveal ${TYPE_NAMES[r.type]} ${r.hint ? `ending ${r.hint}${clientHint(r) ? ' (client-supplied)' : ''}` : r.id}`}
                       onClick={() => setRevealing(r)}
                     >
                       Reveal…

@@ -5,9 +5,11 @@
  * reference lets it be collected, and it was never put anywhere else.)
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type RecordRow } from '../api.ts';
+import { api, clientHint, type RecordRow } from '../api.ts';
 import { duration, TYPE_NAMES } from '../format.ts';
 import { Alert, Busy, Dialog, errorText, Field } from '../ui.tsx';
+
+const A_VALID: Record<string, string> = { pan: 'a valid card number', ssn: 'a valid SSN', secret: 'a valid secret' };
 
 function masked(value: string): string {
   const tail = value.length > 8 ? value.slice(-4) : '';
@@ -24,6 +26,9 @@ export function RevealDialog(props: { record: RecordRow; seconds: number; onClos
   const [left, setLeft] = useState<number | null>(null);
   const [gone, setGone] = useState(false);
   const [copied, setCopied] = useState(false);
+  // False when the revealed value fails its type's rules: possible for a value its submitter
+  // sealed (ingest never saw it), the first point at which anyone can check.
+  const [matchesType, setMatchesType] = useState(true);
 
   const forget = () => {
     value.current = null;
@@ -48,8 +53,13 @@ export function RevealDialog(props: { record: RecordRow; seconds: number; onClos
     setBusy(true);
     setError(null);
     try {
-      const res = await api<{ value: string }>('POST', `/api/records/${props.record.id}/reveal`, { reason });
+      const res = await api<{ value: string; matchesType?: boolean }>(
+        'POST',
+        `/api/records/${props.record.id}/reveal`,
+        { reason },
+      );
       value.current = res.value;
+      setMatchesType(res.matchesType !== false);
       setGone(false);
       setLeft(props.seconds);
     } catch (err) {
@@ -69,6 +79,9 @@ export function RevealDialog(props: { record: RecordRow; seconds: number; onClos
   return (
     <Dialog title={`Reveal ${what}`} onClose={close}>
       <p class="mono small-print">Record {props.record.id}</p>
+      {clientHint(props.record) ? (
+        <p class="hint">The last 4 were given by the submitter, who sealed the value: nobody checked them.</p>
+      ) : null}
       {current === null && !gone ? (
         <form onSubmit={reveal}>
           <Field
@@ -99,6 +112,14 @@ export function RevealDialog(props: { record: RecordRow; seconds: number; onClos
       {current !== null ? (
         <div>
           <p class="hint">Reason recorded: “{reason}”</p>
+          {matchesType ? null : (
+            <Alert kind="warn" urgent>
+              This value is not {A_VALID[props.record.type] ?? 'valid for its type'}.{' '}
+              {props.record.hintSource === 'client'
+                ? 'Its submitter sealed it, so nothing checked it on the way in: treat it with care.'
+                : 'Ingest checks the values it seals, so this is unexpected: treat it with care and tell whoever runs Coffer.'}
+            </Alert>
+          )}
           <output class="secret-value mono" aria-label="Revealed value" data-state={shown ? 'shown' : 'masked'}>
             {shown ? current : masked(current)}
           </output>

@@ -65,7 +65,10 @@ export function SignInPage(props: { notice: string | null; onSignedIn: (user: Us
         setNeedCode(true);
       } else if (err instanceof ApiError && (err.status === 423 || err.status === 429)) {
         const wait = err.retryAfter ?? 60;
-        setWaitUntil(Date.now() + wait * 1000);
+        // `now` last ticked when the form was drawn: without this the first message over-states the wait.
+        const at = Date.now();
+        setNow(at);
+        setWaitUntil(at + wait * 1000);
         setError(
           err.status === 423
             ? 'Too many failed sign-ins for this account. It is locked for a while to stop password guessing.'
