@@ -59,6 +59,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) 
     const fresh = await enrollPassword(next, deps.passwordParams);
     const wrappedPrivateKey = passwordWrap(userKey, fresh.kek, keyRef);
     fresh.kek.destroy();
+    userKey.destroy(); // wrapped under the new password; this copy is done
     if (!user.challenge) throw new Error('the vault sent no challenge');
     const request = {
       v: 1 as const,

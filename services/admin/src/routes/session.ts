@@ -77,67 +77,71 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, d
       const keyRef = { id: userId, keyVersion: user.keyVersion };
       const userKey = openPasswordWrap(unlocked.kek, keyRef, user.wrappedPrivateKey);
       unlocked.kek.destroy();
-      const totpFailed = async () => {
-        await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
-        return sendProblem(reply, unauthorized);
-      };
-      let totpStep: number | undefined;
-      if (user.totp) {
-        try {
-          totpStep = acceptedStep(openTotpSecret(userKey, user.userId, user.totp), totp, deps.now());
-        } catch (err) {
-          // A sealed secret that is not this user's (moved, tampered) opens nothing and signs in no one.
-          if (!isCryptoError(err)) throw err;
-        }
-        // The password was right: say a code is needed (only someone who knows it learns this).
-        if (totp === undefined) {
-          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
-          return sendProblem(reply, {
-            status: 401,
-            type: 'totp-required',
-            title: 'Enter the code from your authenticator',
-          });
-        }
-        if (totpStep === undefined) return totpFailed();
-      }
-      let rehash: { verifier: string; wrappedPrivateKey: string } | undefined;
-      if (unlocked.stale) {
-        // The parameters were raised since this password was set: enrol it again now.
-        const fresh = await enrollPassword(password, deps.passwordParams);
-        rehash = { verifier: fresh.verifier, wrappedPrivateKey: passwordWrap(userKey, fresh.kek, keyRef) };
-        fresh.kek.destroy();
-      }
-      const token = createSessionToken();
-      const sessionId = newRecordId();
-      const wrappedKey = wrapForSession(userKey, token, sessionId, userId);
-      const sessionHash = sessionTokenHash(token);
-      if (!user.challenge) throw new Error('the vault sent no challenge');
       try {
-        const request = {
-          v: 1 as const,
-          userId: user.userId,
-          challengeId: user.challenge.id,
-          session: sessionHash,
-          sessionId,
-          wrappedKey,
-          origin,
-          ...(totpStep === undefined ? {} : { totpStep }),
-          ...(rehash ? { rehash } : {}),
+        const totpFailed = async () => {
+          await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
+          return sendProblem(reply, unauthorized);
         };
-        // Bound to this challenge, this session and every field of this request (issue 9 item 2):
-        // seen on the bus, it cannot be used again, nor a field added, dropped or changed.
-        const digest = adminRequestDigest('signin.complete', request);
-        const proof = signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash, digest]);
-        await callVault(deps.bus, 'signin.complete', { ...request, proof });
-      } catch (err) {
-        // The vault refuses a step it accepted before: the code was used already.
-        if (err instanceof VaultRefused && err.code === 'totp-rejected') return totpFailed();
-        throw err;
+        let totpStep: number | undefined;
+        if (user.totp) {
+          try {
+            totpStep = acceptedStep(openTotpSecret(userKey, user.userId, user.totp), totp, deps.now());
+          } catch (err) {
+            // A sealed secret that is not this user's (moved, tampered) opens nothing and signs in no one.
+            if (!isCryptoError(err)) throw err;
+          }
+          // The password was right: say a code is needed (only someone who knows it learns this).
+          if (totp === undefined) {
+            await callVault(deps.bus, 'signin.fail', { v: 1, email, userId, origin, reason: 'totp' });
+            return sendProblem(reply, {
+              status: 401,
+              type: 'totp-required',
+              title: 'Enter the code from your authenticator',
+            });
+          }
+          if (totpStep === undefined) return totpFailed();
+        }
+        let rehash: { verifier: string; wrappedPrivateKey: string } | undefined;
+        if (unlocked.stale) {
+          // The parameters were raised since this password was set: enrol it again now.
+          const fresh = await enrollPassword(password, deps.passwordParams);
+          rehash = { verifier: fresh.verifier, wrappedPrivateKey: passwordWrap(userKey, fresh.kek, keyRef) };
+          fresh.kek.destroy();
+        }
+        const token = createSessionToken();
+        const sessionId = newRecordId();
+        const wrappedKey = wrapForSession(userKey, token, sessionId, userId);
+        const sessionHash = sessionTokenHash(token);
+        if (!user.challenge) throw new Error('the vault sent no challenge');
+        try {
+          const request = {
+            v: 1 as const,
+            userId: user.userId,
+            challengeId: user.challenge.id,
+            session: sessionHash,
+            sessionId,
+            wrappedKey,
+            origin,
+            ...(totpStep === undefined ? {} : { totpStep }),
+            ...(rehash ? { rehash } : {}),
+          };
+          // Bound to this challenge, this session and every field of this request (issue 9 item 2):
+          // seen on the bus, it cannot be used again, nor a field added, dropped or changed.
+          const digest = adminRequestDigest('signin.complete', request);
+          const proof = signPasswordProof(unlocked.authKey, user.challenge, [user.userId, sessionHash, digest]);
+          await callVault(deps.bus, 'signin.complete', { ...request, proof });
+        } catch (err) {
+          // The vault refuses a step it accepted before: the code was used already.
+          if (err instanceof VaultRefused && err.code === 'totp-rejected') return totpFailed();
+          throw err;
+        }
+        setSessionCookie(reply, token, deps.secureCookie);
+        return reply
+          .header('cache-control', 'no-store')
+          .send({ user: { id: user.userId, email: user.email, role: user.role }, csrf: deriveCsrfToken(token) });
+      } finally {
+        userKey.destroy(); // the session holds its own wrap of it; this copy is done
       }
-      setSessionCookie(reply, token, deps.secureCookie);
-      return reply
-        .header('cache-control', 'no-store')
-        .send({ user: { id: user.userId, email: user.email, role: user.role }, csrf: deriveCsrfToken(token) });
     },
   );
 
