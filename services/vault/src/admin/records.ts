@@ -23,36 +23,43 @@ export function sessionMaterial(caller: Caller) {
   return { sessionId: caller.sessionId, userId: caller.userId, wrappedKey: caller.wrappedKey.toString('base64') };
 }
 
+/** A records row as the list and the search read it: metadata only, never the sealed value. */
+export interface RecordMetaRow {
+  id: string;
+  type: RecordType;
+  hint: string | null;
+  hint_source: 'ingest' | 'client';
+  data_key_id: string;
+  submitted_at: Date;
+}
+
+/** One page of metadata, newest first: `limit + 1` rows were read, so whether more follow is known. */
+export function recordMetaPage(rows: readonly RecordMetaRow[], limit: number) {
+  const items = rows.slice(0, limit).map((r) => ({
+    id: r.id,
+    type: r.type,
+    hint: r.hint,
+    // 'client': sealed by the submitter, so the hint is the client's claim, not checked by anyone;
+    // the console marks it.
+    hintSource: r.hint_source,
+    keyId: r.data_key_id,
+    submittedAt: r.submitted_at.toISOString(),
+  }));
+  return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
 export function recordHandlers(
   sql: postgres.Sql,
   decoys: Decoys = new Decoys(undefined),
 ): Pick<AdminHandlers, 'records.list' | 'records.reveal' | 'records.reveal-failed'> {
   return {
     'records.list': async (req) => {
-      const rows = await sql<
-        {
-          id: string;
-          type: RecordType;
-          hint: string | null;
-          hint_source: 'ingest' | 'client';
-          data_key_id: string;
-          submitted_at: Date;
-        }[]
-      >`
+      const rows = await sql<RecordMetaRow[]>`
         SELECT id, type, hint, hint_source, data_key_id, submitted_at FROM records
         WHERE (${req.type ?? null}::text IS NULL OR type = ${req.type ?? null})
           AND (${req.before ?? null}::uuid IS NULL OR id < ${req.before ?? null}::uuid)
         ORDER BY id DESC LIMIT ${req.limit + 1}`;
-      const items = rows.slice(0, req.limit).map((r) => ({
-        id: r.id,
-        type: r.type,
-        hint: r.hint,
-        // 'client': sealed by the submitter, so the hint is the client's claim, not checked by anyone.
-        hintSource: r.hint_source,
-        keyId: r.data_key_id,
-        submittedAt: r.submitted_at.toISOString(),
-      }));
-      return { items, next: rows.length > req.limit ? (items.at(-1)?.id ?? null) : null };
+      return recordMetaPage(rows, req.limit);
     },
 
     'records.reveal': async (req, { now, caller, tx }) => {

@@ -4,40 +4,22 @@
  * them is not itself audited, like
  * `records.list` and `audit.list`.
  */
-import type { RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { type AuditRow, storedEventOf } from '../audit.ts';
+import { type RecordMetaRow, recordMetaPage } from './records.ts';
 import type { AdminHandlers } from './router.ts';
 
 export function searchHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'records.search' | 'audit.search'> {
   return {
     'records.search': async (req) => {
-      const rows = await sql<
-        {
-          id: string;
-          type: RecordType;
-          hint: string | null;
-          hint_source: 'ingest' | 'client';
-          data_key_id: string;
-          submitted_at: Date;
-        }[]
-      >`SELECT id, type, hint, hint_source, data_key_id, submitted_at FROM records
+      const rows = await sql<RecordMetaRow[]>`SELECT id, type, hint, hint_source, data_key_id, submitted_at FROM records
         WHERE true
           ${req.type ? sql`AND type = ${req.type}` : sql``}
           ${req.from ? sql`AND submitted_at >= ${new Date(req.from)}` : sql``}
           ${req.to ? sql`AND submitted_at < ${new Date(req.to)}` : sql``}
           ${req.before ? sql`AND id < ${req.before}::uuid` : sql``}
         ORDER BY id DESC LIMIT ${req.limit + 1}`;
-      const items = rows.slice(0, req.limit).map((r) => ({
-        id: r.id,
-        type: r.type,
-        hint: r.hint,
-        // The console marks a client's hint: nobody checked it against the value.
-        hintSource: r.hint_source,
-        keyId: r.data_key_id,
-        submittedAt: r.submitted_at.toISOString(),
-      }));
-      return { items, next: rows.length > req.limit ? (items.at(-1)?.id ?? null) : null };
+      return recordMetaPage(rows, req.limit);
     },
 
     'audit.search': async (req, { caller }) => {
