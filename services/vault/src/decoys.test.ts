@@ -24,6 +24,9 @@ describe.skipIf(!available)('Decoys.find (issue 14: one read per page, no string
   it('finds exactly the planted ids of a page, with few tags planted (all read) and with many (looked up)', async () => {
     expect([...(await decoys.find(db.runtime, page))].sort()).toEqual([...planted].sort());
     expect(await decoys.find(db.runtime, page.slice(1, 1234))).toEqual(new Set());
+    // A reveal's one id is looked up by its own tag.
+    expect(await decoys.find(db.runtime, [page[1234] as string])).toEqual(new Set([page[1234]]));
+    expect(await decoys.find(db.runtime, [page[1233] as string])).toEqual(new Set());
     // Past 4,096 planted tags a page asks for its own tags instead of reading them all.
     await db.owner`INSERT INTO decoy_tags SELECT '\\x01'::bytea || sha256(i::text::bytea) FROM generate_series(1, 4100) i`;
     expect([...(await decoys.find(db.runtime, page))].sort()).toEqual([...planted].sort());

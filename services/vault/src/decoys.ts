@@ -25,6 +25,8 @@ const TAG_LABEL = 'coffer-decoy-tag-v1\0';
 const TAG_LENGTH = 33;
 /** Up to this many planted tags, a page reads them all instead of asking for its own 4,096. */
 const READ_ALL_UP_TO = 4096;
+/** Up to this many ids (a reveal is one), their own tags are looked up: an index probe each. */
+const PROBE_UP_TO = 64;
 
 export function decoyTag(key: Buffer | KeyObject, recordId: string): Buffer {
   const mac = createHmac('sha256', key).update(TAG_LABEL).update(recordId.toLowerCase()).digest();
@@ -72,15 +74,19 @@ export class Decoys {
 
   /**
    * Which of these records are decoys. The same work for any set of ids of the same size: one
-   * HMAC per id, then, while few decoys are planted (the usual case), one read of every tag,
-   * matched here; with many, one lookup of this set's tags, sent as one bytea (not 4,096 strings).
+   * HMAC per id, then for a page, while few decoys are planted (the usual case), one read of every
+   * tag, matched here; for a few ids (a reveal) or with many decoys, one lookup of these ids' tags,
+   * sent as one bytea (not 4,096 hex strings).
    */
   async find(sql: postgres.Sql | postgres.TransactionSql, recordIds: readonly string[]): Promise<Set<string>> {
     if (!this.#key || recordIds.length === 0) return new Set();
     const tags = Buffer.allocUnsafe(recordIds.length * TAG_LENGTH);
     recordIds.forEach((id, i) => this.tag(id).copy(tags, i * TAG_LENGTH));
-    let planted = await sql<{ tag: Buffer }[]>`SELECT tag FROM decoy_tags LIMIT ${READ_ALL_UP_TO + 1}`;
-    if (planted.length > READ_ALL_UP_TO) {
+    let planted =
+      recordIds.length > PROBE_UP_TO
+        ? await sql<{ tag: Buffer }[]>`SELECT tag FROM decoy_tags LIMIT ${READ_ALL_UP_TO + 1}`
+        : [];
+    if (recordIds.length <= PROBE_UP_TO || planted.length > READ_ALL_UP_TO) {
       planted = await sql<{ tag: Buffer }[]>`SELECT tag FROM decoy_tags WHERE tag IN (
         SELECT substring(${tags}::bytea FROM i * ${TAG_LENGTH} + 1 FOR ${TAG_LENGTH})
         FROM generate_series(0, ${recordIds.length - 1}) AS i)`;
