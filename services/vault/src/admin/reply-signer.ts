@@ -88,7 +88,8 @@ export class ReplySigner {
 
   /**
    * A reply frame around `body` (the reply's JSON and its attachment, protocol reply-frame.ts):
-   * signed once certified, the body hashed once and never copied or re-encoded; else unsigned.
+   * signed once certified, the body hashed once and never re-encoded (copied once, into the frame);
+   * else unsigned.
    */
   async sealFrame(op: string, request: Uint8Array, body: Uint8Array): Promise<Uint8Array> {
     if (!(await this.certified()) || this.#certificate === undefined) return encodeReplyFrame(body);
