@@ -94,8 +94,12 @@ export function decodeReplyFrame(bytes: Uint8Array): ReplyFrame {
   let signed: FrameSignature | undefined;
   if (flags === SIGNED) {
     if (buf.length < HEAD + KEY + CERTIFICATE + SIGNATURE + 4) throw new ProtocolError('reply frame is cut short');
-    const part = (n: number) => buf.subarray(at, (at += n));
-    signed = { key: part(KEY), certificate: part(CERTIFICATE), signature: part(SIGNATURE) };
+    signed = {
+      key: buf.subarray(HEAD, HEAD + KEY),
+      certificate: buf.subarray(HEAD + KEY, HEAD + KEY + CERTIFICATE),
+      signature: buf.subarray(HEAD + KEY + CERTIFICATE, HEAD + KEY + CERTIFICATE + SIGNATURE),
+    };
+    at = HEAD + KEY + CERTIFICATE + SIGNATURE;
   }
   const body = buf.subarray(at);
   if (body.length < 4) throw new ProtocolError('reply frame is cut short');

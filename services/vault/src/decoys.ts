@@ -81,7 +81,9 @@ export class Decoys {
   async find(sql: postgres.Sql | postgres.TransactionSql, recordIds: readonly string[]): Promise<Set<string>> {
     if (!this.#key || recordIds.length === 0) return new Set();
     const tags = Buffer.allocUnsafe(recordIds.length * TAG_LENGTH);
-    recordIds.forEach((id, i) => this.tag(id).copy(tags, i * TAG_LENGTH));
+    recordIds.forEach((id, i) => {
+      this.tag(id).copy(tags, i * TAG_LENGTH);
+    });
     let planted =
       recordIds.length > PROBE_UP_TO
         ? await sql<{ tag: Buffer }[]>`SELECT tag FROM decoy_tags LIMIT ${READ_ALL_UP_TO + 1}`
