@@ -212,6 +212,48 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       expect(res.body).not.toContain('value-');
     });
 
+    const lastExportFinish = async () =>
+      (
+        await infra.owner`SELECT outcome, details FROM audit_events WHERE action = 'export.finish'
+          ORDER BY seq DESC LIMIT 1`
+      )[0];
+
+    it('issue 14: one digit of a submitted_at changed in an export page frame: the export is cut, none of it shown', async () => {
+      const ka = await as(KA.email, KA.password);
+      await addRecord('exported-value-5521');
+      // submitted_at is outside the record's AAD: only the frame's signature stands between a
+      // rewritten date and the CSV. One millisecond digit of the page's last date, still well-formed.
+      const flip = bus.onReply(adminOperation('export.block'), (m) => {
+        const payload = Buffer.from(m.payload);
+        const at = payload.lastIndexOf(`${new Date().toISOString().slice(0, 4)}-`) + 22;
+        payload.writeUInt8(payload.readUInt8(at) === 0x30 ? 0x31 : 0x30, at);
+        return { ...m, payload };
+      });
+      // Headers are out when the first page is refused: the response is cut, never ended cleanly.
+      await expect(call(ka, 'POST', '/api/exports', { reason: 'case 8812' })).rejects.toThrow(/destroyed/);
+      flip.off();
+      expect(flip.seen).toHaveLength(1);
+      expect(await lastExportFinish()).toMatchObject({ outcome: 'failure', details: { count: 0 } });
+      // Untouched, the same export is whole: the refusal above was the changed byte's.
+      const whole = await call(ka, 'POST', '/api/exports', { reason: 'case 8812, again' });
+      expect(whole.body).toContain('exported-value-5521');
+      expect(whole.body).toContain('# coffer export complete');
+    });
+
+    it("issue 14: an earlier export's genuine page frame replayed to a new export's request is refused", async () => {
+      const ka = await as(KA.email, KA.password);
+      await addRecord('replayed-page-value-3307');
+      const first = bus.onReply(adminOperation('export.block'));
+      expect((await call(ka, 'POST', '/api/exports', { reason: 'case 9120' })).statusCode).toBe(200);
+      const old = await first.next(1);
+      first.off();
+      const replay = bus.onReply(adminOperation('export.block'), (m) => ({ ...m, payload: old.payload }));
+      await expect(call(ka, 'POST', '/api/exports', { reason: 'case 9121' })).rejects.toThrow(/destroyed/);
+      replay.off();
+      expect(replay.seen).toHaveLength(1);
+      expect(await lastExportFinish()).toMatchObject({ outcome: 'failure', details: { count: 0 } });
+    });
+
     it('a keys.current reply with a planted public key is refused by ingest: nothing is sealed to it', async () => {
       const planted = PrivateKey.generate('x25519').publicKey.toBase64url();
       const plant = bus.onReply(/^keys\.current$/, (m) => {

@@ -1,4 +1,4 @@
-import { callVault } from '@coffer/bus';
+import { callVault, callVaultAttached } from '@coffer/bus';
 import { sessionTokenHash } from '@coffer/crypto';
 import { decodeExportPage, encodeJson } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
@@ -204,16 +204,16 @@ describe.skipIf(!available)('POST /api/exports', () => {
   });
 
   /** Which admin operations the admin plane asked the vault for while `run` ran. */
-  async function operationsDuring(run: () => Promise<unknown>, oldVault = false): Promise<string[]> {
+  async function operationsDuring(run: () => Promise<unknown>, unknown: readonly string[] = []): Promise<string[]> {
     const bus = stack.adminBus;
     const request = bus.request.bind(bus);
     const ops: string[] = [];
     bus.request = async (subject, data, timeoutMs) => {
       const op = subject.slice(subject.lastIndexOf('.export.') + 1);
       ops.push(op);
-      // A vault from before the binary page: the operation is not in its table. It still signs its
-      // refusal (reply-auth came first), so the admin plane falls back instead of refusing the reply.
-      if (oldVault && op === 'export.chunk')
+      // An older vault: the operation is not in its table. It still signs its refusal (reply-auth
+      // came first), so the admin plane falls back instead of refusing the reply.
+      if (unknown.includes(op))
         return stack.signAsVault(op, data, encodeJson({ v: 1, ok: false, error: 'unknown-operation' }));
       return request(subject, data, timeoutMs);
     };
@@ -225,20 +225,71 @@ describe.skipIf(!available)('POST /api/exports', () => {
     return ops.filter((op) => op.startsWith('export.'));
   }
 
-  it("pages in the binary format, and reads an older vault's JSON pages the same (issue 14 item 4)", async () => {
-    let binary = '';
+  it("pages in reply frames, and reads an older vault's base64 and JSON pages the same (issue 14)", async () => {
+    let framed = '';
+    let chunked = '';
     let legacy = '';
-    const viaChunk = await operationsDuring(async () => {
-      binary = (await exportCsv({ reason: 'binary pages' })).body;
+    const viaBlock = await operationsDuring(async () => {
+      framed = (await exportCsv({ reason: 'binary pages' })).body;
     });
+    const viaChunk = await operationsDuring(async () => {
+      chunked = (await exportCsv({ reason: 'a vault before frames' })).body;
+    }, ['export.block']);
     const viaPage = await operationsDuring(async () => {
       legacy = (await exportCsv({ reason: 'an older vault' })).body;
-    }, true);
-    expect(viaChunk).toEqual(['export.begin', 'export.chunk', 'export.finish']);
-    expect(viaPage).toEqual(['export.begin', 'export.chunk', 'export.page', 'export.finish']);
+    }, ['export.block', 'export.chunk']);
+    expect(viaBlock).toEqual(['export.begin', 'export.block', 'export.finish']);
+    expect(viaChunk).toEqual(['export.begin', 'export.block', 'export.chunk', 'export.finish']);
+    expect(viaPage).toEqual(['export.begin', 'export.block', 'export.chunk', 'export.page', 'export.finish']);
     const sorted = (csv: string) => parseCsv(csv).slice(1).sort();
-    expect(sorted(binary)).toHaveLength(25);
-    expect(sorted(legacy)).toEqual(sorted(binary));
+    expect(sorted(framed)).toHaveLength(25);
+    expect(sorted(chunked)).toEqual(sorted(framed));
+    expect(sorted(legacy)).toEqual(sorted(framed));
+  });
+
+  it('serves export.block pages as signed frames whose attachment is the export.chunk page, byte for byte', async () => {
+    const session = sessionTokenHash(auth.token);
+    const begin = () =>
+      callVault(stack.adminBus, 'export.begin', { v: 1, session, reason: 'frame vs chunk', origin: '127.0.0.1 test' });
+    const [framed, chunked] = [await begin(), await begin()];
+    const bus = stack.adminBus;
+    const request = bus.request.bind(bus);
+    const wire: Uint8Array[] = [];
+    bus.request = async (subject, data, timeoutMs) => {
+      const bytes = await request(subject, data, timeoutMs);
+      if (subject.endsWith('.export.block')) wire.push(bytes);
+      return bytes;
+    };
+    try {
+      for (let after: string | undefined; ; ) {
+        const page = { v: 1 as const, session, limit: 7, ...(after ? { after } : {}) };
+        const block = await callVaultAttached(stack.adminBus, 'export.block', { ...page, exportId: framed.exportId });
+        const chunk = await callVault(stack.adminBus, 'export.chunk', { ...page, exportId: chunked.exportId });
+        expect(block.attachment.equals(Buffer.from(chunk.page, 'base64'))).toBe(true);
+        expect(block.result).toEqual({ done: chunk.done, wrappedDataKeys: chunk.wrappedDataKeys });
+        after = decodeExportPage(block.attachment).at(-1)?.id;
+        if (block.result.done) break;
+      }
+    } finally {
+      bus.request = request;
+    }
+    expect(wire).toHaveLength(4); // 7 + 7 + 7 + 4
+    // A frame (first byte 0, version 3), signed (flags 1): the page travels once, as it is.
+    for (const bytes of wire) expect([...bytes.subarray(0, 3)]).toEqual([0, 3, 1]);
+    // callVault refuses a reply with bytes it does not expect, rather than dropping them.
+    await expect(
+      callVault(stack.adminBus, 'export.block', { v: 1, session, exportId: framed.exportId, limit: 1 }),
+    ).rejects.toThrow(/unexpected attachment/);
+    for (const id of [framed.exportId, chunked.exportId]) {
+      await callVault(stack.adminBus, 'export.finish', {
+        v: 1,
+        session,
+        exportId: id,
+        count: 25,
+        outcome: 'success',
+        origin: '127.0.0.1 test',
+      });
+    }
   });
 
   it('serves export.chunk pages that decode to what export.page serves, page by page to the last', async () => {

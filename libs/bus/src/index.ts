@@ -15,4 +15,4 @@ export { connectNatsBus, type NatsBusOptions } from './nats-bus.ts';
 export { type ReplyTrust, trustVaultReplies, VaultReplyUnauthenticated } from './reply-trust.ts';
 export { busTls, connectService, type NatsConfig, natsSettings, stopOnSignals } from './service.ts';
 export { natsSharedCell, revocationBucket } from './shared-cell.ts';
-export { callVault, orgStatus, VaultRefused } from './vault-client.ts';
+export { callVault, callVaultAttached, orgStatus, VaultRefused } from './vault-client.ts';

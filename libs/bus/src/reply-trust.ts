@@ -6,8 +6,14 @@
  * key is not certified yet; see docs/operations.md). A bus with nothing registered (`coffer init`
  * before there is a trust root) reads replies as before, unauthenticated.
  */
-import { isCryptoError, type PublicKey, verifyVaultReply, verifyVaultReplyKey } from '@coffer/crypto';
-import { decodeJson, ProtocolError, SignedAdminReply } from '@coffer/protocol';
+import {
+  isCryptoError,
+  type PublicKey,
+  verifyVaultReply,
+  verifyVaultReplyFrame,
+  verifyVaultReplyKey,
+} from '@coffer/crypto';
+import { decodeJson, decodeReplyFrame, isReplyFrame, ProtocolError, SignedAdminReply } from '@coffer/protocol';
 import type { Bus } from './bus.ts';
 
 /** The reply was not signed, or not for this request, by a key the trust root certified. */
@@ -47,11 +53,18 @@ function certifiedKey(trust: Registered, key: string, certificate: string): Publ
   return known;
 }
 
+/** A reply once authenticated: its JSON (AdminReply v1) and, from a frame, the bytes beside it. */
+export interface AuthenticatedReply {
+  readonly json: Uint8Array;
+  readonly attachment: Buffer | undefined;
+}
+
 /**
- * The reply's v1 bytes, once its signature is checked as this bus's trust requires. Throws
- * VaultReplyUnauthenticated; never returns bytes whose signature failed.
+ * The reply's JSON bytes (and a frame's attachment), once its signature is checked as this bus's
+ * trust requires. Throws VaultReplyUnauthenticated; never returns bytes whose signature failed.
  */
-export function authenticatedReply(bus: Bus, op: string, request: Uint8Array, bytes: Uint8Array): Uint8Array {
+export function authenticatedReply(bus: Bus, op: string, request: Uint8Array, bytes: Uint8Array): AuthenticatedReply {
+  if (isReplyFrame(bytes)) return authenticatedFrame(bus, op, request, bytes);
   const trust = trusted.get(bus);
   let envelope: SignedAdminReply | undefined;
   try {
@@ -61,10 +74,10 @@ export function authenticatedReply(bus: Bus, op: string, request: Uint8Array, by
   }
   if (!envelope) {
     if (trust && !trust.acceptUnsigned) throw new VaultReplyUnauthenticated(`${op}: the reply is not signed`);
-    return bytes;
+    return { json: bytes, attachment: undefined };
   }
   const reply = encoder.encode(envelope.reply);
-  if (!trust) return reply;
+  if (!trust) return { json: reply, attachment: undefined };
   try {
     const key = certifiedKey(trust, envelope.key, envelope.certificate);
     verifyVaultReply(key, op, request, reply, envelope.signature);
@@ -72,5 +85,35 @@ export function authenticatedReply(bus: Bus, op: string, request: Uint8Array, by
     if (!isCryptoError(err)) throw err;
     throw new VaultReplyUnauthenticated(`${op}: ${err.code}`);
   }
-  return reply;
+  return { json: reply, attachment: undefined };
+}
+
+/** A binary reply frame (protocol reply-frame.ts): its body checked as it arrived, no copy made. */
+function authenticatedFrame(bus: Bus, op: string, request: Uint8Array, bytes: Uint8Array): AuthenticatedReply {
+  const trust = trusted.get(bus);
+  let frame: ReturnType<typeof decodeReplyFrame>;
+  try {
+    frame = decodeReplyFrame(bytes);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    // Nothing of a frame that does not parse is read, whatever the trust.
+    throw new VaultReplyUnauthenticated(`${op}: ${err.message}`);
+  }
+  const { signed } = frame;
+  if (!signed) {
+    if (trust && !trust.acceptUnsigned) throw new VaultReplyUnauthenticated(`${op}: the reply is not signed`);
+  } else if (trust) {
+    try {
+      const key = certifiedKey(
+        trust,
+        Buffer.from(signed.key).toString('base64url'),
+        Buffer.from(signed.certificate).toString('base64url'),
+      );
+      verifyVaultReplyFrame(key, op, request, frame.body, signed.signature);
+    } catch (err) {
+      if (!isCryptoError(err)) throw err;
+      throw new VaultReplyUnauthenticated(`${op}: ${err.code}`);
+    }
+  }
+  return { json: frame.json, attachment: frame.attachment };
 }

@@ -123,9 +123,12 @@ export {
   decodeVaultReplyKeyFile,
   encodeVaultReplyKeyFile,
   signVaultReply,
+  signVaultReplyFrame,
+  VAULT_REPLY_FRAME_LABEL,
   VAULT_REPLY_KEY_LABEL,
   VAULT_REPLY_LABEL,
   verifyVaultReply,
+  verifyVaultReplyFrame,
   verifyVaultReplyKey,
 } from './signature/vault-reply.ts';
 export { unwrapPrivateKey, unwrapWithSymmetricKey, wrapPrivateKey, wrapWithSymmetricKey } from './wrap/wrap.ts';

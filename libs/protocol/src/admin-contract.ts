@@ -218,6 +218,21 @@ export const AdminContract = {
     reply: R.ExportChunk,
     policy: { session: 'required', roles: KEY_HOLDER_ROLES, mfa: true, audit: 'export', target: 'exportId' },
   }),
+  /**
+   * The same binary page, sent as it is: the reply is a binary frame (reply-frame.ts) whose
+   * attachment is the page, signed once over it, instead of base64 in JSON in the JSON envelope.
+   * An admin plane falls back to `export.chunk` when an older vault answers `unknown-operation`.
+   */
+  'export.block': entry({
+    request: Versioned({
+      session: Hex64,
+      exportId: Id,
+      after: Type.Optional(Uuid),
+      limit: Type.Integer({ minimum: 1, maximum: 8192 }),
+    }),
+    reply: R.ExportBlock,
+    policy: { session: 'required', roles: KEY_HOLDER_ROLES, mfa: true, audit: 'export', target: 'exportId' },
+  }),
   'export.finish': entry({
     request: Versioned({
       session: Hex64,

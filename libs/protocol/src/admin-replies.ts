@@ -133,6 +133,13 @@ export const ExportChunk = Type.Object({
   wrappedDataKeys: Type.Record(Type.String(), B64),
 });
 
+/** `export.block`: the page itself is the reply frame's attachment (reply-frame.ts), not base64. */
+export const ExportBlock = Type.Object({
+  done: Type.Boolean(),
+  /** The caller's wrapped copy of each data key the page's records use, by key id. */
+  wrappedDataKeys: Type.Record(Type.String(), B64),
+});
+
 export const AuditPage = Type.Object({
   items: Type.Array(
     Type.Object({

@@ -64,5 +64,17 @@ export {
 } from './messages.ts';
 export { CredentialId } from './passkey-contract.ts';
 export { newRecordId, recordIdAt } from './record-id.ts';
+export {
+  ATTACHMENT,
+  attachmentOf,
+  decodeReplyFrame,
+  encodeReplyFrame,
+  type FrameSignature,
+  isReplyFrame,
+  REPLY_FRAME_VERSION,
+  type ReplyFrame,
+  replyFrameBody,
+  withAttachment,
+} from './reply-frame.ts';
 export { checkValue, RECORD_TYPES, type RecordType, type ValueCheck } from './values.ts';
 export * from './vocabulary.ts';

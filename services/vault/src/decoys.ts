@@ -11,7 +11,7 @@
  * decoy or not; the alert (an audit event of its own, a counter, a bus alert) is raised after the
  * reply has gone, so the person's response neither waits for it nor fails with it.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Bus } from '@coffer/bus';
 import type { AlertMessage } from '@coffer/protocol';
 import type { Logger } from 'pino';
@@ -22,7 +22,13 @@ import type { VaultMetrics } from './metrics.ts';
 const TAG_VERSION = 1;
 const TAG_LABEL = 'coffer-decoy-tag-v1\0';
 
-export function decoyTag(key: Buffer, recordId: string): Buffer {
+const TAG_LENGTH = 33;
+/** Up to this many planted tags, a page reads them all instead of asking for its own 4,096. */
+const READ_ALL_UP_TO = 4096;
+/** Up to this many ids (a reveal is one), their own tags are looked up: an index probe each. */
+const PROBE_UP_TO = 64;
+
+export function decoyTag(key: Buffer | KeyObject, recordId: string): Buffer {
   const mac = createHmac('sha256', key).update(TAG_LABEL).update(recordId.toLowerCase()).digest();
   return Buffer.concat([Buffer.from([TAG_VERSION]), mac]);
 }
@@ -46,13 +52,14 @@ export interface DecoyAlerts {
 }
 
 export class Decoys {
-  readonly #key: Buffer | undefined;
+  /** A KeyObject made once: an HMAC per record id does not import the key again each time. */
+  readonly #key: KeyObject | undefined;
   readonly #alerts: DecoyAlerts | undefined;
 
   /** Without a key, planting is refused and nothing is ever a decoy. */
   constructor(key: Buffer | undefined, alerts?: DecoyAlerts) {
     if (key && key.length < 32) throw new Error('the decoy key must be at least 32 bytes');
-    this.#key = key ? Buffer.from(key) : undefined;
+    this.#key = key ? createSecretKey(key) : undefined;
     this.#alerts = alerts;
   }
 
@@ -65,14 +72,41 @@ export class Decoys {
     return decoyTag(this.#key, recordId);
   }
 
-  /** Which of these records are decoys. The same work for any set of ids of the same size. */
+  /**
+   * Which of these records are decoys. The same work for any set of ids of the same size: one
+   * HMAC per id, then for a page, while few decoys are planted (the usual case), one read of every
+   * tag, matched here; for a few ids (a reveal) or with many decoys, one lookup of these ids' tags,
+   * sent as one bytea (not 4,096 hex strings).
+   */
   async find(sql: postgres.Sql | postgres.TransactionSql, recordIds: readonly string[]): Promise<Set<string>> {
     if (!this.#key || recordIds.length === 0) return new Set();
-    const byTag = new Map(recordIds.map((id) => [this.tag(id).toString('hex'), id]));
-    const hexes = [...byTag.keys()];
-    const hits = await sql<{ tag: Buffer }[]>`SELECT tag FROM decoy_tags
-      WHERE tag IN (SELECT decode(h, 'hex') FROM unnest(${hexes}::text[]) AS h)`;
-    return new Set(hits.map((h) => byTag.get(h.tag.toString('hex')) as string));
+    const tags = Buffer.allocUnsafe(recordIds.length * TAG_LENGTH);
+    recordIds.forEach((id, i) => {
+      this.tag(id).copy(tags, i * TAG_LENGTH);
+    });
+    let planted =
+      recordIds.length > PROBE_UP_TO
+        ? await sql<{ tag: Buffer }[]>`SELECT tag FROM decoy_tags LIMIT ${READ_ALL_UP_TO + 1}`
+        : [];
+    if (recordIds.length <= PROBE_UP_TO || planted.length > READ_ALL_UP_TO) {
+      planted = await sql<{ tag: Buffer }[]>`SELECT tag FROM decoy_tags WHERE tag IN (
+        SELECT substring(${tags}::bytea FROM i * ${TAG_LENGTH} + 1 FOR ${TAG_LENGTH})
+        FROM generate_series(0, ${recordIds.length - 1}) AS i)`;
+    }
+    // By the tag's first four MAC bytes, then compared whole: no string per record.
+    const byPrefix = new Map<number, Buffer[]>();
+    for (const { tag } of planted) {
+      if (tag.length !== TAG_LENGTH) continue;
+      const prefix = tag.readUInt32BE(1);
+      byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), tag]);
+    }
+    const hits = new Set<string>();
+    recordIds.forEach((id, i) => {
+      const at = i * TAG_LENGTH;
+      const candidates = byPrefix.get(tags.readUInt32BE(at + 1));
+      if (candidates?.some((t) => tags.compare(t, 0, TAG_LENGTH, at, at + TAG_LENGTH) === 0)) hits.add(id);
+    });
+    return hits;
   }
 
   /** Raise the alert after the current reply has been sent; a failure is logged, never thrown. */

@@ -14,6 +14,7 @@ import {
   RECORD_CONTEXT_BLOB_OVERHEAD,
   RecordOpeningContext,
   RecordSealingContext,
+  recordAadForTests,
 } from './record-context.ts';
 import { seal } from './sealed-blob.ts';
 
@@ -85,6 +86,37 @@ describe('sealing and opening many records under one context', () => {
     const blob = b.seal(ids[0] as string, 'pan', Buffer.from('4111111111111111'));
     const receiver = RecordOpeningContext.open(identity, a.contextId, 'dk-1', a.enc);
     expect(codeOf(() => receiver.open(blob, ids[0] as string, 'pan'))).toBe('ContextMismatch');
+  });
+
+  it('builds each record AAD exactly as recordBinding does, non-ASCII ids included', () => {
+    for (const [id, type, key] of [
+      [ids[0] as string, 'pan', 'dk-1'],
+      ['', '', ''],
+      ['ïd-é', 'sécret', 'clé-🔑'],
+    ] as const) {
+      expect(recordAadForTests(id, type, key).equals(recordBinding(id, type, key).aad)).toBe(true);
+    }
+    expect(codeOf(() => recordAadForTests('x'.repeat(0x10000), 'pan', 'dk-1'))).toBe('Malformed');
+  });
+
+  it('refuses a record whose header was changed, each with the error its parse names', () => {
+    const sender = RecordSealingContext.create(identity.publicKey, 'dk-1');
+    const blob = sender.seal(ids[0] as string, 'pan', Buffer.from('4111111111111111'));
+    const receiver = RecordOpeningContext.open(identity, sender.contextId, 'dk-1', sender.enc);
+    const changed = (at: number) => {
+      const b = Buffer.from(blob);
+      b.writeUInt8(b.readUInt8(at) ^ 1, at);
+      return b;
+    };
+    expect(codeOf(() => receiver.open(changed(10), ids[0] as string, 'pan'))).toBe('ContextMismatch');
+    expect(codeOf(() => receiver.open(changed(2), ids[0] as string, 'pan'))).toBe(
+      codeOf(() => parseRecordBlob(changed(2))),
+    );
+    expect(codeOf(() => receiver.open(blob.subarray(0, 30), ids[0] as string, 'pan'))).toBe('Truncated');
+    // The sequence (bytes 23–26) makes the nonce: a changed one does not open.
+    expect(codeOf(() => receiver.open(changed(26), ids[0] as string, 'pan'))).toBe('DecryptionFailed');
+    expect(codeOf(() => receiver.open(blob, ids[1] as string, 'pan'))).toBe('DecryptionFailed');
+    expect(receiver.open(blob, ids[0] as string, 'pan').toString()).toBe('4111111111111111');
   });
 
   it('stops at its bound with ContextExhausted', () => {

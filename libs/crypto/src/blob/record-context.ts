@@ -191,12 +191,18 @@ export class RecordOpeningContext {
   readonly dataKeyId: string;
   readonly suite: Suite;
   readonly #context: Context;
+  /** The first bytes every record of this context starts with: version, suite ids, context id. */
+  readonly #header: Buffer;
+  /** The data key id's field of the record AAD (u16 length ‖ UTF-8), the same for every record. */
+  readonly #keyField: Buffer;
 
   private constructor(contextId: string, dataKeyId: string, suite: Suite, context: Context) {
     this.contextId = contextId;
     this.dataKeyId = dataKeyId;
     this.suite = suite;
     this.#context = context;
+    this.#header = Buffer.concat([suiteHeader(RECORD_CONTEXT_BLOB_VERSION, suite), contextIdBytes(contextId)]);
+    this.#keyField = lengthPrefixed(dataKeyId);
   }
 
   /**
@@ -217,17 +223,49 @@ export class RecordOpeningContext {
 
   /** Open one version-2 record of this context; the whole plaintext or a CryptoError. */
   open(blob: Uint8Array, recordId: string, type: string): Buffer {
-    const parsed = readRecordBlob(blob);
-    if (parsed.version !== 2 || parsed.contextId !== this.contextId || parsed.suite !== this.suite) {
-      throw new CryptoError('ContextMismatch', 'record was not sealed under this context');
+    const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    const header = this.#header;
+    // An export opens thousands of records per context: a byte compare of the header stands for
+    // parsing it (the same version, suite and context id), and the AAD is built in one buffer.
+    if (
+      bytes.length < RECORD_CONTEXT_BLOB_OVERHEAD ||
+      bytes.compare(header, 0, header.length, 0, header.length) !== 0
+    ) {
+      // Refused as before, with the same error: the parse names what is wrong.
+      const parsed = readRecordBlob(blob);
+      if (parsed.version !== 2 || parsed.contextId !== this.contextId || parsed.suite !== this.suite) {
+        throw new CryptoError('ContextMismatch', 'record was not sealed under this context');
+      }
     }
-    const aad = recordBinding(recordId, type, this.dataKeyId).aad;
-    return this.#context.openAt(parsed.sequence, aad, parsed.ciphertext);
+    const sequence = bytes.readUInt32BE(HEADER_LENGTH + CONTEXT_ID_LENGTH);
+    return this.#context.openAt(sequence, recordAad(recordId, type, this.#keyField), bytes.subarray(PREFIX_LENGTH));
   }
 
   destroy(): void {
     this.#context.destroy();
   }
+}
+
+/**
+ * recordBinding(recordId, type, dataKeyId).aad, with the data key id's field made once: the
+ * same bytes (record-context.test.ts compares them), one allocation instead of seven.
+ */
+function recordAad(recordId: string, type: string, keyField: Buffer): Buffer {
+  const idLength = Buffer.byteLength(recordId);
+  const typeLength = Buffer.byteLength(type);
+  if (idLength > 0xffff || typeLength > 0xffff) return recordBinding(recordId, type, '').aad; // throws Malformed
+  const aad = Buffer.allocUnsafe(4 + idLength + typeLength + keyField.length);
+  let at = aad.writeUInt16BE(idLength, 0);
+  at += aad.write(recordId, at, 'utf8');
+  at = aad.writeUInt16BE(typeLength, at);
+  at += aad.write(type, at, 'utf8');
+  keyField.copy(aad, at);
+  return aad;
+}
+
+/** @internal recordAad for tests: the AAD an opening context builds for one record. */
+export function recordAadForTests(recordId: string, type: string, dataKeyId: string): Buffer {
+  return recordAad(recordId, type, lengthPrefixed(dataKeyId));
 }
 
 /** What a record is bound to, and for version 2 the stored key of its context. */

@@ -186,9 +186,16 @@ export class Context {
   // ComputeNonce(seq) of RFC 9180 §5.2. The first nonce equals the base nonce, so nonces get
   // memory of their own and are wiped after use.
   #nonceFor(sequence: number): Buffer {
-    const nonce = Buffer.alloc(GCM_NONCE_LENGTH);
-    const seq = i2osp(sequence, GCM_NONCE_LENGTH);
-    for (let i = 0; i < GCM_NONCE_LENGTH; i++) nonce[i] = (this.#baseNonce[i] as number) ^ (seq[i] as number);
+    if (!Number.isSafeInteger(sequence) || sequence < 0) {
+      throw new CryptoError('Malformed', `not an unsigned integer of ${GCM_NONCE_LENGTH} bytes`);
+    }
+    // base_nonce XOR I2OSP(seq, Nn), one byte at a time from the end: no second buffer per record.
+    const nonce = Buffer.from(this.#baseNonce);
+    let rest = sequence;
+    for (let i = GCM_NONCE_LENGTH - 1; rest > 0; i--) {
+      nonce[i] = (nonce[i] as number) ^ (rest & 0xff);
+      rest = Math.floor(rest / 256);
+    }
     return nonce;
   }
 

@@ -12,6 +12,10 @@
  * over the exact bytes sent and received, so a rewritten reply, a reply to another operation, or
  * an old reply replayed to a new request (each request carries a fresh nonce) does not verify.
  * The two labels differ, so a certificate is never a reply signature or the reverse.
+ *
+ * Framed reply signature v1 (issue 14): the same over the body of a binary reply frame (an export
+ * page, @coffer/protocol reply-frame.ts), under its own label "coffer/vault-reply-frame/v1", so
+ * that a JSON reply's signature never passes for a frame's or the reverse.
  */
 import { createHash, sign, verify } from 'node:crypto';
 import { fromBase64url, lengthPrefixed, wipe } from '../bytes.ts';
@@ -20,11 +24,16 @@ import { assertKind, exportPrivateBytes, PrivateKey, PublicKey, privateKeyObject
 
 export const VAULT_REPLY_KEY_LABEL = 'coffer/vault-reply-key/v1';
 export const VAULT_REPLY_LABEL = 'coffer/vault-reply/v1';
+export const VAULT_REPLY_FRAME_LABEL = 'coffer/vault-reply-frame/v1';
 const KEY_FILE_KIND = 'coffer-vault-reply-key';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
 function signatureBytes(signature: unknown): Buffer {
+  if (signature instanceof Uint8Array) {
+    if (signature.length !== 64) throw new CryptoError('BadSignature', 'signature is not 64 bytes');
+    return Buffer.from(signature.buffer, signature.byteOffset, signature.length);
+  }
   if (typeof signature !== 'string') throw new CryptoError('BadSignature', 'signature must be base64url');
   try {
     return fromBase64url(signature, 64);
@@ -57,14 +66,36 @@ export function verifyVaultReplyKey(
   return replyKey;
 }
 
-function replyMessage(op: string, request: Uint8Array, reply: Uint8Array): Buffer {
-  return lengthPrefixed(VAULT_REPLY_LABEL, op, sha256(request), sha256(reply));
+type ReplyForm = 'json' | 'frame';
+
+// SHA-256 of the reply, not the reply itself: a page is hashed once here, not twice more inside Ed25519.
+function replyMessage(form: ReplyForm, op: string, request: Uint8Array, reply: Uint8Array): Buffer {
+  const label = form === 'json' ? VAULT_REPLY_LABEL : VAULT_REPLY_FRAME_LABEL;
+  return lengthPrefixed(label, op, sha256(request), sha256(reply));
+}
+
+function signReply(form: ReplyForm, key: PrivateKey<'ed25519'>, op: string, request: Uint8Array, reply: Uint8Array) {
+  assertKind(key, 'ed25519', 'vault reply key');
+  return sign(null, replyMessage(form, op, request, reply), privateKeyObject(key));
+}
+
+function verifyReply(
+  form: ReplyForm,
+  key: PublicKey<'ed25519'>,
+  op: string,
+  request: Uint8Array,
+  reply: Uint8Array,
+  signature: unknown,
+): void {
+  assertKind(key, 'ed25519', 'vault reply key');
+  if (!verify(null, replyMessage(form, op, request, reply), key.keyObject, signatureBytes(signature))) {
+    throw new CryptoError('BadSignature', 'vault reply');
+  }
 }
 
 /** Sign one reply: the operation, the exact request bytes received, the exact reply bytes sent. */
 export function signVaultReply(key: PrivateKey<'ed25519'>, op: string, request: Uint8Array, reply: Uint8Array): string {
-  assertKind(key, 'ed25519', 'vault reply key');
-  return sign(null, replyMessage(op, request, reply), privateKeyObject(key)).toString('base64url');
+  return signReply('json', key, op, request, reply).toString('base64url');
 }
 
 /** Check one reply's signature; BadSignature unless `key` signed exactly these bytes for `op`. */
@@ -75,10 +106,28 @@ export function verifyVaultReply(
   reply: Uint8Array,
   signature: unknown,
 ): void {
-  assertKind(key, 'ed25519', 'vault reply key');
-  if (!verify(null, replyMessage(op, request, reply), key.keyObject, signatureBytes(signature))) {
-    throw new CryptoError('BadSignature', 'vault reply');
-  }
+  verifyReply('json', key, op, request, reply, signature);
+}
+
+/** Sign one reply frame's body (64 raw bytes): the operation, the exact request, the exact body. */
+export function signVaultReplyFrame(
+  key: PrivateKey<'ed25519'>,
+  op: string,
+  request: Uint8Array,
+  body: Uint8Array,
+): Buffer {
+  return signReply('frame', key, op, request, body);
+}
+
+/** Check one reply frame's signature (64 raw bytes); BadSignature unless `key` signed exactly this body. */
+export function verifyVaultReplyFrame(
+  key: PublicKey<'ed25519'>,
+  op: string,
+  request: Uint8Array,
+  body: Uint8Array,
+  signature: Uint8Array,
+): void {
+  verifyReply('frame', key, op, request, body, signature);
 }
 
 /** The reply key's file: `{"v":1,"kind":"coffer-vault-reply-key","privateKey":<base64url>}`, mode 0600. */

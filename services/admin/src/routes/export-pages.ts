@@ -1,11 +1,12 @@
 /**
- * The pages of one export, as the vault serves them: `export.chunk` (the binary page format,
- * issue 14 item 4) from a vault that has it, else `export.page` (JSON, one object per record) from
- * an older vault, which answers the first `export.chunk` with `unknown-operation`. The next binary
+ * The pages of one export, as the vault serves them: `export.block` (the binary page as a reply
+ * frame's attachment, issue 14) from a vault that has it, else `export.chunk` (the same page in
+ * base64 JSON), else `export.page` (JSON, one object per record) from an older vault still; each
+ * older vault answers the first call it does not know with `unknown-operation`. The next binary
  * page is asked for while the caller works on the current one, so the vault's page work overlaps
  * the opening instead of adding to it.
  */
-import { type Bus, callVault, VaultRefused } from '@coffer/bus';
+import { type Bus, callVault, callVaultAttached, VaultRefused } from '@coffer/bus';
 import { parseRecordBlob } from '@coffer/crypto';
 import { decodeExportPage } from '@coffer/protocol';
 import type { SealedRecordBytes } from '../unwrap.ts';
@@ -25,24 +26,55 @@ const CHUNK = 4096;
 /** Records per JSON page (`export.page`, at most 2,000 by its schema). */
 const LEGACY_PAGE = 1000;
 
+interface BinaryPage {
+  readonly page: Buffer;
+  readonly done: boolean;
+  readonly wrappedDataKeys: Readonly<Record<string, string>>;
+}
+
+type PageCall = (after: string | undefined) => Promise<BinaryPage>;
+
+const isUnknownOperation = (err: unknown) => err instanceof VaultRefused && err.code === 'unknown-operation';
+
 export async function* exportPages(bus: Bus, session: string, exportId: string): AsyncGenerator<ExportPageOf> {
-  const chunk = (after: string | undefined) =>
-    callVault(bus, 'export.chunk', { v: 1, session, exportId, limit: CHUNK, ...(after ? { after } : {}) });
-  let pending = chunk(undefined);
-  try {
-    await pending;
-  } catch (err) {
-    if (!(err instanceof VaultRefused && err.code === 'unknown-operation')) throw err;
-    yield* legacyPages(bus, session, exportId);
+  const request = (after: string | undefined) => ({
+    v: 1 as const,
+    session,
+    exportId,
+    limit: CHUNK,
+    ...(after ? { after } : {}),
+  });
+  const block: PageCall = async (after) => {
+    const { result, attachment } = await callVaultAttached(bus, 'export.block', request(after));
+    return { ...result, page: attachment };
+  };
+  const chunk: PageCall = async (after) => {
+    const reply = await callVault(bus, 'export.chunk', request(after));
+    return { ...reply, page: Buffer.from(reply.page, 'base64') };
+  };
+  for (const call of [block, chunk]) {
+    const first = call(undefined);
+    try {
+      await first;
+    } catch (err) {
+      if (isUnknownOperation(err)) continue;
+      throw err;
+    }
+    yield* binaryPages(call, first);
     return;
   }
+  yield* legacyPages(bus, session, exportId);
+}
+
+async function* binaryPages(call: PageCall, first: Promise<BinaryPage>): AsyncGenerator<ExportPageOf> {
+  let pending = first;
   for (;;) {
     const reply = await pending;
-    const records = decodeExportPage(Buffer.from(reply.page, 'base64'));
+    const records = decodeExportPage(reply.page);
     const last = records.at(-1)?.id;
     const more = !reply.done && last !== undefined;
     if (more) {
-      pending = chunk(last);
+      pending = call(last);
       // Awaited on the next turn; if the consumer stops first, the rejection is not unhandled.
       pending.catch(() => {});
     }

@@ -2,7 +2,7 @@
  * Exports: audited at the start (filter, reason) and at the end (count). Pages carry the filter
  * and are checked against the session each time; the admin plane unwraps each data key once.
  */
-import { encodeExportPage, newRecordId, type RecordType } from '@coffer/protocol';
+import { encodeExportPage, newRecordId, type RecordType, withAttachment } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { Decoys } from '../decoys.ts';
 import type { Caller } from './caller.ts';
@@ -18,7 +18,7 @@ const CHUNK_BYTES = 640 * 1024;
 export function exportHandlers(
   sql: postgres.Sql,
   decoys: Decoys = new Decoys(undefined),
-): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.chunk' | 'export.finish'> {
+): Pick<AdminHandlers, 'export.begin' | 'export.page' | 'export.chunk' | 'export.block' | 'export.finish'> {
   return {
     'export.begin': async (req, { now, caller }) => {
       const exportId = newRecordId();
@@ -111,72 +111,14 @@ export function exportHandlers(
     'export.chunk': async (req, { now, caller, tx }) => {
       // Run in one transaction with the gate's session touch (ONE_TRANSACTION_OPS): one commit
       // per page, for the touch and the count served together.
-      const db = tx ?? sql;
-      const started = await openExportFor(db, req.exportId, caller, now);
-      const f = started.filter;
-      const rows = await db<
-        {
-          id: string;
-          type: RecordType;
-          data_key_id: string;
-          sealed: Buffer;
-          context_id: string | null;
-          enc: Buffer | null;
-          at: string;
-        }[]
-      >`
-        SELECT r.id::text, r.type, r.data_key_id, r.sealed, r.context_id::text, COALESCE(ce.enc, c.enc) AS enc,
-          to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
-        FROM records r
-        LEFT JOIN record_contexts c ON c.id = r.context_id
-        -- migration 012: the exact context the record was sealed under (records before it: c.enc)
-        LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
-        WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
-          AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
-          AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
-          AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
-          AND r.stored_at <= ${started.startedAt}
-        ORDER BY r.id LIMIT ${req.limit}`;
-      // A page stops at CHUNK_BYTES of sealed data (at least one record); the rest comes next page.
-      let bytes = 0;
-      let kept = 0;
-      while (
-        kept < rows.length &&
-        (kept === 0 || bytes + (rows[kept] as { sealed: Buffer }).sealed.length <= CHUNK_BYTES)
-      ) {
-        bytes += (rows[kept] as { sealed: Buffer }).sealed.length;
-        kept++;
-      }
-      const page = rows.slice(0, kept);
-      // issue 9 item 4: an export closed meanwhile (a vault restart closes all) serves nothing more.
-      const [counted] = await db`UPDATE exports SET served = served + ${page.length}
-        WHERE id::text = ${req.exportId} AND finished_at IS NULL RETURNING id`;
-      if (!counted) throw new AdminError('not-found', 'this export was closed; start a new one');
-      raiseDecoyAlerts(
-        decoys,
-        await decoys.find(
-          sql,
-          page.map((r) => r.id),
-        ),
-        caller,
-        req.exportId,
-      );
-      return {
-        format: 1 as const,
-        page: encodeExportPage(
-          page.map((r) => ({
-            id: r.id,
-            type: r.type,
-            dataKeyId: r.data_key_id,
-            sealed: r.sealed,
-            contextId: r.context_id,
-            contextEnc: r.context_id ? r.enc : null,
-            submittedAt: r.at,
-          })),
-        ).toString('base64'),
-        done: kept === rows.length && rows.length < req.limit,
-        wrappedDataKeys: await wrappedKeysFor(db, caller.userId, page),
-      };
+      const { page, done, wrappedDataKeys } = await binaryPage(sql, tx ?? sql, decoys, req, caller, now);
+      return { format: 1 as const, page: page.toString('base64'), done, wrappedDataKeys };
+    },
+
+    'export.block': async (req, { now, caller, tx }) => {
+      // The same page, carried as the reply frame's attachment: no base64, no JSON around it.
+      const { page, done, wrappedDataKeys } = await binaryPage(sql, tx ?? sql, decoys, req, caller, now);
+      return withAttachment({ done, wrappedDataKeys }, page);
     },
 
     'export.finish': async (req, { now, caller }) => {
@@ -251,4 +193,89 @@ async function wrappedKeysFor(
   const keys = await db<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
     WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${userId} AND key_id = ANY(${keyIds})`;
   return Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')]));
+}
+
+interface PageRequest {
+  readonly exportId: string;
+  readonly after?: string | undefined;
+  readonly limit: number;
+}
+
+/**
+ * The next binary page of an export (protocol export-page.ts), as `export.chunk` and `export.block`
+ * serve it: this session's export, capped at its start; the count served in `db` (the gate's
+ * transaction); the decoy check on every page, decoy or not.
+ */
+async function binaryPage(
+  sql: postgres.Sql,
+  db: postgres.Sql | postgres.TransactionSql,
+  decoys: Decoys,
+  req: PageRequest,
+  caller: Caller,
+  now: Date,
+): Promise<{ page: Buffer; done: boolean; wrappedDataKeys: Record<string, string> }> {
+  const started = await openExportFor(db, req.exportId, caller, now);
+  const f = started.filter;
+  const rows = await db<
+    {
+      id: string;
+      type: RecordType;
+      data_key_id: string;
+      sealed: Buffer;
+      context_id: string | null;
+      enc: Buffer | null;
+      at: string;
+    }[]
+  >`
+    SELECT r.id::text, r.type, r.data_key_id, r.sealed, r.context_id::text, COALESCE(ce.enc, c.enc) AS enc,
+      to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+    FROM records r
+    LEFT JOIN record_contexts c ON c.id = r.context_id
+    -- migration 012: the exact context the record was sealed under (records before it: c.enc)
+    LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
+    WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
+      AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
+      AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
+      AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
+      AND r.stored_at <= ${started.startedAt}
+    ORDER BY r.id LIMIT ${req.limit}`;
+  // A page stops at CHUNK_BYTES of sealed data (at least one record); the rest comes next page.
+  let bytes = 0;
+  let kept = 0;
+  while (
+    kept < rows.length &&
+    (kept === 0 || bytes + (rows[kept] as { sealed: Buffer }).sealed.length <= CHUNK_BYTES)
+  ) {
+    bytes += (rows[kept] as { sealed: Buffer }).sealed.length;
+    kept++;
+  }
+  const page = rows.slice(0, kept);
+  // issue 9 item 4: an export closed meanwhile (a vault restart closes all) serves nothing more.
+  const [counted] = await db`UPDATE exports SET served = served + ${page.length}
+    WHERE id::text = ${req.exportId} AND finished_at IS NULL RETURNING id`;
+  if (!counted) throw new AdminError('not-found', 'this export was closed; start a new one');
+  raiseDecoyAlerts(
+    decoys,
+    await decoys.find(
+      sql,
+      page.map((r) => r.id),
+    ),
+    caller,
+    req.exportId,
+  );
+  return {
+    page: encodeExportPage(
+      page.map((r) => ({
+        id: r.id,
+        type: r.type,
+        dataKeyId: r.data_key_id,
+        sealed: r.sealed,
+        contextId: r.context_id,
+        contextEnc: r.context_id ? r.enc : null,
+        submittedAt: r.at,
+      })),
+    ),
+    done: kept === rows.length && rows.length < req.limit,
+    wrappedDataKeys: await wrappedKeysFor(db, caller.userId, page),
+  };
 }

@@ -167,7 +167,11 @@ const COMMITTED_REFUSALS: ReadonlySet<string> = new Set([
 ]);
 
 /** The operations that run gate and handler in one transaction: one commit each. */
-export const ONE_TRANSACTION_OPS: ReadonlySet<AdminOperation> = new Set(['records.reveal', 'export.chunk']);
+export const ONE_TRANSACTION_OPS: ReadonlySet<AdminOperation> = new Set([
+  'records.reveal',
+  'export.chunk',
+  'export.block',
+]);
 
 /** One transaction for the gate (authenticate, touch, policy) and the handler (audit, reply). */
 export function oneTransaction(sql: postgres.Sql): OneTransaction {

@@ -8,8 +8,14 @@
  */
 import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeVaultReplyKeyFile, encodeVaultReplyKeyFile, PrivateKey, signVaultReply } from '@coffer/crypto';
-import { encodeJson, type SignedAdminReply } from '@coffer/protocol';
+import {
+  decodeVaultReplyKeyFile,
+  encodeVaultReplyKeyFile,
+  PrivateKey,
+  signVaultReply,
+  signVaultReplyFrame,
+} from '@coffer/crypto';
+import { encodeJson, encodeReplyFrame, type SignedAdminReply } from '@coffer/protocol';
 import type postgres from 'postgres';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -42,6 +48,7 @@ export class ReplySigner {
   /** The org key's certificate for this key, once stored; looked up until then. */
   #certificate: string | undefined;
   readonly publicKey: string;
+  readonly #rawPublicKey: Buffer;
   /** What an operator compares before certifying (printed at start). */
   readonly fingerprint: string;
 
@@ -49,6 +56,7 @@ export class ReplySigner {
     this.#key = key;
     this.#sql = sql;
     this.publicKey = key.publicKey.toBase64url();
+    this.#rawPublicKey = Buffer.from(this.publicKey, 'base64url');
     this.fingerprint = key.publicKey.fingerprint();
   }
 
@@ -76,5 +84,19 @@ export class ReplySigner {
       signature: signVaultReply(this.#key, op, request, reply),
     };
     return encodeJson(envelope);
+  }
+
+  /**
+   * A reply frame around `body` (the reply's JSON and its attachment, protocol reply-frame.ts):
+   * signed once certified, the body hashed once and never re-encoded (copied once, into the frame);
+   * else unsigned.
+   */
+  async sealFrame(op: string, request: Uint8Array, body: Uint8Array): Promise<Uint8Array> {
+    if (!(await this.certified()) || this.#certificate === undefined) return encodeReplyFrame(body);
+    return encodeReplyFrame(body, {
+      key: this.#rawPublicKey,
+      certificate: Buffer.from(this.#certificate, 'base64url'),
+      signature: signVaultReplyFrame(this.#key, op, request, body),
+    });
   }
 }

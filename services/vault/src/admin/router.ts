@@ -12,14 +12,17 @@ import {
   type AdminReply,
   type AdminRequest,
   type AdminResult,
+  attachmentOf,
   contractEntry,
   decodeNoncedAdminRequest,
   encodeJson,
+  encodeReplyFrame,
   MalformedRequest,
   type Policy,
   ProtocolError,
   REPLY_NONCE,
   REPLY_NONCE_PATTERN,
+  replyFrameBody,
   UnknownOperation,
 } from '@coffer/protocol';
 import type postgres from 'postgres';
@@ -78,7 +81,11 @@ export interface AdminRouterOptions {
   readonly clock: () => Date;
   readonly log: (msg: string) => void;
   /** Signs replies (absent in unit tests: replies go unsigned). */
-  readonly signer?: { seal(op: string, request: Uint8Array, reply: Uint8Array): Promise<Uint8Array> };
+  readonly signer?: {
+    seal(op: string, request: Uint8Array, reply: Uint8Array): Promise<Uint8Array>;
+    /** A reply frame around `body` (protocol reply-frame.ts), signed once the key is certified. */
+    sealFrame(op: string, request: Uint8Array, body: Uint8Array): Promise<Uint8Array>;
+  };
   /**
    * Operations whose gate and handler share one transaction, so that they commit once: a reveal
    * touches the session and writes its audit event in one commit (issue 14 item 4).
@@ -124,10 +131,12 @@ export function adminRouter(options: AdminRouterOptions): (data: Uint8Array, sub
     const op = subject.slice(options.prefix.length + 1);
     let reply: AdminReply;
     let signed = false;
+    let attachment: Uint8Array | undefined;
     try {
       const decoded = decodeNoncedAdminRequest(op as AdminOperation, data);
       signed = decoded.nonce !== undefined;
       const result = await run(op as AdminOperation, decoded.request);
+      attachment = attachmentOf(result);
       reply = result === undefined ? { v: 1, ok: true } : { v: 1, ok: true, result };
     } catch (err) {
       if (!signed) signed = askedForSignature(data);
@@ -142,6 +151,11 @@ export function adminRouter(options: AdminRouterOptions): (data: Uint8Array, sub
     }
     const bytes = encodeJson(reply);
     // Signed over the exact request bytes received: the client checks it against what it sent.
+    if (attachment) {
+      // Bytes beside the JSON (an export page) travel in a frame, as they are (reply-frame.ts).
+      const body = replyFrameBody(bytes, attachment);
+      return signed && options.signer ? options.signer.sealFrame(op, data, body) : encodeReplyFrame(body);
+    }
     return signed && options.signer ? options.signer.seal(op, data, bytes) : bytes;
   };
 }
