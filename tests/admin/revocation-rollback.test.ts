@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin } from '@coffer/admin';
-import { PublicKey } from '@coffer/crypto';
+import { PublicKey, type RevocationEntry, revokedKeyFingerprint } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,9 +92,14 @@ describe.skipIf(!available)('revocations survive a database rollback (issue 15, 
     const reset = await call(stack.app, admin, 'POST', `/api/users/${id}/reset`);
     expect(reset.statusCode).toBe(200);
     expect(await remembered()).toBe(2);
-    const [list] = await stack.db.owner<{ list: { entries: { userId: string; publicKey: string | null }[] } }[]>`
+    const [list] = await stack.db.owner<{ list: { v: number; entries: RevocationEntry[] } }[]>`
       SELECT list FROM revocation_lists WHERE counter = 2`;
-    expect(list?.list.entries).toContainEqual({ userId: id, publicKey: row?.public_key });
+    // Format v2: the retired key is named by its fingerprint, not the key itself.
+    expect(list?.list.v).toBe(2);
+    expect(list?.list.entries).toContainEqual({
+      userId: id,
+      fingerprint: revokedKeyFingerprint(row?.public_key ?? ''),
+    });
     const [rotation] = await stack.db.owner`SELECT 1 FROM audit_events WHERE action = 'keys.rotate'`;
     expect(rotation).toBeDefined();
 
