@@ -167,4 +167,22 @@ describe.skipIf(!available)('revocations survive a database rollback (issue 15, 
     expect((await call(restarted, admin, 'POST', '/api/keys/pregenerate', { count: 1 })).statusCode).toBe(201);
     expect(await copiesFor(row.id)).toBe(0);
   });
+
+  it('a restore re-applies a v2 entry to the key with that fingerprint, not to a new key', async () => {
+    const { id } = await enrolUser(stack.app, admin, 'reset-restored@example.com', 'viewer', STRONG);
+    const [row] = await stack.db.owner<UserRow[]>`SELECT * FROM users WHERE id = ${id}`;
+    expect((await call(stack.app, admin, 'POST', `/api/users/${id}/reset`)).statusCode).toBe(200);
+    const counter = await remembered();
+    // A backup restore brings back the reset person's old row and a list from before the reset.
+    await restore(row as UserRow);
+    await stack.db.owner`DELETE FROM revocation_lists WHERE counter = ${counter}`;
+    const restored = await call(stack.app, admin, 'POST', '/api/revocations/restore');
+    expect(restored.statusCode, restored.body).toBe(200);
+    // Only this row: the list also names the key the earlier reset retired, but that person has a
+    // new key now (and the revoked viewers are revoked already), so nothing else changes.
+    expect(restored.json()).toMatchObject({ counter, applied: 1 });
+    const [after] = await stack.db.owner<UserRow[]>`SELECT * FROM users WHERE id = ${id}`;
+    expect(after?.status).toBe('invited');
+    expect(after?.public_key).toBeNull();
+  });
 });
