@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { adminLogger, buildAdmin } from '@coffer/admin';
-import { PublicKey } from '@coffer/crypto';
+import { PublicKey, type RevocationEntry, revokedKeyFingerprint } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,9 +92,14 @@ describe.skipIf(!available)('revocations survive a database rollback (issue 15, 
     const reset = await call(stack.app, admin, 'POST', `/api/users/${id}/reset`);
     expect(reset.statusCode).toBe(200);
     expect(await remembered()).toBe(2);
-    const [list] = await stack.db.owner<{ list: { entries: { userId: string; publicKey: string | null }[] } }[]>`
+    const [list] = await stack.db.owner<{ list: { v: number; entries: RevocationEntry[] } }[]>`
       SELECT list FROM revocation_lists WHERE counter = 2`;
-    expect(list?.list.entries).toContainEqual({ userId: id, publicKey: row?.public_key });
+    // Format v2: the retired key is named by its fingerprint, not the key itself.
+    expect(list?.list.v).toBe(2);
+    expect(list?.list.entries).toContainEqual({
+      userId: id,
+      fingerprint: revokedKeyFingerprint(row?.public_key ?? ''),
+    });
     const [rotation] = await stack.db.owner`SELECT 1 FROM audit_events WHERE action = 'keys.rotate'`;
     expect(rotation).toBeDefined();
 
@@ -161,5 +166,23 @@ describe.skipIf(!available)('revocations survive a database rollback (issue 15, 
     expect(status?.status).toBe('revoked');
     expect((await call(restarted, admin, 'POST', '/api/keys/pregenerate', { count: 1 })).statusCode).toBe(201);
     expect(await copiesFor(row.id)).toBe(0);
+  });
+
+  it('a restore re-applies a v2 entry to the key with that fingerprint, not to a new key', async () => {
+    const { id } = await enrolUser(stack.app, admin, 'reset-restored@example.com', 'viewer', STRONG);
+    const [row] = await stack.db.owner<UserRow[]>`SELECT * FROM users WHERE id = ${id}`;
+    expect((await call(stack.app, admin, 'POST', `/api/users/${id}/reset`)).statusCode).toBe(200);
+    const counter = await remembered();
+    // A backup restore brings back the reset person's old row and a list from before the reset.
+    await restore(row as UserRow);
+    await stack.db.owner`DELETE FROM revocation_lists WHERE counter = ${counter}`;
+    const restored = await call(stack.app, admin, 'POST', '/api/revocations/restore');
+    expect(restored.statusCode, restored.body).toBe(200);
+    // Only this row: the list also names the key the earlier reset retired, but that person has a
+    // new key now (and the revoked viewers are revoked already), so nothing else changes.
+    expect(restored.json()).toMatchObject({ counter, applied: 1 });
+    const [after] = await stack.db.owner<UserRow[]>`SELECT * FROM users WHERE id = ${id}`;
+    expect(after?.status).toBe('invited');
+    expect(after?.public_key).toBeNull();
   });
 });

@@ -110,9 +110,16 @@ export {
 export { RESEAL_STORE_LABEL, signResealStore, verifyResealStore } from './signature/reseal-store.ts';
 export {
   isRevoked,
+  namesRevocation,
   REVOCATION_LIST_MAX_ENTRIES,
   type RevocationEntry,
+  type RevocationEntryV1,
   type RevocationList,
+  type RevocationListV1,
+  type RevocationListV2,
+  revocationEntriesOf,
+  revocationEntry,
+  revokedKeyFingerprint,
   signRevocationList,
   sortRevocationEntries,
   verifyRevocationList,

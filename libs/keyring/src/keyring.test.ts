@@ -151,7 +151,7 @@ describe('keyring: the signed revocation list (issue 15, item 2)', () => {
       admin.holder,
       held,
       null,
-      [{ userId: viewer.candidate.id, publicKey: null }],
+      [{ userId: viewer.candidate.id, fingerprint: null }],
       NOW,
     );
     const list = checkRevocationList(o.trustRoot, signed, 0);
@@ -182,7 +182,7 @@ describe('keyring: the signed revocation list (issue 15, item 2)', () => {
       orgKeyId: 'org-1',
       orgKey: wrapOrgKey(o.orgKey, 'org-1', { id: admin.holder.id, key: admin.holder.key.publicKey }),
     };
-    const first = nextRevocationList(admin.holder, held, null, [{ userId: 'u-1', publicKey: null }], NOW);
+    const first = nextRevocationList(admin.holder, held, null, [{ userId: 'u-1', fingerprint: null }], NOW);
     expect(() => checkRevocationList(o.trustRoot, first, 2)).toThrow(RevocationListRefused);
     expect(() => checkRevocationList(o.trustRoot, null, 1)).toThrow(RevocationListRefused);
     expect(() => checkRevocationList(o.trustRoot, { ...first, signature: 'A'.repeat(86) }, 0)).toThrow(

@@ -7,6 +7,8 @@ import {
   type PublicKey,
   type RevocationEntry,
   type RevocationList,
+  type RevocationListV2,
+  revocationEntriesOf,
   signRevocationList,
   sortRevocationEntries,
   verifyRevocationList,
@@ -53,20 +55,23 @@ export function checkRevocationList(
   return list;
 }
 
-/** The next list: `current`'s entries and `add`, counter + 1, signed with the org key the holder opens. */
+/**
+ * The next list, always format v2: `current`'s entries (a v1 list's keys fingerprinted) and `add`,
+ * counter + 1, signed with the org key the holder opens.
+ */
 export function nextRevocationList(
   holder: Holder,
   held: { readonly orgKeyId: string; readonly orgKey: string },
   current: RevocationList | null,
   add: readonly RevocationEntry[],
   now: Date,
-): { list: RevocationList; signature: string } {
+): { list: RevocationListV2; signature: string } {
   const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
-  const list: RevocationList = {
-    v: 1,
+  const list: RevocationListV2 = {
+    v: 2,
     counter: (current?.counter ?? 0) + 1,
     issuedAt: now.toISOString(),
-    entries: sortRevocationEntries([...(current?.entries ?? []), ...add]),
+    entries: sortRevocationEntries([...revocationEntriesOf(current), ...add]),
   };
   return { list, signature: signRevocationList(orgKey, list) };
 }

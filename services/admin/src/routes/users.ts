@@ -8,7 +8,7 @@
  * to the new user — O(data keys), never O(records).
  */
 import { callVault } from '@coffer/bus';
-import { type BundleSuite, createSessionToken, isRevoked, sessionTokenHash } from '@coffer/crypto';
+import { type BundleSuite, createSessionToken, isRevoked, revocationEntry, sessionTokenHash } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { enrolUserKey, grantedRole, grantToUser, orgSuite, RoleBindingError, SuiteRefused } from '@coffer/keyring';
 import { checkPassword } from '@coffer/policy';
@@ -146,7 +146,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
   const revoke = { schema: { params: Params }, config: { action: 'user.revoke', csrf: true } };
   app.delete('/api/users/:id', revoke, async (req, reply) => {
     const { id } = req.params;
-    const next = await nextRevocations(deps, req, reply, 'user.revoke', () => ({ userId: id, publicKey: null }));
+    const next = await nextRevocations(deps, req, reply, 'user.revoke', () => revocationEntry(id, null));
     if (!next?.signed) return reply;
     await callVault(deps.bus, 'users.revoke', {
       v: 1,
@@ -165,7 +165,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
     const { id } = req.params;
     const next = await nextRevocations(deps, req, reply, 'user.reset', (m) => {
       const held = m.recipients.find((r) => r.id === id);
-      return held ? { userId: id, publicKey: held.publicKey } : null;
+      return held ? revocationEntry(id, held.publicKey) : null;
     });
     if (!next) return reply;
     const inviteToken = createSessionToken();

@@ -6,7 +6,15 @@
  * is what a database writer cannot fool: it checks the list against the pinned trust root and the
  * counter it remembers outside the database before it wraps any key.
  */
-import { PublicKey, type RevocationList, verifyRevocationList } from '@coffer/crypto';
+import {
+  isRevoked,
+  namesRevocation,
+  PublicKey,
+  type RevocationList,
+  revocationEntriesOf,
+  revocationEntry,
+  verifyRevocationList,
+} from '@coffer/crypto';
 import type { AdminRequest, SignedRevocations } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
@@ -63,12 +71,13 @@ export async function storeNextRevocations(
   if (list.counter !== (previous?.counter ?? 0) + 1) {
     throw new AdminError('conflict', 'the revocation list does not follow the stored one; fetch it again');
   }
-  const names = (e: { userId: string; publicKey: string | null }) =>
-    list.entries.some((x) => x.userId === e.userId && x.publicKey === e.publicKey);
-  if (!(previous?.entries ?? []).every(names)) {
+  // By fingerprint, so a v2 list that follows a v1 one keeps its entries (the keys fingerprinted).
+  if (!revocationEntriesOf(previous).every((e) => namesRevocation(list, e))) {
     throw new AdminError('bad-request', 'the revocation list drops an earlier entry');
   }
-  if (must && !names(must)) throw new AdminError('bad-request', 'the revocation list does not name this change');
+  if (must && !namesRevocation(list, revocationEntry(must.userId, must.publicKey))) {
+    throw new AdminError('bad-request', 'the revocation list does not name this change');
+  }
   // Two revocations at once both build on the same list: the counter's key lets one in.
   const stored = await tx`INSERT INTO revocation_lists (counter, list, signature)
     VALUES (${list.counter}, ${tx.json(next.list as postgres.JSONValue)}, ${next.signature})
@@ -117,21 +126,30 @@ async function restoreRevocations(
       throw new AdminError('bad-signature', 'the revocation list is not signed by the org key');
     }
     if (list.counter <= (previous?.counter ?? 0)) throw new AdminError('conflict', 'the stored list is as new already');
-    const kept = (e: { userId: string; publicKey: string | null }) =>
-      list.entries.some((x) => x.userId === e.userId && x.publicKey === e.publicKey);
-    if (!(previous?.entries ?? []).every(kept)) throw new AdminError('bad-request', 'the list drops a stored entry');
+    if (!revocationEntriesOf(previous).every((e) => namesRevocation(list, e))) {
+      throw new AdminError('bad-request', 'the list drops a stored entry');
+    }
     await tx`INSERT INTO revocation_lists (counter, list, signature)
       VALUES (${list.counter}, ${tx.json(req.revocations.list as postgres.JSONValue)}, ${req.revocations.signature})`;
     let applied = 0;
     for (const e of list.entries) {
+      const listed = 'fingerprint' in e ? e.fingerprint : e.publicKey;
+      // A v2 entry names the key by fingerprint: the stored key is reset only if it is the one listed.
+      const [stored] =
+        listed === null
+          ? []
+          : await tx<{ public_key: string | null }[]>`
+        SELECT public_key FROM users WHERE id::text = ${e.userId}`;
+      const publicKey = stored?.public_key ?? null;
+      if (listed !== null && (publicKey === null || !isRevoked(list, e.userId, publicKey))) continue;
       const [user] =
-        e.publicKey === null
+        listed === null
           ? await tx`UPDATE users SET status = 'revoked', wrapped_private_key = NULL, password_verifier = NULL,
                 totp_sealed = NULL, totp_pending = NULL, certificate_signature = NULL, public_key = NULL
               WHERE id::text = ${e.userId} AND status <> 'revoked' RETURNING id`
           : await tx`UPDATE users SET status = 'invited', wrapped_private_key = NULL, password_verifier = NULL,
                 totp_sealed = NULL, totp_pending = NULL, certificate_signature = NULL, public_key = NULL
-              WHERE id::text = ${e.userId} AND public_key = ${e.publicKey} RETURNING id`;
+              WHERE id::text = ${e.userId} AND public_key = ${publicKey} RETURNING id`;
       if (!user) continue;
       applied++;
       await tx`DELETE FROM wrapped_keys WHERE recipient_kind = 'user' AND recipient_id = ${e.userId}`;
