@@ -92,7 +92,7 @@ export function rewrapDataKeys(
   }));
 }
 
-function openAnyDataKey(holder: Holder, copy: DataKeyCopy): PrivateKey<RecipientKind> {
+export function openAnyDataKey(holder: Holder, copy: DataKeyCopy): PrivateKey<RecipientKind> {
   return unwrapPrivateKey<RecipientKind>(
     ['x25519', 'xwing'],
     holder.key,

@@ -24,6 +24,7 @@ import { grantToUser } from './confirm.ts';
 import { openDataKey } from './holder.ts';
 import { certifiedRecipients } from './recipients.ts';
 import { recoverKeyAdmin } from './recover.ts';
+import { SuiteRefused } from './suite.ts';
 
 const PASSWORD = 'saffron-quarry-meridian-6620-slowly';
 const both = ['x25519', 'xwing'] as const;
@@ -68,7 +69,7 @@ describe('an X-Wing org: people and the recovery key hold X-Wing keys', () => {
     expect((await adminKey(made)).kind).toBe('xwing');
   });
 
-  it('confirming an X-Wing person certifies xwing and wraps X-Wing; an X25519 person keeps v1 and X25519', async () => {
+  it('confirming an X-Wing person certifies xwing and wraps X-Wing; an X25519 auditor keeps v1', async () => {
     const made = await xwingOrg();
     const root = PublicKey.fromBase64url('ed25519', made.trustRoot);
     const holder = { id: made.request.admin.id, key: await adminKey(made) };
@@ -80,9 +81,11 @@ describe('an X-Wing org: people and the recovery key hold X-Wing keys', () => {
         wrapped: k.copies.find((c) => c.recipientKind === 'user')?.wrapped as string,
       })),
     };
+    // An X25519 key in an org holding X-Wing data keys: an auditor only (no data key) — see below.
     for (const kind of ['xwing', 'x25519'] as const) {
       const key = PrivateKey.generate(kind);
-      const user = { id: crypto.randomUUID(), role: 'viewer' as const, publicKey: key.publicKey.toBase64url() };
+      const role = kind === 'xwing' ? ('viewer' as const) : ('auditor' as const);
+      const user = { id: crypto.randomUUID(), role, publicKey: key.publicKey.toBase64url() };
       const grant = grantToUser(holder, held, user, null);
       const cert = verifyUserCertificate(root, userCertificateOf(user), grant.certificateSignature, both);
       expect(cert.key.kind).toBe(kind);
@@ -105,6 +108,26 @@ describe('an X-Wing org: people and the recovery key hold X-Wing keys', () => {
         null,
       );
       expect(recipients.map((r) => r.key.kind)).toEqual([kind, 'xwing']);
+    }
+  });
+
+  it('never gives X-Wing data keys (or the org key) to a newly certified X25519 key: SuiteRefused, nothing signed', async () => {
+    // A database writer restores an older X25519 configuration, so an invitee makes an X25519 key:
+    // confirmation in an org that holds X-Wing data keys refuses it for every role that gets keys.
+    const made = await xwingOrg();
+    const holder = { id: made.request.admin.id, key: await adminKey(made) };
+    const held = {
+      orgKeyId: made.request.org.orgKeyId,
+      orgKey: made.request.orgKeyCopies.find((c) => c.recipientKind === 'user')?.wrapped as string,
+      dataKeys: made.request.dataKeys.map((k) => ({
+        keyId: k.bundle.id,
+        wrapped: k.copies.find((c) => c.recipientKind === 'user')?.wrapped as string,
+      })),
+    };
+    for (const role of ['viewer', 'key-admin'] as const) {
+      const key = PrivateKey.generate('x25519');
+      const user = { id: crypto.randomUUID(), role, publicKey: key.publicKey.toBase64url() };
+      expect(() => grantToUser(holder, held, user, null)).toThrow(SuiteRefused);
     }
   });
 

@@ -128,7 +128,19 @@ export const userRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
       });
       return reply;
     }
-    const grant = grantToUser(sessionHolder(session.token, m.session), m, { ...m.user, role }, checked.list);
+    let grant: ReturnType<typeof grantToUser>;
+    try {
+      grant = grantToUser(sessionHolder(session.token, m.session), m, { ...m.user, role }, checked.list);
+    } catch (err) {
+      if (!(err instanceof SuiteRefused)) throw err;
+      req.log.error({ alert: 'suite-downgrade', userId: id }, err.message);
+      await sendDenied(deps.bus, req, reply, 'suite-refused', {
+        type: 'suite-refused',
+        title: 'An X25519 key is not given X-Wing data keys; nothing was wrapped',
+        detail: err.message,
+      });
+      return reply;
+    }
     const result = await callVault(deps.bus, 'users.confirm', {
       v: 1,
       session: session.hash,
