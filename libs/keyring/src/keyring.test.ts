@@ -190,6 +190,27 @@ describe('keyring: the signed revocation list (issue 15, item 2)', () => {
     );
     expect(checkRevocationList(o.trustRoot, null, 0)).toBeNull();
   });
+
+  it('refuses a fork: a list with the kept counter that drops an entry of the kept list', () => {
+    const o = org();
+    const admin = person(o.orgKey, 'key-admin');
+    const held = {
+      orgKeyId: 'org-1',
+      orgKey: wrapOrgKey(o.orgKey, 'org-1', { id: admin.holder.id, key: admin.holder.key.publicKey }),
+    };
+    const base = nextRevocationList(admin.holder, held, null, [{ userId: 'u-0', fingerprint: null }], NOW);
+    const baseList = checkRevocationList(o.trustRoot, base, 0);
+    // Revoking Y was signed and held back on the bus; revoking X was then signed with the same counter.
+    const withY = nextRevocationList(admin.holder, held, baseList, [{ userId: 'u-y', fingerprint: null }], NOW);
+    const withX = nextRevocationList(admin.holder, held, baseList, [{ userId: 'u-x', fingerprint: null }], NOW);
+    expect(withY.list.counter).toBe(withX.list.counter);
+    // This replica kept the list naming X: the one naming Y instead is a fork, refused.
+    expect(() => checkRevocationList(o.trustRoot, withY, withX.list.counter, withX)).toThrow(/forked/);
+    expect(checkRevocationList(o.trustRoot, withX, withX.list.counter, withX)?.counter).toBe(withX.list.counter);
+    // A later list that keeps X's entry passes; the kept copy of an older counter is no bar.
+    const later = nextRevocationList(admin.holder, held, withX.list, [{ userId: 'u-z', fingerprint: null }], NOW);
+    expect(checkRevocationList(o.trustRoot, later, withX.list.counter, withX)?.counter).toBe(later.list.counter);
+  });
 });
 
 describe('keyring: handing held keys to a confirmed user', () => {

@@ -4,6 +4,7 @@
  * and extended (counter + 1, signed by the org key) by a revocation or a reset.
  */
 import {
+  namesRevocation,
   type PublicKey,
   type RevocationEntry,
   type RevocationList,
@@ -34,6 +35,8 @@ export function checkRevocationList(
   trustRoot: PublicKey<'ed25519'>,
   signed: SignedList | null | undefined,
   remembered: number,
+  /** The newest list this replica kept: a shown list must name every entry of it (no fork). */
+  pinned?: SignedList,
 ): RevocationList | null {
   if (!signed) {
     if (remembered > 0) {
@@ -52,7 +55,27 @@ export function checkRevocationList(
       `the vault shows revocation list ${list.counter}, older than list ${remembered} seen before: rolled back`,
     );
   }
+  if (pinned && !keepsEveryEntryOf(trustRoot, list, pinned)) {
+    // Two lists with one counter (a held request signed and dropped, then another signed): the
+    // one shown must not be the one that leaves out what this replica saw revoked.
+    throw new RevocationListRefused(`the vault shows a revocation list that drops entries of one seen before: forked`);
+  }
   return list;
+}
+
+function keepsEveryEntryOf(trustRoot: PublicKey<'ed25519'>, list: RevocationList, pinned: SignedList): boolean {
+  let seen: RevocationList;
+  try {
+    seen = verifyRevocationList(trustRoot, pinned.list, pinned.signature);
+  } catch {
+    return true; // a kept copy that does not verify is no evidence (the file is not trusted blindly)
+  }
+  if (seen.counter > list.counter) return true; // older than the kept one: refused by the counter
+  try {
+    return revocationEntriesOf(seen).every((entry) => namesRevocation(list, entry));
+  } catch {
+    return true; // a v1 entry that is no real key cannot be fingerprinted: nothing to compare
+  }
 }
 
 /**

@@ -27,7 +27,7 @@ export async function checkedRevocations(
   // What another admin replica saw counts here too (a throw when the bucket is unreachable: 503).
   await deps.revocationPin.refresh();
   try {
-    list = checkRevocationList(deps.trustRoot, signed, deps.revocationPin.counter);
+    list = checkRevocationList(deps.trustRoot, signed, deps.revocationPin.counter, deps.revocationPin.signed);
   } catch (err) {
     if (!(err instanceof RevocationListRefused)) throw err;
     req.log.error({ alert: 'revocation-list', remembered: deps.revocationPin.counter }, err.message);

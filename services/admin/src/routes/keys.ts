@@ -135,7 +135,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps)
     async (req, reply) => {
       await deps.revocationPin.refresh();
       const signed = deps.revocationPin.signed;
-      const checked = signed && checkRevocationList(deps.trustRoot, signed, deps.revocationPin.counter);
+      const checked =
+        signed && checkRevocationList(deps.trustRoot, signed, deps.revocationPin.counter, deps.revocationPin.signed);
       if (!signed || !checked) {
         return sendProblem(reply, {
           status: 409,
