@@ -103,6 +103,7 @@ function newKeySuite(m: RecoveryMaterial, pinnedTrustRoot: string): BundleSuite 
       orgKeyId: m.orgKeyId,
       config: m.config,
       newestKey: m.newestKey,
+      dataKeyBundles: m.dataKeyBundles,
     });
   } catch (err) {
     if (err instanceof SuiteRefused) return 'xwing';

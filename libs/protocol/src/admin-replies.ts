@@ -196,6 +196,12 @@ export const InviteLookup = Type.Object({
   orgKeyId: Type.Optional(Id),
   config: Type.Optional(Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() }))),
   newestKey: Type.Optional(Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
+  /**
+   * Every data key's bundle as signed: the admin plane (or the CLI) verifies each and takes the
+   * newest by its signed window (a `not_after` column is the database's word). Absent from an
+   * older vault, which sends only newestKey.
+   */
+  dataKeyBundles: Type.Optional(Type.Array(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
 });
 export const InviteAccepted = Type.Object({ userId: Id, keyVersion: Type.Integer() });
 
@@ -267,6 +273,12 @@ export const KeysMaterial = Type.Object({
   config: Type.Optional(Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() }))),
   /** The newest data key as signed: the suite floor when the configuration is missing. */
   newestKey: Type.Optional(Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
+  /**
+   * Every data key's bundle as signed: the admin plane (or the CLI) verifies each and takes the
+   * newest by its signed window (a `not_after` column is the database's word). Absent from an
+   * older vault, which sends only newestKey.
+   */
+  dataKeyBundles: Type.Optional(Type.Array(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
   session: SessionKeyMaterial,
   revocations: Type.Optional(Nullable(SignedRevocations)),
 });
@@ -287,6 +299,12 @@ export const RecoveryMaterial = Type.Object({
   /** issue 15: the org's suite, for the recovered key-admin's key (as in keys.material); absent from an older vault. */
   config: Type.Optional(Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() }))),
   newestKey: Type.Optional(Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
+  /**
+   * Every data key's bundle as signed: the admin plane (or the CLI) verifies each and takes the
+   * newest by its signed window (a `not_after` column is the database's word). Absent from an
+   * older vault, which sends only newestKey.
+   */
+  dataKeyBundles: Type.Optional(Type.Array(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
 });
 export type RecoveryMaterial = Static<typeof RecoveryMaterial>;
 

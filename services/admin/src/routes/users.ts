@@ -200,7 +200,8 @@ function inviteeSuite(deps: AdminDeps, invite: AdminResult<'invites.lookup'>): B
   // A vault from before suites sends no org material: its org is X25519.
   if (invite.orgKeyId === undefined) return 'x25519';
   try {
-    return orgSuite(deps.trustRoot, { orgKeyId: invite.orgKeyId, config: invite.config, newestKey: invite.newestKey });
+    const { orgKeyId, config, newestKey, dataKeyBundles } = invite;
+    return orgSuite(deps.trustRoot, { orgKeyId, config, newestKey, dataKeyBundles });
   } catch (err) {
     if (err instanceof SuiteRefused) return err;
     throw err;
