@@ -233,3 +233,15 @@ export function AuthCard(props: { wide?: boolean; children: ComponentChildren })
     </main>
   );
 }
+
+/** A form's or dialog's row of actions: Cancel first, then what the children offer. */
+export function CancelOr(props: { onCancel: () => void; children: ComponentChildren }) {
+  return (
+    <div class="actions">
+      <button type="button" class="secondary" onClick={props.onCancel}>
+        Cancel
+      </button>
+      {props.children}
+    </div>
+  );
+}

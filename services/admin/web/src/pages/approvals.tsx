@@ -74,6 +74,11 @@ function RecoveryHolds() {
   );
 }
 
+const DECISIONS = [
+  { decision: 'approve', label: 'Approve', class: 'primary small' },
+  { decision: 'deny', label: 'Deny', class: 'secondary small' },
+] as const;
+
 /** What a person may do with one request: decide someone else's, wait for or run their own. */
 function Actions(props: {
   approval: ExportApproval;
@@ -88,24 +93,18 @@ function Actions(props: {
   if (a.status === 'pending' && !props.mine && props.canDecide) {
     return (
       <span class="row">
-        <button
-          type="button"
-          class="primary small"
-          disabled={props.busy}
-          aria-label={`Approve the export requested by ${who}`}
-          onClick={() => props.onDecide('approve')}
-        >
-          Approve
-        </button>
-        <button
-          type="button"
-          class="secondary small"
-          disabled={props.busy}
-          aria-label={`Deny the export requested by ${who}`}
-          onClick={() => props.onDecide('deny')}
-        >
-          Deny
-        </button>
+        {DECISIONS.map((d) => (
+          <button
+            key={d.decision}
+            type="button"
+            class={d.class}
+            disabled={props.busy}
+            aria-label={`${d.label} the export requested by ${who}`}
+            onClick={() => props.onDecide(d.decision)}
+          >
+            {d.label}
+          </button>
+        ))}
       </span>
     );
   }

@@ -217,29 +217,24 @@ function FilterForm(props: { onApply: (filters: Filters) => void }) {
 
 type Cursor = { before?: number; after?: number };
 
+/** A pager button: disabled where there is no such page (`to` null). */
+function Step(props: { label: string; to: Cursor | null; onCursor: (cursor: Cursor) => void }) {
+  const { to } = props;
+  return (
+    <button type="button" class="secondary" disabled={to === null} onClick={() => to && props.onCursor(to)}>
+      {props.label}
+    </button>
+  );
+}
+
 function AuditPager(props: { page: Page | null; onCursor: (cursor: Cursor) => void }) {
-  const { page } = props;
+  const newer = props.page?.newer ?? null;
+  const older = props.page?.older ?? null;
   return (
     <nav class="pager" aria-label="Pages of events">
-      <button type="button" class="secondary" disabled={page?.newer == null} onClick={() => props.onCursor({})}>
-        ⇤ Newest
-      </button>
-      <button
-        type="button"
-        class="secondary"
-        disabled={page?.newer == null}
-        onClick={() => page?.newer != null && props.onCursor({ after: page.newer })}
-      >
-        ← Newer
-      </button>
-      <button
-        type="button"
-        class="secondary"
-        disabled={page?.older == null}
-        onClick={() => page?.older != null && props.onCursor({ before: page.older })}
-      >
-        Older →
-      </button>
+      <Step label="⇤ Newest" to={newer === null ? null : {}} onCursor={props.onCursor} />
+      <Step label="← Newer" to={newer === null ? null : { after: newer }} onCursor={props.onCursor} />
+      <Step label="Older →" to={older === null ? null : { before: older }} onCursor={props.onCursor} />
     </nav>
   );
 }

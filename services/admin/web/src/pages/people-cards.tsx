@@ -4,7 +4,7 @@ import type { User } from '../api.ts';
 import { InputField } from '../fields.tsx';
 import { duration, when } from '../format.ts';
 import { useAction } from '../hooks.ts';
-import { Busy, CopyButton, Dialog, Field, Outcome } from '../ui.tsx';
+import { Busy, CancelOr, CopyButton, Dialog, Field, Outcome } from '../ui.tsx';
 
 export interface Person {
   id: string;
@@ -124,10 +124,7 @@ export function AreYouSure(props: {
     <Dialog title={props.title} onClose={props.onClose}>
       <p>{props.body}</p>
       <Outcome error={error} />
-      <div class="actions">
-        <button type="button" class="secondary" onClick={props.onClose}>
-          Cancel
-        </button>
+      <CancelOr onCancel={props.onClose}>
         <Busy
           type="button"
           class={props.danger ? 'danger' : 'primary'}
@@ -136,7 +133,7 @@ export function AreYouSure(props: {
           busyLabel="Working…"
           onClick={() => run(props.onYes)}
         />
-      </div>
+      </CancelOr>
     </Dialog>
   );
 }

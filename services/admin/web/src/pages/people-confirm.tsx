@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { InputField } from '../fields.tsx';
 import { useAction } from '../hooks.ts';
-import { Alert, Busy, Dialog, Outcome } from '../ui.tsx';
+import { Alert, Busy, CancelOr, Dialog, Outcome } from '../ui.tsx';
 import type { Person } from './people-cards.tsx';
 
 const ROLE_TEXT: Record<string, string> = {
@@ -103,10 +103,7 @@ export function ConfirmDialog(props: { person: Person; onClose: () => void; onCo
           error={error}
           notice={cosigned ? 'Co-signed. Another key-admin who compared the same fingerprint can now confirm.' : null}
         />
-        <div class="actions">
-          <button type="button" class="secondary" onClick={props.onClose}>
-            Cancel
-          </button>
+        <CancelOr onCancel={props.onClose}>
           {person.role === 'key-admin' ? (
             <Busy
               type="button"
@@ -126,7 +123,7 @@ export function ConfirmDialog(props: { person: Person; onClose: () => void; onCo
             label={`Confirm as ${person.role}`}
             busyLabel="Confirming…"
           />
-        </div>
+        </CancelOr>
       </form>
     </Dialog>
   );

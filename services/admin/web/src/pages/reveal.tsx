@@ -10,7 +10,7 @@ import { api, clientHint, type RecordRow } from '../api.ts';
 import { ReasonField } from '../fields.tsx';
 import { duration, TYPE_NAMES } from '../format.ts';
 import { useAction } from '../hooks.ts';
-import { Alert, Busy, CopyButton, Dialog, Outcome } from '../ui.tsx';
+import { Alert, Busy, CancelOr, CopyButton, Dialog, Outcome } from '../ui.tsx';
 
 const A_VALID: Record<string, string> = { pan: 'a valid card number', ssn: 'a valid SSN', secret: 'a valid secret' };
 
@@ -69,12 +69,9 @@ function ReasonForm(props: {
         onValue={props.setReason}
       />
       <Outcome error={props.error} />
-      <div class="actions">
-        <button type="button" class="secondary" onClick={props.onCancel}>
-          Cancel
-        </button>
+      <CancelOr onCancel={props.onCancel}>
         <Busy type="submit" class="primary" busy={props.busy} label="Reveal" busyLabel="Revealing…" />
-      </div>
+      </CancelOr>
     </form>
   );
 }

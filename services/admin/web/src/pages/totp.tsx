@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, type User } from '../api.ts';
 import { CodeField, InputField } from '../fields.tsx';
 import { type RunOptions, useAction } from '../hooks.ts';
-import { Alert, Busy, errorText, Outcome } from '../ui.tsx';
+import { Alert, Busy, CancelOr, errorText, Outcome } from '../ui.tsx';
 
 interface Offer {
   secret: string;
@@ -64,12 +64,9 @@ function VerifyOffer(props: {
         onValue={setCode}
       />
       <Outcome error={props.error} />
-      <div class="actions">
-        <button type="button" class="secondary" onClick={props.onCancel}>
-          Cancel
-        </button>
+      <CancelOr onCancel={props.onCancel}>
         <Busy type="submit" class="primary" busy={props.busy} label="Turn on" busyLabel="Checking…" />
-      </div>
+      </CancelOr>
     </form>
   );
 }
