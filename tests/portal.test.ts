@@ -5,14 +5,12 @@
  *
  * Set COFFER_SCREENSHOTS=docs/screenshots to write the screenshots shown in the docs.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import { appendAudit } from '@coffer/vault/testing';
 import { generate } from 'lean-qr';
 import { Secret, TOTP } from 'otpauth';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_EMAIL,
@@ -22,11 +20,17 @@ import {
   signIn,
   startAdminStack,
 } from './support/admin-stack.ts';
+import {
+  axeSerious,
+  browserTestsAvailable,
+  closePortal,
+  go,
+  servePortal,
+  signInThroughForm,
+  watchViolations,
+} from './support/portal-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
-const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const available = await browserTestsAvailable();
 
 const SHOTS = process.env.COFFER_SCREENSHOTS;
 const DESKTOP = { width: 1280, height: 800 };
@@ -58,27 +62,15 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     });
     contexts.push(context);
     const page = await context.newPage();
-    // Both the console and the event catch violations: the event also covers blocked styles.
-    await page.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (e) =>
-        console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
-    });
-    page.on('console', (msg) => {
-      if (/Content Security Policy|integrity/i.test(msg.text())) cspViolations.push(msg.text());
-    });
-    page.on('pageerror', (err) => cspViolations.push(`page error: ${err.message}`));
+    await watchViolations(page, cspViolations);
     return page;
   }
 
   /** axe-core on the page as it is now: no serious or critical violation. */
   async function axe(page: Page, name: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    axeSummary.push(
-      `${name}: ${result.passes.length} rules pass, ${result.violations.length} violations (${bad.length} serious/critical)`,
-    );
-    for (const v of bad)
-      axeFindings.push(`${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    const { passes, violations, serious } = await axeSerious(page);
+    axeSummary.push(`${name}: ${passes} rules pass, ${violations} violations (${serious.length} serious/critical)`);
+    for (const finding of serious) axeFindings.push(`${name}: ${finding}`);
   }
 
   async function shot(page: Page, name: string): Promise<void> {
@@ -87,22 +79,8 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
   }
 
-  async function signInAs(page: Page, email: string, password: string, code?: () => string): Promise<void> {
-    await page.goto(url);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    if (code) {
-      await page.getByLabel('Authenticator code').fill(code());
-      await page.getByRole('button', { name: 'Verify code' }).click();
-    }
-    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
-  }
-
-  const go = async (page: Page, label: string) => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-  };
+  const signInAs = (page: Page, email: string, password: string, code?: () => string) =>
+    signInThroughForm(page, url, { email, password }, code);
 
   beforeAll(async () => {
     stack = await startAdminStack({ revealSeconds: REVEAL_SECONDS });
@@ -112,24 +90,9 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await stack.addRecord('pan', PAN.replace(/ /g, ''));
     const admin = await signIn(stack.app);
     await enrolUser(stack.app, admin, AUDITOR, 'auditor', AUDITOR_PASSWORD);
-    url = await stack.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ({ url, browser } = await servePortal(stack));
   }, 180_000); // a stack, argon2 sign-ins and a browser start, on a loaded machine
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await stack?.close();
-  });
+  afterAll(() => closePortal(contexts, browser, stack));
 
   it('serves the console with SRI on every asset and the strict CSP', async () => {
     const res = await fetch(url);
