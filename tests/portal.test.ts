@@ -112,8 +112,8 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(html).not.toMatch(/<script>(?!<)|style=/);
   });
 
-  it('a key-admin signs in (busy state), lands in the app on reload, invites a viewer', async () => {
-    const page = await open();
+  /** A wrong password, then the right one held until the busy state shows; a reload stays signed in. */
+  async function keyAdminSignsIn(page: Page): Promise<void> {
     await page.goto(url);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await axe(page, 'sign-in');
@@ -150,7 +150,10 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(await page.evaluate('document.cookie')).toBe('');
     await axe(page, 'records (key-admin)');
     await shot(page, 'records-desktop');
+  }
 
+  /** People: invites the viewer; returns the one-time link. */
+  async function inviteViewer(page: Page): Promise<string> {
     await go(page, 'People');
     await page.getByRole('cell', { name: AUDITOR, exact: true }).waitFor();
     await page.getByLabel('Email').fill(VIEWER);
@@ -161,8 +164,11 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByRole('cell', { name: VIEWER, exact: true }).waitFor();
     await axe(page, 'people');
     await shot(page, 'people-desktop');
+    return link;
+  }
 
-    // The invitee opens the link: live policy meter, then the fingerprint to read out.
+  /** The invitee opens the link: live policy meter, then the fingerprint to read out (returned). */
+  async function acceptInvite(link: string): Promise<string> {
     const invitee = await open();
     await invitee.goto(link);
     await invitee.getByText(`You were invited as viewer`).waitFor();
@@ -180,8 +186,14 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(fingerprint).toMatch(/[0-9a-f]{4}/);
     expect(invitee.url()).not.toContain('token=');
     await axe(invitee, 'accept invite: fingerprint');
+    return fingerprint;
+  }
 
-    // The key-admin confirms by comparing fingerprints side by side, the role stated.
+  /**
+   * The key-admin confirms by comparing fingerprints side by side, the role stated; then gives the
+   * confirmed viewer the one-time code their first authenticator needs.
+   */
+  async function confirmViewer(page: Page, fingerprint: string): Promise<void> {
     await page.reload();
     await page.getByRole('button', { name: `Confirm… ${VIEWER}` }).click();
     const dialog = page.getByRole('dialog', { name: `Confirm ${VIEWER}` });
@@ -203,7 +215,9 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(viewerEnrolCode).toMatch(/^[A-Z2-9]{5}(-[A-Z2-9]{5}){3}$/);
     await axe(page, 'people: enrolment code');
     await page.getByRole('button', { name: 'Done' }).click();
+  }
 
+  async function makeKeys(page: Page): Promise<void> {
     await go(page, 'Keys');
     await page.getByText('Healthy').waitFor();
     await page.getByLabel('How many').fill('2');
@@ -211,15 +225,26 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByText('Made 2 data keys').waitFor();
     await axe(page, 'keys');
     await shot(page, 'keys-desktop');
+  }
+
+  it('a key-admin signs in (busy state), lands in the app on reload, invites a viewer', async () => {
+    const page = await open();
+    await keyAdminSignsIn(page);
+    const link = await inviteViewer(page);
+    const fingerprint = await acceptInvite(link);
+    await confirmViewer(page, fingerprint);
+    await makeKeys(page);
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByText('You have signed out.').waitFor();
     // Dozens of steps, each bounded by Playwright's 30 s, and axe-core on eight pages: this test
     // took 256 s (and the next one 114 s) on a two-core machine at load 28. The timeout is for a hang.
   }, 480_000);
 
-  it('the viewer enrols TOTP from the QR code, signs in with a code, reveals, exports, changes password', async () => {
-    const page = await open();
-    await signInAs(page, VIEWER, VIEWER_PASSWORD);
+  /**
+   * Me: the first authenticator of a confirmed account needs the key-admin's enrolment code; the QR
+   * drawn is the otpauth URL offered. Returns the authenticator: codes at the stack's clock.
+   */
+  async function enrolTotp(page: Page): Promise<() => string> {
     await go(page, 'Me');
     // The password alone does not set up the first authenticator of a confirmed account.
     await page.getByRole('button', { name: 'Set up an authenticator' }).click();
@@ -253,14 +278,11 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByLabel('Code from the app').fill(code());
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.getByText('Authenticator set up.').waitFor();
-    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    return code;
+  }
 
-    // The next code (each works once): the authenticator step appears only after the password.
-    stack.advance(31_000);
-    await signInAs(page, VIEWER, VIEWER_PASSWORD, code);
-    await page.getByRole('heading', { level: 1, name: 'Records' }).waitFor();
-
-    // Reveal: reason first, masked until asked, gone from the page after the timeout.
+  /** Reveal: reason first, masked until asked, gone from the page after the timeout; audited with the reason. */
+  async function revealWithReason(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Reveal Card number ending 5556' }).click();
     const dialog = page.getByRole('dialog', { name: 'Reveal Card number ending 5556' });
     await dialog.getByRole('button', { name: 'Reveal' }).click();
@@ -287,8 +309,10 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     const [revealed] = await stack.db
       .owner`SELECT reason FROM audit_events WHERE action = 'record.reveal' AND outcome = 'success'`;
     expect(revealed?.reason).toBe('ticket 4711: refund check');
+  }
 
-    // Export: progress, the download (formula cells prefixed), and its audit events shown.
+  /** Export: progress, the download (formula cells prefixed), and its audit events shown. */
+  async function exportWithTrail(page: Page): Promise<void> {
     await go(page, 'Export');
     await page.getByText("Why some cells start with '").waitFor();
     await page.getByLabel('Reason for exporting').fill('quarterly reconciliation');
@@ -305,7 +329,9 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByRole('cell', { name: 'export.start' }).waitFor();
     await axe(page, 'export');
     await shot(page, 'export-desktop');
+  }
 
+  async function changePassword(page: Page): Promise<void> {
     await go(page, 'Me');
     await page.getByRole('cell', { name: /this session/ }).waitFor();
     await page.getByLabel('Current password').fill(VIEWER_PASSWORD);
@@ -316,6 +342,21 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByText('Password changed.').waitFor();
     await axe(page, 'me');
     await shot(page, 'me-desktop');
+  }
+
+  it('the viewer enrols TOTP from the QR code, signs in with a code, reveals, exports, changes password', async () => {
+    const page = await open();
+    await signInAs(page, VIEWER, VIEWER_PASSWORD);
+    const code = await enrolTotp(page);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+
+    // The next code (each works once): the authenticator step appears only after the password.
+    stack.advance(31_000);
+    await signInAs(page, VIEWER, VIEWER_PASSWORD, code);
+    await page.getByRole('heading', { level: 1, name: 'Records' }).waitFor();
+    await revealWithReason(page);
+    await exportWithTrail(page);
+    await changePassword(page);
     // The new password signs in, with the code of a later step than the browser's sign-in used
     // (each step works once; this test can well finish within the step it signed in at).
     stack.advance(31_000);
