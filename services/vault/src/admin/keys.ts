@@ -18,6 +18,7 @@ import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { latestRevocations, retireFutureKeys, verifiedRevocations } from './revocations.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 import { signedBundles, storedSuite } from './suite-material.ts';
+import { insertWrappedKeys } from './wrapped-keys.ts';
 
 const MAX_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
 
@@ -167,9 +168,7 @@ async function keysStore(
         recipient_id: c.recipientId,
         wrapped: Buffer.from(c.wrapped, 'base64'),
       }));
-      if (copies.length) {
-        await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
-      }
+      await insertWrappedKeys(tx, copies);
     }
     await auditOrRefuse(
       tx,
