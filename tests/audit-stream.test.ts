@@ -10,6 +10,7 @@ import { connect, jetstream, jetstreamManager, natsForTests, postgresAvailable }
 import { firstBreak, type StreamedEvent, startVault, type Vault } from '@coffer/vault';
 import { appendAudit } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './support/http.ts';
 import { makeTestPki, type TestPki } from './support/pki.ts';
 import { type Rsyslog, rsyslogAvailable, startRsyslog } from './support/rsyslog.ts';
 import { type Infra, startInfra, vaultLogger } from './support/stack.ts';
@@ -28,15 +29,6 @@ function parseSyslog(line: string): { event: StreamedEvent; sdSeq: number; pri: 
   expect(event.hash).toBe(match[3]);
   expect(event.prevHash).toBe(match[4]);
   return { event, sdSeq: Number(match[2]), pri: match[1] as string };
-}
-
-async function until<T>(what: string, get: () => Promise<T>, done: (v: T) => boolean, tries = 300): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await get();
-    if (done(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe.skipIf(!available)('audit streaming to a SIEM', () => {

@@ -12,18 +12,10 @@ import { connect, jetstreamManager, natsForTests, postgresAvailable } from '@cof
 import { startVault, type Vault } from '@coffer/vault';
 import { appendAudit } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './support/http.ts';
 import { type Infra, startInfra, vaultLogger } from './support/stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-
-async function until<T>(what: string, get: () => Promise<T>, done: (v: T) => boolean, tries = 300): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await get();
-    if (done(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe.skipIf(!available)('the SIEM bus user only reads', () => {
   let infra: Infra;
