@@ -7,78 +7,29 @@
  * key (tried against the stored blobs), while the key-admin reveals every one, and the records
  * sealed before stay readable.
  */
-import { type Bus, connectNatsBus } from '@coffer/bus';
-import { type Planes, startPlanes } from '@coffer/cli';
-import {
-  dataKeyWrapBinding,
-  openRecord,
-  type PrivateKey,
-  unlockWithPassword,
-  unwrapPrivateKey,
-  unwrapWithSymmetricKey,
-  userKeyAad,
-} from '@coffer/crypto';
-import { busNames } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
-import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
-import pino from 'pino';
+import type { Planes } from '@coffer/cli';
+import { openRecord, type PrivateKey } from '@coffer/crypto';
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import type { VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessPlanes, KA_EMAIL, KA_PASSWORD, startInProcessPlanes } from './support/in-process-planes.ts';
+import { dataKeyOf, userKeyOf } from './support/user-keys.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-const PASSWORD = 'correct-quartz-lantern-harbour-91';
 const VIEWER_PASSWORD = 'violet-harbour-compass-7342-quietly';
 
 describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
   let db: VaultDatabase;
-  let buses: Bus[];
+  let t: InProcessPlanes;
   let planes: Planes;
 
   beforeAll(async () => {
-    const url = (await natsForTests()) as string;
-    const names = busNames(uniqueNamespace());
-    db = await createVaultDatabase();
-    buses = [
-      await connectNatsBus({ url, names, service: 'vault' }),
-      await connectNatsBus({ url, names, service: 'ingest' }),
-      await connectNatsBus({ url, names, service: 'admin' }),
-    ];
-    const [vault, ingest, admin] = buses as [Bus, Bus, Bus];
-    const silent = pino({ level: process.env.TEST_LOG ?? 'silent' });
-    planes = await startPlanes({
-      sql: db.runtime,
-      buses: { vault, ingest, admin },
-      logs: { vault: silent, ingest: silent, admin: silent },
-      host: '127.0.0.1',
-      ingestPort: 0,
-      vaultPort: 0,
-      adminPort: 0,
-      bootstrap: {
-        adminEmail: 'ka@example.com',
-        adminPassword: PASSWORD,
-        shares: 3,
-        threshold: 2,
-        dataKeyDays: 30,
-        horizonDays: 90,
-        suite: 'x25519',
-      },
-      ratePerMinute: 100_000,
-    });
+    t = await startInProcessPlanes({ suite: 'x25519', dataKeyDays: 30, horizonDays: 90 });
+    ({ db, planes } = t);
   });
-  afterAll(async () => {
-    await planes?.close();
-    for (const bus of buses ?? []) await bus.close();
-    await db?.drop();
-  });
+  afterAll(() => t?.close());
 
-  const submit = async (value: string) => {
-    const res = await fetch(`${planes.ingestUrl}/v1/records`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'secret', value }),
-    });
-    expect(res.status).toBe(202);
-    return (await res.json()) as { id: string; keyId: string };
-  };
+  const submit = (value: string) => t.submit(value);
   const storedBlob = async (id: string) => {
     for (let i = 0; i < 200; i++) {
       const [row] = await db.owner<{ data_key_id: string; sealed: Buffer; enc: Buffer | null }[]>`
@@ -112,16 +63,11 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
 
   /** What a viewer can save while signed in: every data key wrapped to them, opened with their password. */
   const copyEveryKey = async (userId: string) => {
-    const [u] = await db.owner<{ password_verifier: string; wrapped_private_key: Buffer; key_version: number }[]>`
-      SELECT password_verifier, wrapped_private_key, key_version FROM users WHERE id = ${userId}`;
-    if (!u) throw new Error('no viewer row');
-    const { kek } = await unlockWithPassword(VIEWER_PASSWORD, u.password_verifier);
-    const own = unwrapWithSymmetricKey('x25519', kek, u.wrapped_private_key, userKeyAad(userId, u.key_version));
-    kek.destroy();
+    const viewer = await userKeyOf(db.owner, { id: userId }, VIEWER_PASSWORD);
     const copies = await db.owner<{ key_id: string; wrapped: Buffer }[]>`
       SELECT key_id, wrapped FROM wrapped_keys WHERE key_kind = 'data' AND recipient_id = ${userId}`;
     return new Map<string, PrivateKey<'x25519'>>(
-      copies.map((c) => [c.key_id, unwrapPrivateKey('x25519', own, c.wrapped, dataKeyWrapBinding(c.key_id, userId))]),
+      copies.map((c) => [c.key_id, dataKeyOf('x25519', viewer, c.key_id, c.wrapped)]),
     );
   };
 
@@ -139,7 +85,7 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
   let superseded = '';
 
   it('retires the keys a revoked viewer saved; records submitted afterwards open for the key-admin only', async () => {
-    const admin = await signIn('ka@example.com', PASSWORD);
+    const admin = await signIn(KA_EMAIL, KA_PASSWORD);
     const invite = (await (
       await api('POST', '/api/users', admin, { email: 'v@example.com', role: 'viewer' })
     ).json()) as {
