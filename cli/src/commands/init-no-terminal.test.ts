@@ -1,43 +1,24 @@
 // `coffer init` as an operator's script runs it: a real CLI process with no terminal. Starting tsx
 // takes a while on a loaded machine, hence the generous per-test timeouts (they catch hangs).
-import { type Bus, connectNatsBus } from '@coffer/bus';
-import { busNames } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
-import { startVault, type Vault } from '@coffer/vault';
-import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
-import pino from 'pino';
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import type { VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCoffer } from '../../testing/index.ts';
+import { runCoffer, startBareVault } from '../../testing/index.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const PASSWORD = 'correct-quartz-lantern-harbour-91';
 
 describe.skipIf(!available)('coffer init without a terminal', () => {
+  let bare: Awaited<ReturnType<typeof startBareVault>>;
   let db: VaultDatabase;
-  let vault: Vault;
-  let vaultBus: Bus;
   let env: Record<string, string>;
   const orgRows = async () => (await db.owner`SELECT 1 FROM org`).length;
 
   beforeAll(async () => {
-    const url = (await natsForTests()) as string;
-    const namespace = uniqueNamespace();
-    db = await createVaultDatabase();
-    vaultBus = await connectNatsBus({ url, names: busNames(namespace), service: 'vault' });
-    vault = await startVault({
-      sql: db.runtime,
-      bus: vaultBus,
-      log: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-    });
-    env = { NATS_URL: url, COFFER_BUS_NAMESPACE: namespace };
+    bare = await startBareVault();
+    ({ db, env } = bare);
   });
-  afterAll(async () => {
-    await vault?.close();
-    await vaultBus?.close();
-    await db?.drop();
-  });
+  afterAll(() => bare?.close());
 
   it('states the password policy before asking, then says how to give the password without a terminal', async () => {
     const run = await runCoffer(['init', '--email', 'ka@example.com'], { env, input: `${PASSWORD}\n` });
