@@ -173,12 +173,7 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
       50,
     );
     expect(violations.join('\n')).toMatch(/Permissions Violation for Publish to "audit.events"/);
-    const asVault = await connect({
-      servers: infra.nats.url,
-      user: 'vault',
-      pass: infra.passwords.vault,
-      inboxPrefix: '_INBOX_vault',
-    });
+    const asVault = await infra.natsAsVault();
     const jsm = await jetstreamManager(asVault);
     expect((await jsm.streams.info('AUDIT')).state.messages).toBe(TOTAL); // nothing added, nothing purged
     await asVault.close();
@@ -193,12 +188,7 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
       async () => infra.owner`SELECT seq::int AS seq FROM audit_stream_positions WHERE sink = 'nats'`,
       (rows) => rows[0]?.seq === TOTAL + 5,
     );
-    const asVault = await connect({
-      servers: infra.nats.url,
-      user: 'vault',
-      pass: infra.passwords.vault,
-      inboxPrefix: '_INBOX_vault',
-    });
+    const asVault = await infra.natsAsVault();
     const jsm = await jetstreamManager(asVault);
     // The stream's last message told the streamer where it really was: five new messages, no repeat.
     expect((await jsm.streams.info('AUDIT')).state.messages).toBe(TOTAL + 5);

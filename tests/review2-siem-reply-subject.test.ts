@@ -43,12 +43,7 @@ describe.skipIf(!available)('the SIEM bus user only reads', () => {
         appendAudit(tx, { actor: 'someone', action: 'records.list', target: `r-${i}`, outcome: 'success' }),
       );
     }
-    const asVault = await connect({
-      servers: infra.nats.url,
-      user: 'vault',
-      pass: infra.passwords.vault,
-      inboxPrefix: '_INBOX_vault',
-    });
+    const asVault = await infra.natsAsVault();
     const jsm = await jetstreamManager(asVault);
     await until(
       'the audit stream',

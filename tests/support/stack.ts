@@ -14,7 +14,7 @@ import { busNames } from '@coffer/protocol';
 import { createTestDatabase, type NatsServer, prepareRuntimeRole, startNatsServer } from '@coffer/testkit';
 import { migrate } from '@coffer/vault';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 // tests/ has no pino dependency of its own; the CLI's copy is the one `pnpm dev` runs the vault with.
 import pino, { type Logger } from 'pino';
 import postgres from 'postgres';
@@ -64,6 +64,8 @@ export interface Infra {
   natsPid(): Promise<number>;
   /** The records stream and the vault consumer as the server sees them (asked as the vault user). */
   streamState(): Promise<StreamState>;
+  /** A NATS connection as the vault's bus user, to see JetStream as the vault sees it. */
+  natsAsVault(): Promise<NatsConnection>;
   /** The nats-server log file's lines. */
   natsLog(): Promise<string[]>;
   close(): Promise<void>;
@@ -118,6 +120,14 @@ export async function startInfra(): Promise<Infra> {
     const buses: Bus[] = [];
     cleanups.push(() => Promise.all(buses.map((b) => b.close().catch(() => undefined))));
 
+    const natsAsVault = () =>
+      connect({
+        servers: nats.url,
+        user: 'vault',
+        pass: passwords.vault,
+        inboxPrefix: '_INBOX_vault', // the only inbox permissions.conf lets the vault user read
+        reconnect: false,
+      });
     return {
       owner,
       runtime,
@@ -143,14 +153,9 @@ export async function startInfra(): Promise<Infra> {
       async natsPid() {
         return Number((await readFile(pidFile, 'utf8')).trim());
       },
+      natsAsVault,
       async streamState() {
-        const nc = await connect({
-          servers: nats.url,
-          user: 'vault',
-          pass: passwords.vault,
-          inboxPrefix: '_INBOX_vault', // the only inbox permissions.conf lets the vault user read
-          reconnect: false,
-        });
+        const nc = await natsAsVault();
         try {
           const jsm = await jetstreamManager(nc);
           const names = busNames();
