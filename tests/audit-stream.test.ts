@@ -7,13 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect, jetstream, jetstreamManager, natsForTests, postgresAvailable } from '@coffer/testkit';
-import { firstBreak, type StreamedEvent, startVault, type Vault } from '@coffer/vault';
+import { firstBreak, type StreamedEvent, type Vault } from '@coffer/vault';
 import { appendAudit } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './support/http.ts';
 import { makeTestPki, type TestPki } from './support/pki.ts';
 import { type Rsyslog, rsyslogAvailable, startRsyslog } from './support/rsyslog.ts';
-import { type Infra, startInfra, vaultLogger } from './support/stack.ts';
+import { type Infra, startInfra, startVaultOn } from './support/stack.ts';
 
 const available = rsyslogAvailable() && (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const TOTAL = 90;
@@ -55,12 +55,7 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
   };
 
   const start = async () =>
-    startVault({
-      sql: infra.runtime,
-      bus: await infra.connectBus('vault'),
-      log: vaultLogger(infra),
-      host: '127.0.0.1',
-      port: 0,
+    startVaultOn(infra, {
       auditStream: {
         nats: true,
         syslog: { host: '127.0.0.1', port: rsyslog.port, ca: readFileSync(pki.ca, 'utf8'), servername: 'siem.test' },

@@ -9,11 +9,11 @@
 
 import { busNames } from '@coffer/protocol';
 import { connect, jetstreamManager, natsForTests, postgresAvailable } from '@coffer/testkit';
-import { startVault, type Vault } from '@coffer/vault';
+import type { Vault } from '@coffer/vault';
 import { appendAudit } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './support/http.ts';
-import { type Infra, startInfra, vaultLogger } from './support/stack.ts';
+import { type Infra, startInfra, startVaultOn } from './support/stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 
@@ -23,12 +23,7 @@ describe.skipIf(!available)('the SIEM bus user only reads', () => {
 
   beforeAll(async () => {
     infra = await startInfra();
-    vault = await startVault({
-      sql: infra.runtime,
-      bus: await infra.connectBus('vault'),
-      log: vaultLogger(infra),
-      host: '127.0.0.1',
-      port: 0,
+    vault = await startVaultOn(infra, {
       auditStream: { nats: true, intervalMs: 50, batch: 7 },
     });
   }, 60_000);

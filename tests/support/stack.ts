@@ -12,12 +12,13 @@ import { PublicKey } from '@coffer/crypto';
 import { buildIngest, ingestLogger } from '@coffer/ingest';
 import { busNames } from '@coffer/protocol';
 import { createTestDatabase, type NatsServer, prepareRuntimeRole, startNatsServer } from '@coffer/testkit';
-import { migrate } from '@coffer/vault';
+import { migrate, startVault, type Vault, type VaultOptions } from '@coffer/vault';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 // tests/ has no pino dependency of its own; the CLI's copy is the one `pnpm dev` runs the vault with.
 import pino, { type Logger } from 'pino';
 import postgres from 'postgres';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PERMISSIONS = path.join(ROOT, 'deploy/nats/permissions.conf');
@@ -194,6 +195,30 @@ export interface Stack {
   readonly vaultLog: Logger;
   readonly ingestLog: Logger;
   close(): Promise<void>;
+}
+
+/** A vault in this process on `infra` (its own bus user, its log captured), with `options` on top. */
+export async function startVaultOn(infra: Infra, options: Partial<VaultOptions> = {}): Promise<Vault> {
+  return startVault({
+    sql: infra.runtime,
+    bus: await infra.connectBus('vault'),
+    log: vaultLogger(infra),
+    host: HOST,
+    port: 0,
+    ...options,
+  });
+}
+
+/** One stack for a describe block: started before its tests, closed after them; read `stack` inside the tests. */
+export function stackPerBlock(): { readonly stack: Stack } {
+  const held = {} as { stack: Stack };
+  beforeAll(async () => {
+    held.stack = await startStack();
+  }, 60_000);
+  afterAll(async () => {
+    await held.stack?.close();
+  }, 30_000);
+  return held;
 }
 
 /** The planes in this process as `pnpm dev` starts them, over the private database and server. */
