@@ -4,7 +4,8 @@
  * ROUNDS alternating batches of BATCH reveals (A, B, B, A, ... so that neither side always goes
  * first). Prints the p50/p99 of each side's server times, the median batch's CPU time per reveal of
  * that side's process (admin + vault + client; PostgreSQL and nats-server not counted), and the
- * load average before and after.
+ * load average before and after; and, after each batch, BATCH calls of the vault's reveal dispatch
+ * alone (p50).
  * BENCH_DECOYS=1 gives both vaults a decoy key; BENCH_RECORD_FORMAT=2 reveals a context-sealed record.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -25,6 +26,7 @@ interface Side {
   readonly lines: AsyncIterator<string>;
   readonly times: number[];
   readonly cpuMs: number[];
+  readonly handler: number[];
 }
 
 async function start(name: string, dir: string): Promise<Side> {
@@ -38,7 +40,7 @@ async function start(name: string, dir: string): Promise<Side> {
   const lines = rl[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.value !== 'ready') throw new Error(`${name} did not start: ${first.value}`);
-  return { name, child, lines, times: [], cpuMs: [] };
+  return { name, child, lines, times: [], cpuMs: [], handler: [] };
 }
 
 async function ask(side: Side, line: string): Promise<string> {
@@ -60,6 +62,8 @@ try {
       const batch = JSON.parse(await ask(side, String(BATCH))) as { times: number[]; cpuMs: number };
       side.times.push(...batch.times);
       side.cpuMs.push(batch.cpuMs);
+      const alone = JSON.parse(await ask(side, `handler ${BATCH}`)) as { times: number[] };
+      side.handler.push(...alone.times);
     }
   }
   if (process.env.BENCH_PROFILE_DIR) {
@@ -82,10 +86,11 @@ const rows = [a, b].map((s) => ({
   p50Ms: percentile(s.times, 50),
   p99Ms: percentile(s.times, 99),
   cpuMsPerReveal: percentile(s.cpuMs, 50),
+  vaultHandlerP50Ms: percentile(s.handler, 50),
 }));
 for (const r of rows) {
   console.log(
-    `${r.side} ${r.dir}: n=${r.n} p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, CPU ${f(r.cpuMsPerReveal)} ms/reveal`,
+    `${r.side} ${r.dir}: n=${r.n} p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, CPU ${f(r.cpuMsPerReveal)} ms/reveal; vault handler alone p50 ${f(r.vaultHandlerP50Ms)} ms`,
   );
 }
 console.log(`load average before: ${loadBefore}; after: ${loadAfter}`);
