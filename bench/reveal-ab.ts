@@ -1,15 +1,15 @@
 /**
  * Reveal server time, two source trees side by side in one run: `tsx bench/reveal-ab.ts A_DIR B_DIR`
- * copies reveal-ab-worker.ts into each tree's bench/, starts one warm stack per tree, and runs
- * ROUNDS alternating batches of BATCH reveals (A, B, B, A, ... so that neither side always goes
- * first). Prints the p50/p99 of each side's server times, the median batch's CPU time per reveal of
+ * copies reveal-ab-worker.ts into the other tree's bench/ (removed at the end), starts one warm
+ * stack per tree, and runs ROUNDS alternating batches of BATCH reveals (A B, B A, ... so that
+ * neither side always goes first). Prints the p50/p99 of each side's server times, the median batch's CPU time per reveal of
  * that side's process (admin + vault + client; PostgreSQL and nats-server not counted), and the
  * load average before and after; and, after each batch, BATCH calls of the vault's reveal dispatch
  * alone (p50).
  * BENCH_DECOYS=1 gives both vaults a decoy key; BENCH_RECORD_FORMAT=2 reveals a context-sealed record.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -29,8 +29,15 @@ interface Side {
   readonly handler: number[];
 }
 
+const ownWorker = join(import.meta.dirname, 'reveal-ab-worker.ts');
+const copies: string[] = [];
+
 async function start(name: string, dir: string): Promise<Side> {
-  copyFileSync(join(import.meta.dirname, 'reveal-ab-worker.ts'), join(dir, 'bench', 'reveal-ab-worker.ts'));
+  const worker = join(dir, 'bench', 'reveal-ab-worker.ts');
+  if (worker !== ownWorker) {
+    copyFileSync(ownWorker, worker);
+    copies.push(worker);
+  }
   const child = spawn('node', ['--import', 'tsx', 'bench/reveal-ab-worker.ts'], {
     cwd: dir,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -74,6 +81,10 @@ try {
   }
 } finally {
   for (const side of [a, b]) side.child.stdin?.write('quit\n');
+  const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
+  await Promise.all([a, b].map(({ child }) => exited(child) || new Promise((r) => child.once('exit', r))));
+  // The copy is removed from the other tree once its worker has exited.
+  for (const copy of copies) rmSync(copy, { force: true });
 }
 const loadAfter = loadavg()
   .map((l) => l.toFixed(2))
