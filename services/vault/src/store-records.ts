@@ -13,6 +13,7 @@ import type { RecordDelivery } from '@coffer/bus';
 import type { RecipientKind } from '@coffer/crypto';
 import type postgres from 'postgres';
 import { type ContextRow, type DeadLetter, parseDelivery, type Retention, type Row } from './record-parse.ts';
+import { insertRows } from './store-insert.ts';
 
 export { MAX_CLOCK_SKEW_MS, type Retention } from './record-parse.ts';
 
@@ -23,22 +24,10 @@ export interface StoreResult {
 }
 
 /**
- * Rows per INSERT: one statement binds at most 65,535 parameters (10 a row), and smaller
- * statements keep the vault's memory down (each row's parameters are strings until sent).
+ * Rows per INSERT: each statement's column arrays are strings until sent, so smaller statements
+ * keep the vault's memory down; the statements of a batch are pipelined (one round trip).
  */
-const INSERT_ROWS = 1000;
-const COLUMNS = [
-  'id',
-  'type',
-  'data_key_id',
-  'context_id',
-  'context_enc_sha256',
-  'sealed',
-  'hint',
-  'hint_source',
-  'submitted_at',
-  'expires_at',
-] as const;
+const INSERT_ROWS = 2000;
 
 interface Prepared {
   /** Valid rows of known data keys, one per id, in id order (concurrent batches lock alike). */
@@ -99,14 +88,15 @@ export async function storeRecordBatch(
   if (contexts.length) await storeContexts(sql, contexts);
   try {
     return await sql.begin(async (tx) => {
-      let inserted = 0;
-      for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        const slice = rows.slice(i, i + INSERT_ROWS);
-        inserted += (await tx`INSERT INTO records ${tx(slice, ...COLUMNS)} ON CONFLICT (id) DO NOTHING`).count;
-      }
+      // Issued together, so postgres.js pipelines them: one round trip for the whole batch.
+      const statements: Promise<{ count: number }>[] = [];
+      for (let i = 0; i < rows.length; i += INSERT_ROWS)
+        statements.push(insertRows(tx, rows.slice(i, i + INSERT_ROWS)));
       if (dead.length) {
-        await tx`INSERT INTO dead_letters ${tx(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;
+        statements.push(tx`INSERT INTO dead_letters ${tx(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`);
       }
+      const counts = await Promise.all(statements);
+      const inserted = counts.slice(0, counts.length - (dead.length ? 1 : 0)).reduce((n, r) => n + r.count, 0);
       return { stored: inserted, duplicates: storable - inserted, deadLetters: dead.length };
     });
   } catch (err) {
@@ -116,7 +106,7 @@ export async function storeRecordBatch(
   let stored = 0;
   for (const row of rows) {
     try {
-      stored += (await sql`INSERT INTO records ${sql([row], ...COLUMNS)} ON CONFLICT (id) DO NOTHING`).count;
+      stored += (await insertRows(sql, [row])).count;
     } catch (err) {
       if (!isDataError(err)) throw err;
       const reason = `refused by the database: ${(err as Error).message}`;
