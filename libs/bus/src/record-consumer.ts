@@ -18,7 +18,7 @@ import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { RecordConsumer, RecordDelivery } from './bus.ts';
 
 /** Raw message bytes one fetch aims at; parsed records take several times this. */
-export const FETCH_BYTES = 2 * 1024 * 1024;
+export const FETCH_BYTES = 1024 * 1024;
 /** Batches being stored at once by default (each its own transaction), besides the fetch under way. */
 export const IN_FLIGHT = 4;
 /** Messages the first fetch asks for, before their size is known. */
