@@ -1,7 +1,7 @@
 /**
  * From the stream to committed rows. Each batch of deliveries (record-parse.ts checks them)
  * becomes: its record contexts, committed on their own first, then one transaction of the valid
- * records in multi-row INSERT … ON CONFLICT (id) DO NOTHING (a redelivered record, or one retried
+ * records in INSERT … ON CONFLICT (id) DO NOTHING (store-insert.ts; a redelivered record, or one retried
  * into two batches, is a no-op) and the dead letters (anything that cannot be stored, kept whole
  * with its reason). The bus acknowledges a batch only after this resolves, so a crash in between
  * redelivers rather than loses; the NATS bus stores a few batches at once (nats-bus.ts), which is
