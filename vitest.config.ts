@@ -13,6 +13,10 @@ export default defineConfig({
     ],
     // argon2id at 64 MiB takes ~0.1 s a call here, and every file runs beside others on 2 cores:
     // leave room on a busy machine. Timeouts catch hangs, not slowness.
+    // Three files at a time on 2 cores: most files wait on child processes, PostgreSQL and
+    // nats-server, so vitest's default here (cores − 1 = one file at a time) left the CPU half idle
+    // (1,031 s). Tests hold their own ports, databases, streams and namespaces, so files may overlap.
+    maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // The JSON report is what .ci/run counts from; the default reporter is for people.

@@ -5,22 +5,18 @@
  * passkey used from another origin, a passkey row moved to another user, a replayed assertion and
  * a session hash swapped on the way to the vault are refused; removing the passkey removes its wrap.
  */
-import { existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import AxeBuilder from '@axe-core/playwright';
 import { callVault, VaultRefused } from '@coffer/bus';
 import { createSessionToken, deriveCsrfToken, sessionTokenHash } from '@coffer/crypto';
-import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import { Secret, TOTP } from 'otpauth';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, call, signIn, startAdminStack } from './support/admin-stack.ts';
+import { browserTestsAvailable, launchChromium } from './support/portal-browser.ts';
 import { reservePort } from './support/ports.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
-const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const available = await browserTestsAvailable();
 
 const OTHER = 'vera.viewer@example.com';
 
@@ -148,17 +144,7 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     await new Promise<void>((resolve) => otherOrigin.listen(0, '127.0.0.1', resolve));
     const other = otherOrigin.address();
     otherUrl = `http://localhost:${typeof other === 'object' && other ? other.port : 0}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
     page = await context.newPage();
     const cdp = await context.newCDPSession(page);

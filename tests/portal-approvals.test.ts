@@ -5,18 +5,22 @@
  * file. A waiting break-glass recovery (item 4c) shows there too, and a key-admin cancels it.
  * Strict CSP and axe-core watch the Approvals screen of both people.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import AxeBuilder from '@axe-core/playwright';
+import { readFileSync } from 'node:fs';
 import { runRecovery } from '@coffer/cli';
-import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, enrolUser, signIn, startAdminStack } from './support/admin-stack.ts';
+import {
+  axeSerious,
+  browserTestsAvailable,
+  closePortal,
+  go,
+  servePortal,
+  signInThroughForm,
+  watchViolations,
+} from './support/portal-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
-const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const available = await browserTestsAvailable();
 
 const VIEWER = { email: 'vic.viewer@example.com', password: 'saffron-harbour-lantern-4471-gently' };
 const SECOND = { email: 'sam.second@example.com', password: 'cobalt-orchard-violin-8812-calmly' };
@@ -32,31 +36,14 @@ describe.skipIf(!available)('two-person export approval in Chromium', () => {
     const context = await browser.newContext({ acceptDownloads: true });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('console', (msg) => {
-      if (/Content Security Policy|integrity/i.test(msg.text())) problems.push(msg.text());
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await watchViolations(page, problems);
     return page;
   }
 
-  async function signInAs(page: Page, who: { email: string; password: string }): Promise<void> {
-    await page.goto(url);
-    await page.getByLabel('Email').fill(who.email);
-    await page.getByLabel('Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
-  }
-
-  const go = async (page: Page, label: string) => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-  };
+  const signInAs = (page: Page, who: { email: string; password: string }) => signInThroughForm(page, url, who);
 
   async function axe(page: Page, name: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    for (const v of result.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
-      problems.push(`${name}: ${v.id} (${v.impact})`);
-    }
+    for (const finding of (await axeSerious(page)).serious) problems.push(`${name}: ${finding}`);
   }
 
   beforeAll(async () => {
@@ -65,17 +52,9 @@ describe.skipIf(!available)('two-person export approval in Chromium', () => {
     const admin = await signIn(stack.app);
     await enrolUser(stack.app, admin, SECOND.email, 'key-admin', SECOND.password);
     await enrolUser(stack.app, admin, VIEWER.email, 'viewer', VIEWER.password);
-    url = await stack.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync'],
-    });
+    ({ url, browser } = await servePortal(stack));
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await stack?.close();
-  });
+  afterAll(() => closePortal(contexts, browser, stack));
 
   it('request → a second key-admin approves on the Approvals screen → the requester runs it', async () => {
     const viewer = await open();

@@ -5,23 +5,19 @@
  * revealed value that fails its type's rules raises an alert — the first point anyone can check it.
  * A record ingest sealed, beside it, gets neither.
  */
-import { existsSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { type Planes, startPlanes } from '@coffer/cli';
 import { createClient } from '@coffer/client';
 import { PublicKey, recordBinding, seal } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import pino from 'pino';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submit, waitFor } from './support/http.ts';
+import { browserTestsAvailable, launchChromium } from './support/portal-browser.ts';
 import { BOOTSTRAP, HOST, type Infra, ingestLog, RATE, startInfra, vaultLogger } from './support/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
-const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const available = await browserTestsAvailable();
 
 // Sixteen digits that fail Luhn: what a client can seal that ingest would have refused. Its
 // claimed last 4 are not even its own.
@@ -92,10 +88,7 @@ describe.skipIf(!available)('the portal on a client-sealed record', { timeout: 1
         const [row] = await infra.runtime`SELECT 1 FROM records WHERE id = ${recordId}`;
         return row;
       });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -8,16 +8,22 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import { appendAudit } from '@coffer/vault/testing';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, anotherAdmin, startAdminStack } from './support/admin-stack.ts';
-import { axeSerious, gate, hasChromium, launchChromium, type Pages, pages } from './support/portal-browser.ts';
+import {
+  axeSerious,
+  browserTestsAvailable,
+  gate,
+  go,
+  launchChromium,
+  type Pages,
+  pages,
+} from './support/portal-browser.ts';
 
-if (!hasChromium && requireServices()) throw new Error('no browser at /usr/bin/chromium: apt-get install chromium');
-const available = hasChromium && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const available = await browserTestsAvailable();
 
 const TOP_PAN = '4000056655665556'; // the newest record: the first Reveal button in tab order
 const COPY_PAN = '5555555555554444';
@@ -40,10 +46,6 @@ describe.skipIf(!available)('portal flows in Chromium', { timeout: 120_000 }, ()
   let open: Pages['open'];
   let newPage: Pages['newPage'];
 
-  const go = async (page: Page, label: string) => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-  };
   const events = (action: string, target: string) =>
     stack.db.owner<{ reason: string | null; outcome: string }[]>`
       SELECT reason, outcome FROM audit_events WHERE action = ${action} AND target = ${target}`;

@@ -4,10 +4,7 @@
  * viewer's session, whose very next request lands on the sign-in page; a viewer signs out one of
  * their own other sessions from Me. axe-core checks the new screen.
  */
-import { existsSync } from 'node:fs';
-import AxeBuilder from '@axe-core/playwright';
-import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_EMAIL,
@@ -17,11 +14,16 @@ import {
   signIn,
   startAdminStack,
 } from './support/admin-stack.ts';
+import {
+  axeSerious,
+  browserTestsAvailable,
+  closePortal,
+  go,
+  servePortal,
+  signInThroughForm,
+} from './support/portal-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
-const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const available = await browserTestsAvailable();
 
 const VIEWER = 'sam.viewer@example.com';
 const VIEWER_PASSWORD = 'amber-lighthouse-quilt-5813-softly';
@@ -39,11 +41,7 @@ describe.skipIf(!available)('session control in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, userAgent: agent });
     contexts.push(context);
     const page = await context.newPage();
-    await page.goto(url);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+    await signInThroughForm(page, url, { email, password });
     return page;
   }
 
@@ -57,25 +55,12 @@ describe.skipIf(!available)('session control in Chromium', () => {
       .click()
       .catch(() => {});
 
-  const go = async (page: Page, label: string) => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-  };
-
   beforeAll(async () => {
     stack = await startAdminStack();
     await enrolUser(stack.app, await signIn(stack.app), VIEWER, 'viewer', VIEWER_PASSWORD);
-    url = await stack.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync'],
-    });
+    ({ url, browser } = await servePortal(stack));
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await stack?.close();
-  });
+  afterAll(() => closePortal(contexts, browser, stack));
 
   it('a key-admin sees every live session on Sessions and ends a viewer’s: the viewer is signed out', async () => {
     const viewer = await signedIn(VIEWER, VIEWER_PASSWORD, 'ViewerBrowser/1.0');
@@ -89,8 +74,7 @@ describe.skipIf(!available)('session control in Chromium', () => {
     // The key-admin's own session is marked and cannot be ended from here.
     const own = table.getByRole('row').filter({ hasText: 'this session' });
     expect(await own.getByRole('button').count()).toBe(0);
-    const result = await new AxeBuilder({ page: admin }).analyze();
-    expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    expect((await axeSerious(admin)).serious).toEqual([]);
 
     await row.getByRole('button', { name: /^End session of sam\.viewer@example\.com/ }).click();
     await admin

@@ -5,14 +5,12 @@
  *
  * Set COFFER_SCREENSHOTS=docs/screenshots to write the screenshots shown in the docs.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import { appendAudit } from '@coffer/vault/testing';
 import { generate } from 'lean-qr';
 import { Secret, TOTP } from 'otpauth';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_EMAIL,
@@ -22,11 +20,17 @@ import {
   signIn,
   startAdminStack,
 } from './support/admin-stack.ts';
+import {
+  axeSerious,
+  browserTestsAvailable,
+  closePortal,
+  go,
+  servePortal,
+  signInThroughForm,
+  watchViolations,
+} from './support/portal-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
-const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const available = await browserTestsAvailable();
 
 const SHOTS = process.env.COFFER_SCREENSHOTS;
 const DESKTOP = { width: 1280, height: 800 };
@@ -58,27 +62,15 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     });
     contexts.push(context);
     const page = await context.newPage();
-    // Both the console and the event catch violations: the event also covers blocked styles.
-    await page.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (e) =>
-        console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
-    });
-    page.on('console', (msg) => {
-      if (/Content Security Policy|integrity/i.test(msg.text())) cspViolations.push(msg.text());
-    });
-    page.on('pageerror', (err) => cspViolations.push(`page error: ${err.message}`));
+    await watchViolations(page, cspViolations);
     return page;
   }
 
   /** axe-core on the page as it is now: no serious or critical violation. */
   async function axe(page: Page, name: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    axeSummary.push(
-      `${name}: ${result.passes.length} rules pass, ${result.violations.length} violations (${bad.length} serious/critical)`,
-    );
-    for (const v of bad)
-      axeFindings.push(`${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    const { passes, violations, serious } = await axeSerious(page);
+    axeSummary.push(`${name}: ${passes} rules pass, ${violations} violations (${serious.length} serious/critical)`);
+    for (const finding of serious) axeFindings.push(`${name}: ${finding}`);
   }
 
   async function shot(page: Page, name: string): Promise<void> {
@@ -87,22 +79,8 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
   }
 
-  async function signInAs(page: Page, email: string, password: string, code?: () => string): Promise<void> {
-    await page.goto(url);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    if (code) {
-      await page.getByLabel('Authenticator code').fill(code());
-      await page.getByRole('button', { name: 'Verify code' }).click();
-    }
-    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
-  }
-
-  const go = async (page: Page, label: string) => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-  };
+  const signInAs = (page: Page, email: string, password: string, code?: () => string) =>
+    signInThroughForm(page, url, { email, password }, code);
 
   beforeAll(async () => {
     stack = await startAdminStack({ revealSeconds: REVEAL_SECONDS });
@@ -112,24 +90,9 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await stack.addRecord('pan', PAN.replace(/ /g, ''));
     const admin = await signIn(stack.app);
     await enrolUser(stack.app, admin, AUDITOR, 'auditor', AUDITOR_PASSWORD);
-    url = await stack.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ({ url, browser } = await servePortal(stack));
   }, 180_000); // a stack, argon2 sign-ins and a browser start, on a loaded machine
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await stack?.close();
-  });
+  afterAll(() => closePortal(contexts, browser, stack));
 
   it('serves the console with SRI on every asset and the strict CSP', async () => {
     const res = await fetch(url);
@@ -149,8 +112,8 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(html).not.toMatch(/<script>(?!<)|style=/);
   });
 
-  it('a key-admin signs in (busy state), lands in the app on reload, invites a viewer', async () => {
-    const page = await open();
+  /** A wrong password, then the right one held until the busy state shows; a reload stays signed in. */
+  async function keyAdminSignsIn(page: Page): Promise<void> {
     await page.goto(url);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await axe(page, 'sign-in');
@@ -187,7 +150,10 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(await page.evaluate('document.cookie')).toBe('');
     await axe(page, 'records (key-admin)');
     await shot(page, 'records-desktop');
+  }
 
+  /** People: invites the viewer; returns the one-time link. */
+  async function inviteViewer(page: Page): Promise<string> {
     await go(page, 'People');
     await page.getByRole('cell', { name: AUDITOR, exact: true }).waitFor();
     await page.getByLabel('Email').fill(VIEWER);
@@ -198,8 +164,11 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByRole('cell', { name: VIEWER, exact: true }).waitFor();
     await axe(page, 'people');
     await shot(page, 'people-desktop');
+    return link;
+  }
 
-    // The invitee opens the link: live policy meter, then the fingerprint to read out.
+  /** The invitee opens the link: live policy meter, then the fingerprint to read out (returned). */
+  async function acceptInvite(link: string): Promise<string> {
     const invitee = await open();
     await invitee.goto(link);
     await invitee.getByText(`You were invited as viewer`).waitFor();
@@ -217,8 +186,14 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(fingerprint).toMatch(/[0-9a-f]{4}/);
     expect(invitee.url()).not.toContain('token=');
     await axe(invitee, 'accept invite: fingerprint');
+    return fingerprint;
+  }
 
-    // The key-admin confirms by comparing fingerprints side by side, the role stated.
+  /**
+   * The key-admin confirms by comparing fingerprints side by side, the role stated; then gives the
+   * confirmed viewer the one-time code their first authenticator needs.
+   */
+  async function confirmViewer(page: Page, fingerprint: string): Promise<void> {
     await page.reload();
     await page.getByRole('button', { name: `Confirm… ${VIEWER}` }).click();
     const dialog = page.getByRole('dialog', { name: `Confirm ${VIEWER}` });
@@ -240,7 +215,9 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     expect(viewerEnrolCode).toMatch(/^[A-Z2-9]{5}(-[A-Z2-9]{5}){3}$/);
     await axe(page, 'people: enrolment code');
     await page.getByRole('button', { name: 'Done' }).click();
+  }
 
+  async function makeKeys(page: Page): Promise<void> {
     await go(page, 'Keys');
     await page.getByText('Healthy').waitFor();
     await page.getByLabel('How many').fill('2');
@@ -248,15 +225,26 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByText('Made 2 data keys').waitFor();
     await axe(page, 'keys');
     await shot(page, 'keys-desktop');
+  }
+
+  it('a key-admin signs in (busy state), lands in the app on reload, invites a viewer', async () => {
+    const page = await open();
+    await keyAdminSignsIn(page);
+    const link = await inviteViewer(page);
+    const fingerprint = await acceptInvite(link);
+    await confirmViewer(page, fingerprint);
+    await makeKeys(page);
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByText('You have signed out.').waitFor();
     // Dozens of steps, each bounded by Playwright's 30 s, and axe-core on eight pages: this test
     // took 256 s (and the next one 114 s) on a two-core machine at load 28. The timeout is for a hang.
   }, 480_000);
 
-  it('the viewer enrols TOTP from the QR code, signs in with a code, reveals, exports, changes password', async () => {
-    const page = await open();
-    await signInAs(page, VIEWER, VIEWER_PASSWORD);
+  /**
+   * Me: the first authenticator of a confirmed account needs the key-admin's enrolment code; the QR
+   * drawn is the otpauth URL offered. Returns the authenticator: codes at the stack's clock.
+   */
+  async function enrolTotp(page: Page): Promise<() => string> {
     await go(page, 'Me');
     // The password alone does not set up the first authenticator of a confirmed account.
     await page.getByRole('button', { name: 'Set up an authenticator' }).click();
@@ -290,14 +278,11 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByLabel('Code from the app').fill(code());
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.getByText('Authenticator set up.').waitFor();
-    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    return code;
+  }
 
-    // The next code (each works once): the authenticator step appears only after the password.
-    stack.advance(31_000);
-    await signInAs(page, VIEWER, VIEWER_PASSWORD, code);
-    await page.getByRole('heading', { level: 1, name: 'Records' }).waitFor();
-
-    // Reveal: reason first, masked until asked, gone from the page after the timeout.
+  /** Reveal: reason first, masked until asked, gone from the page after the timeout; audited with the reason. */
+  async function revealWithReason(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Reveal Card number ending 5556' }).click();
     const dialog = page.getByRole('dialog', { name: 'Reveal Card number ending 5556' });
     await dialog.getByRole('button', { name: 'Reveal' }).click();
@@ -324,8 +309,10 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     const [revealed] = await stack.db
       .owner`SELECT reason FROM audit_events WHERE action = 'record.reveal' AND outcome = 'success'`;
     expect(revealed?.reason).toBe('ticket 4711: refund check');
+  }
 
-    // Export: progress, the download (formula cells prefixed), and its audit events shown.
+  /** Export: progress, the download (formula cells prefixed), and its audit events shown. */
+  async function exportWithTrail(page: Page): Promise<void> {
     await go(page, 'Export');
     await page.getByText("Why some cells start with '").waitFor();
     await page.getByLabel('Reason for exporting').fill('quarterly reconciliation');
@@ -342,7 +329,9 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByRole('cell', { name: 'export.start' }).waitFor();
     await axe(page, 'export');
     await shot(page, 'export-desktop');
+  }
 
+  async function changePassword(page: Page): Promise<void> {
     await go(page, 'Me');
     await page.getByRole('cell', { name: /this session/ }).waitFor();
     await page.getByLabel('Current password').fill(VIEWER_PASSWORD);
@@ -353,6 +342,21 @@ describe.skipIf(!available)('staff console in Chromium', () => {
     await page.getByText('Password changed.').waitFor();
     await axe(page, 'me');
     await shot(page, 'me-desktop');
+  }
+
+  it('the viewer enrols TOTP from the QR code, signs in with a code, reveals, exports, changes password', async () => {
+    const page = await open();
+    await signInAs(page, VIEWER, VIEWER_PASSWORD);
+    const code = await enrolTotp(page);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+
+    // The next code (each works once): the authenticator step appears only after the password.
+    stack.advance(31_000);
+    await signInAs(page, VIEWER, VIEWER_PASSWORD, code);
+    await page.getByRole('heading', { level: 1, name: 'Records' }).waitFor();
+    await revealWithReason(page);
+    await exportWithTrail(page);
+    await changePassword(page);
     // The new password signs in, with the code of a later step than the browser's sign-in used
     // (each step works once; this test can well finish within the step it signed in at).
     stack.advance(31_000);

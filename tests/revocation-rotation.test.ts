@@ -7,18 +7,23 @@
  * key (tried against the stored blobs), while the key-admin reveals every one, and the records
  * sealed before stay readable.
  */
+import { randomUUID } from 'node:crypto';
 import { type Bus, connectNatsBus } from '@coffer/bus';
 import { type Planes, startPlanes } from '@coffer/cli';
 import {
   dataKeyWrapBinding,
   openRecord,
   type PrivateKey,
+  PublicKey,
+  RecordSealingContext,
+  recordBinding,
+  seal,
   unlockWithPassword,
   unwrapPrivateKey,
   unwrapWithSymmetricKey,
   userKeyAad,
 } from '@coffer/crypto';
-import { busNames } from '@coffer/protocol';
+import { busNames, encodeJson, newRecordId } from '@coffer/protocol';
 import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
 import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import pino from 'pino';
@@ -110,6 +115,23 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
     };
   };
 
+  /** A viewer invited, accepted and confirmed by `admin`: they hold every data key. */
+  const confirmedViewer = async (admin: Who, email: string) => {
+    const invite = (await (await api('POST', '/api/users', admin, { email, role: 'viewer' })).json()) as {
+      id: string;
+      inviteToken: string;
+    };
+    const accepted = await api(
+      'POST',
+      '/api/invites/accept',
+      { cookie: '', csrf: '' },
+      { token: invite.inviteToken, password: VIEWER_PASSWORD },
+    );
+    const { fingerprint } = (await accepted.json()) as { fingerprint: string };
+    expect((await api('POST', `/api/users/${invite.id}/confirm`, admin, { fingerprint })).status).toBe(200);
+    return invite;
+  };
+
   /** What a viewer can save while signed in: every data key wrapped to them, opened with their password. */
   const copyEveryKey = async (userId: string) => {
     const [u] = await db.owner<{ password_verifier: string; wrapped_private_key: Buffer; key_version: number }[]>`
@@ -140,20 +162,7 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
 
   it('retires the keys a revoked viewer saved; records submitted afterwards open for the key-admin only', async () => {
     const admin = await signIn('ka@example.com', PASSWORD);
-    const invite = (await (
-      await api('POST', '/api/users', admin, { email: 'v@example.com', role: 'viewer' })
-    ).json()) as {
-      id: string;
-      inviteToken: string;
-    };
-    const accepted = await api(
-      'POST',
-      '/api/invites/accept',
-      { cookie: '', csrf: '' },
-      { token: invite.inviteToken, password: VIEWER_PASSWORD },
-    );
-    const { fingerprint } = (await accepted.json()) as { fingerprint: string };
-    expect((await api('POST', `/api/users/${invite.id}/confirm`, admin, { fingerprint })).status).toBe(200);
+    const invite = await confirmedViewer(admin, 'v@example.com');
 
     const before = await submit('sealed before the revocation');
     const beforeBlob = await storedBlob(before.id);
@@ -222,5 +231,48 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
       keyId: 'fresh',
       opensForRevoked: false,
     });
+  });
+
+  it('a record a bus operator seals to a future key is dead-lettered: the revocation still destroys that key', async () => {
+    const admin = await signIn('ka@example.com', PASSWORD);
+    const viewer = await confirmedViewer(admin, 'v2@example.com');
+    const copied = await copyEveryKey(viewer.id);
+    // Public keys of future windows are no secret (every viewer holds them); the bus, or whoever
+    // holds ingest's credential, publishes as ingest does: one record, and a batch with a context.
+    const [future] = await db.owner<{ id: string; public_key: string }[]>`
+      SELECT id, public_key FROM data_keys WHERE not_before > now() + interval '1 day' AND retired_at IS NULL
+      ORDER BY not_before LIMIT 1`;
+    if (!future || !copied.has(future.id)) throw new Error('no future key that the viewer holds');
+    const publicKey = PublicKey.fromBase64url('x25519', future.public_key);
+    const id = newRecordId();
+    const sealed = seal(publicKey, Buffer.from('forged ahead'), recordBinding(id, 'secret', future.id));
+    const record = { id, type: 'secret' as const, keyId: future.id, hint: null, submittedAt: new Date().toISOString() };
+    await buses[1]?.publishRecord(id, encodeJson({ v: 1, ...record, sealed: sealed.toString('base64') }));
+    const context = RecordSealingContext.create(publicKey, future.id);
+    const inBatch = { ...record, id: newRecordId(), contextId: context.contextId };
+    const batch = {
+      v: 3,
+      batchId: randomUUID(),
+      contexts: [{ id: context.contextId, keyId: future.id, enc: context.enc.toString('base64') }],
+      records: [{ ...inBatch, sealed: context.seal(inBatch.id, 'secret', Buffer.from('forged')).toString('base64') }],
+    };
+    await buses[1]?.publishRecord(batch.batchId, encodeJson(batch));
+    // Until the vault has taken both (stored or refused): a revocation before would prove nothing.
+    const fate = async (msgId: string) => {
+      for (let i = 0; i < 200; i++) {
+        const [dead] = await db.owner<{ reason: string }[]>`SELECT reason FROM dead_letters WHERE msg_id = ${msgId}`;
+        if (dead) return dead.reason;
+        if ((await db.owner`SELECT 1 FROM records WHERE id = ${msgId}`).length) return 'stored';
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`record ${msgId} was neither stored nor dead-lettered`);
+    };
+    const fates = [await fate(id), await fate(inBatch.id)];
+
+    expect((await api('DELETE', `/api/users/${viewer.id}`, admin)).status).toBe(204);
+    expect(await db.owner`SELECT 1 FROM data_keys WHERE id = ${future.id}`).toHaveLength(0);
+    for (const f of fates) expect(f).toMatch(/whose window begins after the vault received it/);
+    const live = await db.owner<{ id: string }[]>`SELECT id FROM data_keys WHERE retired_at IS NULL`;
+    for (const k of live) expect(copied.has(k.id)).toBe(false);
   });
 });

@@ -6,21 +6,17 @@
  * are refused with nothing sent; a modified SDK file is refused by the browser (SRI). Interop: what
  * the SDK seals in Chromium opens with libs/crypto, for every type.
  */
-import { existsSync } from 'node:fs';
 import { type DemoPage, type Planes, startDemoPage, startPlanes } from '@coffer/cli';
 import { open, PrivateKey, recordBinding, signDataKeyBundle } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, requireServices } from '@coffer/testkit';
 import pino from 'pino';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/http.ts';
+import { browserTestsAvailable, launchChromium } from './support/portal-browser.ts';
 import { BOOTSTRAP, HOST, type Infra, ingestLog, RATE, startInfra, vaultLogger } from './support/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && requireServices()) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
-const available = hasBrowser && (await postgresAvailable()) && (await natsForTests()) !== undefined;
+const available = await browserTestsAvailable();
 
 const TYPED = '4000 0566 5566 5556';
 const DIGITS = '4000056655665556';
@@ -157,17 +153,7 @@ describe.skipIf(!available)('the browser sealing SDK in Chromium', () => {
       ingestUrl: planes.ingestUrl,
       trustRoot: otherOrg.publicKey.toBase64url(),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

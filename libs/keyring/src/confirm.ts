@@ -5,13 +5,15 @@
  */
 import {
   isRevoked,
+  type PrivateKey,
+  type RecipientKind,
   type RevocationList,
   recipientPublicKey,
   signUserCertificate,
   userCertificateOf,
 } from '@coffer/crypto';
 import type { Role } from '@coffer/protocol';
-import { type DataKeyCopy, type Holder, openAnyDataKey, openOrgKey, rewrapDataKeys, wrapOrgKey } from './holder.ts';
+import { type DataKeyCopy, type Holder, openAnyDataKey, openOrgKey, wrapDataKey, wrapOrgKey } from './holder.ts';
 import { RevocationListRefused } from './revocations.ts';
 import { SuiteRefused } from './suite.ts';
 
@@ -41,29 +43,30 @@ export function grantToUser(
     throw new RevocationListRefused('this person or key is on the signed revocation list; nothing is wrapped');
   }
   const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
-  // X25519 or X-Wing, as the key the person made: the certificate names its suite (v2 for X-Wing).
-  const to = { id: user.id, key: recipientPublicKey(user.publicKey) };
-  // Never a downgrade at confirmation: a post-quantum data key (or, for a key-admin, an org that
-  // has one) is not handed to a newly certified classical key — else a database writer who restores
-  // an older X25519 configuration gets new people of an X-Wing org made X25519 (issue 15 item 1).
-  if (to.key.kind === 'x25519' && user.role !== 'auditor' && holdsXWing(holder, held)) {
-    throw new SuiteRefused('this org holds X-Wing data keys: a new key must be X-Wing; ask the person to accept again');
-  }
-  const certificateSignature = signUserCertificate(orgKey, userCertificateOf(user));
-  // Auditors read metadata only: they never hold a data key.
-  const dataKeys = user.role === 'auditor' ? [] : rewrapDataKeys(holder, held.dataKeys, to);
-  return user.role === 'key-admin'
-    ? { certificateSignature, dataKeys, orgKey: wrapOrgKey(orgKey, held.orgKeyId, to) }
-    : { certificateSignature, dataKeys };
-}
-
-function holdsXWing(holder: Holder, held: HeldKeys): boolean {
-  return held.dataKeys.some((copy) => {
-    const key = openAnyDataKey(holder, copy);
-    try {
-      return key.kind === 'xwing';
-    } finally {
-      key.destroy();
+  // Each data key unwrapped once (its kind is checked on the key that is then re-wrapped), and
+  // every key opened here destroyed before returning or throwing. Auditors open none.
+  const opened: { keyId: string; key: PrivateKey<RecipientKind> }[] = [];
+  try {
+    if (user.role !== 'auditor') {
+      for (const copy of held.dataKeys) opened.push({ keyId: copy.keyId, key: openAnyDataKey(holder, copy) });
     }
-  });
+    // X25519 or X-Wing, as the key the person made: the certificate names its suite (v2 for X-Wing).
+    const to = { id: user.id, key: recipientPublicKey(user.publicKey) };
+    // Never a downgrade at confirmation: a post-quantum data key (or, for a key-admin, an org that
+    // has one) is not handed to a newly certified classical key — else a database writer who restores
+    // an older X25519 configuration gets new people of an X-Wing org made X25519 (issue 15 item 1).
+    if (to.key.kind === 'x25519' && opened.some(({ key }) => key.kind === 'xwing')) {
+      throw new SuiteRefused(
+        'this org holds X-Wing data keys: a new key must be X-Wing; ask the person to accept again',
+      );
+    }
+    const certificateSignature = signUserCertificate(orgKey, userCertificateOf(user));
+    const dataKeys = opened.map(({ keyId, key }) => ({ keyId, wrapped: wrapDataKey(key, keyId, to) }));
+    return user.role === 'key-admin'
+      ? { certificateSignature, dataKeys, orgKey: wrapOrgKey(orgKey, held.orgKeyId, to) }
+      : { certificateSignature, dataKeys };
+  } finally {
+    orgKey.destroy();
+    for (const { key } of opened) key.destroy();
+  }
 }

@@ -86,10 +86,14 @@ export function rewrapDataKeys(
 ): DataKeyCopy[] {
   // Data keys of either suite (an org's older X25519 keys, its X-Wing ones): each is re-wrapped as
   // the kind it is; which record it opens is still decided by the record's own suite.
-  return copies.map((copy) => ({
-    keyId: copy.keyId,
-    wrapped: wrapDataKey(openAnyDataKey(holder, copy), copy.keyId, to),
-  }));
+  return copies.map((copy) => {
+    const key = openAnyDataKey(holder, copy);
+    try {
+      return { keyId: copy.keyId, wrapped: wrapDataKey(key, copy.keyId, to) };
+    } finally {
+      key.destroy(); // wiped once re-wrapped: the copy is all that is kept
+    }
+  });
 }
 
 export function openAnyDataKey(holder: Holder, copy: DataKeyCopy): PrivateKey<RecipientKind> {

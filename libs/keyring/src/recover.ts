@@ -45,6 +45,8 @@ export async function recoverKeyAdmin(
   try {
     const made = await makeKeyAdmin(orgKey, admin.email, admin.password, newKeySuite(m, pinnedTrustRoot));
     const to = { id: made.record.id, key: made.key.publicKey };
+    // The new key-admin's private key leaves only password-wrapped (in made.record).
+    made.key.destroy();
     return {
       enrol: {
         v: 1,
@@ -59,6 +61,8 @@ export async function recoverKeyAdmin(
     };
   } finally {
     answer.fill(0);
+    orgKey.destroy();
+    holder.key.destroy();
   }
 }
 
@@ -75,7 +79,7 @@ export async function approveRecoveryRelease(
   pinnedTrustRoot: string,
 ): Promise<Omit<AdminRequest<'recovery.release-now'>, 'origin'>> {
   const m = material;
-  const { answer, orgKey } = await openWithShares(m, shares, pinnedTrustRoot);
+  const { holder, answer, orgKey } = await openWithShares(m, shares, pinnedTrustRoot);
   try {
     const fingerprint = held.fingerprint.replace(/\s+/g, '');
     return {
@@ -88,6 +92,8 @@ export async function approveRecoveryRelease(
     };
   } finally {
     answer.fill(0);
+    orgKey.destroy();
+    holder.key.destroy();
   }
 }
 
@@ -103,6 +109,7 @@ function newKeySuite(m: RecoveryMaterial, pinnedTrustRoot: string): BundleSuite 
       orgKeyId: m.orgKeyId,
       config: m.config,
       newestKey: m.newestKey,
+      dataKeyBundles: m.dataKeyBundles,
     });
   } catch (err) {
     if (err instanceof SuiteRefused) return 'xwing';
@@ -135,6 +142,7 @@ async function openWithShares(m: RecoveryMaterial, shares: readonly string[], pi
     }
   } catch (err) {
     answer.fill(0);
+    holder.key.destroy();
     throw err;
   }
   return { holder, answer, orgKey };

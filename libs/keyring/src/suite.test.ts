@@ -155,4 +155,37 @@ describe('suites: the org configuration decides, and cannot be downgraded by the
     expect(made.dataKeys[0]?.bundle.suite).toBeUndefined();
     expect(seal(key.publicKey, Buffer.from('x'), recordBinding('r', 'secret', 'dk-old')).length).toBeGreaterThan(0);
   });
+  it('takes the newest data key by its signed window, not by the one the vault calls newest', () => {
+    // An org moved from X25519 to X-Wing; a database writer restores its first (X25519, validly
+    // signed) configuration and stretches the old X25519 key's not_after column past the X-Wing
+    // keys, so the vault's newest by that column is the X25519 key.
+    const o = org();
+    const root = o.orgKey.publicKey;
+    const bundleOf = (suite: 'x25519' | 'xwing', id: string, notBefore: string, notAfter: string) => {
+      const publicKey = PrivateKey.generate(suite).publicKey.toBase64url();
+      const bundle =
+        suite === 'xwing' ? { id, suite, publicKey, notBefore, notAfter } : { id, publicKey, notBefore, notAfter };
+      return { bundle, signature: signDataKeyBundle(o.orgKey, bundle) };
+    };
+    const old = bundleOf('x25519', 'dk-old', '2026-01-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z');
+    const xwing = [
+      bundleOf('xwing', 'dk-pq-1', '2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z'),
+      bundleOf('xwing', 'dk-pq-2', '2026-04-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z'),
+    ];
+    const material = {
+      orgKeyId: 'org-1',
+      config: signed(o.orgKey, 'x25519'),
+      newestKey: old,
+      dataKeyBundles: [...xwing, old],
+    };
+    expect(() => orgSuite(root, material)).toThrow(SuiteRefused);
+    expect(() => orgSuite(root, { ...material, config: null })).toThrow(SuiteRefused);
+    // A bundle whose signed dates were edited to hide it does not verify: refused, not skipped.
+    const edited = { ...xwing[1], bundle: { ...xwing[1]?.bundle, notAfter: '2026-02-01T00:00:00.000Z' } };
+    expect(() => orgSuite(root, { ...material, dataKeyBundles: [xwing[0], edited, old] as never })).toThrow(
+      /does not verify/,
+    );
+    // Only X25519 keys: an org before suites (or one never moved) stays X25519.
+    expect(orgSuite(root, { ...material, dataKeyBundles: [old] })).toBe('x25519');
+  });
 });

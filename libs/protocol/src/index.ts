@@ -26,19 +26,15 @@ export {
   REPLY_NONCE_PATTERN,
   SignedAdminReply,
 } from './admin-messages.ts';
-export {
-  ConfirmMaterial,
-  InviteMade,
-  KeysMaterial,
-  OrgStatus,
-  RecoveryMaterial,
-  SealedForUser,
-  SessionKeyMaterial,
-  SignedRevocations,
-  SigninLookup,
-} from './admin-replies.ts';
 export { AlertMessage, DecoyAlertV1, RecoveryAlertV1 } from './alerts.ts';
 export { type BusNames, busNames, DUPLICATE_WINDOW_MS } from './bus-names.ts';
+export { KeysMaterial } from './contract/keys.ts';
+export { CredentialId } from './contract/passkeys.ts';
+export { SealedForUser } from './contract/records.ts';
+export { RecoveryMaterial } from './contract/recovery.ts';
+export { SessionKeyMaterial, SignedRevocations } from './contract/rows.ts';
+export { OrgStatus, SigninLookup } from './contract/signin.ts';
+export { ConfirmMaterial, InviteMade } from './contract/users.ts';
 export {
   decodeExportPage,
   EXPORT_PAGE_VERSION,
@@ -62,7 +58,6 @@ export {
   RecordMessageV2,
   SuiteName,
 } from './messages.ts';
-export { CredentialId } from './passkey-contract.ts';
 export { newRecordId, recordIdAt } from './record-id.ts';
 export {
   ATTACHMENT,

@@ -83,43 +83,83 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
   });
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
-  });
+  await app.register(helmet, { contentSecurityPolicy: { directives: CSP } });
   await app.register(cookie);
-  await installOpenApi(app, {
-    title: 'Coffer admin',
-    version: '1',
-    description:
-      'The staff API of the admin plane. A session is the __Host-coffer cookie from POST /api/session; ' +
-      'state-changing calls also send X-Coffer-CSRF (the csrf value of the sign-in answer). ' +
-      'Errors are RFC 9457 application/problem+json.',
-    securitySchemes: {
-      session: { type: 'apiKey', in: 'cookie', name: '__Host-coffer' },
-      csrf: { type: 'apiKey', in: 'header', name: 'X-Coffer-CSRF' },
-    },
-    security: (config) =>
-      config?.action === undefined ? undefined : [config.csrf ? { session: [], csrf: [] } : { session: [] }],
-    include: (url) => url.startsWith('/api/') || url === '/healthz' || url === '/readyz',
-  });
+  await installOpenApi(app, OPENAPI);
   await app.register(rateLimit, { global: false });
   // Every callVault on this bus checks the vault's reply signature against the pinned trust root.
   trustVaultReplies(options.bus, {
     trustRoot: options.trustRoot,
     acceptUnsigned: options.acceptUnsignedVaultReplies ?? false,
   });
-  const deps: AdminDeps = {
+  const deps = await adminDeps(options);
+  // The JSON API: its routes declare what they need in `config`; the guards apply it.
+  await app.register(async (api) => {
+    installGuards(api, deps.bus);
+    for (const routes of API_ROUTES) await api.register(routes, deps);
+    await api.register(ownSessionRoutes, { ...deps, revealSeconds: options.revealSeconds ?? 30 });
+  });
+  await app.register(portal);
+  app.get('/healthz', async () => ({ status: 'live' }));
+  app.get('/readyz', async (_req, reply) => {
+    const bus = options.bus.isConnected();
+    return reply.code(bus ? 200 : 503).send({ status: bus ? 'ready' : 'unavailable', bus });
+  });
+  return app;
+}
+
+/** The portal's Content-Security-Policy: its own scripts, styles and API, nothing inline, no frames. */
+const CSP = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  imgSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
+const OPENAPI: Parameters<typeof installOpenApi>[1] = {
+  title: 'Coffer admin',
+  version: '1',
+  description:
+    'The staff API of the admin plane. A session is the __Host-coffer cookie from POST /api/session; ' +
+    'state-changing calls also send X-Coffer-CSRF (the csrf value of the sign-in answer). ' +
+    'Errors are RFC 9457 application/problem+json.',
+  securitySchemes: {
+    session: { type: 'apiKey', in: 'cookie', name: '__Host-coffer' },
+    csrf: { type: 'apiKey', in: 'header', name: 'X-Coffer-CSRF' },
+  },
+  security: (config) =>
+    config?.action === undefined ? undefined : [config.csrf ? { session: [], csrf: [] } : { session: [] }],
+  include: (url) => url.startsWith('/api/') || url === '/healthz' || url === '/readyz',
+};
+
+/** The API's areas, registered in this order (the OpenAPI file follows it); a new area goes here. */
+const API_ROUTES = [
+  sessionRoutes,
+  recordsRoute,
+  revealRoute,
+  exportsRoute,
+  auditRoutes,
+  userRoutes,
+  meRoutes,
+  totpRoutes,
+  keyRoutes,
+  resealRoutes,
+  orgConfigRoutes,
+  peopleListRoutes,
+  searchRoutes,
+  passkeyRoutes,
+  passkeySigninRoutes,
+  sessionControlRoutes,
+  decoyRoutes,
+  exportApprovalRoutes,
+];
+
+async function adminDeps(options: AdminOptions): Promise<AdminDeps> {
+  return {
     bus: options.bus,
     now: options.now ?? (() => new Date()),
     secureCookie: options.secureCookie ?? true,
@@ -132,40 +172,6 @@ export async function buildAdmin(options: AdminOptions): Promise<FastifyInstance
     // Shared with the other admin replicas through the bus (none on the in-process dev bus).
     revocationPin: await RevocationPin.open(options.revocationStateFile, sharedPin(options)),
   };
-  // The JSON API: its routes declare what they need in `config`; the guards apply it.
-  await app.register(async (api) => {
-    installGuards(api, deps.bus);
-    for (const routes of [
-      sessionRoutes,
-      recordsRoute,
-      revealRoute,
-      exportsRoute,
-      auditRoutes,
-      userRoutes,
-      meRoutes,
-      totpRoutes,
-      keyRoutes,
-      resealRoutes,
-      orgConfigRoutes,
-      peopleListRoutes,
-      searchRoutes,
-      passkeyRoutes,
-      passkeySigninRoutes,
-      sessionControlRoutes,
-      decoyRoutes,
-      exportApprovalRoutes,
-    ]) {
-      await api.register(routes, deps);
-    }
-    await api.register(ownSessionRoutes, { ...deps, revealSeconds: options.revealSeconds ?? 30 });
-  });
-  await app.register(portal);
-  app.get('/healthz', async () => ({ status: 'live' }));
-  app.get('/readyz', async (_req, reply) => {
-    const bus = options.bus.isConnected();
-    return reply.code(bus ? 200 : 503).send({ status: bus ? 'ready' : 'unavailable', bus });
-  });
-  return app;
 }
 
 function sharedPin(options: AdminOptions) {

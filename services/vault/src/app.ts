@@ -4,7 +4,6 @@
  */
 import type { Bus } from '@coffer/bus';
 import type { AlertMessage } from '@coffer/protocol';
-import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { isInitialised } from './admin/bootstrap.ts';
@@ -13,19 +12,17 @@ import { closeInterruptedExports } from './admin/export-binding.ts';
 import { adminHandlers } from './admin/handlers.ts';
 import type { PasskeySettings } from './admin/passkey-challenges.ts';
 import { ONE_TRANSACTION_OPS, oneTransaction, policyGate } from './admin/policy.ts';
-import { releaseRecoveryHolds } from './admin/recovery-holds.ts';
 import { ReplySigner } from './admin/reply-signer.ts';
-import { forgetRevealRequests } from './admin/reveal-delivery.ts';
 import { adminRouter } from './admin/router.ts';
-import { deleteExpiredSessions } from './admin/sessions.ts';
 import { AuditCheckpointer, type CheckpointOutcome } from './audit-checkpoints.ts';
 import { NatsAuditSink } from './audit-stream/nats-sink.ts';
 import { type AuditSink, AuditStreamer } from './audit-stream/streamer.ts';
 import { type SyslogOptions, SyslogSink } from './audit-stream/syslog.ts';
 import { CurrentKey } from './current-key.ts';
 import { Decoys } from './decoys.ts';
-import { vaultMetrics } from './metrics.ts';
-import { purgeExpired } from './purge.ts';
+import { healthServer } from './health.ts';
+import { startJanitor } from './janitor.ts';
+import { type VaultMetrics, vaultMetrics } from './metrics.ts';
 import { type Retention, storeRecordBatch } from './store-records.ts';
 
 export interface VaultOptions {
@@ -101,21 +98,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   const now = options.now ?? (() => new Date());
   const metrics = vaultMetrics();
   const currentKey = new CurrentKey(sql, now);
-  const checkpointer = options.auditCheckpoints
-    ? await AuditCheckpointer.open(options.auditCheckpoints.dir)
-    : undefined;
-  if (checkpointer) log.info({ checkpointKey: checkpointer.publicKey.toBase64url() }, 'audit checkpoints signed by');
-  else log.warn('audit checkpoints off (COFFER_AUDIT_CHECKPOINT_DIR unset): a truncated audit log goes unnoticed');
-  const checkpoint = async (): Promise<CheckpointOutcome | undefined> => {
-    if (!checkpointer) return undefined;
-    const outcome = await checkpointer.checkpoint(sql, now());
-    if ('refused' in outcome) {
-      log.error({ ...outcome.refused }, 'alert: audit-chain: events no longer extend the last signed checkpoint');
-    }
-    return outcome;
-  };
-  const runCheckpoint = () =>
-    void checkpoint().catch((err) => log.error({ err: (err as Error).message }, 'audit checkpoint failed'));
+  const checkpoints = await openCheckpoints(options, now);
 
   await bus.ensureRecordStream();
   const consumer = bus.consumeRecords(
@@ -149,6 +132,80 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   log.info({ replyKey: signer.publicKey, fingerprint: signer.fingerprint }, 'admin replies signed by');
   if (!options.replyKeyFile)
     log.warn('COFFER_VAULT_REPLY_KEY_FILE unset: the reply key and its certificate end with this process');
+  serveAdmin(options, { now, metrics, refreshStatus, checkpoints, signer });
+
+  const streamer = startAuditStreamer(options, now, (sink, seq) => {
+    if (seq === undefined) metrics.auditStreamFailures.inc({ sink });
+    else metrics.auditStreamed.set({ sink }, seq);
+  });
+  const stopJanitor = startJanitor(options, { now, metrics, refreshStatus });
+  checkpoints.run();
+  const checkpointTimer = setInterval(checkpoints.run, options.auditCheckpoints?.intervalMs ?? 60_000);
+  checkpointTimer.unref();
+
+  await bus.serving(); // a requester must not meet "no responders" once startVault has returned
+  const http = healthServer(options, currentKey, metrics);
+  const url = await http.listen({ host: options.host, port: options.port });
+
+  return {
+    url,
+    currentKey,
+    checkpointer: checkpoints.checkpointer,
+    replyKey: signer.publicKey,
+    checkpoint: checkpoints.now,
+    async close() {
+      stopJanitor();
+      clearInterval(checkpointTimer);
+      await streamer?.stop();
+      // The last head this vault saw, signed before it goes: nothing it appended is left uncovered.
+      await checkpoints.now().catch((err) => log.error({ err: (err as Error).message }, 'audit checkpoint failed'));
+      await consumer.stop();
+      await http.close();
+    },
+  };
+}
+
+interface Checkpoints {
+  readonly checkpointer: AuditCheckpointer | undefined;
+  /** Checkpoint the audit head now; undefined without a checkpointer. */
+  now(): Promise<CheckpointOutcome | undefined>;
+  /** The same, in the background: a failure is logged. */
+  run(): void;
+}
+
+async function openCheckpoints(options: VaultOptions, now: () => Date): Promise<Checkpoints> {
+  const { sql, log } = options;
+  const checkpointer = options.auditCheckpoints
+    ? await AuditCheckpointer.open(options.auditCheckpoints.dir)
+    : undefined;
+  if (checkpointer) log.info({ checkpointKey: checkpointer.publicKey.toBase64url() }, 'audit checkpoints signed by');
+  else log.warn('audit checkpoints off (COFFER_AUDIT_CHECKPOINT_DIR unset): a truncated audit log goes unnoticed');
+  const checkpoint = async (): Promise<CheckpointOutcome | undefined> => {
+    if (!checkpointer) return undefined;
+    const outcome = await checkpointer.checkpoint(sql, now());
+    if ('refused' in outcome) {
+      log.error({ ...outcome.refused }, 'alert: audit-chain: events no longer extend the last signed checkpoint');
+    }
+    return outcome;
+  };
+  const run = () =>
+    void checkpoint().catch((err) => log.error({ err: (err as Error).message }, 'audit checkpoint failed'));
+  return { checkpointer, now: checkpoint, run };
+}
+
+/** The admin API on `vault.admin.>`: the handlers behind the router's policy gate and reply signer. */
+function serveAdmin(
+  options: VaultOptions,
+  parts: {
+    readonly now: () => Date;
+    readonly metrics: VaultMetrics;
+    readonly refreshStatus: () => Promise<void>;
+    readonly checkpoints: Checkpoints;
+    readonly signer: ReplySigner;
+  },
+): void {
+  const { sql, bus, log } = options;
+  const { now, metrics, checkpoints, signer } = parts;
   const passkeys = options.passkeys && {
     ...options.passkeys,
     requireForKeyAdmins: options.passkeyForKeyAdmins ?? false,
@@ -163,7 +220,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
       .catch((err) => log.error({ err: (err as Error).message }, `alert ${kind} not published`));
   };
   const delayMinutes = options.twoPerson?.recoveryDelayMinutes;
-  const handlers = adminHandlers(sql, refreshStatus, checkpointer, signer.publicKey, passkeys, {
+  const handlers = adminHandlers(sql, parts.refreshStatus, checkpoints.checkpointer, signer.publicKey, passkeys, {
     decoys,
     recovery: { ...(delayMinutes ? { delayMs: delayMinutes * 60_000 } : {}), alert },
     ...(options.twoPerson ? { twoPerson: options.twoPerson } : {}),
@@ -177,7 +234,7 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
         ...handlers,
         bootstrap: async (req, context) => {
           const result = await handlers.bootstrap(req, context);
-          runCheckpoint(); // the org's first events: vouch for them now, not a minute later
+          checkpoints.run(); // the org's first events: vouch for them now, not a minute later
           return result;
         },
       },
@@ -192,72 +249,6 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
     }),
     'admin',
   );
-
-  const streamer = startAuditStreamer(options, now, (sink, seq) => {
-    if (seq === undefined) metrics.auditStreamFailures.inc({ sink });
-    else metrics.auditStreamed.set({ sink }, seq);
-  });
-
-  const timer = setInterval(() => {
-    void refreshStatus().catch(() => {});
-    if (options.janitor === false) return;
-    void deleteExpiredSessions(sql, now()).catch(() => {});
-    void closeInterruptedExports(sql, now()).catch(() => {}); // issue 9 item 4
-    void forgetRevealRequests(sql).catch(() => {}); // issue 9 item 4d
-    void releaseRecoveryHolds(sql, now()).catch((err) =>
-      log.error({ err: (err as Error).message }, 'releasing held recoveries failed'),
-    ); // issue 16 item 4c
-    void purgeExpired(sql, now()).then(
-      (purged) => {
-        metrics.purgedRecords.inc(purged.records);
-        metrics.destroyedDataKeys.inc(purged.dataKeys);
-      },
-      (err) => log.error({ err: (err as Error).message }, 'purge failed'),
-    );
-  }, 60_000);
-  timer.unref();
-  runCheckpoint();
-  const checkpointTimer = setInterval(runCheckpoint, options.auditCheckpoints?.intervalMs ?? 60_000);
-  checkpointTimer.unref();
-
-  await bus.serving(); // a requester must not meet "no responders" once startVault has returned
-  const http = Fastify({ logger: false });
-  http.get('/healthz', async () => ({ status: 'live' }));
-  http.get('/readyz', async (_req, reply) => {
-    const database = await sql`SELECT 1`.then(
-      () => true,
-      () => false,
-    );
-    const ready = database && bus.isConnected();
-    const key = currentKey.status;
-    return reply.code(ready ? 200 : 503).send({
-      status: !ready ? 'unavailable' : key.degraded ? 'degraded' : 'ready',
-      database,
-      bus: bus.isConnected(),
-      dataKey: key,
-    });
-  });
-  http.get('/metrics', async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
-  const url = await http.listen({ host: options.host, port: options.port });
-
-  return {
-    url,
-    currentKey,
-    checkpointer,
-    replyKey: signer.publicKey,
-    checkpoint,
-    async close() {
-      clearInterval(timer);
-      clearInterval(checkpointTimer);
-      await streamer?.stop();
-      // The last head this vault saw, signed before it goes: nothing it appended is left uncovered.
-      await checkpoint().catch((err) => log.error({ err: (err as Error).message }, 'audit checkpoint failed'));
-      await consumer.stop();
-      await http.close();
-    },
-  };
 }
 
 function startAuditStreamer(

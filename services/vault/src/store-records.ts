@@ -12,7 +12,14 @@
 import type { RecordDelivery } from '@coffer/bus';
 import type { RecipientKind } from '@coffer/crypto';
 import type postgres from 'postgres';
-import { type ContextRow, type DeadLetter, parseDelivery, type Retention, type Row } from './record-parse.ts';
+import {
+  type ContextRow,
+  type DeadLetter,
+  MAX_CLOCK_SKEW_MS,
+  parseDelivery,
+  type Retention,
+  type Row,
+} from './record-parse.ts';
 import { insertRows } from './store-insert.ts';
 
 export { MAX_CLOCK_SKEW_MS, type Retention } from './record-parse.ts';
@@ -38,7 +45,24 @@ interface Prepared {
   readonly dead: DeadLetter[];
 }
 
-/** Parse every delivery, and check each row's suite against its data key's. */
+/**
+ * How far a data key's window may begin after the vault's receipt time and still take records: a
+ * rotation's first window may begin this far from the vault's clock (ROTATE_SKEW_MS, keys.ts), and
+ * an ingest whose clock agrees with the admin plane's seals to it at once. Further ahead, only a
+ * forger seals to a key: a record under it would keep the key alive through a revocation, which
+ * destroys the keys of windows not yet begun only while no record or context uses them.
+ */
+const KEY_START_SKEW_MS = MAX_CLOCK_SKEW_MS;
+
+/** Why a row cannot be stored under its data key, or null: unknown, another suite, not yet begun. */
+function keyRefusal(row: Row, key: { suite: RecipientKind; begun: boolean } | undefined): string | null {
+  if (!key) return 'sealed to an unknown data key';
+  if (key.suite !== row.suite) return `sealed as ${row.suite} to a ${key.suite} data key`;
+  if (!key.begun) return `sealed to data key ${row.data_key_id}, whose window begins after the vault received it`;
+  return null;
+}
+
+/** Parse every delivery, and check each row against its data key: suite, and window begun. */
 async function prepare(
   sql: postgres.Sql,
   batch: readonly RecordDelivery[],
@@ -56,25 +80,29 @@ async function prepare(
     for (const c of parsed.contexts) contexts.set(`${c.id}/${c.enc_sha256.toString('hex')}`, c);
   }
   const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
-  // Each data key's suite as its signed bundle names it (none: X25519, canonical v1).
-  const keySuites = new Map(
+  // Each data key's suite as its signed bundle names it (none: X25519, canonical v1), and whether
+  // its window had begun when the vault received the batch.
+  const keys = new Map(
     keyIds.length
       ? (
-          await sql<{ id: string; suite: RecipientKind | null }[]>`
-            SELECT id, bundle->>'suite' AS suite FROM data_keys WHERE id = ANY(${keyIds})`
-        ).map((r) => [r.id, r.suite ?? 'x25519'])
+          await sql<{ id: string; suite: RecipientKind | null; not_before: Date }[]>`
+            SELECT id, bundle->>'suite' AS suite, not_before FROM data_keys WHERE id = ANY(${keyIds})`
+        ).map((r) => [
+          r.id,
+          { suite: r.suite ?? 'x25519', begun: r.not_before.getTime() <= receivedAt.getTime() + KEY_START_SKEW_MS },
+        ])
       : [],
   );
   const storable = rows.filter((r) => {
-    const keySuite = keySuites.get(r.data_key_id);
-    if (keySuite === r.suite) return true;
-    const reason = keySuite ? `sealed as ${r.suite} to a ${keySuite} data key` : 'sealed to an unknown data key';
+    const reason = keyRefusal(r, keys.get(r.data_key_id));
+    if (!reason) return true;
     dead.push({ msg_id: r.id, reason, payload: r.payload() });
     return false;
   });
   // One message id twice in a batch (a redelivery racing the original) must not fail the INSERT.
   const unique = [...new Map(storable.map((r) => [r.id, r])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const live = [...contexts.values()].filter((c) => keySuites.has(c.data_key_id));
+  // A context of a key not yet begun is refused with its records: only they name it.
+  const live = [...contexts.values()].filter((c) => keys.get(c.data_key_id)?.begun === true);
   return { rows: unique, storable: storable.length, contexts: live, dead };
 }
 

@@ -3,6 +3,7 @@ import { callVault } from '@coffer/bus';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { LIMIT_DIGITS, pageLimit } from '../strict-input.ts';
 import type { AdminDeps } from './deps.ts';
+import { sessionRead } from './session-read.ts';
 
 const Query = Type.Object(
   {
@@ -26,9 +27,5 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, dep
     return reply.header('cache-control', 'no-store').send(page);
   });
 
-  app.get('/api/audit/verify', { config: { action: 'audit.verify' } }, async (req, reply) =>
-    reply
-      .header('cache-control', 'no-store')
-      .send(await callVault(deps.bus, 'audit.verify', { v: 1, session: req.session.hash })),
-  );
+  sessionRead(app, deps, '/api/audit/verify', 'audit.verify', 'audit.verify');
 };

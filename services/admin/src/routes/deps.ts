@@ -1,5 +1,6 @@
 import type { Bus } from '@coffer/bus';
 import type { PasswordParams, PublicKey } from '@coffer/crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RevocationPin } from '../revocation-pin.ts';
 
 /** What the admin routes need, passed as plugin options rather than globals. */
@@ -20,3 +21,8 @@ export interface AdminDeps {
   /** The highest revocation-list counter seen, kept outside the database (issue 15, item 2). */
   readonly revocationPin: RevocationPin;
 }
+
+/** The API instance a route is added to (the guards and error handler already installed). */
+export type AdminApp = Parameters<FastifyPluginAsyncTypebox<AdminDeps>>[0];
+/** One route of an area, added by the area's plugin in a fixed order (the OpenAPI file follows it). */
+export type AdminRoute<Deps extends AdminDeps = AdminDeps> = (app: AdminApp, deps: Deps) => void;

@@ -24,6 +24,7 @@ import { checkedRevocations } from '../revocations.ts';
 import { originOf } from '../session.ts';
 import { sessionHolder } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
+import { sessionRead } from './session-read.ts';
 
 const Pregenerate = Type.Object({ count: Type.Integer({ minimum: 1, maximum: 16 }) }, { additionalProperties: false });
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -108,11 +109,7 @@ const CertifyVault = Type.Object(
 );
 
 export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
-  app.get('/api/keys', { config: { action: 'keys.list' } }, async (req, reply) =>
-    reply
-      .header('cache-control', 'no-store')
-      .send(await callVault(deps.bus, 'keys.list', { v: 1, session: req.session.hash })),
-  );
+  sessionRead(app, deps, '/api/keys', 'keys.list', 'keys.list');
 
   const pregenerate = { schema: { body: Pregenerate }, config: { action: 'keys.pregenerate', csrf: true } };
   app.post('/api/keys/pregenerate', pregenerate, async (req, reply) => {

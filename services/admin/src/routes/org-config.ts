@@ -7,13 +7,13 @@
  * untouched: rotate (POST /api/keys/rotate) for an X-Wing current key, then `coffer reseal --suite`.
  */
 import { callVault } from '@coffer/bus';
-import { sendProblem } from '@coffer/http';
 import { nextOrgConfig, type SignedOrgConfig, SuiteRefused } from '@coffer/keyring';
 import { SuiteName } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import { sessionHolder } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
+import { sendSuiteRefused } from './problems.ts';
 
 const Body = Type.Object({ suite: SuiteName }, { additionalProperties: false });
 
@@ -27,13 +27,7 @@ export const orgConfigRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app,
       next = nextOrgConfig(sessionHolder(session.token, m.session), m, deps.trustRoot, req.body.suite);
     } catch (err) {
       if (!(err instanceof SuiteRefused)) throw err;
-      req.log.warn({ alert: 'org-config' }, err.message);
-      return sendProblem(reply, {
-        status: 409,
-        type: 'suite-refused',
-        title: 'The suite was not changed',
-        detail: err.message,
-      });
+      return sendSuiteRefused(req, reply, err, 'The suite was not changed');
     }
     const stored = await callVault(deps.bus, 'org.config.store', {
       v: 1,

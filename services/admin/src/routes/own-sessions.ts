@@ -9,6 +9,7 @@ import { deriveCsrfToken } from '@coffer/crypto';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import type { AdminDeps } from './deps.ts';
+import { sessionRead } from './session-read.ts';
 
 export interface ConsoleSettings {
   /** Seconds a revealed value stays in the page before it is removed. */
@@ -29,11 +30,7 @@ export const ownSessionRoutes: FastifyPluginAsyncTypebox<AdminDeps & ConsoleSett
     return reply.header('cache-control', 'no-store').send({ user, csrf: deriveCsrfToken(req.session.token) });
   });
 
-  app.get('/api/me/sessions', { config: { action: 'me.sessions' } }, async (req, reply) =>
-    reply
-      .header('cache-control', 'no-store')
-      .send(await callVault(deps.bus, 'me.sessions', { v: 1, session: req.session.hash })),
-  );
+  sessionRead(app, deps, '/api/me/sessions', 'me.sessions', 'me.sessions');
 
   app.post(
     '/api/me/sessions/end-others',

@@ -22,7 +22,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { originOf, sessionAuthOf, setSessionCookie } from '../session.ts';
 import { wrapForSession } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
-import { withoutExtensionResults } from './passkeys.ts';
+import { withoutExtensionResults } from './passkey-register.ts';
 import { PrfOutput, prfBytes, WebAuthnResponse } from './webauthn-input.ts';
 
 /** Holds the token of the session a passkey sign-in will open, for the few minutes it may take. */

@@ -18,8 +18,9 @@ import {
 } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { authoriseResealStore } from '@coffer/keyring';
-import { Id, newRecordId, SuiteName, Uuid } from '@coffer/protocol';
+import { type AdminResult, Id, newRecordId, SuiteName, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger } from 'fastify';
 import { originOf } from '../session.ts';
 import { RecordOpener, recordSuite, sessionHolder, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
@@ -60,46 +61,16 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       runId: req.params.runId,
       limit: req.body.limit ?? 200,
     });
-    let toKey: ReturnType<typeof verifyDataKeyBundle>;
-    try {
-      // Into the org's current key, of whichever suite it is (X-Wing moves records off X25519).
-      toKey = verifyDataKeyBundle(deps.trustRoot, m.toKey.bundle, m.toKey.signature, ['x25519', 'xwing']);
-      if (!bundleCovers(toKey, deps.now())) throw new Error('its window does not cover now');
-    } catch (err) {
-      req.log.error(
-        { alert: 'data-key' },
-        `re-seal refused: the current key does not verify: ${(err as Error).message}`,
-      );
+    const toKey = verifiedCurrentKey(deps, req.log, m.toKey);
+    if (!toKey) {
       return sendProblem(reply, {
         status: 409,
         type: 'data-key-unverified',
         title: 'The current data key is not signed by the org key; nothing was re-sealed',
       });
     }
-    const userKey = unwrapUserKey(session.token, m.session);
-    const dataKeys = new Map<string, PrivateKey<RecipientKind>>();
-    const opener = new RecordOpener();
     const context = RecordSealingContext.create(toKey.key, toKey.id);
-    const records: { id: string; sealed: string }[] = [];
-    try {
-      for (const r of m.records) {
-        let dataKey = dataKeys.get(r.dataKeyId);
-        if (!dataKey) {
-          const wrapped = m.wrappedDataKeys[r.dataKeyId];
-          if (!wrapped) throw new Error(`no key for data key ${r.dataKeyId}`);
-          dataKey = unwrapDataKey(userKey, m.session.userId, r.dataKeyId, wrapped, recordSuite(r));
-          dataKeys.set(r.dataKeyId, dataKey);
-        }
-        const plaintext = opener.open(dataKey, r);
-        try {
-          records.push({ id: r.id, sealed: context.seal(r.id, r.type, plaintext).toString('base64') });
-        } finally {
-          plaintext.fill(0);
-        }
-      }
-    } finally {
-      opener.destroy();
-    }
+    const records = resealBatch(unwrapUserKey(session.token, m.session), m, context);
     const request = {
       v: 1 as const,
       session: session.hash,
@@ -121,3 +92,51 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
     return reply.send(stored);
   });
 };
+
+/** The org's current data key, verified against the pinned trust root and covering now; else logged, undefined. */
+function verifiedCurrentKey(
+  deps: AdminDeps,
+  log: FastifyBaseLogger,
+  toKey: AdminResult<'reseal.material'>['toKey'],
+): ReturnType<typeof verifyDataKeyBundle> | undefined {
+  try {
+    // Into the org's current key, of whichever suite it is (X-Wing moves records off X25519).
+    const key = verifyDataKeyBundle(deps.trustRoot, toKey.bundle, toKey.signature, ['x25519', 'xwing']);
+    if (!bundleCovers(key, deps.now())) throw new Error('its window does not cover now');
+    return key;
+  } catch (err) {
+    log.error({ alert: 'data-key' }, `re-seal refused: the current key does not verify: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Opens each record of the batch with its old key and seals it again under `context`; each value is wiped once sealed. */
+function resealBatch(
+  userKey: PrivateKey<RecipientKind>,
+  m: AdminResult<'reseal.material'>,
+  context: RecordSealingContext,
+): { id: string; sealed: string }[] {
+  const dataKeys = new Map<string, PrivateKey<RecipientKind>>();
+  const opener = new RecordOpener();
+  const records: { id: string; sealed: string }[] = [];
+  try {
+    for (const r of m.records) {
+      let dataKey = dataKeys.get(r.dataKeyId);
+      if (!dataKey) {
+        const wrapped = m.wrappedDataKeys[r.dataKeyId];
+        if (!wrapped) throw new Error(`no key for data key ${r.dataKeyId}`);
+        dataKey = unwrapDataKey(userKey, m.session.userId, r.dataKeyId, wrapped, recordSuite(r));
+        dataKeys.set(r.dataKeyId, dataKey);
+      }
+      const plaintext = opener.open(dataKey, r);
+      try {
+        records.push({ id: r.id, sealed: context.seal(r.id, r.type, plaintext).toString('base64') });
+      } finally {
+        plaintext.fill(0);
+      }
+    }
+  } finally {
+    opener.destroy();
+  }
+  return records;
+}

@@ -9,41 +9,27 @@ import { Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
 import type { AdminDeps } from './deps.ts';
+import { sessionRead } from './session-read.ts';
 
 const Params = Type.Object({ id: Uuid });
 
 export const sessionControlRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
-  app.get('/api/sessions', { config: { action: 'sessions.list' } }, async (req, reply) =>
-    reply
-      .header('cache-control', 'no-store')
-      .send(await callVault(deps.bus, 'sessions.list', { v: 1, session: req.session.hash })),
-  );
+  sessionRead(app, deps, '/api/sessions', 'sessions.list', 'sessions.list');
 
-  app.delete(
-    '/api/sessions/:id',
-    { schema: { params: Params }, config: { action: 'session.end', csrf: true } },
-    async (req, reply) =>
+  // Any session (key-admins), or one of the caller's own: the same request, the vault checks whose.
+  for (const [url, op] of [
+    ['/api/sessions/:id', 'sessions.end'],
+    ['/api/me/sessions/:id', 'me.sessions.end'],
+  ] as const) {
+    app.delete(url, { schema: { params: Params }, config: { action: 'session.end', csrf: true } }, async (req, reply) =>
       reply.send(
-        await callVault(deps.bus, 'sessions.end', {
+        await callVault(deps.bus, op, {
           v: 1,
           session: req.session.hash,
           sessionId: req.params.id,
           origin: originOf(req),
         }),
       ),
-  );
-
-  app.delete(
-    '/api/me/sessions/:id',
-    { schema: { params: Params }, config: { action: 'session.end', csrf: true } },
-    async (req, reply) =>
-      reply.send(
-        await callVault(deps.bus, 'me.sessions.end', {
-          v: 1,
-          session: req.session.hash,
-          sessionId: req.params.id,
-          origin: originOf(req),
-        }),
-      ),
-  );
+    );
+  }
 };

@@ -4,7 +4,8 @@
  *   sealed to the user's own key (unwrapped from the session for this request) before it reaches
  *   the vault. A confirmed account without TOTP must send the one-time `enrolCode` a key-admin
  *   issued (issue 9 item 3); before confirmation the password's session is enough.
- * - POST /api/users/:id/enrol-code {} → {code, expiresAt}: a key-admin issues that code (once).
+ * - POST /api/users/:id/enrol-code {} → {code, expiresAt}: a key-admin issues that code (once;
+ *   user-enrol-code.ts).
  * - POST /api/me/totp/verify {code} → 204 when the code matches the pending secret, which then
  *   becomes the user's TOTP (sign-in asks for a code from then on); 400 when it does not.
  * Both outcomes of a verification are audited as `totp.enrol`.
@@ -12,19 +13,18 @@
 import { callVault } from '@coffer/bus';
 import { CryptoError } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
-import { TotpCode, Uuid } from '@coffer/protocol';
+import { TotpCode } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { originOf } from '../session.ts';
-import { acceptedStep, enrolCodeHash, newEnrolCode, newTotp, openTotpSecret, sealTotpSecret } from '../totp.ts';
+import { acceptedStep, enrolCodeHash, newTotp, openTotpSecret, sealTotpSecret } from '../totp.ts';
 import { unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
+import { enrolCodeRoute } from './user-enrol-code.ts';
 
 const EnrolCode = Type.String({ minLength: 20, maxLength: 40, pattern: '^[A-Za-z0-9 -]+$' });
 const Begin = Type.Object({ enrolCode: Type.Optional(EnrolCode) }, { additionalProperties: false });
-const Params = Type.Object({ id: Uuid });
-const Empty = Type.Object({}, { additionalProperties: false });
 const Verify = Type.Object({ code: TotpCode }, { additionalProperties: false });
 
 export const totpRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps) => {
@@ -95,19 +95,5 @@ export const totpRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps
     return reply.code(204).send();
   });
 
-  app.post(
-    '/api/users/:id/enrol-code',
-    { schema: { params: Params, body: Type.Optional(Empty) }, config: { action: 'user.enrol-code', csrf: true } },
-    async (req, reply) => {
-      const code = newEnrolCode();
-      const issued = await callVault(deps.bus, 'users.enrol-code', {
-        v: 1,
-        session: req.session.hash,
-        userId: req.params.id,
-        codeHash: enrolCodeHash(code),
-        origin: originOf(req),
-      });
-      return reply.code(201).header('cache-control', 'no-store').send({ code, expiresAt: issued.expiresAt });
-    },
-  );
+  enrolCodeRoute(app, deps);
 };

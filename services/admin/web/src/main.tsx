@@ -48,14 +48,16 @@ function useHash(): string {
   return hash;
 }
 
-function App() {
-  const hash = useHash();
+/** Who is signed in (undefined while asking), and why a session ended when it did. */
+function useSession() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
-  const [settings, setSettings] = useState<Settings>({ revealSeconds: 30, idleSeconds: 900 });
   const [ended, setEnded] = useState<string | null>(null);
-
+  const end = (why: string) => {
+    setCsrf(null);
+    setUser(null);
+    setEnded(why);
+  };
   useEffect(() => {
-    api<Settings>('GET', '/api/console').then(setSettings, () => {});
     // A reload with a live session lands in the app: the session answers who we are and our CSRF value.
     api<{ user: User; csrf: string }>('GET', '/api/session').then(
       (s) => {
@@ -64,12 +66,89 @@ function App() {
       },
       () => setUser(null),
     );
-    return onSessionEnded(() => {
-      setCsrf(null);
-      setUser(null);
-      setEnded('Your session has ended. Sign in again to continue.');
-    });
+    return onSessionEnded(() => end('Your session has ended. Sign in again to continue.'));
   }, []);
+  const signedIn = (u: User, csrf: string) => {
+    setCsrf(csrf);
+    setEnded(null);
+    setUser(u);
+  };
+  const signOut = async () => {
+    await api('DELETE', '/api/session').catch(() => {});
+    end('You have signed out.');
+  };
+  return { user, ended, end, signedIn, signOut };
+}
+
+function useSettings(): Settings {
+  const [settings, setSettings] = useState<Settings>({ revealSeconds: 30, idleSeconds: 900 });
+  useEffect(() => {
+    api<Settings>('GET', '/api/console').then(setSettings, () => {});
+  }, []);
+  return settings;
+}
+
+function TopBar(props: { user: User; allowed: readonly Route[]; route: Route | undefined; onSignOut: () => void }) {
+  const { user } = props;
+  return (
+    <header class="topbar">
+      <div class="brand">
+        <span class="logo" aria-hidden="true" />
+        Coffer
+      </div>
+      <nav aria-label="Main">
+        <ul>
+          {props.allowed.map((r) => (
+            <li key={r.path}>
+              <a href={`#/${r.path}`} aria-current={r === props.route ? 'page' : undefined}>
+                {r.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div class="who">
+        <span class="who-email">{user.email}</span>
+        <span class={`badge role-${user.role}`}>{user.role}</span>
+        <button type="button" class="secondary small" onClick={props.onSignOut}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}
+
+function Page(props: { path: string | undefined; user: User; settings: Settings }) {
+  const { user } = props;
+  switch (props.path) {
+    case 'records':
+      return <RecordsPage user={user} settings={props.settings} />;
+    case 'export':
+      return <ExportPage />;
+    case 'approvals':
+      return <ApprovalsPage user={user} />;
+    case 'decoys':
+      return <DecoysPage />;
+    case 'people':
+      return <PeoplePage user={user} />;
+    case 'keys':
+      return <KeysPage />;
+    case 'audit':
+      return <AuditPage />;
+    case 'sessions':
+      return <SessionsPage />;
+    case 'me':
+      return <MePage user={user} />;
+    default:
+      return null;
+  }
+}
+
+function App() {
+  const hash = useHash();
+  const settings = useSettings();
+  const session = useSession();
+  const { user } = session;
 
   useEffect(() => {
     const page = ROUTES.find((r) => hash.startsWith(r.path));
@@ -79,73 +158,21 @@ function App() {
   if (hash.startsWith('accept'))
     return <AcceptPage token={new URLSearchParams(hash.split('?')[1] ?? '').get('token') ?? ''} />;
   if (user === undefined) return <div class="loading" aria-busy="true" />;
-  if (user === null) {
-    return (
-      <SignInPage
-        notice={ended}
-        onSignedIn={(u, csrf) => {
-          setCsrf(csrf);
-          setEnded(null);
-          setUser(u);
-        }}
-      />
-    );
-  }
+  if (user === null) return <SignInPage notice={session.ended} onSignedIn={session.signedIn} />;
   const allowed = ROUTES.filter((r) => r.roles.includes(user.role));
   const route = allowed.find((r) => hash.split('?')[0] === r.path) ?? allowed[0];
-  const signOut = async () => {
-    await api('DELETE', '/api/session').catch(() => {});
-    setCsrf(null);
-    setUser(null);
-    setEnded('You have signed out.');
-  };
   return (
     <div class="shell">
       <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
       </button>
-      <header class="topbar">
-        <div class="brand">
-          <span class="logo" aria-hidden="true" />
-          Coffer
-        </div>
-        <nav aria-label="Main">
-          <ul>
-            {allowed.map((r) => (
-              <li key={r.path}>
-                <a href={`#/${r.path}`} aria-current={r === route ? 'page' : undefined}>
-                  {r.label}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div class="who">
-          <span class="who-email">{user.email}</span>
-          <span class={`badge role-${user.role}`}>{user.role}</span>
-          <button type="button" class="secondary small" onClick={signOut}>
-            Sign out
-          </button>
-        </div>
-      </header>
+      <TopBar user={user} allowed={allowed} route={route} onSignOut={session.signOut} />
       <main id="main" tabIndex={-1}>
-        {route?.path === 'records' ? <RecordsPage user={user} settings={settings} /> : null}
-        {route?.path === 'export' ? <ExportPage /> : null}
-        {route?.path === 'approvals' ? <ApprovalsPage user={user} /> : null}
-        {route?.path === 'decoys' ? <DecoysPage /> : null}
-        {route?.path === 'people' ? <PeoplePage user={user} /> : null}
-        {route?.path === 'keys' ? <KeysPage /> : null}
-        {route?.path === 'audit' ? <AuditPage /> : null}
-        {route?.path === 'sessions' ? <SessionsPage /> : null}
-        {route?.path === 'me' ? <MePage user={user} /> : null}
+        <Page path={route?.path} user={user} settings={settings} />
       </main>
       <IdleWarning
         idleSeconds={settings.idleSeconds}
-        onExpired={() => {
-          setCsrf(null);
-          setUser(null);
-          setEnded('You were signed out after 15 idle minutes.');
-        }}
+        onExpired={() => session.end('You were signed out after 15 idle minutes.')}
       />
     </div>
   );

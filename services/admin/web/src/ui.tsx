@@ -189,3 +189,59 @@ export function ScrollArea(props: { label: string; children: ComponentChildren }
     </section>
   );
 }
+
+/** What the last action on a card or page came to: its error, or its notice of success. */
+export function Outcome(props: { error: string | null; notice?: string | null }) {
+  return (
+    <>
+      {props.error ? <Alert>{props.error}</Alert> : null}
+      {props.notice ? <Alert kind="ok">{props.notice}</Alert> : null}
+    </>
+  );
+}
+
+/** Copies `text`; the label says "Copied" once the clipboard took it. */
+export function CopyButton(props: { text: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      class="secondary"
+      onClick={() =>
+        void navigator.clipboard?.writeText(props.text).then(
+          () => setCopied(true),
+          () => setCopied(false),
+        )
+      }
+    >
+      {copied ? 'Copied' : props.label}
+    </button>
+  );
+}
+
+/** The page around signing in and accepting an invite: no navigation, the brand, one card. */
+export function AuthCard(props: { wide?: boolean; children: ComponentChildren }) {
+  return (
+    <main class="auth" id="main">
+      <div class={props.wide ? 'auth-card wide' : 'auth-card'}>
+        <div class="brand big">
+          <span class="logo" aria-hidden="true" />
+          Coffer
+        </div>
+        {props.children}
+      </div>
+    </main>
+  );
+}
+
+/** A form's or dialog's row of actions: Cancel first, then what the children offer. */
+export function CancelOr(props: { onCancel: () => void; children: ComponentChildren }) {
+  return (
+    <div class="actions">
+      <button type="button" class="secondary" onClick={props.onCancel}>
+        Cancel
+      </button>
+      {props.children}
+    </div>
+  );
+}

@@ -16,6 +16,7 @@ import type { AdminRequest, OrgStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
+import { insertWrappedKeys } from './wrapped-keys.ts';
 
 const BOOTSTRAP_LOCK = 0x636f66666569; // names the bootstrap lock in pg_locks
 
@@ -106,7 +107,7 @@ async function bootstrap(sql: postgres.Sql, req: AdminRequest<'bootstrap'>, now:
                   ${tx.json(k.bundle)}, ${k.signature})`;
       copies.push(...k.copies.map((c) => ({ key_kind: 'data', key_id: k.bundle.id, ...copyRow(c) })));
     }
-    await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+    await insertWrappedKeys(tx, copies);
     await appendAudit(
       tx,
       {

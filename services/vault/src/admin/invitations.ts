@@ -13,8 +13,8 @@ import type { Caller } from './caller.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type OpContext } from './router.ts';
 
-/** The caller's wrapped org key and session material: to sign the invitation just made. */
-export async function inviterOrgKey(sql: postgres.Sql, caller: Caller) {
+/** The caller's wrapped org key and session material: to sign an invitation, or to confirm a person. */
+export async function callerOrgKey(sql: postgres.Sql, caller: Caller) {
   const [org] = await sql<{ org_key_id: string; wrapped: Buffer | null }[]>`
     SELECT o.org_key_id, w.wrapped FROM org o LEFT JOIN wrapped_keys w ON w.key_kind = 'org'
       AND w.key_id = o.org_key_id AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}`;

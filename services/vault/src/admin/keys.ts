@@ -11,13 +11,14 @@ import {
   verifyDataKeyBundle,
   verifyUserCertificate,
 } from '@coffer/crypto';
-import type { AdminRequest, DataKeyBundleJson, OrgConfigJson, Role } from '@coffer/protocol';
+import type { AdminRequest, OrgConfigJson, Role } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { requireCompleteKeyStore } from './keys-store-integrity.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { latestRevocations, retireFutureKeys, verifiedRevocations } from './revocations.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
-import { storedSuite } from './suite-material.ts';
+import { signedBundles, storedSuite } from './suite-material.ts';
+import { insertWrappedKeys } from './wrapped-keys.ts';
 
 const MAX_HORIZON_MS = 2 * 366 * 24 * 60 * 60 * 1000;
 
@@ -88,8 +89,6 @@ async function keysMaterial(
     SELECT id, role, public_key, certificate_signature FROM users
     WHERE status = 'active' AND role IN ('viewer', 'key-admin') AND public_key IS NOT NULL ORDER BY id`;
   const [last] = await sql<{ last: Date | null }[]>`SELECT max(not_after) AS last FROM data_keys`;
-  const [newest] = await sql<{ bundle: DataKeyBundleJson; signature: string }[]>`
-    SELECT bundle, signature FROM data_keys ORDER BY not_after DESC LIMIT 1`;
   return {
     orgKeyId: org.org_key_id,
     // Passed on as stored: the admin plane verifies both against the pinned trust root.
@@ -97,7 +96,7 @@ async function keysMaterial(
       org.config && org.config_signature
         ? { config: org.config as OrgConfigJson, signature: org.config_signature }
         : null,
-    newestKey: newest ? { bundle: newest.bundle, signature: newest.signature } : null,
+    ...(await signedBundles(sql)),
     orgKey: org.wrapped.toString('base64'),
     recovery: {
       id: org.recovery_key_id,
@@ -169,9 +168,7 @@ async function keysStore(
         recipient_id: c.recipientId,
         wrapped: Buffer.from(c.wrapped, 'base64'),
       }));
-      if (copies.length) {
-        await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
-      }
+      await insertWrappedKeys(tx, copies);
     }
     await auditOrRefuse(
       tx,

@@ -10,13 +10,8 @@ import type { AdminRequest } from '@coffer/protocol';
 import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
 import type postgres from 'postgres';
 import { appendAudit } from '../audit.ts';
-import {
-  consumePasskeyChallenge,
-  issuePasskeyChallenge,
-  type PasskeySettings,
-  parseResponse,
-  passkeysConfigured,
-} from './passkey-challenges.ts';
+import type { PasskeySettings } from './passkey-challenges.ts';
+import * as challenges from './passkey-challenges.ts';
 import { ABSOLUTE_MS, IDLE_MS } from './policy.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
@@ -41,11 +36,11 @@ export function passkeySigninHandlers(
 ): Pick<AdminHandlers, SigninOps> {
   return {
     'passkey.signin-options': async (_req, { now }) => {
-      const { rpId } = passkeysConfigured(settings);
-      return { challenge: await issuePasskeyChallenge(sql, 'signin', null, now), rpId };
+      const { rpId } = challenges.passkeysConfigured(settings);
+      return { challenge: await challenges.issuePasskeyChallenge(sql, 'signin', null, now), rpId };
     },
     'passkey.signin-begin': async (req) => {
-      passkeysConfigured(settings);
+      challenges.passkeysConfigured(settings);
       const row = await signinRow(sql, req.credentialId);
       if (!row) return { found: false };
       return {
@@ -57,7 +52,7 @@ export function passkeySigninHandlers(
         keyVersion: row.key_version,
       };
     },
-    'passkey.signin-complete': (req, ctx) => complete(sql, passkeysConfigured(settings), req, ctx),
+    'passkey.signin-complete': (req, ctx) => complete(sql, challenges.passkeysConfigured(settings), req, ctx),
   };
 }
 
@@ -77,9 +72,9 @@ async function complete(
   req: AdminRequest<'passkey.signin-complete'>,
   { now }: OpContext<'passkey.signin-complete'>,
 ) {
-  const nonce = await consumePasskeyChallenge(sql, req.challengeId, 'signin', null, now);
+  const nonce = await challenges.consumePasskeyChallenge(sql, req.challengeId, 'signin', null, now);
   const row = await signinRow(sql, req.credentialId);
-  const response = parseResponse<AuthenticationResponseJSON>(req.assertion);
+  const response = challenges.parseResponse<AuthenticationResponseJSON>(req.assertion);
   const refuse = async (reason: string): Promise<never> => {
     await sql.begin((tx) =>
       appendAudit(

@@ -4,9 +4,9 @@
  */
 import type { Role, UserStatus } from '@coffer/protocol';
 import type postgres from 'postgres';
+import { INVITE_MS } from './invites.ts';
 import { auditOrRefuse } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
-import { INVITE_MS } from './users.ts';
 
 export function peopleHandlers(sql: postgres.Sql): Pick<AdminHandlers, 'users.list' | 'users.reinvite'> {
   return {

@@ -10,6 +10,7 @@ import type postgres from 'postgres';
 import type { Caller } from './caller.ts';
 import { auditOrRefuse } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
+import { copyToUser, insertWrappedKeys } from './wrapped-keys.ts';
 
 export interface Held {
   kind: 'org' | 'data';
@@ -40,15 +41,8 @@ export async function releaseRecoveryHolds(sql: postgres.Sql, now: Date): Promis
 
 /** Move a deleted hold's copies into wrapped_keys and make the account active; returns how many. */
 export async function handOver(tx: postgres.TransactionSql, userId: string, held: Held[], now: Date) {
-  const copies = held.map((c) => ({
-    key_kind: c.kind,
-    key_id: c.id,
-    recipient_kind: 'user',
-    recipient_id: userId,
-    wrapped: Buffer.from(c.wrapped, 'base64'),
-  }));
-  await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}
-    ON CONFLICT DO NOTHING`;
+  const copies = held.map((c) => copyToUser(userId, c));
+  await insertWrappedKeys(tx, copies, 'keep');
   await tx`UPDATE users SET status = 'active', confirmed_at = ${now} WHERE id = ${userId} AND status = 'unconfirmed'`;
   return copies.length;
 }

@@ -17,6 +17,7 @@ import type postgres from 'postgres';
 import { auditOrRefuse } from './records.ts';
 import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 import { requireKeyOfOrgSuite, suiteMaterial } from './suite-material.ts';
+import { copyToUser, insertWrappedKeys } from './wrapped-keys.ts';
 
 export const CHALLENGE_MS = 10 * 60 * 1000;
 
@@ -164,20 +165,18 @@ async function enrol(sql: postgres.Sql, req: AdminRequest<'recovery.enrol'>, now
                 ${a.keyVersion}, ${a.publicKey}, ${Buffer.from(a.wrappedPrivateKey, 'base64')},
                 ${a.certificateSignature}, ${releaseAt ? null : now}, ${totp})`;
     const copies = [
-      { key_kind: 'org', key_id: org.org_key_id, wrapped: Buffer.from(req.orgKey, 'base64') },
-      ...req.dataKeys.map((k) => ({
-        key_kind: 'data',
-        key_id: k.keyId,
-        wrapped: Buffer.from(k.wrapped, 'base64'),
-      })),
-    ].map((c) => ({ ...c, recipient_kind: 'user', recipient_id: a.id }));
+      { kind: 'org', id: org.org_key_id, wrapped: req.orgKey },
+      ...req.dataKeys.map((k) => ({ kind: 'data', id: k.keyId, wrapped: k.wrapped })),
+    ];
     if (releaseAt) {
       // issue 16 item 4c: the keys wait; releaseRecoveryHolds hands them over at releaseAt.
-      const held = copies.map((c) => ({ kind: c.key_kind, id: c.key_id, wrapped: c.wrapped.toString('base64') }));
       await tx`INSERT INTO recovery_holds (user_id, release_at, copies, held_at)
-        VALUES (${a.id}, ${releaseAt}, ${tx.json(held)}, ${now})`;
+        VALUES (${a.id}, ${releaseAt}, ${tx.json(copies)}, ${now})`;
     } else {
-      await tx`INSERT INTO wrapped_keys ${tx(copies, 'key_kind', 'key_id', 'recipient_kind', 'recipient_id', 'wrapped')}`;
+      await insertWrappedKeys(
+        tx,
+        copies.map((c) => copyToUser(a.id, c)),
+      );
     }
     await auditOrRefuse(
       tx,

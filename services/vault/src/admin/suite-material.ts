@@ -1,5 +1,5 @@
 /**
- * The org's suite as stored (issue 15): its signed configuration and the newest data key, passed on
+ * The org's suite as stored (issue 15): its signed configuration and every data key's bundle, passed on
  * unverified — the admin plane or the CLI checks both against the trust root it pins (orgSuite) —
  * for whoever makes a person's key without a key-admin session (invite acceptance, recovery).
  */
@@ -11,16 +11,26 @@ import { AdminError } from './router.ts';
 export async function suiteMaterial(sql: postgres.Sql) {
   const [org] = await sql<{ org_key_id: string; config: unknown; config_signature: string | null }[]>`
     SELECT org_key_id, config, config_signature FROM org`;
-  const [newest] = await sql<{ bundle: DataKeyBundleJson; signature: string }[]>`
-    SELECT bundle, signature FROM data_keys ORDER BY not_after DESC LIMIT 1`;
+  const bundles = await signedBundles(sql);
   return {
     ...(org ? { orgKeyId: org.org_key_id } : {}),
     config:
       org?.config && org.config_signature
         ? { config: org.config as OrgConfigJson, signature: org.config_signature }
         : null,
-    newestKey: newest ? { bundle: newest.bundle, signature: newest.signature } : null,
+    ...bundles,
   };
+}
+
+/**
+ * Every data key's bundle as signed, for the admin plane to pick the newest by its signed window;
+ * and, for an admin plane that predates that, the newest by the `not_after` column.
+ */
+export async function signedBundles(sql: postgres.Sql) {
+  const rows = await sql<{ bundle: DataKeyBundleJson; signature: string }[]>`
+    SELECT bundle, signature FROM data_keys ORDER BY not_after`;
+  const dataKeyBundles = rows.map((r) => ({ bundle: r.bundle, signature: r.signature }));
+  return { newestKey: dataKeyBundles.at(-1) ?? null, dataKeyBundles };
 }
 
 /**

@@ -4,11 +4,13 @@
  * approved one here, once, before it expires. Every step is audited by the vault.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, request, type User } from '../api.ts';
 import { readCompleteExport } from '../export-file.ts';
+import { DataTable } from '../fields.tsx';
 import { download, when } from '../format.ts';
-import { Alert, errorText, PageHead, ScrollArea } from '../ui.tsx';
+import { useAction, useList } from '../hooks.ts';
+import { Alert, Outcome, PageHead } from '../ui.tsx';
 
 export interface ExportApproval {
   id: string;
@@ -37,33 +39,21 @@ interface RecoveryHold {
 
 /** issue 16 item 4c: break-glass recoveries waiting out their delay; any key-admin may cancel. */
 function RecoveryHolds() {
-  const [holds, setHolds] = useState<RecoveryHold[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const load = () =>
-    api<{ items: RecoveryHold[] }>('GET', '/api/recovery-holds').then(
-      (r) => setHolds(r.items),
-      (err) => setError(errorText(err)),
-    );
-  useEffect(() => {
-    void load();
-  }, []);
-  const cancel = async (h: RecoveryHold) => {
-    setError(null);
-    try {
+  const { error, setError, run } = useAction();
+  const { items, load } = useList<RecoveryHold>('/api/recovery-holds', setError);
+  const holds = items ?? [];
+  const cancel = (h: RecoveryHold) =>
+    run(async () => {
       await api('POST', `/api/recovery-holds/${h.userId}/cancel`);
       setNotice(`Cancelled the recovery of ${h.email}; the account is revoked.`);
       await load();
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
+    });
   if (holds.length === 0 && !error && !notice) return null;
   return (
     <div class="card">
       <h2>Break-glass recoveries waiting</h2>
-      {error ? <Alert>{error}</Alert> : null}
-      {notice ? <Alert kind="ok">{notice}</Alert> : null}
+      <Outcome error={error} notice={notice} />
       {holds.length ? (
         <Alert kind="warn">
           Someone rebuilt the recovery key. Unless this was planned, cancel it: the new key-admin gets every key at the
@@ -84,6 +74,11 @@ function RecoveryHolds() {
   );
 }
 
+const DECISIONS = [
+  { decision: 'approve', label: 'Approve', class: 'primary small' },
+  { decision: 'deny', label: 'Deny', class: 'secondary small' },
+] as const;
+
 /** What a person may do with one request: decide someone else's, wait for or run their own. */
 function Actions(props: {
   approval: ExportApproval;
@@ -98,24 +93,18 @@ function Actions(props: {
   if (a.status === 'pending' && !props.mine && props.canDecide) {
     return (
       <span class="row">
-        <button
-          type="button"
-          class="primary small"
-          disabled={props.busy}
-          aria-label={`Approve the export requested by ${who}`}
-          onClick={() => props.onDecide('approve')}
-        >
-          Approve
-        </button>
-        <button
-          type="button"
-          class="secondary small"
-          disabled={props.busy}
-          aria-label={`Deny the export requested by ${who}`}
-          onClick={() => props.onDecide('deny')}
-        >
-          Deny
-        </button>
+        {DECISIONS.map((d) => (
+          <button
+            key={d.decision}
+            type="button"
+            class={d.class}
+            disabled={props.busy}
+            aria-label={`${d.label} the export requested by ${who}`}
+            onClick={() => props.onDecide(d.decision)}
+          >
+            {d.label}
+          </button>
+        ))}
       </span>
     );
   }
@@ -130,92 +119,65 @@ function Actions(props: {
   return null;
 }
 
+const COLUMNS = ['Requested', 'By', 'Records', 'Filter', 'Reason', 'Status', 'Action'];
+
 function RequestsTable(props: { items: ExportApproval[]; actions: (a: ExportApproval) => ComponentChildren }) {
-  const { items } = props;
   return (
-    <ScrollArea label="Export requests">
-      <table>
-        <caption class="sr-only">Export requests of the last day</caption>
-        <thead>
-          <tr>
-            <th scope="col">Requested</th>
-            <th scope="col">By</th>
-            <th scope="col">Records</th>
-            <th scope="col">Filter</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Status</th>
-            <th scope="col">Action</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((a) => (
-            <tr key={a.id}>
-              <td>{when(a.requestedAt)}</td>
-              <td>{a.requesterEmail ?? a.requester}</td>
-              <td>{a.records.toLocaleString()}</td>
-              <td>{filterText(a.filter)}</td>
-              <td>{a.reason}</td>
-              <td>
-                <span class={`badge status-${a.status}`}>{a.status}</span>
-                {a.status === 'approved' && a.usableUntil ? ` until ${when(a.usableUntil)}` : null}
-              </td>
-              <td>{props.actions(a)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </ScrollArea>
+    <DataTable label="Export requests" caption="Export requests of the last day" columns={COLUMNS}>
+      {props.items.map((a) => (
+        <tr key={a.id}>
+          <td>{when(a.requestedAt)}</td>
+          <td>{a.requesterEmail ?? a.requester}</td>
+          <td>{a.records.toLocaleString()}</td>
+          <td>{filterText(a.filter)}</td>
+          <td>{a.reason}</td>
+          <td>
+            <span class={`badge status-${a.status}`}>{a.status}</span>
+            {a.status === 'approved' && a.usableUntil ? ` until ${when(a.usableUntil)}` : null}
+          </td>
+          <td>{props.actions(a)}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
+/** Runs an approved export (its filter as approved) and saves it once complete. */
+async function runApproved(a: ExportApproval): Promise<string> {
+  const f = a.filter;
+  const res = await request('POST', '/api/exports', {
+    reason: a.reason,
+    approvalId: a.id,
+    ...(f.type ? { type: f.type } : {}),
+    ...(f.from ? { from: f.from } : {}),
+    ...(f.to ? { to: f.to } : {}),
+  });
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'coffer-export.csv';
+  // Saved only when complete: an export cut short has no trailer and saves nothing (issue 9 item 4a).
+  const { csv } = await readCompleteExport(res);
+  download(name, 'text/csv', [csv]);
+  return `Export saved as ${name}.`;
+}
+
 export function ApprovalsPage(props: { user: User }) {
-  const [items, setItems] = useState<ExportApproval[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const { pending, error, setError, run } = useAction();
+  const { items, load } = useList<ExportApproval>('/api/export-requests', setError);
 
-  const load = () =>
-    api<{ items: ExportApproval[] }>('GET', '/api/export-requests').then(
-      (r) => setItems(r.items),
-      (err) => setError(errorText(err)),
-    );
-  useEffect(() => {
-    void load();
-  }, []);
-
-  const act = async (a: ExportApproval, what: () => Promise<string>) => {
-    setBusy(a.id);
-    setError(null);
+  const act = (a: ExportApproval, what: () => Promise<string>) => {
     setNotice(null);
-    try {
-      setNotice(await what());
-      await load();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(null);
-    }
+    return run(
+      async () => {
+        setNotice(await what());
+        await load();
+      },
+      { key: a.id },
+    );
   };
   const decide = (a: ExportApproval, decision: 'approve' | 'deny') =>
     act(a, async () => {
       await api('POST', `/api/export-requests/${a.id}/${decision}`);
       return `${decision === 'approve' ? 'Approved' : 'Denied'} the export requested by ${a.requesterEmail ?? a.requester}.`;
-    });
-  const run = (a: ExportApproval) =>
-    act(a, async () => {
-      const f = a.filter;
-      const res = await request('POST', '/api/exports', {
-        reason: a.reason,
-        approvalId: a.id,
-        ...(f.type ? { type: f.type } : {}),
-        ...(f.from ? { from: f.from } : {}),
-        ...(f.to ? { to: f.to } : {}),
-      });
-      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'coffer-export.csv';
-      // Saved only when complete: an export cut short has no trailer and saves nothing (issue 9 item 4a).
-      const { csv } = await readCompleteExport(res);
-      download(name, 'text/csv', [csv]);
-      return `Export saved as ${name}.`;
     });
 
   const mine = (a: ExportApproval) => a.requester === props.user.id;
@@ -225,8 +187,7 @@ export function ApprovalsPage(props: { user: User }) {
         Large exports need a second key-admin. Requests wait here; whoever approves is never the requester, and an
         approved export runs once, within minutes.
       </PageHead>
-      {error ? <Alert>{error}</Alert> : null}
-      {notice ? <Alert kind="ok">{notice}</Alert> : null}
+      <Outcome error={error} notice={notice} />
       {props.user.role === 'key-admin' ? <RecoveryHolds /> : null}
       <div class="card">
         <h2>Export requests</h2>
@@ -242,9 +203,9 @@ export function ApprovalsPage(props: { user: User }) {
                 approval={a}
                 mine={mine(a)}
                 canDecide={props.user.role === 'key-admin'}
-                busy={busy === a.id}
+                busy={pending === a.id}
                 onDecide={(d) => decide(a, d)}
-                onRun={() => run(a)}
+                onRun={() => act(a, () => runApproved(a))}
               />
             )}
           />

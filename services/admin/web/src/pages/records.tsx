@@ -1,8 +1,9 @@
 /** Records: metadata with server-side paging and filters, and the reveal dialog. */
 import { useEffect, useState } from 'preact/hooks';
 import { api, clientHint, query, type RecordRow, type Settings, type User } from '../api.ts';
+import { DataTable, DateField, TypeSelect } from '../fields.tsx';
 import { dayEnd, dayStart, shortId, TYPE_NAMES, when } from '../format.ts';
-import { Alert, errorText, Field, PageHead, ScrollArea } from '../ui.tsx';
+import { Alert, errorText, PageHead } from '../ui.tsx';
 import { RevealDialog } from './reveal.tsx';
 
 const PAGE = 25;
@@ -29,22 +30,87 @@ export function Hint(props: { record: RecordRow }) {
   );
 }
 
-export function RecordsPage(props: { user: User; settings: Settings }) {
-  const [type, setType] = useState('');
-  const [from, setFrom] = useState('');
-  const [to, setTo] = useState('');
-  // Cursors of the pages seen so far: going back pops one.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [page, setPage] = useState<{ items: RecordRow[]; next: string | null } | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [revealing, setRevealing] = useState<RecordRow | null>(null);
-  const canReveal = props.user.role !== 'auditor';
-  const before = cursors.at(-1) ?? null;
+const COLUMNS = ['Submitted', 'Type', 'Last 4', 'Record id'];
 
+function RecordsTable(props: { items: RecordRow[] | null; canReveal: boolean; onReveal: (r: RecordRow) => void }) {
+  return (
+    <DataTable
+      label="Records"
+      caption="Records, newest first"
+      columns={COLUMNS}
+      actions={props.canReveal}
+      after={props.items?.length === 0 ? <p class="empty">No records match these filters.</p> : null}
+    >
+      {props.items?.map((r) => (
+        <tr key={r.id}>
+          <td class="nowrap">{when(r.submittedAt)}</td>
+          <td>
+            <span class={`badge type-${r.type}`}>{TYPE_NAMES[r.type] ?? r.type}</span>
+          </td>
+          <td class="mono">
+            <Hint record={r} />
+          </td>
+          <td class="mono" title={r.id}>
+            <span class="id-full">{r.id}</span>
+            <span class="id-short" aria-hidden="true">
+              {shortId(r.id)}
+            </span>
+          </td>
+          {props.canReveal ? (
+            <td class="right">
+              <button
+                type="button"
+                class="secondary small"
+                aria-label={`Reveal ${TYPE_NAMES[r.type]} ${r.hint ? `ending ${r.hint}${clientHint(r) ? ' (client-supplied)' : ''}` : r.id}`}
+                onClick={() => props.onReveal(r)}
+              >
+                Reveal…
+              </button>
+            </td>
+          ) : null}
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
+
+/** Newer and older pages: `cursors` are the pages seen so far, and going back pops one. */
+function Pager(props: { cursors: (string | null)[]; next: string | null; onCursors: (c: (string | null)[]) => void }) {
+  const { cursors, next } = props;
+  return (
+    <nav class="pager" aria-label="Pages of records">
+      <button
+        type="button"
+        class="secondary"
+        disabled={cursors.length < 2}
+        onClick={() => props.onCursors(cursors.slice(0, -1))}
+      >
+        ← Newer
+      </button>
+      <span>Page {cursors.length}</span>
+      <button
+        type="button"
+        class="secondary"
+        disabled={!next}
+        onClick={() => next && props.onCursors([...cursors, next])}
+      >
+        Older →
+      </button>
+    </nav>
+  );
+}
+
+type Page = { items: RecordRow[]; next: string | null };
+
+/** The page of records under these filters, before this cursor (fetched again when they change). */
+function useRecords(filters: { type: string; from: string; to: string }, before: string | null) {
+  const [page, setPage] = useState<Page | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const { type, from, to } = filters;
   useEffect(() => {
     let live = true;
     setError(null);
-    api<{ items: RecordRow[]; next: string | null }>(
+    api<Page>(
       'GET',
       `/api/records/search${query({ type, from: dayStart(from), to: dayEnd(to), before, limit: PAGE })}`,
     ).then(
@@ -55,9 +121,17 @@ export function RecordsPage(props: { user: User; settings: Settings }) {
       live = false;
     };
   }, [type, from, to, before]);
+  return { page, error };
+}
 
-  const filter = (set: (v: string) => void) => (e: Event) => {
-    set((e.currentTarget as HTMLInputElement).value);
+export function RecordsPage(props: { user: User; settings: Settings }) {
+  const [filters, setFilters] = useState({ type: '', from: '', to: '' });
+  // Cursors of the pages seen so far: going back pops one.
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [revealing, setRevealing] = useState<RecordRow | null>(null);
+  const { page, error } = useRecords(filters, cursors.at(-1) ?? null);
+  const filter = (key: keyof typeof filters) => (value: string) => {
+    setFilters({ ...filters, [key]: value });
     setCursors([null]);
   };
 
@@ -68,91 +142,13 @@ export function RecordsPage(props: { user: User; settings: Settings }) {
         log.
       </PageHead>
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter records">
-        <Field label="Type">
-          {(id) => (
-            <select id={id} value={type} onChange={filter(setType)}>
-              <option value="">All types</option>
-              <option value="pan">Card number</option>
-              <option value="ssn">SSN</option>
-              <option value="secret">Secret</option>
-            </select>
-          )}
-        </Field>
-        <Field label="Submitted from">
-          {(id) => <input id={id} type="date" value={from} onChange={filter(setFrom)} />}
-        </Field>
-        <Field label="Submitted to">{(id) => <input id={id} type="date" value={to} onChange={filter(setTo)} />}</Field>
+        <TypeSelect value={filters.type} onValue={filter('type')} all />
+        <DateField label="Submitted from" value={filters.from} onValue={filter('from')} />
+        <DateField label="Submitted to" value={filters.to} onValue={filter('to')} />
       </form>
       {error ? <Alert>{error}</Alert> : null}
-      <ScrollArea label="Records">
-        <table>
-          <caption class="sr-only">Records, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Submitted</th>
-              <th scope="col">Type</th>
-              <th scope="col">Last 4</th>
-              <th scope="col">Record id</th>
-              {canReveal ? (
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {page?.items.map((r) => (
-              <tr key={r.id}>
-                <td class="nowrap">{when(r.submittedAt)}</td>
-                <td>
-                  <span class={`badge type-${r.type}`}>{TYPE_NAMES[r.type] ?? r.type}</span>
-                </td>
-                <td class="mono">
-                  <Hint record={r} />
-                </td>
-                <td class="mono" title={r.id}>
-                  <span class="id-full">{r.id}</span>
-                  <span class="id-short" aria-hidden="true">
-                    {shortId(r.id)}
-                  </span>
-                </td>
-                {canReveal ? (
-                  <td class="right">
-                    <button
-                      type="button"
-                      class="secondary small"
-                      aria-label={`Reveal ${TYPE_NAMES[r.type]} ${r.hint ? `ending ${r.hint}${clientHint(r) ? ' (client-supplied)' : ''}` : r.id}`}
-                      onClick={() => setRevealing(r)}
-                    >
-                      Reveal…
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {page && page.items.length === 0 ? <p class="empty">No records match these filters.</p> : null}
-      </ScrollArea>
-      <nav class="pager" aria-label="Pages of records">
-        <button
-          type="button"
-          class="secondary"
-          disabled={cursors.length < 2}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          ← Newer
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          class="secondary"
-          disabled={!page?.next}
-          onClick={() => page?.next && setCursors([...cursors, page.next])}
-        >
-          Older →
-        </button>
-      </nav>
+      <RecordsTable items={page?.items ?? null} canReveal={props.user.role !== 'auditor'} onReveal={setRevealing} />
+      <Pager cursors={cursors} next={page?.next ?? null} onCursors={setCursors} />
       {revealing ? (
         <RevealDialog record={revealing} seconds={props.settings.revealSeconds} onClose={() => setRevealing(null)} />
       ) : null}

@@ -5,17 +5,14 @@
  * KEK that wraps (or unwraps) the user key. WebAuthn responses travel as their JSON text, bounded.
  */
 import { Type } from '@sinclair/typebox';
-import { B64, FREE_TEXT_PATTERN, Hex64, Id, Instant, Origin, SignatureB64url, Versioned } from './vocabulary.ts';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { B64, FREE_TEXT_PATTERN, Hex64, Id, Instant, Origin, SignatureB64url, Versioned } from '../vocabulary.ts';
+import { Done, Nullable, none, signedIn } from './rows.ts';
 
 /** A WebAuthn credential id: base64url (the specification allows up to 1023 bytes). */
 export const CredentialId = Type.String({ pattern: '^[A-Za-z0-9_-]{16,1400}$' });
 /** A WebAuthn response (RegistrationResponseJSON or AuthenticationResponseJSON) as JSON text. */
 const WebAuthnJson = Type.String({ minLength: 2, maxLength: 12_000 });
 const Challenge = Type.Object({ id: Id, nonce: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) });
-const Done = Type.Undefined();
-const signedIn = { session: 'required' } as const;
 
 export const PasskeyContract = {
   /** Begin registering a passkey: creation options (their challenge) and one for the PRF check. */
@@ -77,7 +74,7 @@ export const PasskeyContract = {
   'passkey.signin-options': {
     request: Versioned({}),
     reply: Type.Object({ challenge: Challenge, rpId: Type.String({ minLength: 1, maxLength: 253 }) }),
-    policy: { session: 'none' },
+    policy: none,
   },
   /** Which user a credential belongs to and their PRF wrap of the user key, if any. */
   'passkey.signin-begin': {
@@ -90,7 +87,7 @@ export const PasskeyContract = {
       wrappedKey: Type.Optional(Nullable(B64)),
       keyVersion: Type.Optional(Nullable(Type.Integer())),
     }),
-    policy: { session: 'none' },
+    policy: none,
   },
   /**
    * Open the session: the vault checks the assertion against the stored public key, its origin and
@@ -108,6 +105,6 @@ export const PasskeyContract = {
       origin: Origin,
     }),
     reply: Type.Object({ idleExpiresAt: Instant, absoluteExpiresAt: Instant }),
-    policy: { session: 'none' },
+    policy: none,
   },
 } as const;
