@@ -52,14 +52,20 @@ import {
 } from './reveal-support.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const REVEALS = env('BENCH_REVEALS', 300);
-const REVEAL_WARMUP = 30;
-const BREAKDOWN = 200;
+/**
+ * BENCH_EXPORT_ONLY=1: the export and pgcrypto parts as usual, the reveal and sign-in parts cut to
+ * one call each (their figures are then no measurement); for comparing export changes quickly.
+ */
+const EXPORT_ONLY = process.env.BENCH_EXPORT_ONLY === '1';
+const envUnlessExportOnly = (name: string, fallback: number) => (EXPORT_ONLY ? 1 : env(name, fallback));
+const REVEALS = envUnlessExportOnly('BENCH_REVEALS', 300);
+const REVEAL_WARMUP = EXPORT_ONLY ? 1 : 30;
+const BREAKDOWN = EXPORT_ONLY ? 1 : 200;
 const EXPORT_RECORDS = env('BENCH_EXPORT_RECORDS', 100_000);
 const INSERT_BATCH = 5_000;
 const PGCRYPTO_SAMPLE = env('BENCH_PGCRYPTO_SAMPLE', 2_000);
 const EXPORT_ROUNDS = env('BENCH_EXPORT_ROUNDS', 2);
-const SIGNINS = env('BENCH_SIGNINS', 15);
+const SIGNINS = envUnlessExportOnly('BENCH_SIGNINS', 15);
 /** The whole run's bound; a loaded shared machine needs more than the default 9 minutes. */
 const BOUND_MS = env('BENCH_BOUND_MINUTES', 9) * 60_000;
 /** BENCH_DECOYS=1: the vault holds a decoy key, so every export page and reveal pays the decoy check. */
@@ -204,7 +210,7 @@ async function main(): Promise<{ report: string; json: unknown }> {
     stack.app.inject({ method, url, headers: { cookie: auth.cookie, 'x-coffer-csrf': auth.csrf } });
   takeServerTimes('/healthz');
   takeServerTimes('/api/me');
-  const timed = await interleaved(BREAKDOWN, 20, {
+  const timed = await interleaved(BREAKDOWN, EXPORT_ONLY ? 0 : 20, {
     reveal: revealOnce,
     vaultHandler: () => vault('records.reveal', revealBytes),
     vaultTwoCommits: () => twoCommitVault('records.reveal', revealBytes),
