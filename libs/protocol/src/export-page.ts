@@ -178,12 +178,17 @@ export function decodeExportPage(page: Buffer): ExportPageRecord[] {
   // Each record takes at least 68 bytes: a count the page cannot hold is refused before allocating.
   if (count > (page.length - o) / 68) throw new ProtocolError('export page is cut short');
   const records: ExportPageRecord[] = new Array(count);
+  // The text fields are read straight off the page (no Buffer view per field).
+  const text = (n: number) => {
+    const at = take(n);
+    return page.toString('latin1', at, at + n);
+  };
   for (let i = 0; i < count; i++) {
-    const id = bytes(ID_LENGTH).toString('latin1');
-    const type = bytes(u8()).toString('latin1');
+    const id = text(ID_LENGTH);
+    const type = text(u8());
     const dataKeyId = keys[u16()];
     const contextIndex = u16();
-    const submittedAt = bytes(INSTANT_LENGTH).toString('latin1');
+    const submittedAt = text(INSTANT_LENGTH);
     const sealed = bytes(u32());
     const contextEnc = contextIndex === NO_CONTEXT ? null : contexts[contextIndex];
     if (dataKeyId === undefined || contextEnc === undefined) throw new ProtocolError('export page index out of range');

@@ -4,33 +4,21 @@
  * once per page rather than joined onto every record (an X-Wing enc is 1,120 bytes: on each of
  * 4,096 rows it was 9 MiB of hex for the vault to parse per page).
  */
-import type { RecordType } from '@coffer/protocol';
+import type { ExportPageInput, RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
 import type { OpenExport } from './export-binding.ts';
 
 type Db = postgres.Sql | postgres.TransactionSql;
 
-export interface PageRecord {
-  readonly id: string;
+/** A record as the page encoder takes it (libs/protocol export-page.ts), straight off its row. */
+export interface PageRecord extends ExportPageInput {
   readonly type: RecordType;
-  readonly data_key_id: string;
-  readonly sealed: Buffer;
-  readonly context_id: string | null;
-  /** The enc the record was sealed under (null for a version-1 blob, or if none is stored). */
-  readonly enc: Buffer | null;
-  /** Submitted at, ISO 8601 UTC with milliseconds, as PostgreSQL formats it. */
-  readonly at: string;
-}
-
-interface Row {
-  id: string;
-  type: RecordType;
-  data_key_id: string;
-  sealed: Buffer;
-  context_id: string | null;
   /** SHA-256 of the enc the record names (migration 012), hex; '' before it. */
-  sha: string;
-  at: string;
+  readonly sha: string;
+  /** Submitted at, ISO 8601 UTC with milliseconds, as PostgreSQL formats it. */
+  readonly submittedAt: string;
+  /** The enc the record was sealed under: null for a version-1 blob (or if none is stored). */
+  contextEnc: Buffer | null;
 }
 
 /**
@@ -45,10 +33,12 @@ export async function pageRecords(
   limit: number,
 ): Promise<PageRecord[]> {
   const f = started.filter;
-  const rows = await db<Row[]>`
-    SELECT r.id::text, r.type, r.data_key_id, r.sealed, r.context_id::text,
-      COALESCE(encode(r.context_enc_sha256, 'hex'), '') AS sha,
-      to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+  // Named as the encoder's input, so that each row is used as it is (no second object per record);
+  // contextEnc is filled in below.
+  const rows = await db<PageRecord[]>`
+    SELECT r.id::text AS id, r.type, r.data_key_id AS "dataKeyId", r.sealed, r.context_id::text AS "contextId",
+      COALESCE(encode(r.context_enc_sha256, 'hex'), '') AS sha, NULL::bytea AS "contextEnc",
+      to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "submittedAt"
     FROM records r
     WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
       AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
@@ -57,15 +47,8 @@ export async function pageRecords(
       AND r.stored_at <= ${started.startedAt}
     ORDER BY r.id LIMIT ${limit}`;
   const encs = await contextEncs(db, rows);
-  return rows.map((r) => ({
-    id: r.id,
-    type: r.type,
-    data_key_id: r.data_key_id,
-    sealed: r.sealed,
-    context_id: r.context_id,
-    enc: r.context_id === null ? null : (encs.get(pairKey(r.context_id, r.sha)) ?? null),
-    at: r.at,
-  }));
+  for (const r of rows) if (r.contextId !== null) r.contextEnc = encs.get(pairKey(r.contextId, r.sha)) ?? null;
+  return rows;
 }
 
 const pairKey = (contextId: string, sha: string) => `${contextId}:${sha}`;
@@ -76,10 +59,10 @@ const pairKey = (contextId: string, sha: string) => `${contextId}:${sha}`;
  * was sealed under (records before it: the enc of record_contexts). Records of one pair share one
  * Buffer.
  */
-async function contextEncs(db: Db, rows: readonly Row[]): Promise<Map<string, Buffer>> {
+async function contextEncs(db: Db, rows: readonly PageRecord[]): Promise<Map<string, Buffer>> {
   const pairs = new Map<string, { id: string; sha: string }>();
   for (const r of rows)
-    if (r.context_id !== null) pairs.set(pairKey(r.context_id, r.sha), { id: r.context_id, sha: r.sha });
+    if (r.contextId !== null) pairs.set(pairKey(r.contextId, r.sha), { id: r.contextId, sha: r.sha });
   if (!pairs.size) return new Map();
   const ids = [...pairs.values()].map((p) => p.id);
   const shas = [...pairs.values()].map((p) => p.sha);

@@ -2,7 +2,7 @@
  * Exports: audited at the start (filter, reason) and at the end (count). Pages carry the filter
  * and are checked against the session each time; the admin plane unwraps each data key once.
  */
-import { type ExportPageInput, encodeExportPage, newRecordId, recordsWithin, withAttachment } from '@coffer/protocol';
+import { encodeExportPage, newRecordId, recordsWithin, withAttachment } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { Decoys } from '../decoys.ts';
 import type { Caller } from './caller.ts';
@@ -61,10 +61,10 @@ export function exportHandlers(
         records: records.map((r) => ({
           id: r.id,
           type: r.type,
-          dataKeyId: r.data_key_id,
+          dataKeyId: r.dataKeyId,
           sealed: r.sealed.toString('base64'),
           contextEnc: inline(r),
-          submittedAt: r.at,
+          submittedAt: r.submittedAt,
         })),
         wrappedDataKeys,
         ...(Object.keys(contexts).length ? { contexts } : {}),
@@ -111,23 +111,23 @@ export function exportHandlers(
  * page in `contexts`, not on each of its records (a page of 1,000 would pass the bus's 1 MiB
  * message limit); an X25519 one (32 bytes) stays on the record, as admin planes before X-Wing read it.
  */
-function pageContexts(rows: readonly { context_id: string | null; enc: Buffer | null }[]) {
+function pageContexts(rows: readonly { contextId: string | null; contextEnc: Buffer | null }[]) {
   // By context id, the one enc the page's records of it were sealed under (migration 012 keeps a
   // forged enc beside the genuine one under the same id): null where two differ, which then travel
   // inline with each record instead.
   const once = new Map<string, Buffer | null>();
   for (const r of rows) {
-    if (!r.context_id || !r.enc || r.enc.length <= X25519_ENC_LENGTH) continue;
-    const seen = once.get(r.context_id);
-    if (seen === undefined) once.set(r.context_id, r.enc);
-    else if (seen !== null && !seen.equals(r.enc)) once.set(r.context_id, null);
+    if (!r.contextId || !r.contextEnc || r.contextEnc.length <= X25519_ENC_LENGTH) continue;
+    const seen = once.get(r.contextId);
+    if (seen === undefined) once.set(r.contextId, r.contextEnc);
+    else if (seen !== null && !seen.equals(r.contextEnc)) once.set(r.contextId, null);
   }
   const contexts: Record<string, string> = {};
   for (const [id, enc] of once) if (enc) contexts[id] = enc.toString('base64');
-  const inline = (r: { context_id: string | null; enc: Buffer | null }): string | null => {
-    if (!r.enc) return null;
-    const shared = r.context_id ? once.get(r.context_id) : undefined;
-    return r.enc.length === X25519_ENC_LENGTH || shared === null ? r.enc.toString('base64') : null;
+  const inline = (r: { contextId: string | null; contextEnc: Buffer | null }): string | null => {
+    if (!r.contextEnc) return null;
+    const shared = r.contextId ? once.get(r.contextId) : undefined;
+    return r.contextEnc.length === X25519_ENC_LENGTH || shared === null ? r.contextEnc.toString('base64') : null;
   };
   return { inline, contexts };
 }
@@ -151,20 +151,10 @@ interface PageRequest {
   readonly limit: number;
 }
 
-const pageInput = (r: PageRecord): ExportPageInput => ({
-  id: r.id,
-  type: r.type,
-  dataKeyId: r.data_key_id,
-  sealed: r.sealed,
-  contextId: r.context_id,
-  contextEnc: r.enc,
-  submittedAt: r.at,
-});
-
 /** The next binary page of an export (libs/protocol export-page.ts), within `budget` bytes. */
 async function binaryPage(...args: Parameters<typeof servePage>) {
   const { records, done, wrappedDataKeys } = await servePage(...args);
-  return { page: encodeExportPage(records.map(pageInput)), done, wrappedDataKeys };
+  return { page: encodeExportPage(records), done, wrappedDataKeys };
 }
 
 /**
@@ -184,7 +174,7 @@ async function servePage(
 ): Promise<{ records: PageRecord[]; done: boolean; wrappedDataKeys: Record<string, string> }> {
   const started = await openExportFor(db, req.exportId, caller, now);
   const fetched = await pageRecords(db, started, req.after, req.limit);
-  const kept = budget === Infinity ? fetched.length : recordsWithin(fetched.map(pageInput), budget);
+  const kept = budget === Infinity ? fetched.length : recordsWithin(fetched, budget);
   const records = kept === fetched.length ? fetched : fetched.slice(0, kept);
   // issue 9 item 4: count what was served, for the audit if this export is never finished; an
   // export closed meanwhile (a vault restart closes all) serves nothing more.
@@ -196,7 +186,7 @@ async function servePage(
     records.map((r) => r.id),
   );
   raiseDecoyAlerts(decoys, hits, caller, req.exportId);
-  const keyIds = [...new Set(records.map((r) => r.data_key_id))];
+  const keyIds = [...new Set(records.map((r) => r.dataKeyId))];
   const keys = keyIds.length
     ? await db<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
         WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${caller.userId}
