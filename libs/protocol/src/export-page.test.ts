@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeExportPage, type ExportPageInput, encodeExportPage } from './export-page.ts';
+import { decodeExportPage, type ExportPageInput, encodeExportPage, recordsWithin } from './export-page.ts';
 import { ProtocolError } from './messages.ts';
 import { newRecordId } from './record-id.ts';
 
@@ -73,5 +73,35 @@ describe('the binary export page, record types', () => {
     const [first] = records();
     const page = encodeExportPage([{ ...(first as ExportPageInput), type: 'pan,\r\n=1' }]);
     expect(() => decodeExportPage(page)).toThrow(/malformed/);
+  });
+});
+
+describe('the binary export page, byte budget', () => {
+  it('recordsWithin keeps the longest prefix whose page fits, counting each key id and context enc once', () => {
+    const input = records();
+    for (let n = 1; n <= input.length; n++) {
+      const exact = encodeExportPage(input.slice(0, n)).length;
+      // A budget of exactly that page keeps those records; one byte less keeps fewer (at least one).
+      expect(recordsWithin(input, exact)).toBeGreaterThanOrEqual(n);
+      expect(recordsWithin(input, exact - 1)).toBe(Math.max(1, n - 1));
+    }
+    expect(recordsWithin(input, 0)).toBe(1);
+    expect(recordsWithin([], 0)).toBe(0);
+  });
+
+  it('counts a forged enc under a genuine context id as another context, as the page holds it', () => {
+    const genuine = Buffer.alloc(1120, 7);
+    const forged = Buffer.alloc(1120, 8);
+    const input = Array.from({ length: 6 }, (_, i) => ({
+      ...(records()[1] as ExportPageInput),
+      id: newRecordId(),
+      contextEnc: i % 2 ? Buffer.from(genuine) : i === 4 ? forged : genuine,
+    }));
+    expect(decodeExportPage(encodeExportPage(input)).filter((r) => r.contextIndex === 1)).toHaveLength(1);
+    for (let n = 1; n <= input.length; n++) {
+      const exact = encodeExportPage(input.slice(0, n)).length;
+      expect(recordsWithin(input, exact)).toBe(n);
+      expect(recordsWithin(input, exact - 1)).toBe(Math.max(1, n - 1));
+    }
   });
 });

@@ -54,30 +54,79 @@ export interface ExportPageInput {
   readonly submittedAt: string;
 }
 
+/** Bytes of a record's fixed fields: id, type length, key and context index, instant, sealed length. */
+const RECORD_FIXED = ID_LENGTH + 1 + 2 + 2 + INSTANT_LENGTH + 4;
+
+/**
+ * How many of `records`, from the first, fit in a page of at most `budget` bytes (at least one):
+ * every byte counts, each record's and each data key id's and context enc's the first time a
+ * record names it (an X-Wing enc is 1,120 bytes, and at a low ingest rate each record may have a
+ * context of its own). Contexts are told apart as the encoder tells them apart.
+ */
+export function recordsWithin(records: readonly ExportPageInput[], budget: number): number {
+  let bytes = 1 + 2 + 2 + 4;
+  const keys = new Set<string>();
+  const contexts = new Map<string, Buffer>();
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as ExportPageInput;
+    let add = RECORD_FIXED + r.type.length + r.sealed.length;
+    const newKey = !keys.has(r.dataKeyId);
+    if (newKey) add += 1 + Buffer.byteLength(r.dataKeyId);
+    const context = r.contextId !== null && r.contextEnc ? contextKey(contexts, r.contextId, r.contextEnc) : undefined;
+    const newContext = context !== undefined && !contexts.has(context);
+    if (newContext) add += 2 + (r.contextEnc as Buffer).length;
+    if (i > 0 && bytes + add > budget) return i;
+    bytes += add;
+    if (newKey) keys.add(r.dataKeyId);
+    if (newContext) contexts.set(context, r.contextEnc as Buffer);
+  }
+  return records.length;
+}
+
+/**
+ * A context is its id and its enc: a forged enc stored under a genuine id (kept apart since
+ * migration 012) is another context of the page, never the genuine one's. Records of one context
+ * usually share one enc Buffer, so the compare is a pointer check.
+ */
+function contextKey(seen: ReadonlyMap<string, Buffer>, contextId: string, enc: Buffer): string {
+  const first = seen.get(contextId);
+  return !first || first === enc || first.equals(enc) ? contextId : `${contextId}:${enc.toString('base64')}`;
+}
+
 /** Encode one page. Throws on input the format cannot carry (the vault's own data, so a bug). */
 export function encodeExportPage(records: readonly ExportPageInput[]): Buffer {
   const keys = new Map<string, number>();
   const contexts = new Map<string, { index: number; enc: Buffer }>();
-  // A context is its id and its enc: a forged enc stored under a genuine id (kept apart since
-  // migration 012) is another context of the page, never the genuine one's.
-  const contextKey = (contextId: string, enc: Buffer): string => {
-    const first = contexts.get(contextId);
-    return !first || first.enc.equals(enc) ? contextId : `${contextId}:${enc.toString('base64')}`;
-  };
-  for (const r of records) {
-    if (!keys.has(r.dataKeyId)) keys.set(r.dataKeyId, keys.size);
+  const encs = new Map<string, Buffer>();
+  // Each record's key and context index, found once here and written below.
+  const keyIndex = new Uint16Array(records.length);
+  const contextIndex = new Uint16Array(records.length);
+  let size = 1 + 2 + 2 + 4;
+  records.forEach((r, i) => {
+    let key = keys.get(r.dataKeyId);
+    if (key === undefined) {
+      key = keys.size;
+      keys.set(r.dataKeyId, key);
+    }
+    keyIndex[i] = Math.min(key, NO_CONTEXT);
+    contextIndex[i] = NO_CONTEXT;
     if (r.contextId !== null) {
       if (!r.contextEnc) throw new Error('a record context without its enc');
-      const key = contextKey(r.contextId, r.contextEnc);
-      if (!contexts.has(key)) contexts.set(key, { index: contexts.size, enc: r.contextEnc });
+      const id = contextKey(encs, r.contextId, r.contextEnc);
+      let context = contexts.get(id);
+      if (!context) {
+        context = { index: contexts.size, enc: r.contextEnc };
+        contexts.set(id, context);
+        encs.set(id, r.contextEnc);
+      }
+      contextIndex[i] = Math.min(context.index, NO_CONTEXT);
     }
-  }
+    size += RECORD_FIXED + r.type.length + r.sealed.length;
+  });
   if (keys.size >= 0xffff || contexts.size >= NO_CONTEXT) throw new Error('too many keys or contexts for one page');
   const keyBytes = [...keys.keys()].map((k) => Buffer.from(k, 'utf8'));
-  let size = 1 + 2 + 2 + 4;
   for (const k of keyBytes) size += 1 + k.length;
   for (const c of contexts.values()) size += 2 + c.enc.length;
-  for (const r of records) size += ID_LENGTH + 1 + r.type.length + 2 + 2 + INSTANT_LENGTH + 4 + r.sealed.length;
   const out = Buffer.allocUnsafe(size);
   let o = out.writeUInt8(EXPORT_PAGE_VERSION, 0);
   o = out.writeUInt16BE(keyBytes.length, o);
@@ -92,18 +141,17 @@ export function encodeExportPage(records: readonly ExportPageInput[]): Buffer {
     o += c.enc.copy(out, o);
   }
   o = out.writeUInt32BE(records.length, o);
-  for (const r of records) {
+  records.forEach((r, i) => {
     if (!UUID.test(r.id) || !INSTANT.test(r.submittedAt) || r.type.length > 255) throw new Error('unencodable record');
     o += out.write(r.id, o, ID_LENGTH, 'latin1');
     o = out.writeUInt8(r.type.length, o);
     o += out.write(r.type, o, r.type.length, 'latin1');
-    o = out.writeUInt16BE(keys.get(r.dataKeyId) as number, o);
-    const context = r.contextId === null ? undefined : contexts.get(contextKey(r.contextId, r.contextEnc as Buffer));
-    o = out.writeUInt16BE(context ? context.index : NO_CONTEXT, o);
+    o = out.writeUInt16BE(keyIndex[i] as number, o);
+    o = out.writeUInt16BE(contextIndex[i] as number, o);
     o += out.write(r.submittedAt, o, INSTANT_LENGTH, 'latin1');
     o = out.writeUInt32BE(r.sealed.length, o);
     o += r.sealed.copy(out, o);
-  }
+  });
   return out;
 }
 
@@ -130,12 +178,17 @@ export function decodeExportPage(page: Buffer): ExportPageRecord[] {
   // Each record takes at least 68 bytes: a count the page cannot hold is refused before allocating.
   if (count > (page.length - o) / 68) throw new ProtocolError('export page is cut short');
   const records: ExportPageRecord[] = new Array(count);
+  // The text fields are read straight off the page (no Buffer view per field).
+  const text = (n: number) => {
+    const at = take(n);
+    return page.toString('latin1', at, at + n);
+  };
   for (let i = 0; i < count; i++) {
-    const id = bytes(ID_LENGTH).toString('latin1');
-    const type = bytes(u8()).toString('latin1');
+    const id = text(ID_LENGTH);
+    const type = text(u8());
     const dataKeyId = keys[u16()];
     const contextIndex = u16();
-    const submittedAt = bytes(INSTANT_LENGTH).toString('latin1');
+    const submittedAt = text(INSTANT_LENGTH);
     const sealed = bytes(u32());
     const contextEnc = contextIndex === NO_CONTEXT ? null : contexts[contextIndex];
     if (dataKeyId === undefined || contextEnc === undefined) throw new ProtocolError('export page index out of range');

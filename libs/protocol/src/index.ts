@@ -41,6 +41,7 @@ export {
   type ExportPageInput,
   type ExportPageRecord,
   encodeExportPage,
+  recordsWithin,
 } from './export-page.ts';
 export {
   checkJson,

@@ -2,18 +2,27 @@
  * Exports: audited at the start (filter, reason) and at the end (count). Pages carry the filter
  * and are checked against the session each time; the admin plane unwraps each data key once.
  */
-import { encodeExportPage, newRecordId, type RecordType, withAttachment } from '@coffer/protocol';
+import { encodeExportPage, newRecordId, recordsWithin, withAttachment } from '@coffer/protocol';
 import type postgres from 'postgres';
 import { Decoys } from '../decoys.ts';
 import type { Caller } from './caller.ts';
 import { openExportFor } from './export-binding.ts';
+import { type PageRecord, pageRecords } from './export-page-query.ts';
 import { auditOrRefuse, sessionMaterial } from './records.ts';
 import { AdminError, type AdminHandlers } from './router.ts';
 
 /** Bytes of an X25519 record context's enc; an X-Wing one is 1,120. */
 const X25519_ENC_LENGTH = 32;
-/** Sealed bytes per binary page at most, so that its base64 stays under NATS's 1 MiB payload. */
+/** Bytes per `export.chunk` page at most, so that its base64 in JSON stays under NATS's 1 MiB payload. */
 const CHUNK_BYTES = 640 * 1024;
+/**
+ * Bytes per `export.block` page at most: it travels as it is in a reply frame, under the same
+ * 1 MiB, beside the frame's head (163 bytes) and its JSON (the page's wrapped data keys, up to
+ * ~1.6 KiB each for X-Wing): 128 KiB is left for those.
+ */
+const BLOCK_BYTES = 896 * 1024;
+
+type Db = postgres.Sql | postgres.TransactionSql;
 
 export function exportHandlers(
   sql: postgres.Sql,
@@ -46,64 +55,18 @@ export function exportHandlers(
     },
 
     'export.page': async (req, { now, caller }) => {
-      // issue 9 item 4: this session's export, not expired, capped at its start.
-      const started = await openExportFor(sql, req.exportId, caller, now);
-      const f = started.filter;
-      const rows = await sql<
-        {
-          id: string;
-          type: RecordType;
-          data_key_id: string;
-          sealed: Buffer;
-          context_id: string | null;
-          enc: Buffer | null;
-          submitted_at: Date;
-        }[]
-      >`
-        SELECT r.id, r.type, r.data_key_id, r.sealed, r.context_id, COALESCE(ce.enc, c.enc) AS enc, r.submitted_at
-        FROM records r
-        LEFT JOIN record_contexts c ON c.id = r.context_id
-        -- migration 012: the exact context the record was sealed under (records before it: c.enc)
-        LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
-        WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
-          AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
-          AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
-          AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
-          -- issue 9 item 4: capped at the export's start, by the vault's own storing time
-          -- (submitted_at is ingest's word); both are the database's now().
-          AND r.stored_at <= ${started.startedAt}
-        ORDER BY r.id LIMIT ${req.limit}`;
-      // issue 9 item 4: count what was served, for the audit if this export is never finished;
-      // an export closed meanwhile (a vault restart closes all) serves nothing more.
-      const [counted] = await sql`UPDATE exports SET served = served + ${rows.length}
-        WHERE id::text = ${req.exportId} AND finished_at IS NULL RETURNING id`;
-      if (!counted) throw new AdminError('not-found', 'this export was closed; start a new one');
-      const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
-      const keys = keyIds.length
-        ? await sql<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
-            WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${caller.userId}
-              AND key_id = ANY(${keyIds})`
-        : [];
-      raiseDecoyAlerts(
-        decoys,
-        await decoys.find(
-          sql,
-          rows.map((r) => r.id),
-        ),
-        caller,
-        req.exportId,
-      );
-      const { inline, contexts } = pageContexts(rows);
+      const { records, wrappedDataKeys } = await servePage(sql, sql, decoys, req, caller, now, Infinity);
+      const { inline, contexts } = pageContexts(records);
       return {
-        records: rows.map((r) => ({
+        records: records.map((r) => ({
           id: r.id,
           type: r.type,
-          dataKeyId: r.data_key_id,
+          dataKeyId: r.dataKeyId,
           sealed: r.sealed.toString('base64'),
           contextEnc: inline(r),
-          submittedAt: r.submitted_at.toISOString(),
+          submittedAt: r.submittedAt,
         })),
-        wrappedDataKeys: Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')])),
+        wrappedDataKeys,
         ...(Object.keys(contexts).length ? { contexts } : {}),
       };
     },
@@ -111,13 +74,13 @@ export function exportHandlers(
     'export.chunk': async (req, { now, caller, tx }) => {
       // Run in one transaction with the gate's session touch (ONE_TRANSACTION_OPS): one commit
       // per page, for the touch and the count served together.
-      const { page, done, wrappedDataKeys } = await binaryPage(sql, tx ?? sql, decoys, req, caller, now);
+      const { page, done, wrappedDataKeys } = await binaryPage(sql, tx ?? sql, decoys, req, caller, now, CHUNK_BYTES);
       return { format: 1 as const, page: page.toString('base64'), done, wrappedDataKeys };
     },
 
     'export.block': async (req, { now, caller, tx }) => {
       // The same page, carried as the reply frame's attachment: no base64, no JSON around it.
-      const { page, done, wrappedDataKeys } = await binaryPage(sql, tx ?? sql, decoys, req, caller, now);
+      const { page, done, wrappedDataKeys } = await binaryPage(sql, tx ?? sql, decoys, req, caller, now, BLOCK_BYTES);
       return withAttachment({ done, wrappedDataKeys }, page);
     },
 
@@ -148,23 +111,23 @@ export function exportHandlers(
  * page in `contexts`, not on each of its records (a page of 1,000 would pass the bus's 1 MiB
  * message limit); an X25519 one (32 bytes) stays on the record, as admin planes before X-Wing read it.
  */
-function pageContexts(rows: readonly { context_id: string | null; enc: Buffer | null }[]) {
+function pageContexts(rows: readonly { contextId: string | null; contextEnc: Buffer | null }[]) {
   // By context id, the one enc the page's records of it were sealed under (migration 012 keeps a
   // forged enc beside the genuine one under the same id): null where two differ, which then travel
   // inline with each record instead.
   const once = new Map<string, Buffer | null>();
   for (const r of rows) {
-    if (!r.context_id || !r.enc || r.enc.length <= X25519_ENC_LENGTH) continue;
-    const seen = once.get(r.context_id);
-    if (seen === undefined) once.set(r.context_id, r.enc);
-    else if (seen !== null && !seen.equals(r.enc)) once.set(r.context_id, null);
+    if (!r.contextId || !r.contextEnc || r.contextEnc.length <= X25519_ENC_LENGTH) continue;
+    const seen = once.get(r.contextId);
+    if (seen === undefined) once.set(r.contextId, r.contextEnc);
+    else if (seen !== null && !seen.equals(r.contextEnc)) once.set(r.contextId, null);
   }
   const contexts: Record<string, string> = {};
   for (const [id, enc] of once) if (enc) contexts[id] = enc.toString('base64');
-  const inline = (r: { context_id: string | null; enc: Buffer | null }): string | null => {
-    if (!r.enc) return null;
-    const shared = r.context_id ? once.get(r.context_id) : undefined;
-    return r.enc.length === X25519_ENC_LENGTH || shared === null ? r.enc.toString('base64') : null;
+  const inline = (r: { contextId: string | null; contextEnc: Buffer | null }): string | null => {
+    if (!r.contextEnc) return null;
+    const shared = r.contextId ? once.get(r.contextId) : undefined;
+    return r.contextEnc.length === X25519_ENC_LENGTH || shared === null ? r.contextEnc.toString('base64') : null;
   };
   return { inline, contexts };
 }
@@ -182,100 +145,56 @@ function raiseDecoyAlerts(decoys: Decoys, hits: Iterable<string>, caller: Caller
   );
 }
 
-/** The caller's wrapped copy of each data key that `rows` use, by key id (base64). */
-async function wrappedKeysFor(
-  db: postgres.Sql | postgres.TransactionSql,
-  userId: string,
-  rows: readonly { data_key_id: string }[],
-): Promise<Record<string, string>> {
-  const keyIds = [...new Set(rows.map((r) => r.data_key_id))];
-  if (!keyIds.length) return {};
-  const keys = await db<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
-    WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${userId} AND key_id = ANY(${keyIds})`;
-  return Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')]));
-}
-
 interface PageRequest {
   readonly exportId: string;
   readonly after?: string | undefined;
   readonly limit: number;
 }
 
+/** The next binary page of an export (libs/protocol export-page.ts), within `budget` bytes. */
+async function binaryPage(...args: Parameters<typeof servePage>) {
+  const { records, done, wrappedDataKeys } = await servePage(...args);
+  return { page: encodeExportPage(records), done, wrappedDataKeys };
+}
+
 /**
- * The next binary page of an export (protocol export-page.ts), as `export.chunk` and `export.block`
- * serve it: this session's export, capped at its start; the count served in `db` (the gate's
- * transaction); the decoy check on every page, decoy or not.
+ * The next page of an export, in any form: this session's export, not expired, capped at its
+ * start (issue 9 item 4); cut where a binary page (export-page.ts) would pass `budget` bytes;
+ * the count served in `db` (the gate's transaction for the binary forms); the decoy check on
+ * every page, decoy or not; the caller's wrapped copy of each data key the page uses.
  */
-async function binaryPage(
+async function servePage(
   sql: postgres.Sql,
-  db: postgres.Sql | postgres.TransactionSql,
+  db: Db,
   decoys: Decoys,
   req: PageRequest,
   caller: Caller,
   now: Date,
-): Promise<{ page: Buffer; done: boolean; wrappedDataKeys: Record<string, string> }> {
+  budget: number,
+): Promise<{ records: PageRecord[]; done: boolean; wrappedDataKeys: Record<string, string> }> {
   const started = await openExportFor(db, req.exportId, caller, now);
-  const f = started.filter;
-  const rows = await db<
-    {
-      id: string;
-      type: RecordType;
-      data_key_id: string;
-      sealed: Buffer;
-      context_id: string | null;
-      enc: Buffer | null;
-      at: string;
-    }[]
-  >`
-    SELECT r.id::text, r.type, r.data_key_id, r.sealed, r.context_id::text, COALESCE(ce.enc, c.enc) AS enc,
-      to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
-    FROM records r
-    LEFT JOIN record_contexts c ON c.id = r.context_id
-    -- migration 012: the exact context the record was sealed under (records before it: c.enc)
-    LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
-    WHERE (${f.type}::text IS NULL OR r.type = ${f.type})
-      AND (${f.from}::timestamptz IS NULL OR r.submitted_at >= ${f.from}::timestamptz)
-      AND (${f.to}::timestamptz IS NULL OR r.submitted_at < ${f.to}::timestamptz)
-      AND (${req.after ?? null}::uuid IS NULL OR r.id > ${req.after ?? null}::uuid)
-      AND r.stored_at <= ${started.startedAt}
-    ORDER BY r.id LIMIT ${req.limit}`;
-  // A page stops at CHUNK_BYTES of sealed data (at least one record); the rest comes next page.
-  let bytes = 0;
-  let kept = 0;
-  while (
-    kept < rows.length &&
-    (kept === 0 || bytes + (rows[kept] as { sealed: Buffer }).sealed.length <= CHUNK_BYTES)
-  ) {
-    bytes += (rows[kept] as { sealed: Buffer }).sealed.length;
-    kept++;
-  }
-  const page = rows.slice(0, kept);
-  // issue 9 item 4: an export closed meanwhile (a vault restart closes all) serves nothing more.
-  const [counted] = await db`UPDATE exports SET served = served + ${page.length}
+  const fetched = await pageRecords(db, started, req.after, req.limit);
+  const kept = budget === Infinity ? fetched.length : recordsWithin(fetched, budget);
+  const records = kept === fetched.length ? fetched : fetched.slice(0, kept);
+  // issue 9 item 4: count what was served, for the audit if this export is never finished; an
+  // export closed meanwhile (a vault restart closes all) serves nothing more.
+  const [counted] = await db`UPDATE exports SET served = served + ${records.length}
     WHERE id::text = ${req.exportId} AND finished_at IS NULL RETURNING id`;
   if (!counted) throw new AdminError('not-found', 'this export was closed; start a new one');
-  raiseDecoyAlerts(
-    decoys,
-    await decoys.find(
-      sql,
-      page.map((r) => r.id),
-    ),
-    caller,
-    req.exportId,
+  const hits = await decoys.find(
+    sql,
+    records.map((r) => r.id),
   );
+  raiseDecoyAlerts(decoys, hits, caller, req.exportId);
+  const keyIds = [...new Set(records.map((r) => r.dataKeyId))];
+  const keys = keyIds.length
+    ? await db<{ key_id: string; wrapped: Buffer }[]>`SELECT key_id, wrapped FROM wrapped_keys
+        WHERE key_kind = 'data' AND recipient_kind = 'user' AND recipient_id = ${caller.userId}
+          AND key_id = ANY(${keyIds})`
+    : [];
   return {
-    page: encodeExportPage(
-      page.map((r) => ({
-        id: r.id,
-        type: r.type,
-        dataKeyId: r.data_key_id,
-        sealed: r.sealed,
-        contextId: r.context_id,
-        contextEnc: r.context_id ? r.enc : null,
-        submittedAt: r.at,
-      })),
-    ),
-    done: kept === rows.length && rows.length < req.limit,
-    wrappedDataKeys: await wrappedKeysFor(db, caller.userId, page),
+    records,
+    done: kept === fetched.length && fetched.length < req.limit,
+    wrappedDataKeys: Object.fromEntries(keys.map((k) => [k.key_id, k.wrapped.toString('base64')])),
   };
 }
