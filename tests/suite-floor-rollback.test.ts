@@ -7,7 +7,8 @@
  * Suites only move forward, so the X-Wing key that records use (it cannot be deleted) is the floor:
  * pre-generation answers 409 suite-refused and mints nothing. Moving a genuine X25519 bundle onto
  * that used row instead is refused too: the vault sends each bundle with its row's id, and the
- * moved one no longer verifies.
+ * moved one no longer verifies; and so is stripping the suite from the used row's own bundle: the
+ * vault sends the newest key records use, whatever its bundle says.
  */
 import { randomUUID } from 'node:crypto';
 import { callVault } from '@coffer/bus';
@@ -42,7 +43,7 @@ describe.skipIf(!available)('the suite floor vs rolled-back data key rows', () =
     const [first] = await db<{ config: unknown; config_signature: string }[]>`SELECT config, config_signature FROM org`;
     const backup = await db<Row[]>`
       SELECT id, public_key, not_before, not_after, bundle, signature FROM data_keys WHERE not_before > now()`;
-    expect(backup.length).toBeGreaterThan(NEWEST_BUNDLES + 2);
+    expect(backup.length).toBeGreaterThan(NEWEST_BUNDLES + 3);
 
     // The key-admin moves the org to X-Wing and rotates: the future X25519 keys are destroyed.
     expect((await call(stack.app, admin, 'POST', '/api/org/suite', { suite: 'xwing' })).statusCode).toBe(200);
@@ -51,6 +52,9 @@ describe.skipIf(!available)('the suite floor vs rolled-back data key rows', () =
     const [current] = await db<{ id: string }[]>`
       SELECT id FROM data_keys WHERE bundle->>'suite' = 'xwing' AND not_before <= now() AND now() < not_after`;
     if (!current) throw new Error('no current X-Wing key');
+    const [{ bundle: usedBundle, signature: usedSignature } = { bundle: {}, signature: '' }] = await db<
+      { bundle: Record<string, unknown>; signature: string }[]
+    >`SELECT bundle, signature FROM data_keys WHERE id = ${current.id}`;
     await db`INSERT INTO records (id, type, data_key_id, sealed, hint, submitted_at)
       VALUES (${randomUUID()}, 'secret', ${current.id}, ${Buffer.from('x')}, null, now())`;
 
@@ -68,8 +72,8 @@ describe.skipIf(!available)('the suite floor vs rolled-back data key rows', () =
     // The vault sends a bounded set, and the used X-Wing key is in it though it is not among the newest.
     const material = await callVault(stack.adminBus, 'recovery.begin', { v: 1, origin: 'suite-floor-rollback' });
     const sent = (material.dataKeyBundles ?? []).map((b) => (b.bundle as { id: string }).id);
-    expect(sent.length).toBeLessThanOrEqual(NEWEST_BUNDLES + 2);
-    expect(keysBefore.length).toBeGreaterThan(NEWEST_BUNDLES + 2);
+    expect(sent.length).toBeLessThanOrEqual(NEWEST_BUNDLES + 3);
+    expect(keysBefore.length).toBeGreaterThan(NEWEST_BUNDLES + 3);
     const newest = await db<{ id: string }[]>`SELECT id FROM data_keys ORDER BY not_after DESC LIMIT ${NEWEST_BUNDLES}`;
     expect(newest.map((r) => r.id)).not.toContain(current.id);
     expect(sent).toContain(current.id);
@@ -83,6 +87,14 @@ describe.skipIf(!available)('the suite floor vs rolled-back data key rows', () =
       WHERE id = ${current.id}`;
     await expectRefused();
     expect(await db`SELECT id FROM data_keys`).toHaveLength(keysBefore.length);
+
+    // Or strips the suite from the used row's own bundle (its id kept), so no row says X-Wing: the
+    // vault still sends the newest key records use, which no longer verifies: refused.
+    const { suite: _, ...stripped } = usedBundle;
+    await db`UPDATE data_keys SET bundle = ${db.json(stripped as never)}, signature = ${usedSignature}
+      WHERE id = ${current.id}`;
+    expect(await db`SELECT 1 FROM data_keys WHERE bundle->>'suite' = 'xwing'`).toHaveLength(0);
+    await expectRefused();
 
     async function expectRefused() {
       const res = await call(stack.app, admin, 'POST', '/api/keys/pregenerate', { count: 1 });

@@ -110,8 +110,9 @@ export const SuiteFloor = {
   newestKey: Type.Optional(Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
   /**
    * Data keys' bundles as signed, a bounded set: the 16 newest by `not_after`, one X-Wing key chosen
-   * by its signed content (one that records use first) and one row whose bundle names another id,
-   * at most 18 (about 35 KB as JSON for X-Wing; every key's would outgrow a 1 MiB bus message). The
+   * by its signed content (one that records use first), the newest key records use and one row
+   * whose bundle names another id, each with its row's id: at most 19 (about 37 KB as JSON for
+   * X-Wing; every key's would outgrow a 1 MiB bus message near 530 keys). The
    * admin plane (or the CLI) verifies each: any X-Wing one is the suite floor (suites only move
    * forward). Absent from an older vault, which sends only newestKey.
    */
