@@ -110,7 +110,10 @@ function verifiedCurrentKey(
   }
 }
 
-/** Opens each record of the batch with its old key and seals it again under `context`; each value is wiped once sealed. */
+/**
+ * Opens each record of the batch with its old key and seals it again under `context`; each value is
+ * wiped once sealed, and the user key (given for this batch) and the data keys destroyed at the end.
+ */
 function resealBatch(
   userKey: PrivateKey<RecipientKind>,
   m: AdminResult<'reseal.material'>,
@@ -137,6 +140,8 @@ function resealBatch(
     }
   } finally {
     opener.destroy();
+    for (const key of dataKeys.values()) key.destroy();
+    userKey.destroy(); // unwrapped for this batch alone
   }
   return records;
 }
