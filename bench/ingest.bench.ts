@@ -79,6 +79,8 @@ interface LoadRun {
   readonly rss: Record<string, number>;
   /** Highest private + shared-once memory of each tree (proc.ts privatePlusSharedMb), MB. */
   readonly mem: Record<string, number>;
+  /** Highest RSS of each process of each tree, MB, by pid, and of it anonymous memory (heaps, buffers). */
+  readonly perProcess: Record<string, Record<number, { rss: number; anon: number }>>;
 }
 
 /** Run bench/load.ts in its own Node process against `url`, sampling the watched processes. */
@@ -95,6 +97,7 @@ function runLoad(url: string, watched: Watched): Promise<LoadRun> {
     const cores: Record<string, number> = {};
     const rss: Record<string, number> = {};
     const mem: Record<string, number> = {};
+    const perProcess: LoadRun['perProcess'] = {};
     const pids = () =>
       Object.fromEntries(Object.entries(watched).map(([n, p]) => [n, n === 'bench' ? [process.pid] : tree(p)]));
     const sampleRss = setInterval(() => {
@@ -102,6 +105,12 @@ function runLoad(url: string, watched: Watched): Promise<LoadRun> {
       for (const [name, p] of Object.entries(pids())) {
         rss[name] = Math.max(rss[name] ?? 0, rssMb(p));
         mem[name] = Math.max(mem[name] ?? 0, privatePlusSharedMb(p));
+        const each = perProcess[name] ?? {};
+        perProcess[name] = each;
+        for (const pid of p) {
+          const now = { rss: rssMb([pid]), anon: anonMb(pid) };
+          if (now.rss > (each[pid]?.rss ?? 0)) each[pid] = now;
+        }
       }
     }, 500);
     child.stdout.setEncoding('utf8');
@@ -122,7 +131,8 @@ function runLoad(url: string, watched: Watched): Promise<LoadRun> {
       clearInterval(sampleRss);
       const json = out.split('\n').find((line) => line.startsWith('{'));
       if (code !== 0 || !json) return reject(new Error(`load generator exited with ${code}: ${out}`));
-      resolveRun({ ...(JSON.parse(json) as Omit<LoadRun, 'cores' | 'rss' | 'mem'>), cores, rss, mem });
+      const measured = JSON.parse(json) as Omit<LoadRun, 'cores' | 'rss' | 'mem' | 'perProcess'>;
+      resolveRun({ ...measured, cores, rss, mem, perProcess });
     });
   });
 }
@@ -178,6 +188,30 @@ const summary = (runs: LoadRun[]) => ({
 const coresOf = (runs: LoadRun[], name: string) => median(runs.map((r) => r.cores[name] ?? Number.NaN));
 const rssOf = (runs: LoadRun[], name: string) => Math.max(...runs.map((r) => r.rss[name] ?? 0));
 const memOf = (runs: LoadRun[], name: string) => Math.max(...runs.map((r) => r.mem[name] ?? 0));
+/** Anonymous resident memory of a process (RssAnon: V8 heaps, buffers, malloc), MB; 0 once it is gone. */
+function anonMb(pid: number): number {
+  try {
+    return Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+/** Each process's highest RSS sample over the runs, in pid order (the tree's root, a cluster's primary, first). */
+const perProcess = (runs: LoadRun[], name: string) => {
+  const peaks = new Map<number, { rss: number; anon: number }>();
+  for (const r of runs) {
+    for (const [pid, m] of Object.entries(r.perProcess[name] ?? {})) {
+      if (m.rss > (peaks.get(Number(pid))?.rss ?? 0)) peaks.set(Number(pid), m);
+    }
+  }
+  return [...peaks.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, m]) => ({ rss: Math.round(m.rss), anon: Math.round(m.anon) }));
+};
+const perProcessOf = (runs: LoadRun[], name: string) =>
+  perProcess(runs, name)
+    .map((m) => `${m.rss} (anonymous ${m.anon})`)
+    .join(' + ') || '–';
 
 try {
   // --- Infrastructure: nats-server with the shipped permissions, a fresh vault database.
@@ -418,6 +452,11 @@ try {
       `the store clock runs from the vault's first healthy answer to the last row (${fmt(storedAtReady)} rows were ` +
       `stored before it); from the process start, start-up included (${startupCpu.toFixed(1)} CPU s), ` +
       `${fmt(storeRateWithStartup)} records/s.`,
+    ...results.map(
+      (r) =>
+        `- RSS per process at ${r.workers} worker(s), highest sample, MB: ingest ${perProcessOf(r.coffer, 'ingest')}; ` +
+        `vault ${perProcessOf(r.coffer, 'vault')}.`,
+    ),
     '',
     'Targets:',
     '',
@@ -449,6 +488,11 @@ try {
           ingest: Math.max(...results.map((r) => rssOf(r.coffer, 'ingest'))),
           vault: Math.max(...results.map((r) => rssOf(r.coffer, 'vault'))),
         },
+        rssPerProcessMb: results.map((r) => ({
+          workers: r.workers,
+          ingest: perProcess(r.coffer, 'ingest'),
+          vault: perProcess(r.coffer, 'vault'),
+        })),
         privatePlusSharedMb: {
           ingest: Math.max(...results.map((r) => memOf(r.coffer, 'ingest'))),
           vault: Math.max(...results.map((r) => memOf(r.coffer, 'vault'))),

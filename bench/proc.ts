@@ -1,16 +1,19 @@
 /** /proc: CPU seconds and RSS of processes and their children (Linux; NaN elsewhere). */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** The pids /proc lists now (none where there is no /proc). */
+export function procEntries(): string[] {
+  try {
+    return readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+}
+
 /** Every descendant of `pid`. */
 export function children(pid: number): number[] {
   const out: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return out;
-  }
-  for (const entry of entries) {
+  for (const entry of procEntries()) {
     try {
       const match = /^\d+ \(.*\) \S+ (\d+) /s.exec(readFileSync(`/proc/${entry}/stat`, 'utf8'));
       if (Number(match?.[1]) === pid) out.push(Number(entry), ...children(Number(entry)));

@@ -131,6 +131,10 @@ try {
       DATABASE_URL: db.runtimeUrl,
       HOST,
       PORT: String(port),
+      // Passed on when set, to measure one concurrency against another.
+      ...(process.env.COFFER_VAULT_STORE_CONCURRENCY
+        ? { COFFER_VAULT_STORE_CONCURRENCY: process.env.COFFER_VAULT_STORE_CONCURRENCY }
+        : {}),
     });
     const healthy = () =>
       fetch(`http://${HOST}:${port}/healthz`).then(

@@ -6,13 +6,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { caFiles, createRootCa, issueLeaf, type LeafRequest, leafFiles, writeCa, writeLeaf } from '@coffer/cli';
 import { type NatsServer, startNatsServer } from '@coffer/testkit';
 import type { LoadOptions, LoadSummary } from './load.ts';
+import { procEntries, tree, cpuSeconds as treeCpuSeconds } from './proc.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 const PERMISSIONS = path.resolve(ROOT, 'deploy/nats/permissions.conf');
@@ -86,14 +87,7 @@ export async function mutualTlsNats(server: { cert: string; key: string }, ca: s
 
 export const password = () => `p${randomBytes(24).toString('hex')}`;
 
-// --- /proc: CPU seconds of a process and its children (Linux; NaN elsewhere).
-function procEntries(): string[] {
-  try {
-    return readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return [];
-  }
-}
+// --- /proc (bench/proc.ts): the nats-server's pid, and CPU seconds of a process tree (NaN with no pid).
 function natsPid(server: NatsServer): number | undefined {
   const conf = path.join(server.dir, 'nats.conf');
   return procEntries()
@@ -106,32 +100,8 @@ function natsPid(server: NatsServer): number | undefined {
       }
     });
 }
-function children(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of procEntries()) {
-    try {
-      const match = /^\d+ \(.*\) \S+ (\d+) /s.exec(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-      if (Number(match?.[1]) === pid) out.push(Number(entry), ...children(Number(entry)));
-    } catch {
-      // the process went away while listing
-    }
-  }
-  return out;
-}
 function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  let total = 0;
-  for (const p of [pid, ...children(pid)]) {
-    try {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8')
-        .replace(/^.*\) /s, '')
-        .split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ ticks
-    } catch {
-      return Number.NaN;
-    }
-  }
-  return total;
+  return pid ? treeCpuSeconds(tree(pid)) : Number.NaN;
 }
 
 export interface LoadRun {

@@ -15,6 +15,26 @@ import { BOOTSTRAP, HOST, type Infra, RATE, startInfra, vaultLogger } from './su
 
 const available = await postgresAvailable();
 
+/** Every plane on `infra`, bootstrapped, the vault signing checkpoints of the audit head into `dir`. */
+async function startCheckpointingPlanes(infra: Infra, dir: string): Promise<Planes> {
+  return startPlanes({
+    sql: infra.runtime,
+    buses: {
+      vault: await infra.connectBus('vault'),
+      ingest: await infra.connectBus('ingest'),
+      admin: await infra.connectBus('admin'),
+    },
+    logs: { vault: vaultLogger(infra), ingest: vaultLogger(infra) },
+    host: HOST,
+    ingestPort: 0,
+    vaultPort: 0,
+    adminPort: 0,
+    bootstrap: BOOTSTRAP,
+    ratePerMinute: RATE,
+    auditCheckpointDir: dir,
+  });
+}
+
 describe.skipIf(!available)('audit checkpoints through the API and the CLI', () => {
   let infra: Infra;
   let planes: Planes;
@@ -24,22 +44,7 @@ describe.skipIf(!available)('audit checkpoints through the API and the CLI', () 
   beforeAll(async () => {
     infra = await startInfra();
     dir = await mkdtemp(path.join(os.tmpdir(), 'coffer-audit-'));
-    planes = await startPlanes({
-      sql: infra.runtime,
-      buses: {
-        vault: await infra.connectBus('vault'),
-        ingest: await infra.connectBus('ingest'),
-        admin: await infra.connectBus('admin'),
-      },
-      logs: { vault: vaultLogger(infra), ingest: vaultLogger(infra) },
-      host: HOST,
-      ingestPort: 0,
-      vaultPort: 0,
-      adminPort: 0,
-      bootstrap: BOOTSTRAP,
-      ratePerMinute: RATE,
-      auditCheckpointDir: dir,
-    });
+    planes = await startCheckpointingPlanes(infra, dir);
     const res = await fetch(`${planes.adminUrl}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -173,22 +178,7 @@ describe.skipIf(!available)('the vault signs the head when it closes', () => {
     const infra = await startInfra();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'coffer-audit-close-'));
     try {
-      const planes = await startPlanes({
-        sql: infra.runtime,
-        buses: {
-          vault: await infra.connectBus('vault'),
-          ingest: await infra.connectBus('ingest'),
-          admin: await infra.connectBus('admin'),
-        },
-        logs: { vault: vaultLogger(infra), ingest: vaultLogger(infra) },
-        host: HOST,
-        ingestPort: 0,
-        vaultPort: 0,
-        adminPort: 0,
-        bootstrap: BOOTSTRAP,
-        ratePerMinute: RATE,
-        auditCheckpointDir: dir,
-      });
+      const planes = await startCheckpointingPlanes(infra, dir);
       const file = planes.vault.checkpointer?.file as string;
       await planes.vault.checkpoint();
       // Events after the last periodic checkpoint: only the closing one can cover them.

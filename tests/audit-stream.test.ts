@@ -7,12 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect, jetstream, jetstreamManager, natsForTests, postgresAvailable } from '@coffer/testkit';
-import { firstBreak, type StreamedEvent, startVault, type Vault } from '@coffer/vault';
+import { firstBreak, type StreamedEvent, type Vault } from '@coffer/vault';
 import { appendAudit } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './support/http.ts';
 import { makeTestPki, type TestPki } from './support/pki.ts';
 import { type Rsyslog, rsyslogAvailable, startRsyslog } from './support/rsyslog.ts';
-import { type Infra, startInfra, vaultLogger } from './support/stack.ts';
+import { type Infra, startInfra, startVaultOn } from './support/stack.ts';
 
 const available = rsyslogAvailable() && (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const TOTAL = 90;
@@ -28,15 +29,6 @@ function parseSyslog(line: string): { event: StreamedEvent; sdSeq: number; pri: 
   expect(event.hash).toBe(match[3]);
   expect(event.prevHash).toBe(match[4]);
   return { event, sdSeq: Number(match[2]), pri: match[1] as string };
-}
-
-async function until<T>(what: string, get: () => Promise<T>, done: (v: T) => boolean, tries = 300): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await get();
-    if (done(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe.skipIf(!available)('audit streaming to a SIEM', () => {
@@ -63,12 +55,7 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
   };
 
   const start = async () =>
-    startVault({
-      sql: infra.runtime,
-      bus: await infra.connectBus('vault'),
-      log: vaultLogger(infra),
-      host: '127.0.0.1',
-      port: 0,
+    startVaultOn(infra, {
       auditStream: {
         nats: true,
         syslog: { host: '127.0.0.1', port: rsyslog.port, ca: readFileSync(pki.ca, 'utf8'), servername: 'siem.test' },
@@ -181,12 +168,7 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
       50,
     );
     expect(violations.join('\n')).toMatch(/Permissions Violation for Publish to "audit.events"/);
-    const asVault = await connect({
-      servers: infra.nats.url,
-      user: 'vault',
-      pass: infra.passwords.vault,
-      inboxPrefix: '_INBOX_vault',
-    });
+    const asVault = await infra.natsAsVault();
     const jsm = await jetstreamManager(asVault);
     expect((await jsm.streams.info('AUDIT')).state.messages).toBe(TOTAL); // nothing added, nothing purged
     await asVault.close();
@@ -201,12 +183,7 @@ describe.skipIf(!available)('audit streaming to a SIEM', () => {
       async () => infra.owner`SELECT seq::int AS seq FROM audit_stream_positions WHERE sink = 'nats'`,
       (rows) => rows[0]?.seq === TOTAL + 5,
     );
-    const asVault = await connect({
-      servers: infra.nats.url,
-      user: 'vault',
-      pass: infra.passwords.vault,
-      inboxPrefix: '_INBOX_vault',
-    });
+    const asVault = await infra.natsAsVault();
     const jsm = await jetstreamManager(asVault);
     // The stream's last message told the streamer where it really was: five new messages, no repeat.
     expect((await jsm.streams.info('AUDIT')).state.messages).toBe(TOTAL + 5);

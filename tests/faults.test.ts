@@ -6,19 +6,17 @@ import { randomUUID } from 'node:crypto';
 import { PrivateKey, signDataKeyBundle } from '@coffer/crypto';
 import { decodeJson, KeyBundleReply, newRecordId } from '@coffer/protocol';
 import { postgresAvailable } from '@coffer/testkit';
-import { startVault, type Vault } from '@coffer/vault';
+import type { Vault } from '@coffer/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Accepted, type Answer, getStatus, pool, sleep, submit, waitFor } from './support/http.ts';
 import {
   bootstrap,
   currentKeyId,
-  HOST,
   type Infra,
-  type Stack,
+  stackPerBlock,
   startInfra,
   startIngest,
-  startStack,
-  vaultLogger,
+  startVaultOn,
 } from './support/stack.ts';
 import { mixedSamples, type Sample } from './support/values.ts';
 
@@ -51,16 +49,10 @@ function alive(pid: number): boolean {
 }
 
 describe.skipIf(!available)('NATS stopped', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.close();
-  }, 30_000);
+  const t = stackPerBlock();
 
   it('answers 503 bus-unavailable while it is down, never 202, and recovers by itself', async () => {
-    const { infra, planes } = stack;
+    const { infra, planes } = t.stack;
     const url = planes.ingestUrl;
     const stored: string[] = [];
     for (const sample of mixedSamples(3)) stored.push(await acceptedAndStored(infra, url, sample));
@@ -110,7 +102,7 @@ describe.skipIf(!available)('NATS stopped', () => {
   // record once it resumes. The 503 says so ("may or may not have been stored"); a retry with the
   // same Idempotency-Key must then give one record per submission, never two.
   it('after a stall past the publish timeout, a retry with the Idempotency-Key makes one record', async () => {
-    const { infra, planes } = stack;
+    const { infra, planes } = t.stack;
     const url = planes.ingestUrl;
     const before = await recordIds(infra);
     const seqBefore = (await infra.streamState()).lastSeq;
@@ -161,13 +153,7 @@ describe.skipIf(!available)('a data key bundle signed by another key', () => {
 
   beforeAll(async () => {
     infra = await startInfra();
-    vault = await startVault({
-      sql: infra.runtime,
-      bus: await infra.connectBus('vault'),
-      log: vaultLogger(infra),
-      host: HOST,
-      port: 0,
-    });
+    vault = await startVaultOn(infra);
     const ceremony = await bootstrap(await infra.connectBus('admin'));
     keyId = currentKeyId(ceremony);
     // Built directly: startPlanes does not hand out the DataKeySource, and the test must refresh it.

@@ -135,6 +135,15 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     return { id: id as string, fingerprint: accepted.json().fingerprint as string };
   };
 
+  /** Rewrite the role in the users.confirm-material reply to key-admin (what issue 9 item 1 feared). */
+  const promoteInConfirmMaterial = () =>
+    bus.onReply(adminOperation('users.confirm-material'), (m) =>
+      rewriteAdminReply(m, (body) => {
+        const result = body.result as { user: Body };
+        return { ...body, result: { ...result, user: { ...result.user, role: 'key-admin' } } };
+      }),
+    );
+
   describe('refused today', () => {
     it('a replayed signin.complete makes no second session', async () => {
       const completes = bus.onPublish(adminOperation('signin.complete'));
@@ -377,12 +386,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     it('item 1: a role rewritten in the users.confirm-material reply puts no key on the bus', async () => {
       const ka = await as(KA.email, KA.password);
       const auditor = await inviteAndAccept(ka, 'auditor@example.com', 'auditor');
-      const promote = bus.onReply(adminOperation('users.confirm-material'), (m) =>
-        rewriteAdminReply(m, (body) => {
-          const result = body.result as { user: Body };
-          return { ...body, result: { ...result, user: { ...result.user, role: 'key-admin' } } };
-        }),
-      );
+      const promote = promoteInConfirmMaterial();
       const confirms = bus.onPublish(adminOperation('users.confirm'));
       await call(ka, 'POST', `/api/users/${auditor.id}/confirm`, { fingerprint: auditor.fingerprint });
       promote.off();
@@ -420,12 +424,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     it('a role rewritten in a users.confirm-material reply is refused (502): nothing is wrapped or sent', async () => {
       const ka = await as(KA.email, KA.password);
       const invitee = await inviteAndAccept(ka, 'confirm-me@example.com', 'auditor');
-      const promote = bus.onReply(adminOperation('users.confirm-material'), (m) =>
-        rewriteAdminReply(m, (body) => {
-          const result = body.result as { user: Body };
-          return { ...body, result: { ...result, user: { ...result.user, role: 'key-admin' } } };
-        }),
-      );
+      const promote = promoteInConfirmMaterial();
       const confirms = bus.onPublish(adminOperation('users.confirm'));
       const res = await call(ka, 'POST', `/api/users/${invitee.id}/confirm`, { fingerprint: invitee.fingerprint });
       promote.off();

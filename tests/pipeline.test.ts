@@ -3,10 +3,10 @@
 // no plaintext form of any of them in the database, the JetStream store or any service's output.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { postgresAvailable } from '@coffer/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Accepted, pool, submit, waitFor } from './support/http.ts';
 import { databaseHaystacks, describeHits, directoryHaystacks, findLeaks, textHaystack } from './support/leaks.ts';
-import { currentKeyId, type Stack, startStack } from './support/stack.ts';
+import { currentKeyId, stackPerBlock } from './support/stack.ts';
 import { mixedSamples, type Sample } from './support/values.ts';
 
 const available = await postgresAvailable();
@@ -16,20 +16,13 @@ const CONCURRENCY = 32;
 const HELD = 100;
 
 describe.skipIf(!available)('1,000 records end to end', () => {
-  let stack: Stack;
+  const t = stackPerBlock();
   const samples = mixedSamples(COUNT);
   // Filled by the first test, searched for by the second: the leak search needs real traffic.
   const accepted: (Accepted | undefined)[] = [];
 
-  beforeAll(async () => {
-    stack = await startStack();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.close();
-  }, 30_000);
-
   it('stores every accepted record exactly once, with its type, hint and key id', async () => {
-    const { planes, infra } = stack;
+    const { planes, infra } = t.stack;
     const keyId = currentKeyId(planes.ceremony ?? expect.fail('startPlanes did not run the ceremony'));
     const refused: string[] = [];
     await pool(samples, CONCURRENCY, async (sample, i) => {
@@ -59,14 +52,14 @@ describe.skipIf(!available)('1,000 records end to end', () => {
   }, 120_000); // 1,000 submissions: seconds alone, much longer with every other test file running
 
   it('leaves no plaintext in any table, in the JetStream store or in any output', async () => {
-    const { infra, buses } = stack;
+    const { infra, buses } = t.stack;
     expect(accepted.filter(Boolean)).toHaveLength(COUNT); // needs the records of the first test
 
     // Positive controls, one per kind of haystack, so a search that silently reads nothing fails.
     const canary = (what: string) => `leak-canary-${what}-${randomBytes(8).toString('hex')}`;
     const canaries = { log: canary('log'), text: canary('text'), bytea: canary('bytea'), bus: canary('bus') };
-    stack.vaultLog.info({ note: canaries.log }, 'positive control');
-    stack.ingestLog.info({ note: canaries.log }, 'positive control');
+    t.stack.vaultLog.info({ note: canaries.log }, 'positive control');
+    t.stack.ingestLog.info({ note: canaries.log }, 'positive control');
     await infra.owner`CREATE TABLE leak_canary (note text, blob bytea)`;
     await infra.owner`INSERT INTO leak_canary VALUES (${canaries.text}, ${Buffer.from(canaries.bytea, 'utf8')})`;
     // Through the real bus: a message the vault cannot decode lands whole in dead_letters (bytea),
@@ -80,11 +73,11 @@ describe.skipIf(!available)('1,000 records end to end', () => {
     // JetStream drops a message's bytes once the vault acks it (work-queue retention), so the store
     // is searched while it holds records: stop the vault's consumer, submit more, and wait for
     // their ids — plain text in every message — to show up in the store files.
-    await stack.planes.vault.close();
+    await t.stack.planes.vault.close();
     const held = mixedSamples(HELD);
     const heldIds: string[] = [];
     await pool(held, CONCURRENCY, async (sample) => {
-      const answer = await submit(stack.planes.ingestUrl, sample);
+      const answer = await submit(t.stack.planes.ingestUrl, sample);
       expect(answer.status, JSON.stringify(answer.body)).toBe(202);
       heldIds.push((answer.body as unknown as Accepted).id);
     });

@@ -9,21 +9,13 @@
 
 import { busNames } from '@coffer/protocol';
 import { connect, jetstreamManager, natsForTests, postgresAvailable } from '@coffer/testkit';
-import { startVault, type Vault } from '@coffer/vault';
+import type { Vault } from '@coffer/vault';
 import { appendAudit } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Infra, startInfra, vaultLogger } from './support/stack.ts';
+import { until } from './support/http.ts';
+import { type Infra, startInfra, startVaultOn } from './support/stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-
-async function until<T>(what: string, get: () => Promise<T>, done: (v: T) => boolean, tries = 300): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await get();
-    if (done(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe.skipIf(!available)('the SIEM bus user only reads', () => {
   let infra: Infra;
@@ -31,12 +23,7 @@ describe.skipIf(!available)('the SIEM bus user only reads', () => {
 
   beforeAll(async () => {
     infra = await startInfra();
-    vault = await startVault({
-      sql: infra.runtime,
-      bus: await infra.connectBus('vault'),
-      log: vaultLogger(infra),
-      host: '127.0.0.1',
-      port: 0,
+    vault = await startVaultOn(infra, {
       auditStream: { nats: true, intervalMs: 50, batch: 7 },
     });
   }, 60_000);
@@ -51,12 +38,7 @@ describe.skipIf(!available)('the SIEM bus user only reads', () => {
         appendAudit(tx, { actor: 'someone', action: 'records.list', target: `r-${i}`, outcome: 'success' }),
       );
     }
-    const asVault = await connect({
-      servers: infra.nats.url,
-      user: 'vault',
-      pass: infra.passwords.vault,
-      inboxPrefix: '_INBOX_vault',
-    });
+    const asVault = await infra.natsAsVault();
     const jsm = await jetstreamManager(asVault);
     await until(
       'the audit stream',

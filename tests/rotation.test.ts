@@ -2,72 +2,29 @@
  * Rotation across a cryptoperiod boundary, with one clock for every plane: records submitted
  * before the boundary seal to the old data key, records after it to the new one, and both open.
  */
-import { type Bus, connectNatsBus } from '@coffer/bus';
-import { type Planes, startPlanes } from '@coffer/cli';
-import { busNames } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
-import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
-import pino from 'pino';
+import type { Planes } from '@coffer/cli';
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import type { VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessPlanes, KA_EMAIL, KA_PASSWORD, startInProcessPlanes } from './support/in-process-planes.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const DAY = 86_400_000;
-const PASSWORD = 'correct-quartz-lantern-harbour-91';
 
 describe.skipIf(!available)('data key rotation across a boundary', () => {
   let db: VaultDatabase;
-  let buses: Bus[];
+  let t: InProcessPlanes;
   let planes: Planes;
   let offset = 0;
   const now = () => new Date(Date.now() + offset);
 
   beforeAll(async () => {
-    const url = (await natsForTests()) as string;
-    const names = busNames(uniqueNamespace());
-    db = await createVaultDatabase();
-    buses = [
-      await connectNatsBus({ url, names, service: 'vault' }),
-      await connectNatsBus({ url, names, service: 'ingest' }),
-      await connectNatsBus({ url, names, service: 'admin' }),
-    ];
-    const [vault, ingest, admin] = buses as [Bus, Bus, Bus];
-    const silent = pino({ level: 'silent' });
-    planes = await startPlanes({
-      sql: db.runtime,
-      buses: { vault, ingest, admin },
-      logs: { vault: silent, ingest: silent, admin: silent },
-      host: '127.0.0.1',
-      ingestPort: 0,
-      vaultPort: 0,
-      adminPort: 0,
-      bootstrap: {
-        adminEmail: 'ka@example.com',
-        adminPassword: PASSWORD,
-        shares: 3,
-        threshold: 2,
-        dataKeyDays: 90,
-        horizonDays: 180,
-        suite: 'x25519',
-      },
-      ratePerMinute: 100_000,
-      now,
-    });
+    t = await startInProcessPlanes({ suite: 'x25519', dataKeyDays: 90, horizonDays: 180, now });
+    ({ db, planes } = t);
   });
-  afterAll(async () => {
-    await planes?.close();
-    for (const bus of buses ?? []) await bus.close();
-    await db?.drop();
-  });
+  afterAll(() => t?.close());
 
-  const submit = async (value: string) => {
-    const res = await fetch(`${planes.ingestUrl}/v1/records`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'secret', value }),
-    });
-    expect(res.status).toBe(202);
-    return (await res.json()) as { id: string; keyId: string };
-  };
+  const submit = (value: string) => t.submit(value);
   // Bounded polls end as soon as their answer is there; their bounds (30 s) are for a loaded
   // machine, where 5 s for a record to be stored and 3 s for ingest's key refresh were little.
   const stored = async (id: string) => {
@@ -102,7 +59,7 @@ describe.skipIf(!available)('data key rotation across a boundary', () => {
     const signin = await fetch(`${adminUrl}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'ka@example.com', password: PASSWORD }),
+      body: JSON.stringify({ email: KA_EMAIL, password: KA_PASSWORD }),
     });
     const cookie = (signin.headers.get('set-cookie') ?? '').split(';')[0] as string;
     const { csrf } = (await signin.json()) as { csrf: string };

@@ -80,16 +80,20 @@ describe('recorded bus fixtures', () => {
     }
   });
 
+  /** Today's ingest key source, answered the recorded reply, at the time it was recorded. */
+  const recordedKeySource = (f: Fixture) =>
+    new DataKeySource(
+      replying(f.body),
+      PublicKey.fromBase64url('ed25519', f.keys.trustRoot),
+      pino({ level: 'silent' }),
+      () => new Date(f.recordedAt),
+    );
+
   it.each(fixtures.filter((f) => f.startsWith('keys-current-reply-v')))(
     '%s: today’s ingest verifies the key',
     async (name) => {
       const f = fixture(name);
-      const source = new DataKeySource(
-        replying(f.body),
-        PublicKey.fromBase64url('ed25519', f.keys.trustRoot),
-        pino({ level: 'silent' }),
-        () => new Date(f.recordedAt),
-      );
+      const source = recordedKeySource(f);
       expect((await source.currentOrRefresh())?.id).toBe(f.keys.dataKeyId);
     },
   );
@@ -98,12 +102,7 @@ describe('recorded bus fixtures', () => {
     '%s: today’s ingest has no key and does not throw',
     async (name) => {
       const f = fixture(name);
-      const source = new DataKeySource(
-        replying(f.body),
-        PublicKey.fromBase64url('ed25519', f.keys.trustRoot),
-        pino({ level: 'silent' }),
-        () => new Date(f.recordedAt),
-      );
+      const source = recordedKeySource(f);
       expect(await source.currentOrRefresh()).toBeUndefined();
     },
   );

@@ -5,8 +5,8 @@
  * still reveals and exports; a database writer who changes or drops the signed suite, or a
  * submitter who seals in another suite than the bundle's, is refused by name.
  */
-import { type Bus, callVault, connectNatsBus, VaultRefused } from '@coffer/bus';
-import { type Planes, startPlanes } from '@coffer/cli';
+import { callVault, VaultRefused } from '@coffer/bus';
+import type { Planes } from '@coffer/cli';
 import { createClient } from '@coffer/client';
 import {
   KEM_XWING,
@@ -25,16 +25,14 @@ import {
   userKeyAad,
   verifyDataKeyBundle,
 } from '@coffer/crypto';
-import { busNames, newRecordId } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
-import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
-import pino from 'pino';
+import { newRecordId } from '@coffer/protocol';
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import type { VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD as ADMIN, type AdminStack, call, signIn, startAdminStack } from './support/admin-stack.ts';
+import { type InProcessPlanes, KA_EMAIL, KA_PASSWORD, startInProcessPlanes } from './support/in-process-planes.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-const PASSWORD = 'correct-quartz-lantern-harbour-91';
-const EMAIL = 'ka@example.com';
 
 async function poll<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 600; i++) {
@@ -47,46 +45,19 @@ async function poll<T>(what: string, f: () => Promise<T | undefined>): Promise<T
 
 describe.skipIf(!available)('an X-Wing org, end to end', () => {
   let db: VaultDatabase;
-  let buses: Bus[];
+  let t: InProcessPlanes;
   let planes: Planes;
   let admin: string;
   let who: { cookie: string; csrf: string };
 
   beforeAll(async () => {
-    const url = (await natsForTests()) as string;
-    const names = busNames(uniqueNamespace());
-    db = await createVaultDatabase();
-    buses = [
-      await connectNatsBus({ url, names, service: 'vault' }),
-      await connectNatsBus({ url, names, service: 'ingest' }),
-      await connectNatsBus({ url, names, service: 'admin' }),
-    ];
-    const [vault, ingest, adminBus] = buses as [Bus, Bus, Bus];
-    const silent = pino({ level: 'silent' });
-    planes = await startPlanes({
-      sql: db.runtime,
-      buses: { vault, ingest, admin: adminBus },
-      logs: { vault: silent, ingest: silent, admin: silent },
-      host: '127.0.0.1',
-      ingestPort: 0,
-      vaultPort: 0,
-      adminPort: 0,
-      bootstrap: {
-        adminEmail: EMAIL,
-        adminPassword: PASSWORD,
-        shares: 3,
-        threshold: 2,
-        dataKeyDays: 90,
-        horizonDays: 90,
-        suite: 'xwing',
-      },
-      ratePerMinute: 100_000,
-    });
+    t = await startInProcessPlanes({ suite: 'xwing', dataKeyDays: 90, horizonDays: 90 });
+    ({ db, planes } = t);
     admin = planes.adminUrl as string;
     const signin = await fetch(`${admin}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+      body: JSON.stringify({ email: KA_EMAIL, password: KA_PASSWORD }),
     });
     expect(signin.status).toBe(200);
     who = {
@@ -94,11 +65,7 @@ describe.skipIf(!available)('an X-Wing org, end to end', () => {
       csrf: ((await signin.json()) as { csrf: string }).csrf,
     };
   });
-  afterAll(async () => {
-    await planes?.close();
-    for (const bus of buses ?? []) await bus.close();
-    await db?.drop();
-  });
+  afterAll(() => t?.close());
 
   const post = (path: string, body: unknown) =>
     fetch(`${admin}${path}`, {

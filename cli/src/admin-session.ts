@@ -3,11 +3,43 @@
  * (`coffer reseal`, `coffer suite`): sign in with the password (and a TOTP code where MFA is
  * required), make CSRF-carrying POSTs, and sign out whatever happens.
  */
+import { readFileSync } from 'node:fs';
+import { promptSecret } from './prompt.ts';
+
 export interface AdminSignIn {
   readonly adminUrl: string;
   readonly email: string;
   readonly password: string;
   readonly totp?: string;
+}
+
+/** The flags of a command that signs in as a key-admin, for its `parseArgs` options. */
+export const adminSignInOptions = {
+  'admin-url': { type: 'string' },
+  email: { type: 'string' },
+  'password-file': { type: 'string' },
+  totp: { type: 'string' },
+} as const;
+
+/**
+ * The sign-in those flags name (the command has checked --admin-url and --email): the password
+ * from --password-file without its final newline, else typed at the terminal.
+ */
+export async function adminSignIn(values: {
+  'admin-url': string;
+  email: string;
+  'password-file'?: string | undefined;
+  totp?: string | undefined;
+}): Promise<AdminSignIn> {
+  const password = values['password-file']
+    ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
+    : await promptSecret('Key-admin password: ');
+  return {
+    adminUrl: values['admin-url'],
+    email: values.email,
+    password,
+    ...(values.totp ? { totp: values.totp } : {}),
+  };
 }
 
 /** POST a JSON body; a reply of 300 or more is an Error naming the path, status and problem. */

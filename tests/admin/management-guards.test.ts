@@ -1,80 +1,73 @@
 /** Guards around people and keys found by review: authority needs confirmation, the last key-admin stays, horizons are bounded. */
 import { PrivateKey } from '@coffer/crypto';
-import { natsForTests, postgresAvailable } from '@coffer/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../support/admin-stack.ts';
+import { describe, expect, it } from 'vitest';
+import { call, signIn } from '../support/admin-stack.ts';
+import { signedInStack, stackAvailable } from '../support/signed-in-stack.ts';
 
-const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const STRONG = 'violet-harbour-compass-7342-quietly';
 
-describe.skipIf(!available)('management guards', () => {
-  let stack: AdminStack;
-  let admin: Signed;
-  beforeAll(async () => {
-    stack = await startAdminStack();
-    admin = await signIn(stack.app);
-  });
-  afterAll(() => stack?.close());
+describe.skipIf(!stackAvailable)('management guards', () => {
+  const t = signedInStack();
 
   it('gives an accepted but unconfirmed key-admin no authority', async () => {
-    const invite = await call(stack.app, admin, 'POST', '/api/users', {
+    const invite = await call(t.stack.app, t.admin, 'POST', '/api/users', {
       email: 'mallory@example.com',
       role: 'key-admin',
     });
-    await call(stack.app, undefined, 'POST', '/api/invites/accept', {
+    await call(t.stack.app, undefined, 'POST', '/api/invites/accept', {
       token: invite.json().inviteToken,
       password: STRONG,
     });
-    const mallory = await signIn(stack.app, 'mallory@example.com', STRONG);
+    const mallory = await signIn(t.stack.app, 'mallory@example.com', STRONG);
     expect(
-      (await call(stack.app, mallory, 'POST', '/api/users', { email: 'x@example.com', role: 'viewer' })).statusCode,
+      (await call(t.stack.app, mallory, 'POST', '/api/users', { email: 'x@example.com', role: 'viewer' })).statusCode,
     ).toBe(403);
-    expect((await call(stack.app, mallory, 'GET', '/api/keys')).statusCode).toBe(403);
-    expect((await call(stack.app, mallory, 'GET', '/api/audit')).statusCode).toBe(403);
-    expect((await call(stack.app, mallory, 'GET', '/api/records')).statusCode).toBe(403);
-    const adminId = stack.ceremony.request.admin.id;
-    expect((await call(stack.app, mallory, 'POST', `/api/users/${adminId}/reset`)).statusCode).toBe(403);
-    expect((await call(stack.app, admin, 'GET', '/api/me')).statusCode).toBe(200);
+    expect((await call(t.stack.app, mallory, 'GET', '/api/keys')).statusCode).toBe(403);
+    expect((await call(t.stack.app, mallory, 'GET', '/api/audit')).statusCode).toBe(403);
+    expect((await call(t.stack.app, mallory, 'GET', '/api/records')).statusCode).toBe(403);
+    const adminId = t.stack.ceremony.request.admin.id;
+    expect((await call(t.stack.app, mallory, 'POST', `/api/users/${adminId}/reset`)).statusCode).toBe(403);
+    expect((await call(t.stack.app, t.admin, 'GET', '/api/me')).statusCode).toBe(200);
   });
 
   it('never removes the last active key-admin, and a key-admin cannot reset themselves', async () => {
-    const adminId = stack.ceremony.request.admin.id;
-    expect((await call(stack.app, admin, 'POST', `/api/users/${adminId}/reset`)).statusCode).toBe(409);
-    expect((await call(stack.app, admin, 'DELETE', `/api/users/${adminId}`)).statusCode).toBe(409);
+    const adminId = t.stack.ceremony.request.admin.id;
+    expect((await call(t.stack.app, t.admin, 'POST', `/api/users/${adminId}/reset`)).statusCode).toBe(409);
+    expect((await call(t.stack.app, t.admin, 'DELETE', `/api/users/${adminId}`)).statusCode).toBe(409);
   });
 
   it('clears a revoked user’s certificate, so a row flipped back to active receives no key', async () => {
-    const invite = await call(stack.app, admin, 'POST', '/api/users', { email: 'ada@example.com', role: 'viewer' });
+    const invite = await call(t.stack.app, t.admin, 'POST', '/api/users', { email: 'ada@example.com', role: 'viewer' });
     const { id, inviteToken } = invite.json();
-    const accepted = await call(stack.app, undefined, 'POST', '/api/invites/accept', {
+    const accepted = await call(t.stack.app, undefined, 'POST', '/api/invites/accept', {
       token: inviteToken,
       password: STRONG,
     });
-    await call(stack.app, admin, 'POST', `/api/users/${id}/confirm`, { fingerprint: accepted.json().fingerprint });
-    expect((await call(stack.app, admin, 'DELETE', `/api/users/${id}`)).statusCode).toBe(204);
-    const [row] = await stack.db.owner`SELECT certificate_signature, public_key FROM users WHERE id = ${id}`;
+    await call(t.stack.app, t.admin, 'POST', `/api/users/${id}/confirm`, { fingerprint: accepted.json().fingerprint });
+    expect((await call(t.stack.app, t.admin, 'DELETE', `/api/users/${id}`)).statusCode).toBe(204);
+    const [row] = await t.stack.db.owner`SELECT certificate_signature, public_key FROM users WHERE id = ${id}`;
     expect(row).toEqual({ certificate_signature: null, public_key: null });
-    await stack.db.owner`UPDATE users SET status = 'active' WHERE id = ${id}`;
-    const made = await call(stack.app, admin, 'POST', '/api/keys/pregenerate', { count: 1 });
+    await t.stack.db.owner`UPDATE users SET status = 'active' WHERE id = ${id}`;
+    const made = await call(t.stack.app, t.admin, 'POST', '/api/keys/pregenerate', { count: 1 });
     expect(made.statusCode).toBe(201);
-    expect(await stack.db.owner`SELECT 1 FROM wrapped_keys WHERE recipient_id = ${id}`).toHaveLength(0);
+    expect(await t.stack.db.owner`SELECT 1 FROM wrapped_keys WHERE recipient_id = ${id}`).toHaveLength(0);
   });
 
   it('wraps no data key to a recovery key the org key did not certify', async () => {
-    const [org] = await stack.db.owner`SELECT recovery_public_key FROM org`;
+    const [org] = await t.stack.db.owner`SELECT recovery_public_key FROM org`;
     const planted = PrivateKey.generate('x25519').publicKey.toBase64url();
-    await stack.db.owner`UPDATE org SET recovery_public_key = ${planted}`;
+    await t.stack.db.owner`UPDATE org SET recovery_public_key = ${planted}`;
     try {
-      const res = await call(stack.app, admin, 'POST', '/api/keys/pregenerate', { count: 1 });
+      const res = await call(t.stack.app, t.admin, 'POST', '/api/keys/pregenerate', { count: 1 });
       expect(res.statusCode).toBe(409);
       expect(res.json().type).toBe('urn:coffer:problem:recovery-key-uncertified');
     } finally {
-      await stack.db.owner`UPDATE org SET recovery_public_key = ${org?.recovery_public_key}`;
+      await t.stack.db.owner`UPDATE org SET recovery_public_key = ${org?.recovery_public_key}`;
     }
   });
 
   it('refuses data keys reaching more than two years ahead', async () => {
-    const res = await call(stack.app, admin, 'POST', '/api/keys/pregenerate', { count: 16 });
+    const res = await call(t.stack.app, t.admin, 'POST', '/api/keys/pregenerate', { count: 16 });
     expect(res.statusCode).toBe(409);
     expect(res.json().detail).toMatch(/two years/);
   });

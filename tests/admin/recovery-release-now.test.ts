@@ -6,50 +6,29 @@
  * cancelled hold change nothing.
  */
 import { callVault } from '@coffer/bus';
-import { prepareRecoveryRelease, releaseRecoveryNow, runRecovery } from '@coffer/cli';
+import { prepareRecoveryRelease, releaseRecoveryNow } from '@coffer/cli';
 import { PrivateKey, signRecoveryRelease } from '@coffer/crypto';
-import { AlertMessage, checkJson } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../support/admin-stack.ts';
+import { type AdminStack, call, type Signed, signIn } from '../support/admin-stack.ts';
+import { type DelayedRecovery, poll, RECOVERED_PASSWORD, startDelayedRecovery } from '../support/recovery-hold.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-const PASSWORD = 'saffron-quarry-meridian-6620-slowly';
 
 describe.skipIf(!available)('break-glass recovery released now by k shares and a second officer', () => {
+  let t: DelayedRecovery;
   let stack: AdminStack;
   let admin: Signed;
   let recordId: string;
-  let nc: NatsConnection;
-  const alerts: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    stack = await startAdminStack({ twoPerson: { recoveryDelayMinutes: 60 } });
-    nc = await connect({ servers: stack.natsUrl });
-    nc.subscribe(`${stack.names.alerts}.recovery`, {
-      callback: (_err, msg) => {
-        alerts.push(checkJson(AlertMessage, msg.json()));
-      },
-    });
-    await nc.flush();
-    recordId = await stack.addRecord('ssn', '078-05-1120');
-    admin = await signIn(stack.app);
+    t = await startDelayedRecovery();
+    ({ stack, admin, recordId } = t);
   });
-  afterAll(async () => {
-    await nc?.close();
-    await stack?.close();
-  });
+  afterAll(() => t?.close());
 
   const shares = (from: number, to: number) => stack.ceremony.shares.slice(from, to) as string[];
-  const recover = (email: string) =>
-    runRecovery({
-      bus: stack.adminBus,
-      shares: shares(0, 2),
-      email,
-      password: PASSWORD,
-      trustRoot: stack.ceremony.trustRoot,
-    });
+  const recover = (email: string) => t.recover(email);
   type Held = { userId: string; fingerprint: string };
   const input = (held: Held, officerShares = shares(1, 3)) => ({
     bus: stack.adminBus,
@@ -61,8 +40,7 @@ describe.skipIf(!available)('break-glass recovery released now by k shares and a
   const release = (held: Held, officerShares?: string[]) => releaseRecoveryNow(input(held, officerShares));
   /** A second officer's approval, built but not sent (as a bus operator would see it). */
   const approval = (held: Held) => prepareRecoveryRelease(input(held));
-  const keysOf = async (userId: string) =>
-    Number((await stack.db.owner`SELECT count(*) AS n FROM wrapped_keys WHERE recipient_id = ${userId}`)[0]?.n);
+  const keysOf = (userId: string) => t.keysOf(userId);
   const stillHeld = async (userId: string) => {
     expect(await keysOf(userId)).toBe(0);
     const [user] = await stack.db.owner`SELECT status FROM users WHERE id = ${userId}`;
@@ -78,7 +56,7 @@ describe.skipIf(!available)('break-glass recovery released now by k shares and a
     await release(held);
 
     expect(await keysOf(held.userId)).toBeGreaterThan(1);
-    const officer = await signIn(stack.app, 'officer@example.com', PASSWORD);
+    const officer = await signIn(stack.app, 'officer@example.com', RECOVERED_PASSWORD);
     const revealed = await call(stack.app, officer, 'POST', `/api/records/${recordId}/reveal`, { reason: 'drill' });
     expect(revealed.json()).toMatchObject({ value: '078-05-1120' });
     expect((await call(stack.app, admin, 'GET', '/api/recovery-holds')).json().items).toEqual([]);
@@ -86,7 +64,7 @@ describe.skipIf(!available)('break-glass recovery released now by k shares and a
       WHERE action = 'recovery.release-now' AND target = ${held.userId}`;
     expect(event).toEqual({ actor: 'coffer recover', outcome: 'success' });
     // Every key-admin hears of the early release as they heard of the hold.
-    const early = await poll(() => alerts.find((a) => a.userId === held.userId && a.releaseAt !== held.heldUntil));
+    const early = await poll(() => t.alerts.find((a) => a.userId === held.userId && a.releaseAt !== held.heldUntil));
     expect(early).toMatchObject({ kind: 'recovery', email: 'officer@example.com' });
     expect(Date.parse(early.releaseAt as string)).toBeLessThan(Date.parse(held.heldUntil as string));
   });
@@ -156,13 +134,3 @@ describe.skipIf(!available)('break-glass recovery released now by k shares and a
     expect(user?.status).toBe('revoked');
   });
 });
-
-// 600 tries of 50 ms (30 s): the alert crosses the bus; 5 s was tight on a loaded machine.
-async function poll<T>(probe: () => T | undefined, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const found = probe();
-    if (found !== undefined) return found;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('gave up waiting');
-}

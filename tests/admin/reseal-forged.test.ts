@@ -7,41 +7,32 @@
  */
 import { callVault } from '@coffer/bus';
 import { PublicKey, RecordSealingContext, sessionTokenHash } from '@coffer/crypto';
-import { natsForTests, postgresAvailable } from '@coffer/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../support/admin-stack.ts';
+import { describe, expect, it } from 'vitest';
+import { call } from '../support/admin-stack.ts';
+import { signedInStack, stackAvailable } from '../support/signed-in-stack.ts';
 
-const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-
-describe.skipIf(!available)('reseal forged by a hostile bus with a seen session hash', () => {
-  let stack: AdminStack;
-  let admin: Signed;
-
-  beforeAll(async () => {
-    stack = await startAdminStack();
-    admin = await signIn(stack.app);
-  });
-  afterAll(() => stack?.close());
+describe.skipIf(!stackAvailable)('reseal forged by a hostile bus with a seen session hash', () => {
+  const t = signedInStack();
 
   it('cannot replace the records of an old key with its own values and have the key destroyed', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await stack.addRecord('ssn', `123-45-678${i}`));
-    const oldId = stack.ceremony.request.dataKeys[0]?.bundle.id as string;
+    for (let i = 0; i < 5; i++) ids.push(await t.stack.addRecord('ssn', `123-45-678${i}`));
+    const oldId = t.stack.ceremony.request.dataKeys[0]?.bundle.id as string;
     // A revocation or a plain rotation supersedes the ceremony's key; its records stay on it.
-    expect((await call(stack.app, admin, 'POST', '/api/keys/rotate')).statusCode).toBe(201);
-    stack.advance(11 * 60 * 1000); // past the settle period: the old key may be re-sealed from
+    expect((await call(t.stack.app, t.admin, 'POST', '/api/keys/rotate')).statusCode).toBe(201);
+    t.stack.advance(11 * 60 * 1000); // past the settle period: the old key may be re-sealed from
 
     // The bus operator: the session hash crossed the bus in every request the portal made.
-    const session = sessionTokenHash(admin.token);
+    const session = sessionTokenHash(t.admin.token);
     let refused = false;
     try {
-      const { runId } = await callVault(stack.adminBus, 'reseal.begin', {
+      const { runId } = await callVault(t.stack.adminBus, 'reseal.begin', {
         v: 1,
         session,
         keyIds: [oldId],
         origin: 'bus',
       });
-      const m = await callVault(stack.adminBus, 'reseal.material', { v: 1, session, runId, limit: 500 });
+      const m = await callVault(t.stack.adminBus, 'reseal.material', { v: 1, session, runId, limit: 500 });
       // The current key's public half is public: anyone can seal values of their choosing to it.
       const toKey = PublicKey.fromBase64url('x25519', (m.toKey.bundle as { publicKey: string }).publicKey);
       const toKeyId = (m.toKey.bundle as { id: string }).id;
@@ -50,7 +41,7 @@ describe.skipIf(!available)('reseal forged by a hostile bus with a seen session 
         id: r.id,
         sealed: context.seal(r.id, r.type, Buffer.from('000-00-0000')).toString('base64'),
       }));
-      await callVault(stack.adminBus, 'reseal.store', {
+      await callVault(t.stack.adminBus, 'reseal.store', {
         v: 1,
         session,
         runId,
@@ -65,7 +56,7 @@ describe.skipIf(!available)('reseal forged by a hostile bus with a seen session 
 
     // What must hold: the old key and its recovery copy survive, and the records still open to
     // their original values (here: still sealed to the old key, untouched).
-    const db = stack.db.owner;
+    const db = t.stack.db.owner;
     const key = await db`SELECT 1 FROM data_keys WHERE id = ${oldId}`;
     const recovery = await db`SELECT 1 FROM wrapped_keys WHERE key_id = ${oldId} AND recipient_kind = 'recovery'`;
     const moved = await db`SELECT 1 FROM records WHERE id = ANY(${ids}) AND data_key_id <> ${oldId}`;

@@ -8,33 +8,25 @@
 import { connectNatsBus } from '@coffer/bus';
 import { PublicKey, recordBinding, seal } from '@coffer/crypto';
 import { encodeJson, newRecordId } from '@coffer/protocol';
-import { natsForTests, postgresAvailable } from '@coffer/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminStack, call, type Signed, signIn, startAdminStack } from '../support/admin-stack.ts';
+import { natsForTests } from '@coffer/testkit';
+import { describe, expect, it } from 'vitest';
+import { call } from '../support/admin-stack.ts';
+import { signedInStack, stackAvailable } from '../support/signed-in-stack.ts';
 
-const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-
-describe.skipIf(!available)('re-sealing a key that may still receive records', () => {
-  let stack: AdminStack;
-  let admin: Signed;
-
-  beforeAll(async () => {
-    stack = await startAdminStack();
-    admin = await signIn(stack.app);
-  });
-  afterAll(() => stack?.close());
+describe.skipIf(!stackAvailable)('re-sealing a key that may still receive records', () => {
+  const t = signedInStack();
 
   it('loses no record sealed to the superseded key in ingest’s refresh interval', async () => {
-    await stack.addRecord('ssn', '123-45-6789');
-    const old = stack.ceremony.request.dataKeys[0]?.bundle;
+    await t.stack.addRecord('ssn', '123-45-6789');
+    const old = t.stack.ceremony.request.dataKeys[0]?.bundle;
     if (!old) throw new Error('no ceremony key');
-    expect((await call(stack.app, admin, 'POST', '/api/keys/rotate')).statusCode).toBe(201);
+    expect((await call(t.stack.app, t.admin, 'POST', '/api/keys/rotate')).statusCode).toBe(201);
 
     // The key-admin re-seals the superseded key right away, as the operations guide suggests.
-    const begun = await call(stack.app, admin, 'POST', '/api/reseal', { keyIds: [old.id] });
+    const begun = await call(t.stack.app, t.admin, 'POST', '/api/reseal', { keyIds: [old.id] });
     if (begun.statusCode === 201) {
       for (let i = 0; i < 10; i++) {
-        const step = await call(stack.app, admin, 'POST', `/api/reseal/${begun.json().runId}/step`, { limit: 500 });
+        const step = await call(t.stack.app, t.admin, 'POST', `/api/reseal/${begun.json().runId}/step`, { limit: 500 });
         expect(step.statusCode).toBe(200);
         if (step.json().done) break;
       }
@@ -43,7 +35,7 @@ describe.skipIf(!available)('re-sealing a key that may still receive records', (
     // Meanwhile ingest (still on the superseded key for a few seconds) accepted a submission.
     const ingest = await connectNatsBus({
       url: (await natsForTests()) as string,
-      names: stack.adminBus.names,
+      names: t.stack.adminBus.names,
       service: 'ingest',
     });
     const id = newRecordId();
@@ -60,7 +52,7 @@ describe.skipIf(!available)('re-sealing a key that may still receive records', (
         type: 'ssn',
         keyId: old.id,
         hint: '4321',
-        submittedAt: stack.now().toISOString(),
+        submittedAt: t.stack.now().toISOString(),
         sealed: sealed.toString('base64'),
       }),
     );
@@ -68,12 +60,12 @@ describe.skipIf(!available)('re-sealing a key that may still receive records', (
 
     let where = '';
     for (let i = 0; i < 300 && !where; i++) {
-      const [stored] = await stack.db.owner`SELECT 1 FROM records WHERE id = ${id}`;
-      const [dead] = await stack.db.owner`SELECT reason FROM dead_letters WHERE msg_id = ${id}`;
+      const [stored] = await t.stack.db.owner`SELECT 1 FROM records WHERE id = ${id}`;
+      const [dead] = await t.stack.db.owner`SELECT reason FROM dead_letters WHERE msg_id = ${id}`;
       where = stored ? 'stored' : dead ? `dead-lettered: ${dead.reason}` : '';
       if (!where) await new Promise((r) => setTimeout(r, 100));
     }
-    const [key] = await stack.db.owner`SELECT 1 FROM data_keys WHERE id = ${old.id}`;
+    const [key] = await t.stack.db.owner`SELECT 1 FROM data_keys WHERE id = ${old.id}`;
     expect({ where, keyKept: Boolean(key) }).toEqual({ where: 'stored', keyKept: true });
   });
 });

@@ -11,17 +11,12 @@ import { createHash } from 'node:crypto';
 import { callVault } from '@coffer/bus';
 import { runReseal } from '@coffer/cli';
 import {
-  dataKeyWrapBinding,
   PrivateKey,
   PublicKey,
   RecordOpeningContext,
   RecordSealingContext,
   sessionTokenHash,
   signOrgConfig,
-  unlockWithPassword,
-  unwrapPrivateKey,
-  unwrapWithSymmetricKey,
-  userKeyAad,
 } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
@@ -35,6 +30,7 @@ import {
   signIn,
   startAdminStack,
 } from '../support/admin-stack.ts';
+import { dataKeyOf, userKeyOf } from '../support/user-keys.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const COUNT = 10_000;
@@ -166,11 +162,7 @@ async function insertRecords(stack: AdminStack, values: Map<string, string>): Pr
 /** Open every record as the key-admin holds the keys: all under one X-Wing key, each value as stored. */
 async function expectValuesUnderXWing(stack: AdminStack, values: Map<string, string>): Promise<void> {
   const db = stack.db.owner;
-  const [me] = await db<{ id: string; password_verifier: string; wrapped_private_key: Buffer; key_version: number }[]>`
-    SELECT id, password_verifier, wrapped_private_key, key_version FROM users WHERE email = ${ADMIN_EMAIL}`;
-  if (!me) throw new Error('no key-admin row');
-  const { kek } = await unlockWithPassword(ADMIN_PASSWORD, me.password_verifier);
-  const own = unwrapWithSymmetricKey('x25519', kek, me.wrapped_private_key, userKeyAad(me.id, me.key_version));
+  const me = await userKeyOf(db, { email: ADMIN_EMAIL }, ADMIN_PASSWORD);
   const rows = await db<
     { id: string; data_key_id: string; suite: string; context_id: string; sealed: Buffer; enc: Buffer }[]
   >`
@@ -185,7 +177,7 @@ async function expectValuesUnderXWing(stack: AdminStack, values: Map<string, str
   const [copy] = await db<{ wrapped: Buffer }[]>`
     SELECT wrapped FROM wrapped_keys WHERE key_kind = 'data' AND key_id = ${keyId as string} AND recipient_id = ${me.id}`;
   if (!copy || !keyId) throw new Error('no copy of the X-Wing key');
-  const key = unwrapPrivateKey('xwing', own, copy.wrapped, dataKeyWrapBinding(keyId, me.id));
+  const key = dataKeyOf('xwing', me, keyId, copy.wrapped);
   const contexts = new Map<string, RecordOpeningContext>();
   let same = 0;
   for (const r of rows) {

@@ -6,14 +6,7 @@
  */
 
 import { runReseal } from '@coffer/cli';
-import {
-  dataKeyWrapBinding,
-  openRecord,
-  unlockWithPassword,
-  unwrapPrivateKey,
-  unwrapWithSymmetricKey,
-  userKeyAad,
-} from '@coffer/crypto';
+import { openRecord } from '@coffer/crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -25,6 +18,7 @@ import {
   signIn,
   startAdminStack,
 } from '../support/admin-stack.ts';
+import { dataKeyOf, userKeyOf } from '../support/user-keys.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const COUNT = 300;
@@ -80,23 +74,16 @@ describe.skipIf(!available)('coffer reseal (issue 15, item 3)', () => {
     expect(await db`SELECT 1 FROM record_contexts WHERE data_key_id = ${oldId}`).toHaveLength(0);
 
     // Every value opens unchanged with the current key, as the key-admin holds it.
-    const [me] = await db<
-      { id: string; password_verifier: string; wrapped_private_key: Buffer; key_version: number }[]
-    >`
-      SELECT id, password_verifier, wrapped_private_key, key_version FROM users WHERE email = ${ADMIN_EMAIL}`;
-    if (!me) throw new Error('no key-admin row');
-    const { kek } = await unlockWithPassword(ADMIN_PASSWORD, me.password_verifier);
-    const own = unwrapWithSymmetricKey('x25519', kek, me.wrapped_private_key, userKeyAad(me.id, me.key_version));
+    const me = await userKeyOf(db, { email: ADMIN_EMAIL }, ADMIN_PASSWORD);
     const rows = await db<{ id: string; data_key_id: string; sealed: Buffer; enc: Buffer | null; wrapped: Buffer }[]>`
       SELECT r.id, r.data_key_id, r.sealed, c.enc, w.wrapped FROM records r
       LEFT JOIN record_contexts c ON c.id = r.context_id
       JOIN wrapped_keys w ON w.key_kind = 'data' AND w.key_id = r.data_key_id AND w.recipient_id = ${me.id}`;
     expect(rows).toHaveLength(COUNT);
-    const keys = new Map<string, ReturnType<typeof unwrapPrivateKey<'x25519'>>>();
+    const keys = new Map<string, ReturnType<typeof dataKeyOf<'x25519'>>>();
     for (const r of rows) {
       expect(r.data_key_id).not.toBe(oldId);
-      const key =
-        keys.get(r.data_key_id) ?? unwrapPrivateKey('x25519', own, r.wrapped, dataKeyWrapBinding(r.data_key_id, me.id));
+      const key = keys.get(r.data_key_id) ?? dataKeyOf('x25519', me, r.data_key_id, r.wrapped);
       keys.set(r.data_key_id, key);
       const value = openRecord(key, r.sealed, {
         recordId: r.id,

@@ -4,35 +4,16 @@
  * current key and every later one are X-Wing; the change is audited. A second run changes no suite
  * and does not rotate; a move back to X25519 is refused (409) and the run fails saying so.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runSuiteChange } from '@coffer/cli';
+import { runCoffer } from '@coffer/cli/testing';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, startAdminStack } from '../support/admin-stack.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-const MAIN = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
-
-function coffer(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe.skipIf(!available)('coffer suite --to xwing (issue 15)', () => {
   let stack: AdminStack;
@@ -62,7 +43,7 @@ describe.skipIf(!available)('coffer suite --to xwing (issue 15)', () => {
     expect(await suites()).toEqual(['x25519']);
     const base = ['--admin-url', adminUrl, '--email', ADMIN_EMAIL, '--password-file', path.join(dir, 'password')];
 
-    const moved = await coffer(['suite', ...base, '--to', 'xwing']);
+    const moved = await runCoffer(['suite', ...base, '--to', 'xwing']);
     expect(moved.stderr).toBe('');
     expect(moved.code).toBe(0);
     expect(moved.stdout).toContain('org suite x25519 → xwing (configuration version 2');

@@ -87,3 +87,16 @@ export async function waitFor<T>(
     await sleep(intervalMs);
   }
 }
+
+/**
+ * `get` every 100 ms until `done` accepts its value (at most `tries` times, 30 s by default); unlike
+ * waitFor, an error from `get` ends the wait at once.
+ */
+export async function until<T>(what: string, get: () => Promise<T>, done: (v: T) => boolean, tries = 300): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await get();
+    if (done(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

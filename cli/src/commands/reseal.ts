@@ -4,19 +4,15 @@
  * (or of every key of a suite), through the admin plane as a key-admin, then destroy those keys
  * (issue 15, item 3).
  */
-import { readFileSync } from 'node:fs';
+import { adminSignIn, adminSignInOptions } from '../admin-session.ts';
 import { parseArgs } from '../args.ts';
-import { promptSecret } from '../prompt.ts';
 import { runReseal } from '../reseal.ts';
 
 export async function resealCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'admin-url': { type: 'string' },
-      email: { type: 'string' },
-      'password-file': { type: 'string' },
-      totp: { type: 'string' },
+      ...adminSignInOptions,
       key: { type: 'string', multiple: true },
       suite: { type: 'string' },
       rate: { type: 'string' },
@@ -35,18 +31,13 @@ export async function resealCommand(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
     return n;
   };
-  const password = values['password-file']
-    ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
-    : await promptSecret('Key-admin password: ');
+  const signIn = await adminSignIn({ ...values, 'admin-url': values['admin-url'], email: values.email });
   const rate = number(values.rate, 'rate');
   const batch = number(values.batch, 'batch');
   const result = await runReseal({
-    adminUrl: values['admin-url'],
-    email: values.email,
-    password,
+    ...signIn,
     keyIds: values.key ?? [],
     ...(suite ? { suite } : {}),
-    ...(values.totp ? { totp: values.totp } : {}),
     ...(rate ? { ratePerSecond: rate } : {}),
     ...(batch ? { batch } : {}),
     progress: (line) => process.stdout.write(`${line}\n`),

@@ -2,19 +2,15 @@
  * `coffer suite --admin-url URL --email ADDRESS --to xwing [--password-file FILE] [--totp CODE]
  * [--no-rotate]`: move the org's new keys to a suite as a key-admin, then rotate into it (issue 15).
  */
-import { readFileSync } from 'node:fs';
+import { adminSignIn, adminSignInOptions } from '../admin-session.ts';
 import { parseArgs } from '../args.ts';
-import { promptSecret } from '../prompt.ts';
 import { runSuiteChange } from '../suite.ts';
 
 export async function suiteCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'admin-url': { type: 'string' },
-      email: { type: 'string' },
-      'password-file': { type: 'string' },
-      totp: { type: 'string' },
+      ...adminSignInOptions,
       to: { type: 'string' },
       'no-rotate': { type: 'boolean' },
     },
@@ -25,16 +21,11 @@ export async function suiteCommand(argv: string[]): Promise<void> {
   }
   const to = values.to;
   if (to !== 'x25519' && to !== 'xwing') throw new Error('--to is xwing or x25519');
-  const password = values['password-file']
-    ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '')
-    : await promptSecret('Key-admin password: ');
+  const signIn = await adminSignIn({ ...values, 'admin-url': values['admin-url'], email: values.email });
   const result = await runSuiteChange({
-    adminUrl: values['admin-url'],
-    email: values.email,
-    password,
+    ...signIn,
     to,
     rotate: !values['no-rotate'],
-    ...(values.totp ? { totp: values.totp } : {}),
   });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (!result.changed) {

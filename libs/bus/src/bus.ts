@@ -76,8 +76,13 @@ export interface Bus {
    * acknowledged after `handle` resolves for it and redelivered later when it throws. On NATS a
    * few batches are handled at once (record-consumer.ts), so `handle` must not assume order
    * between batches, and a record may come again in a later batch: storing it must be a no-op.
+   * `inFlight`: batches handled at once on NATS (default IN_FLIGHT of record-consumer.ts).
    */
-  consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer;
+  consumeRecords(
+    handle: (batch: RecordDelivery[]) => Promise<void>,
+    batchSize: number,
+    inFlight?: number,
+  ): RecordConsumer;
   /** Vault only, on NATS: the audit stream a SIEM reads (undefined on a bus without JetStream). */
   auditPublisher?(): AuditPublisher;
   /**

@@ -181,13 +181,17 @@ class NatsBus implements Bus {
     });
   }
 
-  consumeRecords(handle: (batch: RecordDelivery[]) => Promise<void>, batchSize: number): RecordConsumer {
+  consumeRecords(
+    handle: (batch: RecordDelivery[]) => Promise<void>,
+    batchSize: number,
+    inFlight?: number,
+  ): RecordConsumer {
     const source = {
       consumer: () => this.#js.consumers.get(this.names.stream, this.names.consumer),
       isClosed: () => this.#nc.isClosed(),
       log: this.#options.log,
     };
-    return consumeRecords(source, handle, batchSize);
+    return consumeRecords(source, handle, batchSize, inFlight);
   }
 
   auditPublisher(): AuditPublisher {

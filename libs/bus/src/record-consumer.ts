@@ -1,7 +1,9 @@
 /**
  * The vault's record consumer on JetStream: fetch, store and acknowledge, overlapped. While up to
- * IN_FLIGHT fetched batches are being stored, the next fetch is already under way, so the
- * database, the vault's parsing and the bus work at once instead of in turn. Each batch is
+ * `inFlight` fetched batches are being stored (IN_FLIGHT unless the vault is configured otherwise),
+ * the next fetch is already under way, so the database, the vault's parsing and the bus work at
+ * once instead of in turn: a batch's commit waits on the disk and its INSERT on PostgreSQL, and
+ * the vault parses the next batches meanwhile. Each batch is
  * acknowledged only after `handle` resolved for it (its transaction committed) and negatively
  * acknowledged when it threw (redelivered a second later); batches are independent, so one failing
  * neither holds up nor loses another, and a record delivered twice is a no-op for the store.
@@ -16,9 +18,9 @@ import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { RecordConsumer, RecordDelivery } from './bus.ts';
 
 /** Raw message bytes one fetch aims at; parsed records take several times this. */
-export const FETCH_BYTES = 2 * 1024 * 1024;
-/** Batches being stored at once (each its own transaction), besides the fetch under way. */
-export const IN_FLIGHT = 2;
+export const FETCH_BYTES = 1024 * 1024;
+/** Batches being stored at once by default (each its own transaction), besides the fetch under way. */
+export const IN_FLIGHT = 4;
 /** Messages the first fetch asks for, before their size is known. */
 const FIRST_FETCH = 16;
 
@@ -45,6 +47,7 @@ export function consumeRecords(
   source: ConsumerSource,
   handle: (batch: RecordDelivery[]) => Promise<void>,
   batchSize: number,
+  inFlightLimit: number = IN_FLIGHT,
 ): RecordConsumer {
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
@@ -70,7 +73,7 @@ export function consumeRecords(
       try {
         const consumer = await source.consumer();
         while (!stopped) {
-          while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+          while (inFlight.size >= inFlightLimit) await Promise.race(inFlight);
           const messages: JsMsg[] = [];
           try {
             for await (const m of await consumer.fetch({ max_messages: size, expires: 1000 })) messages.push(m);

@@ -1,14 +1,61 @@
 /**
- * What every Coffer process does with the bus: the same settings, one connection with its
- * own credential, and the same exit rules — a clean stop on SIGINT/SIGTERM, and exit 1 when the
- * server refuses the connection for good, so that a supervisor restarts the process.
+ * What every Coffer process does with the bus: the same settings (for ingest and admin, with the
+ * trust root and HTTP settings they share), one connection with its own credential, and the same
+ * exit rules — a clean stop on SIGINT/SIGTERM, and exit 1 when the server refuses the connection
+ * for good, so that a supervisor restarts the process.
  */
-import { asString, asUrl, loadTls, plaintextAllowed, setting, type TlsMaterial, tlsSettings } from '@coffer/config';
+import {
+  asString,
+  asUrl,
+  httpSettings,
+  httpsTls,
+  loadOrRefuse,
+  loadTls,
+  orRefuse,
+  plaintextAllowed,
+  refuseDatabaseUrl,
+  type Setting,
+  setting,
+  type TlsMaterial,
+  tlsSettings,
+} from '@coffer/config';
+import { PublicKey } from '@coffer/crypto';
 import { busNames } from '@coffer/protocol';
 import type { Bus } from './bus.ts';
 import { connectNatsBus } from './nats-bus.ts';
 
 type Service = 'ingest' | 'vault' | 'admin';
+
+/**
+ * The start-up of a plane that serves clients (ingest, admin): the settings both read — the pinned
+ * trust root (what the vault sends them is checked against it), the bus, HTTP — with its own on
+ * top, a refusal to start holding a database credential, then the bus and HTTPS certificates
+ * checked. Any failure is the one-line refusal.
+ */
+export function loadServingPlane<S extends Record<string, Setting<unknown>>>(
+  service: 'ingest' | 'admin',
+  port: number,
+  own: S,
+) {
+  const shared = {
+    trustRoot: setting('COFFER_TRUST_ROOT', 'the org public key, base64url', (raw) =>
+      PublicKey.fromBase64url('ed25519', raw),
+    ),
+    ...natsSettings(service),
+    ...httpSettings(service, port),
+  };
+  const config = loadOrRefuse(
+    service,
+    { ...shared, ...own },
+    refuseDatabaseUrl(service === 'admin' ? 'the admin plane' : 'ingest'),
+  );
+  // TypeScript does not resolve the shared keys through the generic `own`; they are there.
+  const read = config as unknown as {
+    [K in keyof typeof shared]: (typeof shared)[K] extends Setting<infer T> ? T : never;
+  };
+  const tls = orRefuse(service, () => ({ bus: busTls(read), https: httpsTls(read) }));
+  return { config, tls };
+}
 
 export function natsSettings(service: Service) {
   return {

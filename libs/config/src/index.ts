@@ -1,7 +1,10 @@
 /**
- * @coffer/config — environment settings that a service reads once at start-up, and the TLS
- * certificate files it checks before it serves; a missing or bad one refuses the start in one line.
+ * @coffer/config — environment settings that a service reads once at start-up (among them the
+ * HTTP settings ingest and admin share), and the TLS certificate files it checks before it
+ * serves; a missing or bad one refuses the start in one line.
  */
+
+export { httpSettings, httpsTls, refuseDatabaseUrl } from './http.ts';
 export {
   asBoolean,
   asPort,

@@ -84,6 +84,94 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+/** Where one server keeps its files: all inside `dir`. */
+interface Layout {
+  readonly dir: string;
+  readonly storeDir: string;
+  readonly configFile: string;
+  readonly logFile: string;
+}
+
+/**
+ * Write the config on a port just found free, and return that port. The port is picked by binding
+ * port 0 and letting go: another test may take it before this server binds it, so the config is
+ * written again for each attempt.
+ */
+async function writeConfig(layout: Layout, opts: NatsServerOptions): Promise<number> {
+  const port = await freePort();
+  const lines = [`listen: "127.0.0.1:${port}"`];
+  if (opts.jetstream ?? true) lines.push(`jetstream { store_dir: ${JSON.stringify(layout.storeDir)} }`);
+  // nats-server joins include paths onto the including file's directory, so an absolute path
+  // would not work: include it by its path relative to the temp dir instead.
+  if (opts.include) lines.push(`include ${JSON.stringify(path.relative(layout.dir, opts.include))}`);
+  if (opts.config) lines.push(opts.config);
+  await writeFile(layout.configFile, `${lines.join('\n')}\n`);
+  return port;
+}
+
+async function halt(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc) return;
+  proc.kill('SIGTERM');
+  if (!(await waitForExit(proc, STOP_TIMEOUT_MS))) {
+    proc.kill('SIGKILL');
+    await waitForExit(proc, STOP_TIMEOUT_MS);
+  }
+  live.delete(proc);
+}
+
+/** Spawn nats-server on its config; it is ready once it listens on `port`, else it is stopped and this throws. */
+async function launch(binary: string, layout: Layout, port: number, env: NatsServerOptions['env']) {
+  const log = await open(layout.logFile, 'a');
+  let proc: ChildProcess;
+  try {
+    proc = spawn(binary, ['-c', layout.configFile], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log.fd, log.fd],
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    await log.close();
+  }
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  let spawnError: Error | undefined;
+  proc.once('error', (err) => {
+    spawnError = err;
+  });
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (spawnError) throw new Error(`nats-server failed to spawn: ${spawnError.message}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`nats-server exited during start-up:\n${await logTail(layout.logFile)}`);
+    }
+    // Ready only when this process says it listens: a connect alone could reach another test's
+    // server that took the port first.
+    const text = await readFile(layout.logFile, 'utf8').catch(() => '');
+    if (text.includes(`Listening for client connections on 127.0.0.1:${port}`) && (await reachable('127.0.0.1', port)))
+      return proc;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await halt(proc);
+  throw new Error(
+    `nats-server did not listen on ${port} within ${START_TIMEOUT_MS} ms:\n${await logTail(layout.logFile)}`,
+  );
+}
+
+/** Launch on a free port, and on another one (up to five tries) when another process took it first. */
+async function launchOnFreePort(binary: string, layout: Layout, opts: NatsServerOptions) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await writeConfig(layout, opts);
+    try {
+      return { port, child: await launch(binary, layout, port, opts.env) };
+    } catch (err) {
+      const taken = /address already in use/.test(await readFile(layout.logFile, 'utf8').catch(() => ''));
+      if (!taken || attempt >= 5) throw err;
+      await writeFile(layout.logFile, '');
+    }
+  }
+}
+
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
   const binary = findBinary();
   installExitHook();
@@ -92,113 +180,47 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'coffer-nats-')));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (!keep) tempDirs.add(dir);
-  const storeDir = path.join(dir, 'jetstream');
-  const configFile = path.join(dir, 'nats.conf');
-  const logFile = path.join(dir, 'nats.log');
-  let port = 0;
-  // The port is picked by binding port 0 and letting go: another test may take it before this
-  // server binds it. Write the config per attempt so that a taken port can be retried.
-  const writeConfig = async (): Promise<void> => {
-    port = await freePort();
-    const lines = [`listen: "127.0.0.1:${port}"`];
-    if (opts.jetstream ?? true) lines.push(`jetstream { store_dir: ${JSON.stringify(storeDir)} }`);
-    // nats-server joins include paths onto the including file's directory, so an absolute path
-    // would not work: include it by its path relative to the temp dir instead.
-    if (opts.include) lines.push(`include ${JSON.stringify(path.relative(dir, opts.include))}`);
-    if (opts.config) lines.push(opts.config);
-    await writeFile(configFile, `${lines.join('\n')}\n`);
+  const layout: Layout = {
+    dir,
+    storeDir: path.join(dir, 'jetstream'),
+    configFile: path.join(dir, 'nats.conf'),
+    logFile: path.join(dir, 'nats.log'),
   };
-  await writeConfig();
-
-  let child: ChildProcess | undefined;
   const removeDir = async (): Promise<void> => {
     if (keep) return;
     await rm(dir, { recursive: true, force: true });
     tempDirs.delete(dir);
   };
 
-  const launch = async (): Promise<void> => {
-    const log = await open(logFile, 'a');
-    try {
-      child = spawn(binary, ['-c', configFile], {
-        env: { ...process.env, ...opts.env },
-        stdio: ['ignore', log.fd, log.fd],
-      });
-    } finally {
-      // The child holds its own copy of the descriptor.
-      await log.close();
-    }
-    const proc = child;
-    live.add(proc);
-    proc.once('exit', () => live.delete(proc));
-    let spawnError: Error | undefined;
-    proc.once('error', (err) => {
-      spawnError = err;
-    });
-
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (spawnError) throw new Error(`nats-server failed to spawn: ${spawnError.message}`);
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`nats-server exited during start-up:\n${await logTail(logFile)}`);
-      }
-      // Ready only when this process says it listens: a connect alone could reach another test's
-      // server that took the port first.
-      const log = await readFile(logFile, 'utf8').catch(() => '');
-      if (log.includes(`Listening for client connections on 127.0.0.1:${port}`) && (await reachable('127.0.0.1', port)))
-        return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await halt();
-    throw new Error(`nats-server did not listen on ${port} within ${START_TIMEOUT_MS} ms:\n${await logTail(logFile)}`);
-  };
-
-  const halt = async (): Promise<void> => {
-    const proc = child;
-    child = undefined;
-    if (!proc) return;
-    proc.kill('SIGTERM');
-    if (!(await waitForExit(proc, STOP_TIMEOUT_MS))) {
-      proc.kill('SIGKILL');
-      await waitForExit(proc, STOP_TIMEOUT_MS);
-    }
-    live.delete(proc);
-  };
-
+  let started: { port: number; child: ChildProcess | undefined };
   try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await launch();
-        break;
-      } catch (err) {
-        const taken = /address already in use/.test(await readFile(logFile, 'utf8').catch(() => ''));
-        if (!taken || attempt >= 5) throw err;
-        await writeFile(logFile, '');
-        await writeConfig();
-      }
-    }
+    started = await launchOnFreePort(binary, layout, opts);
   } catch (err) {
     await removeDir();
     throw err;
   }
-
+  const { port } = started;
   let stopped = false;
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
-    storeDir,
+    storeDir: layout.storeDir,
     dir,
-    logFile,
+    logFile: layout.logFile,
     async stop() {
       if (stopped) return;
       stopped = true;
-      await halt();
+      const child = started.child;
+      started.child = undefined;
+      await halt(child);
       await removeDir();
     },
     async restart() {
       if (stopped) throw new Error('restart() after stop(): the temp dir and store are gone');
-      await halt();
-      await launch();
+      const child = started.child;
+      started.child = undefined;
+      await halt(child);
+      started.child = await launch(binary, layout, port, opts.env);
     },
   };
 }

@@ -4,6 +4,7 @@
  * safe to store and log (it never quotes the message).
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { RECORD_TYPES, type RecordType } from './values.ts';
 import { IsoInstant as Instant, UuidV7 as Uuid } from './vocabulary.ts';
@@ -164,9 +165,24 @@ export function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
+/**
+ * Each schema compiled once (as admin-codec.ts does): Value.Check interprets the schema on every
+ * call and builds each pattern's RegExp anew, which was most of the vault's CPU per stored record.
+ * Weak, so a schema made on the fly does not stay.
+ */
+const compiled = new WeakMap<Schema, TypeCheck<Schema>>();
+function checker(schema: Schema): TypeCheck<Schema> {
+  let check = compiled.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    compiled.set(schema, check);
+  }
+  return check;
+}
+
 /** Check a parsed message against its schema; throws ProtocolError naming what is wrong. */
 export function checkJson<T extends Parameters<typeof Value.Check>[0]>(schema: T, parsed: unknown): Static<T> {
-  if (!Value.Check(schema, parsed)) {
+  if (!checker(schema).Check(parsed)) {
     const first = Value.Errors(versionOf(schema, parsed), parsed).First();
     throw new ProtocolError(first ? `invalid at ${first.path || '/'}: ${first.message}` : 'invalid message');
   }

@@ -32,6 +32,8 @@ export interface VaultOptions {
   readonly host: string;
   readonly port: number;
   readonly batchSize?: number;
+  /** Record batches stored at once, each its own transaction (COFFER_VAULT_STORE_CONCURRENCY). */
+  readonly storeConcurrency?: number;
   readonly now?: () => Date;
   /** Days to keep each record type (sets records.expires_at); a type left out is kept forever. */
   readonly retention?: Retention;
@@ -99,15 +101,19 @@ export async function startVault(options: VaultOptions): Promise<Vault> {
   const checkpoints = await openCheckpoints(options, now);
 
   await bus.ensureRecordStream();
-  const consumer = bus.consumeRecords(async (batch) => {
-    const end = metrics.batchSeconds.startTimer();
-    const result = await storeRecordBatch(sql, batch, options.retention, now());
-    end();
-    metrics.stored.inc(result.stored);
-    metrics.duplicates.inc(result.duplicates);
-    metrics.deadLetters.inc(result.deadLetters);
-    if (result.deadLetters > 0) log.warn({ deadLetters: result.deadLetters }, 'messages moved to dead_letters');
-  }, options.batchSize ?? 500);
+  const consumer = bus.consumeRecords(
+    async (batch) => {
+      const end = metrics.batchSeconds.startTimer();
+      const result = await storeRecordBatch(sql, batch, options.retention, now());
+      end();
+      metrics.stored.inc(result.stored);
+      metrics.duplicates.inc(result.duplicates);
+      metrics.deadLetters.inc(result.deadLetters);
+      if (result.deadLetters > 0) log.warn({ deadLetters: result.deadLetters }, 'messages moved to dead_letters');
+    },
+    options.batchSize ?? 500,
+    options.storeConcurrency,
+  );
 
   bus.serve(bus.names.keysCurrent, () => currentKey.reply(), 'ingest');
   const refreshStatus = async () => {

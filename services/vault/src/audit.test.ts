@@ -1,7 +1,7 @@
 import { postgresAvailable } from '@coffer/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultDatabase, type VaultDatabase } from '../testing/vault-database.ts';
-import { appendAudit, canonicalJson, verifyAuditChain } from './audit.ts';
+import { appendAudit, canonicalJson, lockAuditHead, verifyAuditChain } from './audit.ts';
 
 const available = await postgresAvailable();
 
@@ -78,6 +78,49 @@ describe.skipIf(!available)('audit text that UTF-8 cannot hold', () => {
       expect(await verifyAuditChain(db.runtime)).toMatchObject({ ok: true, events: 1 });
       const [row] = await db.runtime`SELECT target FROM audit_events`;
       expect(row?.target).toBe('nobody\ufffd@example.com');
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe.skipIf(!available)('the chain head read beside other work (lockAuditHead)', () => {
+  it('keeps the chain linear when each transaction starts its head early, beside its own reads', async () => {
+    const db = await createVaultDatabase();
+    try {
+      // As a reveal does: the lock and the head read go out with another read, the append follows.
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          db.runtime.begin(async (tx) => {
+            const head = lockAuditHead(tx);
+            await tx`SELECT count(*) FROM records`;
+            return appendAudit(
+              tx,
+              { actor: 'early', action: 'reveal', target: String(i), outcome: 'success' },
+              undefined,
+              head,
+            );
+          }),
+        ),
+      );
+      expect(await verifyAuditChain(db.runtime)).toMatchObject({ ok: true, events: 12 });
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('refuses a second append with the same head instead of forking the chain', async () => {
+    const db = await createVaultDatabase();
+    try {
+      const event = { actor: 'twice', action: 'reveal', outcome: 'success' } as const;
+      await expect(
+        db.runtime.begin(async (tx) => {
+          const head = lockAuditHead(tx);
+          await appendAudit(tx, event, undefined, head);
+          await appendAudit(tx, event, undefined, head);
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      expect(await verifyAuditChain(db.runtime)).toMatchObject({ ok: true, events: 0 });
     } finally {
       await db.drop();
     }

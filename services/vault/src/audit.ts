@@ -96,18 +96,45 @@ function storable(event: AuditEvent): AuditEvent {
   };
 }
 
+/** The chain's head as an append sees it: the last event's seq and hash (genesis: 0 and zeros). */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: Buffer;
+}
+
+/**
+ * The first half of an append: take the audit lock and read the chain's head, both sent at once
+ * (pipelined: one round trip). The lock statement runs first, and under READ COMMITTED the read
+ * takes its snapshot only when it starts, after the lock is held, so it sees every append
+ * committed before; nothing else can append until this transaction ends. A head is good for one
+ * append in this transaction (a second one with it fails on the seq key, it cannot fork the chain).
+ * A caller may start it early, beside its own reads, and hand it to `appendAudit`.
+ */
+export function lockAuditHead(tx: postgres.TransactionSql): Promise<AuditHead> {
+  const locked = tx`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`;
+  const last = tx<{ seq: string; hash: Buffer }[]>`SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`;
+  const head = Promise.all([locked, last]).then(([, [row]]) =>
+    row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS },
+  );
+  // Awaited later by appendAudit, which meets any failure; until then it is not an unhandled one.
+  head.catch(() => {});
+  return head;
+}
+
 /** Append one event inside the caller's transaction; if the transaction fails, so does the event. */
-export async function appendAudit(tx: postgres.TransactionSql, event: AuditEvent, now = new Date()): Promise<number> {
-  await tx`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`;
-  const [last] = await tx<
-    { seq: string; hash: Buffer }[]
-  >`SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`;
-  const stored: StoredEvent = { ...storable(event), seq: last ? Number(last.seq) + 1 : 1, at: now.toISOString() };
-  const hash = eventHash(last?.hash ?? GENESIS, stored);
+export async function appendAudit(
+  tx: postgres.TransactionSql,
+  event: AuditEvent,
+  now = new Date(),
+  head: Promise<AuditHead> = lockAuditHead(tx),
+): Promise<number> {
+  const last = await head;
+  const stored: StoredEvent = { ...storable(event), seq: last.seq + 1, at: now.toISOString() };
+  const hash = eventHash(last.hash, stored);
   await tx`INSERT INTO audit_events (seq, at, actor, action, target, reason, outcome, origin, details, prev_hash, hash)
     VALUES (${stored.seq}, ${stored.at}, ${stored.actor}, ${stored.action}, ${stored.target ?? null},
             ${stored.reason ?? null}, ${stored.outcome}, ${stored.origin ?? null},
-            ${stored.details ? tx.json(stored.details) : null}, ${last?.hash ?? GENESIS}, ${hash})`;
+            ${stored.details ? tx.json(stored.details) : null}, ${last.hash}, ${hash})`;
   return stored.seq;
 }
 

@@ -31,6 +31,17 @@ const config = loadOrRefuse('vault', {
   ...databaseTlsSettings(),
   ...natsSettings('vault'),
   replicas: setting('COFFER_STREAM_REPLICAS', 'JetStream replicas of the records stream', asPositiveInt, 1),
+  // Each batch holds one of the pool's 10 connections while it stores: leave some for the rest.
+  storeConcurrency: setting(
+    'COFFER_VAULT_STORE_CONCURRENCY',
+    'record batches stored at once (at most 6)',
+    (raw) => {
+      const n = asPositiveInt(raw);
+      if (n > 6) throw new Error('at most 6');
+      return n;
+    },
+    4,
+  ),
   requireMfa: setting('COFFER_REQUIRE_MFA', 'reveal and export only from sessions opened with TOTP', asBoolean, true),
   host: setting('HOST', 'address of the health endpoints', asString, '127.0.0.1'),
   port: setting('PORT', 'port of the health endpoints', asPort, 8082),
@@ -131,6 +142,7 @@ const vault = await startVault({
   host: config.host,
   port: config.port,
   retention,
+  storeConcurrency: config.storeConcurrency,
   requireMfa: config.requireMfa,
   passkeyForKeyAdmins: config.passkeyForKeyAdmins,
   ...(config.passkeyOrigin

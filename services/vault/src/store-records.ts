@@ -1,7 +1,7 @@
 /**
  * From the stream to committed rows. Each batch of deliveries (record-parse.ts checks them)
  * becomes: its record contexts, committed on their own first, then one transaction of the valid
- * records in multi-row INSERT … ON CONFLICT (id) DO NOTHING (a redelivered record, or one retried
+ * records in INSERT … ON CONFLICT (id) DO NOTHING (store-insert.ts; a redelivered record, or one retried
  * into two batches, is a no-op) and the dead letters (anything that cannot be stored, kept whole
  * with its reason). The bus acknowledges a batch only after this resolves, so a crash in between
  * redelivers rather than loses; the NATS bus stores a few batches at once (nats-bus.ts), which is
@@ -20,6 +20,7 @@ import {
   type Retention,
   type Row,
 } from './record-parse.ts';
+import { insertRows } from './store-insert.ts';
 
 export { MAX_CLOCK_SKEW_MS, type Retention } from './record-parse.ts';
 
@@ -30,22 +31,10 @@ export interface StoreResult {
 }
 
 /**
- * Rows per INSERT: one statement binds at most 65,535 parameters (10 a row), and smaller
- * statements keep the vault's memory down (each row's parameters are strings until sent).
+ * Rows per INSERT: each statement's column arrays are strings until sent, so smaller statements
+ * keep the vault's memory down; the statements of a batch are pipelined (one round trip).
  */
-const INSERT_ROWS = 1000;
-const COLUMNS = [
-  'id',
-  'type',
-  'data_key_id',
-  'context_id',
-  'context_enc_sha256',
-  'sealed',
-  'hint',
-  'hint_source',
-  'submitted_at',
-  'expires_at',
-] as const;
+const INSERT_ROWS = 2000;
 
 interface Prepared {
   /** Valid rows of known data keys, one per id, in id order (concurrent batches lock alike). */
@@ -127,14 +116,15 @@ export async function storeRecordBatch(
   if (contexts.length) await storeContexts(sql, contexts);
   try {
     return await sql.begin(async (tx) => {
-      let inserted = 0;
-      for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        const slice = rows.slice(i, i + INSERT_ROWS);
-        inserted += (await tx`INSERT INTO records ${tx(slice, ...COLUMNS)} ON CONFLICT (id) DO NOTHING`).count;
-      }
+      // Issued together, so postgres.js pipelines them: one round trip for the whole batch.
+      const statements: Promise<{ count: number }>[] = [];
+      for (let i = 0; i < rows.length; i += INSERT_ROWS)
+        statements.push(insertRows(tx, rows.slice(i, i + INSERT_ROWS)));
       if (dead.length) {
-        await tx`INSERT INTO dead_letters ${tx(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`;
+        statements.push(tx`INSERT INTO dead_letters ${tx(dead, 'msg_id', 'reason', 'payload')} ON CONFLICT DO NOTHING`);
       }
+      const counts = await Promise.all(statements);
+      const inserted = counts.slice(0, counts.length - (dead.length ? 1 : 0)).reduce((n, r) => n + r.count, 0);
       return { stored: inserted, duplicates: storable - inserted, deadLetters: dead.length };
     });
   } catch (err) {
@@ -144,7 +134,7 @@ export async function storeRecordBatch(
   let stored = 0;
   for (const row of rows) {
     try {
-      stored += (await sql`INSERT INTO records ${sql([row], ...COLUMNS)} ON CONFLICT (id) DO NOTHING`).count;
+      stored += (await insertRows(sql, [row])).count;
     } catch (err) {
       if (!isDataError(err)) throw err;
       const reason = `refused by the database: ${(err as Error).message}`;

@@ -74,28 +74,21 @@ function replyMessage(form: ReplyForm, op: string, request: Uint8Array, reply: U
   return lengthPrefixed(label, op, sha256(request), sha256(reply));
 }
 
-function signReply(form: ReplyForm, key: PrivateKey<'ed25519'>, op: string, request: Uint8Array, reply: Uint8Array) {
+function signReply(key: PrivateKey<'ed25519'>, message: Buffer): Buffer {
   assertKind(key, 'ed25519', 'vault reply key');
-  return sign(null, replyMessage(form, op, request, reply), privateKeyObject(key));
+  return sign(null, message, privateKeyObject(key));
 }
 
-function verifyReply(
-  form: ReplyForm,
-  key: PublicKey<'ed25519'>,
-  op: string,
-  request: Uint8Array,
-  reply: Uint8Array,
-  signature: unknown,
-): void {
+function verifyReply(key: PublicKey<'ed25519'>, message: Buffer, signature: unknown): void {
   assertKind(key, 'ed25519', 'vault reply key');
-  if (!verify(null, replyMessage(form, op, request, reply), key.keyObject, signatureBytes(signature))) {
+  if (!verify(null, message, key.keyObject, signatureBytes(signature))) {
     throw new CryptoError('BadSignature', 'vault reply');
   }
 }
 
 /** Sign one reply: the operation, the exact request bytes received, the exact reply bytes sent. */
 export function signVaultReply(key: PrivateKey<'ed25519'>, op: string, request: Uint8Array, reply: Uint8Array): string {
-  return signReply('json', key, op, request, reply).toString('base64url');
+  return signReply(key, replyMessage('json', op, request, reply)).toString('base64url');
 }
 
 /** Check one reply's signature; BadSignature unless `key` signed exactly these bytes for `op`. */
@@ -106,7 +99,7 @@ export function verifyVaultReply(
   reply: Uint8Array,
   signature: unknown,
 ): void {
-  verifyReply('json', key, op, request, reply, signature);
+  verifyReply(key, replyMessage('json', op, request, reply), signature);
 }
 
 /** Sign one reply frame's body (64 raw bytes): the operation, the exact request, the exact body. */
@@ -116,7 +109,7 @@ export function signVaultReplyFrame(
   request: Uint8Array,
   body: Uint8Array,
 ): Buffer {
-  return signReply('frame', key, op, request, body);
+  return signReply(key, replyMessage('frame', op, request, body));
 }
 
 /** Check one reply frame's signature (64 raw bytes); BadSignature unless `key` signed exactly this body. */
@@ -127,7 +120,7 @@ export function verifyVaultReplyFrame(
   body: Uint8Array,
   signature: Uint8Array,
 ): void {
-  verifyReply('frame', key, op, request, body, signature);
+  verifyReply(key, replyMessage('frame', op, request, body), signature);
 }
 
 /** The reply key's file: `{"v":1,"kind":"coffer-vault-reply-key","privateKey":<base64url>}`, mode 0600. */

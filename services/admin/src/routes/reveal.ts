@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BusUnavailableError, callVault } from '@coffer/bus';
-import { CryptoError } from '@coffer/crypto';
+import { CryptoError, type PrivateKey, type RecipientKind } from '@coffer/crypto';
 import { sendProblem } from '@coffer/http';
 import { Reason, Uuid } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
@@ -63,9 +63,11 @@ export const revealRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, dep
       throw err;
     });
     let plaintext: Buffer | undefined;
+    let userKey: PrivateKey<RecipientKind> | undefined;
+    let dataKey: PrivateKey<RecipientKind> | undefined;
     try {
-      const userKey = unwrapUserKey(session.token, sealed.session);
-      const dataKey = unwrapDataKey(
+      userKey = unwrapUserKey(session.token, sealed.session);
+      dataKey = unwrapDataKey(
         userKey,
         sealed.session.userId,
         sealed.record.dataKeyId,
@@ -98,6 +100,10 @@ export const revealRoute: FastifyPluginAsyncTypebox<AdminDeps> = async (app, dep
       });
     } finally {
       plaintext?.fill(0);
+      // Nothing unwrapped outlives the request: an X-Wing key's seed and expanded key are wiped here
+      // (an X25519 KeyObject cannot be wiped from JavaScript; it is freed with the object).
+      dataKey?.destroy();
+      userKey?.destroy();
     }
   });
 };

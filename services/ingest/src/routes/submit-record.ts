@@ -4,13 +4,13 @@
  * after the stream's PubAck of that batch. The sealed value is bound to (record id, type, data
  * key id).
  */
-import { BusUnavailableError } from '@coffer/bus';
 import { sendProblem } from '@coffer/http';
 import { checkValue, newRecordId, RECORD_TYPES, type RecordType } from '@coffer/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { VerifiedKey } from '../data-key.ts';
 import type { IngestDeps, PreparedRecord } from './deps.ts';
+import { busUnavailable, IdempotencyHeaders, idempotencyKeyOf } from './submit-common.ts';
 
 const Body = Type.Object(
   {
@@ -21,9 +21,6 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
-const Headers = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
-});
 const Accepted = Type.Object({
   id: Type.String(),
   type: Type.String(),
@@ -31,29 +28,56 @@ const Accepted = Type.Object({
   keyId: Type.String(),
 });
 
-export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, deps) => {
-  const prepare = (key: VerifiedKey, type: RecordType, normalized: string, hint: string | null): PreparedRecord => {
-    const id = newRecordId();
-    const plaintext = Buffer.from(normalized, 'utf8');
-    const { context, sealed } = deps.sealer.seal(key, id, type, plaintext);
-    plaintext.fill(0);
-    const record = {
-      id,
-      type,
-      keyId: key.id,
-      hint,
-      submittedAt: deps.now().toISOString(),
-      contextId: context.id,
-      sealed: sealed.toString('base64'),
-    };
-    const byteLength = record.sealed.length + context.enc.length + 256;
-    return { id, queued: { record, context }, answer: { id, type, hint, keyId: key.id }, byteLength };
+/** Seal the normalised value (then zero it) under the current record context, for the group commit. */
+function prepareRecord(
+  deps: IngestDeps,
+  key: VerifiedKey,
+  type: RecordType,
+  normalized: string,
+  hint: string | null,
+): PreparedRecord {
+  const id = newRecordId();
+  const plaintext = Buffer.from(normalized, 'utf8');
+  const { context, sealed } = deps.sealer.seal(key, id, type, plaintext);
+  plaintext.fill(0);
+  const record = {
+    id,
+    type,
+    keyId: key.id,
+    hint,
+    submittedAt: deps.now().toISOString(),
+    contextId: context.id,
+    sealed: sealed.toString('base64'),
   };
+  const byteLength = record.sealed.length + context.enc.length + 256;
+  return { id, queued: { record, context }, answer: { id, type, hint, keyId: key.id }, byteLength };
+}
 
+/**
+ * The record to publish: without an Idempotency-Key a new one; with one (scoped to the client
+ * address, so another client reusing a key learns nothing about this body) the record first
+ * prepared for that key and body, or 'conflict' when the key came with another body.
+ */
+async function preparedOnce(
+  deps: IngestDeps,
+  scopedKey: string | undefined,
+  body: string,
+  make: () => PreparedRecord,
+): Promise<PreparedRecord | 'conflict'> {
+  if (!scopedKey) return make();
+  const fingerprinted = Buffer.from(body, 'utf8');
+  const local = deps.idempotency.prepare(scopedKey, fingerprinted, deps.now().getTime(), make);
+  fingerprinted.fill(0);
+  // Across replicas: the first claim for this key wins everywhere (shared-idempotency.ts).
+  if (local === 'conflict' || !deps.sharedIdempotency) return local;
+  return deps.sharedIdempotency.claim(scopedKey, body, local);
+}
+
+export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, deps) => {
   app.post(
     '/v1/records',
     {
-      schema: { body: Body, headers: Headers, response: { 202: Accepted } },
+      schema: { body: Body, headers: IdempotencyHeaders, response: { 202: Accepted } },
       config: { rateLimit: deps.rateLimit },
     },
     async (req, reply) => {
@@ -77,48 +101,24 @@ export const submitRecordRoute: FastifyPluginAsync<IngestDeps> = async (app, dep
           detail: 'Nothing was stored; try again later.',
         });
       }
-      const idempotencyKey = (req.headers as { 'idempotency-key'?: string })['idempotency-key'];
-      const make = () => prepare(key, body.type, check.normalized, check.hint);
+      const idempotencyKey = idempotencyKeyOf(req);
       let prepared: PreparedRecord | 'conflict';
-      if (idempotencyKey) {
-        const fingerprinted = Buffer.from(`${body.type}\n${check.normalized}`, 'utf8');
-        // Scoped to the client address: another client reusing a key learns nothing about this body.
-        prepared = deps.idempotency.prepare(`${req.ip} ${idempotencyKey}`, fingerprinted, deps.now().getTime(), make);
-        fingerprinted.fill(0);
-      } else {
-        prepared = make();
+      try {
+        prepared = await preparedOnce(
+          deps,
+          idempotencyKey && `${req.ip} ${idempotencyKey}`,
+          `${body.type}\n${check.normalized}`,
+          () => prepareRecord(deps, key, body.type, check.normalized, check.hint),
+        );
+        if (prepared !== 'conflict') await deps.commit.submit(prepared.queued);
+      } catch (err) {
+        return busUnavailable(reply, err, 'retry with the same Idempotency-Key to be sure of one record.');
       }
       if (prepared === 'conflict') {
         return sendProblem(reply, {
           status: 422,
           type: 'idempotency-key-reused',
           title: 'This Idempotency-Key was used with a different body',
-        });
-      }
-      try {
-        // Across replicas: the first claim for this key wins everywhere (shared-idempotency.ts).
-        if (idempotencyKey && deps.sharedIdempotency) {
-          prepared = await deps.sharedIdempotency.claim(
-            `${req.ip} ${idempotencyKey}`,
-            `${body.type}\n${check.normalized}`,
-            prepared,
-          );
-          if (prepared === 'conflict') {
-            return sendProblem(reply, {
-              status: 422,
-              type: 'idempotency-key-reused',
-              title: 'This Idempotency-Key was used with a different body',
-            });
-          }
-        }
-        await deps.commit.submit(prepared.queued);
-      } catch (err) {
-        if (!(err instanceof BusUnavailableError)) throw err;
-        return sendProblem(reply, {
-          status: 503,
-          type: 'bus-unavailable',
-          title: 'The record could not be handed to the bus',
-          detail: 'It may or may not have been stored: retry with the same Idempotency-Key to be sure of one record.',
         });
       }
       return reply.code(202).send(prepared.answer);

@@ -6,7 +6,6 @@
  * only after the stream's PubAck. Whether the value matches its type can only be seen when a person
  * reveals it; the admin plane checks it then.
  */
-import { BusUnavailableError } from '@coffer/bus';
 import {
   parseSealedBlob,
   type RecipientKind,
@@ -27,6 +26,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { SeenRecordIds } from '../seen-record-ids.ts';
 import type { IngestDeps } from './deps.ts';
+import { busUnavailable, IdempotencyHeaders, idempotencyKeyOf } from './submit-common.ts';
 
 /** How far a record id's UUIDv7 time may lie behind or ahead of this clock. */
 export const ID_MAX_AGE_MS = DUPLICATE_WINDOW_MS - 30_000;
@@ -54,9 +54,6 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 type Body = { id: string; type: RecordType; keyId: string; sealed: string; hint: string | null };
-const Headers = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
-});
 
 /** Milliseconds since the epoch in a UUIDv7's first 48 bits. */
 function uuidV7Time(id: string): number {
@@ -113,7 +110,7 @@ export const submitSealedRecordRoute: FastifyPluginAsync<IngestDeps> = async (ap
   app.post(
     '/v1/sealed-records',
     {
-      schema: { body: Body, headers: Headers },
+      schema: { body: Body, headers: IdempotencyHeaders },
       config: { rateLimit: deps.rateLimit },
     },
     async (req, reply) => {
@@ -139,7 +136,7 @@ export const submitSealedRecordRoute: FastifyPluginAsync<IngestDeps> = async (ap
           detail: 'Fetch GET /v1/keys/current and seal with the suite its bundle names.',
         });
       }
-      const idempotencyKey = (req.headers as { 'idempotency-key'?: string })['idempotency-key'];
+      const idempotencyKey = idempotencyKeyOf(req);
       const canonical = JSON.stringify([body.id, body.type, body.keyId, body.sealed, body.hint]);
       const message = seen.claim(body.id, canonical, idempotencyKey, now.getTime(), () => {
         const m: RecordMessageV2 = {
@@ -165,13 +162,7 @@ export const submitSealedRecordRoute: FastifyPluginAsync<IngestDeps> = async (ap
       try {
         await deps.bus.publishRecord(body.id, message);
       } catch (err) {
-        if (!(err instanceof BusUnavailableError)) throw err;
-        return sendProblem(reply, {
-          status: 503,
-          type: 'bus-unavailable',
-          title: 'The record could not be handed to the bus',
-          detail: 'It may or may not have been stored: retry with the same body and Idempotency-Key.',
-        });
+        return busUnavailable(reply, err, 'retry with the same body and Idempotency-Key.');
       }
       return reply.code(202).send({ id: body.id, type: body.type, hint: body.hint, keyId: key.id });
     },

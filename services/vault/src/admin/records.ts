@@ -3,17 +3,22 @@
  * value with this user's wrapped data key — returned only after the audit event is committed in
  * the same transaction. If the audit write fails, nothing is returned.
  */
-import type { RecordType } from '@coffer/protocol';
+import type { AdminRequest, RecordType } from '@coffer/protocol';
 import type postgres from 'postgres';
-import { appendAudit } from '../audit.ts';
+import { type AuditEvent, type AuditHead, appendAudit, lockAuditHead } from '../audit.ts';
 import { Decoys } from '../decoys.ts';
 import type { Caller } from './policy.ts';
-import { AdminError, type AdminHandlers } from './router.ts';
+import { AdminError, type AdminHandlers, type OpContext } from './router.ts';
 
 /** Append an audit event; a failure to write it becomes 'audit-unavailable', never a silent pass. */
-export async function auditOrRefuse(tx: postgres.TransactionSql, event: Parameters<typeof appendAudit>[1], now: Date) {
+export async function auditOrRefuse(
+  tx: postgres.TransactionSql,
+  event: AuditEvent,
+  now: Date,
+  head?: Promise<AuditHead>,
+) {
   try {
-    await appendAudit(tx, event, now);
+    await appendAudit(tx, event, now, head);
   } catch (err) {
     throw new AdminError('audit-unavailable', `the audit log refused the event: ${(err as Error).message}`);
   }
@@ -62,92 +67,95 @@ export function recordHandlers(
       return recordMetaPage(rows, req.limit);
     },
 
-    'records.reveal': async (req, { now, caller, tx }) => {
-      // Run by the router in one transaction with the gate's session touch (ONE_TRANSACTION_OPS):
-      // the touch, the audit event and the reply commit together, once. Without that transaction
-      // (a dispatcher wired without it), each audit write gets its own.
-      const db = tx ?? sql;
-      const audited = <T>(fn: (t: postgres.TransactionSql) => Promise<T>): Promise<T> =>
-        tx ? fn(tx) : (sql.begin(fn) as Promise<T>);
-      const found = await db<
-        {
-          id: string;
-          type: RecordType;
-          data_key_id: string;
-          sealed: Buffer;
-          enc: Buffer | null;
-          wrapped: Buffer | null;
-        }[]
-      >`
-        SELECT r.id, r.type, r.data_key_id, r.sealed, COALESCE(ce.enc, c.enc) AS enc, w.wrapped
-        FROM records r
-        LEFT JOIN record_contexts c ON c.id = r.context_id
-        -- migration 012: the exact context the record was sealed under (records before it: c.enc)
-        LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
-        LEFT JOIN wrapped_keys w ON w.key_kind = 'data' AND w.key_id = r.data_key_id
-          AND w.recipient_kind = 'user' AND w.recipient_id = ${caller.userId}
-        WHERE r.id = ${isUuid(req.recordId) ? req.recordId : null}::uuid`;
-      const row = found[0];
-      const event = {
-        actor: caller.userId,
-        action: 'record.reveal',
-        target: req.recordId,
-        reason: req.reason,
-        origin: req.origin,
-      };
-      if (!row?.wrapped) {
-        await audited((t) =>
-          auditOrRefuse(t, { ...event, outcome: 'failure', details: { error: row ? 'no-key' : 'not-found' } }, now),
-        );
-        throw row
-          ? new AdminError('no-access', 'this user holds no key for the record')
-          : new AdminError('not-found', 'no such record');
-      }
-      const wrapped = row.wrapped;
-      // issue 16 item 3: every reveal is checked the same way, before it is audited as served.
-      const decoy = (await decoys.find(sql, [row.id])).size > 0;
-      const reply = await audited(async (t) => {
-        await claimReveal(t, req.requestId); // issue 9 item 4d
-        const requestId = req.requestId ? { details: { requestId: req.requestId } } : {};
-        await auditOrRefuse(t, { ...event, ...requestId, outcome: 'success' }, now);
-        return {
-          record: {
-            id: row.id,
-            type: row.type,
-            dataKeyId: row.data_key_id,
-            sealed: row.sealed.toString('base64'),
-            contextEnc: row.enc?.toString('base64') ?? null,
-          },
-          wrappedDataKey: wrapped.toString('base64'),
-          session: sessionMaterial(caller),
-        };
-      });
-      // A decoy alerts after the reply.
-      if (decoy) {
-        decoys.raise([
-          { recordId: row.id, userId: caller.userId, sessionId: caller.sessionId, via: 'reveal', origin: req.origin },
-        ]);
-      }
-      return reply;
-    },
+    'records.reveal': (req, context) => reveal(sql, decoys, req, context),
 
     'records.reveal-failed': async (req, { now, caller }) => {
-      await sql.begin((tx) =>
-        auditOrRefuse(
-          tx,
-          {
-            actor: caller.userId,
-            action: 'record.reveal',
-            target: req.recordId,
-            outcome: 'failure',
-            origin: req.origin,
-            details: { error: req.error },
-          },
-          now,
-        ),
-      );
+      const { recordId: target, origin, error } = req;
+      const event = { actor: caller.userId, action: 'record.reveal', target, outcome: 'failure', origin } as const;
+      await sql.begin((tx) => auditOrRefuse(tx, { ...event, details: { error } }, now));
     },
   };
+}
+
+/** A record as a reveal reads it, with this user's wrapped copy of its data key (or null). */
+interface RevealRow {
+  id: string;
+  type: RecordType;
+  data_key_id: string;
+  sealed: Buffer;
+  enc: Buffer | null;
+  wrapped: Buffer | null;
+}
+
+function selectForReveal(db: postgres.Sql | postgres.TransactionSql, recordId: string | null, userId: string) {
+  return db<RevealRow[]>`
+    SELECT r.id, r.type, r.data_key_id, r.sealed, COALESCE(ce.enc, c.enc) AS enc, w.wrapped
+    FROM records r
+    LEFT JOIN record_contexts c ON c.id = r.context_id
+    -- migration 012: the exact context the record was sealed under (records before it: c.enc)
+    LEFT JOIN record_context_encs ce ON ce.context_id = r.context_id AND ce.enc_sha256 = r.context_enc_sha256
+    LEFT JOIN wrapped_keys w ON w.key_kind = 'data' AND w.key_id = r.data_key_id
+      AND w.recipient_kind = 'user' AND w.recipient_id = ${userId}
+    WHERE r.id = ${recordId}::uuid`.execute();
+}
+
+/**
+ * Run by the router in one transaction with the gate's session touch (ONE_TRANSACTION_OPS): the
+ * touch, the audit event and the reply commit together, once. The statements go in two round trips
+ * besides BEGIN, the touch and COMMIT: the record, its decoy check and the audit lock with the
+ * chain's head (lockAuditHead) sent at once, then the request claim and the audit event. Without
+ * that transaction (a dispatcher wired without it), each audit write gets its own.
+ */
+async function reveal(
+  sql: postgres.Sql,
+  decoys: Decoys,
+  req: AdminRequest<'records.reveal'>,
+  { now, caller, tx }: OpContext<'records.reveal'>,
+) {
+  const recordId = isUuid(req.recordId) ? req.recordId : null;
+  const selected = selectForReveal(tx ?? sql, recordId, caller.userId);
+  // issue 16 item 3: every reveal is checked the same way, before it is audited as served.
+  const decoy = recordId ? decoys.find(tx ?? sql, [recordId]) : Promise.resolve(new Set<string>());
+  // Both outcomes below append an audit event, so the lock is taken now, beside the reads.
+  const head = tx ? lockAuditHead(tx) : undefined;
+  const audited = <T>(fn: (t: postgres.TransactionSql, h?: Promise<AuditHead>) => Promise<T>): Promise<T> =>
+    tx ? fn(tx, head) : (sql.begin((t) => fn(t)) as Promise<T>);
+  const [[row], decoyHits] = await Promise.all([selected, decoy]);
+  const { reason, origin } = req;
+  const audit = { actor: caller.userId, action: 'record.reveal', target: req.recordId, reason, origin };
+  if (!row?.wrapped) {
+    const details = { error: row ? 'no-key' : 'not-found' };
+    await audited((t, h) => auditOrRefuse(t, { ...audit, outcome: 'failure', details }, now, h));
+    throw row
+      ? new AdminError('no-access', 'this user holds no key for the record')
+      : new AdminError('not-found', 'no such record');
+  }
+  const { wrapped } = row;
+  const reply = await audited(async (t, h) => {
+    const requestId = req.requestId ? { details: { requestId: req.requestId } } : {};
+    // Sent together: the claim (issue 9 item 4d) and the event; either failing fails the reveal.
+    await Promise.all([
+      claimReveal(t, req.requestId),
+      auditOrRefuse(t, { ...audit, ...requestId, outcome: 'success' }, now, h),
+    ]);
+    return {
+      record: {
+        id: row.id,
+        type: row.type,
+        dataKeyId: row.data_key_id,
+        sealed: row.sealed.toString('base64'),
+        contextEnc: row.enc?.toString('base64') ?? null,
+      },
+      wrappedDataKey: wrapped.toString('base64'),
+      session: sessionMaterial(caller),
+    };
+  });
+  // A decoy alerts after the reply.
+  if (decoyHits.size > 0) {
+    const { userId, sessionId } = caller;
+    decoys.raise([{ recordId: row.id, userId, sessionId, via: 'reveal', origin: req.origin }]);
+  }
+  return reply;
 }
 
 /** issue 9 item 4d (see reveal-delivery.ts). */
