@@ -82,6 +82,8 @@ export async function startAdminStack(
     suite?: 'x25519' | 'xwing';
     /** The vault's minutely janitor; off for a test that runs its steps itself and counts them. */
     vaultJanitor?: boolean;
+    /** The admin plane's data key window in days (its default otherwise), for a test that needs many keys. */
+    dataKeyDays?: number;
   } = {},
 ): Promise<AdminStack> {
   const requireMfa = options.requireMfa ?? false;
@@ -149,6 +151,7 @@ export async function startAdminStack(
     ...(options.revealSeconds ? { revealSeconds: options.revealSeconds } : {}),
     ...(options.revocationStateFile ? { revocationStateFile: options.revocationStateFile } : {}),
     ...(options.acceptUnsignedVaultReplies ? { acceptUnsignedVaultReplies: true } : {}),
+    ...(options.dataKeyDays ? { dataKeyDays: options.dataKeyDays } : {}),
   });
   const [dataKey] = ceremony.request.dataKeys;
   if (!dataKey) throw new Error('the ceremony made no data key');

@@ -59,6 +59,20 @@ export function openDataKey<S extends BundleSuite = 'x25519'>(
   );
 }
 
+/** The org key opened for one use, destroyed as soon as `use` returns or throws (`use` is synchronous). */
+export function withOrgKey<T>(
+  holder: Holder,
+  held: { readonly orgKeyId: string; readonly orgKey: string },
+  use: (orgKey: PrivateKey<'ed25519'>) => T,
+): T {
+  const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
+  try {
+    return use(orgKey);
+  } finally {
+    orgKey.destroy();
+  }
+}
+
 export function wrapOrgKey(
   orgKey: PrivateKey<'ed25519'>,
   orgKeyId: string,

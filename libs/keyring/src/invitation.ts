@@ -6,7 +6,7 @@
  */
 import { type Invitation, type PublicKey, signInvitation, verifyInvitation } from '@coffer/crypto';
 import { newRecordId } from '@coffer/protocol';
-import { type Holder, openOrgKey } from './holder.ts';
+import { type Holder, withOrgKey } from './holder.ts';
 
 export type InvitedRole = Invitation['role'];
 
@@ -16,7 +16,6 @@ export function signedInvitation(
   held: { readonly orgKeyId: string; readonly orgKey: string },
   invited: { readonly userId: string; readonly email: string; readonly role: InvitedRole; readonly expiresAt: string },
 ): { invitation: Invitation; signature: string } {
-  const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
   const invitation: Invitation = {
     v: 1,
     inviteId: newRecordId(),
@@ -25,7 +24,7 @@ export function signedInvitation(
     role: invited.role,
     expiresAt: invited.expiresAt,
   };
-  return { invitation, signature: signInvitation(orgKey, invitation) };
+  return { invitation, signature: withOrgKey(holder, held, (orgKey) => signInvitation(orgKey, invitation)) };
 }
 
 /** Why a confirmation was refused: said to the key-admin, and audited as a denial. */

@@ -12,7 +12,7 @@ import {
   signOrgConfig,
   verifyOrgConfig,
 } from '@coffer/crypto';
-import { type Holder, openOrgKey } from './holder.ts';
+import { type Holder, withOrgKey } from './holder.ts';
 import { orgSuite, type SuiteMaterial, SuiteRefused } from './suite.ts';
 
 export interface SignedOrgConfig {
@@ -36,6 +36,6 @@ export function nextOrgConfig(
     ? orgConfigVersion(verifyOrgConfig(trustRoot, material.config.config, material.config.signature))
     : 0;
   const config = { v: 2 as const, orgKeyId: material.orgKeyId, suite, version: Math.max(1, current) + 1 };
-  const signature = signOrgConfig(openOrgKey(holder, material.orgKeyId, material.orgKey), config);
+  const signature = withOrgKey(holder, material, (orgKey) => signOrgConfig(orgKey, config));
   return { config, signature, from };
 }

@@ -18,6 +18,7 @@ import {
   userKeyAad,
   verifyUserCertificate,
 } from '@coffer/crypto';
+import type { RecoveryMaterial } from '@coffer/protocol';
 import { describe, expect, it } from 'vitest';
 import { type CeremonyOutput, runCeremony } from './ceremony.ts';
 import { grantToUser } from './confirm.ts';
@@ -47,6 +48,29 @@ async function adminKey(made: CeremonyOutput) {
   const a = made.request.admin;
   const { kek } = await unlockWithPassword(PASSWORD, a.passwordVerifier);
   return unwrapWithSymmetricKey(both, kek, Buffer.from(a.wrappedPrivateKey, 'base64'), userKeyAad(a.id, 1));
+}
+
+/** What recovery.begin sends for a freshly made org (challenge answer: 32 bytes of 7). */
+function recoveryMaterial(made: CeremonyOutput): RecoveryMaterial {
+  const { request } = made;
+  const recoveryCopy = (keyId: string) =>
+    request.dataKeys.find((k) => k.bundle.id === keyId)?.copies.find((c) => c.recipientKind === 'recovery')
+      ?.wrapped as string;
+  return {
+    challengeId: 'c-1',
+    challenge: seal(
+      recipientPublicKey(request.org.recoveryPublicKey),
+      Buffer.alloc(32, 7),
+      recoveryChallengeBinding('c-1'),
+    ).toString('base64'),
+    trustRoot: made.trustRoot,
+    recovery: { id: request.org.recoveryKeyId, publicKey: request.org.recoveryPublicKey, threshold: 2 },
+    orgKeyId: request.org.orgKeyId,
+    orgKey: request.orgKeyCopies.find((c) => c.recipientKind === 'recovery')?.wrapped as string,
+    dataKeys: request.dataKeys.map((k) => ({ keyId: k.bundle.id, wrapped: recoveryCopy(k.bundle.id) })),
+    config: { config: request.org.config as never, signature: request.org.configSignature as string },
+    newestKey: null,
+  };
 }
 
 describe('an X-Wing org: people and the recovery key hold X-Wing keys', () => {
@@ -134,25 +158,8 @@ describe('an X-Wing org: people and the recovery key hold X-Wing keys', () => {
   it('k shares rebuild the X-Wing recovery key; the recovered key-admin is X-Wing and holds every key', async () => {
     const made = await xwingOrg();
     const { request } = made;
-    const recoveryCopy = (keyId: string) =>
-      request.dataKeys.find((k) => k.bundle.id === keyId)?.copies.find((c) => c.recipientKind === 'recovery')
-        ?.wrapped as string;
     const recovered = await recoverKeyAdmin(
-      {
-        challengeId: 'c-1',
-        challenge: seal(
-          recipientPublicKey(request.org.recoveryPublicKey),
-          Buffer.alloc(32, 7),
-          recoveryChallengeBinding('c-1'),
-        ).toString('base64'),
-        trustRoot: made.trustRoot,
-        recovery: { id: request.org.recoveryKeyId, publicKey: request.org.recoveryPublicKey, threshold: 2 },
-        orgKeyId: request.org.orgKeyId,
-        orgKey: request.orgKeyCopies.find((c) => c.recipientKind === 'recovery')?.wrapped as string,
-        dataKeys: request.dataKeys.map((k) => ({ keyId: k.bundle.id, wrapped: recoveryCopy(k.bundle.id) })),
-        config: { config: request.org.config as never, signature: request.org.configSignature as string },
-        newestKey: null,
-      },
+      recoveryMaterial(made),
       [made.shares[2] as string, made.shares[0] as string],
       { email: 'officer@example.com', password: PASSWORD },
       made.trustRoot,
@@ -170,5 +177,18 @@ describe('an X-Wing org: people and the recovery key hold X-Wing keys', () => {
       const bundle = request.dataKeys.find((k) => k.bundle.id === copy.keyId)?.bundle;
       expect(openDataKey({ id: a.id, key }, copy, 'xwing').publicKey.toBase64url()).toBe(bundle?.publicKey);
     }
+  });
+
+  it('never wraps X-Wing data keys to an X25519 recovered key: no suite material (an older vault) still gives X-Wing', async () => {
+    const made = await xwingOrg();
+    const { config: _, ...older } = recoveryMaterial(made);
+    const recovered = await recoverKeyAdmin(
+      { ...older, newestKey: null },
+      [made.shares[1] as string, made.shares[0] as string],
+      { email: 'officer@example.com', password: PASSWORD },
+      made.trustRoot,
+    );
+    expect(recipientPublicKey(recovered.enrol.admin.publicKey).kind).toBe('xwing');
+    for (const copy of recovered.enrol.dataKeys) expect(kemOf(copy.wrapped)).toBe(KEM_XWING);
   });
 });

@@ -3,7 +3,7 @@
  * last window, signed by the org key and wrapped to every certified recipient and the recovery key.
  */
 import type { PublicKey, RevocationList } from '@coffer/crypto';
-import { type Holder, openOrgKey } from './holder.ts';
+import { type Holder, withOrgKey } from './holder.ts';
 import { dataKeyWindows, type MintedDataKey, mintDataKeys, nextWindowStart } from './mint.ts';
 import { certifiedRecipients, type RecipientCandidates } from './recipients.ts';
 import { orgSuite, type SuiteMaterial } from './suite.ts';
@@ -46,8 +46,8 @@ export function pregenerateDataKeys(
 ): Pregenerated {
   const suite = orgSuite(trustRoot, material);
   const { recipients, skipped, revoked } = certifiedRecipients(trustRoot, material, revocations);
-  const orgKey = openOrgKey(holder, material.orgKeyId, material.orgKey);
   const start = nextWindowStart(options.now, options.startNow ? null : material.lastNotAfter);
   const windows = dataKeyWindows(start, options.days, options.count);
-  return { dataKeys: mintDataKeys(orgKey, recipients, windows, suite), skipped, revoked };
+  const dataKeys = withOrgKey(holder, material, (orgKey) => mintDataKeys(orgKey, recipients, windows, suite));
+  return { dataKeys, skipped, revoked };
 }

@@ -15,7 +15,7 @@ import {
 } from '@coffer/crypto';
 import type { AdminRequest, RecoveryMaterial } from '@coffer/protocol';
 import { makeKeyAdmin } from './ceremony.ts';
-import { type Holder, openOrgKey, rewrapDataKeys, wrapOrgKey } from './holder.ts';
+import { type Holder, openAnyDataKey, openOrgKey, rewrapDataKeys, wrapOrgKey } from './holder.ts';
 import { orgSuite, SuiteRefused } from './suite.ts';
 
 export class RecoveryRefused extends Error {
@@ -43,7 +43,9 @@ export async function recoverKeyAdmin(
   const m = material;
   const { holder, answer, orgKey } = await openWithShares(m, shares, pinnedTrustRoot);
   try {
-    const made = await makeKeyAdmin(orgKey, admin.email, admin.password, newKeySuite(m, pinnedTrustRoot));
+    const floor = newKeySuite(m, pinnedTrustRoot);
+    const suite = floor === 'xwing' || holdsXWingKey(holder, m.dataKeys) ? 'xwing' : floor;
+    const made = await makeKeyAdmin(orgKey, admin.email, admin.password, suite);
     const to = { id: made.record.id, key: made.key.publicKey };
     // The new key-admin's private key leaves only password-wrapped (in made.record).
     made.key.destroy();
@@ -117,7 +119,25 @@ function newKeySuite(m: RecoveryMaterial, pinnedTrustRoot: string): BundleSuite 
   }
 }
 
-/** Rebuild the recovery key, open the challenge and the org key, and check it is the pinned one. */
+/**
+ * Whether any data key the recovery key holds is X-Wing: then the recovered key-admin's key is
+ * X-Wing too, whatever the (database-supplied) suite material says — an X-Wing data key is never
+ * wrapped to an X25519 key (as grantToUser refuses). Each key is opened only to read its kind.
+ */
+function holdsXWingKey(holder: Holder, copies: RecoveryMaterial['dataKeys']): boolean {
+  for (const copy of copies) {
+    const key = openAnyDataKey(holder, copy);
+    const kind = key.kind;
+    key.destroy();
+    if (kind === 'xwing') return true;
+  }
+  return false;
+}
+
+/**
+ * Rebuild the recovery key, open the challenge and the org key, and check it is the pinned one.
+ * On any failure every key opened so far is destroyed and the answer wiped.
+ */
 async function openWithShares(m: RecoveryMaterial, shares: readonly string[], pinnedTrustRoot: string) {
   // X25519, or X-Wing for an org made with X-Wing: the shares rebuild whichever the vault stores.
   const recoveryPublic = recipientPublicKey(m.recovery.publicKey);
@@ -126,9 +146,10 @@ async function openWithShares(m: RecoveryMaterial, shares: readonly string[], pi
     id: m.recovery.id,
     key: await combineRecoveryShares(shares, recoveryPublic, m.recovery.threshold),
   };
-  const answer = open(holder.key, Buffer.from(m.challenge, 'base64'), recoveryChallengeBinding(m.challengeId));
-  let orgKey: PrivateKey<'ed25519'>;
+  let answer: Buffer | undefined;
+  let orgKey: PrivateKey<'ed25519'> | undefined;
   try {
+    answer = open(holder.key, Buffer.from(m.challenge, 'base64'), recoveryChallengeBinding(m.challengeId));
     orgKey = openOrgKey(holder, m.orgKeyId, m.orgKey);
     if (m.trustRoot !== pinnedTrustRoot) {
       throw new RecoveryRefused(
@@ -140,10 +161,11 @@ async function openWithShares(m: RecoveryMaterial, shares: readonly string[], pi
         'the recovered org key is not the pinned trust root: its copy in the database was replaced',
       );
     }
+    return { holder, answer, orgKey };
   } catch (err) {
-    answer.fill(0);
+    answer?.fill(0);
+    orgKey?.destroy();
     holder.key.destroy();
     throw err;
   }
-  return { holder, answer, orgKey };
 }

@@ -4,12 +4,12 @@
  * key-admin's session — not a bus that saw its session hash — can make the vault do it.
  */
 import { signResealStore } from '@coffer/crypto';
-import { type Holder, openOrgKey } from './holder.ts';
+import { type Holder, withOrgKey } from './holder.ts';
 
 export function authoriseResealStore(
   holder: Holder,
   held: { readonly orgKeyId: string; readonly orgKey: string },
   requestDigest: string,
 ): string {
-  return signResealStore(openOrgKey(holder, held.orgKeyId, held.orgKey), requestDigest);
+  return withOrgKey(holder, held, (orgKey) => signResealStore(orgKey, requestDigest));
 }

@@ -14,7 +14,7 @@ import {
   sortRevocationEntries,
   verifyRevocationList,
 } from '@coffer/crypto';
-import { type Holder, openOrgKey } from './holder.ts';
+import { type Holder, withOrgKey } from './holder.ts';
 
 /** The list the vault shows is missing, unsigned or older than one seen before: nothing is wrapped. */
 export class RevocationListRefused extends Error {
@@ -89,12 +89,11 @@ export function nextRevocationList(
   add: readonly RevocationEntry[],
   now: Date,
 ): { list: RevocationListV2; signature: string } {
-  const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
   const list: RevocationListV2 = {
     v: 2,
     counter: (current?.counter ?? 0) + 1,
     issuedAt: now.toISOString(),
     entries: sortRevocationEntries([...revocationEntriesOf(current), ...add]),
   };
-  return { list, signature: signRevocationList(orgKey, list) };
+  return { list, signature: withOrgKey(holder, held, (orgKey) => signRevocationList(orgKey, list)) };
 }

@@ -16,6 +16,14 @@ import { orgSuite, SuiteRefused } from './suite.ts';
 
 const NOW = new Date('2026-03-01T10:00:00.123Z');
 
+const signedBundle =
+  (orgKey: PrivateKey<'ed25519'>) => (suite: 'x25519' | 'xwing', id: string, notBefore: string, notAfter: string) => {
+    const publicKey = PrivateKey.generate(suite).publicKey.toBase64url();
+    const bundle =
+      suite === 'xwing' ? { id, suite, publicKey, notBefore, notAfter } : { id, publicKey, notBefore, notAfter };
+    return { bundle, signature: signDataKeyBundle(orgKey, bundle) };
+  };
+
 function org() {
   const orgKey = PrivateKey.generate('ed25519');
   const recovery = PrivateKey.generate('x25519');
@@ -161,12 +169,7 @@ describe('suites: the org configuration decides, and cannot be downgraded by the
     // keys, so the vault's newest by that column is the X25519 key.
     const o = org();
     const root = o.orgKey.publicKey;
-    const bundleOf = (suite: 'x25519' | 'xwing', id: string, notBefore: string, notAfter: string) => {
-      const publicKey = PrivateKey.generate(suite).publicKey.toBase64url();
-      const bundle =
-        suite === 'xwing' ? { id, suite, publicKey, notBefore, notAfter } : { id, publicKey, notBefore, notAfter };
-      return { bundle, signature: signDataKeyBundle(o.orgKey, bundle) };
-    };
+    const bundleOf = signedBundle(o.orgKey);
     const old = bundleOf('x25519', 'dk-old', '2026-01-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z');
     const xwing = [
       bundleOf('xwing', 'dk-pq-1', '2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z'),
@@ -187,5 +190,26 @@ describe('suites: the org configuration decides, and cannot be downgraded by the
     );
     // Only X25519 keys: an org before suites (or one never moved) stays X25519.
     expect(orgSuite(root, { ...material, dataKeyBundles: [old] })).toBe('x25519');
+  });
+
+  it('refuses X25519 while any X-Wing key is sent, even one whose window ends first (rows rolled back)', () => {
+    // An org moved to X-Wing; a database writer re-inserts the destroyed future X25519 keys from a
+    // backup (genuine bundles), deletes the unused future X-Wing ones and restores the first
+    // configuration. The X-Wing key records use stays: its window ends before the X25519 ones.
+    const o = org();
+    const root = o.orgKey.publicKey;
+    const bundleOf = signedBundle(o.orgKey);
+    const used = bundleOf('xwing', 'dk-pq-used', '2026-03-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z');
+    const revived = [
+      bundleOf('x25519', 'dk-old-2', '2026-04-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z'),
+      bundleOf('x25519', 'dk-old-3', '2026-05-01T00:00:00.000Z', '2026-06-01T00:00:00.000Z'),
+    ];
+    const material = { orgKeyId: 'org-1', config: signed(o.orgKey, 'x25519'), dataKeyBundles: [...revived, used] };
+    expect(() => orgSuite(root, material)).toThrow(/x25519 but an org-signed data key is xwing/);
+    expect(() => orgSuite(root, { ...material, config: null })).toThrow(SuiteRefused);
+    expect(orgSuite(root, { ...material, config: signed(o.orgKey, 'xwing') })).toBe('xwing');
+    // A bundle sent twice (a row copied over another) is refused.
+    expect(orgSuite(root, { ...material, dataKeyBundles: revived })).toBe('x25519');
+    expect(() => orgSuite(root, { ...material, dataKeyBundles: [...revived, ...revived] })).toThrow(/sent twice/);
   });
 });

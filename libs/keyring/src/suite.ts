@@ -2,12 +2,16 @@
  * Which suite the org's new keys are made in: what the org's signed configuration says, checked
  * against the pinned trust root. The configuration row is the database's, so it is not trusted:
  * an altered or foreign one is refused, and a missing one means X25519 (an org made before suites
- * existed) only while the newest org-signed data key is X25519 too — a database writer who deletes
+ * existed) only while no org-signed data key is X-Wing — a database writer who deletes
  * the configuration of an X-Wing org is refused, not obeyed.
  *
- * "Newest" is by the signed window, never by a column: the vault sends every data key's bundle as
- * signed, and each must verify under the trust root (a tampered one refuses), so a database writer
- * who stretches an old X25519 key's `not_after` cannot hide the X-Wing keys behind it.
+ * Suites only move forward (the vault's org-config refuses a move back), so any org-signed X-Wing
+ * data key the vault sends is the floor: X25519 is refused while one exists, whatever the signed
+ * windows say. A database writer can roll rows back (re-insert destroyed X25519 keys from a backup,
+ * delete unused future X-Wing ones, stretch a `not_after` column), but cannot forge an X-Wing
+ * bundle away: a used X-Wing key cannot be deleted (records refer to it) and the vault sends one
+ * chosen by its signed content. Every bundle must verify (a tampered one refuses, it might be the
+ * X-Wing one), and a bundle id sent twice is refused (a row copied over another).
  */
 import {
   type BundleSuite,
@@ -32,7 +36,10 @@ export interface SuiteMaterial {
    * `dataKeyBundles` is present.
    */
   readonly newestKey?: SignedBundle | null | undefined;
-  /** Every data key's bundle as signed: the newest is chosen here, by its signed window. */
+  /**
+   * Data keys' bundles as signed, a bounded set (the newest by window, and one X-Wing key chosen by
+   * its signed content if any exists): any X-Wing one among them is the suite floor.
+   */
   readonly dataKeyBundles?: readonly SignedBundle[] | null | undefined;
 }
 
@@ -58,19 +65,20 @@ export function orgSuite(trustRoot: PublicKey<'ed25519'>, material: SuiteMateria
 }
 
 function refuseDowngrade(trustRoot: PublicKey<'ed25519'>, material: SuiteMaterial, why: string): void {
-  const newestSuite = newestKeySuite(trustRoot, material);
-  if (newestSuite !== null && newestSuite !== 'x25519') {
-    throw new SuiteRefused(`${why} but the newest data key is ${newestSuite}: refusing to downgrade`);
+  const floor = strongestKeySuite(trustRoot, material);
+  if (floor !== null && floor !== 'x25519') {
+    throw new SuiteRefused(`${why} but an org-signed data key is ${floor}: refusing to downgrade`);
   }
 }
 
 /**
- * The suite of the data key whose signed window ends last (then begins last), null before any. Every
- * bundle must verify: one that does not is tampered with, and it might be the newest.
+ * The strongest suite among the org-signed data keys the vault sent (X-Wing if any is), null before
+ * any. Every bundle must verify: one that does not is tampered with, and it might be the X-Wing one.
  */
-function newestKeySuite(trustRoot: PublicKey<'ed25519'>, material: SuiteMaterial): BundleSuite | null {
+function strongestKeySuite(trustRoot: PublicKey<'ed25519'>, material: SuiteMaterial): BundleSuite | null {
   const bundles = material.dataKeyBundles ?? (material.newestKey ? [material.newestKey] : []);
-  let newest: { suite: BundleSuite; notAfter: number; notBefore: number } | null = null;
+  const seen = new Set<string>();
+  let strongest: BundleSuite | null = null;
   for (const b of bundles) {
     let verified: DataKeyBundle;
     try {
@@ -78,11 +86,11 @@ function newestKeySuite(trustRoot: PublicKey<'ed25519'>, material: SuiteMaterial
     } catch (err) {
       throw new SuiteRefused(`a data key does not verify: ${(err as Error).message}`);
     }
-    const notAfter = Date.parse(verified.notAfter);
-    const notBefore = Date.parse(verified.notBefore);
-    if (!newest || notAfter > newest.notAfter || (notAfter === newest.notAfter && notBefore > newest.notBefore)) {
-      newest = { suite: verified.suite ?? 'x25519', notAfter, notBefore };
-    }
+    if (seen.has(verified.id)) throw new SuiteRefused('a data key is sent twice: its rows were copied');
+    seen.add(verified.id);
+    const suite = verified.suite ?? 'x25519';
+    if (suite !== 'x25519') strongest = suite;
+    else strongest ??= suite;
   }
-  return newest?.suite ?? null;
+  return strongest;
 }

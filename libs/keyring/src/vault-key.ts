@@ -5,7 +5,7 @@
  * fingerprint is the one the key-admin read from the vault's own log.
  */
 import { certifyVaultReplyKey, PublicKey } from '@coffer/crypto';
-import { type Holder, openOrgKey } from './holder.ts';
+import { type Holder, withOrgKey } from './holder.ts';
 
 /** The reply key named over the bus is not the one whose fingerprint the key-admin gave. */
 export class VaultKeyMismatch extends Error {
@@ -24,6 +24,5 @@ export function certifyVaultKey(
   if (digits(key.fingerprint()) !== digits(expectedFingerprint)) {
     throw new VaultKeyMismatch('the vault reply key is not the one with the fingerprint given');
   }
-  const orgKey = openOrgKey(holder, held.orgKeyId, held.orgKey);
-  return { key: replyKey, certificate: certifyVaultReplyKey(orgKey, key) };
+  return { key: replyKey, certificate: withOrgKey(holder, held, (orgKey) => certifyVaultReplyKey(orgKey, key)) };
 }

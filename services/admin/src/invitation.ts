@@ -8,7 +8,7 @@ import { type InvitedRole, signedInvitation } from '@coffer/keyring';
 import type { InviteMade } from '@coffer/protocol';
 import type { AdminDeps } from './routes/deps.ts';
 import type { SessionAuth } from './session.ts';
-import { sessionHolder } from './unwrap.ts';
+import { withSessionHolder } from './session-holder.ts';
 
 /** Sign the invitation for the user `made` just now and store it with the vault. */
 export async function signInvitationFor(
@@ -18,12 +18,14 @@ export async function signInvitationFor(
   invited: { email: string; role: InvitedRole },
   origin: string,
 ): Promise<void> {
-  const { invitation, signature } = signedInvitation(sessionHolder(session.token, made.session), made, {
-    userId: made.id,
-    email: invited.email,
-    role: invited.role,
-    expiresAt: made.expiresAt,
-  });
+  const { invitation, signature } = withSessionHolder(session.token, made.session, (holder) =>
+    signedInvitation(holder, made, {
+      userId: made.id,
+      email: invited.email,
+      role: invited.role,
+      expiresAt: made.expiresAt,
+    }),
+  );
   await callVault(deps.bus, 'users.invitation', {
     v: 1,
     session: session.hash,

@@ -12,7 +12,7 @@ import type { KeysMaterial } from '@coffer/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminDeps } from './routes/deps.ts';
 import { originOf } from './session.ts';
-import { sessionHolder } from './unwrap.ts';
+import { withSessionHolder } from './session-holder.ts';
 
 export type Checked = { ok: true; list: RevocationList | null } | { ok: false; sent: FastifyReply };
 
@@ -79,7 +79,9 @@ export async function nextRevocations(
   const entry = entryFor(m);
   const held = entry !== null && m.recipients.some((r) => r.id === entry.userId);
   const signed = entry
-    ? nextRevocationList(sessionHolder(req.session.token, m.session), m, checked.list, [entry], deps.now())
+    ? withSessionHolder(req.session.token, m.session, (holder) =>
+        nextRevocationList(holder, m, checked.list, [entry], deps.now()),
+      )
     : null;
   return { signed, held, lastNotAfter: m.lastNotAfter };
 }

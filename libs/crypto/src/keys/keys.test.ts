@@ -1,6 +1,10 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { dataKeyWrapBinding, recordBinding } from '../bindings.ts';
+import { open, seal } from '../blob/sealed-blob.ts';
 import { isCryptoError } from '../errors.ts';
+import { signDataKeyBundle } from '../signature/bundles.ts';
+import { unwrapPrivateKey, wrapPrivateKey } from '../wrap/wrap.ts';
 import { exportPrivateBytes, PrivateKey, PublicKey } from './keys.ts';
 import { SymmetricKey, symmetricKeyBytes, symmetricKeyFromBytes } from './symmetric-key.ts';
 
@@ -100,3 +104,41 @@ describe('symmetric key', () => {
     expect(isCryptoError(err, 'InvalidKey')).toBe(true);
   });
 });
+
+describe('a destroyed private key', () => {
+  const refused = (use: () => unknown) => {
+    let err: unknown;
+    try {
+      use();
+    } catch (e) {
+      err = e;
+    }
+    return isCryptoError(err, 'InvalidKey');
+  };
+
+  it.each(['x25519', 'xwing'] as const)('%s: no longer opens, unwraps or exports', (kind) => {
+    const key = PrivateKey.generate(kind);
+    const binding = recordBinding('r', 'secret', 'dk');
+    const blob = seal(key.publicKey, Buffer.from('x'), binding);
+    expect(open(key, blob, binding).toString()).toBe('x');
+    const wrapped = wrapPrivateKey(PrivateKey.generate('x25519'), key.publicKey, dataKeyWrapBinding('dk', 'u'));
+    key.destroy();
+    expect(refused(() => open(key, blob, binding))).toBe(true);
+    expect(refused(() => unwrapPrivateKey('x25519', key, wrapped, dataKeyWrapBinding('dk', 'u')))).toBe(true);
+    expect(refused(() => exportPrivateBytes(key))).toBe(true);
+    const to = PrivateKey.generate('x25519').publicKey;
+    expect(refused(() => wrapPrivateKey(key, to, dataKeyWrapBinding('dk', 'v')))).toBe(true);
+  });
+
+  it('ed25519: no longer signs', () => {
+    const key = PrivateKey.generate('ed25519');
+    const bundle = { id: 'dk', publicKey: PrivateKey.generate('x25519').publicKey.toBase64url(), notBefore, notAfter };
+    expect(signDataKeyBundle(key, bundle).length).toBeGreaterThan(0);
+    key.destroy();
+    expect(refused(() => signDataKeyBundle(key, bundle))).toBe(true);
+    expect(refused(() => exportPrivateBytes(key))).toBe(true);
+  });
+});
+
+const notBefore = '2026-01-01T00:00:00.000Z';
+const notAfter = '2026-02-01T00:00:00.000Z';

@@ -135,6 +135,8 @@ export class PrivateKey<K extends KeyKind = KeyKind> {
 
   static {
     objectOf = (key) => {
+      // A KeyObject cannot be wiped, so a destroyed key is refused here, at every use.
+      if (key.#destroyed) throw new CryptoError('InvalidKey', 'key was destroyed');
       if (!key.#object) throw new CryptoError('InvalidKey', `an ${key.kind} key has no single node:crypto key`);
       return key.#object;
     };
@@ -199,8 +201,10 @@ export class PrivateKey<K extends KeyKind = KeyKind> {
   }
 
   /**
-   * Wipe what can be wiped: an xwing key's seed and expanded ML-KEM key (a KeyObject cannot be
-   * wiped from JavaScript; it is freed with the object). The key is unusable afterwards.
+   * Make the key unusable: every later use (sign, open, unwrap, export) throws
+   * CryptoError('InvalidKey'). An xwing key's seed and expanded ML-KEM key are wiped. An x25519 or
+   * ed25519 key lives in a node:crypto KeyObject, whose memory cannot be wiped from JavaScript: it
+   * stays in memory until the object is garbage-collected; only its use is refused.
    */
   destroy(): void {
     this.#destroyed = true;

@@ -109,9 +109,12 @@ export const SuiteFloor = {
   config: Type.Optional(Nullable(Type.Object({ config: OrgConfigJson, signature: Type.String() }))),
   newestKey: Type.Optional(Nullable(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
   /**
-   * Every data key's bundle as signed: the admin plane (or the CLI) verifies each and takes the
-   * newest by its signed window (a `not_after` column is the database's word). Absent from an
-   * older vault, which sends only newestKey.
+   * Data keys' bundles as signed, a bounded set: the 16 newest by `not_after`, one X-Wing key chosen
+   * by its signed content (one that records use first), the newest key records use and one row
+   * whose bundle names another id, each with its row's id: at most 19 (about 37 KB as JSON for
+   * X-Wing; every key's would outgrow a 1 MiB bus message near 530 keys). The
+   * admin plane (or the CLI) verifies each: any X-Wing one is the suite floor (suites only move
+   * forward). Absent from an older vault, which sends only newestKey.
    */
   dataKeyBundles: Type.Optional(Type.Array(Type.Object({ bundle: DataKeyBundleJson, signature: Type.String() }))),
 };

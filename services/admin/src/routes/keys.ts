@@ -22,7 +22,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkedRevocations } from '../revocations.ts';
 import { originOf } from '../session.ts';
-import { sessionHolder } from '../unwrap.ts';
+import { withSessionHolder } from '../session-holder.ts';
 import type { AdminDeps } from './deps.ts';
 import { sessionRead } from './session-read.ts';
 
@@ -55,12 +55,14 @@ export async function makeDataKeys(
   const count = rotate ? Math.min(16, Math.max(1, Math.ceil(horizon / (deps.dataKeyDays * DAY_MS)))) : what.count;
   let made: Pregenerated;
   try {
-    made = pregenerateDataKeys(sessionHolder(session.token, m.session), m, deps.trustRoot, checked.list, {
-      count: count ?? 1,
-      days: deps.dataKeyDays,
-      now,
-      startNow: rotate,
-    });
+    made = withSessionHolder(session.token, m.session, (holder) =>
+      pregenerateDataKeys(holder, m, deps.trustRoot, checked.list, {
+        count: count ?? 1,
+        days: deps.dataKeyDays,
+        now,
+        startNow: rotate,
+      }),
+    );
   } catch (err) {
     if (err instanceof SuiteRefused) {
       // The stored configuration was edited, dropped or replaced: never mint in a suite it did not sign.
@@ -162,7 +164,9 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, deps)
     const m = await callVault(deps.bus, 'keys.material', { v: 1, session: session.hash });
     let certified: ReturnType<typeof certifyVaultKey>;
     try {
-      certified = certifyVaultKey(sessionHolder(session.token, m.session), m, replyKey, req.body.fingerprint);
+      certified = withSessionHolder(session.token, m.session, (holder) =>
+        certifyVaultKey(holder, m, replyKey, req.body.fingerprint),
+      );
     } catch (err) {
       if (!(err instanceof VaultKeyMismatch)) throw err;
       req.log.error({ alert: 'vault-key' }, 'the vault reply key named over the bus has another fingerprint');

@@ -11,7 +11,7 @@ import { nextOrgConfig, type SignedOrgConfig, SuiteRefused } from '@coffer/keyri
 import { SuiteName } from '@coffer/protocol';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { originOf } from '../session.ts';
-import { sessionHolder } from '../unwrap.ts';
+import { withSessionHolder } from '../session-holder.ts';
 import type { AdminDeps } from './deps.ts';
 import { sendSuiteRefused } from './problems.ts';
 
@@ -24,7 +24,9 @@ export const orgConfigRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app,
     const m = await callVault(deps.bus, 'keys.material', { v: 1, session: session.hash });
     let next: SignedOrgConfig;
     try {
-      next = nextOrgConfig(sessionHolder(session.token, m.session), m, deps.trustRoot, req.body.suite);
+      next = withSessionHolder(session.token, m.session, (holder) =>
+        nextOrgConfig(holder, m, deps.trustRoot, req.body.suite),
+      );
     } catch (err) {
       if (!(err instanceof SuiteRefused)) throw err;
       return sendSuiteRefused(req, reply, err, 'The suite was not changed');

@@ -22,7 +22,8 @@ import { type AdminResult, Id, newRecordId, SuiteName, Uuid } from '@coffer/prot
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import { originOf } from '../session.ts';
-import { RecordOpener, recordSuite, sessionHolder, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
+import { withSessionHolder } from '../session-holder.ts';
+import { RecordOpener, recordSuite, unwrapDataKey, unwrapUserKey } from '../unwrap.ts';
 import type { AdminDeps } from './deps.ts';
 
 const Begin = Type.Object(
@@ -81,12 +82,11 @@ export const resealRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, de
       origin: originOf(req),
     };
     context.destroy();
-    if (!m.orgKeyId || !m.orgKey) throw new Error('the vault sent no org key copy to sign the re-seal batch');
+    const { orgKeyId, orgKey } = m;
+    if (!orgKeyId || !orgKey) throw new Error('the vault sent no org key copy to sign the re-seal batch');
     // Signed with the org key: the vault destroys nothing for a batch a bus made up.
-    const proof = authoriseResealStore(
-      sessionHolder(session.token, m.session),
-      { orgKeyId: m.orgKeyId, orgKey: m.orgKey },
-      adminRequestDigest('reseal.store', request),
+    const proof = withSessionHolder(session.token, m.session, (holder) =>
+      authoriseResealStore(holder, { orgKeyId, orgKey }, adminRequestDigest('reseal.store', request)),
     );
     const stored = await callVault(deps.bus, 'reseal.store', { ...request, proof });
     return reply.send(stored);
@@ -110,7 +110,10 @@ function verifiedCurrentKey(
   }
 }
 
-/** Opens each record of the batch with its old key and seals it again under `context`; each value is wiped once sealed. */
+/**
+ * Opens each record of the batch with its old key and seals it again under `context`; each value is
+ * wiped once sealed, and the user key (given for this batch) and the data keys destroyed at the end.
+ */
 function resealBatch(
   userKey: PrivateKey<RecipientKind>,
   m: AdminResult<'reseal.material'>,
@@ -137,6 +140,8 @@ function resealBatch(
     }
   } finally {
     opener.destroy();
+    for (const key of dataKeys.values()) key.destroy();
+    userKey.destroy(); // unwrapped for this batch alone
   }
   return records;
 }

@@ -11,7 +11,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import { refuseOtherFingerprint, sendDenied } from '../denied.ts';
 import { checkedRevocations } from '../revocations.ts';
 import { originOf } from '../session.ts';
-import { sessionHolder } from '../unwrap.ts';
+import { withSessionHolder } from '../session-holder.ts';
 import type { AdminRoute } from './deps.ts';
 
 const Confirm = Type.Object({ fingerprint: Type.String({ maxLength: 80 }) }, { additionalProperties: false });
@@ -57,7 +57,9 @@ export const confirmRoute: AdminRoute = (app, deps) => {
     }
     let grant: ReturnType<typeof grantToUser>;
     try {
-      grant = grantToUser(sessionHolder(session.token, m.session), m, { ...m.user, role }, checked.list);
+      grant = withSessionHolder(session.token, m.session, (holder) =>
+        grantToUser(holder, m, { ...m.user, role }, checked.list),
+      );
     } catch (err) {
       if (!(err instanceof SuiteRefused)) throw err;
       req.log.error({ alert: 'suite-downgrade', userId: id }, err.message);

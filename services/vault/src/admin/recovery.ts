@@ -92,8 +92,9 @@ async function recoveryBegin(
     dataKeys: copies
       .filter((c) => c.key_kind === 'data')
       .map((c) => ({ keyId: c.key_id, wrapped: c.wrapped.toString('base64') })),
-    // issue 15: the org's suite, for the recovered key-admin's key; checked by `coffer recover`.
-    ...(({ config, newestKey }) => ({ config, newestKey }))(await suiteMaterial(sql)),
+    // issue 15: the org's suite, for the recovered key-admin's key; checked by `coffer recover`
+    // (the data keys' bundles too: any X-Wing one is the floor, whatever the unsigned `not_after`).
+    ...(({ config, newestKey, dataKeyBundles }) => ({ config, newestKey, dataKeyBundles }))(await suiteMaterial(sql)),
   };
 }
 
