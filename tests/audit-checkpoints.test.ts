@@ -11,7 +11,7 @@ import { auditCommand, type Planes, startPlanes } from '@coffer/cli';
 import { postgresAvailable } from '@coffer/testkit';
 import { appendAudit, canonicalJson } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BOOTSTRAP, HOST, type Infra, RATE, startInfra, vaultLogger } from './support/stack.ts';
+import { BOOTSTRAP, type Infra, PLANES_DEFAULTS, startInfra, vaultLogger } from './support/stack.ts';
 
 const available = await postgresAvailable();
 
@@ -25,12 +25,7 @@ async function startCheckpointingPlanes(infra: Infra, dir: string): Promise<Plan
       admin: await infra.connectBus('admin'),
     },
     logs: { vault: vaultLogger(infra), ingest: vaultLogger(infra) },
-    host: HOST,
-    ingestPort: 0,
-    vaultPort: 0,
-    adminPort: 0,
-    bootstrap: BOOTSTRAP,
-    ratePerMinute: RATE,
+    ...PLANES_DEFAULTS,
     auditCheckpointDir: dir,
   });
 }
