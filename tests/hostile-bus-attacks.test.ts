@@ -135,6 +135,25 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     return { id: id as string, fingerprint: accepted.json().fingerprint as string };
   };
 
+  /** Ingest as its own bus user, through the hostile bus; close() ends it and its connection. */
+  const ingestThroughBus = async () => {
+    const ingestBus = await connectNatsBus({
+      url: bus.url,
+      names: busNames(),
+      service: 'ingest',
+      user: 'ingest',
+      password: infra.passwords.ingest,
+    });
+    const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+    return {
+      url: ingest.url,
+      close: async () => {
+        await ingest.close();
+        await ingestBus.close();
+      },
+    };
+  };
+
   /** Rewrite the role in the users.confirm-material reply to key-admin (what issue 9 item 1 feared). */
   const promoteInConfirmMaterial = () =>
     bus.onReply(adminOperation('users.confirm-material'), (m) =>
@@ -269,14 +288,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
         const body = json<{ bundle: Body } & Body>(m);
         return withJson(m, { ...body, bundle: { ...body.bundle, publicKey: planted } });
       });
-      const ingestBus = await connectNatsBus({
-        url: bus.url,
-        names: busNames(),
-        service: 'ingest',
-        user: 'ingest',
-        password: infra.passwords.ingest,
-      });
-      const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+      const ingest = await ingestThroughBus();
       try {
         expect(plant.seen.length).toBeGreaterThanOrEqual(1);
         const res = await submit(ingest.url, { type: 'secret', value: 'never-sealed-to-a-planted-key' });
@@ -288,7 +300,6 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       } finally {
         plant.off();
         await ingest.close();
-        await ingestBus.close();
       }
     });
   });
@@ -513,14 +524,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
         };
         return [{ ...withJson(m, forged), headers, reply: undefined }, m];
       });
-      const ingestBus = await connectNatsBus({
-        url: bus.url,
-        names: busNames(),
-        service: 'ingest',
-        user: 'ingest',
-        password: infra.passwords.ingest,
-      });
-      const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+      const ingest = await ingestThroughBus();
       try {
         const sent = await submit(ingest.url, { type: 'secret', value: 'genuine-under-a-forged-context' });
         expect(sent.status).toBe(202);
@@ -542,7 +546,6 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       } finally {
         forge.off();
         await ingest.close();
-        await ingestBus.close();
       }
     });
   });
