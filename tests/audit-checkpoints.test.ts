@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { auditCommand, type Planes, startPlanes } from '@coffer/cli';
+import { runInProcess } from '@coffer/cli/testing';
 import { postgresAvailable } from '@coffer/testkit';
 import { appendAudit, rewriteAndRechain } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -62,20 +63,7 @@ describe.skipIf(!available)('audit checkpoints through the API and the CLI', () 
   };
   const cli = async (...args: string[]) => {
     vi.stubEnv('DATABASE_URL', infra.runtimeUrl);
-    const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-      out.push(String(c));
-      return true;
-    });
-    process.exitCode = undefined;
-    try {
-      await auditCommand(['verify', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    const code = process.exitCode;
-    process.exitCode = undefined;
-    return { text: out.join(''), code };
+    return runInProcess(() => auditCommand(['verify', ...args]));
   };
   const pinned = () => ['--checkpoints', planes.vault.checkpointer?.file as string, '--checkpoint-key', key()];
   const key = () => planes.vault.checkpointer?.publicKey.toBase64url() as string;
