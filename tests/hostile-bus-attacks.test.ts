@@ -135,6 +135,24 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     return { id: id as string, fingerprint: accepted.json().fingerprint as string };
   };
 
+  /**
+   * The key-admin pregenerates one data key while the bus applies `rewrite` to every data key of
+   * the keys.store request on its way to the vault: the answer, and the requests the bus rewrote.
+   */
+  const pregenerateRewriting = async <K>(rewrite: (key: K) => void) => {
+    const ka = await as(KA.email, KA.password);
+    const hook = bus.onPublish(adminOperation('keys.store'), (m) => {
+      const body = json<{ dataKeys: K[] } & Body>(m);
+      for (const k of body.dataKeys) rewrite(k);
+      return withJson(m, body);
+    });
+    try {
+      return { res: await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 }), seen: hook.seen };
+    } finally {
+      hook.off();
+    }
+  };
+
   /** Ingest as its own bus user, through the hostile bus; close() ends it and its connection. */
   const ingestThroughBus = async () => {
     const ingestBus = await connectNatsBus({
@@ -189,17 +207,11 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     });
 
     it('a data key window stretched in keys.store is refused: bundles are signed by the org key', async () => {
-      const ka = await as(KA.email, KA.password);
       const keysBefore = await infra.owner`SELECT id FROM data_keys`;
-      const stretch = bus.onPublish(adminOperation('keys.store'), (m) => {
-        const body = json<{ dataKeys: { bundle: { notAfter: string } }[] } & Body>(m);
-        for (const k of body.dataKeys)
-          k.bundle.notAfter = new Date(Date.parse(k.bundle.notAfter) + 86_400_000).toISOString();
-        return withJson(m, body);
+      const { res, seen } = await pregenerateRewriting<{ bundle: { notAfter: string } }>((k) => {
+        k.bundle.notAfter = new Date(Date.parse(k.bundle.notAfter) + 86_400_000).toISOString();
       });
-      const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
-      stretch.off();
-      expect(stretch.seen).toHaveLength(1);
+      expect(seen).toHaveLength(1);
       expect(res.statusCode).toBeGreaterThanOrEqual(400);
       expect(await infra.owner`SELECT id FROM data_keys`).toHaveLength(keysBefore.length);
     });
@@ -359,16 +371,11 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     });
 
     it('item 2: keys.store with every copy removed is refused (no key nobody holds)', async () => {
-      const ka = await as(KA.email, KA.password);
       const before = (await infra.owner`SELECT id FROM data_keys`).map((r) => r.id as string);
-      const empty = bus.onPublish(adminOperation('keys.store'), (m) => {
-        const body = json<{ dataKeys: { copies: unknown[] }[] } & Body>(m);
-        for (const k of body.dataKeys) k.copies = [];
-        return withJson(m, body);
+      const { res, seen } = await pregenerateRewriting<{ copies: unknown[] }>((k) => {
+        k.copies = [];
       });
-      const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
-      empty.off();
-      expect.soft(empty.seen).toHaveLength(1);
+      expect.soft(seen).toHaveLength(1);
       const orphans = await infra.owner`
         SELECT d.id FROM data_keys d WHERE NOT (d.id = ANY(${before}))
           AND NOT EXISTS (SELECT 1 FROM wrapped_keys w WHERE w.key_kind = 'data' AND w.key_id = d.id
@@ -378,16 +385,11 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     });
 
     it("item 2: keys.store with one certified holder's copy removed is refused", async () => {
-      const ka = await as(KA.email, KA.password);
       const before = await infra.owner`SELECT id FROM data_keys`;
-      const thin = bus.onPublish(adminOperation('keys.store'), (m) => {
-        const body = json<{ dataKeys: { copies: { recipientKind: string }[] }[] } & Body>(m);
-        for (const k of body.dataKeys) k.copies = k.copies.filter((c) => c.recipientKind === 'recovery');
-        return withJson(m, body);
+      const { res, seen } = await pregenerateRewriting<{ copies: { recipientKind: string }[] }>((k) => {
+        k.copies = k.copies.filter((c) => c.recipientKind === 'recovery');
       });
-      const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
-      thin.off();
-      expect(thin.seen).toHaveLength(1);
+      expect(seen).toHaveLength(1);
       // The vault refuses it; its (signed) refusal covers the request it received, not the one the
       // admin plane sent, so the admin plane reads it as an unauthenticated reply: 502.
       expect(res.statusCode).toBe(502);
