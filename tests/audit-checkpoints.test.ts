@@ -3,15 +3,15 @@
 // into a directory of its own. The admin API (GET /api/audit/verify, what the portal shows) and
 // `coffer audit verify` both verify normal operation, and both fail, naming it, once a database
 // writer deletes the last events or rewrites one and re-chains the rest.
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { auditCommand, type Planes, startPlanes } from '@coffer/cli';
+import { runInProcess } from '@coffer/cli/testing';
 import { postgresAvailable } from '@coffer/testkit';
-import { appendAudit, canonicalJson } from '@coffer/vault/testing';
+import { appendAudit, rewriteAndRechain } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BOOTSTRAP, HOST, type Infra, RATE, startInfra, vaultLogger } from './support/stack.ts';
+import { BOOTSTRAP, type Infra, PLANES_DEFAULTS, startInfra, vaultLogger } from './support/stack.ts';
 
 const available = await postgresAvailable();
 
@@ -25,12 +25,7 @@ async function startCheckpointingPlanes(infra: Infra, dir: string): Promise<Plan
       admin: await infra.connectBus('admin'),
     },
     logs: { vault: vaultLogger(infra), ingest: vaultLogger(infra) },
-    host: HOST,
-    ingestPort: 0,
-    vaultPort: 0,
-    adminPort: 0,
-    bootstrap: BOOTSTRAP,
-    ratePerMinute: RATE,
+    ...PLANES_DEFAULTS,
     auditCheckpointDir: dir,
   });
 }
@@ -68,20 +63,7 @@ describe.skipIf(!available)('audit checkpoints through the API and the CLI', () 
   };
   const cli = async (...args: string[]) => {
     vi.stubEnv('DATABASE_URL', infra.runtimeUrl);
-    const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-      out.push(String(c));
-      return true;
-    });
-    process.exitCode = undefined;
-    try {
-      await auditCommand(['verify', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    const code = process.exitCode;
-    process.exitCode = undefined;
-    return { text: out.join(''), code };
+    return runInProcess(() => auditCommand(['verify', ...args]));
   };
   const pinned = () => ['--checkpoints', planes.vault.checkpointer?.file as string, '--checkpoint-key', key()];
   const key = () => planes.vault.checkpointer?.publicKey.toBase64url() as string;
@@ -136,25 +118,7 @@ describe.skipIf(!available)('audit checkpoints through the API and the CLI', () 
   it('rewriting one event and re-chaining the rest fails both', async () => {
     const n = await events();
     const target = n - 2;
-    const rows = await infra.owner`SELECT * FROM audit_events WHERE seq >= ${target} ORDER BY seq`;
-    let prev: Buffer = rows[0]?.prev_hash;
-    for (const row of rows) {
-      const reason = Number(row.seq) === target ? 'quietly changed' : row.reason;
-      const canonical = canonicalJson({
-        seq: Number(row.seq),
-        at: row.at.toISOString(),
-        actor: row.actor,
-        action: row.action,
-        target: row.target,
-        reason,
-        outcome: row.outcome,
-        origin: row.origin,
-        details: row.details,
-      });
-      const hash = createHash('sha256').update(prev).update(canonical).digest();
-      await infra.owner`UPDATE audit_events SET reason = ${reason}, prev_hash = ${prev}, hash = ${hash} WHERE seq = ${row.seq}`;
-      prev = hash;
-    }
+    await rewriteAndRechain(infra.owner, target, 'quietly changed');
     const verdict = await apiVerify();
     expect(verdict).toMatchObject({ ok: false, head: expect.any(String), checkpoint: { status: 'rewritten' } });
     const { text, code } = await cli(...pinned());

@@ -12,7 +12,7 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adminGet, reveal, signIn } from './support/admin-client.ts';
 import { submit, waitFor } from './support/http.ts';
-import { BOOTSTRAP, HOST, type Infra, ingestLog, RATE, startInfra, vaultLogger } from './support/stack.ts';
+import { BOOTSTRAP, type Infra, ingestLog, PLANES_DEFAULTS, startInfra, vaultLogger } from './support/stack.ts';
 
 const run = promisify(execFile);
 const tools = await Promise.all(
@@ -56,12 +56,7 @@ describe.skipIf(!available)('backup with pg_dump, restore with pg_restore into a
         sql,
         buses,
         logs: { vault: vaultLogger(infra), ingest: ingestLog(infra) },
-        host: HOST,
-        ingestPort: 0,
-        vaultPort: 0,
-        adminPort: 0,
-        bootstrap: BOOTSTRAP,
-        ratePerMinute: RATE,
+        ...PLANES_DEFAULTS,
         // On the vault host, not in the database backup: the restored vault keeps its certified key.
         replyKeyFile: path.join(dir, 'vault-reply-key.json'),
         ...(pinned ? { trustRoot: pinned } : {}),

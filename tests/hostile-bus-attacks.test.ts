@@ -135,6 +135,43 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     return { id: id as string, fingerprint: accepted.json().fingerprint as string };
   };
 
+  /**
+   * The key-admin pregenerates one data key while the bus applies `rewrite` to every data key of
+   * the keys.store request on its way to the vault: the answer, and the requests the bus rewrote.
+   */
+  const pregenerateRewriting = async <K>(rewrite: (key: K) => void) => {
+    const ka = await as(KA.email, KA.password);
+    const hook = bus.onPublish(adminOperation('keys.store'), (m) => {
+      const body = json<{ dataKeys: K[] } & Body>(m);
+      for (const k of body.dataKeys) rewrite(k);
+      return withJson(m, body);
+    });
+    try {
+      return { res: await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 }), seen: hook.seen };
+    } finally {
+      hook.off();
+    }
+  };
+
+  /** Ingest as its own bus user, through the hostile bus; close() ends it and its connection. */
+  const ingestThroughBus = async () => {
+    const ingestBus = await connectNatsBus({
+      url: bus.url,
+      names: busNames(),
+      service: 'ingest',
+      user: 'ingest',
+      password: infra.passwords.ingest,
+    });
+    const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+    return {
+      url: ingest.url,
+      close: async () => {
+        await ingest.close();
+        await ingestBus.close();
+      },
+    };
+  };
+
   /** Rewrite the role in the users.confirm-material reply to key-admin (what issue 9 item 1 feared). */
   const promoteInConfirmMaterial = () =>
     bus.onReply(adminOperation('users.confirm-material'), (m) =>
@@ -170,17 +207,11 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     });
 
     it('a data key window stretched in keys.store is refused: bundles are signed by the org key', async () => {
-      const ka = await as(KA.email, KA.password);
       const keysBefore = await infra.owner`SELECT id FROM data_keys`;
-      const stretch = bus.onPublish(adminOperation('keys.store'), (m) => {
-        const body = json<{ dataKeys: { bundle: { notAfter: string } }[] } & Body>(m);
-        for (const k of body.dataKeys)
-          k.bundle.notAfter = new Date(Date.parse(k.bundle.notAfter) + 86_400_000).toISOString();
-        return withJson(m, body);
+      const { res, seen } = await pregenerateRewriting<{ bundle: { notAfter: string } }>((k) => {
+        k.bundle.notAfter = new Date(Date.parse(k.bundle.notAfter) + 86_400_000).toISOString();
       });
-      const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
-      stretch.off();
-      expect(stretch.seen).toHaveLength(1);
+      expect(seen).toHaveLength(1);
       expect(res.statusCode).toBeGreaterThanOrEqual(400);
       expect(await infra.owner`SELECT id FROM data_keys`).toHaveLength(keysBefore.length);
     });
@@ -269,14 +300,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
         const body = json<{ bundle: Body } & Body>(m);
         return withJson(m, { ...body, bundle: { ...body.bundle, publicKey: planted } });
       });
-      const ingestBus = await connectNatsBus({
-        url: bus.url,
-        names: busNames(),
-        service: 'ingest',
-        user: 'ingest',
-        password: infra.passwords.ingest,
-      });
-      const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+      const ingest = await ingestThroughBus();
       try {
         expect(plant.seen.length).toBeGreaterThanOrEqual(1);
         const res = await submit(ingest.url, { type: 'secret', value: 'never-sealed-to-a-planted-key' });
@@ -288,7 +312,6 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       } finally {
         plant.off();
         await ingest.close();
-        await ingestBus.close();
       }
     });
   });
@@ -348,16 +371,11 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     });
 
     it('item 2: keys.store with every copy removed is refused (no key nobody holds)', async () => {
-      const ka = await as(KA.email, KA.password);
       const before = (await infra.owner`SELECT id FROM data_keys`).map((r) => r.id as string);
-      const empty = bus.onPublish(adminOperation('keys.store'), (m) => {
-        const body = json<{ dataKeys: { copies: unknown[] }[] } & Body>(m);
-        for (const k of body.dataKeys) k.copies = [];
-        return withJson(m, body);
+      const { res, seen } = await pregenerateRewriting<{ copies: unknown[] }>((k) => {
+        k.copies = [];
       });
-      const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
-      empty.off();
-      expect.soft(empty.seen).toHaveLength(1);
+      expect.soft(seen).toHaveLength(1);
       const orphans = await infra.owner`
         SELECT d.id FROM data_keys d WHERE NOT (d.id = ANY(${before}))
           AND NOT EXISTS (SELECT 1 FROM wrapped_keys w WHERE w.key_kind = 'data' AND w.key_id = d.id
@@ -367,16 +385,11 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
     });
 
     it("item 2: keys.store with one certified holder's copy removed is refused", async () => {
-      const ka = await as(KA.email, KA.password);
       const before = await infra.owner`SELECT id FROM data_keys`;
-      const thin = bus.onPublish(adminOperation('keys.store'), (m) => {
-        const body = json<{ dataKeys: { copies: { recipientKind: string }[] }[] } & Body>(m);
-        for (const k of body.dataKeys) k.copies = k.copies.filter((c) => c.recipientKind === 'recovery');
-        return withJson(m, body);
+      const { res, seen } = await pregenerateRewriting<{ copies: { recipientKind: string }[] }>((k) => {
+        k.copies = k.copies.filter((c) => c.recipientKind === 'recovery');
       });
-      const res = await call(ka, 'POST', '/api/keys/pregenerate', { count: 1 });
-      thin.off();
-      expect(thin.seen).toHaveLength(1);
+      expect(seen).toHaveLength(1);
       // The vault refuses it; its (signed) refusal covers the request it received, not the one the
       // admin plane sent, so the admin plane reads it as an unauthenticated reply: 502.
       expect(res.statusCode).toBe(502);
@@ -513,14 +526,7 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
         };
         return [{ ...withJson(m, forged), headers, reply: undefined }, m];
       });
-      const ingestBus = await connectNatsBus({
-        url: bus.url,
-        names: busNames(),
-        service: 'ingest',
-        user: 'ingest',
-        password: infra.passwords.ingest,
-      });
-      const ingest = await startIngest(infra, ingestBus, ceremony.trustRoot);
+      const ingest = await ingestThroughBus();
       try {
         const sent = await submit(ingest.url, { type: 'secret', value: 'genuine-under-a-forged-context' });
         expect(sent.status).toBe(202);
@@ -542,7 +548,6 @@ describe.skipIf(!available)('a hostile bus between the admin plane and the vault
       } finally {
         forge.off();
         await ingest.close();
-        await ingestBus.close();
       }
     });
   });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type AdminStack, call, signIn, startAdminStack } from './support/admin-stack.ts';
 import { browserTestsAvailable, launchChromium } from './support/portal-browser.ts';
 import { reservePort } from './support/ports.ts';
+import { pageWithAuthenticator } from './support/virtual-authenticator.ts';
 
 const available = await browserTestsAvailable();
 
@@ -146,21 +147,7 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     otherUrl = `http://localhost:${typeof other === 'object' && other ? other.port : 0}`;
     browser = await launchChromium();
     context = await browser.newContext();
-    page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        ctap2Version: 'ctap2_1',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-        hasPrf: true,
-      },
-    });
+    page = await pageWithAuthenticator(context);
   });
   afterAll(async () => {
     await context?.close().catch(() => {});
@@ -281,21 +268,7 @@ describe.skipIf(!available)('passkeys in Chromium with a virtual authenticator',
     // exists to stop exactly this session from managing keys.
     const phisher = await browser.newContext();
     try {
-      const p = await phisher.newPage();
-      const cdp = await phisher.newCDPSession(p);
-      await cdp.send('WebAuthn.enable');
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          ctap2Version: 'ctap2_1',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-          hasPrf: true,
-        },
-      });
+      const p = await pageWithAuthenticator(phisher);
       await portalSignIn(p);
       await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Me' }).click();
       const card = p.getByRole('region', { name: 'Passkeys' });

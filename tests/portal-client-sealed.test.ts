@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submit, waitFor } from './support/http.ts';
 import { browserTestsAvailable, launchChromium } from './support/portal-browser.ts';
-import { BOOTSTRAP, HOST, type Infra, ingestLog, RATE, startInfra, vaultLogger } from './support/stack.ts';
+import { BOOTSTRAP, type Infra, ingestLog, PLANES_DEFAULTS, startInfra, vaultLogger } from './support/stack.ts';
 
 const available = await browserTestsAvailable();
 
@@ -53,12 +53,7 @@ describe.skipIf(!available)('the portal on a client-sealed record', { timeout: 1
         admin: await infra.connectBus('admin'),
       },
       logs: { vault: vaultLogger(infra), ingest: ingestLog(infra), admin: pino({ level: 'silent' }) },
-      host: HOST,
-      ingestPort: 0,
-      vaultPort: 0,
-      adminPort: 0,
-      bootstrap: BOOTSTRAP,
-      ratePerMinute: RATE,
+      ...PLANES_DEFAULTS,
     });
     // Sealed here as a hostile or buggy client would: @coffer/client's seal validates, so the blob
     // is made by hand, to the key ingest publishes, and posted as the SDK posts it.

@@ -12,6 +12,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, enrolUser, signIn, startAdminStack } from './support/admin-stack.ts';
 import { reservePort } from './support/ports.ts';
+import { pageWithAuthenticator } from './support/virtual-authenticator.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
@@ -52,21 +53,7 @@ describe.skipIf(!available)('a stolen password does not enrol a first passkey on
     expect(viewer).toEqual({ status: 'active', totp: false });
     const thief = await browser.newContext();
     try {
-      const page = await thief.newPage();
-      const cdp = await thief.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          ctap2Version: 'ctap2_1',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-          hasPrf: true,
-        },
-      });
+      const page = await pageWithAuthenticator(thief);
       await page.goto(url);
       await page.getByLabel('Email').fill(VIEWER);
       await page.getByLabel('Password', { exact: true }).fill(STRONG);

@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/http.ts';
 import { browserTestsAvailable, launchChromium } from './support/portal-browser.ts';
-import { BOOTSTRAP, HOST, type Infra, ingestLog, RATE, startInfra, vaultLogger } from './support/stack.ts';
+import { BOOTSTRAP, HOST, type Infra, ingestLog, PLANES_DEFAULTS, startInfra, vaultLogger } from './support/stack.ts';
 
 const available = await browserTestsAvailable();
 
@@ -139,12 +139,7 @@ describe.skipIf(!available)('the browser sealing SDK in Chromium', () => {
         ingest: ingestLog(infra),
         admin: pino({ name: 'admin' }, infra.capture('admin').stream),
       },
-      host: HOST,
-      ingestPort: 0,
-      vaultPort: 0,
-      adminPort: 0,
-      bootstrap: BOOTSTRAP,
-      ratePerMinute: RATE,
+      ...PLANES_DEFAULTS,
     });
     demo = await startDemoPage({ host: HOST, port: 0, ingestUrl: planes.ingestUrl, trustRoot: planes.trustRoot });
     otherDemo = await startDemoPage({

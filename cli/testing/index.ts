@@ -12,6 +12,8 @@ import { startVault, type Vault } from '@coffer/vault';
 import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import pino from 'pino';
 
+export { runInProcess } from './in-process.ts';
+
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 

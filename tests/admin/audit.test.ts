@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { natsForTests, postgresAvailable } from '@coffer/testkit';
-import { canonicalJson } from '@coffer/vault/testing';
+import { storedRowHash } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminStack, signIn, startAdminStack } from '../support/admin-stack.ts';
 
@@ -188,18 +187,7 @@ describe.skipIf(!available)('GET /api/audit, /api/audit/verify and /api/records'
     const eventHolds = async (seq: number) => {
       const [row] = await stack.db.owner`SELECT * FROM audit_events WHERE seq = ${seq}`;
       if (!row) return false;
-      const canonical = canonicalJson({
-        seq,
-        at: row.at.toISOString(),
-        actor: row.actor,
-        action: row.action,
-        target: row.target,
-        reason: row.reason,
-        outcome: row.outcome,
-        origin: row.origin,
-        details: row.details,
-      });
-      return createHash('sha256').update(row.prev_hash).update(canonical).digest().equals(row.hash);
+      return storedRowHash(row.prev_hash, row).equals(row.hash);
     };
     const head = async () => Number((await stack.db.owner`SELECT max(seq) AS s FROM audit_events`)[0]?.s);
     const [record] = values.keys();

@@ -7,35 +7,23 @@
 
 import { runReseal } from '@coffer/cli';
 import { openRecord } from '@coffer/crypto';
-import { natsForTests, postgresAvailable } from '@coffer/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_EMAIL,
-  ADMIN_PASSWORD,
-  type AdminStack,
-  call,
-  type Signed,
-  signIn,
-  startAdminStack,
-} from '../support/admin-stack.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, call } from '../support/admin-stack.ts';
+import { signedInStack, stackAvailable } from '../support/signed-in-stack.ts';
 import { dataKeyOf, userKeyOf } from '../support/user-keys.ts';
 
-const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
 const COUNT = 300;
 
-describe.skipIf(!available)('coffer reseal (issue 15, item 3)', () => {
-  let stack: AdminStack;
-  let admin: Signed;
+describe.skipIf(!stackAvailable)('coffer reseal (issue 15, item 3)', () => {
+  const t = signedInStack();
   let adminUrl: string;
 
   beforeAll(async () => {
-    stack = await startAdminStack();
-    admin = await signIn(stack.app);
-    adminUrl = await stack.app.listen({ host: '127.0.0.1', port: 0 });
+    adminUrl = await t.stack.app.listen({ host: '127.0.0.1', port: 0 });
   });
-  afterAll(() => stack?.close());
 
   it('moves every record to the current key, resumes when interrupted, and destroys the old key', async () => {
+    const { stack, admin } = t;
     const values = new Map<string, string>();
     for (let i = 0; i < COUNT; i++) {
       const value = `value number ${i}`;

@@ -2,15 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import type { Flow } from '../deploy/manifests.ts';
 import { ROOT } from '../support/stack.ts';
-
-export interface Flow {
-  readonly from: string;
-  readonly to: string;
-  readonly port: number;
-  readonly protocol: string;
-  readonly why: string;
-}
 
 export interface Flows {
   readonly hosts: readonly string[];

@@ -169,24 +169,18 @@ describe.skipIf(missing !== undefined && !requireServices())('planes on separate
     if (!trustRoot) throw new Error(`coffer init failed (${init.code}):\n${init.stdout}${init.stderr}`);
     phase('vault and ceremony');
 
-    nodeService('ingest', deployed.dirs.ingest, {
-      ...busEnv('ingest'),
+    // The two HTTPS planes: bus client, the org's trust root, their own web certificate.
+    const webEnv = (plane: 'ingest' | 'admin', port: string) => ({
+      ...busEnv(plane),
       COFFER_TRUST_ROOT: trustRoot,
-      COFFER_TLS_CERT: pki.files('ingest-web').cert,
-      COFFER_TLS_KEY: pki.files('ingest-web').key,
+      COFFER_TLS_CERT: pki.files(`${plane}-web`).cert,
+      COFFER_TLS_KEY: pki.files(`${plane}-web`).key,
       COFFER_TLS_CA: pki.ca,
       HOST: '0.0.0.0',
-      PORT: '8080',
+      PORT: port,
     });
-    nodeService('admin', deployed.dirs.admin, {
-      ...busEnv('admin'),
-      COFFER_TRUST_ROOT: trustRoot,
-      COFFER_TLS_CERT: pki.files('admin-web').cert,
-      COFFER_TLS_KEY: pki.files('admin-web').key,
-      COFFER_TLS_CA: pki.ca,
-      HOST: '0.0.0.0',
-      PORT: '8081',
-    });
+    nodeService('ingest', deployed.dirs.ingest, webEnv('ingest', '8080'));
+    nodeService('admin', deployed.dirs.admin, webEnv('admin', '8081'));
     // Both up in 31 s at load 27 on 2 cores; ingest not within 60 s once at load 30: a wide bound, polled.
     await waitUntil(
       'ingest',

@@ -2,10 +2,11 @@
 // to a bridge in a switch namespace whose nftables rules are generated from deploy/flows.yaml.
 // Nothing is created in the caller's namespace, names are unique per run, and everything is
 // removed after — also when the test process dies half-way (a synchronous exit hook).
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { type Watched, watchChild } from '../support/child-output.ts';
 import { type Flows, nftRuleset } from './flows.ts';
 
 const run = promisify(execFile);
@@ -35,12 +36,7 @@ export interface Network {
   destroy(): Promise<void>;
 }
 
-export interface Daemon {
-  readonly child: ChildProcess;
-  readonly output: string[];
-  readonly exited: Promise<number | null>;
-  stop(): Promise<void>;
-}
+export type Daemon = Watched;
 
 /** What the host suite needs from the machine, or the reason it cannot run. */
 export async function missingCapability(): Promise<string | undefined> {
@@ -176,19 +172,11 @@ export async function createNetwork(flows: Flows): Promise<Network> {
         ...(options.cwd ? { cwd: options.cwd } : {}),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const output: string[] = [];
-      child.stdout?.on('data', (c: Buffer) => output.push(c.toString()));
-      child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const watched = watchChild(child);
       const daemon: Daemon = {
-        child,
-        output,
-        exited,
+        ...watched,
         async stop() {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-          await exited;
-          clearTimeout(timer);
+          await watched.stop();
           daemons.delete(daemon);
         },
       };

@@ -1,10 +1,11 @@
 // The production artefacts for tests: `pnpm build`, then one `pnpm deploy:service` folder per
 // service, exactly what an operator copies to a host or into an image.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { type Watched, watchChild } from './child-output.ts';
 import { ROOT } from './stack.ts';
 
 const run = promisify(execFile);
@@ -72,12 +73,7 @@ async function deploy(services: readonly Deployable[]): Promise<Deployed> {
   return { dirs, remove: () => rm(base, { recursive: true, force: true }) };
 }
 
-export interface Started {
-  readonly child: ChildProcess;
-  readonly output: string[];
-  readonly exited: Promise<number | null>;
-  stop(): Promise<void>;
-}
+export type Started = Watched;
 
 /** `node dist/main.js` in a deployed folder, with only the given environment (plus PATH). */
 export function startDeployed(
@@ -92,20 +88,6 @@ export function startDeployed(
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output: string[] = [];
-  child.stdout?.on('data', (c: Buffer) => output.push(c.toString('utf8')));
-  child.stderr?.on('data', (c: Buffer) => output.push(c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   process.once('exit', () => child.kill('SIGKILL'));
-  return {
-    child,
-    output,
-    exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return watchChild(child);
 }

@@ -35,6 +35,15 @@ export const BOOTSTRAP = {
 } as const;
 // High enough that the per-client rate limit never shapes a test's outcome.
 export const RATE = 1_000_000;
+/** startPlanes' options every in-process stack here shares: one host, ports the OS picks, BOOTSTRAP, RATE. */
+export const PLANES_DEFAULTS = {
+  host: HOST,
+  ingestPort: 0,
+  vaultPort: 0,
+  adminPort: 0,
+  bootstrap: BOOTSTRAP,
+  ratePerMinute: RATE,
+} as const;
 
 export type Service = 'ingest' | 'vault' | 'admin';
 

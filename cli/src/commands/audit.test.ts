@@ -1,6 +1,7 @@
 import { postgresAvailable } from '@coffer/testkit';
 import { appendAudit, createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runInProcess } from '../../testing/in-process.ts';
 import { auditCommand } from './audit.ts';
 
 const available = await postgresAvailable();
@@ -21,22 +22,7 @@ describe.skipIf(!available)('coffer audit verify', () => {
     await db?.drop();
   });
 
-  const run = async () => {
-    const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-      out.push(String(c));
-      return true;
-    });
-    process.exitCode = undefined;
-    try {
-      await auditCommand(['verify']);
-    } finally {
-      spy.mockRestore();
-    }
-    const code = process.exitCode;
-    process.exitCode = undefined;
-    return { text: out.join(''), code };
-  };
+  const run = () => runInProcess(() => auditCommand(['verify']));
 
   it('reports an intact chain with its head', async () => {
     const { text, code } = await run();

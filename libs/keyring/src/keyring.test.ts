@@ -12,6 +12,7 @@ import {
   verifyUserCertificate,
 } from '@coffer/crypto';
 import { describe, expect, it } from 'vitest';
+import { heldByRecovery } from '../testing/held-copies.ts';
 import { runCeremony } from './ceremony.ts';
 import { grantToUser } from './confirm.ts';
 import { type Holder, openDataKey, wrapOrgKey } from './holder.ts';
@@ -259,9 +260,6 @@ describe('keyring: ceremony and break-glass recovery', () => {
     expect(request.dataKeys).toHaveLength(2);
     for (const k of request.dataKeys) verifyDataKeyBundle(trustRoot, k.bundle, k.signature);
 
-    const recoveryCopy = (keyId: string) =>
-      request.dataKeys.find((k) => k.bundle.id === keyId)?.copies.find((c) => c.recipientKind === 'recovery')
-        ?.wrapped as string;
     const recovered = await recoverKeyAdmin(
       {
         challengeId: 'c-1',
@@ -272,10 +270,7 @@ describe('keyring: ceremony and break-glass recovery', () => {
           recoveryChallengeBinding('c-1'),
         ).toString('base64'),
         trustRoot: made.trustRoot,
-        recovery: { id: request.org.recoveryKeyId, publicKey: request.org.recoveryPublicKey, threshold: 2 },
-        orgKeyId: request.org.orgKeyId,
-        orgKey: request.orgKeyCopies.find((c) => c.recipientKind === 'recovery')?.wrapped as string,
-        dataKeys: request.dataKeys.map((k) => ({ keyId: k.bundle.id, wrapped: recoveryCopy(k.bundle.id) })),
+        ...heldByRecovery(request, 2),
       },
       made.shares.slice(1),
       { email: 'officer@example.com', password: PASSWORD },

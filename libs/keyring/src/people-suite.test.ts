@@ -20,6 +20,7 @@ import {
 } from '@coffer/crypto';
 import type { RecoveryMaterial } from '@coffer/protocol';
 import { describe, expect, it } from 'vitest';
+import { heldByFirstAdmin, heldByRecovery } from '../testing/held-copies.ts';
 import { type CeremonyOutput, runCeremony } from './ceremony.ts';
 import { grantToUser } from './confirm.ts';
 import { openDataKey } from './holder.ts';
@@ -53,9 +54,6 @@ async function adminKey(made: CeremonyOutput) {
 /** What recovery.begin sends for a freshly made org (challenge answer: 32 bytes of 7). */
 function recoveryMaterial(made: CeremonyOutput): RecoveryMaterial {
   const { request } = made;
-  const recoveryCopy = (keyId: string) =>
-    request.dataKeys.find((k) => k.bundle.id === keyId)?.copies.find((c) => c.recipientKind === 'recovery')
-      ?.wrapped as string;
   return {
     challengeId: 'c-1',
     challenge: seal(
@@ -64,10 +62,7 @@ function recoveryMaterial(made: CeremonyOutput): RecoveryMaterial {
       recoveryChallengeBinding('c-1'),
     ).toString('base64'),
     trustRoot: made.trustRoot,
-    recovery: { id: request.org.recoveryKeyId, publicKey: request.org.recoveryPublicKey, threshold: 2 },
-    orgKeyId: request.org.orgKeyId,
-    orgKey: request.orgKeyCopies.find((c) => c.recipientKind === 'recovery')?.wrapped as string,
-    dataKeys: request.dataKeys.map((k) => ({ keyId: k.bundle.id, wrapped: recoveryCopy(k.bundle.id) })),
+    ...heldByRecovery(request, 2),
     config: { config: request.org.config as never, signature: request.org.configSignature as string },
     newestKey: null,
   };
@@ -97,14 +92,7 @@ describe('an X-Wing org: people and the recovery key hold X-Wing keys', () => {
     const made = await xwingOrg();
     const root = PublicKey.fromBase64url('ed25519', made.trustRoot);
     const holder = { id: made.request.admin.id, key: await adminKey(made) };
-    const held = {
-      orgKeyId: made.request.org.orgKeyId,
-      orgKey: made.request.orgKeyCopies.find((c) => c.recipientKind === 'user')?.wrapped as string,
-      dataKeys: made.request.dataKeys.map((k) => ({
-        keyId: k.bundle.id,
-        wrapped: k.copies.find((c) => c.recipientKind === 'user')?.wrapped as string,
-      })),
-    };
+    const held = heldByFirstAdmin(made.request);
     // An X25519 key in an org holding X-Wing data keys: an auditor only (no data key) — see below.
     for (const kind of ['xwing', 'x25519'] as const) {
       const key = PrivateKey.generate(kind);
@@ -140,14 +128,7 @@ describe('an X-Wing org: people and the recovery key hold X-Wing keys', () => {
     // confirmation in an org that holds X-Wing data keys refuses it for every role that gets keys.
     const made = await xwingOrg();
     const holder = { id: made.request.admin.id, key: await adminKey(made) };
-    const held = {
-      orgKeyId: made.request.org.orgKeyId,
-      orgKey: made.request.orgKeyCopies.find((c) => c.recipientKind === 'user')?.wrapped as string,
-      dataKeys: made.request.dataKeys.map((k) => ({
-        keyId: k.bundle.id,
-        wrapped: k.copies.find((c) => c.recipientKind === 'user')?.wrapped as string,
-      })),
-    };
+    const held = heldByFirstAdmin(made.request);
     for (const role of ['viewer', 'key-admin'] as const) {
       const key = PrivateKey.generate('x25519');
       const user = { id: crypto.randomUUID(), role, publicKey: key.publicKey.toBase64url() };

@@ -10,8 +10,9 @@ import { PrivateKey, signAuditCheckpoint } from '@coffer/crypto';
 import { postgresAvailable } from '@coffer/testkit';
 import type postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rewriteAndRechain } from '../testing/audit-rows.ts';
 import { createVaultDatabase, type VaultDatabase } from '../testing/vault-database.ts';
-import { appendAudit, canonicalJson, verifyAuditChain } from './audit.ts';
+import { appendAudit, verifyAuditChain } from './audit.ts';
 import {
   AuditCheckpointer,
   CHECKPOINT_FILE,
@@ -27,29 +28,6 @@ async function addEvents(sql: postgres.Sql, n: number): Promise<void> {
     await sql.begin((tx) =>
       appendAudit(tx, { actor: 'u1', action: 'record.reveal', target: `r${i}`, outcome: 'success' }),
     );
-  }
-}
-
-/** What a superuser can do: change event `seq` and recompute every later hash and link. */
-async function rewriteAndRechain(owner: postgres.Sql, seq: number, reason: string): Promise<void> {
-  await owner`UPDATE audit_events SET reason = ${reason} WHERE seq = ${seq}`;
-  const rows = await owner`SELECT * FROM audit_events WHERE seq >= ${seq} ORDER BY seq`;
-  let prev: Buffer = rows[0]?.prev_hash;
-  for (const row of rows) {
-    const canonical = canonicalJson({
-      seq: Number(row.seq),
-      at: row.at.toISOString(),
-      actor: row.actor,
-      action: row.action,
-      target: row.target,
-      reason: row.reason,
-      outcome: row.outcome,
-      origin: row.origin,
-      details: row.details,
-    });
-    const hash = createHash('sha256').update(prev).update(canonical).digest();
-    await owner`UPDATE audit_events SET prev_hash = ${prev}, hash = ${hash} WHERE seq = ${row.seq}`;
-    prev = hash;
   }
 }
 

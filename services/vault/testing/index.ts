@@ -15,4 +15,5 @@ export { appendAudit, canonicalJson } from '../src/audit.ts';
 export { MIGRATIONS_DIR } from '../src/db/migrate.ts';
 export { databaseSsl } from '../src/db/tls.ts';
 export { storeRecordBatch } from '../src/store-records.ts';
+export { rewriteAndRechain, storedRowHash } from './audit-rows.ts';
 export { createVaultDatabase, insertDataKey, testOrgKey, type VaultDatabase } from './vault-database.ts';
