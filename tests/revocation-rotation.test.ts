@@ -8,82 +8,30 @@
  * sealed before stay readable.
  */
 import { randomUUID } from 'node:crypto';
-import { type Bus, connectNatsBus } from '@coffer/bus';
-import { type Planes, startPlanes } from '@coffer/cli';
-import {
-  dataKeyWrapBinding,
-  openRecord,
-  type PrivateKey,
-  PublicKey,
-  RecordSealingContext,
-  recordBinding,
-  seal,
-  unlockWithPassword,
-  unwrapPrivateKey,
-  unwrapWithSymmetricKey,
-  userKeyAad,
-} from '@coffer/crypto';
-import { busNames, encodeJson, newRecordId } from '@coffer/protocol';
-import { natsForTests, postgresAvailable, uniqueNamespace } from '@coffer/testkit';
-import { createVaultDatabase, type VaultDatabase } from '@coffer/vault/testing';
-import pino from 'pino';
+import type { Planes } from '@coffer/cli';
+import { openRecord, type PrivateKey, PublicKey, RecordSealingContext, recordBinding, seal } from '@coffer/crypto';
+import { encodeJson, newRecordId } from '@coffer/protocol';
+import { natsForTests, postgresAvailable } from '@coffer/testkit';
+import type { VaultDatabase } from '@coffer/vault/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessPlanes, KA_EMAIL, KA_PASSWORD, startInProcessPlanes } from './support/in-process-planes.ts';
+import { dataKeyOf, userKeyOf } from './support/user-keys.ts';
 
 const available = (await postgresAvailable()) && (await natsForTests()) !== undefined;
-const PASSWORD = 'correct-quartz-lantern-harbour-91';
 const VIEWER_PASSWORD = 'violet-harbour-compass-7342-quietly';
 
 describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
+  let t: InProcessPlanes;
   let db: VaultDatabase;
-  let buses: Bus[];
   let planes: Planes;
 
   beforeAll(async () => {
-    const url = (await natsForTests()) as string;
-    const names = busNames(uniqueNamespace());
-    db = await createVaultDatabase();
-    buses = [
-      await connectNatsBus({ url, names, service: 'vault' }),
-      await connectNatsBus({ url, names, service: 'ingest' }),
-      await connectNatsBus({ url, names, service: 'admin' }),
-    ];
-    const [vault, ingest, admin] = buses as [Bus, Bus, Bus];
-    const silent = pino({ level: process.env.TEST_LOG ?? 'silent' });
-    planes = await startPlanes({
-      sql: db.runtime,
-      buses: { vault, ingest, admin },
-      logs: { vault: silent, ingest: silent, admin: silent },
-      host: '127.0.0.1',
-      ingestPort: 0,
-      vaultPort: 0,
-      adminPort: 0,
-      bootstrap: {
-        adminEmail: 'ka@example.com',
-        adminPassword: PASSWORD,
-        shares: 3,
-        threshold: 2,
-        dataKeyDays: 30,
-        horizonDays: 90,
-        suite: 'x25519',
-      },
-      ratePerMinute: 100_000,
-    });
+    t = await startInProcessPlanes({ suite: 'x25519', dataKeyDays: 30, horizonDays: 90 });
+    ({ db, planes } = t);
   });
-  afterAll(async () => {
-    await planes?.close();
-    for (const bus of buses ?? []) await bus.close();
-    await db?.drop();
-  });
+  afterAll(() => t?.close());
 
-  const submit = async (value: string) => {
-    const res = await fetch(`${planes.ingestUrl}/v1/records`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'secret', value }),
-    });
-    expect(res.status).toBe(202);
-    return (await res.json()) as { id: string; keyId: string };
-  };
+  const submit = (value: string) => t.submit(value);
   const storedBlob = async (id: string) => {
     for (let i = 0; i < 200; i++) {
       const [row] = await db.owner<{ data_key_id: string; sealed: Buffer; enc: Buffer | null }[]>`
@@ -134,16 +82,11 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
 
   /** What a viewer can save while signed in: every data key wrapped to them, opened with their password. */
   const copyEveryKey = async (userId: string) => {
-    const [u] = await db.owner<{ password_verifier: string; wrapped_private_key: Buffer; key_version: number }[]>`
-      SELECT password_verifier, wrapped_private_key, key_version FROM users WHERE id = ${userId}`;
-    if (!u) throw new Error('no viewer row');
-    const { kek } = await unlockWithPassword(VIEWER_PASSWORD, u.password_verifier);
-    const own = unwrapWithSymmetricKey('x25519', kek, u.wrapped_private_key, userKeyAad(userId, u.key_version));
-    kek.destroy();
+    const viewer = await userKeyOf(db.owner, { id: userId }, VIEWER_PASSWORD);
     const copies = await db.owner<{ key_id: string; wrapped: Buffer }[]>`
       SELECT key_id, wrapped FROM wrapped_keys WHERE key_kind = 'data' AND recipient_id = ${userId}`;
     return new Map<string, PrivateKey<'x25519'>>(
-      copies.map((c) => [c.key_id, unwrapPrivateKey('x25519', own, c.wrapped, dataKeyWrapBinding(c.key_id, userId))]),
+      copies.map((c) => [c.key_id, dataKeyOf('x25519', viewer, c.key_id, c.wrapped)]),
     );
   };
 
@@ -161,7 +104,7 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
   let superseded = '';
 
   it('retires the keys a revoked viewer saved; records submitted afterwards open for the key-admin only', async () => {
-    const admin = await signIn('ka@example.com', PASSWORD);
+    const admin = await signIn(KA_EMAIL, KA_PASSWORD);
     const invite = await confirmedViewer(admin, 'v@example.com');
 
     const before = await submit('sealed before the revocation');
@@ -234,7 +177,7 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
   });
 
   it('a record a bus operator seals to a future key is dead-lettered: the revocation still destroys that key', async () => {
-    const admin = await signIn('ka@example.com', PASSWORD);
+    const admin = await signIn(KA_EMAIL, KA_PASSWORD);
     const viewer = await confirmedViewer(admin, 'v2@example.com');
     const copied = await copyEveryKey(viewer.id);
     // Public keys of future windows are no secret (every viewer holds them); the bus, or whoever
@@ -247,7 +190,7 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
     const id = newRecordId();
     const sealed = seal(publicKey, Buffer.from('forged ahead'), recordBinding(id, 'secret', future.id));
     const record = { id, type: 'secret' as const, keyId: future.id, hint: null, submittedAt: new Date().toISOString() };
-    await buses[1]?.publishRecord(id, encodeJson({ v: 1, ...record, sealed: sealed.toString('base64') }));
+    await t.buses.ingest.publishRecord(id, encodeJson({ v: 1, ...record, sealed: sealed.toString('base64') }));
     const context = RecordSealingContext.create(publicKey, future.id);
     const inBatch = { ...record, id: newRecordId(), contextId: context.contextId };
     const batch = {
@@ -256,7 +199,7 @@ describe.skipIf(!available)('rotation on revocation (issue 15, item 1)', () => {
       contexts: [{ id: context.contextId, keyId: future.id, enc: context.enc.toString('base64') }],
       records: [{ ...inBatch, sealed: context.seal(inBatch.id, 'secret', Buffer.from('forged')).toString('base64') }],
     };
-    await buses[1]?.publishRecord(batch.batchId, encodeJson(batch));
+    await t.buses.ingest.publishRecord(batch.batchId, encodeJson(batch));
     // Until the vault has taken both (stored or refused): a revocation before would prove nothing.
     const fate = async (msgId: string) => {
       for (let i = 0; i < 200; i++) {

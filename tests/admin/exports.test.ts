@@ -116,6 +116,13 @@ describe.skipIf(!available)('POST /api/exports', () => {
   const auditSince = (seq: number) =>
     stack.db.owner`SELECT seq, action, target, reason, outcome, details FROM audit_events
       WHERE seq > ${seq} ORDER BY seq`;
+  /** Close exports begun over the bus directly, each with the 25 records it sent. */
+  const finishExports = async (session: string, ids: string[]) => {
+    for (const exportId of ids) {
+      const done = { v: 1, session, exportId, count: 25, outcome: 'success', origin: '127.0.0.1 test' } as const;
+      await callVault(stack.adminBus, 'export.finish', done);
+    }
+  };
   const headSeq = async () => Number((await stack.db.owner`SELECT coalesce(max(seq), 0) AS s FROM audit_events`)[0]?.s);
 
   it('streams every record as RFC 4180 CSV with exact values, no-store, audited at start and finish', async () => {
@@ -280,16 +287,7 @@ describe.skipIf(!available)('POST /api/exports', () => {
     await expect(
       callVault(stack.adminBus, 'export.block', { v: 1, session, exportId: framed.exportId, limit: 1 }),
     ).rejects.toThrow(/unexpected attachment/);
-    for (const id of [framed.exportId, chunked.exportId]) {
-      await callVault(stack.adminBus, 'export.finish', {
-        v: 1,
-        session,
-        exportId: id,
-        count: 25,
-        outcome: 'success',
-        origin: '127.0.0.1 test',
-      });
-    }
+    await finishExports(session, [framed.exportId, chunked.exportId]);
   });
 
   it('serves export.chunk pages that decode to what export.page serves, page by page to the last', async () => {
@@ -325,15 +323,6 @@ describe.skipIf(!available)('POST /api/exports', () => {
       expect([r.type, r.dataKeyId, r.submittedAt]).toEqual([p?.type, p?.dataKeyId, p?.submittedAt]);
     });
     expect(chunked.some((r) => r.contextEnc === null) && chunked.some((r) => r.contextEnc !== null)).toBe(true);
-    for (const id of [begun.exportId, old.exportId]) {
-      await callVault(stack.adminBus, 'export.finish', {
-        v: 1,
-        session,
-        exportId: id,
-        count: 25,
-        outcome: 'success',
-        origin: '127.0.0.1 test',
-      });
-    }
+    await finishExports(session, [begun.exportId, old.exportId]);
   });
 });

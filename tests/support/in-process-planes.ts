@@ -17,6 +17,8 @@ export const KA_PASSWORD = 'correct-quartz-lantern-harbour-91';
 export interface InProcessPlanes {
   readonly db: VaultDatabase;
   readonly planes: Planes;
+  /** Each plane's own bus connection (a test may publish as ingest does). */
+  readonly buses: { vault: Bus; ingest: Bus; admin: Bus };
   /** POST /v1/records of a secret; expects 202. */
   submit(value: string): Promise<{ id: string; keyId: string }>;
   close(): Promise<void>;
@@ -69,9 +71,11 @@ export async function startInProcessPlanes(o: {
     throw err;
   }
   const started = planes;
+  const [vault, ingest, admin] = buses as [Bus, Bus, Bus];
   return {
     db,
     planes: started,
+    buses: { vault, ingest, admin },
     async submit(value) {
       const res = await fetch(`${started.ingestUrl}/v1/records`, {
         method: 'POST',
