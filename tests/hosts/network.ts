@@ -68,6 +68,8 @@ function feed(argv: readonly string[], input: string): Promise<void> {
     });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')}: ${err}`))));
+    // A child that exits before reading its input closes the pipe (EPIPE): its exit code says how it went.
+    child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
 }
@@ -163,6 +165,9 @@ export async function createNetwork(flows: Flows): Promise<Network> {
           clearTimeout(timer);
           resolve({ code: code ?? -1, stdout, stderr });
         });
+        // A command that never reads stdin (curl, openssl) may exit first: the write then fails
+        // with EPIPE, which must not surface as an unhandled error; the exit code is the result.
+        child.stdin.on('error', () => {});
         child.stdin.end(options.input ?? '');
       });
     },
